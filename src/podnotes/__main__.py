@@ -1,0 +1,5 @@
+import sys
+
+from podnotes.cli import main
+
+sys.exit(main())

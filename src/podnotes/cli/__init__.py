@@ -1,0 +1,57 @@
+"""The ``podnotes`` command line: a thin layer over the library.
+
+Each subcommand lives in its own module under ``podnotes.cli`` and exposes
+``register(subparsers)``; its handler imports the library only when it runs,
+so ``podnotes --version`` and ``--help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from podnotes import __version__
+
+# Subcommand modules, in the order ``--help`` lists them.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+class CommandError(Exception):
+    """A failure the user can act on; printed without a traceback."""
+
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="podnotes",
+        description="How a Kubernetes Pod is built from plain Linux processes.",
+    )
+    parser.add_argument("--version", action="version", version=f"podnotes {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"podnotes.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args) or 0)
+    except CommandError as err:
+        print(f"podnotes {args.command}: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print(f"podnotes {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Plain processes on one host, and the three problems they share.
+
+The helpers start child processes, read what the kernel says about them in
+``/proc``, and always stop and reap what they started, also when the caller
+is interrupted.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+PROC = Path("/proc")
+
+
+@dataclass(frozen=True)
+class ProcInfo:
+    """One process as ``/proc/PID`` describes it."""
+
+    pid: int
+    ppid: int
+    name: str
+    state: str
+    uid: int
+    cmdline: tuple[str, ...]
+
+
+def read_proc(pid: int, proc: Path = PROC) -> ProcInfo:
+    """Read a process's identity from ``/proc``; raises ProcessLookupError
+    if it has gone."""
+    base = proc / str(pid)
+    try:
+        status = (base / "status").read_text()
+        raw_cmdline = (base / "cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        raise ProcessLookupError(f"no process {pid} in {proc}") from None
+    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    return ProcInfo(
+        pid=pid,
+        ppid=int(fields["PPid"]),
+        name=fields["Name"].strip(),
+        state=fields["State"].split()[0],
+        uid=int(fields["Uid"].split()[0]),
+        cmdline=tuple(arg.decode(errors="replace") for arg in raw_cmdline.split(b"\0") if arg),
+    )
+
+
+def list_pids(proc: Path = PROC) -> list[int]:
+    """Every PID this process can see."""
+    return sorted(int(entry.name) for entry in proc.iterdir() if entry.name.isdigit())
+
+
+def list_processes(proc: Path = PROC) -> list[ProcInfo]:
+    """Every process this process can see (those that exit meanwhile are skipped)."""
+    found = []
+    for pid in list_pids(proc):
+        try:
+            found.append(read_proc(pid, proc))
+        except (ProcessLookupError, PermissionError):
+            continue
+    return found
+
+
+def read_environ(pid: int) -> dict[str, str]:
+    """Another process's environment, as any process of the same user may read it."""
+    raw = (PROC / str(pid) / "environ").read_bytes()
+    pairs = (item.decode(errors="replace").split("=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return dict(pairs)
+
+
+class Children:
+    """Child processes that are guaranteed to be stopped and reaped.
+
+    Use it as a context manager, or call ``close()``. Either way, whatever is
+    still running when the block ends (normally, by an exception, or by
+    Ctrl-C) is terminated, and anything left when the interpreter exits is too.
+    """
+
+    def __init__(self) -> None:
+        self.started: list[subprocess.Popen] = []
+        atexit.register(self.close)
+
+    def __enter__(self) -> "Children":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def start(self, argv: Sequence[str], **popen_kwargs) -> subprocess.Popen:
+        popen_kwargs.setdefault("stdin", subprocess.DEVNULL)
+        popen_kwargs.setdefault("stdout", subprocess.PIPE)
+        popen_kwargs.setdefault("stderr", subprocess.PIPE)
+        popen_kwargs.setdefault("text", True)
+        # A session of its own, so stopping it also stops anything it forked.
+        popen_kwargs.setdefault("start_new_session", True)
+        child = subprocess.Popen(list(argv), **popen_kwargs)
+        self.started.append(child)
+        _wait_until_exec_visible(child, list(argv))
+        return child
+
+    def python(self, code: str, *args: str, **popen_kwargs) -> subprocess.Popen:
+        """Start ``python -c code args...`` with this interpreter."""
+        return self.start([sys.executable, "-c", code, *args], **popen_kwargs)
+
+    def running(self) -> list[subprocess.Popen]:
+        return [child for child in self.started if child.poll() is None]
+
+    def close(self, grace: float = 2.0) -> None:
+        for child in self.started:
+            _signal_group(child, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for child in self.started:
+            try:
+                child.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(child, signal.SIGKILL)
+                child.wait()
+            for stream in (child.stdin, child.stdout, child.stderr):
+                if stream:
+                    stream.close()
+        atexit.unregister(self.close)
+
+
+def _wait_until_exec_visible(child: subprocess.Popen, argv: list[str], timeout: float = 5.0) -> None:
+    # Popen returns once exec() has begun, but /proc may still show the old
+    # image's command line and environment for a moment. Wait for the new one.
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and child.poll() is None:
+        try:
+            if read_proc(child.pid).cmdline == tuple(argv):
+                return
+        except ProcessLookupError:
+            return
+        time.sleep(0.001)
+
+
+def _signal_group(child: subprocess.Popen, sig: int) -> None:
+    if child.poll() is not None:
+        return
+    try:
+        os.killpg(child.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def children() -> Children:
+    """A new group of child processes; see ``Children``."""
+    return Children()
+
+
+def signal_from_another_process(target_pid: int, sig: int = signal.SIGTERM) -> int:
+    """Have a separate, unrelated process send ``sig`` to ``target_pid``.
+    Returns that sender's exit code (0 when the kernel let it)."""
+    sender = subprocess.run(
+        [sys.executable, "-c", "import os, sys; os.kill(int(sys.argv[1]), int(sys.argv[2]))",
+         str(target_pid), str(int(sig))],
+        capture_output=True, text=True, timeout=30,
+    )
+    return sender.returncode
+
+
+# The loop both the measured process and the competing hogs run. It pins
+# itself to one CPU, so that all of them fight for the same core.
+_BUSY_LOOP = """
+import os, sys, time
+cpu, seconds = int(sys.argv[1]), float(sys.argv[2])
+os.sched_setaffinity(0, {cpu})
+print("ready", flush=True)
+end = time.monotonic() + seconds
+count = 0
+while time.monotonic() < end:
+    for _ in range(1000):
+        count += 1
+print(count, flush=True)
+"""
+
+
+@dataclass(frozen=True)
+class WorkMeasurement:
+    """How much work one process got done on a CPU shared with ``hogs`` others."""
+
+    cpu: int
+    seconds: float
+    hogs: int
+    iterations: int
+
+
+def measure_work(seconds: float = 1.0, hogs: int = 0, cpu: int | None = None) -> WorkMeasurement:
+    """Count loop iterations a process completes in ``seconds`` while ``hogs``
+    busy loops run pinned to the same CPU."""
+    if cpu is None:
+        cpu = min(os.sched_getaffinity(0))
+    with children() as group:
+        competitors = [group.python(_BUSY_LOOP, str(cpu), str(seconds + 30)) for _ in range(hogs)]
+        for hog in competitors:
+            hog.stdout.readline()  # wait until each hog is pinned and spinning
+        worker = group.python(_BUSY_LOOP, str(cpu), str(seconds))
+        output, errors = worker.communicate(timeout=seconds + 60)
+        if worker.returncode != 0:
+            raise RuntimeError(f"measuring process failed: {errors.strip()}")
+    return WorkMeasurement(cpu=cpu, seconds=seconds, hogs=hogs, iterations=int(output.split()[-1]))

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+
+from podnotes.linux import capabilities
+
+V1_HYBRID = """\
+sysfs /sys sysfs rw 0 0
+tmpfs /sys/fs/cgroup tmpfs ro 0 0
+cgroup2 /sys/fs/cgroup/unified cgroup2 rw 0 0
+cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,cpu,cpuacct 0 0
+cgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0
+"""
+V1_ONLY = """\
+tmpfs /sys/fs/cgroup tmpfs ro 0 0
+cgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0
+"""
+V2 = "cgroup2 /sys/fs/cgroup cgroup2 rw,nsdelegate 0 0\n"
+
+
+@pytest.mark.parametrize(
+    "mounts, expected",
+    [(V1_HYBRID, "hybrid"), (V1_ONLY, "v1"), (V2, "v2"), ("proc /proc proc rw 0 0\n", "none")],
+)
+def test_cgroup_layout_is_classified_from_the_mount_table(tmp_path, mounts, expected):
+    mounts_file = tmp_path / "mounts"
+    mounts_file.write_text(mounts)
+    assert capabilities.cgroup_version(mounts_file=mounts_file) == expected
+
+
+def test_unreadable_mount_table_means_no_cgroups(tmp_path):
+    assert capabilities.cgroup_version(mounts_file=tmp_path / "missing") == "none"
+
+
+def test_host_facts_describe_this_machine():
+    facts = capabilities.host_facts()
+    assert facts.system == "Linux"
+    assert facts.kernel
+    assert facts.cgroup_version in {"v1", "hybrid", "v2"}
+    assert set(facts.as_dict()) == {"system", "kernel", "python", "is_root", "cgroup_version"}

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import pytest
+
+from podnotes.linux import processes
+from podnotes.linux.processes import children
+
+
+def alive(pid: int) -> bool:
+    try:
+        return processes.read_proc(pid).state != "Z"
+    except ProcessLookupError:
+        return False
+
+
+def test_read_proc_describes_this_process():
+    me = processes.read_proc(os.getpid())
+    assert me.pid == os.getpid()
+    assert me.ppid == os.getppid()
+    assert me.uid == os.getuid()
+    assert me.cmdline[0] == sys.argv[0] or me.cmdline
+
+
+def test_read_proc_of_a_missing_process_raises():
+    with pytest.raises(ProcessLookupError):
+        processes.read_proc(2**22 + 1)
+
+
+def test_children_are_visible_and_readable():
+    with children() as group:
+        child = group.start(["sleep", "30"], env={**os.environ, "PODNOTES_MARK": "seen"})
+        assert child.pid in processes.list_pids()
+        assert processes.read_proc(child.pid).name == "sleep"
+        assert processes.read_environ(child.pid)["PODNOTES_MARK"] == "seen"
+        assert any(info.pid == child.pid for info in processes.list_processes())
+    assert not alive(child.pid)
+
+
+def test_children_are_stopped_when_the_block_raises():
+    with pytest.raises(RuntimeError):
+        with children() as group:
+            child = group.start(["sleep", "30"])
+            raise RuntimeError("boom")
+    assert child.returncode is not None
+    assert not alive(child.pid)
+
+
+def test_children_are_stopped_on_keyboard_interrupt():
+    with pytest.raises(KeyboardInterrupt):
+        with children() as group:
+            child = group.start(["sh", "-c", "sleep 30 & sleep 30; wait"])
+            grandchild_probe = group.start(["sleep", "30"])
+            raise KeyboardInterrupt
+    assert not alive(child.pid)
+    assert not alive(grandchild_probe.pid)
+
+
+def test_a_child_that_ignores_sigterm_is_killed():
+    with children() as group:
+        stubborn = group.python("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ok', flush=True); time.sleep(60)")
+        stubborn.stdout.readline()
+        group.close(grace=0.2)
+    assert stubborn.returncode == -signal.SIGKILL
+
+
+def test_one_process_can_signal_another():
+    with children() as group:
+        victim = group.start(["sleep", "30"])
+        assert processes.signal_from_another_process(victim.pid, signal.SIGTERM) == 0
+        assert victim.wait(timeout=10) == -signal.SIGTERM
+
+
+def test_cpu_hogs_on_the_same_core_slow_a_worker_down():
+    alone = processes.measure_work(seconds=0.5, hogs=0)
+    crowded = processes.measure_work(seconds=0.5, hogs=2)
+    assert alone.iterations > 0
+    assert crowded.iterations < 0.75 * alone.iterations

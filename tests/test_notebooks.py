@@ -1,0 +1,30 @@
+"""Execute every notebook listed in _toc.yml, as the site build does."""
+
+from __future__ import annotations
+
+import pytest
+
+from podnotes.book import execute_notebook, toc_notebooks
+
+from .conftest import BUILD, ROOT
+
+NOTEBOOKS = toc_notebooks(ROOT)
+TIMES = BUILD / "notebook-times.tsv"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fresh_times_file():
+    BUILD.mkdir(exist_ok=True)
+    TIMES.write_text("")
+    yield
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[str(p.relative_to(ROOT)) for p in NOTEBOOKS])
+def test_notebook_executes(path):
+    result = execute_notebook(path)
+    relative = path.relative_to(ROOT)
+    print(f"\n{relative}: {result.cells} code cells in {result.seconds:.1f} s")
+    with TIMES.open("a") as times:
+        times.write(f"{relative}\t{result.seconds:.2f}\n")
+    assert result.cells > 0
