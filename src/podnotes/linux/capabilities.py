@@ -74,3 +74,139 @@ def host_facts() -> HostFacts:
         is_root=is_root(),
         cgroup_version=cgroup_version() if is_linux() else "none",
     )
+
+
+# --------------------------------------------------------------------------
+# Everything the chapters check before an experiment, as ``podnotes doctor``
+# reports it.
+
+CAP_SYS_CHROOT = 18
+CAP_SYS_ADMIN = 21
+NEEDED_CONTROLLERS = ("cpu", "memory", "pids")
+LINUX_TOOLS = ("unshare", "nsenter", "lsns", "ip", "busybox")
+CLUSTER_TOOLS = ("kubectl", "kind", "docker")
+USERNS_SYSCTLS = {
+    "/proc/sys/user/max_user_namespaces": lambda value: int(value) > 0,
+    "/proc/sys/kernel/unprivileged_userns_clone": lambda value: int(value) == 1,  # Debian < 13 patch
+    "/proc/sys/kernel/apparmor_restrict_unprivileged_userns": lambda value: int(value) == 0,  # Ubuntu 23.10+
+}
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What this machine lets this process do, for ``podnotes doctor``."""
+
+    linux: bool
+    kernel: str
+    root: bool
+    cap_sys_admin: bool
+    user_namespaces: bool
+    cgroup_version: str
+    cgroup_controllers: tuple[str, ...]
+    cgroup_writable: bool
+    systemd: bool
+    tools: dict
+
+    def as_dict(self) -> dict:
+        facts = asdict(self)
+        facts["cgroup_controllers"] = list(self.cgroup_controllers)
+        return facts
+
+    @property
+    def can_create_namespaces(self) -> bool:
+        return self.linux and self.cap_sys_admin
+
+    @property
+    def can_limit_resources(self) -> bool:
+        return (self.linux and self.cap_sys_admin and self.cgroup_writable
+                and all(name in self.cgroup_controllers for name in NEEDED_CONTROLLERS))
+
+
+def effective_capabilities(status_file: Path = Path("/proc/self/status")) -> int:
+    try:
+        for line in status_file.read_text().splitlines():
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    except OSError:
+        pass
+    return 0
+
+
+def has_capability(bit: int) -> bool:
+    return bool(effective_capabilities() >> bit & 1)
+
+
+def user_namespaces_allowed(root: bool | None = None) -> bool:
+    """Whether this process may create a user namespace. Root only needs the
+    kernel to allow them at all; other users also pass distribution switches."""
+    root = is_root() if root is None else root
+    for path, allows in USERNS_SYSCTLS.items():
+        if root and not path.endswith("max_user_namespaces"):
+            continue
+        try:
+            value = Path(path).read_text().strip()
+        except OSError:
+            if path.endswith("max_user_namespaces"):
+                return False
+            continue
+        if not allows(value):
+            return False
+    return True
+
+
+def cgroup_controllers(version: str | None = None, mounts_file: Path = MOUNTS, root: Path = CGROUP_ROOT) -> tuple[str, ...]:
+    """Controllers this process can use: on v1 and hybrid machines those
+    mounted as v1 hierarchies, on v2 those listed in the root's ``cgroup.controllers``."""
+    version = version or cgroup_version(root, mounts_file)
+    if version == "v2":
+        v2_root = next((Path(point) for point, kind in _cgroup_mounts(mounts_file).items() if kind == "cgroup2"), root)
+        try:
+            return tuple(sorted((v2_root / "cgroup.controllers").read_text().split()))
+        except OSError:
+            return ()
+    names: set[str] = set()
+    try:
+        lines = mounts_file.read_text().splitlines()
+    except OSError:
+        return ()
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 4 and fields[2] == "cgroup":
+            names.update(option for option in fields[3].split(",") if option in _V1_CONTROLLERS)
+    return tuple(sorted(names))
+
+
+_V1_CONTROLLERS = {"cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devices", "freezer", "hugetlb",
+                   "net_cls", "net_prio", "perf_event", "rdma", "misc"}
+
+
+def cgroup_tree_writable(root: Path = CGROUP_ROOT) -> bool:
+    return os.access(root, os.W_OK) or any(os.access(path, os.W_OK) for path in root.glob("*") if path.is_dir())
+
+
+def systemd_running() -> bool:
+    # sd_booted(3): systemd is the init system when this directory exists.
+    return Path("/run/systemd/system").is_dir()
+
+
+def find_tools(names=LINUX_TOOLS + CLUSTER_TOOLS) -> dict:
+    import shutil
+
+    return {name: shutil.which(name) for name in names}
+
+
+def detect() -> Capabilities:
+    linux = is_linux()
+    version = cgroup_version() if linux else "none"
+    return Capabilities(
+        linux=linux,
+        kernel=platform.release(),
+        root=is_root(),
+        cap_sys_admin=linux and has_capability(CAP_SYS_ADMIN),
+        user_namespaces=linux and user_namespaces_allowed(),
+        cgroup_version=version,
+        cgroup_controllers=cgroup_controllers(version) if linux else (),
+        cgroup_writable=linux and cgroup_tree_writable(),
+        systemd=linux and systemd_running(),
+        tools=find_tools(),
+    )

@@ -19,6 +19,11 @@ from typing import Sequence
 
 PROC = Path("/proc")
 
+# Every process podnotes starts carries this variable (set to the PID of the
+# process that started it), so that ``podnotes.linux.leaks`` can find any
+# that outlive their experiment.
+MARKER_ENV = "PODNOTES_CHILD"
+
 
 @dataclass(frozen=True)
 class ProcInfo:
@@ -100,6 +105,8 @@ class Children:
         popen_kwargs.setdefault("text", True)
         # A session of its own, so stopping it also stops anything it forked.
         popen_kwargs.setdefault("start_new_session", True)
+        env = popen_kwargs.get("env")
+        popen_kwargs["env"] = {**(os.environ if env is None else env), MARKER_ENV: str(os.getpid())}
         child = subprocess.Popen(list(argv), **popen_kwargs)
         self.started.append(child)
         _wait_until_exec_visible(child, list(argv))

@@ -1,0 +1,360 @@
+"""Start one process inside new or existing namespaces, a cgroup and a root
+of its own: the small runtime behind every namespace experiment.
+
+The caller (a notebook kernel, a test) never changes its own process state.
+It starts a fresh, single-threaded Python child, ``python -m
+podnotes.linux.launcher SPEC``, which performs the steps a container runtime
+performs, in the same order, then either runs a *probe* (a function from
+``podnotes.linux.views`` that reports what the process sees) or replaces
+itself with the requested program:
+
+1. join cgroups (write its PID to ``cgroup.procs``);
+2. join existing namespaces (``setns``), e.g. those of a pause process;
+3. create new namespaces (``unshare``); map user IDs for a user namespace;
+4. fork, when a PID namespace is involved: only children enter it, and the
+   first child becomes PID 1 (the launcher stays outside, relays signals
+   and exits with the child's status);
+5. make all mounts private, set the host name, bring up loopback;
+6. switch root (``pivot_root`` or ``chroot``) and mount a fresh ``/proc``;
+7. run the probe, or ``exec`` the program.
+
+The child reports its host PID and results as JSON lines on a pipe, so that
+output of the program itself stays on stdout and stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from podnotes.linux import syscalls, views
+from podnotes.linux.processes import MARKER_ENV, Children
+
+CONTAINER_PATH = "/bin:/sbin:/usr/bin:/usr/sbin"
+PR_SET_PDEATHSIG = 1
+
+
+class LaunchError(RuntimeError):
+    """A step in the launched child failed; the message names the step."""
+
+
+@dataclass
+class Spec:
+    """What the launched process should be and see. JSON-serialisable."""
+
+    argv: list[str] | None = None
+    probe: str | None = None
+    probe_args: list[Any] = field(default_factory=list)
+    unshare: list[str] = field(default_factory=list)  # "pid", "mnt", "uts", "ipc", "net", "user", "cgroup"
+    join: dict[str, str] = field(default_factory=dict)  # kind -> /proc/PID/ns/KIND
+    cgroup_procs: list[str] = field(default_factory=list)
+    hostname: str | None = None
+    loopback_up: bool = False
+    rootfs: str | None = None
+    root_mode: str = "pivot_root"  # or "chroot"
+    mount_proc: bool = False
+    map_root_to_self: bool = False  # user namespace: uid 0 inside = our uid outside
+    handshake: bool = False  # pause after unshare until the parent says go (to write ID maps)
+    env: dict[str, str] | None = None
+    status_fd: int = -1
+    go_fd: int = -1
+
+    def __post_init__(self) -> None:
+        syscalls.flags_for(self.unshare)  # rejects unknown names
+        syscalls.flags_for(self.join)
+        if (self.argv is None) == (self.probe is None):
+            raise ValueError("give exactly one of argv (a program to exec) or probe (a views function)")
+        if self.probe is not None and self.probe not in views.PROBES:
+            raise ValueError(f"unknown probe {self.probe!r}; expected one of {sorted(views.PROBES)}")
+        if self.root_mode not in ("pivot_root", "chroot"):
+            raise ValueError(f"root_mode must be 'pivot_root' or 'chroot', not {self.root_mode!r}")
+        private_mounts = "mnt" in self.unshare
+        if self.mount_proc and not private_mounts:
+            raise ValueError("mount_proc needs 'mnt' in unshare: /proc would be mounted on the host")
+        if self.rootfs and self.root_mode == "pivot_root" and not private_mounts:
+            raise ValueError("pivot_root needs 'mnt' in unshare: it would change the host's root")
+
+    @property
+    def enters_pid_namespace(self) -> bool:
+        return "pid" in self.unshare or "pid" in self.join
+
+
+# --------------------------------------------------------------------------
+# Parent side: start the child, read what it reports.
+
+
+@dataclass
+class Launched:
+    """A launched process: ``pid`` is its host PID (the process that runs the
+    probe or program, inside any PID namespace)."""
+
+    process: Any  # subprocess.Popen of the launcher
+    pid: int
+    _status: "_LineReader"
+    _go_fd: int
+
+    def proceed(self) -> None:
+        """Let a child that waits for its ID maps (``handshake``) continue."""
+        if self._go_fd >= 0:
+            os.write(self._go_fd, b"go\n")
+            os.close(self._go_fd)
+            self._go_fd = -1
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        """Wait until a serving probe says it is listening."""
+        message = self._next_message(timeout, "ready")
+        if message is None or "ready" not in message:
+            raise LaunchError(f"launched process {self.pid} did not become ready: {message or self._stderr()}")
+
+    def result(self, timeout: float = 30.0) -> Any:
+        """The probe's return value (waits for the process to finish)."""
+        message = self._next_message(timeout, "result")
+        self.process.wait(timeout=timeout)
+        if message is None:
+            raise LaunchError(f"launched process exited with {self.process.returncode} "
+                              f"before reporting: {self._stderr()}")
+        if "error" in message:
+            raise LaunchError(message["error"])
+        return message["result"]
+
+    def _next_message(self, timeout: float, wanted: str) -> dict | None:
+        # Skips PID reports (a PID-namespace child announces itself after a handshake).
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self._status.read(max(0.0, deadline - time.monotonic()))
+            if message is None or wanted in message or "error" in message:
+                return message
+            if "pid" in message:
+                self.pid = message["pid"]
+
+    def _stderr(self) -> str:
+        if self.process.poll() is None or not self.process.stderr:
+            return "no message"
+        return self.process.stderr.read().strip() or "no message"
+
+    def close(self) -> None:
+        self._status.close()
+        if self._go_fd >= 0:
+            os.close(self._go_fd)
+            self._go_fd = -1
+
+
+class _LineReader:
+    def __init__(self, fd: int):
+        self.fd, self.buffer = fd, b""
+
+    def read(self, timeout: float) -> dict | None:
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if self.fd < 0 or remaining <= 0:
+                return None
+            ready, _, _ = select.select([self.fd], [], [], remaining)
+            if not ready:
+                return None
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                self.close()
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def start(spec: Spec, group: Children, timeout: float = 10.0, **popen_kwargs) -> Launched:
+    """Start the launcher for ``spec`` as a member of ``group`` (which stops
+    it on exit). Returns once the child has reported its host PID; a child
+    with ``handshake`` is then waiting for ``proceed()``."""
+    status_read, status_write = os.pipe()
+    go_read, go_write = os.pipe() if spec.handshake else (-1, -1)
+    spec = Spec(**{**asdict(spec), "status_fd": status_write, "go_fd": go_read})
+    passed = [fd for fd in (status_write, go_read) if fd >= 0]
+    try:
+        env = {**popen_kwargs.pop("env", os.environ), SPEC_ENV: json.dumps(asdict(spec))}
+        process = group.start([sys.executable, "-m", "podnotes.linux.launcher"], pass_fds=passed, env=env,
+                              **popen_kwargs)
+    finally:
+        for fd in passed:
+            os.close(fd)
+    reader = _LineReader(status_read)
+    launched = Launched(process=process, pid=-1, _status=reader, _go_fd=go_write)
+    first = reader.read(timeout)
+    if first is None or "pid" not in first:
+        launched.close()
+        process.wait(timeout=timeout)
+        error = first["error"] if first and "error" in first else launched._stderr()
+        raise LaunchError(error)
+    launched.pid = first["pid"]
+    return launched
+
+
+def run_probe(spec: Spec, timeout: float = 30.0) -> Any:
+    """Launch ``spec`` (a probe) and return what it reports."""
+    with Children() as group:
+        launched = start(spec, group, timeout=timeout)
+        try:
+            return launched.result(timeout)
+        finally:
+            launched.close()
+
+
+SPEC_ENV = "PODNOTES_LAUNCH_SPEC"
+
+
+# --------------------------------------------------------------------------
+# Child side.
+
+
+def main(spec_json: str) -> None:
+    spec = Spec(**json.loads(spec_json))
+    status = os.fdopen(spec.status_fd, "w", buffering=1)
+    os.set_inheritable(spec.status_fd, False)
+
+    def report(**message) -> None:
+        status.write(json.dumps(message) + "\n")
+        status.flush()
+
+    step = "starting"
+    try:
+        step = "joining cgroups"
+        for procs in spec.cgroup_procs:
+            with open(procs, "w") as target:
+                target.write(str(os.getpid()))
+        step = "joining namespaces"
+        for kind in ("user", "ipc", "uts", "net", "pid", "cgroup", "mnt"):
+            if kind in spec.join:
+                syscalls.setns(spec.join[kind], syscalls.NAMESPACE_FLAGS[kind])
+        step = "creating namespaces"
+        outer_uid, outer_gid = os.getuid(), os.getgid()
+        if spec.unshare:
+            syscalls.unshare(syscalls.flags_for(spec.unshare))
+        if spec.map_root_to_self:
+            step = "mapping user IDs"
+            _write("/proc/self/setgroups", "deny")
+            _write("/proc/self/uid_map", f"0 {outer_uid} 1")
+            _write("/proc/self/gid_map", f"0 {outer_gid} 1")
+        if spec.handshake:
+            report(pid=os.getpid(), stage="unshared")
+            with os.fdopen(spec.go_fd) as go:
+                if go.readline().strip() != "go":
+                    raise LaunchError("the parent went away during the handshake")
+        if spec.enters_pid_namespace:
+            _fork_into_pid_namespace(report, status, spec.handshake)
+        elif not spec.handshake:
+            report(pid=os.getpid())
+        step = "setting up the view"
+        _prepare_view(spec)
+    except Exception as err:  # reported to the parent, which raises LaunchError
+        report(error=f"{step}: {err}")
+        sys.exit(1)
+
+    if spec.probe is not None:
+        views._ready_callback = lambda: report(ready=True)
+        try:
+            result = views.PROBES[spec.probe](*spec.probe_args)
+        except Exception as err:
+            report(error=f"probe {spec.probe}: {type(err).__name__}: {err}")
+            sys.exit(1)
+        report(result=result)
+        sys.exit(0)
+    env = dict(spec.env) if spec.env is not None else {"PATH": CONTAINER_PATH, "HOME": "/", "TERM": "dumb"}
+    env.setdefault(MARKER_ENV, os.environ.get(MARKER_ENV, "1"))
+    status.close()
+    try:
+        os.execvpe(spec.argv[0], spec.argv, env)
+    except OSError as err:
+        print(f"podnotes launcher: cannot run {spec.argv[0]}: {err.strerror}", file=sys.stderr)
+        sys.exit(127)
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as target:
+        target.write(text)
+
+
+def _fork_into_pid_namespace(report, status, already_reported: bool) -> None:
+    """Fork: the child is the first process in the PID namespace (PID 1 when
+    the namespace is new). This process waits for it, relays signals and
+    exits with its status; the child returns and carries on."""
+    child = os.fork()
+    if child == 0:
+        syscalls.libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        return
+    report(pid=child)
+    status.close()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda number, _frame: _relay(child, number))
+    while True:
+        try:
+            _, wait_status = os.waitpid(child, 0)
+            break
+        except ChildProcessError:
+            os._exit(1)
+        except InterruptedError:
+            continue
+    os._exit(os.waitstatus_to_exitcode(wait_status) if not os.WIFSIGNALED(wait_status)
+             else 128 + os.WTERMSIG(wait_status))
+
+
+def _relay(child: int, number: int) -> None:
+    try:
+        os.kill(child, number)
+        # PID 1 of a namespace ignores signals it has no handler for; make
+        # sure a stop request still stops it.
+        if number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signal.SIGALRM, lambda *_: _kill_quietly(child))
+            signal.alarm(2)
+    except ProcessLookupError:
+        pass
+
+
+def _kill_quietly(child: int) -> None:
+    try:
+        os.kill(child, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _prepare_view(spec: Spec) -> None:
+    if "mnt" in spec.unshare:
+        syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)
+    if spec.hostname:
+        socket.sethostname(spec.hostname)
+    if spec.loopback_up:
+        syscalls.set_interface_up("lo")
+    if spec.rootfs:
+        if spec.root_mode == "pivot_root":
+            _pivot_root(spec.rootfs)
+        else:
+            os.chroot(spec.rootfs)
+            os.chdir("/")
+    if spec.mount_proc:
+        os.makedirs("/proc", exist_ok=True)
+        syscalls.mount("proc", "/proc", "proc", 0)
+
+
+def _pivot_root(new_root: str) -> None:
+    # pivot_root wants the new root to be a mount point: bind it onto itself.
+    syscalls.mount(new_root, new_root, None, syscalls.MS_BIND | syscalls.MS_REC)
+    os.chdir(new_root)
+    os.makedirs(".oldroot", exist_ok=True)
+    syscalls.pivot_root(".", ".oldroot")
+    os.chdir("/")
+    syscalls.umount2("/.oldroot", syscalls.MNT_DETACH)
+    os.rmdir("/.oldroot")
+
+
+if __name__ == "__main__":
+    main(os.environ.pop(SPEC_ENV))
