@@ -1,0 +1,209 @@
+"""Would the API server accept this Pod, and if not, why not?
+
+``lint(source)`` checks Pods and the Pod templates inside Deployments,
+ReplicaSets, StatefulSets, DaemonSets, Jobs and CronJobs, in three layers:
+
+1. reading: YAML syntax, limits, duplicate keys;
+2. acceptance: unknown fields, types, required fields, enums, one-of rules,
+   quantities, names, references, per-container-kind rules, restart policy per
+   context; each such finding is an ``error`` and carries the API server's own
+   message;
+3. advice (``warning``/``info``): image tags and the pull-policy default,
+   resources and QoS, readiness probes, naked Pods, Pod Security Standards.
+
+Every finding has a rule id, a severity, a file:line:column (None for plain
+Python input), the API field path, a plain explanation and a minimal fix.
+A finding can be silenced with the annotation
+``podnotes.io/ignore: "RULE=reason, RULE2=reason"`` on the object (or on its
+Pod template); the reason is required.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..manifest import Document, Node, load
+from . import advice
+from .finding import ERROR, INFO, SEVERITIES, UNREADABLE_RULES, WARNING, Finding
+from .pod import PodRules, check_metadata
+from .schema import KINDS, CatalogueError, available_versions, catalogue, default_version
+from .structure import StructureChecker, located
+
+__all__ = ["Finding", "lint", "lint_documents", "exit_code", "ERROR", "WARNING", "INFO", "SEVERITIES",
+           "LEVELS", "IGNORE_ANNOTATION", "available_versions", "default_version", "CatalogueError", "pod_spec_of"]
+
+IGNORE_ANNOTATION = "podnotes.io/ignore"
+LEVELS = ("privileged", "baseline", "restricted")
+_CONTEXT = {"Pod": "pod", "Job": "job", "CronJob": "job"}
+
+
+@dataclass
+class Options:
+    k8s_version: str | None = None
+    level: str = "baseline"
+    advice: bool = True
+    disabled: frozenset[str] = field(default_factory=frozenset)
+
+
+def lint(source: Any, *, k8s_version: str | None = None, level: str = "baseline", advice: bool = True,
+         disable: tuple[str, ...] | list[str] = (), name: str | None = None) -> list[Finding]:
+    """Check manifests and return every finding, sorted by file and position.
+
+    ``source`` may be a path (file or folder), ``"-"`` for stdin, YAML text,
+    bytes, a loaded :class:`~podnotes.manifest.Document` (or a list of them),
+    a Node tree, or a plain Python dict (then findings have no line/column).
+    ``level`` is the Pod Security Standard to hold Pods to (``baseline``,
+    ``restricted``, or ``privileged`` for none); ``advice=False`` keeps only
+    what the API server would reject. Raises CatalogueError for a Kubernetes
+    version the installed schemas do not cover.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    options = Options(k8s_version, level, advice, frozenset(disable))
+    catalogue(k8s_version)  # fail early on an unknown version
+    return lint_documents(load(source, name=name), options)
+
+
+def lint_documents(documents: list[Document], options: Options | None = None) -> list[Finding]:
+    options = options or Options()
+    findings: list[Finding] = []
+    for document in documents:
+        findings.extend(_lint_document(document, options))
+    findings.sort(key=lambda f: (f.file or "", f.line or 0, f.column or 0))
+    return findings
+
+
+def exit_code(findings: list[Finding]) -> int:
+    """0 clean (or info only), 1 advice only, 2 the server would reject something, 3 unreadable input."""
+    if any(f.rule in UNREADABLE_RULES for f in findings):
+        return 3
+    if any(f.severity == ERROR for f in findings):
+        return 2
+    if any(f.severity == WARNING for f in findings):
+        return 1
+    return 0
+
+
+def pod_spec_of(root: Node) -> tuple[Node | None, str | None]:
+    """The Pod spec Node of a checked kind and its context ("pod", "workload", "job")."""
+    kind = root.scalar("kind")
+    if kind not in KINDS:
+        return None, None
+    node: Node | None = root
+    for key in KINDS[kind][2].split("."):
+        node = node.get(key) if node is not None else None
+    return node, _CONTEXT.get(kind, "workload")
+
+
+def _lint_document(document: Document, options: Options) -> list[Finding]:
+    file = document.file
+    if document.error is not None:
+        error = document.error
+        return [Finding(error.rule, ERROR, error.message, file, error.line, error.column,
+                        fix=_LOAD_FIXES.get(error.rule, ""))]
+    findings = [Finding("duplicate-key", ERROR,
+                        f"`{dup.key}` is given twice in this mapping (first on line {dup.first_line}); "
+                        "Kubernetes' YAML reader refuses that, and tools that accept it silently keep one of the "
+                        "two values", file, dup.line, dup.column, dup.path, fix="delete one of the two lines",
+                        server_message=f"error converting YAML to JSON: yaml: unmarshal errors:\n  line "
+                        f"{dup.line}: key \"{dup.key}\" already set in map")
+                for dup in document.duplicates]
+    root = document.root
+    if root is None:
+        return findings
+    if root.kind != "map":
+        findings.append(located("not-an-object", ERROR, root, "a manifest must be a mapping with apiVersion, kind, "
+                                "metadata and spec", server="Object 'Kind' is missing in the document"))
+        return findings
+    kind = root.get("kind")
+    if kind is None or not isinstance(kind.value, str) or not kind.value:
+        findings.append(located("required-field", ERROR, kind or root, "`kind` is missing: say what this is (Pod, "
+                                "Deployment, ...)", path="kind", server="Object 'Kind' is missing in the document",
+                                fix="kind: Pod"))
+        return findings
+    if kind.value not in KINDS:
+        findings.append(located("kind-not-checked", INFO, kind,
+                                f"`{kind.value}` objects are not checked (checked kinds: {', '.join(KINDS)})",
+                                at_key=False))
+        return findings
+    api_version, definition, _ = KINDS[kind.value]
+    found_version = root.get("apiVersion")
+    if found_version is None or found_version.value != api_version:
+        shown = found_version.value if found_version is not None else ""
+        findings.append(located(
+            "api-version", ERROR, found_version or root,
+            f"a {kind.value} is `apiVersion: {api_version}`" + (f", not `{shown}`" if shown else " (missing)"),
+            at_key=False, path="apiVersion", fix=f"apiVersion: {api_version}",
+            server=f'no matches for kind "{kind.value}" in version "{shown}"'))
+        if found_version is not None:
+            return findings
+    checker = StructureChecker(catalogue(options.k8s_version), findings)
+    checker.check_object(root, checker.catalogue.object(definition))
+    check_metadata(root.get("metadata"), root, True, findings)
+    spec, context = pod_spec_of(root)
+    if spec is not None and spec.kind == "map":
+        if context != "pod":
+            template_metadata = root
+            for key in KINDS[kind.value][2].split(".")[:-1] + ["metadata"]:
+                template_metadata = template_metadata.get(key) if template_metadata is not None else None
+            check_metadata(template_metadata, root, False, findings)
+        PodRules(spec, context, findings).run()
+        if options.advice:
+            advice.check_pod(spec, kind.value, root, options.level, checker.catalogue.version, findings)
+    elif spec is None:
+        findings.append(located("required-field", ERROR, root, f"this {kind.value} has no Pod spec at "
+                                f"`{KINDS[kind.value][2]}`", path=KINDS[kind.value][2],
+                                server=f"{KINDS[kind.value][2]}.containers: Required value"))
+    return _suppress(_unique(findings), root, options.disabled)
+
+
+_LOAD_FIXES = {
+    "yaml-syntax": "fix the YAML at this position (indent with spaces; close quotes and brackets)",
+    "yaml-limit": "split the input or remove the anchors and aliases that multiply it",
+    "yaml-tag": "remove the tag; write plain YAML values",
+    "unreadable": "pass a readable UTF-8 YAML or JSON file",
+}
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    seen = set()
+    out = []
+    for finding in findings:
+        key = (finding.rule, finding.path, finding.line, finding.column, finding.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(finding)
+    return out
+
+
+def _ignore_rules(root: Node) -> tuple[dict[str, str], list[Finding]]:
+    rules: dict[str, str] = {}
+    problems: list[Finding] = []
+    spec, _ = pod_spec_of(root)
+    holders = [root.get("metadata")]
+    if spec is not None and spec is not root.get("spec"):
+        template = root.get("spec")
+        for key in (KINDS[root.scalar("kind")][2].split(".")[1:-1]):
+            template = template.get(key) if template is not None else None
+        holders.append(template.get("metadata") if template is not None else None)
+    for metadata in holders:
+        annotations = metadata.get("annotations") if metadata is not None else None
+        node = annotations.get(IGNORE_ANNOTATION) if annotations is not None else None
+        if node is None or not isinstance(node.value, str):
+            continue
+        for item in filter(None, (part.strip() for part in re.split(r"[,\n]", node.value))):
+            rule, _, reason = item.partition("=")
+            if not reason.strip():
+                problems.append(located("ignore-without-reason", WARNING, node,
+                                        f"`{rule.strip()}` is ignored without a reason; write `{rule.strip()}=why`",
+                                        at_key=False, fix=f"{rule.strip()}=REASON"))
+                continue
+            rules[rule.strip()] = reason.strip()
+    return rules, problems
+
+
+def _suppress(findings: list[Finding], root: Node, disabled: frozenset[str]) -> list[Finding]:
+    ignored, problems = _ignore_rules(root)
+    return [f for f in findings if f.rule not in ignored and f.rule not in disabled] + problems

@@ -1,0 +1,178 @@
+"""Layer 3: advice. The API server accepts all of this; experience says otherwise.
+
+Images (tags and the pull-policy default), resources and the QoS class they
+lead to, readiness probes, naked Pods, and the Pod Security Standards.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..manifest import Node
+from . import pss
+from .finding import INFO, WARNING, Finding
+from .structure import located
+
+_DIGEST = re.compile(r"@[A-Za-z0-9_+.-]+:[0-9a-fA-F]{32,}\Z")
+
+
+@dataclass(frozen=True)
+class ImageReference:
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def default_pull_policy(self) -> str:
+        """What the API server fills in when ``imagePullPolicy`` is not set."""
+        if self.digest is None and self.tag in (None, "latest"):
+            return "Always"
+        return "IfNotPresent"
+
+
+def parse_image(image: str) -> ImageReference:
+    """Split ``registry:5000/team/app:1.2@sha256:...`` into repository, tag and digest.
+
+    A colon belongs to the tag only after the last ``/``: in
+    ``localhost:5000/app`` the ``5000`` is the registry's port, not a tag.
+    """
+    digest = None
+    match = _DIGEST.search(image)
+    if match:
+        digest = match.group()[1:]
+        image = image[:match.start()]
+    slash = image.rfind("/")
+    colon = image.rfind(":")
+    if colon > slash:
+        return ImageReference(image[:colon], image[colon + 1:], digest)
+    return ImageReference(image, None, digest)
+
+
+def default_pull_policy(image: str) -> str:
+    """The pull policy the API server sets for ``image`` when none is given."""
+    return parse_image(image).default_pull_policy
+
+
+def qos_class(spec: Node) -> str:
+    """Guaranteed, Burstable or BestEffort, computed as the kubelet does from init and regular containers."""
+    containers = []
+    for group in ("initContainers", "containers"):
+        items = spec.get(group)
+        if items is not None and items.kind == "seq":
+            containers += [c for c in items.value if c.kind == "map"]
+    any_set = False
+    guaranteed = True
+    for container in containers:
+        resources = container.get("resources")
+        requests = _resource_map(resources, "requests")
+        limits = _resource_map(resources, "limits")
+        if requests or limits:
+            any_set = True
+        for resource in ("cpu", "memory"):
+            limit = limits.get(resource)
+            request = requests.get(resource, limit)
+            if limit is None or request != limit:
+                guaranteed = False
+    if not any_set:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+def _resource_map(resources: Node | None, key: str) -> dict[str, str]:
+    group = resources.get(key) if resources is not None else None
+    if group is None or group.kind != "map":
+        return {}
+    return {name: str(node.value) for name, node in group.value.items() if node.kind == "scalar"}
+
+
+def check_images(container: Node, findings: list[Finding]) -> None:
+    image = container.get("image")
+    if image is None or not isinstance(image.value, str) or not image.value:
+        return
+    ref = parse_image(image.value)
+    if ref.digest is not None:
+        return
+    policy = container.scalar("imagePullPolicy")
+    default = ref.default_pull_policy
+    explained = (f"without `imagePullPolicy` the server sets {default} (no tag or `:latest` means Always, any "
+                 "other tag IfNotPresent)")
+    if policy:
+        explained = f"`imagePullPolicy: {policy}` is set explicitly; had it been left out, {explained[8:]}"
+    if ref.tag is None:
+        findings.append(located(
+            "image-tag-missing", WARNING, image,
+            f"`{image.value}` has no tag, so it means `:latest`, whatever that is on the day the node pulls; "
+            f"{explained}", at_key=False, fix=f"{image.value}:1.27 (a fixed version, or pin a digest @sha256:...)"))
+    elif ref.tag == "latest":
+        findings.append(located(
+            "image-tag-latest", WARNING, image,
+            f"`:latest` moves: two nodes may run different images under one name; {explained}", at_key=False,
+            fix=f"{ref.repository}:1.27 (a fixed version, or pin a digest @sha256:...)"))
+
+
+def check_resources(container: Node, findings: list[Finding]) -> None:
+    resources = container.get("resources")
+    requests = _resource_map(resources, "requests")
+    limits = _resource_map(resources, "limits")
+    missing = [f"requests.{r}" for r in ("cpu", "memory") if r not in requests and r not in limits]
+    if "memory" not in limits:
+        missing.append("limits.memory")
+    if missing:
+        where = container.get("name") or container
+        findings.append(located(
+            "resources-missing", WARNING, where,
+            f"container `{container.scalar('name', '?')}` sets no {', '.join(missing)}: without requests the "
+            "scheduler cannot place it sensibly, and without a memory limit it can use up the node's memory",
+            at_key=True, fix="resources:\n  requests: {cpu: 100m, memory: 128Mi}\n  limits: {memory: 128Mi}"))
+
+
+def check_readiness(container: Node, findings: list[Finding]) -> None:
+    ports = container.get("ports")
+    serves = ports is not None and ports.kind == "seq" and bool(ports.value)
+    if serves and container.get("readinessProbe") is None:
+        where = container.get("name") or container
+        findings.append(located(
+            "readiness-probe-missing", WARNING, where,
+            f"container `{container.scalar('name', '?')}` serves ports but has no readinessProbe: it receives "
+            "traffic as soon as it starts, before it can answer", at_key=True,
+            fix="readinessProbe:\n  httpGet: {path: /ready, port: 80}"))
+
+
+def check_pod(spec: Node, kind: str, document_root: Node, level: str, version: str,
+              findings: list[Finding]) -> pss.PodSecurityReport:
+    """All advice for one Pod spec; returns the Pod Security report for callers that show it."""
+    containers = spec.get("containers")
+    for container in containers.value if containers is not None and containers.kind == "seq" else []:
+        if container.kind != "map":
+            continue
+        check_images(container, findings)
+        check_resources(container, findings)
+        check_readiness(container, findings)
+    inits = spec.get("initContainers")
+    for container in inits.value if inits is not None and inits.kind == "seq" else []:
+        if container.kind == "map":
+            check_images(container, findings)
+    findings.append(located("qos-class", INFO, spec, f"QoS class: {qos_class(spec)} ({_QOS_MEANING[qos_class(spec)]})",
+                            at_key=True))
+    if kind == "Pod":
+        where = document_root.get("kind") or document_root
+        findings.append(located(
+            "naked-pod", INFO, where, "a bare Pod is not replaced if its node fails or it is deleted; "
+            "real workloads use a Deployment, StatefulSet, DaemonSet or Job that creates Pods from a template",
+            at_key=False))
+    report = pss.evaluate(spec, version)
+    if level != "privileged":
+        for violation in report.at(level):
+            findings.append(located(
+                f"pss-{violation.check}", WARNING, violation.node,
+                f"Pod Security {violation.level}: {violation.text}", at_key=True,
+                server=f'violates PodSecurity "{violation.level}:latest": {violation.text}'))
+    return report
+
+
+_QOS_MEANING = {
+    "Guaranteed": "every container's requests equal its limits for cpu and memory; evicted last",
+    "Burstable": "some requests or limits are set, not all equal; evicted after BestEffort Pods",
+    "BestEffort": "no requests or limits at all; the first to be evicted when the node runs short",
+}

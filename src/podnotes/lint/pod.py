@@ -1,0 +1,444 @@
+"""Layer 2 of "would the API server accept it?": the Pod rules the schema does not carry.
+
+Each check mirrors one part of the API server's Pod validation
+(``pkg/apis/core/validation``): exactly one handler per probe or hook, exactly
+one source per volume, names and ports, references between fields, which
+fields each kind of container may set, and which restart policies a context
+allows. Messages carry the server's own wording in ``server_message``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..manifest import Node
+from .finding import ERROR, WARNING, Finding
+from .quantity import parse_quantity
+from .rules_table import (CONTAINER_GROUPS, CONTAINER_RESTART_POLICIES, EPHEMERAL_FORBIDDEN, INIT_ONLY_WITH_SIDECAR,
+                          LIFECYCLE_HANDLERS, PROBE_HANDLERS, PROBES, RESTART_POLICIES_BY_CONTEXT, VOLUME_SOURCE_ORDER)
+from .structure import did_you_mean, located, unsupported
+
+DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
+_LABEL_MESSAGE = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+                  "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+                  "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+_SUBDOMAIN_MESSAGE = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+                      "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+                      "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
+
+_CONTAINER_WORD = {"initContainers": "init container", "containers": "container",
+                   "ephemeralContainers": "ephemeral container"}
+
+
+def _present(node: Node | None) -> bool:
+    return node is not None and not (node.kind == "scalar" and node.value is None)
+
+
+class PodRules:
+    """Checks one Pod spec. ``context`` is "pod", "workload" or "job" (what holds the spec)."""
+
+    def __init__(self, spec: Node, context: str, findings: list[Finding]):
+        self.spec = spec
+        self.context = context
+        self.findings = findings
+        self.volume_names: set[str] = set()
+
+    def error(self, rule: str, node: Node, message: str, server: str, *, at_key: bool = True, fix: str = "",
+              path: str | None = None) -> None:
+        self.findings.append(located(rule, ERROR, node, message, at_key=at_key, fix=fix, server=server, path=path))
+
+    def warn(self, rule: str, node: Node, message: str, server: str = "", *, at_key: bool = True, fix: str = "",
+             path: str | None = None) -> None:
+        self.findings.append(located(rule, WARNING, node, message, at_key=at_key, fix=fix, server=server, path=path))
+
+    def run(self) -> None:
+        if self.spec.kind != "map":
+            return
+        self.check_restart_policy()
+        self.check_volumes()
+        containers = self.spec.get("containers")
+        if not _present(containers) or (containers.kind == "seq" and not containers.value):
+            self.error("required-field", containers or self.spec, "a Pod needs at least one container in `containers`",
+                       f"{self.spec.path}.containers: Required value", fix="containers:\n- name: app\n  image: IMAGE",
+                       path=f"{self.spec.path}.containers")
+        self.check_containers()
+
+    # --- restart policy ------------------------------------------------------------
+    def check_restart_policy(self) -> None:
+        allowed = RESTART_POLICIES_BY_CONTEXT[self.context]
+        node = self.spec.get("restartPolicy")
+        path = f"{self.spec.path}.restartPolicy"
+        if not _present(node):
+            if self.context == "job":
+                self.error("restart-policy-context", self.spec, "a Job's Pod template must set `restartPolicy` to "
+                           "OnFailure or Never (the Pod default, Always, is not allowed for Jobs)",
+                           unsupported(Node("Always", "scalar", path), allowed), at_key=True,
+                           fix="restartPolicy: Never", path=path)
+            return
+        if not isinstance(node.value, str) or node.value in allowed:
+            return
+        if node.value in RESTART_POLICIES_BY_CONTEXT["pod"]:
+            why = {"workload": "the controller replaces Pods that stop, so their template may only say Always",
+                   "job": "a Job decides itself what happens after a Pod ends, so only OnFailure or Never are "
+                          "allowed"}[self.context]
+            message = f"`restartPolicy: {node.value}` is not allowed here: {why}"
+        else:
+            guess = did_you_mean(node.value, allowed)
+            message = f"`{node.value}` is not a restart policy ({', '.join(allowed)})" + (
+                f"; did you mean `{guess}`?" if guess else "")
+        self.error("restart-policy-context" if node.value in RESTART_POLICIES_BY_CONTEXT["pod"] else "invalid-enum",
+                   node, message, unsupported(node, allowed), at_key=False, fix=f"restartPolicy: {allowed[0]}")
+
+    # --- volumes --------------------------------------------------------------------
+    def check_volumes(self) -> None:
+        volumes = self.spec.get("volumes")
+        if volumes is None or volumes.kind != "seq":
+            return
+        seen: set[str] = set()
+        for volume in volumes.value:
+            if volume.kind != "map":
+                continue
+            self.check_name(volume, "volume", seen)
+            name = volume.scalar("name")
+            if isinstance(name, str):
+                self.volume_names.add(name)
+            sources = [key for key in VOLUME_SOURCE_ORDER if _present(volume.get(key))]
+            if not sources:
+                self.error("volume-sources", volume, "this volume names no source (emptyDir, configMap, secret, "
+                           "persistentVolumeClaim, hostPath, ...): say where its data comes from",
+                           f"{volume.path}: Required value: must specify a volume type", fix="emptyDir: {}")
+            for extra in sources[1:]:
+                node = volume.get(extra)
+                self.error("volume-sources", node,
+                           f"volume `{name}` has more than one source ({', '.join(sources)}); a volume is exactly "
+                           "one kind of storage, so keep one and delete the rest",
+                           f"{node.path}: Forbidden: may not specify more than 1 volume type",
+                           fix=f"delete `{extra}:` (or move it to a volume of its own)")
+
+    # --- containers -------------------------------------------------------------------
+    def check_containers(self) -> None:
+        names: set[str] = set()
+        for group in CONTAINER_GROUPS:
+            containers = self.spec.get(group)
+            if containers is None or containers.kind != "seq":
+                continue
+            if group == "ephemeralContainers" and containers.value:
+                self.check_ephemeral_on_create(containers)
+            for container in containers.value:
+                if container.kind == "map":
+                    self.check_container(container, group, names)
+
+    def check_ephemeral_on_create(self, containers: Node) -> None:
+        if self.context == "pod":
+            self.error("ephemeral-on-create", containers,
+                       "ephemeral containers cannot be written in a manifest: they are added to a running Pod "
+                       "through its `ephemeralcontainers` subresource (`kubectl debug`)",
+                       f"{containers.path}: Forbidden: cannot be set on create", fix="remove ephemeralContainers; "
+                       "use `kubectl debug -it POD --image=busybox --target=CONTAINER`")
+        else:
+            self.error("ephemeral-on-create", containers, "a Pod template cannot hold ephemeral containers; add "
+                       "them to a running Pod with `kubectl debug`",
+                       f"{containers.path}: Forbidden: ephemeral containers not allowed in pod template",
+                       fix="remove ephemeralContainers")
+
+    def check_container(self, container: Node, group: str, names: set[str]) -> None:
+        word = _CONTAINER_WORD[group]
+        self.check_name(container, word, names)
+        image = container.get("image")
+        if not _present(image) or (isinstance(image.value, str) and not image.value.strip()):
+            self.error("required-field", image or container, f"this {word} has no `image`: the kubelet would not "
+                       "know what to run", f"{container.path}.image: Required value", fix="image: REGISTRY/NAME:TAG",
+                       at_key=image is not None, path=f"{container.path}.image")
+        sidecar = group == "initContainers" and container.scalar("restartPolicy") == "Always"
+        self.check_container_restart_policy(container, group)
+        if group == "initContainers" and not sidecar:
+            for name in INIT_ONLY_WITH_SIDECAR:
+                node = container.get(name)
+                if _present(node):
+                    self.error("init-container-field", node,
+                               f"an init container runs once to completion, so `{name}` is not allowed on it "
+                               "(only a sidecar, an init container with `restartPolicy: Always`, may have it)",
+                               f"{node.path}: Forbidden: may not be set for init containers without "
+                               "restartPolicy=Always", fix=f"remove `{name}`, or add `restartPolicy: Always` to "
+                               "make this init container a sidecar")
+        if group == "ephemeralContainers":
+            for name in EPHEMERAL_FORBIDDEN:
+                node = container.get(name)
+                if _present(node):
+                    self.error("ephemeral-container-field", node,
+                               f"an ephemeral container may not set `{name}`: it is a debugging guest with no "
+                               "ports, probes, hooks or resource guarantees",
+                               f"{node.path}: Forbidden: cannot be set for an Ephemeral Container",
+                               fix=f"remove `{name}`")
+        self.check_ports(container)
+        probes_allowed = (group != "initContainers" or sidecar) and group != "ephemeralContainers"
+        for probe in PROBES:
+            node = container.get(probe)
+            if _present(node) and node.kind == "map" and probes_allowed:
+                self.check_probe(node, probe)
+        lifecycle = container.get("lifecycle")
+        if _present(lifecycle) and lifecycle.kind == "map":
+            for hook in ("postStart", "preStop"):
+                node = lifecycle.get(hook)
+                if _present(node) and node.kind == "map":
+                    self.check_handlers(node, LIFECYCLE_HANDLERS, "lifecycle hook")
+        self.check_resources(container)
+        self.check_volume_mounts(container)
+        self.check_env(container)
+
+    def check_container_restart_policy(self, container: Node, group: str) -> None:
+        node = container.get("restartPolicy")
+        if not _present(node):
+            return
+        if group == "initContainers":
+            if node.value not in CONTAINER_RESTART_POLICIES:
+                self.error("restart-policy-context", node, "an init container's `restartPolicy` can only be "
+                           "Always, which turns it into a sidecar that keeps running beside the app",
+                           unsupported(node, CONTAINER_RESTART_POLICIES), at_key=False, fix="restartPolicy: Always")
+        elif group == "containers":
+            self.error("restart-policy-context", node, "`restartPolicy` on a regular container is not allowed: "
+                       "restarts are decided by the Pod's `spec.restartPolicy` (a container-level Always exists "
+                       "only for init containers, to make sidecars); check the indentation",
+                       f"{node.path}: Forbidden: may not be set for non-init containers",
+                       fix=f"move it to `{self.spec.path}.restartPolicy`")
+        else:
+            self.error("ephemeral-container-field", node, "an ephemeral container is never restarted; "
+                       "`restartPolicy` may not be set", f"{node.path}: Forbidden: cannot be set for an Ephemeral "
+                       "Container", fix="remove `restartPolicy`")
+
+    def check_name(self, node: Node, word: str, seen: set[str]) -> None:
+        name_node = node.get("name")
+        if not _present(name_node):
+            self.error("required-field", node, f"every {word} needs a `name`", f"{node.path}.name: Required value",
+                       at_key=False, fix="name: NAME", path=f"{node.path}.name")
+            return
+        name = name_node.value
+        if not isinstance(name, str):
+            return
+        if len(name) > 63 or not DNS1123_LABEL.match(name):
+            why = "must be no more than 63 characters" if len(name) > 63 else _LABEL_MESSAGE
+            self.error("invalid-name", name_node, f"`{name}` is not a valid {word} name: lower-case letters, digits "
+                       "and '-', starting and ending with a letter or digit, at most 63 characters",
+                       f'{name_node.path}: Invalid value: "{name}": {why}', at_key=False,
+                       fix=re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "name")
+        if name in seen:
+            self.error("duplicate-name", name_node, f"the name `{name}` is used twice; names must be unique "
+                       + ("across init, regular and ephemeral containers" if "container" in word else
+                          "within the Pod"), f'{name_node.path}: Duplicate value: "{name}"', at_key=False,
+                       fix="rename one of them")
+        seen.add(name)
+
+    def check_ports(self, container: Node) -> None:
+        ports = container.get("ports")
+        if ports is None or ports.kind != "seq":
+            return
+        names: set[str] = set()
+        for port in ports.value:
+            if port.kind != "map":
+                continue
+            number = port.get("containerPort")
+            if not _present(number):
+                self.error("required-field", port, "every port needs a `containerPort`",
+                           f"{port.path}.containerPort: Required value", at_key=False, path=f"{port.path}.containerPort")
+            elif isinstance(number.value, int) and not 1 <= number.value <= 65535:
+                self.error("field-constraint", number, f"port {number.value} is out of range (1-65535)",
+                           f"{number.path}: Invalid value: {number.value}: must be between 1 and 65535, inclusive",
+                           at_key=False)
+            host = port.get("hostPort")
+            if _present(host) and isinstance(host.value, int) and not 0 <= host.value <= 65535:
+                self.error("field-constraint", host, f"host port {host.value} is out of range (1-65535)",
+                           f"{host.path}: Invalid value: {host.value}: must be between 1 and 65535, inclusive",
+                           at_key=False)
+            name = port.get("name")
+            if _present(name) and isinstance(name.value, str):
+                self.check_port_name(name, names)
+
+    def check_port_name(self, node: Node, names: set[str]) -> None:
+        problem = port_name_problem(node.value)
+        if problem:
+            self.error("invalid-name", node, f"port name `{node.value}` is not valid: {problem}",
+                       f'{node.path}: Invalid value: "{node.value}": {problem}', at_key=False,
+                       fix="use at most 15 lower-case letters, digits and single '-', e.g. `http`")
+        if node.value in names:
+            self.error("duplicate-name", node, f"the port name `{node.value}` is used twice in this container",
+                       f'{node.path}: Duplicate value: "{node.value}"', at_key=False, fix="rename one of them")
+        names.add(node.value)
+
+    # --- probes and hooks ---------------------------------------------------------------
+    def check_handlers(self, node: Node, handlers: tuple[str, ...], what: str) -> None:
+        present = [name for name in handlers if _present(node.get(name))]
+        if not present:
+            self.error("handler-count", node, f"this {what} has no handler: give it exactly one of "
+                       f"{', '.join(handlers)}", f"{node.path}: Required value: must specify a handler type",
+                       fix="httpGet:\n  path: /healthz\n  port: 8080")
+        for extra in present[1:]:
+            child = node.get(extra)
+            self.error("handler-count", child,
+                       f"this {what} has {len(present)} handlers ({', '.join(present)}); it must have exactly one, "
+                       "because the kubelet runs a single check",
+                       f"{child.path}: Forbidden: may not specify more than 1 handler type",
+                       fix=f"keep `{present[0]}` and delete `{extra}` (or the other way round)")
+        for name in present:
+            action = node.get(name)
+            port = action.get("port") if action.kind == "map" else None
+            if _present(port) and name in ("httpGet", "tcpSocket", "grpc"):
+                self.check_action_port(port, name == "grpc")
+
+    def check_action_port(self, port: Node, numeric_only: bool) -> None:
+        value = port.value
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not 1 <= value <= 65535:
+                self.error("field-constraint", port, f"port {value} is out of range (1-65535)",
+                           f"{port.path}: Invalid value: {value}: must be between 1 and 65535, inclusive",
+                           at_key=False)
+        elif isinstance(value, str) and not numeric_only:
+            problem = port_name_problem(value)
+            if problem:
+                self.error("invalid-name", port, f"`{value}` is neither a port number nor a valid port name: "
+                           f"{problem}", f'{port.path}: Invalid value: "{value}": {problem}', at_key=False)
+
+    def check_probe(self, probe: Node, kind: str) -> None:
+        self.check_handlers(probe, PROBE_HANDLERS, kind)
+        for name in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold",
+                     "failureThreshold"):
+            node = probe.get(name)
+            if _present(node) and isinstance(node.value, int) and node.value < 0:
+                self.error("field-constraint", node, f"`{name}` cannot be negative",
+                           f"{node.path}: Invalid value: {node.value}: must be greater than or equal to 0",
+                           at_key=False)
+        success = probe.get("successThreshold")
+        if kind != "readinessProbe" and _present(success) and isinstance(success.value, int) and success.value != 1:
+            self.error("field-constraint", success,
+                       f"`successThreshold` of a {kind} must be 1: one success already proves the container "
+                       "{}".format("alive" if kind == "livenessProbe" else "started"),
+                       f"{success.path}: Invalid value: {success.value}: must be 1", at_key=False,
+                       fix="successThreshold: 1")
+
+    # --- resources, mounts, env ------------------------------------------------------
+    def check_resources(self, container: Node) -> None:
+        resources = container.get("resources")
+        if resources is None or resources.kind != "map":
+            return
+        limits = resources.get("limits")
+        requests = resources.get("requests")
+        for group in (limits, requests):
+            if group is None or group.kind != "map":
+                continue
+            memory = group.get("memory")
+            if memory is not None and isinstance(memory.value, str) and memory.value.strip().endswith("m"):
+                try:
+                    amount = parse_quantity(memory.value)
+                except ValueError:
+                    continue
+                self.warn("fractional-memory", memory,
+                          f"memory `{memory.value}` means {amount} bytes (`m` is milli, not mega); write `Mi` or "
+                          "`M`", f'{group.path}[memory]: fractional byte value "{memory.value}" is invalid, must '
+                          "be an integer", at_key=False, fix=memory.value[:-1] + "Mi")
+        if limits is None or requests is None or limits.kind != "map" or requests.kind != "map":
+            return
+        for resource, request in requests.value.items():
+            limit = limits.get(resource)
+            if limit is None:
+                continue
+            try:
+                too_big = parse_quantity(request.value) > parse_quantity(limit.value)
+            except (ValueError, TypeError):
+                continue
+            if too_big:
+                self.error("requests-exceed-limits", request,
+                           f"the {resource} request ({request.value}) is larger than its limit ({limit.value}): a "
+                           "container cannot be promised more than it is allowed to use",
+                           f'{requests.path}: Invalid value: "{request.value}": must be less than or equal to '
+                           f"{resource} limit of {limit.value}", fix=f"{resource}: {limit.value}")
+
+    def check_volume_mounts(self, container: Node) -> None:
+        mounts = container.get("volumeMounts")
+        if mounts is None or mounts.kind != "seq":
+            return
+        paths: set[str] = set()
+        for mount in mounts.value:
+            if mount.kind != "map":
+                continue
+            name = mount.get("name")
+            if _present(name) and isinstance(name.value, str) and name.value not in self.volume_names:
+                known = ", ".join(sorted(self.volume_names)) or "none"
+                self.error("volume-mount-not-found", name,
+                           f"`{name.value}` names no volume of this Pod (volumes: {known})",
+                           f'{name.path}: Not found: "{name.value}"', at_key=False,
+                           fix=f"add a volume `{name.value}` under `{self.spec.path}.volumes`")
+            path = mount.get("mountPath")
+            if not _present(path):
+                self.error("required-field", mount, "a volume mount needs a `mountPath`",
+                           f"{mount.path}.mountPath: Required value", at_key=False, path=f"{mount.path}.mountPath")
+            elif isinstance(path.value, str):
+                if path.value in paths:
+                    self.error("duplicate-name", path, f"`{path.value}` is mounted twice in this container",
+                               f'{path.path}: Invalid value: "{path.value}": must be unique', at_key=False)
+                paths.add(path.value)
+
+    def check_env(self, container: Node) -> None:
+        env = container.get("env")
+        if env is None or env.kind != "seq":
+            return
+        seen: dict[str, Node] = {}
+        for item in env.value:
+            name = item.get("name") if item.kind == "map" else None
+            if item.kind == "map" and not _present(name):
+                self.error("required-field", item, "every environment variable needs a `name`",
+                           f"{item.path}.name: Required value", at_key=False, path=f"{item.path}.name")
+                continue
+            if name is None or not isinstance(name.value, str):
+                continue
+            if name.value in seen:
+                self.warn("duplicate-env", name, f"`{name.value}` is set twice; only the last value takes effect",
+                          f'{item.path}: hides previous definition of "{name.value}", which may be dropped when '
+                          "using apply", at_key=False, fix="delete one of the two entries")
+            seen[name.value] = name
+
+
+def port_name_problem(name: str) -> str | None:
+    """Why ``name`` is not an IANA service name (what Kubernetes requires of port names), or None."""
+    if len(name) > 15:
+        return "must be no more than 15 characters"
+    if not re.fullmatch(r"[-a-z0-9]+", name):
+        return "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"
+    if "--" in name:
+        return "must not contain consecutive hyphens"
+    if not re.search(r"[a-z]", name):
+        return "must contain at least one letter (a-z)"
+    if name.startswith("-") or name.endswith("-"):
+        return "must not begin or end with a hyphen"
+    return None
+
+
+def check_metadata(metadata: Node | None, root: Node, needs_name: bool, findings: list[Finding]) -> None:
+    """Object name and label syntax."""
+    if metadata is None or metadata.kind != "map":
+        if needs_name:
+            findings.append(located("required-field", ERROR, root, "`metadata.name` is required",
+                                    server="metadata.name: Required value: name or generateName is required",
+                                    path="metadata.name", fix="metadata:\n  name: NAME"))
+        return
+    name = metadata.get("name")
+    if not _present(name):
+        if needs_name and not _present(metadata.get("generateName")):
+            findings.append(located("required-field", ERROR, metadata, "`metadata.name` is required",
+                                    server="metadata.name: Required value: name or generateName is required",
+                                    path="metadata.name", fix="name: NAME"))
+    elif isinstance(name.value, str) and (len(name.value) > 253 or not DNS1123_SUBDOMAIN.match(name.value)):
+        findings.append(located("invalid-name", ERROR, name, f"`{name.value}` is not a valid object name: lower-case "
+                                "letters, digits, '-' and '.', starting and ending with a letter or digit",
+                                server=f'metadata.name: Invalid value: "{name.value}": {_SUBDOMAIN_MESSAGE}',
+                                fix=re.sub(r"[^a-z0-9.-]+", "-", name.value.lower()).strip("-.")))
+    labels = metadata.get("labels")
+    if labels is not None and labels.kind == "map":
+        for key, value in labels.value.items():
+            if isinstance(value.value, str) and (len(value.value) > 63 or not LABEL_VALUE.match(value.value)):
+                findings.append(located(
+                    "invalid-name", ERROR, value, f"label value `{value.value}` is not valid: at most 63 letters, "
+                    "digits, '-', '_' or '.', starting and ending with a letter or digit",
+                    server=f'{value.path}: Invalid value: "{value.value}": a valid label must be an empty string or '
+                    "consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+                    "alphanumeric character"))

@@ -1,0 +1,94 @@
+"""What the published API schemas do not carry, stated once.
+
+The OpenAPI document Kubernetes publishes leaves out enum values and one-of
+groups on purpose (enums must stay extensible), so the API server's validation
+code is the authority for them. The values below follow the constants of
+``k8s.io/api/core/v1`` and the order in which ``pkg/apis/core/validation``
+checks and lists them, because that order decides the wording of the server's
+error messages.
+"""
+
+from __future__ import annotations
+
+# (type, field) -> allowed values, in the order the server lists them.
+ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Container", "imagePullPolicy"): ("Always", "IfNotPresent", "Never"),
+    ("EphemeralContainer", "imagePullPolicy"): ("Always", "IfNotPresent", "Never"),
+    ("Container", "terminationMessagePolicy"): ("File", "FallbackToLogsOnError"),
+    ("EphemeralContainer", "terminationMessagePolicy"): ("File", "FallbackToLogsOnError"),
+    ("ContainerPort", "protocol"): ("SCTP", "TCP", "UDP"),
+    ("PodSpec", "dnsPolicy"): ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"),
+    ("PodSpec", "preemptionPolicy"): ("Never", "PreemptLowerPriority"),
+    ("HTTPGetAction", "scheme"): ("HTTP", "HTTPS"),
+    ("SeccompProfile", "type"): ("Localhost", "RuntimeDefault", "Unconfined"),
+    ("AppArmorProfile", "type"): ("Localhost", "RuntimeDefault", "Unconfined"),
+    ("SecurityContext", "procMount"): ("Default", "Unmasked"),
+    ("PodSecurityContext", "fsGroupChangePolicy"): ("OnRootMismatch", "Always"),
+    ("VolumeMount", "mountPropagation"): ("Bidirectional", "HostToContainer", "None"),
+    ("TopologySpreadConstraint", "whenUnsatisfiable"): ("DoNotSchedule", "ScheduleAnyway"),
+    ("Toleration", "operator"): ("Equal", "Exists"),
+    ("Toleration", "effect"): ("NoExecute", "NoSchedule", "PreferNoSchedule"),
+    ("PodOS", "name"): ("linux", "windows"),
+    ("HostPathVolumeSource", "type"): ("", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate",
+                                       "File", "FileOrCreate", "Socket"),
+}
+
+POD_RESTART_POLICIES = ("Always", "OnFailure", "Never")
+RESTART_POLICIES_BY_CONTEXT = {
+    "pod": POD_RESTART_POLICIES,
+    "workload": ("Always",),        # Deployment, ReplicaSet, StatefulSet, DaemonSet templates
+    "job": ("OnFailure", "Never"),  # Job and CronJob templates
+}
+CONTAINER_RESTART_POLICIES = ("Always",)  # only on init containers: the sidecar pattern
+
+# Handler fields, in the order the server checks them: every handler after
+# the first one present is reported as "may not specify more than 1 handler type".
+PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
+LIFECYCLE_HANDLERS = ("exec", "httpGet", "tcpSocket", "sleep")
+PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+
+# Volume source fields in the server's check order (emptyDir before hostPath).
+VOLUME_SOURCE_ORDER = (
+    "emptyDir", "hostPath", "gitRepo", "gcePersistentDisk", "awsElasticBlockStore", "secret", "nfs", "iscsi",
+    "glusterfs", "persistentVolumeClaim", "rbd", "flexVolume", "cinder", "cephfs", "flocker", "downwardAPI", "fc",
+    "azureFile", "configMap", "vsphereVolume", "quobyte", "azureDisk", "photonPersistentDisk", "projected",
+    "portworxVolume", "scaleIO", "storageos", "csi", "ephemeral", "image",
+)
+
+CONTAINER_GROUPS = ("initContainers", "containers", "ephemeralContainers")
+
+# Fields an init container may set only when it is a sidecar (restartPolicy: Always).
+INIT_ONLY_WITH_SIDECAR = ("lifecycle", "livenessProbe", "readinessProbe", "startupProbe")
+# Fields an ephemeral container may never set.
+EPHEMERAL_FORBIDDEN = ("ports", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "resources",
+                       "resizePolicy")
+
+# Defaults the API server fills in, for explain. Keyed by (type, field).
+DEFAULTS: dict[tuple[str, str], str] = {
+    ("PodSpec", "restartPolicy"): "Always",
+    ("PodSpec", "terminationGracePeriodSeconds"): "30",
+    ("PodSpec", "dnsPolicy"): "ClusterFirst",
+    ("PodSpec", "schedulerName"): "default-scheduler",
+    ("PodSpec", "serviceAccountName"): "default",
+    ("PodSpec", "enableServiceLinks"): "true",
+    ("Container", "terminationMessagePath"): "/dev/termination-log",
+    ("Container", "terminationMessagePolicy"): "File",
+    ("Container", "imagePullPolicy"): "Always if the tag is missing or latest, else IfNotPresent",
+    ("ContainerPort", "protocol"): "TCP",
+    ("Probe", "timeoutSeconds"): "1",
+    ("Probe", "periodSeconds"): "10",
+    ("Probe", "successThreshold"): "1",
+    ("Probe", "failureThreshold"): "3",
+    ("Probe", "initialDelaySeconds"): "0",
+    ("HTTPGetAction", "scheme"): "HTTP",
+    ("HTTPGetAction", "path"): "/",
+    ("VolumeMount", "readOnly"): "false",
+    ("VolumeMount", "mountPropagation"): "None",
+}
+
+# One-of groups, for explain: the fields of which exactly one must be set.
+ONE_OF: dict[str, tuple[str, ...]] = {
+    "Probe": PROBE_HANDLERS,
+    "LifecycleHandler": LIFECYCLE_HANDLERS,
+    "Volume": VOLUME_SOURCE_ORDER,
+}

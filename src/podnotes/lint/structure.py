@@ -1,0 +1,200 @@
+"""Layer 1 of "would the API server accept it?": decoding.
+
+Walks a manifest against the field catalogue the way the API server decodes a
+request with strict field validation: every field must exist at its level, have
+the right JSON type, and quantities must parse. Enum values that the schema
+omits are checked here too, because they are a property of one field.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from ..manifest import Node
+from .finding import ERROR, Finding
+from .quantity import SERVER_MESSAGE as QUANTITY_MESSAGE
+from .quantity import parse_quantity, suggest_quantity
+from .rules_table import ENUMS
+from .schema import Catalogue, FieldType, ObjectType, short_name
+
+_JSON_TYPE = {bool: "bool", int: "number", float: "number", str: "string"}
+# Fields whose value the Pod rules check in context (they differ per container kind or workload).
+_CONTEXT_ENUMS = {("PodSpec", "restartPolicy"), ("Container", "restartPolicy"), ("EphemeralContainer", "restartPolicy")}
+
+
+def located(rule: str, severity: str, node: Node, message: str, *, at_key: bool = False, path: str | None = None,
+            fix: str = "", server: str = "") -> Finding:
+    """A Finding placed at a Node's value (or at its key)."""
+    line, column = (node.key_line, node.key_column) if at_key else (node.line, node.column)
+    return Finding(rule, severity, message, node.file, line, column, node.path if path is None else path,
+                   fix, server)
+
+
+def unsupported(node: Node, allowed: tuple[str, ...], path: str | None = None) -> str:
+    values = ", ".join(f'"{value}"' for value in allowed)
+    return f'{path or node.path}: Unsupported value: "{node.value}": supported values: {values}'
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
+    by_case = {choice.lower(): choice for choice in choices}
+    if word.lower() in by_case:
+        return by_case[word.lower()]
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
+    if not close:
+        close = difflib.get_close_matches(word.lower(), list(by_case), n=1, cutoff=0.75)
+        close = [by_case[close[0]]] if close else []
+    return close[0] if close else None
+
+
+def _go_type(kind: FieldType) -> str:
+    return {"string": "string", "boolean": "bool", "number": "float64", "quantity": "resource.Quantity",
+            "int-or-string": "intstr.IntOrString", "any": "interface {}"}.get(kind.kind) or (
+        kind.format or "int64" if kind.kind == "integer" else
+        f"[]{_go_type(kind.item)}" if kind.kind == "array" and kind.item else
+        f"map[string]{_go_type(kind.item)}" if kind.kind == "map" and kind.item else
+        f"v1.{short_name(kind.ref or 'object')}")
+
+
+def _json_type(node: Node) -> str:
+    if node.kind == "map":
+        return "object"
+    if node.kind == "seq":
+        return "array"
+    return _JSON_TYPE.get(type(node.value), "string")
+
+
+class StructureChecker:
+    """Checks one document against the catalogue, appending to ``findings``."""
+
+    def __init__(self, catalogue: Catalogue, findings: list[Finding]):
+        self.catalogue = catalogue
+        self.findings = findings
+
+    def check_object(self, node: Node, otype: ObjectType) -> None:
+        if node.kind != "map":
+            return
+        fields = otype.fields
+        for key, child in node.value.items():
+            spec = fields.get(key)
+            if spec is None:
+                self.unknown_field(key, child, otype)
+                continue
+            self.check_value(child, spec.type, otype.short, key)
+            allowed = ENUMS.get((otype.short, key))
+            if allowed is not None and child.kind == "scalar" and isinstance(child.value, str) \
+                    and child.value not in allowed and (otype.short, key) not in _CONTEXT_ENUMS:
+                self.bad_enum(child, allowed)
+        for name in otype.required:
+            child = node.value.get(name)
+            if child is None or (child.kind == "scalar" and child.value in (None, "")):
+                self.findings.append(located(
+                    "required-field", ERROR, child or node,
+                    f"`{name}` is required in {otype.short}", at_key=child is not None,
+                    path=_join(node.path, name), fix=f"add `{name}:` here",
+                    server=f"{_join(node.path, name)}: Required value"))
+
+    def check_value(self, node: Node, kind: FieldType, owner: str, field_name: str) -> None:
+        if node.kind == "scalar" and node.value is None:
+            return  # null means "not set"
+        expected = kind.kind
+        if expected == "object":
+            if node.kind != "map":
+                return self.mismatch(node, kind, owner, field_name)
+            return self.check_object(node, self.catalogue.object(kind.ref))
+        if expected in ("array", "map"):
+            want = "seq" if expected == "array" else "map"
+            if node.kind != want:
+                return self.mismatch(node, kind, owner, field_name)
+            if want == "seq":
+                for child in node.value:
+                    self.check_value(child, kind.item, owner, field_name)
+                return None
+            for key, child in node.value.items():
+                child.path = f"{node.path}[{key}]"  # the server writes map keys in brackets: limits[memory]
+                self.check_value(child, kind.item, owner, field_name)
+            return None
+        if node.kind != "scalar":
+            if expected != "any":
+                self.mismatch(node, kind, owner, field_name)
+            return None
+        value = node.value
+        if expected == "string":
+            ok = isinstance(value, str)
+        elif expected == "integer":
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif expected == "number":
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif expected == "boolean":
+            ok = isinstance(value, bool)
+        elif expected == "int-or-string":
+            ok = isinstance(value, (int, str)) and not isinstance(value, bool)
+        elif expected == "quantity":
+            return self.check_quantity(node)
+        else:
+            ok = True
+        if not ok:
+            self.mismatch(node, kind, owner, field_name)
+        return None
+
+    def check_quantity(self, node: Node) -> None:
+        try:
+            parse_quantity(node.value)
+        except ValueError:
+            guess = suggest_quantity(str(node.value)) if isinstance(node.value, str) else None
+            hint = f"; did you mean `{guess}`?" if guess else ""
+            self.findings.append(located(
+                "invalid-quantity", ERROR, node,
+                f"`{node.value}` is not a Kubernetes quantity (use a number with a suffix such as 500m, 128Mi, "
+                f"1Gi or 1G; there is no `b`/`B` for bytes){hint}",
+                fix=f"{guess}" if guess else "write e.g. 512Mi or 1Gi", server=QUANTITY_MESSAGE))
+
+    def mismatch(self, node: Node, kind: FieldType, owner: str, field_name: str) -> None:
+        got = _json_type(node)
+        hint = ""
+        if kind.kind == "string" and node.kind == "scalar":
+            hint = f"; quote it: `\"{_raw_text(node)}\"` (YAML reads it as a {got})"
+        elif kind.kind in ("integer", "number") and isinstance(node.value, str):
+            hint = "; remove the quotes" if node.value.strip().lstrip("-").isdigit() else ""
+        elif kind.kind == "array" and node.kind == "map":
+            hint = "; write it as a list (each item starts with `- `)"
+        bare_path = ".".join(part.split("[")[0] for part in node.path.split("."))
+        self.findings.append(located(
+            "type-mismatch", ERROR, node,
+            f"`{field_name}` must be {kind.describe()}, not {got}{hint}", fix=hint.lstrip("; "),
+            server=f"json: cannot unmarshal {got} into Go struct field {owner}.{bare_path} of type {_go_type(kind)}"))
+
+    def bad_enum(self, node: Node, allowed: tuple[str, ...]) -> None:
+        guess = did_you_mean(str(node.value), allowed)
+        hint = f"; did you mean `{guess}`?" if guess else ""
+        listed = ", ".join(value or '""' for value in allowed)
+        self.findings.append(located(
+            "invalid-enum", ERROR, node, f"`{node.value}` is not one of {listed}{hint}",
+            fix=guess or allowed[0], server=unsupported(node, allowed)))
+
+    def unknown_field(self, key: str, node: Node, otype: ObjectType) -> None:
+        hint = ""
+        guess = did_you_mean(key, list(otype.fields))
+        if guess:
+            hint = f"; did you mean `{guess}`?"
+        else:
+            homes = [(t, p) for t, p in self.catalogue.field_index().get(key, []) if t != otype.name]
+            if homes:
+                home_type, home_path = homes[0]
+                hint = (f"; `{key}` belongs to {short_name(home_type)} (`{home_path}`), not to {otype.short}: "
+                        "check the indentation")
+        self.findings.append(located(
+            "unknown-field", ERROR, node, f"unknown field `{key}` in {otype.short}{hint}", at_key=True,
+            fix=f"rename it to `{guess}`" if guess else "remove it or move it to the level it belongs to",
+            server=f'strict decoding error: unknown field "{node.path}"'))
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _raw_text(node: Node) -> str:
+    if node.raw is not None:
+        return node.raw
+    if isinstance(node.value, bool):
+        return "true" if node.value else "false"
+    return str(node.value)
