@@ -4,12 +4,22 @@ sphinx-book-theme offers an ``.ipynb`` download for MyST Markdown notebooks only
 when a launch service (Binder, JupyterHub, Colab) is configured. The book links
 to none, so that it works offline, and still offers each chapter both as its
 ``.md`` source and as the executed ``.ipynb``.
+
+The site must also read completely without a network (workshops, a copy on a
+laptop). Jupyter Book always loads sphinx-thebe, which writes the address of its
+live-code bundle on a CDN and a Binder configuration into every page even when
+live code is switched off; the book has no live code, so those assets are left
+out of the pages.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from shutil import copy2
+
+from docutils import nodes
+
+THEBE_MARKERS = ("thebe",)
 
 
 def offer_executed_notebook(app, pagename, templatename, context, doctree):
@@ -24,7 +34,29 @@ def offer_executed_notebook(app, pagename, templatename, context, doctree):
     context["ipynb_source"] = f"{pagename}.ipynb"
 
 
+def _mentions_thebe(asset) -> bool:
+    text = f"{asset.filename or ''} {asset.attributes.get('body', '')}"
+    return any(marker in text.lower() for marker in THEBE_MARKERS)
+
+
+def drop_live_code_assets(app, pagename, templatename, context, doctree):
+    """Leave sphinx-thebe's scripts and stylesheet out of the page."""
+    for key in ("script_files", "css_files"):
+        if key in context:
+            context[key] = [asset for asset in context[key] if not _mentions_thebe(asset)]
+
+
+def drop_live_code_config(app, doctree, docname):
+    """Remove the raw ``text/x-thebe-config`` block sphinx-thebe appends to pages."""
+    for node in list(doctree.findall(nodes.raw)):
+        if "x-thebe-config" in node.astext() or "kernelName =" in node.astext():
+            node.parent.remove(node)
+
+
 def setup(app):
     # Before sphinx-book-theme builds its header buttons (priority 501).
     app.connect("html-page-context", offer_executed_notebook, priority=500)
+    app.connect("html-page-context", drop_live_code_assets, priority=900)
+    # After sphinx-thebe has appended its configuration (default priority 500).
+    app.connect("doctree-resolved", drop_live_code_config, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
