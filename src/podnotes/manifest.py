@@ -161,6 +161,7 @@ class Document:
     line: int = 1
     duplicates: list[DuplicateKey] = field(default_factory=list)
     error: LoadError | None = None
+    text: str | None = field(default=None, repr=False)  # the whole input the document came from
 
     @property
     def kind(self) -> str | None:
@@ -360,7 +361,7 @@ def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
             except _LimitExceeded as limit:
                 documents.append(Document(file, index, None, start, error=limit.error))
                 continue
-            documents.append(Document(file, index, root, start, converter.duplicates))
+            documents.append(Document(file, index, root, start, converter.duplicates, text=text))
     except yaml.YAMLError as err:
         documents.append(Document(file, len(documents), None, error=_syntax_error(err)))
     except RecursionError:

@@ -31,7 +31,7 @@ from .pod import PodRules, check_metadata
 from .schema import KINDS, CatalogueError, available_versions, catalogue, default_version
 from .structure import StructureChecker, located
 
-__all__ = ["Finding", "lint", "lint_documents", "exit_code", "ERROR", "WARNING", "INFO", "SEVERITIES",
+__all__ = ["Finding", "Options", "lint", "lint_documents", "exit_code", "ERROR", "WARNING", "INFO", "SEVERITIES",
            "LEVELS", "IGNORE_ANNOTATION", "available_versions", "default_version", "CatalogueError", "pod_spec_of"]
 
 IGNORE_ANNOTATION = "podnotes.io/ignore"

@@ -1,0 +1,66 @@
+"""``podnotes explain``: what a Pod field means, offline; or a manifest annotated field by field."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+
+from podnotes.cli import CommandError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "explain",
+        help="explain a Pod field (type, default, allowed values) or annotate a manifest, offline",
+        description="Explain a field, e.g. `podnotes explain spec.containers.livenessProbe` (a leading pod., "
+                    "deployment. ... picks the kind; misspelt parts are matched to the nearest field), or print "
+                    "a manifest with a one-line meaning beside each field and the defaults the API server would "
+                    "fill in (`podnotes explain -f pod.yaml`).",
+    )
+    parser.add_argument("field", nargs="?", help="field path, e.g. spec.containers.livenessProbe")
+    parser.add_argument("-f", "--filename", metavar="FILE|-", help="annotate this manifest instead")
+    parser.add_argument("--recursive", action="store_true", help="list nested fields at every depth")
+    parser.add_argument("--k8s-version", metavar="X.Y", default=None, help="Kubernetes minor version")
+    parser.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from podnotes.explain import ExplainError, annotate, explain_field
+    from podnotes.lint.schema import CatalogueError
+
+    if bool(args.field) == bool(args.filename):
+        raise CommandError("give either a field path or -f FILE", 4)
+    try:
+        if args.filename:
+            return _annotate(args, annotate)
+        info = explain_field(args.field, k8s_version=args.k8s_version, recursive=args.recursive)
+    except (ExplainError, CatalogueError) as err:
+        raise CommandError(str(err), 4) from err
+    if args.output == "json":
+        print(json.dumps(asdict(info), indent=2))
+    else:
+        print(info.render(recursive=args.recursive))
+    return 0
+
+
+def _annotate(args: argparse.Namespace, annotate) -> int:
+    from podnotes.manifest import load
+
+    documents = load(args.filename)
+    broken = [doc for doc in documents if doc.error is not None]
+    if broken:
+        error = broken[0].error
+        where = f"{broken[0].file}:{error.line}:{error.column}" if error.line else broken[0].file
+        raise CommandError(f"{where}: {error.message}", 3)
+    results = annotate(documents, k8s_version=args.k8s_version)
+    if not results:
+        raise CommandError("no Pod or Pod template found to explain", 3)
+    if args.output == "json":
+        print(json.dumps([{"file": r.document.file, "fields": [asdict(n) for n in r.notes],
+                           "defaults": [asdict(d) for d in r.defaults]} for r in results], indent=2))
+        return 0
+    for result in results:
+        print(result.render())
+    return 0

@@ -1,0 +1,59 @@
+"""``podnotes lint``: would the API server accept these manifests?"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from podnotes.cli import CommandError
+
+USAGE_ERROR = 4
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "lint",
+        help="check Pod manifests offline: would the API server accept them, and what is advisable",
+        description="Check Pods and Pod templates (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob) "
+                    "offline, with file:line:column for every finding. Exit codes: 0 clean, 1 advice only, "
+                    "2 the API server would reject something, 3 unreadable input, 4 bad command line.",
+    )
+    parser.add_argument("-f", "--filename", action="append", required=True, metavar="FILE|DIR|-",
+                        help="manifest file, folder (searched for *.yaml, *.yml, *.json) or - for stdin; repeatable")
+    parser.add_argument("-o", "--output", choices=("text", "json", "sarif"), default="text",
+                        help="output format (default text: file:line:col: severity [RULE] message)")
+    parser.add_argument("--k8s-version", metavar="X.Y", default=None,
+                        help="Kubernetes minor version to check against (default: the newest covered)")
+    parser.add_argument("--level", choices=("privileged", "baseline", "restricted"), default="baseline",
+                        help="Pod Security Standard to hold Pods to (default baseline; privileged checks none)")
+    parser.add_argument("--no-advice", action="store_true", help="report only what the API server would reject")
+    parser.add_argument("--disable", action="append", default=[], metavar="RULE", help="skip a rule; repeatable")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="text output: add the field path, the server's message and the fix")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from podnotes import __version__
+    from podnotes.lint import CatalogueError, exit_code, lint_documents
+    from podnotes.lint import Options, schema
+    from podnotes.lint.report import to_json, to_sarif, to_text
+    from podnotes.manifest import load
+
+    try:
+        version = schema.normalize_version(args.k8s_version)
+    except CatalogueError as err:
+        raise CommandError(str(err), USAGE_ERROR) from err
+    documents = [doc for source in args.filename for doc in load(source)]
+    if not documents:
+        raise CommandError(f"no manifests found in {', '.join(args.filename)}", 3)
+    findings = lint_documents(documents, Options(version, args.level, not args.no_advice, frozenset(args.disable)))
+    code = exit_code(findings)
+    if args.output == "json":
+        text = to_json(findings, k8s_version=version, level=args.level, exit_code=code)
+    elif args.output == "sarif":
+        text = to_sarif(findings, version=__version__)
+    else:
+        text = to_text(findings, verbose=args.verbose)
+    sys.stdout.write(text + "\n")
+    return code

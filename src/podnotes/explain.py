@@ -1,0 +1,316 @@
+"""Explain Pod fields offline, like ``kubectl explain`` without a cluster.
+
+Two uses:
+
+- :func:`explain_field` takes a field path (``spec.containers.livenessProbe``,
+  also ``pod.spec...``, with fuzzy matching of each part) and returns a
+  :class:`FieldInfo`: type, description, default, allowed values, one-of group,
+  required, immutable. The description comes from the API schemas
+  (:mod:`podnotes.lint.schema`); defaults, enums and one-of groups from the
+  curated table the schemas lack.
+- :func:`annotate` takes a manifest and returns its lines with a one-line
+  meaning beside each field, followed by the defaults the API server would fill
+  in (pull policy from the tag, restartPolicy, grace period, probe settings),
+  marked as defaults.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .lint import pod_spec_of
+from .lint.advice import default_pull_policy
+from .lint.rules_table import DEFAULTS, ENUMS, ONE_OF, PROBES
+from .lint.schema import KINDS, Catalogue, FieldSpec, FieldType, catalogue, short_name
+from .lint.structure import did_you_mean
+from .manifest import Document, Node, load
+
+
+class ExplainError(Exception):
+    """A field path that names nothing."""
+
+
+@dataclass
+class FieldInfo:
+    path: str                      # the resolved path, e.g. pod.spec.containers.livenessProbe
+    type: str                      # Go-like type: Probe, []Container, string, int32 ...
+    description: str
+    required: bool = False
+    immutable: bool = False
+    default: str | None = None
+    allowed: tuple[str, ...] = ()
+    one_of: tuple[str, ...] = ()   # the group this field belongs to, if any
+    fields: list[FieldInfo] = field(default_factory=list)  # filled for objects (one level, or all with recursive)
+    corrected: list[tuple[str, str]] = field(default_factory=list)  # (typed, matched) fuzzy corrections
+
+    def render(self, *, recursive: bool = False) -> str:
+        lines = [f"FIELD: {self.path} <{self.type}>"]
+        facts = []
+        if self.required:
+            facts.append("required")
+        if self.immutable:
+            facts.append("cannot be updated")
+        if self.default is not None:
+            facts.append(f"default: {self.default}")
+        if facts:
+            lines.append("  " + "; ".join(facts))
+        if self.allowed:
+            lines.append("  allowed values: " + ", ".join(v or '""' for v in self.allowed))
+        if self.one_of:
+            lines.append("  one of: " + ", ".join(self.one_of) + " (set exactly one)")
+        for typed, matched in self.corrected:
+            lines.append(f"  (read `{typed}` as `{matched}`)")
+        lines += ["", "DESCRIPTION:", *_wrap(self.description or "(no description)", "    ")]
+        if self.fields:
+            lines += ["", "FIELDS:"]
+            lines += _render_fields(self.fields, "  ", recursive)
+        return "\n".join(lines)
+
+
+def _render_fields(fields: list[FieldInfo], indent: str, recursive: bool) -> list[str]:
+    lines = []
+    for info in fields:
+        tail = " -required-" if info.required else ""
+        lines.append(f"{indent}{info.path.rsplit('.', 1)[-1]}\t<{info.type}>{tail}")
+        if recursive and info.fields:
+            lines += _render_fields(info.fields, indent + "  ", recursive)
+    return lines
+
+
+def _wrap(text: str, indent: str, width: int = 100) -> list[str]:
+    words, lines, line = text.split(), [], indent
+    for word in words:
+        if len(line) + len(word) + 1 > width and line.strip():
+            lines.append(line.rstrip())
+            line = indent
+        line += word + " "
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+_ROOT_ALIASES = {"pod": "Pod", "pods": "Pod", "po": "Pod", "deployment": "Deployment", "deploy": "Deployment",
+                 "deployments": "Deployment", "replicaset": "ReplicaSet", "rs": "ReplicaSet",
+                 "statefulset": "StatefulSet", "sts": "StatefulSet", "daemonset": "DaemonSet", "ds": "DaemonSet",
+                 "job": "Job", "jobs": "Job", "cronjob": "CronJob", "cj": "CronJob"}
+
+
+def explain_field(path: str, *, k8s_version: str | None = None, recursive: bool = False) -> FieldInfo:
+    """Describe the field at ``path``; a path without a kind prefix starts at a Pod."""
+    cat = catalogue(k8s_version)
+    parts = [p for p in re.split(r"[.\s]+", re.sub(r"\[[^\]]*\]", "", path.strip())) if p]
+    kind = "Pod"
+    if parts and parts[0].lower() in _ROOT_ALIASES:
+        kind = _ROOT_ALIASES[parts.pop(0).lower()]
+    resolved = [kind.lower()]
+    current = FieldType("object", ref=KINDS[kind][1])
+    owner, spec = None, None
+    corrected = []
+    for part in parts:
+        while current.kind in ("array", "map") and current.item is not None:
+            current = current.item
+        if current.kind != "object":
+            raise ExplainError(f"`{'.'.join(resolved)}` is a {current.describe()}; it has no field `{part}`")
+        otype = cat.object(current.ref)
+        name = part if part in otype.fields else did_you_mean(part, list(otype.fields))
+        if name is None:
+            known = ", ".join(sorted(otype.fields))
+            raise ExplainError(f"{otype.short} has no field `{part}` (its fields: {known})")
+        if name != part:
+            corrected.append((part, name))
+        owner, spec = otype.short, otype.fields[name]
+        resolved.append(name)
+        current = spec.type
+    if spec is None:
+        description = cat.object(KINDS[kind][1]).description
+        info = FieldInfo(kind.lower(), kind, description)
+    else:
+        info = _info(".".join(resolved), spec, owner)
+    info.corrected = corrected
+    info.fields = _children(cat, current, info.path, recursive, depth=0)
+    return info
+
+
+def _info(path: str, spec: FieldSpec, owner: str) -> FieldInfo:
+    group = next((members for type_name, members in ONE_OF.items() if type_name == owner and spec.name in members),
+                 ())
+    return FieldInfo(path, spec.type.describe(), spec.description, spec.required, spec.immutable,
+                     DEFAULTS.get((owner, spec.name)) or _default_from_text(spec.description),
+                     ENUMS.get((owner, spec.name), ()), group)
+
+
+def _default_from_text(description: str) -> str | None:
+    match = re.search(r"Defaults to ([^.;]+?)(?:\.|;|$)", description)
+    return match.group(1).strip() if match else None
+
+
+def _children(cat: Catalogue, kind: FieldType, path: str, recursive: bool, depth: int) -> list[FieldInfo]:
+    while kind.kind in ("array", "map") and kind.item is not None:
+        kind = kind.item
+    if kind.kind != "object" or depth > 12:
+        return []
+    otype = cat.object(kind.ref)
+    out = []
+    for name in sorted(otype.fields):
+        spec = otype.fields[name]
+        info = _info(f"{path}.{name}", spec, otype.short)
+        if recursive:
+            info.fields = _children(cat, spec.type, info.path, True, depth + 1)
+        out.append(info)
+    return out
+
+
+# --- annotated manifests ------------------------------------------------------------------------
+
+@dataclass
+class Annotation:
+    line: int
+    path: str
+    meaning: str
+    defaulted: bool = False  # True: not in the manifest, the server fills it in
+
+
+@dataclass
+class AnnotatedManifest:
+    document: Document
+    notes: list[Annotation]
+    defaults: list[Annotation]
+
+    def render(self, text: str | None = None, width: int = 60) -> str:
+        """The manifest's lines, each followed by ``# meaning``; then the defaults."""
+        if text is None:
+            text = self.document.text if self.document.text is not None else _read(self.document.file)
+        lines = text.splitlines()
+        by_line: dict[int, str] = {}
+        for note in self.notes:
+            by_line.setdefault(note.line, note.meaning)
+        start = self.document.line
+        out = []
+        for number, line in enumerate(lines, 1):
+            if number < start:
+                continue
+            meaning = by_line.get(number)
+            out.append(f"{line:<{width}} # {meaning}" if meaning else line)
+            if number > start and line.strip() == "---":
+                break
+        if self.defaults:
+            out.append("")
+            out.append("# Filled in by the API server (not in the manifest):")
+            out += [f"#   {d.path}: {d.meaning}" for d in self.defaults]
+        return "\n".join(out)
+
+
+def _read(file: str) -> str:
+    with open(file, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def annotate(source: Any, *, k8s_version: str | None = None) -> list[AnnotatedManifest]:
+    """A one-line meaning for each field of each checked manifest, plus the server's defaults."""
+    cat = catalogue(k8s_version)
+    out = []
+    for document in load(source):
+        root = document.root
+        if root is None or root.kind != "map" or root.scalar("kind") not in KINDS:
+            continue
+        notes: list[Annotation] = []
+        _annotate(root, FieldType("object", ref=KINDS[root.scalar("kind")][1]), cat, notes)
+        spec, context = pod_spec_of(root)
+        defaults = pod_defaults(spec, context) if spec is not None and spec.kind == "map" else []
+        out.append(AnnotatedManifest(document, notes, defaults))
+    return out
+
+
+def _annotate(node: Node, kind: FieldType, cat: Catalogue, notes: list[Annotation]) -> None:
+    while kind.kind == "array" and kind.item is not None:
+        if node.kind != "seq":
+            return
+        for item in node.value:
+            _annotate(item, kind.item, cat, notes)
+        return
+    if kind.kind != "object" or node.kind != "map":
+        return
+    otype = cat.object(kind.ref)
+    for key, child in node.value.items():
+        spec = otype.fields.get(key)
+        if spec is None:
+            notes.append(Annotation(child.key_line or 0, child.path, "unknown field: the API server rejects it"))
+            continue
+        notes.append(Annotation(child.key_line or 0, child.path, first_sentence(spec.description)))
+        if spec.type.kind == "map" and child.kind == "map":
+            for entry_key, entry in child.value.items():
+                meaning = MAP_ENTRY_MEANINGS.get((key, entry_key)) or MAP_ENTRY_MEANINGS.get((key, "*"))
+                if meaning:
+                    notes.append(Annotation(entry.key_line or 0, entry.path, meaning))
+        _annotate(child, spec.type, cat, notes)
+
+
+# Meanings for entries of map-typed fields, which the schemas describe only as a whole.
+MAP_ENTRY_MEANINGS = {
+    ("limits", "cpu"): "CPU the container may use at most, in cores (1000m = 1 core); throttled above",
+    ("limits", "memory"): "memory the container may use at most (Mi = 2^20 bytes); killed above (OOM)",
+    ("requests", "cpu"): "CPU reserved for the container when it is scheduled (1000m = 1 core)",
+    ("requests", "memory"): "memory reserved for the container when it is scheduled",
+    ("limits", "ephemeral-storage"): "local disk the container may use at most",
+    ("requests", "ephemeral-storage"): "local disk reserved for the container",
+    ("labels", "*"): "a label: selectors and Services find Pods by these",
+    ("annotations", "*"): "an annotation: free-form data for tools, not used for selection",
+    ("nodeSelector", "*"): "the node must carry this label for the Pod to be scheduled there",
+}
+
+
+def first_sentence(text: str, limit: int = 90) -> str:
+    sentence = re.split(r"(?<=[a-z0-9)])\.\s", text.strip(), maxsplit=1)[0].rstrip(".")
+    return sentence if len(sentence) <= limit else sentence[:limit - 1].rstrip() + "…"
+
+
+def pod_defaults(spec: Node, context: str | None) -> list[Annotation]:
+    """What the API server would add to this Pod spec, each with why."""
+    out = []
+    path = spec.path
+
+    def add(at: str, text: str) -> None:
+        out.append(Annotation(0, at, text, defaulted=True))
+
+    if spec.get("restartPolicy") is None:
+        add(f"{path}.restartPolicy", "Always (the Pod default)" if context != "job" else
+            "none: a Job template must set OnFailure or Never")
+    if spec.get("terminationGracePeriodSeconds") is None:
+        add(f"{path}.terminationGracePeriodSeconds", "30 (seconds between SIGTERM and SIGKILL)")
+    if spec.get("dnsPolicy") is None:
+        add(f"{path}.dnsPolicy", "ClusterFirst")
+    for group in ("initContainers", "containers"):
+        items = spec.get(group)
+        for container in items.value if items is not None and items.kind == "seq" else []:
+            if container.kind != "map":
+                continue
+            cpath = container.path
+            image = container.scalar("image")
+            if container.get("imagePullPolicy") is None and isinstance(image, str) and image:
+                policy = default_pull_policy(image)
+                why = "no tag or :latest" if policy == "Always" else "the image has a fixed tag or digest"
+                add(f"{cpath}.imagePullPolicy", f"{policy} ({why})")
+            if container.get("terminationMessagePath") is None:
+                add(f"{cpath}.terminationMessagePath", "/dev/termination-log")
+            ports = container.get("ports")
+            for port in ports.value if ports is not None and ports.kind == "seq" else []:
+                if port.kind == "map" and port.get("protocol") is None:
+                    add(f"{port.path}.protocol", "TCP")
+            for probe in PROBES:
+                node = container.get(probe)
+                if node is None or node.kind != "map":
+                    continue
+                for name, value in (("timeoutSeconds", "1"), ("periodSeconds", "10"), ("successThreshold", "1"),
+                                    ("failureThreshold", "3")):
+                    if node.get(name) is None:
+                        add(f"{node.path}.{name}", value)
+                http = node.get("httpGet")
+                if http is not None and http.kind == "map" and http.get("scheme") is None:
+                    add(f"{http.path}.scheme", "HTTP")
+    return out
+
+
+def type_name(kind: FieldType) -> str:
+    return kind.describe() if kind.kind != "object" else short_name(kind.ref or "")

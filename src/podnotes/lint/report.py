@@ -1,0 +1,138 @@
+"""Findings as text, JSON or SARIF 2.1.0.
+
+The JSON layout is described by ``podnotes/data/lint-report.schema.json``
+(JSON Schema 2020-12), which ships with the package.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from importlib import resources
+
+from .finding import SEVERITIES, Finding
+
+REPORT_VERSION = 1
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+RULES: dict[str, str] = {
+    "yaml-syntax": "The input is not valid YAML.",
+    "yaml-limit": "The input is too large, too deeply nested or expands too many aliases.",
+    "yaml-tag": "The input uses a YAML tag Kubernetes does not understand.",
+    "unreadable": "The input could not be read as UTF-8 text.",
+    "duplicate-key": "A key appears twice in one mapping.",
+    "not-an-object": "A document is not a mapping.",
+    "api-version": "The apiVersion does not serve this kind.",
+    "kind-not-checked": "Objects of this kind are not checked.",
+    "unknown-field": "A field does not exist at this level (strict field validation).",
+    "type-mismatch": "A value has the wrong JSON type.",
+    "required-field": "A required field is missing.",
+    "invalid-enum": "A value is not one of the values the server supports.",
+    "invalid-quantity": "A resource quantity does not parse.",
+    "invalid-name": "A name, port name or label value breaks the naming rules.",
+    "duplicate-name": "A name or mount path is used twice.",
+    "handler-count": "A probe or lifecycle hook does not have exactly one handler.",
+    "volume-sources": "A volume does not have exactly one source.",
+    "volume-mount-not-found": "A volumeMount names no volume of the Pod.",
+    "field-constraint": "A number is outside the range the server allows.",
+    "requests-exceed-limits": "A resource request is larger than its limit.",
+    "restart-policy-context": "The restart policy is not allowed in this context.",
+    "init-container-field": "A field an init container may not set (unless it is a sidecar).",
+    "ephemeral-container-field": "A field an ephemeral container may not set.",
+    "ephemeral-on-create": "Ephemeral containers cannot be part of a manifest.",
+    "fractional-memory": "A memory quantity with the milli suffix (fractions of a byte).",
+    "duplicate-env": "An environment variable is set twice.",
+    "image-tag-missing": "An image without a tag (it means :latest).",
+    "image-tag-latest": "An image with the moving :latest tag.",
+    "resources-missing": "A container without requests or a memory limit.",
+    "readiness-probe-missing": "A serving container without a readiness probe.",
+    "qos-class": "The QoS class the Pod gets.",
+    "naked-pod": "A Pod not managed by a controller.",
+    "ignore-without-reason": "An ignore annotation without a reason.",
+}
+
+
+def rule_description(rule: str) -> str:
+    if rule.startswith("pss-"):
+        return f"Pod Security Standards check {rule[4:]}."
+    return RULES.get(rule, rule)
+
+
+def summary(findings: list[Finding]) -> dict[str, int]:
+    counts = Counter(f.severity for f in findings)
+    return {severity: counts.get(severity, 0) for severity in SEVERITIES}
+
+
+def to_text(findings: list[Finding], *, verbose: bool = False) -> str:
+    lines = []
+    for finding in findings:
+        lines.append(str(finding))
+        if verbose:
+            if finding.path:
+                lines.append(f"    field:  {finding.path}")
+            if finding.server_message:
+                lines.append(f"    server: {finding.server_message}")
+            if finding.fix:
+                lines.append("    fix:    " + finding.fix.replace("\n", "\n            "))
+    counts = summary(findings)
+    lines.append(f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info")
+    return "\n".join(lines)
+
+
+def to_json(findings: list[Finding], *, k8s_version: str, level: str, exit_code: int) -> str:
+    report = {
+        "version": REPORT_VERSION,
+        "tool": "podnotes",
+        "k8sVersion": k8s_version,
+        "level": level,
+        "exitCode": exit_code,
+        "summary": summary(findings),
+        "findings": [f.as_dict() for f in findings],
+    }
+    return json.dumps(report, indent=2, ensure_ascii=False)
+
+
+def json_schema() -> dict:
+    """The JSON Schema of :func:`to_json`'s output."""
+    text = resources.files("podnotes").joinpath("data/lint-report.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def to_sarif(findings: list[Finding], *, version: str) -> str:
+    rule_ids = sorted({f.rule for f in findings})
+    results = []
+    for finding in findings:
+        location: dict = {"physicalLocation": {"artifactLocation": {"uri": finding.file or "<object>"}}}
+        if finding.line is not None:
+            region = {"startLine": finding.line}
+            if finding.column is not None:
+                region["startColumn"] = finding.column
+            location["physicalLocation"]["region"] = region
+        if finding.path:
+            location["logicalLocations"] = [{"fullyQualifiedName": finding.path, "kind": "member"}]
+        result = {
+            "ruleId": finding.rule,
+            "ruleIndex": rule_ids.index(finding.rule),
+            "level": {"error": "error", "warning": "warning"}.get(finding.severity, "note"),
+            "message": {"text": finding.message},
+            "locations": [location],
+        }
+        properties = {k: v for k, v in (("fix", finding.fix), ("serverMessage", finding.server_message)) if v}
+        if properties:
+            result["properties"] = properties
+        results.append(result)
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "podnotes",
+                "version": version,
+                "informationUri": "https://github.com/podnotes/podnotes",
+                "rules": [{"id": rule, "shortDescription": {"text": rule_description(rule)}} for rule in rule_ids],
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False)
