@@ -1,0 +1,563 @@
+"""Simulate what the kubelet does to a Pod: probes, kills, restarts, back-off,
+readiness, conditions and phase, as a :class:`~podnotes.probes.timeline.Timeline`.
+
+The rules are those of the kubelet (Kubernetes 1.30 to 1.35); each piece names
+the upstream function it mirrors:
+
+* Probe workers (``pkg/kubelet/prober/worker.go``, ``worker.run`` and
+  ``worker.doProbe``): one ticker per probe and container, firing every
+  ``periodSeconds``. A tick does nothing until the container has run
+  ``initialDelaySeconds`` (whole seconds), so the first probe lands in
+  ``[start + delay, start + delay + period)``; by default the ticker is aligned
+  so that it fires exactly at ``start + delay`` (``Behaviour.tick_phase`` moves
+  it). A probe that outlasts the period delays the next one (a Go ticker
+  buffers one tick and drops the rest), so probes never overlap.
+* Initial results: liveness Success, readiness Failure, startup Unknown. While
+  the startup probe has not succeeded, liveness and readiness do not run.
+  ``lastResult``/``resultRun`` count consecutive equal results: a success
+  resets a failure run and vice versa; the cached result only changes when
+  the run reaches ``successThreshold`` / ``failureThreshold``. After a
+  liveness failure or any startup verdict the worker waits ("on hold") for a
+  new container, with its run reset to 0. After the startup probe succeeds the
+  readiness worker is triggered at once (``prober_manager.UpdatePodStatus``).
+* Kills (``kuberuntime_container.go`` ``killContainer``,
+  ``setTerminationGracePeriod``): the grace period is the probe's
+  ``terminationGracePeriodSeconds`` for a liveness/startup kill, else the
+  Pod's (default 30 s); a preStop hook runs first and its whole seconds are
+  taken from the grace period; the process then gets SIGTERM and, if still
+  running at the end (at least 2 s), SIGKILL (exit code 137).
+* Restarts (``computePodActions``, ``ShouldContainerBeRestarted`` in
+  ``pkg/kubelet/container/helpers.go``): a probe kill restarts unless
+  ``restartPolicy: Never``; a process exit restarts under Always, and under
+  OnFailure only with a non-zero code; sidecars (init containers with
+  ``restartPolicy: Always``) always restart. Starts go through the back-off of
+  :mod:`podnotes.probes.backoff` (``doBackOff``), which looks at the newest
+  instance that had exited when the sync began.
+* Phase (``getPhase`` in ``pkg/kubelet/kubelet_pods.go``), conditions
+  (``status/generate.go``) and endpoint membership
+  (``endpointslice/utils.go`` ``podToEndpoint``).
+
+The kubelet reacts to every change at once here; a real one adds PLEG and
+status latency (about a second) and, before 1.35, up to 10-15 s more before a
+back-off restart. Simulations are deterministic: the same input gives the same
+timeline.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from podnotes.probes.backoff import CrashLoopBackOff
+from podnotes.probes.behaviour import Behaviour, ContainerBehaviour
+from podnotes.probes.rules import HEALTHY_ANSWER, judge
+from podnotes.probes.spec import ContainerSpec, PodSpec, ProbeSpec, parse_pod
+from podnotes.probes.timeline import ContainerInfo, Event, ProbeInfo, Timeline
+
+SUCCESS, FAILURE, UNKNOWN = "Success", "Failure", "Unknown"
+INITIAL_RESULT = {"liveness": SUCCESS, "readiness": FAILURE, "startup": UNKNOWN}
+MIN_GRACE_SECONDS = 2  # minimumGracePeriodInSeconds
+EPSILON = 1e-9
+
+
+def simulate(pod: Any, behaviour: Behaviour | None = None, duration: float = 300.0,
+             *, check: bool = True) -> Timeline:
+    """Simulate ``duration`` seconds of ``pod`` (a dict or a loaded manifest)
+    whose programs behave as ``behaviour`` says.
+
+    Raises :class:`~podnotes.probes.spec.InvalidPod` for a Pod the API server
+    would refuse (unless ``check`` is False).
+    """
+    spec = parse_pod(pod, check=check)
+    return _Simulation(spec, behaviour or Behaviour(), float(duration)).run()
+
+
+@dataclass
+class _Worker:
+    """One probe worker (``prober/worker.go``), for one probe of one container."""
+
+    spec: ProbeSpec
+    slot: "_Slot"
+    anchor: float | None = None  # the ticker fires at anchor + k * period
+    last_result: str | None = None
+    result_run: int = 0
+    cached: str = UNKNOWN
+    on_hold: bool = False
+    token: int = 0  # bumped to cancel scheduled ticks
+
+
+@dataclass
+class _Slot:
+    """One container name, across its successive instances."""
+
+    spec: ContainerSpec
+    behaviour: ContainerBehaviour
+    instance: int = -1
+    state: str = "waiting"  # waiting, running, terminated (as in containerStatuses)
+    started_at: float = 0.0
+    last_exit_at: float | None = None  # FinishedAt of the newest exited instance
+    last_exit_code: int | None = None
+    natural_exit_at: float | None = None
+    kill_reason: str | None = None
+    started: bool = False
+    ready: bool = False
+    workers: dict[str, _Worker] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
+class _Simulation:
+    def __init__(self, spec: PodSpec, behaviour: Behaviour, duration: float):
+        self.spec = spec
+        self.behaviour = behaviour
+        self.duration = duration
+        self.now = 0.0
+        self.events: list[Event] = []
+        self.queue: list[tuple[float, int, Callable, tuple]] = []
+        self.sequence = 0
+        self.backoff = CrashLoopBackOff()
+        self.slots = [
+            _Slot(c, behaviour.container(c.name, init=c.type == "init")) for c in spec.all_containers
+        ]
+        self.by_name = {slot.name: slot for slot in self.slots}
+        for slot in self.slots:
+            for probe_type in ("startup", "readiness", "liveness"):
+                if probe_type in slot.spec.probes:
+                    slot.workers[probe_type] = _Worker(slot.spec.probes[probe_type], slot)
+                    self._check_phase(slot, probe_type)
+        self.app_started_once = False
+        self.phase: str | None = None
+        self.conditions: dict[str, bool] = {}
+        self.endpoint: bool | None = None
+
+    def _check_phase(self, slot: _Slot, probe_type: str) -> None:
+        phase = self.behaviour.phase_for(slot.name, probe_type)
+        period = slot.spec.probes[probe_type].period
+        if not 0 <= phase < period:
+            raise ValueError(f"tick phase of {slot.name}/{probe_type} must be in [0, {period}), got {phase}")
+
+    # --- the event loop -----------------------------------------------------
+    def at(self, time: float, action: Callable, *args: Any) -> None:
+        self.sequence += 1
+        heapq.heappush(self.queue, (time, self.sequence, action, args))
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        self.events.append(Event(time=round(self.now, 6), kind=kind, **fields))
+
+    def run(self) -> Timeline:
+        self._begin()
+        while self.queue:
+            time, _, action, args = heapq.heappop(self.queue)
+            if time > self.duration + EPSILON:
+                break
+            self.now = time
+            action(*args)
+        return Timeline(
+            pod=self.spec.name,
+            duration=self.duration,
+            events=self.events,
+            containers=[ContainerInfo(s.name, s.spec.type) for s in self.slots],
+            probes=[_probe_info(s.name, w.spec) for s in self.slots for w in s.workers.values()],
+        )
+
+    def _begin(self) -> None:
+        self.emit("condition", condition="PodScheduled", status=True)
+        self.emit("condition", condition="PodReadyToStartContainers", status=True)
+        first_init = self.spec.init_containers[0].name if self.spec.init_containers else None
+        for slot in self.slots:
+            reason = "ContainerCreating" if slot.name == first_init or first_init is None else "PodInitializing"
+            self.emit("waiting", container=slot.name, reason=reason)
+        self._refresh()
+        self.at(0.0, self._advance)
+
+    # --- init containers, then the app containers -------------------------
+    def _advance(self) -> None:
+        """Start the next init container, or the app containers once every
+        init container is done (``computeInitContainerActions``)."""
+        if self._terminal():
+            return
+        for slot in self.slots:
+            if slot.spec.type == "app":
+                break
+            if slot.spec.type == "init" and slot.state == "terminated" and slot.last_exit_code == 0:
+                continue
+            if slot.spec.type == "sidecar" and slot.instance >= 0:
+                if slot.started:
+                    continue
+                return  # wait until the sidecar has started
+            if slot.instance < 0:
+                self._start(slot)
+            return
+        for slot in self.slots:
+            if slot.spec.type == "app" and slot.instance < 0:
+                self._start(slot)
+
+    def _start(self, slot: _Slot) -> None:
+        slot.instance += 1
+        slot.state = "running"
+        slot.started_at = self.now
+        slot.kill_reason = None
+        self.emit("start", container=slot.name, restart_count=slot.instance)
+        if slot.spec.type == "app":
+            self.app_started_once = True
+        exit_after = slot.behaviour.exit_after
+        slot.natural_exit_at = None if exit_after is None else self.now + exit_after
+        if exit_after is not None:
+            self.at(slot.natural_exit_at, self._natural_exit, slot, slot.instance)
+        for worker in slot.workers.values():
+            # doProbe on a new container ID: initial result, off hold; the
+            # result run is deliberately not reset.
+            worker.cached = INITIAL_RESULT[worker.spec.type]
+            worker.on_hold = False
+            worker.token += 1
+            if worker.anchor is None:
+                worker.anchor = (self.now + worker.spec.initial_delay
+                                 + self.behaviour.phase_for(slot.name, worker.spec.type))
+        if "startup" in slot.workers:
+            self._schedule_first(slot.workers["startup"], after=self.now, strictly=False)
+        self._refresh()
+
+    # --- probes ---------------------------------------------------------------
+    def _schedule_first(self, worker: _Worker, after: float, strictly: bool) -> None:
+        """Schedule the first tick at or after ``after`` on which the initial delay has passed."""
+        slot = worker.slot
+        earliest = max(after, slot.started_at + worker.spec.initial_delay)
+        strict = strictly and earliest == after
+        self.at(_grid_tick(worker.anchor, worker.spec.period, earliest, strict), self._tick, worker, worker.token)
+
+    def _tick(self, worker: _Worker, token: int) -> None:
+        slot = worker.slot
+        if token != worker.token or not slot.running or worker.on_hold:
+            return
+        probe = worker.spec
+        if int(self.now - slot.started_at + EPSILON) < probe.initial_delay:
+            self._schedule_first(worker, self.now, strictly=True)
+            return
+        if (probe.type == "startup") == slot.started:
+            return  # startup is done, or liveness/readiness wait for it
+        result, seconds, message = self._answer(slot, probe)
+        self.emit("probe", container=slot.name, probe=probe.type, handler=probe.handler,
+                  result=result, seconds=seconds, message=message)
+        self.at(self.now + seconds, self._probe_done, worker, token, self.now, result)
+
+    def _answer(self, slot: _Slot, probe: ProbeSpec) -> tuple[str, float, str]:
+        answers = slot.behaviour.probes.get(probe.type)
+        if answers is None:
+            return "success", 0.0, judge(probe.handler, HEALTHY_ANSWER[probe.handler])[1]
+        clock = self.now - slot.started_at if answers.clock == "uptime" else self.now
+        delay = float(answers.delays.at(clock))
+        if delay >= probe.timeout:
+            return "timeout", float(probe.timeout), f"timed out after {probe.timeout}s"
+        answer = answers.answers.at(clock) if answers.answers else HEALTHY_ANSWER[probe.handler]
+        ok, message = judge(probe.handler, answer)
+        return ("success" if ok else "failure"), delay, message
+
+    def _probe_done(self, worker: _Worker, token: int, began: float, result: str) -> None:
+        if token != worker.token:
+            return  # the container changed while the probe ran
+        probe = worker.spec
+        outcome = SUCCESS if result == "success" else FAILURE
+        if outcome == worker.last_result:
+            worker.result_run += 1
+        else:
+            worker.last_result, worker.result_run = outcome, 1
+        below = (worker.result_run < probe.failure_threshold if outcome == FAILURE
+                 else worker.result_run < probe.success_threshold)
+        if not below:
+            if outcome != worker.cached:
+                worker.cached = outcome
+                self.emit("threshold", container=worker.slot.name, probe=probe.type,
+                          result=outcome.lower(), count=worker.result_run)
+                self._on_result(worker, outcome)
+            if (probe.type == "liveness" and outcome == FAILURE) or probe.type == "startup":
+                worker.on_hold, worker.result_run = True, 0
+        if not worker.on_hold and token == worker.token and worker.slot.running:
+            tick = _grid_tick(worker.anchor, probe.period, began, strict=True)
+            self.at(max(tick, self.now), self._tick, worker, token)
+
+    def _on_result(self, worker: _Worker, outcome: str) -> None:
+        slot, probe_type = worker.slot, worker.spec.type
+        if outcome == FAILURE and probe_type in ("liveness", "startup") and slot.running and not slot.kill_reason:
+            self._kill(slot, "LivenessProbe" if probe_type == "liveness" else "StartupProbe")
+        self._refresh()
+
+    def _on_started(self, slot: _Slot) -> None:
+        """The container's started flag became true: liveness and readiness may run."""
+        for probe_type in ("liveness", "readiness"):
+            worker = slot.workers.get(probe_type)
+            if worker is None:
+                continue
+            worker.token += 1
+            if probe_type == "readiness" and "startup" in slot.workers:
+                # UpdatePodStatus triggers the readiness worker at once, and the
+                # trigger resets its ticker (worker.run: probeTicker.Reset).
+                worker.anchor = self.now
+                self._schedule_first(worker, self.now, strictly=False)
+            else:
+                self._schedule_first(worker, self.now, strictly="startup" in slot.workers)
+        if slot.spec.type == "sidecar":
+            self.at(self.now, self._advance)
+
+    # --- stopping and restarting -------------------------------------------------
+    def _kill(self, slot: _Slot, reason: str) -> None:
+        """``killContainer``: preStop, SIGTERM, SIGKILL at the end of the grace period."""
+        grace = self.spec.grace_seconds
+        probe_type = {"LivenessProbe": "liveness", "StartupProbe": "startup"}.get(reason)
+        if probe_type and slot.spec.probes[probe_type].termination_grace is not None:
+            grace = slot.spec.probes[probe_type].termination_grace
+        slot.kill_reason = reason
+        restarts = self._restarts_after_kill(slot, reason)
+        message = {
+            "LivenessProbe": f"Container {slot.name} failed liveness probe",
+            "StartupProbe": f"Container {slot.name} failed startup probe",
+        }.get(reason, f"Stopping container {slot.name}")
+        if probe_type and restarts:
+            message += ", will be restarted"
+        self.emit("kill", container=slot.name, reason=reason, seconds=float(grace), message=message)
+        pre_stop = 0.0
+        if slot.spec.has_pre_stop and slot.behaviour.pre_stop_seconds > 0 and grace > 0:
+            pre_stop = min(slot.behaviour.pre_stop_seconds, float(grace))
+            self.emit("hook", container=slot.name, reason="PreStop", seconds=pre_stop)
+        left = max(grace - int(pre_stop), MIN_GRACE_SECONDS)
+        sigterm_at = self.now + pre_stop
+        behaviour = slot.behaviour
+        if behaviour.sigterm == "exit" and behaviour.sigterm_exit_after <= left:
+            exit_at, code = sigterm_at + behaviour.sigterm_exit_after, behaviour.sigterm_exit_code
+        else:
+            exit_at, code = sigterm_at + left, 137  # SIGKILL
+        if slot.natural_exit_at is not None and slot.natural_exit_at <= exit_at:
+            return  # it exits by itself first; _natural_exit finishes the kill
+        self.at(exit_at, self._exited, slot, slot.instance, code)
+
+    def _restarts_after_kill(self, slot: _Slot, reason: str) -> bool:
+        if reason == "PodCompleted":
+            return False
+        return slot.spec.type == "sidecar" or self.spec.restart_policy != "Never"
+
+    def _natural_exit(self, slot: _Slot, instance: int) -> None:
+        if instance == slot.instance and slot.running:
+            self._exited(slot, instance, slot.behaviour.exit_code)
+
+    def _exited(self, slot: _Slot, instance: int, code: int) -> None:
+        if instance != slot.instance or not slot.running:
+            return
+        previous_exit = slot.last_exit_at
+        slot.state = "waiting"
+        slot.last_exit_at, slot.last_exit_code = self.now, code
+        for worker in slot.workers.values():
+            worker.token += 1
+            worker.cached = FAILURE  # doProbe on a container that is not running
+        reason = "Completed" if code == 0 else "Error"
+        self.emit("exit", container=slot.name, exit_code=code, reason=reason,
+                  message=_exit_message(code))
+        if slot.kill_reason is not None:
+            restart = self._restarts_after_kill(slot, slot.kill_reason)
+            # The kill and the new start happen in one SyncPod, whose status
+            # was read before the kill: doBackOff sees the instance before.
+            newest_exit = previous_exit
+        else:
+            restart = self._restarts_after_exit(slot, code)
+            newest_exit = self.now
+        if not restart:
+            slot.state = "terminated"
+        self._refresh()
+        if restart:
+            self._try_start(slot, newest_exit)
+        if slot.spec.type == "init" and code == 0:
+            self._advance()
+        self._stop_sidecars_when_done()
+
+    def _restarts_after_exit(self, slot: _Slot, code: int) -> bool:
+        """``ShouldContainerBeRestarted`` (init containers under Always behave as OnFailure)."""
+        if self._terminal():
+            return False
+        if slot.spec.type == "sidecar":
+            return True
+        policy = self.spec.restart_policy
+        if policy == "Never":
+            return False
+        if slot.spec.type == "init" or policy == "OnFailure":
+            return code != 0
+        return True
+
+    def _try_start(self, slot: _Slot, newest_exit: float | None) -> None:
+        wait = self.backoff.decide(slot.name, newest_exit, self.now)
+        if wait <= 0:
+            self._start(slot)
+            return
+        # The next sync sees the newest exited instance, which may be the one just killed.
+        backoff = self.backoff.current(slot.name)
+        if self.backoff.is_in_backoff_since(slot.name, slot.last_exit_at, self.now):
+            wait = slot.last_exit_at + backoff - self.now
+        self.emit("backoff", container=slot.name, seconds=round(wait, 6), reason="CrashLoopBackOff",
+                  message=f"back-off {backoff:g}s restarting failed container={slot.name}")
+        self.at(self.now + wait, self._retry, slot, slot.instance)
+
+    def _retry(self, slot: _Slot, instance: int) -> None:
+        if instance == slot.instance and slot.state == "waiting" and not self._terminal():
+            self._try_start(slot, slot.last_exit_at)
+
+    def _stop_sidecars_when_done(self) -> None:
+        """When no regular container will run again, the kubelet stops the sidecars."""
+        apps = [s for s in self.slots if s.spec.type == "app"]
+        done = all(s.state == "terminated" for s in apps) and any(s.instance >= 0 for s in apps)
+        failed_init = any(s.spec.type == "init" and s.state == "terminated" and s.last_exit_code != 0
+                          for s in self.slots)
+        if not (done or failed_init):
+            return
+        for slot in self.slots:
+            if slot.spec.type == "sidecar" and slot.running and slot.kill_reason is None:
+                self._kill(slot, "PodCompleted")
+
+    # --- status: flags, phase, conditions, endpoints ----------------------------
+    def _refresh(self) -> None:
+        newly_started = []
+        for slot in self.slots:
+            if slot.spec.type == "init":
+                continue
+            started = slot.running and _result_or(slot, "startup", True) == SUCCESS
+            ready = started and _result_or(slot, "readiness", True) == SUCCESS
+            if started != slot.started:
+                slot.started = started
+                self.emit("started", container=slot.name, status=started)
+                if started:
+                    newly_started.append(slot)
+            if ready != slot.ready:
+                slot.ready = ready
+                self.emit("ready", container=slot.name, status=ready)
+        self._update_phase()
+        self._update_conditions()
+        for slot in newly_started:
+            self._on_started(slot)
+
+    def _terminal(self) -> bool:
+        return self.phase in ("Succeeded", "Failed")
+
+    def _update_phase(self) -> None:
+        if self._terminal():
+            return  # generateAPIPodStatus never leaves a terminal phase
+        phase = get_phase(self.spec.restart_policy, self.slots, self.app_started_once)
+        if phase != self.phase:
+            self.phase = phase
+            self.emit("phase", phase=phase)
+            if self._terminal():
+                for slot in self.slots:
+                    if slot.state == "waiting":
+                        slot.state = "terminated" if slot.instance >= 0 else slot.state
+
+    def _update_conditions(self) -> None:
+        succeeded, failed = self.phase == "Succeeded", self.phase == "Failed"
+        initialized = succeeded or self.app_started_once or all(
+            (s.state == "terminated" and s.last_exit_code == 0) if s.spec.type == "init" else s.started
+            for s in self.slots if s.spec.type != "app")
+        ready_ones = [s.ready for s in self.slots if s.spec.type != "init"]
+        containers_ready = not (succeeded or failed) and all(ready_ones)
+        not_ready_reason = "PodCompleted" if succeeded else "PodFailed" if failed else "ContainersNotReady"
+        values = {
+            "Initialized": (initialized, "PodCompleted" if succeeded else
+                            None if initialized else "ContainersNotInitialized"),
+            "ContainersReady": (containers_ready, None if containers_ready else not_ready_reason),
+        }
+        gates_ok = not self.spec.readiness_gates
+        ready = containers_ready and gates_ok
+        values["Ready"] = (ready, None if ready else
+                           not_ready_reason if not containers_ready else "ReadinessGatesNotReady")
+        for name, (status, reason) in values.items():
+            if self.conditions.get(name) != status:
+                self.conditions[name] = status
+                self.emit("condition", condition=name, status=status,
+                          **({"reason": reason} if reason else {}))
+        endpoint = ready and not (succeeded or failed)
+        if endpoint != self.endpoint:
+            self.endpoint = endpoint
+            self.emit("endpoint", status=endpoint)
+
+
+def get_phase(restart_policy: str, slots: list[_Slot], app_started_once: bool) -> str:
+    """``getPhase`` (``pkg/kubelet/kubelet_pods.go``) over the containers' states."""
+    pending_init = failed_init = 0
+    for slot in slots:
+        if slot.spec.type != "init":
+            continue
+        if slot.state == "terminated":
+            failed_init += slot.last_exit_code != 0
+        elif slot.state == "waiting" and slot.last_exit_at is not None:
+            if slot.last_exit_code != 0:
+                failed_init += 1
+            else:
+                pending_init += 1
+        else:
+            pending_init += 1
+    running = waiting = stopped = succeeded = 0
+    for slot in slots:
+        if slot.spec.type == "sidecar":
+            if slot.running:
+                running += 1
+                pending_init += not slot.started
+            elif slot.state == "waiting" and slot.last_exit_at is None:
+                pending_init += 1
+                waiting += 1
+        elif slot.spec.type == "app":
+            if slot.running:
+                running += 1
+            elif slot.state == "terminated":
+                stopped += 1
+                succeeded += slot.last_exit_code == 0
+            elif slot.last_exit_at is not None:
+                stopped += 1  # waiting to restart: counts as stopped
+            else:
+                waiting += 1
+    if failed_init and restart_policy == "Never":
+        return "Failed"
+    if (pending_init and not app_started_once) or waiting:
+        return "Pending"
+    if running:
+        return "Running"
+    if stopped:
+        if restart_policy == "Always":
+            return "Running"
+        if stopped == succeeded:
+            return "Succeeded"
+        if restart_policy == "Never":
+            return "Failed"
+        return "Running"
+    return "Pending"
+
+
+def _result_or(slot: _Slot, probe_type: str, default: bool) -> str:
+    worker = slot.workers.get(probe_type)
+    if worker is None:
+        return SUCCESS if default else FAILURE
+    return worker.cached
+
+
+def _grid_tick(anchor: float, period: float, at_least: float, strict: bool) -> float:
+    """The first tick ``anchor + k * period`` at or after (strictly: after) ``at_least``."""
+    steps = (at_least - anchor) / period
+    k = math.floor(steps + EPSILON) + 1 if strict else math.ceil(steps - EPSILON)
+    return round(anchor + k * period, 9)
+
+
+def _exit_message(code: int) -> str:
+    if code == 137:
+        return "killed by SIGKILL"
+    if code == 143:
+        return "exited on SIGTERM"
+    return f"exited with code {code}"
+
+
+def _probe_info(container: str, probe: ProbeSpec) -> ProbeInfo:
+    return ProbeInfo(
+        container=container, probe=probe.type, handler=probe.handler,
+        initialDelaySeconds=probe.initial_delay, periodSeconds=probe.period,
+        timeoutSeconds=probe.timeout, successThreshold=probe.success_threshold,
+        failureThreshold=probe.failure_threshold,
+    )

@@ -1,0 +1,203 @@
+"""The parts of a Pod manifest the kubelet's prober and restart logic read,
+with the API server's defaults applied.
+
+Defaults mirror ``SetDefaults_Probe`` and ``SetDefaults_PodSpec`` in
+``pkg/apis/core/v1/defaults.go``: period 10 s, timeout 1 s, success and
+failure thresholds 1 and 3, initial delay 0, ``restartPolicy: Always`` and a
+30 s ``terminationGracePeriodSeconds``. Invalid manifests are refused with the
+messages ``podnotes lint`` gives, which are the API server's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
+PROBE_FIELDS = {"startup": "startupProbe", "liveness": "livenessProbe", "readiness": "readinessProbe"}
+DEFAULT_GRACE_SECONDS = 30  # DefaultTerminationGracePeriodSeconds in core/v1 types.go
+RESTART_POLICIES = ("Always", "OnFailure", "Never")
+
+
+class InvalidPod(ValueError):
+    """The API server would refuse this Pod; ``messages`` says why, as it would."""
+
+    def __init__(self, messages: list[str], source: str = "the Pod"):
+        self.messages = list(messages)
+        super().__init__(f"{source} is invalid:\n" + "\n".join(f"  {m}" for m in self.messages))
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    """One probe after defaulting. ``action`` is the handler's own fields."""
+
+    type: str  # startup, liveness, readiness
+    handler: str  # exec, httpGet, tcpSocket, grpc
+    action: dict = field(default_factory=dict, compare=False, hash=False)
+    initial_delay: int = 0
+    period: int = 10
+    timeout: int = 1
+    success_threshold: int = 1
+    failure_threshold: int = 3
+    termination_grace: int | None = None
+
+    def describe(self) -> str:
+        """The one-line summary ``kubectl describe pod`` prints."""
+        return (f"{self.handler} delay={self.initial_delay}s timeout={self.timeout}s period={self.period}s "
+                f"#success={self.success_threshold} #failure={self.failure_threshold}")
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    name: str
+    type: str  # init, sidecar (an init container with restartPolicy Always) or app
+    probes: dict[str, ProbeSpec] = field(default_factory=dict, compare=False, hash=False)
+    has_pre_stop: bool = False
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    name: str
+    restart_policy: str = "Always"
+    grace_seconds: int = DEFAULT_GRACE_SECONDS
+    init_containers: tuple[ContainerSpec, ...] = ()
+    containers: tuple[ContainerSpec, ...] = ()
+    readiness_gates: tuple[str, ...] = ()
+
+    @property
+    def all_containers(self) -> tuple[ContainerSpec, ...]:
+        return self.init_containers + self.containers
+
+
+def pod_dict(pod: Any) -> tuple[dict, str]:
+    """A plain dict for a Pod given as a dict, a ``podnotes.manifest`` Document
+    (or list of them) or Node, plus a name for messages (its file if known)."""
+    if isinstance(pod, dict):
+        return pod, "the Pod"
+    documents = pod if isinstance(pod, list) else [pod]
+    for document in documents:
+        if hasattr(document, "to_python"):
+            data = document.to_python()
+            if isinstance(data, dict) and data.get("kind", "Pod") == "Pod":
+                return data, str(getattr(document, "file", None) or "the Pod")
+    raise TypeError(f"expected a Pod manifest (a dict or a loaded manifest), got {type(pod).__name__}")
+
+
+def lint_errors(pod: dict) -> list[str]:
+    """The API server's messages for what makes ``pod`` invalid: those of
+    ``podnotes.lint.lint``, plus any of the probe rules below it did not report
+    (they alone apply when the linter is not installed)."""
+    try:
+        from podnotes.lint import lint
+    except ImportError:
+        return probe_errors(pod)
+    errors, seen = [], set()
+    for finding in lint(pod):
+        if finding.severity != "error":
+            continue
+        message = finding.server_message or finding.message
+        seen.add(message)
+        where = f"{finding.file}:{finding.line}: " if getattr(finding, "line", None) else ""
+        errors.append(f"{where}{message}")
+    return errors + [message for message in probe_errors(pod) if message not in seen]
+
+
+def validate(pod: Any) -> dict:
+    """Return the Pod as a dict, or raise InvalidPod with the server's messages."""
+    data, source = pod_dict(pod)
+    errors = lint_errors(data)
+    if errors:
+        raise InvalidPod(errors, source)
+    return data
+
+
+def parse_pod(pod: Any, check: bool = True) -> PodSpec:
+    """The prober-relevant spec of a Pod, defaults applied; validated unless ``check`` is False."""
+    data = validate(pod) if check else pod_dict(pod)[0]
+    spec = data.get("spec") or {}
+    grace = spec.get("terminationGracePeriodSeconds")
+    return PodSpec(
+        name=(data.get("metadata") or {}).get("name", "pod"),
+        restart_policy=spec.get("restartPolicy") or "Always",
+        grace_seconds=DEFAULT_GRACE_SECONDS if grace is None else int(grace),
+        init_containers=tuple(_container(c, init=True) for c in spec.get("initContainers") or []),
+        containers=tuple(_container(c, init=False) for c in spec.get("containers") or []),
+        readiness_gates=tuple(g.get("conditionType", "") for g in spec.get("readinessGates") or []),
+    )
+
+
+def _container(data: dict, init: bool) -> ContainerSpec:
+    sidecar = init and data.get("restartPolicy") == "Always"
+    kind = "sidecar" if sidecar else ("init" if init else "app")
+    probes = {}
+    for probe_type, key in PROBE_FIELDS.items():
+        if data.get(key):
+            probes[probe_type] = parse_probe(probe_type, data[key])
+    pre_stop = bool(((data.get("lifecycle") or {}).get("preStop")))
+    return ContainerSpec(name=data.get("name", ""), type=kind, probes=probes, has_pre_stop=pre_stop)
+
+
+def parse_probe(probe_type: str, data: dict) -> ProbeSpec:
+    """Apply ``SetDefaults_Probe``: zero or missing fields get their defaults."""
+    handler = next((h for h in HANDLERS if data.get(h) is not None), "exec")
+    grace = data.get("terminationGracePeriodSeconds")
+    return ProbeSpec(
+        type=probe_type,
+        handler=handler,
+        action=dict(data.get(handler) or {}),
+        initial_delay=int(data.get("initialDelaySeconds") or 0),
+        period=int(data.get("periodSeconds") or 10),
+        timeout=int(data.get("timeoutSeconds") or 1),
+        success_threshold=int(data.get("successThreshold") or 1),
+        failure_threshold=int(data.get("failureThreshold") or 3),
+        termination_grace=None if grace is None else int(grace),
+    )
+
+
+# --- built-in probe checks (validateProbe and friends in validation.go) ------
+
+def probe_errors(pod: dict) -> list[str]:
+    """The API server's probe rules, worded as it words them."""
+    spec = pod.get("spec") or {}
+    errors = []
+    for list_key in ("initContainers", "containers"):
+        for index, container in enumerate(spec.get(list_key) or []):
+            base = f"spec.{list_key}[{index}]"
+            sidecar = list_key == "containers" or container.get("restartPolicy") == "Always"
+            for probe_type, key in PROBE_FIELDS.items():
+                probe = container.get(key)
+                if probe is None:
+                    continue
+                path = f"{base}.{key}"
+                if not sidecar:
+                    errors.append(f"{path}: Forbidden: may not be set for init containers without restartPolicy=Always")
+                    continue
+                errors.extend(_one_probe_errors(probe_type, probe, path))
+    policy = spec.get("restartPolicy")
+    if policy is not None and policy not in RESTART_POLICIES:
+        errors.append(f'spec.restartPolicy: Unsupported value: "{policy}": supported values: '
+                      + ", ".join(f'"{p}"' for p in RESTART_POLICIES))
+    return errors
+
+
+def _one_probe_errors(probe_type: str, probe: dict, path: str) -> list[str]:
+    errors = []
+    handlers = [h for h in HANDLERS if probe.get(h) is not None]
+    if not handlers:
+        errors.append(f"{path}: Required value: must specify a handler type")
+    for extra in handlers[1:]:
+        errors.append(f"{path}.{extra}: Forbidden: may not specify more than 1 handler type")
+    for name in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"):
+        value = probe.get(name)
+        if isinstance(value, int) and value < 0:
+            errors.append(f"{path}.{name}: Invalid value: {value}: must be greater than or equal to 0")
+    grace = probe.get("terminationGracePeriodSeconds")
+    if probe_type == "readiness" and grace is not None:
+        errors.append(f"{path}.terminationGracePeriodSeconds: Invalid value: {grace}: "
+                      "must not be set for readinessProbes")
+    elif isinstance(grace, int) and grace <= 0:
+        errors.append(f"{path}.terminationGracePeriodSeconds: Invalid value: {grace}: must be greater than 0")
+    threshold = probe.get("successThreshold")
+    if probe_type in ("liveness", "startup") and threshold not in (None, 0, 1):
+        errors.append(f"{path}.successThreshold: Invalid value: {threshold}: must be 1")
+    return errors

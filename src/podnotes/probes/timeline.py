@@ -1,0 +1,241 @@
+"""The timeline of one Pod: what happened to it, second by second.
+
+This module is the one place the event schema lives. The simulator
+(:mod:`podnotes.probes.simulator`) produces a :class:`Timeline`, and so does
+observing a real Pod on a cluster; both serialise to the same JSON, which
+``timeline.schema.json`` (shipped next to this module) describes.
+
+JSON form (``Timeline.to_json()``)::
+
+    {
+      "schema": "podnotes.timeline/v1",
+      "pod": "liveness-exec",
+      "source": "simulated",             # or "observed"
+      "duration": 120.0,                 # seconds covered, from Pod creation
+      "containers": [{"name": "liveness", "type": "app"}],   # "init", "sidecar" or "app"
+      "probes": [{"container": "liveness", "probe": "liveness", "handler": "exec",
+                  "initialDelaySeconds": 5, "periodSeconds": 5, "timeoutSeconds": 1,
+                  "successThreshold": 1, "failureThreshold": 3}],
+      "events": [{"time": 0.0, "kind": "phase", "phase": "Pending"}, ...]
+    }
+
+Every event has ``time`` (seconds since the Pod was created) and ``kind``;
+the other fields depend on the kind (absent fields are omitted in JSON):
+
+==============  =====================================================================
+kind            fields
+==============  =====================================================================
+``probe``       ``container``, ``probe`` (liveness/readiness/startup), ``handler``,
+                ``result`` (success/failure/timeout), ``seconds`` (how long the
+                attempt took), ``message`` (what the target answered)
+``threshold``   ``container``, ``probe``, ``result`` (success/failure): the kubelet's
+                cached result changed after ``count`` consecutive results
+``kill``        ``container``, ``reason`` (LivenessProbe, StartupProbe, PodCompleted),
+                ``seconds`` (the grace period), ``message``
+``hook``        ``container``, ``reason`` (PreStop), ``seconds`` (how long it ran)
+``exit``        ``container``, ``exit_code``, ``reason`` (Completed, Error), ``message``
+``start``       ``container``, ``restart_count``
+``waiting``     ``container``, ``reason`` (ContainerCreating, PodInitializing)
+``backoff``     ``container``, ``seconds`` (length of the wait), ``reason`` (CrashLoopBackOff)
+``started``     ``container``, ``status`` (the container's ``started`` flag, bool)
+``ready``       ``container``, ``status`` (the container's ``ready`` flag, bool)
+``condition``   ``condition`` (PodScheduled, PodReadyToStartContainers, Initialized,
+                ContainersReady, Ready), ``status`` (bool), ``reason``
+``phase``       ``phase`` (Pending, Running, Succeeded, Failed, Unknown)
+``endpoint``    ``status`` (true: the Pod's address is a ready endpoint of its Services)
+==============  =====================================================================
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_right
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Iterable
+
+SCHEMA_ID = "podnotes.timeline/v1"
+SCHEMA_FILE = Path(__file__).with_name("timeline.schema.json")
+
+EVENT_KINDS = (
+    "probe", "threshold", "kill", "hook", "exit", "start", "waiting", "backoff",
+    "started", "ready", "condition", "phase", "endpoint",
+)
+PROBE_TYPES = ("startup", "liveness", "readiness")
+PROBE_RESULTS = ("success", "failure", "timeout")
+PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
+CONDITIONS = ("PodScheduled", "PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready")
+CONTAINER_TYPES = ("init", "sidecar", "app")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened at ``time`` seconds after the Pod was created."""
+
+    time: float
+    kind: str
+    container: str | None = None
+    probe: str | None = None
+    handler: str | None = None
+    result: str | None = None
+    count: int | None = None
+    reason: str | None = None
+    message: str | None = None
+    exit_code: int | None = None
+    restart_count: int | None = None
+    seconds: float | None = None
+    status: bool | None = None
+    condition: str | None = None
+    phase: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Event":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown event field(s): {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    name: str
+    type: str  # one of CONTAINER_TYPES
+
+
+@dataclass(frozen=True)
+class ProbeInfo:
+    """A probe's settings after defaulting, as the timeline's lanes need them."""
+
+    container: str
+    probe: str
+    handler: str
+    initialDelaySeconds: int = 0
+    periodSeconds: int = 10
+    timeoutSeconds: int = 1
+    successThreshold: int = 1
+    failureThreshold: int = 3
+
+
+@dataclass
+class Timeline:
+    """An ordered list of events plus the facts people ask about them."""
+
+    pod: str
+    duration: float
+    events: list[Event] = field(default_factory=list)
+    containers: list[ContainerInfo] = field(default_factory=list)
+    probes: list[ProbeInfo] = field(default_factory=list)
+    source: str = "simulated"
+
+    # --- selection ------------------------------------------------------------
+    def select(self, kind: str | None = None, container: str | None = None,
+               probe: str | None = None, **equal: Any) -> list[Event]:
+        """Events of ``kind`` (and container, probe, any other field) in time order."""
+        found = []
+        for event in self.events:
+            if kind is not None and event.kind != kind:
+                continue
+            if container is not None and event.container != container:
+                continue
+            if probe is not None and event.probe != probe:
+                continue
+            if any(getattr(event, key) != value for key, value in equal.items()):
+                continue
+            found.append(event)
+        return found
+
+    # --- the facts readers want ---------------------------------------------
+    def restarts(self, container: str | None = None) -> list[float]:
+        """When each restart happened (a container started again)."""
+        return [e.time for e in self.select("start", container) if (e.restart_count or 0) > 0]
+
+    def restart_count(self, at: float, container: str | None = None) -> int:
+        """kubectl's RESTARTS at time ``at``: restarts so far, summed over the containers asked for."""
+        latest: dict[str, int] = {}
+        for event in self.select("start", container):
+            if event.time <= at:
+                latest[event.container] = event.restart_count or 0
+        return sum(latest.values())
+
+    def kills(self, container: str | None = None) -> list[float]:
+        return [e.time for e in self.select("kill", container)]
+
+    def first_probe(self, probe: str, container: str | None = None) -> float | None:
+        """When the first probe of this type ran (None if it never did)."""
+        attempts = self.select("probe", container, probe)
+        return attempts[0].time if attempts else None
+
+    def ready_intervals(self) -> list[tuple[float, float | None]]:
+        """The intervals during which the Pod's Ready condition was True; an
+        open interval ends with None."""
+        return _true_intervals(self.select("condition", condition="Ready"))
+
+    def endpoint_intervals(self) -> list[tuple[float, float | None]]:
+        """The intervals during which the Pod was a ready endpoint of its Services."""
+        return _true_intervals(self.select("endpoint"))
+
+    def phase_at(self, at: float) -> str | None:
+        phases = self.select("phase")
+        index = bisect_right([e.time for e in phases], at)
+        return phases[index - 1].phase if index else None
+
+    def phases(self) -> list[tuple[float, str]]:
+        return [(e.time, e.phase) for e in self.select("phase")]
+
+    def is_ready(self, at: float) -> bool:
+        return any(start <= at and (end is None or at < end) for start, end in self.ready_intervals())
+
+    # --- JSON ----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_ID,
+            "pod": self.pod,
+            "source": self.source,
+            "duration": self.duration,
+            "containers": [asdict(c) for c in self.containers],
+            "probes": [asdict(p) for p in self.probes],
+            "events": [e.to_dict() for e in self.events],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Timeline":
+        if data.get("schema") != SCHEMA_ID:
+            raise ValueError(f"not a podnotes timeline: schema is {data.get('schema')!r}, expected {SCHEMA_ID!r}")
+        return cls(
+            pod=data["pod"],
+            duration=float(data["duration"]),
+            source=data.get("source", "simulated"),
+            containers=[ContainerInfo(**c) for c in data.get("containers", [])],
+            probes=[ProbeInfo(**p) for p in data.get("probes", [])],
+            events=[Event.from_dict(e) for e in data.get("events", [])],
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> "Timeline":
+        return cls.from_dict(json.loads(text))
+
+
+def _true_intervals(changes: Iterable[Event]) -> list[tuple[float, float | None]]:
+    intervals: list[tuple[float, float | None]] = []
+    opened: float | None = None
+    for event in changes:
+        if event.status and opened is None:
+            opened = event.time
+        elif not event.status and opened is not None:
+            intervals.append((opened, event.time))
+            opened = None
+    if opened is not None:
+        intervals.append((opened, None))
+    return intervals
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of ``Timeline.to_json()``."""
+    return json.loads(SCHEMA_FILE.read_text())
