@@ -29,6 +29,7 @@ import os
 import select
 import signal
 import socket
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -208,6 +209,17 @@ def run_probe(spec: Spec, timeout: float = 30.0) -> Any:
             return launched.result(timeout)
         finally:
             launched.close()
+
+
+def run_program(spec: Spec, timeout: float = 30.0) -> subprocess.CompletedProcess:
+    """Launch ``spec`` (a program) and wait for it; returns its exit status and output."""
+    with Children() as group:
+        launched = start(spec, group, timeout=timeout)
+        try:
+            stdout, stderr = launched.process.communicate(timeout=timeout)
+        finally:
+            launched.close()
+        return subprocess.CompletedProcess(spec.argv, launched.process.returncode, stdout, stderr)
 
 
 SPEC_ENV = "PODNOTES_LAUNCH_SPEC"

@@ -213,3 +213,71 @@ def measure_work(seconds: float = 1.0, hogs: int = 0, cpu: int | None = None) ->
         if worker.returncode != 0:
             raise RuntimeError(f"measuring process failed: {errors.strip()}")
     return WorkMeasurement(cpu=cpu, seconds=seconds, hogs=hogs, iterations=int(output.split()[-1]))
+
+
+def available_memory_mib(meminfo: Path = PROC / "meminfo") -> int:
+    """Memory the kernel estimates new allocations can still get (MemAvailable)."""
+    for line in meminfo.read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) // 1024
+    raise RuntimeError(f"{meminfo}: no MemAvailable line")
+
+
+@dataclass(frozen=True)
+class MemoryMeasurement:
+    """MemAvailable before, while and after a neighbour holds ``held_mib``."""
+
+    held_mib: int
+    neighbour_rss_mib: int
+    before_mib: int
+    during_mib: int
+    after_mib: int
+
+    @property
+    def taken_mib(self) -> int:
+        return self.before_mib - self.during_mib
+
+    @property
+    def returned_mib(self) -> int:
+        return self.after_mib - self.during_mib
+
+
+_HOLD_MEMORY = """
+import sys
+# Filled with ones, not zeros: zero-filled allocations may be left untouched
+# by the kernel until written, and would not show up as used memory.
+buf = b"\\x01" * (int(sys.argv[1]) * 1024 * 1024)
+print("holding", flush=True)
+sys.stdin.readline()
+"""
+
+
+def _steady_available_memory_mib(samples: int = 5, interval: float = 0.05) -> int:
+    # Other activity on the machine moves MemAvailable too; the median of a
+    # few readings keeps one burst from deciding the result.
+    readings = []
+    for _ in range(samples):
+        readings.append(available_memory_mib())
+        time.sleep(interval)
+    return sorted(readings)[len(readings) // 2]
+
+
+def _rss_mib(pid: int) -> int:
+    for line in (PROC / str(pid) / "status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
+def measure_memory_taken_by_neighbour(held_mib: int = 512) -> MemoryMeasurement:
+    """Let a neighbour process hold ``held_mib`` and watch MemAvailable move."""
+    before = _steady_available_memory_mib()
+    with children() as group:
+        neighbour = group.python(_HOLD_MEMORY, str(held_mib), stdin=subprocess.PIPE)
+        if neighbour.stdout.readline().strip() != "holding":
+            raise RuntimeError(f"neighbour failed to allocate {held_mib} MiB: {neighbour.stderr.read().strip()}")
+        during = _steady_available_memory_mib()
+        rss = _rss_mib(neighbour.pid)
+        neighbour.stdin.close()  # lets it exit
+        neighbour.wait(timeout=30)
+    return MemoryMeasurement(held_mib, rss, before, during, _steady_available_memory_mib())

@@ -8,6 +8,7 @@ imported, and they return plain JSON-ready data.
 
 from __future__ import annotations
 
+import encodings.idna  # noqa: F401  socket needs it for host names, and it cannot be imported after a root switch
 import os
 import socket
 import time
@@ -161,20 +162,22 @@ def escape_chroot(root: str, marker: str) -> dict:
 def try_escape(marker: str) -> dict:
     """The same escape from a root set up with ``pivot_root``: the walk up ends
     at the new root, because the old one is no longer mounted anywhere."""
+    confined = {"root_entries": sorted(os.listdir("/")), "marker_visible": os.path.exists(marker)}
     os.makedirs("/escape-hatch", exist_ok=True)
     os.chroot("/escape-hatch")
     for _ in range(64):
         os.chdir("..")
     os.chroot(".")
     os.chdir("/")
-    return {"root_entries": sorted(os.listdir("/")), "marker_visible": os.path.exists(marker)}
+    escaped = {"root_entries": sorted(os.listdir("/")), "marker_visible": os.path.exists(marker)}
+    return {"confined": confined, "escaped": escaped}
 
 
-def serve(port: int, message: str) -> dict:
-    """Answer every TCP connection on 127.0.0.1:``port`` with ``message``; never returns."""
+def serve(port: int, message: str, address: str = "127.0.0.1") -> dict:
+    """Answer every TCP connection on ``address:port`` with ``message``; never returns."""
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", port))
+    server.bind((address, port))
     server.listen(8)
     _announce_ready()
     while True:
@@ -183,20 +186,28 @@ def serve(port: int, message: str) -> dict:
             connection.sendall(f"{message} (hostname {socket.gethostname()})\n".encode())
 
 
-def fetch(port: int, timeout: float = 5.0) -> dict:
-    """Connect to 127.0.0.1:``port`` and return what the server says."""
+def fetch(port: int, address: str = "127.0.0.1", timeout: float = 5.0) -> dict:
+    """Connect to ``address:port`` and return what the server says."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+            with socket.create_connection((address, port), timeout=timeout) as connection:
                 data = b""
                 while chunk := connection.recv(4096):
                     data += chunk
             return {"reply": data.decode().strip(), "namespaces": namespace_ids()}
-        except ConnectionRefusedError as err:
+        except OSError as err:  # refused, unreachable, timed out
             if time.monotonic() > deadline:
                 return {"reply": None, "error": str(err), "namespaces": namespace_ids()}
             time.sleep(0.05)
+
+
+def mount_tmpfs(target: str) -> dict:
+    """Mount a fresh tmpfs on ``target`` and write a file into it."""
+    syscalls.mount("podnotes-tmpfs", target, "tmpfs", 0, "size=1m")
+    with open(os.path.join(target, "inside.txt"), "w") as note:
+        note.write("written inside the mount namespace\n")
+    return {"entries": sorted(os.listdir(target)), "mounts": mount_points()}
 
 
 _ready_callback = None
@@ -215,4 +226,5 @@ PROBES = {
     "try_escape": try_escape,
     "serve": serve,
     "fetch": fetch,
+    "mount_tmpfs": mount_tmpfs,
 }

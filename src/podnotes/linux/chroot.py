@@ -1,0 +1,48 @@
+"""chroot and pivot_root experiments: a root directory of one's own, and why
+chroot alone does not confine root."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+
+from podnotes.linux.launcher import Spec, run_probe, run_program
+from podnotes.linux.privileges import privileged
+from podnotes.linux.rootfs import Rootfs
+
+
+@privileged("namespaces", "change the root directory (chroot needs CAP_SYS_CHROOT)")
+def run_chrooted(rootfs: Rootfs | str, argv: list[str], timeout: float = 30.0) -> subprocess.CompletedProcess:
+    """Run ``argv`` (a program inside the root) with ``rootfs`` as its ``/``,
+    and nothing else changed: same PIDs, network, host name and mounts."""
+    return run_program(Spec(argv=list(argv), rootfs=str(rootfs), root_mode="chroot"), timeout)
+
+
+@dataclass(frozen=True)
+class EscapeResult:
+    confined_root: list[str]
+    confined_sees_marker: bool
+    escaped_root: list[str]
+    escaped_sees_marker: bool
+
+
+@privileged("namespaces", "chroot and try to break out")
+def chroot_escape(rootfs: Rootfs | str, marker: str) -> EscapeResult:
+    """Root inside a chroot walks out of it (see ``views.escape_chroot``);
+    ``marker`` is a host file that only the escaped process can see."""
+    return _escape_result(run_probe(Spec(probe="escape_chroot", probe_args=[str(rootfs), marker])))
+
+
+def _escape_result(result: dict) -> EscapeResult:
+    return EscapeResult(confined_root=result["confined"]["root_entries"],
+                        confined_sees_marker=result["confined"]["marker_visible"],
+                        escaped_root=result["escaped"]["root_entries"],
+                        escaped_sees_marker=result["escaped"]["marker_visible"])
+
+
+@privileged("namespaces", "pivot_root in a new mount namespace")
+def pivot_root_escape(rootfs: Rootfs | str, marker: str) -> EscapeResult:
+    """The same escape attempt after ``pivot_root`` in a new mount namespace,
+    where the old root has been unmounted."""
+    spec = Spec(probe="try_escape", probe_args=[marker], unshare=["mnt"], rootfs=str(rootfs), root_mode="pivot_root")
+    return _escape_result(run_probe(spec))

@@ -1,0 +1,103 @@
+"""Find anything podnotes created that is still there.
+
+Everything podnotes creates carries a recognisable name: cgroups and network
+interfaces start with ``podnotes-``, temporary directories with
+``podnotes-rootfs-`` and similar, and every process it starts has the
+``PODNOTES_CHILD`` environment variable. ``leaks()`` lists what remains; the
+tests and the last cell of each chapter check that the list is empty.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from podnotes.linux.capabilities import MOUNTS, _cgroup_mounts
+from podnotes.linux.processes import MARKER_ENV
+
+PREFIX = "podnotes-"
+TEMP_PREFIXES = ("podnotes-rootfs-", "podnotes-mountpoint-", "podnotes-userns-", "podnotes-marker-")
+NETNS_DIR = Path("/run/netns")
+
+
+@dataclass(frozen=True)
+class Leaks:
+    cgroups: list[str] = field(default_factory=list)
+    mounts: list[str] = field(default_factory=list)
+    network: list[str] = field(default_factory=list)
+    processes: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any((self.cgroups, self.mounts, self.network, self.processes, self.paths))
+
+    def empty(self) -> bool:
+        return not self
+
+
+def leftover_cgroups(mounts_file: Path = MOUNTS) -> list[str]:
+    found = []
+    for point in _cgroup_mounts(mounts_file):
+        for directory, subdirs, _files in os.walk(point):
+            for name in list(subdirs):
+                if name.startswith(PREFIX):
+                    found.append(os.path.join(directory, name))
+                    subdirs.remove(name)
+    return sorted(found)
+
+
+def leftover_mounts(mounts_file: Path = MOUNTS) -> list[str]:
+    try:
+        lines = mounts_file.read_text().splitlines()
+    except OSError:
+        return []
+    return [" ".join(line.split()[:3]) for line in lines if PREFIX in " ".join(line.split()[:2])]
+
+
+def leftover_network() -> list[str]:
+    found = [f"netns {path}" for path in sorted(NETNS_DIR.glob(f"{PREFIX}*"))]
+    found += [f"interface {name}" for _index, name in socket.if_nameindex() if name.startswith(PREFIX)]
+    return found
+
+
+def leftover_processes() -> list[str]:
+    mine = _ancestors(os.getpid())
+    marker = f"{MARKER_ENV}=".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in mine:
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:  # gone, or another user's
+            continue
+        if any(item.startswith(marker) for item in environ.split(b"\0")):
+            found.append(f"{entry.name} {cmdline}")
+    return sorted(found)
+
+
+def _ancestors(pid: int) -> set[int]:
+    chain = set()
+    while pid > 0 and pid not in chain:
+        chain.add(pid)
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            break
+        pid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+    return chain
+
+
+def leftover_paths(directory: str | None = None) -> list[str]:
+    directory = Path(directory or tempfile.gettempdir())
+    return sorted(str(path) for path in directory.iterdir() if path.name.startswith(TEMP_PREFIXES))
+
+
+def leaks() -> Leaks:
+    """Everything podnotes created that still exists on this machine."""
+    return Leaks(cgroups=leftover_cgroups(), mounts=leftover_mounts(), network=leftover_network(),
+                 processes=leftover_processes(), paths=leftover_paths())

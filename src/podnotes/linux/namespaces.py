@@ -1,0 +1,274 @@
+"""Namespace experiments, each run in fresh child processes.
+
+Every function starts its own children through ``podnotes.linux.launcher``,
+lets them report what they see (``podnotes.linux.views``), and returns that
+as data a notebook cell can assert on. The calling process's own namespaces
+never change, and nothing outlives the call: namespaces disappear with the
+last process in them, and the processes are stopped on exit, error or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+
+from podnotes.linux import views
+from podnotes.linux.launcher import Launched, Spec, run_probe, start
+from podnotes.linux.privileges import privileged
+from podnotes.linux.processes import Children
+
+NAMESPACE_KINDS = views.NAMESPACE_KINDS
+PAUSE_ARGV = (sys.executable, "-m", "podnotes.linux.pause")
+
+
+@dataclass(frozen=True)
+class Interface:
+    name: str
+    up: bool
+    ipv4: str | None
+
+
+@dataclass(frozen=True)
+class View:
+    """What one process saw: its PID, the PIDs in its /proc, its host name,
+    network interfaces, mounts, IDs and namespace identities."""
+
+    pid: int
+    ppid: int
+    pids: list[int]
+    commands: dict[str, str]
+    hostname: str
+    interfaces: list[Interface]
+    mounts: list[str]
+    uid: int
+    gid: int
+    namespaces: dict[str, str]
+    root_entries: list[str]
+    sysv_queues: list[int]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "View":
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        values["interfaces"] = [Interface(**item) for item in data.get("interfaces", [])]
+        return cls(**values)
+
+    @property
+    def interface_names(self) -> list[str]:
+        return [interface.name for interface in self.interfaces]
+
+    def summary(self) -> dict:
+        """The fields worth printing (the full view lists every mount and PID)."""
+        return {"pid": self.pid, "visible_pids": len(self.pids), "hostname": self.hostname,
+                "interfaces": [f"{i.name} {'UP' if i.up else 'DOWN'} {i.ipv4 or ''}".strip() for i in self.interfaces],
+                "uid": self.uid, "root": self.root_entries[:8] + (["..."] if len(self.root_entries) > 8 else [])}
+
+    def interface(self, name: str) -> Interface:
+        return next(item for item in self.interfaces if item.name == name)
+
+
+def ns_path(pid: int, kind: str) -> str:
+    return f"/proc/{pid}/ns/{kind}"
+
+
+def namespace_ids(pid: int | str = "self") -> dict[str, str]:
+    """``{"net": "net:[4026531840]", ...}`` for a process, from ``/proc/PID/ns``."""
+    return views.namespace_ids(pid)
+
+
+def shared_namespaces(first: dict[str, str], second: dict[str, str]) -> list[str]:
+    """The kinds two processes share (same identity), e.g. ``["cgroup", "user"]``."""
+    return sorted(kind for kind in first if first[kind] == second.get(kind))
+
+
+def host_view() -> View:
+    """The view of a plain child process: what every ordinary process sees."""
+    return View.from_dict(run_probe(Spec(probe="view")))
+
+
+@privileged("namespaces", "create namespaces")
+def look_from(unshare: list[str], hostname: str | None = None, loopback_up: bool = False) -> View:
+    """The view of a child in new namespaces of the given kinds. A new PID
+    namespace comes with a new mount namespace and its own ``/proc``."""
+    unshare = list(unshare)
+    mount_proc = "pid" in unshare
+    if mount_proc and "mnt" not in unshare:
+        unshare.append("mnt")
+    spec = Spec(probe="view", unshare=unshare, hostname=hostname, loopback_up=loopback_up, mount_proc=mount_proc)
+    return View.from_dict(run_probe(spec))
+
+
+# --------------------------------------------------------------------------
+# Mount namespace
+
+
+@dataclass(frozen=True)
+class MountResult:
+    target: str
+    inside_entries: list[str]
+    inside_has_mount: bool
+    host_entries: list[str]
+    host_has_mount: bool
+
+
+@privileged("namespaces", "create a mount namespace")
+def private_mount() -> MountResult:
+    """Mount a tmpfs inside a new mount namespace (with private propagation)
+    and compare what the child and the host see at that path."""
+    target = tempfile.mkdtemp(prefix="podnotes-mountpoint-")
+    try:
+        inside = run_probe(Spec(probe="mount_tmpfs", probe_args=[target], unshare=["mnt"]))
+        return MountResult(target=target, inside_entries=inside["entries"], inside_has_mount=target in inside["mounts"],
+                           host_entries=sorted(os.listdir(target)), host_has_mount=target in views.mount_points())
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# Network namespaces
+
+
+@contextmanager
+def holder(unshare: list[str], hostname: str | None = None, loopback_up: bool = True, group: Children | None = None):
+    """Keep new namespaces alive with a pause process; yields its ``Launched``
+    handle (``.pid`` is the process to join). Stops it on exit."""
+    own_group = group is None
+    group = group or Children()
+    try:
+        spec = Spec(argv=list(PAUSE_ARGV), unshare=list(unshare), hostname=hostname, loopback_up=loopback_up,
+                    env=dict(os.environ))
+        launched = start(spec, group)
+        try:
+            yield launched
+        finally:
+            launched.close()
+    finally:
+        if own_group:
+            group.close()
+
+
+def join(pid: int, kinds: list[str], probe: str = "view", probe_args: list | None = None, **spec_fields):
+    """Run a probe in the namespaces of ``pid`` (setns), like ``nsenter -t PID``."""
+    spec = Spec(probe=probe, probe_args=probe_args or [], join={kind: ns_path(pid, kind) for kind in kinds},
+                **spec_fields)
+    result = run_probe(spec)
+    return View.from_dict(result) if probe == "view" else result
+
+
+def nsenter(pid: int, kinds: list[str], argv: list[str]) -> subprocess.CompletedProcess:
+    """The same with util-linux ``nsenter``: run ``argv`` in ``pid``'s namespaces."""
+    flags = {"mnt": "--mount", "uts": "--uts", "ipc": "--ipc", "net": "--net", "pid": "--pid",
+             "user": "--user", "cgroup": "--cgroup"}
+    command = ["nsenter", f"--target={pid}", *(flags[kind] for kind in kinds), *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=30)
+
+
+def lsns(pid: int) -> list[dict]:
+    """``lsns`` for one process: the namespaces it is in, with inode numbers,
+    how many processes share each, and the lowest PID in each."""
+    result = subprocess.run(["lsns", "--json", "--task", str(pid), "--output", "NS,TYPE,NPROCS,PID,COMMAND"],
+                            capture_output=True, text=True, timeout=30, check=True)
+    return json.loads(result.stdout)["namespaces"]
+
+
+def connect_veth(pid_a: int, pid_b: int, name_a: str, name_b: str, address_a: str, address_b: str,
+                 prefix: int = 24) -> None:
+    """Create a veth pair with one end in each process's network namespace,
+    address both ends and bring them up (netlink, through pyroute2).
+
+    The pair is created inside the first namespace with its peer placed
+    directly in the second, so it never exists in the host's namespace and
+    disappears when the namespaces do."""
+    from pyroute2 import IPRoute
+
+    with IPRoute(netns=ns_path(pid_a, "net"), flags=0) as ipr:
+        ipr.link("add", ifname=name_a, kind="veth", peer={"ifname": name_b, "net_ns_pid": pid_b})
+        _address_and_up(ipr, name_a, address_a, prefix)
+    with IPRoute(netns=ns_path(pid_b, "net"), flags=0) as ipr:
+        _address_and_up(ipr, name_b, address_b, prefix)
+
+
+def _address_and_up(ipr, name: str, address: str, prefix: int) -> None:
+    index = ipr.link_lookup(ifname=name)[0]
+    ipr.addr("add", index=index, address=address, prefixlen=prefix)
+    ipr.link("set", index=index, state="up")
+
+
+@dataclass(frozen=True)
+class VethResult:
+    first: View
+    second: View
+    reply: str | None
+
+
+@privileged("namespaces", "create network namespaces and a veth pair")
+def veth_link(address_a: str = "10.200.0.1", address_b: str = "10.200.0.2", port: int = 8080) -> VethResult:
+    """Two network namespaces joined by a veth pair; a server in the first
+    answers a client in the second across the link."""
+    with Children() as group, holder(["net"], group=group) as first, holder(["net"], group=group) as second:
+        connect_veth(first.pid, second.pid, "podnotes-veth0", "podnotes-veth1", address_a, address_b)
+        server = start(Spec(probe="serve", probe_args=[port, "hello across the veth", address_a],
+                            join={"net": ns_path(first.pid, "net")}), group)
+        server.wait_ready()
+        reply = join(second.pid, ["net"], probe="fetch", probe_args=[port, address_a])["reply"]
+        server.close()
+        return VethResult(first=join(first.pid, ["net"]), second=join(second.pid, ["net"]), reply=reply)
+
+
+# --------------------------------------------------------------------------
+# IPC and user namespaces
+
+
+@dataclass(frozen=True)
+class IpcResult:
+    key: int
+    inside_queues: list[int]
+    host_queues: list[int]
+
+
+@privileged("namespaces", "create an IPC namespace")
+def private_queue(key: int = 0x504F44) -> IpcResult:
+    """Create a System V message queue inside a new IPC namespace."""
+    inside = run_probe(Spec(probe="create_queue", probe_args=[key], unshare=["ipc"]))
+    return IpcResult(key=key, inside_queues=inside["sysv_queues"], host_queues=views.sysv_queue_keys())
+
+
+@dataclass(frozen=True)
+class UserResult:
+    inside_uid: int
+    all_capabilities_inside: bool
+    file_owner_outside: int
+    shadow: str
+    uid_map: str
+
+
+@privileged("namespaces", "create a user namespace and write its ID map")
+def user_namespace(outside_first_uid: int = 100_000, count: int = 65_536) -> UserResult:
+    """Become root in a new user namespace whose root is ``outside_first_uid``
+    outside, create a file, and try to read a root-only host file."""
+    scratch = tempfile.mkdtemp(prefix="podnotes-userns-")
+    os.chmod(scratch, 0o1777)
+    uid_map = f"0 {outside_first_uid} {count}"
+    try:
+        with Children() as group:
+            launched = start(Spec(probe="identity", probe_args=[scratch], unshare=["user"], handshake=True), group)
+            # Written from outside, by a process privileged in the parent namespace.
+            for name in ("uid_map", "gid_map"):
+                with open(f"/proc/{launched.pid}/{name}", "w") as id_map:
+                    id_map.write(uid_map)
+            launched.proceed()
+            inside = launched.result()
+            launched.close()
+        return UserResult(inside_uid=inside["uid"], all_capabilities_inside=inside["all_capabilities"],
+                          file_owner_outside=os.stat(inside["file"]).st_uid, shadow=inside["shadow"],
+                          uid_map=uid_map)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
