@@ -1,0 +1,151 @@
+"""``podnotes apply``: server-side apply manifests to a local kind cluster, then wait or watch."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from podnotes.cli import CommandError
+
+CLUSTER_ERROR = 1
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every cluster command shares (kubectl's names where kubectl has one)."""
+    parser.add_argument("-f", "--filename", action="append", required=True, metavar="FILE|DIR|-",
+                        help="manifest file, folder or - for stdin; repeatable")
+    parser.add_argument("--cluster", default=None, metavar="NAME",
+                        help="kind cluster name; the context used is kind-NAME (default: $PODNOTES_CLUSTER or kind)")
+    parser.add_argument("-n", "--namespace", default="default", help="namespace for objects that name none")
+    parser.add_argument("--kubeconfig", default=None, metavar="FILE",
+                        help="kubeconfig to read (default: $PODNOTES_KUBECONFIG, $KUBECONFIG, ~/.kube/config)")
+    parser.add_argument("--context", default=None,
+                        help="use this context instead of kind-NAME; needs --allow-non-kind-context")
+    parser.add_argument("--allow-non-kind-context", action="store_true",
+                        help="DANGER: skip the check that the context is a kind cluster on a loopback address; "
+                             "only for other local clusters (minikube, k3d, Docker Desktop)")
+
+
+def open_from_args(args: argparse.Namespace):
+    import os
+
+    from podnotes import cluster
+
+    name = args.cluster or os.environ.get("PODNOTES_CLUSTER") or cluster.DEFAULT_CLUSTER
+    if args.allow_non_kind_context:
+        print(f"podnotes {args.command}: WARNING: connection guard disabled, using context "
+              f"{args.context or cluster.kind_context(name)} as given", file=sys.stderr)
+    try:
+        return cluster.open_cluster(name, namespace=args.namespace, kubeconfig=args.kubeconfig,
+                                    context=args.context, allow_non_kind_context=args.allow_non_kind_context)
+    except cluster.ClusterError as err:
+        raise CommandError(str(err), CLUSTER_ERROR) from None
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "apply",
+        help="apply manifests to a local kind cluster (server-side apply), optionally wait for or record a Pod",
+        description="Server-side apply every object in the files (field manager podnotes) to the kind cluster "
+                    "NAME, refusing any context that is not kind-NAME on a loopback address. If anything fails, "
+                    "or on Ctrl-C, the objects this run created are deleted again.",
+    )
+    add_connection_arguments(parser)
+    parser.add_argument("--dry-run", choices=("server",), default=None,
+                        help="server: ask the API server to validate without storing anything (lint-style output)")
+    parser.add_argument("--wait", metavar="STATE", default=None,
+                        help="wait until every Pod applied has this condition True (Ready, ContainersReady ...) "
+                             "or is in this phase (Running, Succeeded ...)")
+    parser.add_argument("--timeout", type=float, default=120, metavar="SECONDS",
+                        help="for --wait (default 120)")
+    parser.add_argument("--observe", type=float, default=None, metavar="SECONDS",
+                        help="record the (single) Pod's status changes and events for SECONDS into a timeline")
+    parser.add_argument("-o", "--output", default=None, metavar="FILE",
+                        help="with --observe: write the timeline to FILE (.json, or .png/.svg for a plot)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from podnotes import cluster
+
+    if args.output and args.observe is None:
+        raise CommandError("-o/--output needs --observe SECONDS", 4)
+    target = open_from_args(args)
+    try:
+        if args.dry_run:
+            return _dry_run(target, args)
+        with target.cleanup_on_error() as record:
+            try:
+                outcomes = [o for source in args.filename for o in target.apply(source)]
+                for outcome in outcomes:
+                    print(outcome)
+                pods = [o.ref for o in outcomes if o.ref.kind == "Pod"]
+                if args.wait:
+                    for ref in pods:
+                        cluster.wait_for(target, ref.name, args.wait, args.timeout, namespace=ref.namespace)
+                if args.observe is not None:
+                    _observe(target, pods, args)
+            except (cluster.ClusterError, ValueError, KeyboardInterrupt) as err:
+                _report_removed(record, err)
+                raise
+    except cluster.ClusterError as err:
+        raise CommandError(str(err), CLUSTER_ERROR) from None
+    except ValueError as err:
+        raise CommandError(str(err), 4) from None
+    finally:
+        target.close()
+    return 0
+
+
+def _report_removed(record, err) -> None:
+    # The cleanup itself runs when the cleanup_on_error block exits; say what it is about to remove.
+    if record.created:
+        names = ", ".join(str(ref) for ref in record.created)
+        print(f"podnotes apply: removing what this run created: {names}", file=sys.stderr)
+
+
+def _dry_run(target, args) -> int:
+    from podnotes.lint.finding import ERROR
+
+    findings = [f for source in args.filename for f in target.dry_run(source)]
+    for finding in findings:
+        location = finding.location
+        print(f"{location}: {finding.severity} [{finding.rule}] {finding.path + ': ' if finding.path else ''}"
+              f"{finding.message}")
+    if not findings:
+        print("the API server accepts every object (nothing was stored)")
+    return 2 if any(f.severity == ERROR for f in findings) else 0
+
+
+def _observe(target, pods, args) -> None:
+    from podnotes import cluster
+
+    if len(pods) != 1:
+        raise ValueError(f"--observe records one Pod; the files hold {len(pods)}")
+    ref = pods[0]
+    print(f"observing pod/{ref.name} for {args.observe:.0f} s", file=sys.stderr)
+    timeline = cluster.observe(target, ref.name, args.observe, namespace=ref.namespace,
+                               on_event=lambda e: print(f"  {e.time:7.1f} s  {_describe(e)}", file=sys.stderr))
+    if args.output:
+        _write_timeline(timeline, args.output)
+        print(f"timeline written to {args.output}")
+
+
+def _describe(event) -> str:
+    details = {k: v for k, v in event.to_dict().items() if k not in ("time", "kind")}
+    return f"{event.kind} " + " ".join(f"{k}={v}" for k, v in details.items())
+
+
+def _write_timeline(timeline, output: str) -> None:
+    from pathlib import Path
+
+    path = Path(output)
+    if path.suffix == ".json":
+        path.write_text(timeline.to_json() + "\n")
+        return
+    try:
+        from podnotes import plot
+    except ImportError:
+        raise CommandError("plotting needs podnotes.plot (matplotlib); write .json instead", 4) from None
+    figure = plot.timeline(timeline)
+    figure.savefig(path, bbox_inches="tight")

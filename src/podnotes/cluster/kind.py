@@ -1,0 +1,118 @@
+"""``podnotes kind up`` / ``down``: a kind cluster suited to the book, through the ``kind`` CLI.
+
+kind runs each Kubernetes node as a Docker container, so it needs the ``kind``
+program and a running Docker engine. :func:`missing_tools` says precisely
+which of them is missing and how to get it; nothing else here runs without them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+
+import yaml
+
+from .errors import ClusterError, ToolMissing
+
+KIND_VERSION = "v0.31.0"
+# The node image kind v0.31.0 was released with, pinned by digest so every reader runs the same Kubernetes.
+NODE_IMAGE = "kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f"
+
+
+def cluster_config() -> dict:
+    """One control-plane node that also runs Pods, API on loopback only (what the connection guard expects)."""
+    return {
+        "kind": "Cluster",
+        "apiVersion": "kind.x-k8s.io/v1alpha4",
+        "networking": {"apiServerAddress": "127.0.0.1"},
+        "nodes": [{"role": "control-plane", "labels": {"podnotes.dev/book": "true"}}],
+    }
+
+
+@dataclass(frozen=True)
+class Missing:
+    tool: str
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.tool}: {self.problem} -> {self.fix}"
+
+
+def missing_tools(run=subprocess.run) -> list[Missing]:
+    """What stops `kind create cluster` from working here (empty list: nothing)."""
+    problems = []
+    if shutil.which("kind") is None:
+        problems.append(Missing("kind", "not found on PATH",
+                                f"`go install sigs.k8s.io/kind@{KIND_VERSION}` (or a release binary from "
+                                "https://kind.sigs.k8s.io/docs/user/quick-start/#installation)"))
+    if shutil.which("docker") is None:
+        problems.append(Missing("docker", "not found on PATH",
+                                "install Docker Engine (https://docs.docker.com/engine/install/) or Docker Desktop"))
+    else:
+        try:
+            info = run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True,
+                       timeout=20)
+            if info.returncode != 0:
+                detail = (info.stderr or info.stdout).strip().splitlines()
+                problems.append(Missing("docker", "the docker command cannot reach a Docker engine"
+                                        + (f" ({detail[0]})" if detail else ""),
+                                        "start the engine (`sudo systemctl start docker`, or open Docker Desktop) "
+                                        "and make sure your user may use it (`docker info` must work)"))
+        except subprocess.TimeoutExpired:
+            problems.append(Missing("docker", "`docker info` did not answer in 20 s",
+                                    "check that the Docker engine is running"))
+    return problems
+
+
+def require_tools(run=subprocess.run) -> None:
+    problems = missing_tools(run)
+    if problems:
+        raise ToolMissing("kind needs the kind program and a running Docker engine:\n  "
+                          + "\n  ".join(str(p) for p in problems),
+                          hint="fix the above, then run `podnotes kind up` again; without Docker, the book's "
+                               "cluster cells show the simulated outcome instead")
+
+
+def existing_clusters(run=subprocess.run) -> list[str]:
+    result = run(["kind", "get", "clusters"], capture_output=True, text=True, timeout=60)
+    if result.returncode != 0:
+        raise ClusterError(f"`kind get clusters` failed: {result.stderr.strip()}")
+    return [line.strip() for line in result.stdout.splitlines() if line.strip()]
+
+
+def up(name: str = "kind", image: str = NODE_IMAGE, wait: str = "180s", run=subprocess.run) -> str:
+    """Create kind cluster ``name`` (context ``kind-<name>``) unless it exists; return what happened.
+
+    If creation fails or is interrupted, the half-made cluster is deleted again.
+    """
+    require_tools(run)
+    if name in existing_clusters(run):
+        return f"kind cluster {name!r} already exists (context kind-{name})"
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="podnotes-kind-", delete=False) as config:
+        yaml.safe_dump(cluster_config(), config, sort_keys=False)
+    try:
+        result = run(["kind", "create", "cluster", "--name", name, "--image", image, "--config", config.name,
+                      "--wait", wait])
+        if result.returncode != 0:
+            raise ClusterError(f"`kind create cluster --name {name}` failed (exit {result.returncode})",
+                               hint="its output above says why; `podnotes kind down` removes leftovers")
+    except BaseException:
+        run(["kind", "delete", "cluster", "--name", name], capture_output=True, text=True, timeout=300)
+        raise
+    finally:
+        os.unlink(config.name)
+    return f"kind cluster {name!r} is up (context kind-{name}, image {image.split('@')[0]})"
+
+
+def down(name: str = "kind", run=subprocess.run) -> str:
+    require_tools(run)
+    if name not in existing_clusters(run):
+        return f"there is no kind cluster {name!r}"
+    result = run(["kind", "delete", "cluster", "--name", name])
+    if result.returncode != 0:
+        raise ClusterError(f"`kind delete cluster --name {name}` failed (exit {result.returncode})")
+    return f"kind cluster {name!r} deleted"

@@ -1,0 +1,503 @@
+"""Create, apply, replace and delete the objects of manifest files on a cluster.
+
+:class:`Cluster` works on whatever :func:`podnotes.manifest.load` accepts (a
+path, YAML text, a dict, loaded Documents) and does for each document what the
+matching kubectl command does, through the API, with a private client:
+
+==========================================  ==============================================
+kubectl                                     podnotes.cluster
+==========================================  ==============================================
+``kubectl apply --server-side``             :meth:`Cluster.apply` (field manager ``podnotes``)
+``kubectl create -f``                       :meth:`Cluster.create`
+``kubectl replace -f`` / ``--force``        :meth:`Cluster.replace` / ``force=True``
+``kubectl delete -f``                       :meth:`Cluster.delete`
+``kubectl delete --force --grace-period=0`` :meth:`Cluster.force_delete`
+``kubectl create --dry-run=server``         :meth:`Cluster.dry_run`
+``kubectl get -o yaml``                     :meth:`Cluster.get`
+==========================================  ==============================================
+
+Objects a call creates are remembered by the active :meth:`Cluster.cleanup_on_error`
+block, which deletes them again if anything fails or the user presses Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import json
+import secrets
+import shutil
+import signal
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from .connect import Connection, unreachable
+from .errors import ApiRejected, ClusterError
+
+FIELD_MANAGER = "podnotes"
+DEFAULT_NAMESPACE = "default"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "podnotes"}
+
+# Of a running Pod's spec, an update may change only these (the API server's ValidatePodUpdate).
+POD_MUTABLE_FIELDS = (
+    "spec.containers[*].image", "spec.initContainers[*].image", "spec.activeDeadlineSeconds",
+    "spec.tolerations (additions only)", "spec.terminationGracePeriodSeconds (lowering it for deletion)",
+    "spec.schedulingGates (removals)",
+)
+POD_UPDATE_HINT = (
+    "a Pod is the record of containers already placed on a node, so the API server lets an update change only "
+    + ", ".join(POD_MUTABLE_FIELDS)
+    + ". To change anything else, delete and create it again: `podnotes apply` cannot, `kubectl replace --force` "
+      "(Cluster.replace(force=True)) does exactly that, and a Deployment does it for you by making new Pods."
+)
+
+
+class ManifestProblem(ClusterError):
+    """A document that cannot be sent at all (unreadable, no kind or name)."""
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    """Which object a document describes, and where in which file."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+    file: str
+    line: int | None
+
+    def __str__(self) -> str:
+        return f"{self.kind.lower()}/{self.name}"
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass
+class Outcome:
+    """What one call did to one object, in kubectl's words (``pod/nginx created``)."""
+
+    ref: ObjectRef
+    action: str  # created, configured, replaced, deleted, terminating, not found
+    object: dict | None = None
+
+    def __str__(self) -> str:
+        where = f" in {self.ref.namespace}" if self.ref.namespace else ""
+        return f"{self.ref}{where} {self.action}"
+
+
+@dataclass
+class Document:
+    """A loaded manifest document ready to send: its body and its identity."""
+
+    body: dict
+    ref: ObjectRef
+    source: Any = None  # podnotes.manifest.Document, for mapping field paths back to lines
+
+
+@dataclass
+class CleanupRecord:
+    """Objects created inside one cleanup_on_error block."""
+
+    created: list[ObjectRef] = field(default_factory=list)
+    removed: list[ObjectRef] = field(default_factory=list)
+
+
+def load_documents(manifest: Any, namespace: str | None = None) -> list[Document]:
+    """Load with podnotes.manifest and check each document names a kind, apiVersion and name."""
+    from podnotes import manifest as manifest_module
+
+    documents = []
+    for doc in manifest_module.load(manifest):
+        where = f"{doc.file}:{doc.line}" if doc.line else doc.file
+        if doc.error is not None:
+            line = f"{doc.file}:{doc.error.line}" if doc.error.line else where
+            raise ManifestProblem(f"{line}: {doc.error.message}", hint=f"fix the file; `podnotes lint {doc.file}` "
+                                                                     "shows every problem")
+        body = doc.to_python()
+        if not isinstance(body, dict):
+            raise ManifestProblem(f"{where}: a Kubernetes object must be a mapping, not {type(body).__name__}")
+        missing = [key for key in ("apiVersion", "kind") if not body.get(key)]
+        name = (body.get("metadata") or {}).get("name")
+        if not name:
+            missing.append("metadata.name")
+        if missing:
+            raise ManifestProblem(f"{where}: missing {', '.join(missing)}",
+                                  hint="every object needs apiVersion, kind and metadata.name")
+        body_namespace = (body.get("metadata") or {}).get("namespace")
+        if namespace and body_namespace and body_namespace != namespace:
+            raise ManifestProblem(
+                f"{where}: metadata.namespace is {body_namespace!r} but the namespace asked for is {namespace!r}",
+                hint="drop one of them (kubectl refuses this too)")
+        ref = ObjectRef(body["apiVersion"], body["kind"], name, body_namespace or namespace, doc.file, doc.line)
+        documents.append(Document(body, ref, doc))
+    return documents
+
+
+class Cluster:
+    """The objects of one connection, with kubectl's verbs.
+
+    ``namespace`` is used for namespaced objects that do not name their own
+    (kubectl's ``-n``).
+    """
+
+    def __init__(self, connection: Connection, namespace: str = DEFAULT_NAMESPACE):
+        self.connection = connection
+        self.namespace = namespace
+        self._dynamic = None
+        self._cache_dir: str | None = None
+        self._records: list[CleanupRecord] = []
+        self._lock = threading.Lock()
+
+    # --- plumbing -------------------------------------------------------------------
+    @property
+    def api_client(self):
+        return self.connection.api_client
+
+    @property
+    def dynamic(self):
+        """A DynamicClient whose discovery cache lives in a private folder, removed by close()."""
+        if self._dynamic is None:
+            from kubernetes.dynamic import DynamicClient
+
+            self._cache_dir = tempfile.mkdtemp(prefix="podnotes-discovery-")
+            try:
+                self._dynamic = DynamicClient(self.api_client, cache_file=str(Path(self._cache_dir) / "cache.json"))
+            except Exception as err:
+                if _is_api_error(err):
+                    raise _rejected(err, "discovering the server's resources") from None
+                raise unreachable(self.connection, err) from None
+        return self._dynamic
+
+    def close(self) -> None:
+        if self._cache_dir:
+            shutil.rmtree(self._cache_dir, ignore_errors=True)
+            self._cache_dir = None
+        self._dynamic = None
+        self.connection.close()
+
+    def __enter__(self) -> "Cluster":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def core(self):
+        from kubernetes import client
+
+        return client.CoreV1Api(self.api_client)
+
+    def _resource(self, ref: ObjectRef):
+        from kubernetes.dynamic.exceptions import ResourceNotFoundError
+
+        try:
+            return self.dynamic.resources.get(api_version=ref.api_version, kind=ref.kind)
+        except ResourceNotFoundError:
+            raise ManifestProblem(f"{ref.location}: the server has no {ref.kind} in {ref.api_version}",
+                                  hint="check apiVersion and kind (`kubectl api-resources` lists them)") from None
+
+    def _namespace_for(self, resource, ref: ObjectRef) -> str | None:
+        return (ref.namespace or self.namespace) if resource.namespaced else None
+
+    def _call(self, what: str, ref: ObjectRef, operation):
+        try:
+            return operation()
+        except ClusterError:
+            raise
+        except Exception as err:
+            if _is_api_error(err):
+                raise _rejected(err, f"{ref.location}: {what} {ref}",
+                                hint=POD_UPDATE_HINT if _is_pod_update_refusal(ref, err) else "") from None
+            raise unreachable(self.connection, err) from None
+
+    def _remember_created(self, ref: ObjectRef) -> None:
+        with self._lock:
+            for record in self._records:
+                record.created.append(ref)
+
+    # --- the verbs --------------------------------------------------------------------
+    def create(self, manifest: Any, namespace: str | None = None) -> list[Outcome]:
+        """Create every object; fails on the first that exists already (kubectl create)."""
+        outcomes = []
+        for doc in load_documents(manifest, namespace):
+            resource = self._resource(doc.ref)
+            ns = self._namespace_for(resource, doc.ref)
+            created = self._call("creating", doc.ref, lambda: self.dynamic.create(
+                resource, body=doc.body, namespace=ns, field_manager=FIELD_MANAGER))
+            ref = _with_namespace(doc.ref, ns)
+            self._remember_created(ref)
+            outcomes.append(Outcome(ref, "created", created.to_dict()))
+        return outcomes
+
+    def apply(self, manifest: Any, namespace: str | None = None, *, force_conflicts: bool = False) -> list[Outcome]:
+        """Server-side apply every object with field manager ``podnotes`` (kubectl apply --server-side).
+
+        The server merges the fields this manager sets into the live object
+        and records them as owned by ``podnotes``; a field owned by another
+        manager is a conflict unless ``force_conflicts``.
+        """
+        outcomes = []
+        for doc in load_documents(manifest, namespace):
+            resource = self._resource(doc.ref)
+            ns = self._namespace_for(resource, doc.ref)
+            existed = self._exists(resource, doc.ref.name, ns)
+            applied = self._call("applying", doc.ref, lambda: self.dynamic.server_side_apply(
+                resource, body=doc.body, name=doc.ref.name, namespace=ns, field_manager=FIELD_MANAGER,
+                force_conflicts=force_conflicts or None))
+            ref = _with_namespace(doc.ref, ns)
+            if not existed:
+                self._remember_created(ref)
+            outcomes.append(Outcome(ref, "configured" if existed else "created", applied.to_dict()))
+        return outcomes
+
+    def replace(self, manifest: Any, namespace: str | None = None, *, force: bool = False) -> list[Outcome]:
+        """Replace each live object with the file's version (kubectl replace).
+
+        A Pod refuses most changes this way (see ``POD_UPDATE_HINT``); the
+        API's own message is in the ApiRejected raised. ``force=True`` is
+        ``kubectl replace --force``: delete the object, wait until it is gone,
+        create it again. The object is a new one (new uid), and a Pod's
+        containers are stopped and started again.
+        """
+        outcomes = []
+        for doc in load_documents(manifest, namespace):
+            resource = self._resource(doc.ref)
+            ns = self._namespace_for(resource, doc.ref)
+            ref = _with_namespace(doc.ref, ns)
+            if force:
+                self._delete_one(resource, ref, grace_period=None, wait=True)
+                created = self._call("creating", ref, lambda: self.dynamic.create(
+                    resource, body=doc.body, namespace=ns, field_manager=FIELD_MANAGER))
+                outcomes.append(Outcome(ref, "replaced", created.to_dict()))
+                continue
+            replaced = self._call("replacing", ref, lambda: self.dynamic.replace(
+                resource, body=doc.body, name=ref.name, namespace=ns, field_manager=FIELD_MANAGER))
+            outcomes.append(Outcome(ref, "replaced", replaced.to_dict()))
+        return outcomes
+
+    def delete(self, manifest: Any, namespace: str | None = None, *, grace_period: int | None = None,
+               wait: bool = False, timeout: float = 60, ignore_not_found: bool = False) -> list[Outcome]:
+        """Delete every object (kubectl delete -f).
+
+        ``grace_period`` overrides the Pod's ``terminationGracePeriodSeconds``
+        (default 30 s): the time the kubelet gives the containers between
+        SIGTERM (after any preStop hook) and SIGKILL. The API server only
+        marks the Pod (``deletionTimestamp``; kubectl shows Terminating); the
+        object disappears when the kubelet reports the containers stopped.
+        ``wait=True`` waits for that, up to ``timeout`` seconds.
+        """
+        outcomes = []
+        for doc in load_documents(manifest, namespace):
+            resource = self._resource(doc.ref)
+            ref = _with_namespace(doc.ref, self._namespace_for(resource, doc.ref))
+            outcomes.append(self._delete_one(resource, ref, grace_period, wait, timeout, ignore_not_found))
+        return outcomes
+
+    def force_delete(self, manifest: Any, namespace: str | None = None, *,
+                     ignore_not_found: bool = False) -> list[Outcome]:
+        """Remove the objects from the API at once (kubectl delete --force --grace-period=0).
+
+        What it skips: the API server deletes the Pod object immediately,
+        without waiting for the kubelet to confirm that the containers have
+        stopped. The kubelet, if it is alive, still kills them, but with no
+        grace period, so no preStop hook runs to its end and the programs get
+        no time to finish requests or flush data. If the node is unreachable
+        (the usual reason a Pod hangs in Terminating) the containers may keep
+        running there, unseen, while a replacement with the same name can
+        already start elsewhere: for a StatefulSet that means two Pods with
+        one identity writing to the same volume. Use it for Pods whose node
+        is known to be gone, or in a test cluster.
+        """
+        return self.delete(manifest, namespace, grace_period=0, ignore_not_found=ignore_not_found)
+
+    def get(self, kind: str, name: str, namespace: str | None = None, api_version: str = "v1") -> dict:
+        """The live object as the server stores it (kubectl get -o yaml)."""
+        ref = ObjectRef(api_version, kind, name, namespace, "<get>", None)
+        resource = self._resource(ref)
+        ns = self._namespace_for(resource, ref)
+        return self._call("reading", ref, lambda: self.dynamic.get(resource, name=name, namespace=ns)).to_dict()
+
+    def list(self, kind: str, namespace: str | None = None, api_version: str = "v1") -> list[dict]:
+        ref = ObjectRef(api_version, kind, "*", namespace, "<list>", None)
+        resource = self._resource(ref)
+        ns = self._namespace_for(resource, ref)
+        return self._call("listing", ref, lambda: self.dynamic.get(resource, namespace=ns)).to_dict()["items"]
+
+    def exists(self, kind: str, name: str, namespace: str | None = None, api_version: str = "v1") -> bool:
+        ref = ObjectRef(api_version, kind, name, namespace, "<get>", None)
+        resource = self._resource(ref)
+        return self._exists(resource, name, self._namespace_for(resource, ref))
+
+    def dry_run(self, manifest: Any, namespace: str | None = None) -> list:
+        """Ask the server whether it would create each object (kubectl create --dry-run=server).
+
+        Nothing is stored. Returns one list of :class:`podnotes.lint.Finding`
+        for all documents: empty when the server accepts everything, else one
+        Finding per cause the server gave, with the server's field path and,
+        where the manifest came from a file, that field's line.
+        """
+        from .verdicts import findings_from_rejection
+
+        findings = []
+        for doc in load_documents(manifest, namespace):
+            resource = self._resource(doc.ref)
+            ns = self._namespace_for(resource, doc.ref)
+            try:
+                self._call("dry-run creating", doc.ref, lambda: self.dynamic.create(
+                    resource, body=doc.body, namespace=ns, dry_run="All", field_manager=FIELD_MANAGER))
+            except ApiRejected as rejected:
+                findings.extend(findings_from_rejection(rejected, doc))
+        return findings
+
+    # --- deleting -----------------------------------------------------------------------
+    def _exists(self, resource, name: str, namespace: str | None) -> bool:
+        from kubernetes.dynamic.exceptions import NotFoundError
+
+        try:
+            self.dynamic.get(resource, name=name, namespace=namespace)
+            return True
+        except NotFoundError:
+            return False
+        except Exception as err:
+            if _is_api_error(err):
+                raise _rejected(err, f"reading {resource.kind.lower()}/{name}") from None
+            raise unreachable(self.connection, err) from None
+
+    def _delete_one(self, resource, ref: ObjectRef, grace_period: int | None, wait: bool, timeout: float = 60,
+                    ignore_not_found: bool = False) -> Outcome:
+        from kubernetes.dynamic.exceptions import NotFoundError
+
+        body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
+        if grace_period is not None:
+            body["gracePeriodSeconds"] = grace_period
+        try:
+            result = self.dynamic.delete(resource, name=ref.name, namespace=ref.namespace, body=body)
+        except NotFoundError:
+            if ignore_not_found:
+                return Outcome(ref, "not found")
+            raise ApiRejected(f"{ref.location}: {ref} not found in {ref.namespace or 'the cluster'}",
+                              {"reason": "NotFound"}) from None
+        except Exception as err:
+            if _is_api_error(err):
+                raise _rejected(err, f"{ref.location}: deleting {ref}") from None
+            raise unreachable(self.connection, err) from None
+        remaining = result.to_dict() if hasattr(result, "to_dict") else {}
+        gone = remaining.get("kind") == "Status" or not (remaining.get("metadata") or {}).get("deletionTimestamp")
+        if not gone and wait:
+            gone = self._wait_until_gone(resource, ref, timeout)
+        return Outcome(ref, "deleted" if gone else "terminating", remaining)
+
+    def _wait_until_gone(self, resource, ref: ObjectRef, timeout: float) -> bool:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self._exists(resource, ref.name, ref.namespace):
+                return True
+            time.sleep(0.2)
+        raise ClusterError(
+            f"{ref} is still terminating after {timeout:.0f} s",
+            hint="the kubelet has not confirmed the containers stopped (node down?); `podnotes delete --force` "
+                 "removes the object without waiting (read what it skips first)")
+
+    # --- cleaning up after errors and Ctrl-C ---------------------------------------------------
+    @contextlib.contextmanager
+    def cleanup_on_error(self) -> Iterator[CleanupRecord]:
+        """Delete, in reverse order, every object created inside the block if the block raises
+        (Ctrl-C included). Objects that existed before are left alone."""
+        record = CleanupRecord()
+        with self._lock:
+            self._records.append(record)
+        try:
+            yield record
+        except BaseException:
+            with _sigint_deferred():
+                self._remove(record)
+            raise
+        finally:
+            with self._lock:
+                self._records.remove(record)
+
+    def _remove(self, record: CleanupRecord) -> None:
+        for ref in reversed(record.created):
+            try:
+                resource = self._resource(ref)
+                self._delete_one(resource, ref, grace_period=None, wait=False, ignore_not_found=True)
+                record.removed.append(ref)
+            except ClusterError:
+                continue
+
+    @contextlib.contextmanager
+    def workshop_namespace(self, prefix: str = "podnotes") -> Iterator[str]:
+        """A namespace of its own for one run (``podnotes-<user>-<random>``), used as this
+        Cluster's default namespace inside the block and deleted at the end, also on error or Ctrl-C."""
+        user = "".join(ch for ch in getpass.getuser().lower() if ch.isalnum())[:20] or "user"
+        name = f"{prefix}-{user}-{secrets.token_hex(3)}"
+        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(MANAGED_BY)}}
+        ref = ObjectRef("v1", "Namespace", name, None, "<workshop>", None)
+        self._call("creating", ref, lambda: self.dynamic.create(self._resource(ref), body=body))
+        previous, self.namespace = self.namespace, name
+        try:
+            yield name
+        finally:
+            self.namespace = previous
+            with _sigint_deferred():
+                self._delete_one(self._resource(ref), ref, grace_period=None, wait=False, ignore_not_found=True)
+
+
+@contextlib.contextmanager
+def _sigint_deferred():
+    """Let cleanup finish when the user presses Ctrl-C again; the interrupt is raised afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed = []
+    previous = signal.signal(signal.SIGINT, lambda *_: pressed.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
+
+
+def _with_namespace(ref: ObjectRef, namespace: str | None) -> ObjectRef:
+    return ObjectRef(ref.api_version, ref.kind, ref.name, namespace, ref.file, ref.line)
+
+
+def _is_api_error(err: BaseException) -> bool:
+    from kubernetes.client.exceptions import ApiException
+
+    return isinstance(err, ApiException) and getattr(err, "status", None) not in (None, 0)
+
+
+def status_of(err: BaseException) -> dict:
+    """The Status object the server sent with an error response."""
+    body = getattr(err, "body", None)
+    if isinstance(body, bytes):
+        body = body.decode(errors="replace")
+    try:
+        status = json.loads(body) if body else {}
+    except (TypeError, ValueError):
+        status = {}
+    if not isinstance(status, dict):
+        status = {}
+    status.setdefault("code", getattr(err, "status", None))
+    status.setdefault("message", str(body or getattr(err, "reason", "")))
+    return status
+
+
+def _rejected(err: BaseException, doing: str, hint: str = "") -> ApiRejected:
+    status = status_of(err)
+    return ApiRejected(f"{doing}: {status.get('message', '')}", status, hint)
+
+
+def _is_pod_update_refusal(ref: ObjectRef, err: BaseException) -> bool:
+    status = status_of(err)
+    return ref.kind == "Pod" and status.get("reason") == "Invalid" and "pod updates may not change" in str(
+        status.get("message", ""))
