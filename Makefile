@@ -25,7 +25,21 @@ test: $(STAMP)
 
 venv: $(STAMP)
 
+# Debian packages the chapters use (busybox-static: the tiny root file systems of
+# chapters 2-6). Installed with apt-get when running as root on Debian and
+# missing; otherwise the recipe says what to install and carries on (the
+# chapters then copy host programs instead).
+DEBIAN_PACKAGES := busybox-static
+
 $(STAMP): requirements.txt pyproject.toml
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ] || ! command -v dpkg-query >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian packages: $$missing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null || \
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; } || \
+		echo "could not install $$missing; continuing without"; \
+	else echo "optional Debian packages missing (as root: apt-get install $$missing); continuing"; fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt

@@ -14,7 +14,7 @@ import sys
 from podnotes import __version__
 
 # Subcommand modules, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("lint", "explain", "apply", "delete", "kind")
+COMMAND_MODULES: tuple[str, ...] = ("lint", "explain", "apply", "delete", "kind", "doctor")
 
 
 class CommandError(Exception):
