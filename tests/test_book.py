@@ -75,6 +75,8 @@ def test_notebooks_run_in_their_own_folder(tmp_path):
 
 def make_book(root, *cells):
     shutil.copy(ROOT / "_config.yml", root / "_config.yml")
+    if (ROOT / "_static").is_dir():
+        shutil.copytree(ROOT / "_static", root / "_static")
     (root / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: page\n")
     (root / "intro.md").write_text("# Intro\n\nA test book.\n")
     write_notebook(root / "page.md", *cells)

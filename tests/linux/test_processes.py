@@ -79,3 +79,19 @@ def test_cpu_hogs_on_the_same_core_slow_a_worker_down():
     crowded = processes.measure_work(seconds=0.5, hogs=2)
     assert alone.iterations > 0
     assert crowded.iterations < 0.75 * alone.iterations
+
+
+def test_a_neighbour_holding_memory_shrinks_what_is_available():
+    memory = processes.measure_memory_taken_by_neighbour(held_mib=512)
+    assert memory.neighbour_rss_mib >= 512
+    assert memory.taken_mib > 256
+    assert memory.returned_mib > 256
+
+
+def test_available_memory_reads_meminfo(tmp_path):
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       1000 kB\nMemAvailable:    2048000 kB\n")
+    assert processes.available_memory_mib(meminfo) == 2000
+    meminfo.write_text("MemTotal:       1000 kB\n")
+    with pytest.raises(RuntimeError, match="MemAvailable"):
+        processes.available_memory_mib(meminfo)
