@@ -301,7 +301,7 @@ def _syntax_error(error: yaml.YAMLError) -> LoadError:
         return LoadError("yaml-syntax", f"not a text file: {error.reason} "
                          f"(character {error.character!r} at byte {error.position})", None, None)
     hint = ""
-    if "found character '\\t'" in message:
+    if "tab" in message or "'\\t'" in message:
         hint = " (YAML indents with spaces, never tabs)"
     return LoadError("yaml-syntax", f"YAML syntax error: {message}{hint}", line, column)
 

@@ -139,7 +139,7 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
             server=f'no matches for kind "{kind.value}" in version "{shown}"'))
         if found_version is not None:
             return findings
-    checker = StructureChecker(catalogue(options.k8s_version), findings)
+    checker = StructureChecker(catalogue(options.k8s_version), findings, KINDS[kind.value][2])
     checker.check_object(root, checker.catalogue.object(definition))
     check_metadata(root.get("metadata"), root, True, findings)
     spec, context = pod_spec_of(root)

@@ -95,10 +95,11 @@ def check_images(container: Node, findings: list[Finding]) -> None:
         return
     policy = container.scalar("imagePullPolicy")
     default = ref.default_pull_policy
-    explained = (f"without `imagePullPolicy` the server sets {default} (no tag or `:latest` means Always, any "
-                 "other tag IfNotPresent)")
+    rule = "no tag or `:latest` gives Always, any other tag IfNotPresent"
     if policy:
-        explained = f"`imagePullPolicy: {policy}` is set explicitly; had it been left out, {explained[8:]}"
+        explained = f"`imagePullPolicy: {policy}` is set; left out, it would default to {default} ({rule})"
+    else:
+        explained = f"`imagePullPolicy` is not set, so the server sets {default} ({rule})"
     if ref.tag is None:
         findings.append(located(
             "image-tag-missing", WARNING, image,
@@ -120,10 +121,14 @@ def check_resources(container: Node, findings: list[Finding]) -> None:
         missing.append("limits.memory")
     if missing:
         where = container.get("name") or container
+        reasons = []
+        if any(m.startswith("requests") for m in missing):
+            reasons.append("without requests the scheduler places it blindly and it is evicted early")
+        if "limits.memory" in missing:
+            reasons.append("without a memory limit it can take the node's memory from its neighbours")
         findings.append(located(
             "resources-missing", WARNING, where,
-            f"container `{container.scalar('name', '?')}` sets no {', '.join(missing)}: without requests the "
-            "scheduler cannot place it sensibly, and without a memory limit it can use up the node's memory",
+            f"container `{container.scalar('name', '?')}` sets no {', '.join(missing)}: {'; '.join(reasons)}",
             at_key=True, fix="resources:\n  requests: {cpu: 100m, memory: 128Mi}\n  limits: {memory: 128Mi}"))
 
 

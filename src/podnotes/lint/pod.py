@@ -183,7 +183,7 @@ class PodRules:
             for hook in ("postStart", "preStop"):
                 node = lifecycle.get(hook)
                 if _present(node) and node.kind == "map":
-                    self.check_handlers(node, LIFECYCLE_HANDLERS, "lifecycle hook")
+                    self.check_handlers(node, LIFECYCLE_HANDLERS, f"{hook} hook")
         self.check_resources(container)
         self.check_volume_mounts(container)
         self.check_env(container)
@@ -241,16 +241,17 @@ class PodRules:
             number = port.get("containerPort")
             if not _present(number):
                 self.error("required-field", port, "every port needs a `containerPort`",
-                           f"{port.path}.containerPort: Required value", at_key=False, path=f"{port.path}.containerPort")
+                           f"{port.path}.containerPort: Required value", at_key=False, path=f"{port.path}.containerPort",
+                           fix="containerPort: 8080")
             elif isinstance(number.value, int) and not 1 <= number.value <= 65535:
                 self.error("field-constraint", number, f"port {number.value} is out of range (1-65535)",
                            f"{number.path}: Invalid value: {number.value}: must be between 1 and 65535, inclusive",
-                           at_key=False)
+                           at_key=False, fix="containerPort: 8080 (a number from 1 to 65535)")
             host = port.get("hostPort")
             if _present(host) and isinstance(host.value, int) and not 0 <= host.value <= 65535:
                 self.error("field-constraint", host, f"host port {host.value} is out of range (1-65535)",
                            f"{host.path}: Invalid value: {host.value}: must be between 1 and 65535, inclusive",
-                           at_key=False)
+                           at_key=False, fix="hostPort: 8080, or leave hostPort out (it is rarely needed)")
             name = port.get("name")
             if _present(name) and isinstance(name.value, str):
                 self.check_port_name(name, names)
@@ -292,12 +293,13 @@ class PodRules:
             if not 1 <= value <= 65535:
                 self.error("field-constraint", port, f"port {value} is out of range (1-65535)",
                            f"{port.path}: Invalid value: {value}: must be between 1 and 65535, inclusive",
-                           at_key=False)
+                           at_key=False, fix="port: 8080 (a number from 1 to 65535)")
         elif isinstance(value, str) and not numeric_only:
             problem = port_name_problem(value)
             if problem:
                 self.error("invalid-name", port, f"`{value}` is neither a port number nor a valid port name: "
-                           f"{problem}", f'{port.path}: Invalid value: "{value}": {problem}', at_key=False)
+                           f"{problem}", f'{port.path}: Invalid value: "{value}": {problem}', at_key=False,
+                           fix="use a container port's name (at most 15 characters) or its number")
 
     def check_probe(self, probe: Node, kind: str) -> None:
         self.check_handlers(probe, PROBE_HANDLERS, kind)
@@ -307,7 +309,7 @@ class PodRules:
             if _present(node) and isinstance(node.value, int) and node.value < 0:
                 self.error("field-constraint", node, f"`{name}` cannot be negative",
                            f"{node.path}: Invalid value: {node.value}: must be greater than or equal to 0",
-                           at_key=False)
+                           at_key=False, fix=f"{name}: 0")
         success = probe.get("successThreshold")
         if kind != "readinessProbe" and _present(success) and isinstance(success.value, int) and success.value != 1:
             self.error("field-constraint", success,
@@ -351,7 +353,7 @@ class PodRules:
                            f"the {resource} request ({request.value}) is larger than its limit ({limit.value}): a "
                            "container cannot be promised more than it is allowed to use",
                            f'{requests.path}: Invalid value: "{request.value}": must be less than or equal to '
-                           f"{resource} limit of {limit.value}", fix=f"{resource}: {limit.value}")
+                           f"{resource} limit of {limit.value}", fix=f"{resource}: {limit.value}", path=requests.path)
 
     def check_volume_mounts(self, container: Node) -> None:
         mounts = container.get("volumeMounts")
@@ -371,11 +373,13 @@ class PodRules:
             path = mount.get("mountPath")
             if not _present(path):
                 self.error("required-field", mount, "a volume mount needs a `mountPath`",
-                           f"{mount.path}.mountPath: Required value", at_key=False, path=f"{mount.path}.mountPath")
+                           f"{mount.path}.mountPath: Required value", at_key=False, path=f"{mount.path}.mountPath",
+                           fix="mountPath: /data")
             elif isinstance(path.value, str):
                 if path.value in paths:
                     self.error("duplicate-name", path, f"`{path.value}` is mounted twice in this container",
-                               f'{path.path}: Invalid value: "{path.value}": must be unique', at_key=False)
+                               f'{path.path}: Invalid value: "{path.value}": must be unique', at_key=False,
+                               fix="mount each path once")
                 paths.add(path.value)
 
     def check_env(self, container: Node) -> None:
@@ -387,7 +391,8 @@ class PodRules:
             name = item.get("name") if item.kind == "map" else None
             if item.kind == "map" and not _present(name):
                 self.error("required-field", item, "every environment variable needs a `name`",
-                           f"{item.path}.name: Required value", at_key=False, path=f"{item.path}.name")
+                           f"{item.path}.name: Required value", at_key=False, path=f"{item.path}.name",
+                           fix="name: VARIABLE")
                 continue
             if name is None or not isinstance(name.value, str):
                 continue
@@ -441,4 +446,4 @@ def check_metadata(metadata: Node | None, root: Node, needs_name: bool, findings
                     "digits, '-', '_' or '.', starting and ending with a letter or digit",
                     server=f'{value.path}: Invalid value: "{value.value}": a valid label must be an empty string or '
                     "consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-                    "alphanumeric character"))
+                    "alphanumeric character", fix="quote it, or use letters, digits, '-', '_' and '.' only"))

@@ -66,9 +66,10 @@ def _json_type(node: Node) -> str:
 class StructureChecker:
     """Checks one document against the catalogue, appending to ``findings``."""
 
-    def __init__(self, catalogue: Catalogue, findings: list[Finding]):
+    def __init__(self, catalogue: Catalogue, findings: list[Finding], pod_spec_path: str = "spec"):
         self.catalogue = catalogue
         self.findings = findings
+        self.pod_spec_path = pod_spec_path
 
     def check_object(self, node: Node, otype: ObjectType) -> None:
         if node.kind != "map":
@@ -107,11 +108,11 @@ class StructureChecker:
                 return self.mismatch(node, kind, owner, field_name)
             if want == "seq":
                 for child in node.value:
-                    self.check_value(child, kind.item, owner, field_name)
+                    self.check_value(child, kind.item, owner, f"{field_name}[]")
                 return None
             for key, child in node.value.items():
                 child.path = f"{node.path}[{key}]"  # the server writes map keys in brackets: limits[memory]
-                self.check_value(child, kind.item, owner, field_name)
+                self.check_value(child, kind.item, owner, f"{field_name}[{key}]")
             return None
         if node.kind != "scalar":
             if expected != "any":
@@ -177,15 +178,30 @@ class StructureChecker:
         if guess:
             hint = f"; did you mean `{guess}`?"
         else:
-            homes = [(t, p) for t, p in self.catalogue.field_index().get(key, []) if t != otype.name]
-            if homes:
-                home_type, home_path = homes[0]
-                hint = (f"; `{key}` belongs to {short_name(home_type)} (`{home_path}`), not to {otype.short}: "
-                        "check the indentation")
+            hint = self.wrong_level_hint(key, otype)
         self.findings.append(located(
             "unknown-field", ERROR, node, f"unknown field `{key}` in {otype.short}{hint}", at_key=True,
             fix=f"rename it to `{guess}`" if guess else "remove it or move it to the level it belongs to",
             server=f'strict decoding error: unknown field "{node.path}"'))
+
+
+    def wrong_level_hint(self, key: str, otype: ObjectType) -> str:
+        """Where a misplaced field belongs: one level down first, else anywhere in a Pod."""
+        for name, spec in otype.fields.items():
+            inner = spec.type
+            while inner.kind in ("array", "map") and inner.item is not None:
+                inner = inner.item
+            if inner.kind == "object" and key in self.catalogue.object(inner.ref).fields:
+                return f"; `{key}` belongs inside `{name}` (`{name}.{key}`), not directly in {otype.short}: " \
+                       "check the indentation"
+        homes = [(t, p) for t, p in self.catalogue.field_index().get(key, []) if t != otype.name]
+        if not homes:
+            return ""
+        home_type, home_path = homes[0]
+        if home_path.startswith("spec.") and self.pod_spec_path != "spec":
+            home_path = self.pod_spec_path + home_path[len("spec"):]
+        return f"; `{key}` belongs to {short_name(home_type)} (`{home_path}`), not to {otype.short}: " \
+               "check the indentation"
 
 
 def _join(path: str, name: str) -> str:

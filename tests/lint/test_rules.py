@@ -1,0 +1,175 @@
+"""The API server's wording, context rules and advice, one behaviour per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from podnotes.lint import ERROR, WARNING, Finding, exit_code, lint
+from podnotes.lint.advice import default_pull_policy, parse_image, qos_class
+from podnotes.lint.quantity import parse_quantity
+from podnotes.manifest import from_python
+
+
+def pod(**container) -> dict:
+    base = {"name": "app", "image": "app:1.0"}
+    base.update(container)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [base]}}
+
+
+def errors(source, **kwargs) -> list[Finding]:
+    return [f for f in lint(source, **kwargs) if f.severity == ERROR]
+
+
+def test_unsupported_pull_policy_uses_the_servers_exact_message():
+    [finding] = errors(pod(imagePullPolicy="Nerver"))
+    assert finding.server_message == ('spec.containers[0].imagePullPolicy: Unsupported value: "Nerver": '
+                                      'supported values: "Always", "IfNotPresent", "Never"')
+    assert finding.line is None and finding.column is None  # a plain dict has no positions
+    assert "did you mean `Never`" in finding.message
+
+
+def test_finding_is_a_keyword_constructible_dataclass():
+    finding = Finding(rule="dry-run", severity="error", message="m", file="f.yaml", line=3, column=1,
+                      path="spec", fix="", server_message="s")
+    assert finding.as_dict()["server_message"] == "s"
+    assert str(finding) == "f.yaml:3:1: error [dry-run] m"
+
+
+def test_second_and_third_probe_handlers_are_each_reported_in_server_order():
+    probe = {"tcpSocket": {"port": 80}, "exec": {"command": ["true"]}, "httpGet": {"port": 80}}
+    found = [f.path for f in errors(pod(livenessProbe=probe))]
+    assert found == ["spec.containers[0].livenessProbe.httpGet", "spec.containers[0].livenessProbe.tcpSocket"]
+
+
+def test_probe_without_handler_is_required_value():
+    [finding] = errors(pod(readinessProbe={"periodSeconds": 5}))
+    assert finding.server_message.endswith("Required value: must specify a handler type")
+
+
+@pytest.mark.parametrize("kind,api,path,value,allowed", [
+    ("Deployment", "apps/v1", "spec.template.spec", "Never", '"Always"'),
+    ("Job", "batch/v1", "spec.template.spec", "Always", '"OnFailure", "Never"'),
+])
+def test_restart_policy_is_checked_per_context(kind, api, path, value, allowed):
+    spec = {"restartPolicy": value, "containers": [{"name": "a", "image": "a:1"}]}
+    doc = {"apiVersion": api, "kind": kind, "metadata": {"name": "x"},
+           "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"spec": spec}}}
+    if kind == "Job":
+        del doc["spec"]["selector"]
+    [finding] = errors(doc)
+    assert finding.server_message == f'{path}.restartPolicy: Unsupported value: "{value}": supported values: {allowed}'
+
+
+def test_sidecar_init_container_may_have_probes_but_plain_init_container_may_not():
+    def with_init(**init):
+        doc = pod()
+        doc["spec"]["initContainers"] = [{"name": "init", "image": "i:1", **init}]
+        return doc
+    probe = {"tcpSocket": {"port": 9}}
+    assert not errors(with_init(restartPolicy="Always", readinessProbe=probe))
+    [finding] = errors(with_init(readinessProbe=probe))
+    assert finding.server_message.endswith("Forbidden: may not be set for init containers without restartPolicy=Always")
+
+
+def test_container_names_are_unique_across_init_and_regular_containers():
+    doc = pod()
+    doc["spec"]["initContainers"] = [{"name": "app", "image": "i:1"}]
+    [finding] = errors(doc)
+    assert finding.server_message == 'spec.containers[0].name: Duplicate value: "app"'
+
+
+def test_image_is_required_for_pods():
+    doc = pod()
+    del doc["spec"]["containers"][0]["image"]
+    [finding] = errors(doc)
+    assert finding.server_message == "spec.containers[0].image: Required value"
+
+
+def test_unknown_field_suggests_the_nearest_name():
+    [finding] = errors(pod(imagePullPolicyy="Always"))
+    assert finding.rule == "unknown-field"
+    assert "did you mean `imagePullPolicy`" in finding.message
+    assert finding.server_message == 'strict decoding error: unknown field "spec.containers[0].imagePullPolicyy"'
+
+
+def test_wrong_level_field_names_where_it_belongs():
+    [finding] = errors(pod(limits={"memory": "1Gi"}))
+    assert "belongs inside `resources`" in finding.message
+
+
+@pytest.mark.parametrize("text,value", [("500m", "0.5"), ("1Gi", str(2**30)), ("1e3", "1000"), ("128M", "128000000"),
+                                        ("0.5", "0.5"), (".5", "0.5")])
+def test_quantities_parse_like_the_server(text, value):
+    assert parse_quantity(text) == parse_quantity(value)
+
+
+@pytest.mark.parametrize("text", ["1Gb", "512MB", "1.5.5", "", "ten", "1 Gi", "1mi"])
+def test_invalid_quantities_are_rejected(text):
+    with pytest.raises(ValueError):
+        parse_quantity(text)
+
+
+def test_memory_in_millibytes_is_a_warning_with_the_servers_text():
+    doc = pod(resources={"requests": {"memory": "500m"}, "limits": {"memory": "1Gi"}})
+    [finding] = [f for f in lint(doc) if f.rule == "fractional-memory"]
+    assert finding.severity == WARNING
+    assert "fractional byte value" in finding.server_message
+
+
+@pytest.mark.parametrize("image,tag,digest,policy", [
+    ("nginx", None, None, "Always"),
+    ("nginx:latest", "latest", None, "Always"),
+    ("nginx:1.27", "1.27", None, "IfNotPresent"),
+    ("localhost:5000/app", None, None, "Always"),
+    ("localhost:5000/app:2", "2", None, "IfNotPresent"),
+    ("app@sha256:" + "a" * 64, None, "sha256:" + "a" * 64, "IfNotPresent"),
+])
+def test_image_references_and_the_pull_policy_default(image, tag, digest, policy):
+    ref = parse_image(image)
+    assert (ref.tag, ref.digest) == (tag, digest)
+    assert default_pull_policy(image) == policy
+
+
+def test_qos_classes():
+    def spec(resources):
+        return from_python({"containers": [{"name": "a", "resources": resources}]})
+    assert qos_class(spec({})) == "BestEffort"
+    assert qos_class(spec({"limits": {"cpu": "1", "memory": "1Gi"}})) == "Guaranteed"
+    assert qos_class(spec({"requests": {"cpu": "1"}})) == "Burstable"
+
+
+def test_restricted_level_reports_each_upstream_check():
+    rules = {f.rule for f in lint(pod(), level="restricted") if f.rule.startswith("pss-")}
+    assert rules == {"pss-allowPrivilegeEscalation", "pss-runAsNonRoot", "pss-seccompProfile_restricted",
+                     "pss-capabilities_restricted"}
+    assert not {f.rule for f in lint(pod(), level="baseline") if f.rule.startswith("pss-")}
+
+
+def test_ignore_annotation_with_reason_silences_a_rule():
+    doc = pod(image="app:latest")
+    assert any(f.rule == "image-tag-latest" for f in lint(doc))
+    doc["metadata"]["annotations"] = {"podnotes.io/ignore": "image-tag-latest=tracks upstream on purpose"}
+    assert not any(f.rule == "image-tag-latest" for f in lint(doc))
+
+
+def test_exit_codes():
+    assert exit_code([]) == 0
+    assert exit_code([Finding("qos-class", "info", "")]) == 0
+    assert exit_code([Finding("naked-pod", "warning", "")]) == 1
+    assert exit_code([Finding("invalid-enum", "error", ""), Finding("x", "warning", "")]) == 2
+    assert exit_code([Finding("yaml-syntax", "error", "")]) == 3
+
+
+def test_other_kinds_are_reported_as_not_checked():
+    [finding] = lint({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}})
+    assert finding.rule == "kind-not-checked"
+
+
+def test_k8s_version_selects_the_schema():
+    sidecar = pod()
+    sidecar["spec"]["initContainers"] = [{"name": "s", "image": "s:1", "restartPolicy": "Always"}]
+    assert not errors(sidecar, k8s_version="1.33")
+    # Lifecycle sleep actions appeared in 1.29: an older API does not know the field.
+    hook = pod(lifecycle={"preStop": {"sleep": {"seconds": 3}}})
+    assert not errors(hook, k8s_version="1.30")
+    assert [f.rule for f in errors(hook, k8s_version="1.25")] == ["unknown-field"]
