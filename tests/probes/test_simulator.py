@@ -1,0 +1,460 @@
+"""The simulator against the kubelet's rules. Each test names the upstream
+function or test it mirrors (kubernetes/kubernetes, 1.30-1.35)."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from podnotes.probes import Behaviour, ContainerBehaviour, InvalidPod, ProbeAnswers, Steps, simulate
+from podnotes.probes.backoff import CrashLoopBackOff
+from podnotes.probes.spec import lint_errors, parse_pod, parse_probe, probe_errors
+
+
+def pod(*containers, init=(), **spec) -> dict:
+    body = {"containers": list(containers), **spec}
+    if init:
+        body["initContainers"] = list(init)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "demo"}, "spec": body}
+
+
+def container(name="app", **fields) -> dict:
+    return {"name": name, "image": "registry.k8s.io/busybox:1.27.2", **fields}
+
+
+def http(path="/healthz", port=8080, **fields) -> dict:
+    return {"httpGet": {"path": path, "port": port}, **fields}
+
+
+def answers(*points, delays=None) -> ProbeAnswers:
+    steps = Steps(tuple((float(t), v) for t, v in points))
+    if delays is None:
+        return ProbeAnswers(steps)
+    return ProbeAnswers(steps, delays=Steps(tuple((float(t), v) for t, v in delays)))
+
+
+def behave(name="app", tick_phase=0.0, **fields) -> Behaviour:
+    return Behaviour({name: ContainerBehaviour(**fields)}, tick_phase=tick_phase)
+
+
+def probe_times(timeline, probe, result=None):
+    return [e.time for e in timeline.select("probe", probe=probe) if result is None or e.result == result]
+
+
+# --- defaults and validation ---------------------------------------------------
+
+def test_probe_defaults():
+    """SetDefaults_Probe (pkg/apis/core/v1/defaults.go): period 10, timeout 1,
+    success 1, failure 3; initialDelaySeconds is not defaulted (0)."""
+    probe = parse_probe("liveness", {"tcpSocket": {"port": 80}})
+    assert (probe.period, probe.timeout, probe.success_threshold, probe.failure_threshold, probe.initial_delay) == (
+        10, 1, 1, 3, 0)
+    zeros = parse_probe("readiness", {"tcpSocket": {"port": 80}, "periodSeconds": 0, "timeoutSeconds": 0})
+    assert (zeros.period, zeros.timeout) == (10, 1)
+
+
+def test_pod_defaults():
+    """SetDefaults_PodSpec: restartPolicy Always; DefaultTerminationGracePeriodSeconds = 30."""
+    spec = parse_pod(pod(container()))
+    assert spec.restart_policy == "Always"
+    assert spec.grace_seconds == 30
+
+
+INVALID = {
+    "liveness successThreshold": (
+        {"livenessProbe": http(successThreshold=2)},
+        "spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1"),
+    "startup successThreshold": (
+        {"startupProbe": http(successThreshold=3)},
+        "spec.containers[0].startupProbe.successThreshold: Invalid value: 3: must be 1"),
+    "two handlers": (
+        {"livenessProbe": {**http(), "tcpSocket": {"port": 8080}}},
+        "spec.containers[0].livenessProbe.tcpSocket: Forbidden: may not specify more than 1 handler type"),
+    "no handler": (
+        {"readinessProbe": {"periodSeconds": 5}},
+        "spec.containers[0].readinessProbe: Required value: must specify a handler type"),
+    "readiness grace period": (
+        {"readinessProbe": http(terminationGracePeriodSeconds=10)},
+        "spec.containers[0].readinessProbe.terminationGracePeriodSeconds: Invalid value: 10: "
+        "must not be set for readinessProbes"),
+}
+
+
+@pytest.mark.parametrize("case", INVALID, ids=list(INVALID))
+def test_invalid_probes_are_refused_with_the_api_server_message(case):
+    """validateLivenessProbe / validateStartupProbe ("must be 1"), validateHandler
+    ("may not specify more than 1 handler type", "must specify a handler type"),
+    validateReadinessProbe ("must not be set for readinessProbes") in
+    pkg/apis/core/validation/validation.go."""
+    fields, message = INVALID[case]
+    manifest = pod(container(**fields))
+    with pytest.raises(InvalidPod) as refused:
+        simulate(manifest, duration=10)
+    assert message in refused.value.messages
+    assert message in str(refused.value)
+    assert message in probe_errors(manifest)
+
+
+def test_refusal_carries_the_linters_messages():
+    """The simulator refuses with exactly what ``podnotes lint`` reports as errors."""
+    manifest = pod(container(livenessProbe=http(successThreshold=2)))
+    with pytest.raises(InvalidPod) as refused:
+        simulate(manifest)
+    assert refused.value.messages == lint_errors(manifest)
+
+
+def test_probes_on_regular_init_containers_are_refused():
+    """validation.go: probes "may not be set for init containers without restartPolicy=Always"."""
+    manifest = pod(container(), init=[container("setup", readinessProbe=http())])
+    with pytest.raises(InvalidPod, match="initContainers\\[0\\].readinessProbe"):
+        simulate(manifest)
+
+
+# --- when probes run -------------------------------------------------------------
+
+def test_first_probe_runs_at_start_plus_initial_delay_by_default():
+    """worker.doProbe skips ticks while int(now - startedAt) < initialDelaySeconds
+    (TestInitialDelay in pkg/kubelet/prober/worker_test.go)."""
+    timeline = simulate(pod(container(livenessProbe=http(initialDelaySeconds=7, periodSeconds=4))), duration=30)
+    assert probe_times(timeline, "liveness")[:3] == [7.0, 11.0, 15.0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(delay=st.integers(0, 30), period=st.integers(1, 20), fraction=st.floats(0, 0.999))
+def test_first_probe_lands_within_one_period_after_the_delay(delay, period, fraction):
+    """worker.run starts a ticker independent of the container start, so the
+    first executed probe is the first tick with elapsed >= delay: it lands in
+    [start + delay, start + delay + period)."""
+    phase = fraction * period
+    manifest = pod(container(livenessProbe=http(initialDelaySeconds=delay, periodSeconds=period)))
+    timeline = simulate(manifest, Behaviour(tick_phase=phase), duration=delay + 2 * period)
+    first = timeline.first_probe("liveness")
+    assert delay <= first < delay + period
+    assert first == pytest.approx(delay + phase)
+
+
+def test_tick_phase_outside_the_period_is_refused():
+    with pytest.raises(ValueError, match="tick phase"):
+        simulate(pod(container(livenessProbe=http(periodSeconds=5))), Behaviour(tick_phase=5.0))
+
+
+def test_initial_results_before_any_probe_ran():
+    """worker.doProbe sets the initial value for a new container: readiness
+    Failure (not Ready), liveness Success (no kill), startup Unknown (not started)."""
+    manifest = pod(container(readinessProbe=http(initialDelaySeconds=20), livenessProbe=http(initialDelaySeconds=20)))
+    timeline = simulate(manifest, duration=30)
+    assert not timeline.is_ready(19.0)
+    assert timeline.is_ready(20.0)
+    assert timeline.kills() == []
+    started = simulate(pod(container(startupProbe=http(initialDelaySeconds=10))), duration=30)
+    assert [(e.time, e.status) for e in started.select("started")] == [(10.0, True)]
+
+
+def test_liveness_and_readiness_wait_for_the_startup_probe():
+    """doProbe returns early for liveness/readiness while !c.Started
+    (TestLivenessProbeDisabledByStarted); startup stops once started
+    (TestStartupProbeDisabledByStarted)."""
+    manifest = pod(container(startupProbe=http(periodSeconds=10, failureThreshold=30),
+                             livenessProbe=http(periodSeconds=10), readinessProbe=http(periodSeconds=10)))
+    behaviour = behave(probes={"startup": answers((0, 503), (42, 200))})
+    timeline = simulate(manifest, behaviour, duration=120)
+    started_at = timeline.select("started", status=True)[0].time
+    assert started_at == 50.0
+    assert min(probe_times(timeline, "liveness")) > started_at
+    assert min(probe_times(timeline, "readiness")) >= started_at
+    assert max(probe_times(timeline, "startup")) == started_at
+
+
+def test_readiness_runs_at_once_when_the_startup_probe_succeeds():
+    """prober_manager.UpdatePodStatus triggers the readiness worker of a started,
+    not-ready container; e2e "should be ready immediately after startupProbe succeeds"."""
+    manifest = pod(container(startupProbe=http(periodSeconds=10, failureThreshold=10),
+                             readinessProbe=http(periodSeconds=60)))
+    timeline = simulate(manifest, behave(probes={"startup": answers((0, 500), (25, 200))}), duration=100)
+    assert timeline.first_probe("readiness") == 30.0
+    assert timeline.ready_intervals() == [(30.0, None)]
+
+
+def test_a_success_resets_the_failure_run():
+    """worker.doProbe keeps one lastResult/resultRun pair; the cached result only
+    changes at failureThreshold consecutive failures (TestFailureThreshold)."""
+    manifest = pod(container(livenessProbe=http(periodSeconds=1, failureThreshold=3)))
+    pattern = [(0, 200), (1, 500), (3, 200), (4, 500), (6, 200), (7, 500)]
+    timeline = simulate(manifest, behave(probes={"liveness": answers(*pattern)}), duration=30)
+    # probes at 0..: fail at 1,2 / ok 3 / fail 4,5 / ok 6 / fail 7,8,9 -> third consecutive failure at 9
+    assert timeline.kills()[0] == 9.0
+
+
+def test_readiness_needs_success_threshold_consecutive_successes():
+    """TestSuccessThreshold: the cached result flips to Success after successThreshold successes."""
+    manifest = pod(container(readinessProbe=http(periodSeconds=2, successThreshold=3)))
+    timeline = simulate(manifest, behave(probes={"readiness": answers((0, 200), (3, 500), (5, 200))}), duration=30)
+    # 0 ok, 2 ok, 4 fail, 6 ok, 8 ok, 10 ok -> Ready at 10
+    assert timeline.ready_intervals() == [(10.0, None)]
+    threshold = timeline.select("threshold", probe="readiness")[0]
+    assert (threshold.result, threshold.count) == ("success", 3)
+
+
+def test_after_a_liveness_kill_the_new_container_needs_the_full_threshold_again():
+    """After a liveness failure the worker goes on hold and resets resultRun to 0
+    (TestOnHoldOnLivenessOrStartupCheckFailure, TestResultRunOnLivenessCheckFailure)."""
+    manifest = pod(container(livenessProbe=http(periodSeconds=1, failureThreshold=3)))
+    timeline = simulate(manifest, behave(probes={"liveness": answers((0, 500))}), duration=10)
+    kills = timeline.kills()
+    assert kills[:2] == [2.0, 4.0]  # failures at 0,1,2; restart at 2; failures at 2,3,4
+    assert {e.count for e in timeline.select("threshold", probe="liveness")} == {3}
+
+
+def test_a_slow_probe_delays_the_next_one_instead_of_overlapping():
+    """worker.run: the probe runs synchronously; Go's ticker buffers one tick, so
+    a probe longer than the period is followed by the next one at once."""
+    manifest = pod(container(readinessProbe=http(periodSeconds=2, timeoutSeconds=5, failureThreshold=100)))
+    behaviour = behave(probes={"readiness": answers((0, 200), delays=[(0, 0.1), (4, 60)])})
+    timeline = simulate(manifest, behaviour, duration=25)
+    timeouts = probe_times(timeline, "readiness", "timeout")
+    assert timeouts[:3] == [4.0, 9.0, 14.0]
+
+
+# --- handler outcomes ---------------------------------------------------------
+
+@pytest.mark.parametrize("handler, answer, result", [
+    ({"httpGet": {"port": 80}}, 200, "success"),
+    ({"httpGet": {"port": 80}}, 399, "success"),
+    ({"httpGet": {"port": 80}}, 400, "failure"),
+    ({"httpGet": {"port": 80}}, 199, "failure"),
+    ({"httpGet": {"port": 80}}, None, "failure"),
+    ({"exec": {"command": ["true"]}}, 0, "success"),
+    ({"exec": {"command": ["false"]}}, 1, "failure"),
+    ({"tcpSocket": {"port": 80}}, True, "success"),
+    ({"tcpSocket": {"port": 80}}, False, "failure"),
+    ({"grpc": {"port": 9000}}, "SERVING", "success"),
+    ({"grpc": {"port": 9000}}, "NOT_SERVING", "failure"),
+])
+def test_handler_outcomes(handler, answer, result):
+    """pkg/probe/http/http.go DoHTTPProbe (200 <= code < 400), exec.go (exit 0),
+    tcp.go DoTCPProbe (connects), grpc.go (SERVING)."""
+    timeline = simulate(pod(container(readinessProbe=handler)), behave(probes={"readiness": answers((0, answer))}),
+                        duration=5)
+    assert timeline.select("probe")[0].result == result
+
+
+def test_a_timeout_is_a_failure():
+    """prober.runProbe: a probe that exceeds timeoutSeconds fails (for exec since ExecProbeTimeout GA)."""
+    manifest = pod(container(livenessProbe={"exec": {"command": ["slow"]}, "periodSeconds": 10, "timeoutSeconds": 2}))
+    timeline = simulate(manifest, behave(probes={"liveness": answers((0, 0), delays=[(0, 2)])}), duration=40)
+    assert set(e.result for e in timeline.select("probe")) == {"timeout"}
+    assert timeline.kills() == [22.0]  # attempts at 0, 10, 20, each answered by the timeout 2 s later
+
+
+# --- kills and grace periods -----------------------------------------------------
+
+def test_liveness_kill_uses_the_pod_grace_period_by_default():
+    """killContainer / setTerminationGracePeriod: a process that ignores SIGTERM
+    is killed (SIGKILL, 137) when the Pod's 30 s grace period runs out."""
+    manifest = pod(container(livenessProbe=http(periodSeconds=1, failureThreshold=1)))
+    timeline = simulate(manifest, behave(sigterm="ignore", probes={"liveness": answers((0, 500))}), duration=40)
+    kill = timeline.select("kill")[0]
+    exit_ = timeline.select("exit")[0]
+    assert (kill.time, kill.seconds, kill.reason) == (0.0, 30.0, "LivenessProbe")
+    assert (exit_.time, exit_.exit_code) == (30.0, 137)
+
+
+def test_probe_level_grace_period_overrides_the_pods():
+    """setTerminationGracePeriod: probe.terminationGracePeriodSeconds wins for a
+    liveness or startup kill."""
+    manifest = pod(container(livenessProbe=http(periodSeconds=1, failureThreshold=1, terminationGracePeriodSeconds=5)),
+                   terminationGracePeriodSeconds=60)
+    timeline = simulate(manifest, behave(sigterm="ignore", probes={"liveness": answers((0, 500))}), duration=20)
+    assert timeline.select("kill")[0].seconds == 5.0
+    assert timeline.select("exit")[0].time == 5.0
+
+
+def test_pre_stop_counts_against_the_grace_period():
+    """killContainer: preStop runs first and its whole seconds are taken from the
+    grace period; at least minimumGracePeriodInSeconds (2) remain for SIGTERM."""
+    hooked = container(livenessProbe=http(periodSeconds=1, failureThreshold=1),
+                       lifecycle={"preStop": {"exec": {"command": ["sleep", "8"]}}})
+    behaviour = behave(sigterm="ignore", pre_stop_seconds=8.0, probes={"liveness": answers((0, 500))})
+    timeline = simulate(pod(hooked, terminationGracePeriodSeconds=20), behaviour, duration=40)
+    assert timeline.select("hook")[0].seconds == 8.0
+    assert timeline.select("exit")[0].time == 20.0  # 8 s hook + the 12 s left
+    long_hook = behave(sigterm="ignore", pre_stop_seconds=30.0, probes={"liveness": answers((0, 500))})
+    timeline = simulate(pod(hooked, terminationGracePeriodSeconds=20), long_hook, duration=40)
+    assert timeline.select("exit")[0].time == 22.0  # hook cut at 20 s, then the 2 s minimum
+
+
+def test_readiness_failure_never_restarts_anything():
+    """Readiness results only feed SetContainerReadiness; computePodActions acts on liveness and startup only."""
+    manifest = pod(container(readinessProbe=http(periodSeconds=5)))
+    timeline = simulate(manifest, behave(probes={"readiness": answers((0, 200), (30, 503))}), duration=120)
+    assert timeline.kills() == [] and timeline.restarts() == []
+    assert timeline.ready_intervals() == [(0.0, 40.0)]
+    assert timeline.endpoint_intervals() == [(0.0, 40.0)]
+    assert timeline.phase_at(100) == "Running"
+
+
+def test_restart_policy_never_kills_without_restarting():
+    """computePodActions: a liveness failure adds the container to ContainersToKill,
+    and to ContainersToStart only if restartPolicy != Never."""
+    manifest = pod(container(livenessProbe=http(periodSeconds=1, failureThreshold=2)), restartPolicy="Never")
+    timeline = simulate(manifest, behave(probes={"liveness": answers((0, 500))}), duration=60)
+    assert timeline.kills() == [1.0]
+    assert "will be restarted" not in timeline.select("kill")[0].message
+    assert timeline.restarts() == []
+    assert timeline.phase_at(60) == "Failed"
+
+
+def test_on_failure_restarts_a_liveness_kill_whatever_the_exit_code():
+    """computePodActions restarts probe-killed containers under OnFailure even when they exit 0."""
+    manifest = pod(container(livenessProbe=http(periodSeconds=1, failureThreshold=1)), restartPolicy="OnFailure")
+    timeline = simulate(manifest, behave(sigterm_exit_code=0, probes={"liveness": answers((0, 500))}), duration=3)
+    assert timeline.select("exit")[0].exit_code == 0
+    assert timeline.restarts()[0] == 0.0
+
+
+def test_startup_failure_kills_after_its_budget():
+    """A startup probe fails after failureThreshold x periodSeconds and the
+    container is killed like a liveness failure (TestStartupProbeFailureThreshold)."""
+    manifest = pod(container(startupProbe=http(periodSeconds=10, failureThreshold=30)))
+    timeline = simulate(manifest, behave(probes={"startup": answers((0, None))}), duration=400)
+    kill = timeline.select("kill")[0]
+    assert (kill.time, kill.reason) == (290.0, "StartupProbe")  # 30 attempts: 0, 10, ..., 290
+
+
+# --- restart back-off ---------------------------------------------------------------
+
+def test_crash_loop_back_off_sequence():
+    """kuberuntime_manager.go doBackOff with client-go flowcontrol.Backoff
+    (Next, IsInBackOffSince): the first restart is immediate, then 10, 20, 40,
+    80, 160 s and 300 s from then on."""
+    timeline = simulate(pod(container()), behave(exit_after=1.0, exit_code=1), duration=2000)
+    waits = [e.seconds for e in timeline.select("backoff")]
+    assert waits[:8] == [10, 20, 40, 80, 160, 300, 300, 300]
+    starts = [e.time for e in timeline.select("start")]
+    assert starts[:3] == [0.0, 1.0, 12.0]  # crash at 1 -> restart at once; crash at 2 -> wait 10
+
+
+def test_back_off_resets_after_ten_minutes_of_running():
+    """flowcontrol.Backoff hasExpired: an entry older than 600 s (2 x max) at the
+    container's finish time starts over: immediate restart, then 10 s."""
+    backoff = CrashLoopBackOff()
+    assert backoff.decide("app", None, 0.0) == 0.0  # never exited: start, no entry
+    assert backoff.decide("app", 5.0, 5.0) == 0.0  # first exit: start, entry at 10 s
+    assert backoff.decide("app", 6.0, 6.0) == 10.0
+    assert backoff.decide("app", 6.0, 16.0) == 0.0  # waited: 20 s next
+    assert backoff.current("app") == 20.0
+    assert backoff.decide("app", 16.0 + 601, 16.0 + 601) == 0.0  # ran > 10 min: expired
+    assert backoff.current("app") == 10.0
+    timeline = simulate(pod(container()), behave(exit_after=700.0, exit_code=1), duration=2200)
+    assert timeline.select("backoff") == []
+
+
+def test_liveness_kills_back_off_against_the_previous_exit():
+    """doBackOff reads the pod status from before the kill, so it compares with
+    the previous exited instance: repeated liveness kills restart at once until
+    a container runs for less than the current back-off."""
+    from podnotes.probes import PRESETS
+
+    preset = PRESETS["http-liveness"]
+    timeline = simulate(preset.manifest, preset.behaviour, duration=300)
+    assert timeline.kills()[:5] == [18.0, 36.0, 54.0, 72.0, 108.0]
+    assert timeline.restarts()[:5] == [18.0, 36.0, 54.0, 92.0, 148.0]
+    assert [e.seconds for e in timeline.select("backoff")][:2] == [20.0, 40.0]
+
+
+# --- phase ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("policy, code, phase, restarts", [
+    ("Always", 0, "Running", True),
+    ("Always", 1, "Running", True),
+    ("OnFailure", 0, "Succeeded", False),
+    ("OnFailure", 1, "Running", True),
+    ("Never", 0, "Succeeded", False),
+    ("Never", 1, "Failed", False),
+])
+def test_phase_after_the_container_exits(policy, code, phase, restarts):
+    """getPhase (kubelet_pods.go) with ShouldContainerBeRestarted (container/helpers.go):
+    a restarting container keeps the Pod Running (CrashLoopBackOff is not a phase)."""
+    timeline = simulate(pod(container(), restartPolicy=policy), behave(exit_after=10.0, exit_code=code), duration=60)
+    assert timeline.phase_at(5) == "Running"
+    assert timeline.phase_at(60) == phase
+    assert bool(timeline.restarts()) == restarts
+    assert [p for _, p in timeline.phases()][0] == "Pending"
+
+
+def test_ready_condition_follows_readiness_and_terminal_phase():
+    """status/generate.go: ContainersReady/Ready False with reason PodCompleted once Succeeded."""
+    timeline = simulate(pod(container(), restartPolicy="Never"), behave(exit_after=10.0), duration=20)
+    ready = timeline.select("condition", condition="Ready")
+    assert (ready[-1].time, ready[-1].status, ready[-1].reason) == (10.0, False, "PodCompleted")
+
+
+# --- init containers and sidecars -------------------------------------------------------
+
+def test_init_containers_run_one_at_a_time_before_the_app():
+    """computeInitContainerActions: one init container at a time, in order; app
+    containers start when all have succeeded (Initialized condition)."""
+    manifest = pod(container(), init=[container("first"), container("second")])
+    behaviour = Behaviour({"first": ContainerBehaviour(exit_after=3.0), "second": ContainerBehaviour(exit_after=4.0)})
+    timeline = simulate(manifest, behaviour, duration=20)
+    starts = [(e.container, e.time) for e in timeline.select("start")]
+    assert starts == [("first", 0.0), ("second", 3.0), ("app", 7.0)]
+    initialized = timeline.select("condition", condition="Initialized")
+    assert [(e.time, e.status) for e in initialized] == [(0.0, False), (7.0, True)]
+    assert timeline.phase_at(6) == "Pending" and timeline.phase_at(7) == "Running"
+
+
+def test_a_failed_init_container_fails_the_pod_under_never():
+    """getPhase: failedInitialization > 0 and restartPolicy Never -> Failed; the app never starts."""
+    manifest = pod(container(), init=[container("setup")], restartPolicy="Never")
+    timeline = simulate(manifest, Behaviour({"setup": ContainerBehaviour(exit_after=2.0, exit_code=1)}), duration=30)
+    assert timeline.phase_at(30) == "Failed"
+    assert [e.container for e in timeline.select("start")] == ["setup"]
+
+
+def test_a_failed_init_container_is_retried_with_back_off_under_always():
+    manifest = pod(container(), init=[container("setup")])
+    timeline = simulate(manifest, Behaviour({"setup": ContainerBehaviour(exit_after=2.0, exit_code=1)}), duration=60)
+    assert timeline.restarts("setup")[:2] == [2.0, 14.0]
+    assert timeline.phase_at(60) == "Pending"
+
+
+def test_sidecars_start_first_and_keep_running():
+    """A restartable init container (restartPolicy: Always) must be started before
+    the next init container runs, and stays running with the app."""
+    sidecar = container("proxy", restartPolicy="Always", startupProbe=http(periodSeconds=2))
+    manifest = pod(container(), init=[sidecar, container("migrate")], restartPolicy="Never")
+    behaviour = Behaviour({
+        "proxy": ContainerBehaviour(probes={"startup": answers((0, 503), (3, 200))}),
+        "migrate": ContainerBehaviour(exit_after=5.0),
+        "app": ContainerBehaviour(exit_after=10.0),
+    })
+    timeline = simulate(manifest, behaviour, duration=40)
+    starts = [(e.container, e.time) for e in timeline.select("start")]
+    assert starts == [("proxy", 0.0), ("migrate", 4.0), ("app", 9.0)]
+    # the app finishes at 19: the sidecar is stopped, then the Pod succeeds
+    assert timeline.select("kill", container="proxy")[0].time == 19.0
+    assert timeline.phase_at(18) == "Running" and timeline.phase_at(40) == "Succeeded"
+
+
+def test_sidecars_restart_even_under_never():
+    """computeInitContainerActions restarts a failed restartable init container whatever the Pod's policy."""
+    sidecar = container("proxy", restartPolicy="Always")
+    manifest = pod(container(), init=[sidecar], restartPolicy="Never")
+    timeline = simulate(manifest, Behaviour({"proxy": ContainerBehaviour(exit_after=5.0, exit_code=1)}), duration=30)
+    assert timeline.restarts("proxy")[:1] == [5.0]
+    assert timeline.phase_at(30) == "Running"
+
+
+# --- determinism -----------------------------------------------------------------
+
+def test_same_input_same_timeline():
+    from podnotes.probes import PRESETS
+
+    for preset in PRESETS.values():
+        first = simulate(copy.deepcopy(preset.manifest), preset.behaviour, preset.duration).to_json()
+        again = simulate(copy.deepcopy(preset.manifest), preset.behaviour, preset.duration).to_json()
+        assert first == again

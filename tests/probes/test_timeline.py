@@ -1,0 +1,49 @@
+"""The timeline schema: JSON round trip and validation against the shipped JSON Schema."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from podnotes.probes import PRESETS, Event, Timeline, simulate
+from podnotes.probes.timeline import SCHEMA_FILE, json_schema
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_timeline_matches_the_schema_and_round_trips(name):
+    chosen = PRESETS[name]
+    timeline = simulate(chosen.pod(), chosen.behaviour, chosen.duration)
+    data = json.loads(timeline.to_json())
+    jsonschema.validate(data, json_schema())
+    again = Timeline.from_json(timeline.to_json())
+    assert again == timeline
+
+
+def test_the_schema_file_ships_in_the_package():
+    assert SCHEMA_FILE.is_file()
+    jsonschema.Draft202012Validator.check_schema(json_schema())
+
+
+def test_the_schema_rejects_an_event_missing_its_fields():
+    bad = Timeline("p", 10.0, [Event(1.0, "kill", container="app")]).to_dict()
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, json_schema())
+
+
+def test_from_json_refuses_other_documents():
+    with pytest.raises(ValueError, match="not a podnotes timeline"):
+        Timeline.from_json('{"schema": "something else"}')
+    with pytest.raises(ValueError, match="unknown event field"):
+        Event.from_dict({"time": 0, "kind": "phase", "colour": "red"})
+
+
+def test_helpers_answer_the_usual_questions():
+    chosen = PRESETS["http-liveness"]
+    timeline = simulate(chosen.pod(), chosen.behaviour, 60)
+    assert timeline.first_probe("liveness") == 3.0
+    assert timeline.first_probe("readiness") is None
+    assert timeline.restart_count(17.9) == 0 and timeline.restart_count(18.0) == 1
+    assert timeline.phase_at(30) == "Running"
+    assert timeline.ready_intervals()[0][0] == 0.0
