@@ -1,0 +1,341 @@
+"""A single-node Kubernetes cluster made of real parts, on this machine, without Docker or a registry.
+
+:class:`LocalNode` starts, in this order: etcd and kube-apiserver (:class:`podnotes.cluster.controlplane.
+LocalControlPlane`), a private containerd with the locally built images imported, kube-controller-manager,
+kube-scheduler and a kubelet registered as one node. Pods get addresses on the node's own bridge, so the
+kubelet's HTTP and TCP probes reach them; nothing listens beyond loopback and that bridge.
+
+``stop()`` deletes every Pod, stops every program, then removes what they left on the host (mounts,
+cgroups, network namespaces, veths, the bridge, the kubelet's sysctls and fixed paths) and returns the
+list of anything that could not be removed: :func:`podnotes.node.host.leftovers` is the proof.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .. import images
+from ..cluster.controlplane import LocalControlPlane, free_port
+from . import host
+from .binaries import NodeBinaries, find_node_binaries, missing_prerequisites, pause_binary
+from .credentials import issue_client_certificate, write_kubeconfig
+from .runtime import ContainerdLayout, PodNetwork, force_remove_everything, running_tasks, write_containerd_files
+
+NODE_NAME = "podnotes-node"
+# The kubelet runs with this PATH: without /usr/sbin it finds no iptables and leaves the host firewall alone.
+KUBELET_PATH = "/usr/bin:/bin"
+READY_TIMEOUT = 120.0
+
+
+class NodeError(RuntimeError):
+    """The node could not start; the message names the component and ends with its log."""
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float
+
+
+@dataclass
+class NodeProcess:
+    label: str
+    process: subprocess.Popen
+    log: Path
+
+
+@dataclass
+class LocalNode:
+    """etcd, kube-apiserver, kube-controller-manager, kube-scheduler, containerd and a kubelet."""
+
+    name: str = "podnotes"
+    network: PodNetwork = field(default_factory=PodNetwork)
+    binaries: NodeBinaries | None = None
+    node_name: str = NODE_NAME
+
+    def __post_init__(self) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="podnotes-node-"))
+        self.cgroup_name = self.workdir.name
+        self.containerd = ContainerdLayout(self.workdir / "containerd")
+        self.phases: list[Phase] = []
+        self.processes: list[NodeProcess] = []
+        self.control_plane: LocalControlPlane | None = None
+        self.snapshot: host.HostSnapshot | None = None
+        self.veths: set[str] = set()
+        self.stopped = False
+
+    # --- public ---------------------------------------------------------------------------------------------
+    def __enter__(self) -> "LocalNode":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def kubeconfig(self) -> Path:
+        assert self.control_plane is not None
+        return self.control_plane.kubeconfig
+
+    @property
+    def context(self) -> str:
+        return f"kind-{self.name}"
+
+    @property
+    def start_seconds(self) -> float:
+        return sum(phase.seconds for phase in self.phases)
+
+    def environment(self) -> dict[str, str]:
+        assert self.control_plane is not None
+        return self.control_plane.environment()
+
+    def start(self, timeout: float = READY_TIMEOUT) -> "LocalNode":
+        missing = missing_prerequisites()
+        if missing:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            raise NodeError("cannot start a local node, missing: " + "; ".join(missing))
+        self.binaries = self.binaries or find_node_binaries()
+        self.snapshot = host.HostSnapshot.take()
+        try:
+            self._phase("control plane (etcd, kube-apiserver)", self._start_control_plane)
+            self._phase("containerd", self._start_containerd)
+            self._phase("images (build + import)", self._import_images)
+            self._phase("controller-manager, scheduler", self._start_controllers)
+            self._phase("kubelet until node Ready", lambda: self._start_kubelet(timeout))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> list[str]:
+        """Stop everything and clean the host; returns what is left (empty when the host is clean)."""
+        if self.stopped:
+            return host.leftovers(self.snapshot, workdir=self.workdir, cgroup_name=self.cgroup_name,
+                                  bridge=self.network.bridge, veths=self.veths) if self.snapshot else []
+        self.stopped = True
+        self.veths |= set(host.bridge_ports(self.network.bridge))
+        problems: list[str] = []
+        if self._alive("kubelet"):
+            problems += self._delete_all_pods()
+        for label in ("kubelet", "kube-scheduler", "kube-controller-manager"):
+            self._stop_process(label)
+        if self._alive("containerd"):
+            force_remove_everything(self.containerd)
+        self._stop_process("containerd")
+        host.kill_processes([pid for pid, _ in host.processes_mentioning(str(self.workdir))])
+        host.kill_processes(host.processes_in_cgroup("/" + self.cgroup_name))
+        problems += host.unmount_under(str(self.workdir))
+        problems += host.remove_cgroups(self.cgroup_name)
+        host.delete_link(self.network.bridge)
+        if self.control_plane is not None:
+            self.control_plane.stop()
+        if self.snapshot is not None:
+            host.restore_sysctls(self.snapshot)
+            host.restore_paths(self.snapshot)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.snapshot is None:
+            return problems
+        return problems + host.leftovers(self.snapshot, workdir=self.workdir, cgroup_name=self.cgroup_name,
+                                         bridge=self.network.bridge, veths=self.veths)
+
+    def api_client(self):
+        """A private kubernetes ApiClient for this node's cluster (admin credentials)."""
+        from kubernetes import config
+
+        return config.new_client_from_config(config_file=str(self.kubeconfig), context=self.context)
+
+    def log_tail(self, label: str, lines: int = 30) -> str:
+        path = self.workdir / f"{label}.log"
+        if not path.exists():
+            return "(no log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    # --- phases -----------------------------------------------------------------------------------------------
+    def _phase(self, name: str, action) -> None:
+        started = time.perf_counter()
+        action()
+        self.phases.append(Phase(name, time.perf_counter() - started))
+
+    def _start_control_plane(self) -> None:
+        self.control_plane = LocalControlPlane(self.name, workdir=self.workdir / "control-plane")
+        self.control_plane.start()
+        self.pki = self.control_plane.workdir / "pki"
+
+    def _start_containerd(self) -> None:
+        self.network.create_bridge()
+        write_containerd_files(self.containerd, self.network)
+        process = self._spawn("containerd", ["containerd", "--config", str(self.containerd.config)])
+        self._wait("containerd", process, lambda: self.containerd.socket.exists() and _ctr_answers(self.containerd),
+                   deadline=time.monotonic() + 30)
+
+    def _import_images(self) -> None:
+        pause = pause_binary()
+        for spec in images.standard_images(pause):
+            archive = self.workdir / "images" / (spec.names[0].rsplit("/", 1)[-1].replace(":", "_") + ".tar")
+            images.write_archive(spec, archive)
+            images.import_archive(archive, str(self.containerd.socket))
+
+    def _start_controllers(self) -> None:
+        assert self.control_plane is not None and self.binaries is not None
+        server = self.control_plane.server
+        for label, binary, user in (
+                ("kube-controller-manager", self.binaries.kube_controller_manager, "system:kube-controller-manager"),
+                ("kube-scheduler", self.binaries.kube_scheduler, "system:kube-scheduler")):
+            # Both run as members of system:masters: this node tests the kubelet, not controller RBAC.
+            cert, key = issue_client_certificate(self.pki, label, user, "system:masters")
+            kubeconfig = write_kubeconfig(self.workdir / f"{label}.kubeconfig", server, self.pki / "ca.crt",
+                                          cert, key, user)
+            argv = [str(binary), f"--kubeconfig={kubeconfig}", "--leader-elect=false",
+                    "--bind-address=127.0.0.1", f"--secure-port={free_port()}",
+                    f"--cert-dir={self.workdir / label}"]
+            if label == "kube-controller-manager":
+                argv += [f"--root-ca-file={self.pki / 'ca.crt'}",
+                         f"--service-account-private-key-file={self.pki / 'sa.key'}",
+                         "--use-service-account-credentials=false"]
+            self._spawn(label, argv)
+
+    def _start_kubelet(self, timeout: float) -> None:
+        assert self.control_plane is not None and self.binaries is not None
+        self._bind_node_role()
+        cert, key = issue_client_certificate(self.pki, "kubelet", f"system:node:{self.node_name}", "system:nodes")
+        kubeconfig = write_kubeconfig(self.workdir / "kubelet.kubeconfig", self.control_plane.server,
+                                      self.pki / "ca.crt", cert, key, f"system:node:{self.node_name}")
+        self._create_cgroup_root()
+        config = self.workdir / "kubelet-config.yaml"
+        config.write_text(yaml.safe_dump(self._kubelet_config()))
+        process = self._spawn("kubelet", [
+            str(self.binaries.kubelet), f"--config={config}", f"--kubeconfig={kubeconfig}",
+            f"--root-dir={self.workdir / 'kubelet'}", f"--hostname-override={self.node_name}",
+            f"--node-ip={self.network.gateway}", "--v=2",
+        ], env={**os.environ, "PATH": KUBELET_PATH})
+        self._wait("kubelet", process, self._node_ready, deadline=time.monotonic() + timeout, interval=0.5)
+
+    def _kubelet_config(self) -> dict:
+        return {
+            "apiVersion": "kubelet.config.k8s.io/v1beta1",
+            "kind": "KubeletConfiguration",
+            "address": self.network.gateway,
+            "port": free_port(),
+            "readOnlyPort": 0,
+            "healthzBindAddress": "127.0.0.1",
+            "healthzPort": free_port(),
+            "authentication": {"anonymous": {"enabled": False}, "webhook": {"enabled": False},
+                               "x509": {"clientCAFile": str(self.pki / "ca.crt")}},
+            "authorization": {"mode": "AlwaysAllow"},
+            "cgroupDriver": "cgroupfs",
+            "cgroupRoot": "/" + self.cgroup_name,
+            "cgroupsPerQOS": True,
+            "failCgroupV1": False,  # this host runs cgroup v1; 1.35+ refuse it unless told otherwise
+            "failSwapOn": False,
+            "containerRuntimeEndpoint": self.containerd.endpoint,
+            "podLogsDir": str(self.workdir / "pod-logs"),
+            "resolvConf": "",
+            "registerNode": True,
+            "serializeImagePulls": False,
+            "imageGCHighThresholdPercent": 100,  # the imported images must never be collected: none can be pulled
+            "imageGCLowThresholdPercent": 99,
+            "evictionHard": {"memory.available": "100Mi", "nodefs.available": "1%", "nodefs.inodesFree": "1%",
+                             "imagefs.available": "1%"},
+            "protectKernelDefaults": False,
+            "shutdownGracePeriod": "0s",
+        }
+
+    def _bind_node_role(self) -> None:
+        """The API server authorizes with RBAC only, so give the group system:nodes the bootstrap node role."""
+        from kubernetes import client
+
+        rbac = client.RbacAuthorizationV1Api(self.api_client())
+        rbac.create_cluster_role_binding(client.V1ClusterRoleBinding(
+            metadata=client.V1ObjectMeta(name="podnotes:nodes"),
+            role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="system:node"),
+            subjects=[client.RbacV1Subject(kind="Group", name="system:nodes", api_group="rbac.authorization.k8s.io")]))
+
+    def _create_cgroup_root(self) -> None:
+        """The kubelet's --cgroup-root must exist in every hierarchy; cpuset needs its CPUs and memory nodes."""
+        for hierarchy in host.CGROUP_ROOT.iterdir():
+            if not hierarchy.is_dir() or not (hierarchy / "cgroup.procs").exists():
+                continue
+            child = hierarchy / self.cgroup_name
+            child.mkdir(exist_ok=True)
+            for name in ("cpuset.cpus", "cpuset.mems"):
+                if (hierarchy / name).exists() and not (hierarchy / "cgroup.controllers").exists():
+                    (child / name).write_text((hierarchy / name).read_text())
+
+    def _node_ready(self) -> bool:
+        from kubernetes import client
+        from kubernetes.client.rest import ApiException
+
+        if not hasattr(self, "_core"):
+            self._core = client.CoreV1Api(self.api_client())
+        try:
+            node = self._core.read_node(self.node_name)
+        except ApiException:
+            return False
+        ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
+        blocking = [t for t in node.spec.taints or [] if t.effect in ("NoSchedule", "NoExecute")]
+        return ready and not blocking
+
+    def _delete_all_pods(self, timeout: float = 60.0) -> list[str]:
+        """Delete every Pod and wait until the kubelet has stopped all their containers."""
+        from kubernetes import client
+
+        core = client.CoreV1Api(self.api_client())
+        for pod in core.list_pod_for_all_namespaces().items:
+            core.delete_namespaced_pod(pod.metadata.name, pod.metadata.namespace, grace_period_seconds=0)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not running_tasks(self.containerd):
+                return []
+            time.sleep(0.5)
+        return [f"containers still running {timeout:.0f} s after their Pods were deleted: "
+                f"{', '.join(running_tasks(self.containerd))}"]
+
+    # --- processes ----------------------------------------------------------------------------------------------
+    def _spawn(self, label: str, argv: list[str], env: dict | None = None) -> subprocess.Popen:
+        log_path = self.workdir / f"{label}.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                       cwd=self.workdir, env=env, start_new_session=True)
+        self.processes.append(NodeProcess(label, process, log_path))
+        return process
+
+    def _find(self, label: str) -> NodeProcess | None:
+        return next((p for p in self.processes if p.label == label), None)
+
+    def _alive(self, label: str) -> bool:
+        found = self._find(label)
+        return found is not None and found.process.poll() is None
+
+    def _stop_process(self, label: str, grace: float = 15.0) -> None:
+        found = self._find(label)
+        if found is None or found.process.poll() is not None:
+            return
+        found.process.send_signal(signal.SIGTERM)
+        try:
+            found.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            found.process.kill()
+            found.process.wait(timeout=grace)
+
+    def _wait(self, label: str, process: subprocess.Popen, ready, deadline: float, interval: float = 0.1) -> None:
+        while True:
+            if process.poll() is not None:
+                raise NodeError(f"{label} exited with status {process.returncode}:\n{self.log_tail(label)}")
+            if ready():
+                return
+            if time.monotonic() > deadline:
+                raise NodeError(f"{label} was not ready in time:\n{self.log_tail(label)}")
+            time.sleep(interval)
+
+
+def _ctr_answers(layout: ContainerdLayout) -> bool:
+    result = subprocess.run(["ctr", "--address", str(layout.socket), "version"], capture_output=True, timeout=10)
+    return result.returncode == 0

@@ -1,0 +1,175 @@
+"""containerd for one local node: a private root, state folder and socket, CRI on, cgroupfs, CNI bridge.
+
+Nothing is shared with a containerd the machine may already run: every path in the configuration lies under
+the node's work folder, the network namespaces are mounted under the state folder, and the CNI bridge and
+its address range are the node's own. The sandbox (pause) image is the locally built ``registry.k8s.io/pause``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..images import PAUSE_NAMES
+
+CNI_BIN_DIRS = (Path("/usr/lib/cni"), Path("/opt/cni/bin"))
+UNUSED_PLUGINS = (
+    "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+    "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
+    "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing",
+)
+
+
+@dataclass(frozen=True)
+class PodNetwork:
+    """The bridge Pods plug into, and the range host-local hands addresses out of."""
+
+    bridge: str = "pnnode0"
+    subnet: str = "10.217.0.0/24"
+
+    @property
+    def gateway(self) -> str:
+        """The bridge's own address: the node's IP, and where probes come from."""
+        return str(next(ipaddress.ip_network(self.subnet).hosts()))
+
+    @property
+    def prefix_length(self) -> int:
+        return ipaddress.ip_network(self.subnet).prefixlen
+
+    def cni_config(self, ipam_dir: Path) -> dict:
+        return {
+            "cniVersion": "0.4.0",
+            "name": "podnotes-node",
+            "plugins": [{
+                "type": "bridge",
+                "bridge": self.bridge,
+                "isGateway": True,
+                "ipMasq": False,
+                "hairpinMode": True,
+                "ipam": {"type": "host-local", "ranges": [[{"subnet": self.subnet, "gateway": self.gateway}]],
+                         "dataDir": str(ipam_dir)},
+            }],
+        }
+
+    def create_bridge(self) -> None:
+        """Create the bridge with the gateway address now, so the kubelet has a node IP before any Pod exists."""
+        commands = [["ip", "link", "add", self.bridge, "type", "bridge"],
+                    ["ip", "addr", "add", f"{self.gateway}/{self.prefix_length}", "dev", self.bridge],
+                    ["ip", "link", "set", self.bridge, "up"]]
+        for command in commands:
+            result = subprocess.run(command, capture_output=True, text=True)
+            if result.returncode != 0:
+                raise RuntimeError(f"{' '.join(command)} failed: {result.stderr.strip()}")
+
+
+def cni_bin_dir() -> Path:
+    for folder in CNI_BIN_DIRS:
+        if (folder / "bridge").is_file() and (folder / "host-local").is_file():
+            return folder
+    raise FileNotFoundError("no CNI plugins (bridge, host-local): install Debian's containernetworking-plugins")
+
+
+@dataclass(frozen=True)
+class ContainerdLayout:
+    """Where one private containerd keeps everything."""
+
+    folder: Path
+
+    @property
+    def socket(self) -> Path:
+        return self.folder / "containerd.sock"
+
+    @property
+    def config(self) -> Path:
+        return self.folder / "config.toml"
+
+    @property
+    def cni_conf_dir(self) -> Path:
+        return self.folder / "net.d"
+
+    @property
+    def ipam_dir(self) -> Path:
+        return self.folder / "ipam"
+
+    @property
+    def endpoint(self) -> str:
+        return f"unix://{self.socket}"
+
+
+def containerd_config(layout: ContainerdLayout, cni_bin: Path, sandbox_image: str = PAUSE_NAMES[0]) -> str:
+    """containerd 1.6/1.7 configuration (version 2) with every path inside ``layout.folder``."""
+    folder = layout.folder
+    unused = ", ".join(json.dumps(name) for name in UNUSED_PLUGINS)
+    cri = '[plugins."io.containerd.grpc.v1.cri"'
+    return f"""version = 2
+root = "{folder / 'root'}"
+state = "{folder / 'state'}"
+disabled_plugins = [{unused}]
+
+[grpc]
+  address = "{layout.socket}"
+
+[ttrpc]
+  address = "{layout.socket}.ttrpc"
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{folder / 'opt'}"
+
+{cri}]
+  sandbox_image = "{sandbox_image}"
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  disable_apparmor = true
+  netns_mounts_under_state_dir = true
+
+{cri}.containerd]
+  snapshotter = "overlayfs"
+  default_runtime_name = "runc"
+
+{cri}.containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+
+{cri}.containerd.runtimes.runc.options]
+  SystemdCgroup = false
+
+{cri}.cni]
+  bin_dir = "{cni_bin}"
+  conf_dir = "{layout.cni_conf_dir}"
+"""
+
+
+def write_containerd_files(layout: ContainerdLayout, network: PodNetwork) -> None:
+    layout.folder.mkdir(parents=True, exist_ok=True)
+    layout.cni_conf_dir.mkdir(exist_ok=True)
+    layout.ipam_dir.mkdir(exist_ok=True)
+    layout.config.write_text(containerd_config(layout, cni_bin_dir()))
+    (layout.cni_conf_dir / "10-podnotes.conflist").write_text(
+        json.dumps(network.cni_config(layout.ipam_dir), indent=2))
+
+
+def ctr(layout: ContainerdLayout, *args: str, check: bool = True) -> str:
+    result = subprocess.run(["ctr", "--address", str(layout.socket), "-n", "k8s.io", *args],
+                            capture_output=True, text=True, timeout=60)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"ctr {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def running_tasks(layout: ContainerdLayout) -> list[str]:
+    """IDs of the tasks (running container processes) containerd knows in the k8s.io namespace."""
+    output = ctr(layout, "tasks", "list", check=False)
+    return [line.split()[0] for line in output.splitlines()[1:] if line.strip()]
+
+
+def force_remove_everything(layout: ContainerdLayout) -> None:
+    """Kill and delete every task and container: the last resort when the kubelet did not stop its Pods."""
+    for task in running_tasks(layout):
+        ctr(layout, "tasks", "kill", "--signal", "SIGKILL", task, check=False)
+    for task in running_tasks(layout):
+        ctr(layout, "tasks", "delete", "--force", task, check=False)
+    for line in ctr(layout, "containers", "list", "-q", check=False).splitlines():
+        if line.strip():
+            ctr(layout, "containers", "delete", line.strip(), check=False)

@@ -1,0 +1,3 @@
+module podnotes.invalid/node/pause
+
+go 1.22
