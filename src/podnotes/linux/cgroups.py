@@ -88,7 +88,7 @@ class Usage:
 def weight_to_shares(weight: int) -> int:
     """cgroup v2 ``cpu.weight`` (1..10000) to v1 ``cpu.shares`` (2..262144),
     the inverse of the conversion Kubernetes and runc use."""
-    return 2 + ((weight - 1) * 262142) // 9999
+    return 2 + -(-(weight - 1) * 262142 // 9999)  # rounded up, so converting back gives ``weight``
 
 
 def shares_to_weight(shares: int) -> int:

@@ -10,6 +10,7 @@ tests and the last cell of each chapter check that the list is empty.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import tempfile
 from dataclasses import dataclass, field
@@ -21,6 +22,10 @@ from podnotes.linux.processes import MARKER_ENV
 PREFIX = "podnotes-"
 TEMP_PREFIXES = ("podnotes-rootfs-", "podnotes-mountpoint-", "podnotes-userns-", "podnotes-marker-")
 NETNS_DIR = Path("/run/netns")
+# The names podnotes.linux.cgroups gives: podnotes-NAME-PID-N (other tools may
+# use the same prefix for other things, e.g. container images).
+CGROUP_NAME = re.compile(r"^podnotes-[a-z]+-\d+-\d+$")
+MOUNT_MARKS = ("podnotes-tmpfs",) + TEMP_PREFIXES
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ def leftover_cgroups(mounts_file: Path = MOUNTS) -> list[str]:
     for point in _cgroup_mounts(mounts_file):
         for directory, subdirs, _files in os.walk(point):
             for name in list(subdirs):
-                if name.startswith(PREFIX):
+                if CGROUP_NAME.match(name):
                     found.append(os.path.join(directory, name))
                     subdirs.remove(name)
     return sorted(found)
@@ -54,7 +59,8 @@ def leftover_mounts(mounts_file: Path = MOUNTS) -> list[str]:
         lines = mounts_file.read_text().splitlines()
     except OSError:
         return []
-    return [" ".join(line.split()[:3]) for line in lines if PREFIX in " ".join(line.split()[:2])]
+    return [" ".join(line.split()[:3]) for line in lines
+            if any(mark in " ".join(line.split()[:2]) for mark in MOUNT_MARKS)]
 
 
 def leftover_network() -> list[str]:

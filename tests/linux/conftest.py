@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import pytest
+
+from podnotes.linux import privileges
+from podnotes.linux.leaks import leaks
+
+
+def privileged_here() -> bool:
+    return privileges.missing("cgroups") is None and privileges.missing("namespaces") is None
+
+
+needs_root = pytest.mark.skipif(not privileged_here() and not privileges.required(),
+                                reason="needs root (CAP_SYS_ADMIN) and the cpu, memory and pids cgroup controllers")
+
+
+@pytest.fixture
+def no_leaks():
+    """Fails the test if it leaves anything podnotes created behind."""
+    yield
+    assert leaks().empty(), leaks()

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from contextlib import redirect_stdout
+
+import pytest
+
+from podnotes.cli import main
+from podnotes.linux import capabilities
+
+
+def run_doctor(*args) -> str:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["doctor", *args]) == 0
+    return out.getvalue()
+
+
+def test_doctor_prints_a_table():
+    table = run_doctor()
+    for check in ("root", "CAP_SYS_ADMIN", "user namespaces", "cgroups", "unshare", "kubectl", "kind", "docker"):
+        assert check in table
+    assert capabilities.cgroup_version() in table
+
+
+def test_doctor_json_matches_detection():
+    report = json.loads(run_doctor("-o", "json"))
+    facts = capabilities.detect()
+    assert report["root"] == facts.root and report["cgroup_version"] == facts.cgroup_version
+    assert set(report["can_run"]) == {"namespaces", "cgroups"}
+    assert set(report["tools"]) >= {"unshare", "nsenter", "ip", "kubectl", "kind", "docker"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root to start from")
+def test_doctor_works_for_an_unprivileged_user():
+    # Everything is imported first: after setuid the interpreter's own files may be unreadable.
+    import podnotes.cli.doctor  # noqa: F401
+    import podnotes.linux.privileges  # noqa: F401
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)  # nobody
+            out = io.StringIO()
+            with redirect_stdout(out):
+                code = main(["doctor", "-o", "json"])
+            os.write(write_end, out.getvalue().encode())
+            os._exit(code)
+        except BaseException as err:
+            os.write(write_end, f"error: {err!r}".encode())
+            os._exit(99)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        output = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, output
+    report = json.loads(output)
+    assert report["root"] is False and report["cap_sys_admin"] is False
+    assert report["can_run"] == {"namespaces": False, "cgroups": False}
+    assert report["cgroup_version"] == capabilities.cgroup_version()

@@ -1,0 +1,97 @@
+"""Namespaces for real: each kind, joining, and the Pod built from them."""
+
+from __future__ import annotations
+
+import pytest
+
+from podnotes.linux import namespaces, rootfs
+from podnotes.linux.launcher import LaunchError, Spec, run_probe
+from podnotes.linux.pod import Pod
+
+from .conftest import needs_root
+
+pytestmark = needs_root
+
+
+def test_pid_namespace_starts_at_one(no_leaks):
+    view = namespaces.look_from(["pid"])
+    assert view.pid == 1 and view.pids == [1]
+    assert view.namespaces["pid"] != namespaces.namespace_ids()["pid"]
+
+
+def test_uts_namespace_has_its_own_hostname(no_leaks):
+    host = namespaces.host_view()
+    view = namespaces.look_from(["uts"], hostname="podnotes-test")
+    assert view.hostname == "podnotes-test" != host.hostname
+
+
+def test_network_namespace_starts_with_loopback_down(no_leaks):
+    assert namespaces.look_from(["net"]).interfaces == [namespaces.Interface("lo", False, None)]
+    up = namespaces.look_from(["net"], loopback_up=True)
+    assert up.interfaces == [namespaces.Interface("lo", True, "127.0.0.1")]
+
+
+def test_mounts_stay_inside_a_private_mount_namespace(no_leaks):
+    result = namespaces.private_mount()
+    assert result.inside_has_mount and result.inside_entries == ["inside.txt"]
+    assert not result.host_has_mount and result.host_entries == []
+
+
+def test_veth_pair_links_two_network_namespaces(no_leaks):
+    result = namespaces.veth_link()
+    assert result.reply.startswith("hello across the veth")
+    assert result.first.interface("podnotes-veth0").ipv4 == "10.200.0.1"
+    assert result.second.interface("podnotes-veth1").ipv4 == "10.200.0.2"
+
+
+def test_ipc_namespace_hides_queues(no_leaks):
+    result = namespaces.private_queue()
+    assert result.key in result.inside_queues and result.key not in result.host_queues
+
+
+def test_user_namespace_root_is_an_ordinary_uid_outside(no_leaks):
+    result = namespaces.user_namespace()
+    assert result.inside_uid == 0 and result.all_capabilities_inside
+    assert result.file_owner_outside == 100_000
+    assert result.shadow == "permission denied"
+
+
+def test_joining_a_held_namespace(no_leaks):
+    with namespaces.holder(["uts", "net"], hostname="held") as held:
+        assert namespaces.join(held.pid, ["uts"]).hostname == "held"
+        assert namespaces.nsenter(held.pid, ["uts"], ["hostname"]).stdout.strip() == "held"
+        kinds = {row["type"]: row for row in namespaces.lsns(held.pid)}
+        assert kinds["uts"]["nprocs"] == 1 and kinds["uts"]["pid"] == held.pid
+
+
+def test_a_failing_step_is_reported_with_its_name(no_leaks):
+    with pytest.raises(LaunchError, match="joining namespaces"):
+        run_probe(Spec(probe="view", join={"net": "/proc/999999999/ns/net"}))
+
+
+def test_bad_specs_are_refused_before_anything_starts():
+    with pytest.raises(ValueError, match="unknown namespace"):
+        Spec(probe="view", unshare=["time-travel"])
+    with pytest.raises(ValueError, match="mount_proc needs 'mnt'"):
+        Spec(probe="view", mount_proc=True)
+    with pytest.raises(ValueError, match="exactly one"):
+        Spec()
+
+
+def test_pod_containers_share_network_and_hostname_but_not_mounts(no_leaks):
+    with rootfs.build_rootfs() as root, Pod("test-pod") as pod:
+        web = pod.start_container("web", root, probe="serve", probe_args=[8080, "hi"])
+        reply = pod.run(root, "fetch", [8080])
+        assert reply["reply"] == "hi (hostname test-pod)"
+        assert reply["namespaces"]["net"] == pod.namespaces()["net"] == web.namespaces()["net"]
+        assert reply["namespaces"]["mnt"] != web.namespaces()["mnt"]
+        pod.kill("web")
+        assert pod.run(root, "fetch", [8080, "127.0.0.1", 0.2])["reply"] is None
+        pod.start_container("web", root, probe="serve", probe_args=[8080, "back"])
+        assert pod.run(root, "fetch", [8080])["reply"].startswith("back")
+
+
+def test_shared_pid_namespace_makes_pause_pid_one(no_leaks):
+    with rootfs.build_rootfs() as root, Pod("shared", share_process_namespace=True) as pod:
+        view = pod.run(root)
+        assert "podnotes.linux.pause" in view.commands["1"]

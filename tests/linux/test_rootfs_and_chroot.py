@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+from podnotes.linux import chroot, rootfs
+
+from .conftest import needs_root
+
+
+@pytest.mark.parametrize("use_busybox", [False, True])
+def test_rootfs_holds_programs_and_their_libraries(use_busybox):
+    if use_busybox and rootfs.find_busybox() is None:
+        pytest.skip("busybox-static is not installed")
+    with rootfs.build_rootfs(use_busybox=use_busybox) as root:
+        assert root.path.name.startswith(rootfs.ROOTFS_PREFIX)
+        assert {"bin", "etc", "proc", "tmp"} <= set(root.tree())
+        assert (root.path / "bin" / "sh").exists()
+        if not use_busybox:
+            assert any("libc.so" in library for library in root.libraries)
+            assert all((root.path / library.lstrip("/")).is_file() for library in root.libraries)
+    assert not root.path.exists()
+
+
+def test_missing_programs_are_named_and_nothing_is_left():
+    before = set(os.listdir(tempfile.gettempdir()))
+    with pytest.raises(rootfs.RootfsError, match="no-such-program"):
+        rootfs.build_rootfs(programs=("sh", "no-such-program"), use_busybox=False)
+    assert set(os.listdir(tempfile.gettempdir())) - before == set()
+
+
+@needs_root
+def test_chroot_hides_host_files_and_keeps_writes_inside(no_leaks):
+    with rootfs.build_rootfs() as root:
+        result = chroot.run_chrooted(root, ["sh", "-c", "ls /; echo hi > /written-inside"])
+        assert result.returncode == 0 and "tmp" in result.stdout and "work" not in result.stdout
+        assert (root.path / "written-inside").read_text() == "hi\n"
+        assert not os.path.exists("/written-inside")
+
+
+@needs_root
+def test_root_escapes_chroot_but_not_pivot_root(no_leaks):
+    with rootfs.build_rootfs() as root, tempfile.NamedTemporaryFile(prefix="podnotes-marker-") as marker:
+        chrooted = chroot.chroot_escape(root, marker.name)
+        assert not chrooted.confined_sees_marker and chrooted.escaped_sees_marker
+        pivoted = chroot.pivot_root_escape(root, marker.name)
+        assert not pivoted.escaped_sees_marker and pivoted.escaped_root == pivoted.confined_root
