@@ -319,6 +319,58 @@ def _check_text(data: bytes) -> str | LoadError:
                          "cannot be decoded", None, None)
 
 
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values the document has once every alias is expanded, without expanding them.
+
+    Each distinct node's size is computed once (post-order, no recursion), so
+    a "billion laughs" document is measured in microseconds.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[key] = 1
+            continue
+        children = ([child for pair in node.value for child in pair] if isinstance(node, yaml.MappingNode)
+                    else list(node.value))
+        if children_done:
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            open_nodes.discard(key)
+            continue
+        if key in open_nodes:
+            return sys.maxsize  # an alias to one of its own ancestors: endless
+        open_nodes.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in open_nodes:
+                return sys.maxsize
+            if id(child) not in sizes:
+                stack.append((child, False))
+    return sizes[id(root)]
+
+
+_FLOW_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\'\'|[^\'])*\'|#[^\n]*|[\[\]{}]')
+
+
+def _flow_depth_exceeds_limit(text: str) -> bool:
+    """Bracket nesting beyond the limit (quoted text and comments skipped); the pure parser is quadratic in it."""
+    depth = 0
+    for token in _FLOW_TOKENS.finditer(text):
+        char = token.group()[0]
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return False
+
+
 def _depth_exceeds_limit(text: str) -> tuple[int, int] | None:
     """Scan events for nesting too deep (the pure-Python composer would recurse itself to death)."""
     depth = 0
@@ -344,8 +396,12 @@ def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
             "yaml-limit", f"the input is larger than {MAX_BYTES:,} bytes (3 MiB), the most the API server "
             "accepts per request"))]
     documents: list[Document] = []
+    has_aliases = "*" in text
     try:
         if not LIBYAML:
+            if _flow_depth_exceeds_limit(text):
+                return [Document(file, 0, None, error=LoadError(
+                    "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels"))]
             too_deep = _depth_exceeds_limit(text)
             if too_deep:
                 return [Document(file, 0, None, error=LoadError(
@@ -356,6 +412,15 @@ def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
                 continue
             converter = _Converter(file)
             start = ynode.start_mark.line + 1
+            size = _expanded_size(ynode) if has_aliases else 0
+            if size > MAX_NODES:
+                why = ("an alias refers to a mapping or list that contains it, which expands without end"
+                       if size == sys.maxsize else
+                       f"the document expands to more than {MAX_NODES} values (anchors and aliases are expanded "
+                       "before Kubernetes sees a manifest; this looks like an alias bomb)")
+                documents.append(Document(file, index, None, start, error=LoadError(
+                    "yaml-limit", why, ynode.start_mark.line + 1, ynode.start_mark.column + 1)))
+                continue
             try:
                 root = converter.convert(ynode, "", 0)
             except _LimitExceeded as limit:

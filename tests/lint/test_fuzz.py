@@ -1,0 +1,63 @@
+"""Property-based fuzzing: no generated document makes the loader or the linter raise."""
+
+from __future__ import annotations
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from podnotes.lint import SEVERITIES, lint
+from podnotes.manifest import load
+
+FIELD_NAMES = ["apiVersion", "kind", "metadata", "name", "spec", "containers", "initContainers",
+               "ephemeralContainers", "image", "imagePullPolicy", "restartPolicy", "livenessProbe", "readinessProbe",
+               "startupProbe", "exec", "httpGet", "tcpSocket", "grpc", "port", "command", "volumes", "emptyDir",
+               "hostPath", "volumeMounts", "mountPath", "resources", "limits", "requests", "cpu", "memory", "ports",
+               "containerPort", "lifecycle", "preStop", "postStart", "sleep", "securityContext", "template",
+               "jobTemplate", "labels", "annotations", "env", "value", "successThreshold", "hostNetwork", "bogus"]
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-70000, 70000), st.floats(allow_nan=False),
+                    st.sampled_from(["Pod", "v1", "Always", "Nerver", "1Gb", "500m", "nginx:latest", "", "apps/v1",
+                                     "Deployment", "Job", "CronJob", "app", "http", "-bad-", "podnotes.io/ignore"]),
+                    st.text(max_size=12))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(FIELD_NAMES), inner, max_size=5)), max_leaves=25)
+DOCUMENTS = st.fixed_dictionaries(
+    {"apiVersion": st.sampled_from(["v1", "apps/v1", "batch/v1", "v2"]),
+     "kind": st.sampled_from(["Pod", "Deployment", "Job", "CronJob", "StatefulSet", "Service"])},
+    optional={"metadata": VALUES, "spec": VALUES})
+
+SEED = """apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+  containers:
+  - name: web
+    image: nginx:1.27
+    livenessProbe: {httpGet: {path: /, port: 80}, exec: {command: [true]}}
+  volumes: [{name: v, emptyDir: {}, hostPath: {path: /x}}]
+"""
+
+
+def _check(findings):
+    for finding in findings:
+        assert finding.severity in SEVERITIES
+        assert isinstance(finding.message, str) and finding.message
+        assert finding.line is None or finding.line >= 1
+
+
+@settings(max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(DOCUMENTS)
+def test_generated_objects_as_dicts_and_as_yaml(document):
+    _check(lint(document))
+    text = yaml.safe_dump(document)
+    _check(lint(text))
+    assert load(text)[0].to_python() == document
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, len(SEED)), st.integers(0, 3), st.text(max_size=3)), max_size=6))
+def test_mutated_yaml_text(edits):
+    text = SEED
+    for position, cut, insert in edits:
+        text = text[:position] + insert + text[position + cut:]
+    _check(lint(text))
