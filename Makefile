@@ -12,13 +12,18 @@ BOOK_OUT ?= $(BOOK)
 JB_FLAGS = -W -n --keep-going
 PYTEST_ARGS ?=
 
-.PHONY: book test venv clean force-book
+.PHONY: book test venv clean force-book site-archive
 
 book: $(STAMP)
 ifdef FORCE
 	rm -rf $(BOOK_OUT)/_build/.jupyter_cache
 endif
 	$(BIN)/jupyter-book build $(JB_FLAGS) --path-output $(BOOK_OUT) $(BOOK)
+
+# The built site as one versioned tarball plus a .sha256 file, for a workshop
+# machine or a static host: _build/podnotes-site-<version>.tar.gz
+site-archive: book
+	$(BIN)/python -m podnotes.publish --site $(BOOK_OUT)/_build/html --out $(BOOK_OUT)/_build
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -30,6 +35,9 @@ venv: $(STAMP)
 # missing; otherwise the recipe says what to install and carries on (the
 # chapters then copy host programs instead).
 DEBIAN_PACKAGES := busybox-static
+# The browser tests (tests/site, marker `browser`) read the built site in
+# Debian's Chromium; a CJK font lets screenshots show the Chinese terms.
+DEBIAN_PACKAGES += chromium fonts-wqy-zenhei
 
 $(STAMP): requirements.txt pyproject.toml
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \

@@ -1,0 +1,154 @@
+"""Fixtures for testing the built site the way a reader meets it: ``_build/html``
+served on localhost and read in Debian's Chromium, driven by Playwright.
+
+The site is built with ``make book`` (the same path as users and CI, using the
+execution cache) when it is missing or older than its sources. In CI the site
+build runs before the tests, so they check exactly the site CI built, and a
+missing browser is a failure rather than a skip.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import os
+import shutil
+import subprocess
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from podnotes.book import toc_documents
+from podnotes.site import site_pages, weight_report
+
+from ..conftest import BUILD, ROOT, in_ci
+
+SITE = BUILD / "html"
+SCREENSHOTS = BUILD / "screenshots"
+BUILT_STAMP = SITE / ".built-for-tests"
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser")
+# As root on a machine with no network but the package registries, Chromium
+# needs these to start quickly and quietly (no sandbox, no background calls home).
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+PAGES = site_pages(ROOT)
+
+
+def site_sources() -> list[Path]:
+    """The files a site build reads, besides the notebooks' imported code."""
+    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", ROOT / "src" / "podnotes" / "sphinxext.py"]
+    sources += toc_documents(ROOT)
+    static = ROOT / "_static"
+    sources += [path for path in static.rglob("*") if path.is_file()] if static.is_dir() else []
+    return sources
+
+
+def newest_mtime(paths) -> float:
+    return max((path.stat().st_mtime for path in paths), default=0.0)
+
+
+def site_is_stale() -> bool:
+    if not (SITE / "index.html").is_file():
+        return True
+    built = newest_mtime(path for path in SITE.rglob("*") if path.is_file())
+    return built < newest_mtime(site_sources())
+
+
+def build_site() -> None:
+    BUILD.mkdir(exist_ok=True)
+    with (BUILD / ".site-build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time into the shared _build
+        if not site_is_stale():
+            return
+        result = subprocess.run(
+            ["make", "-s", "-C", str(ROOT), "book"], capture_output=True, text=True, timeout=3000,
+        )
+        if result.returncode != 0:
+            output = (result.stdout + result.stderr)[-6000:]
+            pytest.fail(f"`make book` failed, so the site cannot be tested:\n{output}", pytrace=False)
+        BUILT_STAMP.touch()
+
+
+@pytest.fixture(scope="session")
+def site_dir() -> Path:
+    """``_build/html``, built first when missing or older than its sources.
+
+    PODNOTES_SITE_DIR points the tests at a site built elsewhere, as it is.
+    """
+    elsewhere = os.environ.get("PODNOTES_SITE_DIR")
+    if elsewhere:
+        return Path(elsewhere)
+    build_site()
+    return SITE
+
+
+class _SiteHandler(SimpleHTTPRequestHandler):
+    extensions_map = {
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".ipynb": "application/x-ipynb+json",
+        ".md": "text/markdown; charset=utf-8",
+    }
+
+    def log_message(self, format, *args):  # keep the test output readable
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(site_dir) -> str:
+    """Base URL of ``_build/html`` served by a Python HTTP server on an ephemeral localhost port."""
+    handler = functools.partial(_SiteHandler, directory=str(site_dir))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def chromium_executable() -> str | None:
+    override = os.environ.get("PODNOTES_CHROMIUM")
+    if override:
+        return override
+    return next(filter(None, map(shutil.which, CHROMIUM_CANDIDATES)), None)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium (``/usr/bin/chromium``) under Playwright."""
+    executable = chromium_executable()
+    if executable is None:
+        message = ("no Chromium found: install Debian's `chromium` package (as root: "
+                   "`apt-get install chromium`; `make venv` does it on a fresh checkout) "
+                   "or set PODNOTES_CHROMIUM to a Chromium binary")
+        if in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+_REPORTS: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def site_report(site_dir):
+    """The site's size and its heaviest pages, printed at the end of the run."""
+    report = weight_report(site_dir, PAGES)
+    _REPORTS.append(report)
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    for report in _REPORTS:
+        terminalreporter.section("built site size")
+        terminalreporter.write_line(report)

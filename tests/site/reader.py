@@ -1,0 +1,101 @@
+"""Read one page of the site in Chromium as a reader would, and record what
+went wrong: console errors, requests that failed, figures that did not load,
+links, and whether text and navigation rendered."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urldefrag, urlsplit
+
+from podnotes.site import LOCAL_HOSTS
+
+# Figures: every image in the page, forced to load now (lazy images wait for a scroll).
+FIGURES_JS = """async () => Promise.all(Array.from(document.images, async (img) => {
+    img.loading = "eager";
+    try { await img.decode(); } catch (error) {}
+    return {src: img.currentSrc || img.src, alt: img.alt, width: img.naturalWidth, height: img.naturalHeight};
+}))"""
+LINKS_JS = "() => Array.from(document.querySelectorAll('a[href]'), (a) => a.href)"
+RENDERED_JS = """async () => {
+    await document.fonts.ready;
+    const article = document.querySelector("article");
+    return {
+        text: article ? article.innerText.trim().length : 0,
+        nav_links: document.querySelectorAll(".bd-sidebar-primary nav a[href]").length,
+        fonts_failed: Array.from(document.fonts).filter((f) => f.status === "error").map((f) => f.family),
+    };
+}"""
+
+
+@dataclass
+class Visit:
+    url: str
+    final_url: str = ""
+    title: str = ""
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+    figures: list[dict] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    text_length: int = 0
+    nav_links: int = 0
+    fonts_failed: list[str] = field(default_factory=list)
+
+    @property
+    def broken_figures(self) -> list[str]:
+        return [f["src"] for f in self.figures if not (f["width"] > 0 and f["height"] > 0)]
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("data", "blob", "about") or (parts.hostname or "") in LOCAL_HOSTS
+
+
+# Matched inside the browser driver, so requests to the site itself are not
+# routed through Python at all.
+OTHER_HOSTS = re.compile(r"^(?!(?:https?|wss?)://(?:127\.0\.0\.1|localhost|\[::1\])[:/])[a-z][a-z0-9+.-]*://")
+
+
+def block_other_hosts(context, blocked: list[str]) -> None:
+    """Abort every request that leaves localhost, remembering its URL."""
+
+    def abort(route):
+        blocked.append(route.request.url)
+        route.abort("internetdisconnected")
+
+    context.route(OTHER_HOSTS, abort)
+
+
+def read_page(context, url: str) -> Visit:
+    visit = Visit(url)
+    page = context.new_page()
+    page.on("console", lambda message: message.type == "error" and visit.console_errors.append(
+        f"{message.text} ({message.location.get('url', '')})"))
+    page.on("pageerror", lambda error: visit.console_errors.append(f"uncaught: {error}"))
+    page.on("requestfailed", lambda request: visit.failed_requests.append(
+        f"{request.url}: {request.failure}"))
+    page.on("response", lambda response: response.status >= 400 and visit.failed_requests.append(
+        f"{response.url}: HTTP {response.status}"))
+    page.on("request", lambda request: is_local(request.url) or visit.external_requests.append(request.url))
+    try:
+        page.goto(url, wait_until="load")
+        page.wait_for_load_state("networkidle")
+        visit.final_url, visit.title = page.url, page.title()
+        visit.figures = page.evaluate(FIGURES_JS)
+        visit.links = page.evaluate(LINKS_JS)
+        rendered = page.evaluate(RENDERED_JS)
+        visit.text_length, visit.nav_links = rendered["text"], rendered["nav_links"]
+        visit.fonts_failed = rendered["fonts_failed"]
+    finally:
+        page.close()
+    return visit
+
+
+def own_links(visit: Visit, site_url: str) -> set[str]:
+    """The visit's links into the site, without fragments duplicated."""
+    return {link for link in visit.links if link.startswith(site_url)}
+
+
+def split_fragment(link: str) -> tuple[str, str]:
+    return urldefrag(link)

@@ -1,0 +1,180 @@
+"""Every page of the built site, read in a real Chromium as a reader would:
+no console errors, no missing files, every figure loads, every link inside the
+site leads somewhere, search finds the chapters, downloads work, and
+screenshots at desktop and phone widths are kept for review."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.request import urlopen
+
+import pytest
+import yaml
+
+from podnotes.book import toc_notebooks
+
+from ..conftest import ROOT
+from .conftest import PAGES, SCREENSHOTS
+from .reader import read_page, split_fragment
+
+pytestmark = [pytest.mark.browser, pytest.mark.site]
+
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+SCREENSHOT_PAGES = ("intro", "chapters/08-probes")
+SEARCH_TERMS = yaml.safe_load((Path(__file__).parent / "search_terms.yml").read_text())
+TOC_NAMES = {page.removesuffix(".html") for page in PAGES}
+NOTEBOOK_CHAPTERS = [path.relative_to(ROOT).with_suffix("").as_posix() for path in toc_notebooks(ROOT)]
+
+
+@pytest.fixture(scope="module")
+def desktop(browser):
+    context = browser.new_context(**DESKTOP)
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def visit(desktop, site_url):
+    """Read a page once per test module; the tests below look at different parts of the visit."""
+    return lru_cache(maxsize=None)(lambda page: read_page(desktop, site_url + page))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_loads_without_console_errors_or_missing_files(visit, page):
+    seen = visit(page)
+    assert seen.console_errors == [], f"{page}: console errors"
+    assert seen.failed_requests == [], f"{page}: requests that failed"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_figure_loads_with_a_size(visit, page):
+    seen = visit(page)
+    assert seen.broken_figures == [], f"{page}: images that did not load"
+
+
+@lru_cache(maxsize=None)
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urlopen(url, timeout=10) as response:
+            body = response.read()
+            return response.status, body.decode("utf-8", "replace") if url.endswith(".html") else ""
+    except HTTPError as err:
+        return err.code, ""
+
+
+def has_anchor(html: str, fragment: str) -> bool:
+    return re.search(rf"""\b(?:id|name)=["']{re.escape(fragment)}["']""", html) is not None
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_link_inside_the_site_resolves(visit, site_url, page):
+    broken = []
+    for link in sorted(set(visit(page).links)):
+        if not link.startswith(site_url):
+            continue
+        target, fragment = split_fragment(link)
+        status, html = fetch(target)
+        if status != 200:
+            broken.append(f"{link}: HTTP {status}")
+        elif fragment and target.endswith(".html") and not has_anchor(html, fragment):
+            broken.append(f"{link}: no element with id {fragment!r}")
+    assert broken == [], f"{page}: broken links"
+
+
+def test_the_site_root_leads_to_the_introduction(visit, site_url):
+    assert visit("index.html").final_url == site_url + "intro.html"
+
+
+def test_navigation_lists_every_chapter(visit):
+    seen = visit("intro.html")
+    for page in PAGES:
+        if page not in ("intro.html", "genindex.html", "search.html"):
+            assert any(link.endswith("/" + page) for link in seen.links), f"no link to {page} on intro.html"
+
+
+@pytest.mark.parametrize("term,chapter", sorted(SEARCH_TERMS.items()))
+def test_search_finds_the_chapter_that_explains_a_term(desktop, site_url, term, chapter):
+    if chapter not in TOC_NAMES:
+        pytest.skip(f"{chapter} is not in _toc.yml yet")
+    source = (ROOT / f"{chapter}.md").read_text().lower()
+    assert term.lower() in source, f"{chapter}.md no longer mentions {term!r}; update search_terms.yml"
+
+    page = desktop.new_page()
+    try:
+        page.goto(site_url + "intro.html")
+        page.keyboard.press("Control+k")  # the theme's search shortcut, as a reader would use it
+        page.keyboard.type(term)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.wait_for_selector("#search-results .search-summary", timeout=15_000)
+        found = page.locator("#search-results ul.search li a").evaluate_all("links => links.map(a => a.href)")
+        wanted = f"{site_url}{chapter}.html"
+        assert any(link.split("?")[0].split("#")[0] == wanted for link in found), \
+            f"searching {term!r} did not list {chapter}: {found}"
+        with page.expect_navigation():
+            page.locator(f'#search-results ul.search li a[href^="{chapter}.html"]').first.click()
+        assert page.url.startswith(wanted)
+    finally:
+        page.close()
+
+
+def downloaded_text(page, button_class: str) -> tuple[str, str]:
+    """Open the download menu, click one entry and return ``(url, body)`` of what it opens."""
+    page.locator(".dropdown-download-buttons button").first.click()
+    with page.expect_popup() as opened:
+        page.locator(f".dropdown-download-buttons .{button_class}").click()
+    popup = opened.value
+    popup.wait_for_load_state()
+    response = popup.context.request.get(popup.url)
+    assert response.ok, f"{popup.url}: HTTP {response.status}"
+    popup.close()
+    return popup.url, response.text()
+
+
+@pytest.mark.parametrize("chapter", NOTEBOOK_CHAPTERS)
+def test_a_chapter_downloads_as_executed_notebook_and_as_markdown(desktop, site_url, chapter):
+    import nbformat
+
+    page = desktop.new_page()
+    try:
+        page.goto(f"{site_url}{chapter}.html")
+        title = page.locator("article h1").first.inner_text().strip("#¶ \n")
+        url, body = downloaded_text(page, "btn-download-notebook-button")
+        assert url.endswith(f"_sources/{chapter}.ipynb")
+        notebook = nbformat.reads(body, as_version=4)
+        nbformat.validate(notebook)
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        assert code and any(cell.outputs for cell in code), "the notebook download is not the executed notebook"
+
+        url, body = downloaded_text(page, "btn-download-source-button")
+        assert url.endswith(f"_sources/{chapter}.md")
+        assert body.startswith("---\njupytext:") and f"# {title}\n" in body, "not the chapter's MyST source"
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+@pytest.mark.parametrize("name", SCREENSHOT_PAGES)
+def test_screenshot_for_review(browser, site_url, name, width):
+    if name not in TOC_NAMES:
+        pytest.skip(f"{name} is not in _toc.yml yet; no screenshot taken")
+    context = browser.new_context(**(DESKTOP if width == "desktop" else PHONE))
+    try:
+        page = context.new_page()
+        page.goto(f"{site_url}{name}.html", wait_until="networkidle")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{name} is {overflow}px wider than a {width} screen"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{Path(name).name}-{width}.png"
+        png = page.screenshot(path=path, full_page=True)
+    finally:
+        context.close()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    width_px = int.from_bytes(png[16:20], "big")
+    expected = DESKTOP["viewport"]["width"] if width == "desktop" else 390 * 2
+    assert width_px == expected, f"{path.name} is {width_px}px wide"

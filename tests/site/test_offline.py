@@ -1,0 +1,72 @@
+"""The site reads completely with no network: no page fetches anything from
+another host (checked in the built files and again in Chromium with every
+non-localhost request blocked), and no page is heavy to download."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+
+from podnotes.site import external_fetches, page_weight, toc_pages
+
+from ..conftest import ROOT
+from .conftest import PAGES
+from .reader import block_other_hosts, read_page
+
+MAX_PAGE_BYTES = 2 * 2**20  # a page's own transfer, shared theme assets excluded
+# Pages whose body is filled in by JavaScript from what the reader types.
+PAGES_WITHOUT_ARTICLE_TEXT = {"search.html"}
+
+
+@pytest.mark.site
+def test_every_page_in_the_table_of_contents_is_built(site_dir):
+    missing = [page for page in toc_pages(ROOT) if not (site_dir / page).is_file()]
+    assert missing == []
+
+
+@pytest.mark.site
+def test_no_built_file_fetches_from_another_host(site_dir):
+    """Scripts, stylesheets, images, fonts, @import and url() in the HTML, CSS and
+    JS must all be files of the site; links a reader clicks may go anywhere."""
+    fetches = [f"{ref.source}: {ref.kind} {ref.url}" for ref in external_fetches(site_dir)]
+    assert fetches == []
+
+
+@pytest.mark.site
+def test_no_page_is_heavy_to_download(site_dir, site_report):
+    print(site_report)
+    heavy = {
+        page: weight.own_bytes
+        for page in PAGES
+        if (weight := page_weight(site_dir, page)).own_bytes > MAX_PAGE_BYTES
+    }
+    assert heavy == {}, f"pages over {MAX_PAGE_BYTES} bytes of their own"
+
+
+@pytest.fixture(scope="module")
+def offline(browser, site_url):
+    """A browser context where every request to another host fails."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    blocked: list[str] = []
+    block_other_hosts(context, blocked)
+    read = lru_cache(maxsize=None)(lambda page: read_page(context, site_url + page))
+    yield read, blocked
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.site
+@pytest.mark.parametrize("page", PAGES)
+def test_page_reads_completely_offline(offline, page):
+    read, blocked = offline
+    seen = read(page)
+    assert seen.external_requests == [], f"{page} asked other hosts"
+    assert seen.console_errors == [], f"{page}: console errors offline"
+    assert seen.failed_requests == [], f"{page}: requests that failed offline"
+    assert seen.broken_figures == [], f"{page}: images that did not load offline"
+    assert seen.fonts_failed == [], f"{page}: fonts that did not load offline"
+    assert seen.nav_links >= len(toc_pages(ROOT)) - 1, f"{page}: the navigation did not render"
+    if page not in PAGES_WITHOUT_ARTICLE_TEXT:
+        assert seen.text_length > 0, f"{page}: no text rendered"
+    assert blocked == []
