@@ -7,6 +7,7 @@ import subprocess
 from dataclasses import dataclass
 
 from podnotes.linux.launcher import Spec, run_probe, run_program
+from podnotes.linux.namespaces import View
 from podnotes.linux.privileges import privileged
 from podnotes.linux.rootfs import Rootfs
 
@@ -46,3 +47,17 @@ def pivot_root_escape(rootfs: Rootfs | str, marker: str) -> EscapeResult:
     where the old root has been unmounted."""
     spec = Spec(probe="try_escape", probe_args=[marker], unshare=["mnt"], rootfs=str(rootfs), root_mode="pivot_root")
     return _escape_result(run_probe(spec))
+
+
+@privileged("namespaces", "look around from inside a chroot")
+def chroot_view(rootfs: Rootfs | str) -> View:
+    """What a chrooted process sees: its own files, but everyone's PIDs,
+    network interfaces and host name."""
+    return View.from_dict(run_probe(Spec(probe="view", rootfs=str(rootfs), root_mode="chroot")))
+
+
+@privileged("namespaces", "look around after pivot_root")
+def pivot_root_view(rootfs: Rootfs | str) -> View:
+    """What a process sees after ``pivot_root`` in a new mount namespace with its own ``/proc``."""
+    return View.from_dict(run_probe(Spec(probe="view", unshare=["mnt"], rootfs=str(rootfs), root_mode="pivot_root",
+                                         mount_proc=True)))

@@ -9,6 +9,7 @@ to contain for those programs to start.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
@@ -41,6 +42,10 @@ class Rootfs:
     programs: list[str] = field(default_factory=list)
     libraries: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # Removed at interpreter exit too, e.g. when a notebook stops midway.
+        atexit.register(self.remove)
+
     def __enter__(self) -> "Rootfs":
         return self
 
@@ -61,6 +66,7 @@ class Rootfs:
     def remove(self) -> None:
         if self.path.exists():
             shutil.rmtree(self.path)
+        atexit.unregister(self.remove)
 
 
 def find_busybox() -> str | None:

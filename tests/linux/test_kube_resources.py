@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+
+from podnotes.linux import kube_resources as kr
+
+
+@pytest.mark.parametrize("text, value", [("250m", 0.25), ("2", 2), ("64Mi", 64 * 2**20), ("1G", 1e9), ("1.5", 1.5)])
+def test_quantities(text, value):
+    assert kr.quantity(text) == value
+
+
+def test_bad_quantities_are_named():
+    with pytest.raises(kr.QuantityError, match="'12 cores'"):
+        kr.quantity("12 cores")
+
+
+def test_requests_and_limits_become_shares_quota_and_memory_limit():
+    settings = kr.cgroup_settings({"requests": {"cpu": "250m", "memory": "64Mi"},
+                                   "limits": {"cpu": "500m", "memory": "128Mi"}})
+    assert settings.cpu_shares == 256
+    assert settings.cpu_quota_us == 50_000 and settings.cpu_period_us == 100_000
+    assert settings.memory_limit_bytes == 128 * 2**20
+    assert settings.files("v2") == {"cpu.weight": "10", "cpu.max": "50000 100000", "memory.max": str(128 * 2**20)}
+    assert settings.files("v1")["cpu.cfs_quota_us"] == "50000"
+
+
+def test_no_resources_means_minimum_shares_and_no_limits():
+    settings = kr.cgroup_settings(None)
+    assert (settings.cpu_shares, settings.cpu_quota_us, settings.memory_limit_bytes) == (2, None, None)
+    assert settings.files("v2")["cpu.max"] == "max 100000"
+
+
+def test_a_limit_alone_also_sets_the_request():
+    assert kr.cgroup_settings({"limits": {"cpu": "1"}}).cpu_shares == 1024
+
+
+def pod(*resources):
+    return {"containers": [{"name": f"c{i}", "resources": r} for i, r in enumerate(resources)]}
+
+
+def test_qos_classes():
+    equal = {"limits": {"cpu": "500m", "memory": "128Mi"}}
+    assert kr.qos_class(pod(equal, equal)) == "Guaranteed"
+    assert kr.qos_class(pod(equal, {})) == "Burstable"
+    assert kr.qos_class(pod({"requests": {"cpu": "100m"}})) == "Burstable"
+    assert kr.qos_class(pod({}, {})) == "BestEffort"
+
+
+def test_oom_score_adjustments():
+    assert kr.oom_score_adj("Guaranteed") == -997
+    assert kr.oom_score_adj("BestEffort") == 1000
+    assert kr.oom_score_adj("Burstable", 2**30, 4 * 2**30) == 750
+    assert kr.oom_score_adj("Burstable", 4 * 2**30, 4 * 2**30) == 2
