@@ -39,3 +39,13 @@ def test_building_the_cli_imports_no_heavy_library():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_help_text_covers_every_subcommand_and_nested_actions():
+    from podnotes.cli import COMMAND_MODULES, help_text
+
+    assert help_text().startswith("usage: podnotes")
+    for command in COMMAND_MODULES:
+        assert help_text(command).startswith(f"usage: podnotes {command}")
+    if "kind" in COMMAND_MODULES:
+        assert "$ podnotes kind up --help" in help_text("kind")

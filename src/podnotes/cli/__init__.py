@@ -14,7 +14,7 @@ import sys
 from podnotes import __version__
 
 # Subcommand modules, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("lint", "explain", "apply", "delete", "kind", "doctor")
+COMMAND_MODULES: tuple[str, ...] = ("lint", "explain", "apply", "delete", "kind", "doctor", "timeline")
 
 
 class CommandError(Exception):
@@ -35,6 +35,28 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(f"podnotes.cli.{name}").register(subparsers)
     return parser
+
+
+def help_text(command: str | None = None, width: int = 88) -> str:
+    """The ``--help`` text of ``podnotes`` or of one subcommand (and of its
+    own subcommands, for commands such as ``kind``), as the terminal shows it."""
+    import os
+
+    os.environ["COLUMNS"] = str(width)  # argparse wraps to this width
+    parser = build_parser()
+    if command is None:
+        return parser.format_help()
+    subparser = _subparsers(parser)[command]
+    nested = [f"\n$ podnotes {command} {name} --help\n{child.format_help()}"
+              for name, child in _subparsers(subparser).items()]
+    return subparser.format_help() + "".join(nested)
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 def main(argv: list[str] | None = None) -> int:
