@@ -38,6 +38,8 @@ from .connect import Connection, unreachable
 from .errors import ApiRejected, ClusterError
 
 FIELD_MANAGER = "podnotes"
+# Like kubectl since 1.27: unknown or duplicate fields are errors, not silently dropped.
+STRICT = {"query_params": [("fieldValidation", "Strict")]}
 DEFAULT_NAMESPACE = "default"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "podnotes"}
 
@@ -228,7 +230,7 @@ class Cluster:
             resource = self._resource(doc.ref)
             ns = self._namespace_for(resource, doc.ref)
             created = self._call("creating", doc.ref, lambda: self.dynamic.create(
-                resource, body=doc.body, namespace=ns, field_manager=FIELD_MANAGER))
+                resource, body=doc.body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
             ref = _with_namespace(doc.ref, ns)
             self._remember_created(ref)
             outcomes.append(Outcome(ref, "created", created.to_dict()))
@@ -248,7 +250,7 @@ class Cluster:
             existed = self._exists(resource, doc.ref.name, ns)
             applied = self._call("applying", doc.ref, lambda: self.dynamic.server_side_apply(
                 resource, body=doc.body, name=doc.ref.name, namespace=ns, field_manager=FIELD_MANAGER,
-                force_conflicts=force_conflicts or None))
+                force_conflicts=force_conflicts or None, **_strict()))
             ref = _with_namespace(doc.ref, ns)
             if not existed:
                 self._remember_created(ref)
@@ -272,11 +274,11 @@ class Cluster:
             if force:
                 self._delete_one(resource, ref, grace_period=None, wait=True)
                 created = self._call("creating", ref, lambda: self.dynamic.create(
-                    resource, body=doc.body, namespace=ns, field_manager=FIELD_MANAGER))
+                    resource, body=doc.body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
                 outcomes.append(Outcome(ref, "replaced", created.to_dict()))
                 continue
             replaced = self._call("replacing", ref, lambda: self.dynamic.replace(
-                resource, body=doc.body, name=ref.name, namespace=ns, field_manager=FIELD_MANAGER))
+                resource, body=doc.body, name=ref.name, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
             outcomes.append(Outcome(ref, "replaced", replaced.to_dict()))
         return outcomes
 
@@ -349,7 +351,7 @@ class Cluster:
             ns = self._namespace_for(resource, doc.ref)
             try:
                 self._call("dry-run creating", doc.ref, lambda: self.dynamic.create(
-                    resource, body=doc.body, namespace=ns, dry_run="All", field_manager=FIELD_MANAGER))
+                    resource, body=doc.body, namespace=ns, dry_run="All", field_manager=FIELD_MANAGER, **_strict()))
             except ApiRejected as rejected:
                 findings.extend(findings_from_rejection(rejected, doc))
         return findings
@@ -464,6 +466,10 @@ def _sigint_deferred():
         signal.signal(signal.SIGINT, previous)
     if pressed:
         raise KeyboardInterrupt
+
+
+def _strict() -> dict:
+    return {"query_params": list(STRICT["query_params"])}  # a fresh list: the client appends to it
 
 
 def _with_namespace(ref: ObjectRef, namespace: str | None) -> ObjectRef:

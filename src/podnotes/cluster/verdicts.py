@@ -15,6 +15,10 @@ from typing import Any
 from .errors import ApiRejected
 
 _INDEX = re.compile(r"\[[^\]]*\]$")
+# A BadRequest has no causes; its message names the fields. Strict decoding lists unknown/duplicate fields
+# with full paths; a type error names the Go struct field with the path minus list indices.
+_STRICT_FIELD = re.compile(r'(unknown|duplicate) field "([^"]+)"')
+_TYPE_ERROR = re.compile(r"cannot unmarshal (\w+) into Go struct field \w+\.([\w.]+) of type ([\w.\[\]]+)")
 
 
 def findings_from_rejection(rejected: ApiRejected, doc: Any) -> list:
@@ -25,7 +29,7 @@ def findings_from_rejection(rejected: ApiRejected, doc: Any) -> list:
     message = str(status.get("message", "")).strip()
     file = doc.ref.file if doc is not None else None
     root = getattr(getattr(doc, "source", None), "root", None)
-    causes = rejected.causes or [{"reason": status.get("reason", ""), "message": message, "field": ""}]
+    causes = rejected.causes or causes_from_message(status.get("reason", ""), message)
     findings = []
     for cause in causes:
         path = normalise_path(cause.get("field", ""))
@@ -44,6 +48,15 @@ def findings_from_rejection(rejected: ApiRejected, doc: Any) -> list:
             server_message=message,
         ))
     return findings
+
+
+def causes_from_message(reason: str, message: str) -> list[dict]:
+    """Causes recovered from a BadRequest message (strict decoding or type errors); one blank cause otherwise."""
+    causes = [{"reason": f"Field{kind.capitalize()}", "message": f"{kind} field", "field": path}
+              for kind, path in _STRICT_FIELD.findall(message)]
+    causes += [{"reason": "FieldTypeInvalid", "message": f"a {found} where the API expects {expected}",
+                "field": path} for found, path, expected in _TYPE_ERROR.findall(message)]
+    return causes or [{"reason": reason, "message": message, "field": ""}]
 
 
 def normalise_path(field: str) -> str:

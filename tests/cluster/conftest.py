@@ -1,0 +1,50 @@
+"""A real kube-apiserver + etcd for the cluster tests, started once per test run.
+
+Without binaries the cluster tests skip with one line saying how to get them;
+with CI=true that is a failure instead, because CI must exercise the real server.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from podnotes.cluster.binaries import find_binaries, missing_binaries_reason
+from podnotes.cluster.controlplane import LocalControlPlane
+
+from ..conftest import in_ci
+
+CLUSTER_NAME = "podnotes-test"
+REPORT: dict[str, str] = {}  # lines for the terminal summary (start time, differential agreement)
+
+
+@pytest.fixture(scope="session")
+def control_plane():
+    binaries = find_binaries()
+    if binaries is None:
+        if in_ci():
+            pytest.fail(f"CI=true and the cluster tests cannot run: {missing_binaries_reason()}", pytrace=False)
+        pytest.skip(missing_binaries_reason())
+    plane = LocalControlPlane(CLUSTER_NAME, binaries)
+    plane.start()
+    REPORT["control plane"] = (f"etcd + kube-apiserver ready in {plane.start_seconds:.1f} s at {plane.server} "
+                               f"({binaries.source})")
+    yield plane
+    plane.stop()
+
+
+@pytest.fixture
+def kind_cluster(control_plane):
+    """A Cluster connected through the real guard and kubeconfig, working in a fresh namespace."""
+    from podnotes import cluster
+
+    with cluster.open_cluster(CLUSTER_NAME, kubeconfig=control_plane.kubeconfig) as connected:
+        with connected.workshop_namespace("test") as namespace:
+            assert connected.namespace == namespace
+            yield connected
+
+
+def pytest_terminal_summary(terminalreporter):
+    if REPORT:
+        terminalreporter.section("real API server")
+        for key, line in REPORT.items():
+            terminalreporter.write_line(f"{key}: {line}")

@@ -1,0 +1,159 @@
+"""Play the kubelet for a Pod on a control plane that has none.
+
+A real kubelet reports what its containers do by writing the Pod's status
+subresource and posting Events. :class:`FakeKubelet` does the same from a
+timeline (simulated by ``podnotes.probes.simulate`` or written by hand): it
+binds the Pod to a node, as the scheduler would, and then for each instant
+of the timeline writes the status those events add up to, and posts
+``Unhealthy``/``Killing``/``BackOff`` Events for probe failures, kills and
+back-offs, at the timeline's pace times ``speed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections import OrderedDict
+
+NODE = "podnotes-fake-node"
+STATUS_KINDS = ("phase", "condition", "waiting", "start", "exit", "backoff", "ready", "started")
+
+
+def now_rfc3339() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class FakeKubelet:
+    def __init__(self, cluster, pod: str, namespace: str):
+        from kubernetes import client
+
+        self.cluster, self.pod, self.namespace = cluster, pod, namespace
+        self.core = client.CoreV1Api(cluster.api_client)
+        self.phase = "Pending"
+        self.conditions: OrderedDict[str, dict] = OrderedDict()
+        self.containers: OrderedDict[str, dict] = OrderedDict()
+        self.init_names: set[str] = set()
+        self.writes = 0
+
+    def bind(self) -> None:
+        """What the scheduler does: a Binding sets spec.nodeName."""
+        body = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": self.pod},
+                "target": {"apiVersion": "v1", "kind": "Node", "name": NODE}}
+        self.core.create_namespaced_pod_binding(self.pod, self.namespace, body)
+
+    def play(self, events, speed: float = 0.05) -> None:
+        """Write the status for each instant of ``events`` (timeline Events), sleeping between instants."""
+        pod = self.core.read_namespaced_pod(self.pod, self.namespace)
+        self.init_names = {c.name for c in pod.spec.init_containers or []}
+        for container in (pod.spec.init_containers or []) + pod.spec.containers:
+            self.containers[container.name] = {"name": container.name, "image": container.image, "ready": False,
+                                               "restartCount": 0, "state": {"waiting": {"reason": "Pending"}}}
+        started = time.monotonic()
+        for at, group in _instants(events):
+            delay = started + at * speed - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            posted = [event for event in group if event.kind in ("probe", "kill", "backoff") and
+                      (event.kind != "probe" or event.result != "success")]
+            for event in group:
+                self._apply(event)
+            if any(event.kind in STATUS_KINDS for event in group):
+                self._write_status()
+            for event in posted:
+                self._post_event(event)
+
+    def _apply(self, event) -> None:
+        if event.kind == "phase":
+            self.phase = event.phase
+        elif event.kind == "condition":
+            entry = {"type": event.condition, "status": "True" if event.status else "False",
+                     "lastTransitionTime": now_rfc3339()}
+            if event.reason:
+                entry["reason"] = event.reason
+            self.conditions[event.condition] = entry
+        elif event.kind in ("waiting", "backoff"):
+            self.containers[event.container]["state"] = {"waiting": {"reason": event.reason or "CrashLoopBackOff"}}
+        elif event.kind == "start":
+            container = self.containers[event.container]
+            container["restartCount"] = event.restart_count or 0
+            container["state"] = {"running": {"startedAt": now_rfc3339()}}
+        elif event.kind == "exit":
+            terminated = {"exitCode": event.exit_code if event.exit_code is not None else 0,
+                          "reason": event.reason or "Completed", "finishedAt": now_rfc3339()}
+            self.containers[event.container]["state"] = {"terminated": terminated}
+        elif event.kind == "ready":
+            self.containers[event.container]["ready"] = bool(event.status)
+        elif event.kind == "started":
+            self.containers[event.container]["started"] = bool(event.status)
+
+    def _write_status(self) -> None:
+        from kubernetes import client
+
+        pod = self.core.read_namespaced_pod(self.pod, self.namespace)
+        status = {
+            "phase": self.phase,
+            "conditions": list(self.conditions.values()),
+            "hostIP": "192.0.2.20",
+            "initContainerStatuses": [c for n, c in self.containers.items() if n in self.init_names],
+            "containerStatuses": [c for n, c in self.containers.items() if n not in self.init_names],
+        }
+        body = client.ApiClient().sanitize_for_serialization(pod)
+        body["status"] = status
+        self.core.replace_namespaced_pod_status(self.pod, self.namespace, body)
+        self.writes += 1
+
+    def _post_event(self, event) -> None:
+        if event.kind == "probe":
+            reason, message = "Unhealthy", f"{event.probe.capitalize()} probe failed: {event.message or 'failure'}"
+        elif event.kind == "kill":
+            what = {"LivenessProbe": "failed liveness probe", "StartupProbe": "failed startup probe"}
+            reason, message = "Killing", f"Container {event.container} {what.get(event.reason, 'stopped')}, " \
+                                         "will be restarted"
+        else:
+            reason, message = "BackOff", f"Back-off restarting failed container {event.container}"
+        body = {
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": f"{self.pod}.{uuid.uuid4().hex[:12]}", "namespace": self.namespace},
+            "involvedObject": {"apiVersion": "v1", "kind": "Pod", "name": self.pod, "namespace": self.namespace,
+                               "fieldPath": f"spec.containers{{{event.container}}}"},
+            "reason": reason, "message": message, "type": "Warning",
+            "source": {"component": "kubelet", "host": NODE},
+            "firstTimestamp": now_rfc3339(), "lastTimestamp": now_rfc3339(), "count": 1,
+        }
+        self.core.create_namespaced_event(self.namespace, body)
+
+
+def _instants(events):
+    grouped: OrderedDict[float, list] = OrderedDict()
+    for event in sorted(events, key=lambda e: e.time):
+        grouped.setdefault(event.time, []).append(event)
+    return grouped.items()
+
+
+def effective_changes(events) -> list[tuple]:
+    """The status-visible changes a list of timeline Events makes, in order, without repeats:
+    what an observer of the API can possibly see. A flag first seen as False is no change."""
+    state: dict[tuple, tuple] = {}
+    changes = []
+    for event in sorted(events, key=lambda e: e.time):
+        if event.kind not in STATUS_KINDS:
+            continue
+        if event.kind == "phase":
+            key, value = ("phase",), (event.phase,)
+        elif event.kind == "condition":
+            key, value = ("condition", event.condition), (event.status,)
+        elif event.kind in ("ready", "started"):
+            key, value = (event.kind, event.container), (event.status,)
+            if key not in state and not event.status:
+                state[key] = value
+                continue
+        else:
+            kind = "waiting" if event.kind == "backoff" else event.kind
+            detail = {"waiting": event.reason if event.kind == "waiting" else "CrashLoopBackOff",
+                      "start": event.restart_count or 0, "exit": event.exit_code}[kind]
+            key, value = ("state", event.container), (kind, detail)
+        if state.get(key) != value:
+            state[key] = value
+            changes.append(key + value)
+    return changes

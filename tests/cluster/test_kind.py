@@ -1,0 +1,79 @@
+"""`podnotes kind`: precise messages when kind or Docker is missing; config suited to the book."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+
+from podnotes.cluster import kind
+
+
+def fake_program(folder, name, script):
+    path = folder / name
+    path.write_text("#!/bin/sh\n" + script + "\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+
+
+def run_cli(*args, path):
+    env = {**os.environ, "PATH": str(path)}
+    return subprocess.run([sys.executable, "-m", "podnotes", *args], capture_output=True, text=True, env=env,
+                          timeout=60)
+
+
+def test_both_missing_are_named_with_how_to_install(tmp_path):
+    result = run_cli("kind", "up", path=tmp_path)
+    assert result.returncode == 1
+    assert "kind: not found on PATH" in result.stderr and "go install sigs.k8s.io/kind@" in result.stderr
+    assert "docker: not found on PATH" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_docker_without_an_engine_is_named(tmp_path):
+    fake_program(tmp_path, "kind", "exit 0")
+    fake_program(tmp_path, "docker", "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' >&2; "
+                                     "exit 1")
+    result = run_cli("kind", "check", path=tmp_path)
+    assert result.returncode == 1
+    assert "cannot reach a Docker engine (Cannot connect to the Docker daemon" in result.stderr
+    assert "kind:" not in result.stderr.split("kind cannot run here:")[1], "kind itself was found"
+
+
+def test_up_passes_the_pinned_image_and_config(tmp_path):
+    log = tmp_path / "calls"
+    fake_program(tmp_path, "docker", "exit 0")
+    fake_program(tmp_path, "kind", f'echo "$@" >> {log}; '
+                                   f'if [ "$1" = create ]; then /bin/cat "$8" >> {log}; fi; exit 0')
+    result = run_cli("kind", "up", "--name", "book", path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    calls = log.read_text()
+    assert f"create cluster --name book --image {kind.NODE_IMAGE} --config" in calls
+    assert "apiServerAddress: 127.0.0.1" in calls
+
+
+def test_an_interrupted_create_deletes_the_half_made_cluster(tmp_path):
+    calls = []
+
+    def run(argv, **kwargs):
+        calls.append(argv)
+        if argv[:2] == ["kind", "create"]:
+            raise KeyboardInterrupt
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    original = kind.shutil.which
+    kind.shutil.which = lambda name: f"/usr/bin/{name}"
+    try:
+        try:
+            kind.up("book", run=run)
+        except KeyboardInterrupt:
+            pass
+        else:
+            raise AssertionError("the interrupt must propagate")
+    finally:
+        kind.shutil.which = original
+    assert calls[-1] == ["kind", "delete", "cluster", "--name", "book"]
+
+
+def test_the_node_image_is_pinned_by_digest():
+    assert "@sha256:" in kind.NODE_IMAGE and len(kind.NODE_IMAGE.split("@sha256:")[1]) == 64
