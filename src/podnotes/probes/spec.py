@@ -83,29 +83,32 @@ def pod_dict(pod: Any) -> tuple[dict, str]:
     raise TypeError(f"expected a Pod manifest (a dict or a loaded manifest), got {type(pod).__name__}")
 
 
-def lint_errors(pod: dict) -> list[str]:
+def lint_errors(pod: Any, data: dict | None = None) -> list[str]:
     """The API server's messages for what makes ``pod`` invalid: those of
-    ``podnotes.lint.lint``, plus any of the probe rules below it did not report
-    (they alone apply when the linter is not installed)."""
+    ``podnotes.lint.lint`` (which locates them by file and line when ``pod``
+    is a loaded manifest), plus any of the probe rules below it did not report
+    (they alone apply when the linter is not installed). Only what the server
+    would reject counts: no advice, no Pod Security level."""
+    data = pod if data is None else data
     try:
         from podnotes.lint import lint
     except ImportError:
-        return probe_errors(pod)
+        return probe_errors(data)
     errors, seen = [], set()
-    for finding in lint(pod):
+    for finding in lint(pod, level="privileged", advice=False):
         if finding.severity != "error":
             continue
         message = finding.server_message or finding.message
         seen.add(message)
         where = f"{finding.file}:{finding.line}: " if getattr(finding, "line", None) else ""
         errors.append(f"{where}{message}")
-    return errors + [message for message in probe_errors(pod) if message not in seen]
+    return errors + [message for message in probe_errors(data) if message not in seen]
 
 
 def validate(pod: Any) -> dict:
     """Return the Pod as a dict, or raise InvalidPod with the server's messages."""
     data, source = pod_dict(pod)
-    errors = lint_errors(data)
+    errors = lint_errors(pod if not isinstance(pod, dict) else data, data)
     if errors:
         raise InvalidPod(errors, source)
     return data

@@ -1,0 +1,263 @@
+"""Pictures of Pod timelines: one lane per probe, per container state, and for
+readiness, time in seconds along the bottom.
+
+Every word the figures show comes from :data:`LABELS`, so that an edition in
+another language swaps one dict. Figures are built without pyplot (a plain
+``matplotlib.figure.Figure`` with the Agg canvas), so nothing opens a window
+and nothing depends on the session's backend.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+
+from podnotes.probes.timeline import Timeline
+
+LABELS = {
+    "title": "{pod}",
+    "compare_title": "{pod}: simulated and observed",
+    "time": "time since the Pod was created (s)",
+    "probe_lane": "{container}\n{probe} probe",
+    "state_lane": "{container}\ncontainer",
+    "ready_lane": "Pod Ready /\nendpoint",
+    "phase_lane": "Pod phase",
+    "probe_success": "probe succeeded",
+    "probe_failure": "probe failed",
+    "probe_timeout": "probe timed out",
+    "running": "running",
+    "terminating": "being stopped (grace period)",
+    "backoff": "waiting: back-off",
+    "waiting": "waiting",
+    "terminated": "terminated",
+    "restart": "restart",
+    "ready": "Ready",
+    "endpoint": "in Service endpoints",
+    "threshold_failure": "{count}× failed → {action}",
+    "threshold_success": "{count}× ok",
+    "action_kill": "kill",
+    "action_unready": "not ready",
+    "action_started": "started",
+    "simulated": "simulated",
+    "observed": "observed",
+}
+
+# Okabe-Ito colours: distinguishable with colour-blindness; markers differ in
+# shape too, so the figures read in grey-scale print.
+COLOURS = {
+    "success": "#009E73", "failure": "#D55E00", "timeout": "#E69F00",
+    "running": "#56B4E9", "terminating": "#CC79A7", "backoff": "#F0E442", "waiting": "#BBBBBB",
+    "terminated": "#555555", "ready": "#009E73", "endpoint": "#0072B2", "restart": "#000000",
+    "Pending": "#BBBBBB", "Running": "#56B4E9", "Succeeded": "#009E73", "Failed": "#D55E00", "Unknown": "#999999",
+}
+MARKERS = {"success": "o", "failure": "X", "timeout": "s"}
+WIDTH_INCHES = 10.0
+LANE_INCHES = 0.62
+EXTRA_INCHES = 1.6
+DPI = 100
+
+
+@dataclass(frozen=True)
+class Lane:
+    key: tuple  # ("probe", container, probe) / ("state", container) / ("ready",) / ("phase",)
+    label: str
+
+
+def lanes_for(*timelines: Timeline) -> list[Lane]:
+    """The lanes, top to bottom: phase, then per container its probes and state, then readiness."""
+    lanes = [Lane(("phase",), LABELS["phase_lane"])]
+    seen = set()
+    for timeline in timelines:
+        for info in timeline.containers:
+            if info.name in seen:
+                continue
+            seen.add(info.name)
+            for probe in ("startup", "liveness", "readiness"):
+                if any(p.container == info.name and p.probe == probe for t in timelines for p in t.probes):
+                    lanes.append(Lane(("probe", info.name, probe),
+                                      LABELS["probe_lane"].format(container=info.name, probe=probe)))
+            lanes.append(Lane(("state", info.name), LABELS["state_lane"].format(container=info.name)))
+    lanes.append(Lane(("ready",), LABELS["ready_lane"]))
+    return lanes
+
+
+def figure_size(*timelines: Timeline) -> tuple[float, float]:
+    """Width and height in inches (pixels = inches × ``DPI``)."""
+    return WIDTH_INCHES, EXTRA_INCHES + LANE_INCHES * len(lanes_for(*timelines))
+
+
+def container_spans(timeline: Timeline, container: str) -> list[tuple[float, float, str]]:
+    """``(start, end, state)`` spans of one container: waiting, running,
+    terminating, backoff or terminated."""
+    spans: list[tuple[float, float, str]] = []
+    state, since = "waiting", 0.0
+
+    def switch(new_state: str, at: float) -> None:
+        nonlocal state, since
+        if at > since and state:
+            spans.append((since, at, state))
+        state, since = new_state, at
+
+    for event in timeline.select(container=container):
+        if event.kind == "start":
+            switch("running", event.time)
+        elif event.kind == "kill":
+            switch("terminating", event.time)
+        elif event.kind == "exit":
+            switch("terminated", event.time)
+        elif event.kind == "backoff":
+            switch("backoff", event.time)
+    if timeline.duration > since:
+        spans.append((since, timeline.duration, state))
+    return spans
+
+
+def _true_spans(intervals, duration: float) -> list[tuple[float, float]]:
+    return [(start, duration if end is None else end) for start, end in intervals]
+
+
+def _draw(ax, timeline: Timeline, rows: dict, offset: float = 0.0, height: float = 0.6,
+          hollow: bool = False, annotate: bool = True) -> None:
+    duration = timeline.duration
+    bars: dict[tuple[float, float, str], list[tuple[float, float]]] = defaultdict(list)
+    # phase spans
+    phases = timeline.phases()
+    for index, (start, phase) in enumerate(phases):
+        end = phases[index + 1][0] if index + 1 < len(phases) else duration
+        if end > start:
+            bars[(rows[("phase",)] + offset, height, COLOURS.get(phase, "#999999"))].append((start, end - start))
+            if annotate and end - start > duration * 0.06:
+                ax.text((start + end) / 2, rows[("phase",)] + offset, phase, ha="center", va="center", fontsize=8)
+    # container states and restarts
+    for info in timeline.containers:
+        row = rows.get(("state", info.name))
+        if row is None:
+            continue
+        for start, end, state in container_spans(timeline, info.name):
+            bars[(row + offset, height, COLOURS[state])].append((start, end - start))
+        restarts = timeline.restarts(info.name)
+        if restarts:
+            ax.scatter(restarts, [row + offset] * len(restarts), marker="|", s=260, linewidths=2.2,
+                       color=COLOURS["restart"], zorder=4)
+    # readiness and endpoint membership
+    row = rows[("ready",)] + offset
+    for start, end in _true_spans(timeline.ready_intervals(), duration):
+        bars[(row + height / 4, height / 2, COLOURS["ready"])].append((start, end - start))
+    for start, end in _true_spans(timeline.endpoint_intervals(), duration):
+        bars[(row - height / 4, height / 2, COLOURS["endpoint"])].append((start, end - start))
+    for (centre, bar_height, colour), spans in bars.items():
+        _bars(ax, centre, spans, colour, bar_height, hollow)
+    # probe attempts, one scatter per lane and result
+    points: dict[tuple[float, str], list[float]] = defaultdict(list)
+    for event in timeline.select("probe"):
+        row = rows.get(("probe", event.container, event.probe))
+        if row is not None:
+            points[(row + offset, event.result)].append(event.time)
+    for (row, result), times in points.items():
+        colour = COLOURS[result]
+        ax.scatter(times, [row] * len(times), marker=MARKERS[result], s=36, zorder=5,
+                   facecolors="none" if hollow else colour, edgecolors=colour, linewidths=1.2)
+    if annotate:
+        _annotate_thresholds(ax, timeline, rows, offset)
+
+
+def _annotate_thresholds(ax, timeline: Timeline, rows: dict, offset: float, per_lane: int = 3) -> None:
+    """Name the first few thresholds that fired in each probe lane."""
+    written: dict[float, int] = defaultdict(int)
+    for event in timeline.select("threshold"):
+        row = rows.get(("probe", event.container, event.probe))
+        if row is None or written[row] >= per_lane:
+            continue
+        written[row] += 1
+        if event.result == "failure":
+            action = LABELS["action_kill"] if event.probe in ("liveness", "startup") else LABELS["action_unready"]
+            text = LABELS["threshold_failure"].format(count=event.count, action=action)
+        elif event.probe == "startup":
+            text = LABELS["threshold_success"].format(count=event.count) + " → " + LABELS["action_started"]
+        else:
+            continue
+        ax.annotate(text, (event.time, row + offset), xytext=(4, 9), textcoords="offset points",
+                    fontsize=8, color="#222222", zorder=6)
+
+
+def _bars(ax, row: float, spans: list[tuple[float, float]], colour: str, height: float, hollow: bool) -> None:
+    ax.broken_barh(spans, (row - height / 2, height),
+                   facecolors="none" if hollow else colour, edgecolors=colour if hollow else "none",
+                   linewidth=1.2 if hollow else 0, hatch="///" if hollow else None, zorder=2)
+
+
+def _legend(ax, extra: list | None = None) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Line2D([], [], linestyle="none", marker=MARKERS[r], color=COLOURS[r], label=LABELS[f"probe_{r}"])
+               for r in ("success", "failure", "timeout")]
+    handles += [Patch(color=COLOURS[s], label=LABELS[s]) for s in ("running", "terminating", "backoff", "terminated")]
+    handles += [Line2D([], [], linestyle="none", marker="|", markersize=12, markeredgewidth=2,
+                       color=COLOURS["restart"], label=LABELS["restart"])]
+    handles += [Patch(color=COLOURS["ready"], label=LABELS["ready"]),
+                Patch(color=COLOURS["endpoint"], label=LABELS["endpoint"])]
+    handles += extra or []
+    ax.figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=5, fontsize=8,
+                     frameon=False)
+
+
+def _figure(*timelines: Timeline):
+    from matplotlib.figure import Figure
+
+    lanes = lanes_for(*timelines)
+    width, height = figure_size(*timelines)
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    # Fixed margins (in inches) instead of a layout engine: as readable, and
+    # rendering stays fast for long timelines.
+    figure.subplots_adjust(left=1.25 / width, right=1 - 0.3 / width, top=1 - 0.4 / height, bottom=1.3 / height)
+    ax = figure.add_subplot()
+    rows = {lane.key: len(lanes) - 1 - index for index, lane in enumerate(lanes)}
+    ax.set_yticks([rows[lane.key] for lane in lanes], [lane.label for lane in lanes], fontsize=8)
+    ax.set_ylim(-0.6, len(lanes) - 0.4)
+    end = max(t.duration for t in timelines)
+    ax.set_xlim(-0.01 * end, end * 1.01)
+    ax.set_xlabel(LABELS["time"])
+    ax.grid(axis="x", color="#DDDDDD", linewidth=0.6, zorder=0)
+    for spine in ("top", "right"):
+        ax.spines[spine].set_visible(False)
+    return figure, ax, rows
+
+
+def timeline(data: Timeline):
+    """One figure for one timeline."""
+    figure, ax, rows = _figure(data)
+    _draw(ax, data, rows)
+    ax.set_title(LABELS["title"].format(pod=data.pod), fontsize=11, loc="left")
+    _legend(ax)
+    return figure
+
+
+def compare(simulated: Timeline, observed: Timeline):
+    """Overlay a simulated timeline (upper half of each lane, filled) and an
+    observed one (lower half, hollow and hatched)."""
+    from matplotlib.patches import Patch
+
+    figure, ax, rows = _figure(simulated, observed)
+    _draw(ax, simulated, rows, offset=0.18, height=0.3)
+    _draw(ax, observed, rows, offset=-0.18, height=0.3, hollow=True, annotate=False)
+    ax.set_title(LABELS["compare_title"].format(pod=simulated.pod), fontsize=11, loc="left")
+    _legend(ax, [Patch(color="#777777", label=LABELS["simulated"]),
+                 Patch(facecolor="none", edgecolor="#777777", hatch="///", label=LABELS["observed"])])
+    return figure
+
+
+def render(figure, fmt: str = "png") -> bytes:
+    """The figure as PNG or SVG bytes, reproducibly (no timestamps)."""
+    buffer = io.BytesIO()
+    metadata = {"Software": None} if fmt == "png" else {"Date": None}
+    figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+    return buffer.getvalue()
+
+
+def save(figure, path) -> None:
+    from pathlib import Path
+
+    path = Path(path)
+    path.write_bytes(render(figure, path.suffix.lstrip(".").lower()))
