@@ -10,8 +10,9 @@ The images are stand-ins that behave like the originals in the ways the book rel
 
 * ``busybox``: a shell and the usual tools;
 * ``pause``: a program that holds a Pod's namespaces and reaps orphans (built from ``tools/node/pause``);
-* ``agnhost`` (``liveness`` subcommand): an HTTP server on port 8080 whose ``/healthz`` answers 200 for the
-  first ``HEALTHZ_FAIL_AFTER`` seconds (10 by default, as the real agnhost) and 500 after that;
+* ``agnhost``: ``liveness`` is an HTTP server on port 8080 whose ``/healthz`` answers 200 for the first
+  ``HEALTHZ_FAIL_AFTER`` seconds (10 by default, as the real agnhost) and 500 after that; ``netexec`` keeps
+  ``/healthz`` healthy, after an optional ``HEALTHZ_START_DELAY``; both exit with status 2 on SIGTERM;
 * ``goproxy``: a TCP server on port 8080 that stays up.
 """
 
@@ -41,20 +42,35 @@ MEDIA_INDEX = "application/vnd.oci.image.index.v1+json"
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 AGNHOST_SCRIPT = r"""#!/bin/sh
-# Stand-in for the agnhost test image: the subcommands the book's manifests use.
-set -e
+# Stand-in for the agnhost test image: the subcommands the book's manifests use. Like the Go original it
+# exits with status 2 on SIGTERM (as PID 1 a shell only gets SIGTERM because it installs this trap).
+serve() {  # serve PORT: answer HTTP on PORT until SIGTERM
+    nc -ll -p "$1" -e /usr/lib/agnhost/healthz &
+    server=$!
+    trap 'kill $server 2>/dev/null; exit 2' TERM INT
+    wait $server
+}
 case "$1" in
 liveness)
-    # Like agnhost liveness: /healthz is healthy for HEALTHZ_FAIL_AFTER seconds, then answers 500.
-    sleep "${HEALTHZ_START_DELAY:-0}"
+    # Like agnhost liveness: /healthz is healthy for HEALTHZ_FAIL_AFTER seconds (10), then answers 500.
     cut -d' ' -f1 /proc/uptime > /tmp/started
-    exec nc -ll -p "${HEALTHZ_PORT:-8080}" -e /usr/lib/agnhost/healthz
+    serve 8080
+    ;;
+netexec)
+    # /healthz always healthy (HEALTHZ_FAIL_AFTER unset means never failing); --http-port=N picks the port.
+    # HEALTHZ_START_DELAY (stand-in only) keeps the port closed that many seconds, for slow-start examples.
+    port=8080
+    for arg in "$@"; do case "$arg" in --http-port=*) port=${arg#--http-port=} ;; esac; done
+    trap 'exit 2' TERM INT
+    sleep "${HEALTHZ_START_DELAY:-0}" & wait $!
+    cut -d' ' -f1 /proc/uptime > /tmp/started
+    HEALTHZ_FAIL_AFTER=${HEALTHZ_FAIL_AFTER:-never} serve "$port"
     ;;
 pause)
     exec /pause
     ;;
 *)
-    echo "agnhost stand-in: unknown subcommand '$1' (known: liveness, pause)" >&2
+    echo "agnhost stand-in: unknown subcommand '$1' (known: liveness, netexec, pause)" >&2
     exit 2
     ;;
 esac
@@ -75,7 +91,8 @@ case "$target" in
 /healthz)
     started=$(cat /tmp/started)
     now=$(cut -d' ' -f1 /proc/uptime)
-    if awk -v s="$started" -v n="$now" -v limit="${HEALTHZ_FAIL_AFTER:-10}" 'BEGIN { exit !(n - s > limit) }'; then
+    limit=${HEALTHZ_FAIL_AFTER:-10}
+    if [ "$limit" != never ] && awk -v s="$started" -v n="$now" -v l="$limit" 'BEGIN { exit !(n - s > l) }'; then
         reply "500 Internal Server Error" "error: unhealthy after ${HEALTHZ_FAIL_AFTER:-10} seconds"
     else
         reply "200 OK" "ok"
@@ -88,8 +105,12 @@ esac
 """
 
 GOPROXY_SCRIPT = r"""#!/bin/sh
-# Stand-in for the goproxy image: a TCP server on port 8080 that stays up.
-exec nc -ll -p 8080 -e /bin/cat
+# Stand-in for the goproxy image: a TCP server on port 8080 that stays up; exits with status 2 on SIGTERM,
+# as the Go original does when it runs as PID 1.
+nc -ll -p 8080 -e /bin/cat &
+server=$!
+trap 'kill $server 2>/dev/null; exit 2' TERM INT
+wait $server
 """
 
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"

@@ -1,0 +1,154 @@
+"""Does the simulator agree with a real kubelet? Pair the instants of two timelines and measure the gaps.
+
+The simulator's clock starts when the Pod's first container starts; an observed timeline's clock starts at
+the Pod's ``creationTimestamp``, before scheduling, sandbox and network set-up, which the simulator does
+not model. So the simulated timeline is shifted by the observed time of the first container start, and
+then every instant is compared with its counterpart:
+
+* each container start (the first one and every restart, so back-off waits are included);
+* each kill, and the first failed probe of every probe type;
+* each change of the Pod's ``Ready`` and ``Initialized`` conditions;
+* the phase at the end.
+
+An instant agrees when the gap is within its tolerance: one probe period (the kubelet's probe tickers run
+on their own phase) plus the kubelet's sync latency (PLEG relist every second, status sync, watch delivery).
+A start that follows a CrashLoopBackOff wait of ``b`` seconds also gets ``b / 2``: the kubelet re-queues a
+backed-off Pod at the back-off expiry with jitter factor 0.5 (``pod_workers.go``, ``completeWork`` and
+``workerBackOffPeriodJitterFactor``), which the simulator's nominal back-off does not include. Instants
+later than the end of the shorter timeline minus their tolerance are not required to have a partner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SYNC_LATENCY = 2.0  # seconds: PLEG relist (1 s) + status manager + watch delivery, on a busy 2-core machine
+BACKOFF_JITTER = 0.5  # workerBackOffPeriodJitterFactor
+
+
+@dataclass(frozen=True)
+class Row:
+    """One paired instant: ``simulated`` already shifted onto the observed clock."""
+
+    what: str
+    simulated: float | None
+    observed: float | None
+    tolerance: float
+
+    @property
+    def difference(self) -> float | None:
+        if self.simulated is None or self.observed is None:
+            return None
+        return self.observed - self.simulated
+
+    @property
+    def agrees(self) -> bool:
+        return self.difference is not None and abs(self.difference) <= self.tolerance
+
+
+@dataclass
+class Agreement:
+    example: str
+    offset: float  # observed time of the first container start (the simulated clock's zero)
+    rows: list[Row] = field(default_factory=list)
+    simulated_phase: str | None = None
+    observed_phase: str | None = None
+
+    @property
+    def disagreements(self) -> list[Row]:
+        return [row for row in self.rows if not row.agrees]
+
+    @property
+    def largest_difference(self) -> float:
+        gaps = [abs(row.difference) for row in self.rows if row.difference is not None]
+        return max(gaps, default=0.0)
+
+    @property
+    def ok(self) -> bool:
+        return not self.disagreements and self.simulated_phase == self.observed_phase
+
+    def table(self) -> str:
+        """A plain-text table: one line per instant, then the phases and the largest difference."""
+        lines = [f"{self.example}: simulated clock shifted by {self.offset:+.1f} s (first container start)",
+                 f"  {'instant':<42} {'simulated':>9} {'observed':>9} {'diff':>7} {'tol':>6}"]
+        for row in self.rows:
+            sim = f"{row.simulated:9.1f}" if row.simulated is not None else f"{'-':>9}"
+            obs = f"{row.observed:9.1f}" if row.observed is not None else f"{'-':>9}"
+            diff = f"{row.difference:+7.1f}" if row.difference is not None else f"{'-':>7}"
+            mark = "" if row.agrees else "  <-- differs"
+            lines.append(f"  {row.what:<42} {sim} {obs} {diff} {row.tolerance:6.1f}{mark}")
+        lines.append(f"  final phase: simulated {self.simulated_phase}, observed {self.observed_phase}")
+        lines.append(f"  largest difference: {self.largest_difference:.1f} s")
+        return "\n".join(lines)
+
+
+def compare(example: str, simulated, observed, sync_latency: float = SYNC_LATENCY) -> Agreement:
+    """Pair the instants of ``simulated`` and ``observed`` (two :class:`podnotes.probes.timeline.Timeline`)."""
+    observed_starts = [e.time for e in observed.select("start")]
+    offset = observed_starts[0] if observed_starts else 0.0
+    simulated_starts = [e.time for e in simulated.select("start")]
+    if simulated_starts:
+        offset -= simulated_starts[0]
+    horizon = min(simulated.duration + offset, observed.duration)
+    agreement = Agreement(example, offset)
+    periods = {(p.container, p.probe): p.periodSeconds for p in simulated.probes}
+
+    def period_of(container: str | None, probe: str | None = None) -> float:
+        if probe is not None:
+            return float(periods.get((container, probe), 0))
+        return float(max((v for (c, _), v in periods.items() if c == container), default=0))
+
+    def pair(what: str, sims: list[float], obss: list[float], tolerances: list[float]) -> None:
+        for index in range(max(len(sims), len(obss))):
+            sim = sims[index] + offset if index < len(sims) else None
+            obs = obss[index] if index < len(obss) else None
+            tolerance = tolerances[min(index, len(tolerances) - 1)] if tolerances else sync_latency
+            earliest = min(t for t in (sim, obs) if t is not None)
+            if (sim is None or obs is None) and earliest > horizon - tolerance:
+                continue  # too close to the end of the window for its partner to have happened yet
+            label = what if max(len(sims), len(obss)) == 1 else f"{what} #{index + 1}"
+            agreement.rows.append(Row(label, sim, obs, tolerance))
+
+    for info in simulated.containers:
+        name = info.name
+        base = period_of(name) + sync_latency
+        starts = [e.time for e in simulated.select("start", name)]
+        tolerances = [base + BACKOFF_JITTER * _wait_before(start, simulated, name) for start in starts] or [base]
+        pair(f"{name}: start", starts, [e.time for e in observed.select("start", name)], tolerances)
+        pair(f"{name}: kill", simulated.kills(name), observed.kills(name), [base])
+        for probe in ("startup", "liveness", "readiness"):
+            sim_fail = [e.time for e in simulated.select("probe", name, probe) if e.result != "success"][:1]
+            obs_fail = [e.time for e in observed.select("probe", name, probe) if e.result != "success"][:1]
+            if sim_fail or obs_fail:
+                pair(f"{name}: first failed {probe} probe", sim_fail, obs_fail,
+                     [period_of(name, probe) + sync_latency])
+    any_period = max((float(p.periodSeconds) for p in simulated.probes), default=0.0)
+    for condition in ("Initialized", "Ready"):
+        for status in (True, False):
+            sims = _condition_changes(simulated, condition, status)
+            obss = _condition_changes(observed, condition, status)
+            pair(f"{condition} -> {status}", sims, obss, [any_period + sync_latency])
+    agreement.simulated_phase = simulated.phase_at(simulated.duration)
+    observed_phases = observed.phases()
+    agreement.observed_phase = observed_phases[-1][1] if observed_phases else None
+    return agreement
+
+
+def _wait_before(start: float, timeline, container: str) -> float:
+    """The CrashLoopBackOff wait that ended with the start at ``start`` (0 if none did)."""
+    waits = [e for e in timeline.select("backoff", container) if e.time <= start and e.seconds]
+    if not waits:
+        return 0.0
+    last = waits[-1]
+    return float(last.seconds) if abs(last.time + last.seconds - start) < 1.0 else 0.0
+
+
+def _condition_changes(timeline, condition: str, status: bool) -> list[float]:
+    """Times at which ``condition`` became ``status`` (its first report counts only when it is True)."""
+    changes, previous = [], None
+    for event in timeline.select("condition", condition=condition):
+        if event.status != previous and (previous is not None or event.status):
+            if event.status == status:
+                changes.append(event.time)
+        previous = event.status
+    return changes
