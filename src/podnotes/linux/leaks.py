@@ -13,6 +13,7 @@ import os
 import re
 import socket
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,7 +104,15 @@ def leftover_paths(directory: str | None = None) -> list[str]:
     return sorted(str(path) for path in directory.iterdir() if path.name.startswith(TEMP_PREFIXES))
 
 
-def leaks() -> Leaks:
-    """Everything podnotes created that still exists on this machine."""
-    return Leaks(cgroups=leftover_cgroups(), mounts=leftover_mounts(), network=leftover_network(),
-                 processes=leftover_processes(), paths=leftover_paths())
+def leaks(settle: float = 2.0) -> Leaks:
+    """Everything podnotes created that still exists on this machine.
+
+    Processes killed a moment ago may still be exiting; they get up to
+    ``settle`` seconds to disappear before they count as leaked."""
+    deadline = time.monotonic() + settle
+    while True:
+        found = Leaks(cgroups=leftover_cgroups(), mounts=leftover_mounts(), network=leftover_network(),
+                      processes=leftover_processes(), paths=leftover_paths())
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)

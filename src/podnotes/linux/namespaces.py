@@ -184,7 +184,20 @@ def connect_veth(pid_a: int, pid_b: int, name_a: str, name_b: str, address_a: st
 
     The pair is created inside the first namespace with its peer placed
     directly in the second, so it never exists in the host's namespace and
-    disappears when the namespaces do."""
+    disappears when the namespaces do. The netlink work runs in a child
+    process: pyroute2 drives its own event loop, which cannot run inside a
+    notebook kernel's."""
+    arguments = [pid_a, pid_b, name_a, name_b, address_a, address_b, prefix]
+    result = subprocess.run([sys.executable, "-c", _VETH_CHILD, json.dumps(arguments)], capture_output=True,
+                            text=True, timeout=60)
+    if result.returncode != 0:
+        raise RuntimeError(f"creating veth pair {name_a}/{name_b} failed: {result.stderr.strip()}")
+
+
+_VETH_CHILD = "import json, sys; from podnotes.linux.namespaces import _connect_veth; _connect_veth(*json.loads(sys.argv[1]))"
+
+
+def _connect_veth(pid_a, pid_b, name_a, name_b, address_a, address_b, prefix) -> None:
     from pyroute2 import IPRoute
 
     with IPRoute(netns=ns_path(pid_a, "net"), flags=0) as ipr:
