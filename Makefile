@@ -45,6 +45,9 @@ DEBIAN_PACKAGES := busybox-static
 # The browser tests (tests/site, marker `browser`) read the built site in
 # Debian's Chromium; a CJK font lets screenshots show the Chinese terms.
 DEBIAN_PACKAGES += chromium fonts-wqy-zenhei
+# The real-node tests (tests/node, marker `node`) run Pods with containerd and
+# runc on a CNI bridge; busybox-static (above) also makes their images.
+DEBIAN_PACKAGES += containerd runc containernetworking-plugins
 
 $(STAMP): requirements.txt pyproject.toml
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
