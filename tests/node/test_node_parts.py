@@ -1,0 +1,100 @@
+"""The node's parts that need no root: pairing instants, the containerd and CNI configuration, host checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from podnotes.node.agreement import BACKOFF_JITTER, SYNC_LATENCY, compare
+from podnotes.node.host import HostSnapshot, leftovers, mounts_under
+from podnotes.node.runtime import ContainerdLayout, PodNetwork, containerd_config
+from podnotes.probes import Event, Timeline
+from podnotes.probes.timeline import ContainerInfo, ProbeInfo
+
+
+def timeline(source: str, duration: float, *events: Event) -> Timeline:
+    return Timeline(pod="p", duration=duration, events=list(events), containers=[ContainerInfo("c", "app")],
+                    probes=[ProbeInfo("c", "liveness", "exec", periodSeconds=5)], source=source)
+
+
+def start(t: float, count: int = 0) -> Event:
+    return Event(time=t, kind="start", container="c", restart_count=count)
+
+
+def test_simulated_clock_is_shifted_to_the_first_observed_start():
+    simulated = timeline("simulated", 60, start(0), Event(time=40, kind="kill", container="c"), start(41, 1))
+    observed = timeline("observed", 62, start(2.5), Event(time=43.0, kind="kill", container="c"), start(44.0, 1))
+    agreement = compare("x", simulated, observed)
+    assert agreement.offset == 2.5
+    kill = next(row for row in agreement.rows if row.what == "c: kill")
+    assert kill.simulated == 42.5 and kill.observed == 43.0
+    assert kill.tolerance == 5 + SYNC_LATENCY
+    assert agreement.ok and agreement.largest_difference == pytest.approx(0.5)
+
+
+def test_a_late_kill_beyond_the_tolerance_is_reported():
+    simulated = timeline("simulated", 60, start(0), Event(time=20, kind="kill", container="c"))
+    observed = timeline("observed", 60, start(1), Event(time=30, kind="kill", container="c"))
+    agreement = compare("x", simulated, observed)
+    assert [row.what for row in agreement.disagreements] == ["c: kill"]
+    assert not agreement.ok
+    assert "<-- differs" in agreement.table()
+
+
+def test_missing_partner_counts_unless_near_the_end():
+    simulated = timeline("simulated", 60, start(0), start(20, 1), start(58, 2))
+    observed = timeline("observed", 60, start(0))
+    agreement = compare("x", simulated, observed)
+    whats = [row.what for row in agreement.rows]
+    assert "c: start #2" in whats  # at 20 s the real restart should have happened: a disagreement
+    assert "c: start #3" not in whats  # 58 s is within the tolerance of the window's end: not required
+    assert not agreement.ok
+
+
+def test_restart_after_backoff_gets_half_the_wait_as_extra_tolerance():
+    simulated = timeline("simulated", 100, start(0), Event(time=10, kind="backoff", container="c", seconds=40.0),
+                         start(50, 1))
+    observed = timeline("observed", 100, start(0), start(65, 1))
+    agreement = compare("x", simulated, observed)
+    row = next(row for row in agreement.rows if row.what == "c: start #2")
+    assert row.tolerance == 5 + SYNC_LATENCY + BACKOFF_JITTER * 40
+    assert row.agrees
+
+
+def test_final_phase_must_match():
+    simulated = timeline("simulated", 10, start(0), Event(time=0, kind="phase", phase="Running"))
+    observed = timeline("observed", 10, start(0), Event(time=0, kind="phase", phase="Failed"))
+    agreement = compare("x", simulated, observed)
+    assert (agreement.simulated_phase, agreement.observed_phase) == ("Running", "Failed")
+    assert not agreement.ok
+
+
+def test_containerd_config_keeps_everything_in_its_folder(tmp_path):
+    layout = ContainerdLayout(tmp_path / "ctd")
+    text = containerd_config(layout, Path("/usr/lib/cni"))
+    paths = [line.split('"')[1] for line in text.splitlines() if '= "/' in line]
+    assert paths and all(p.startswith(str(tmp_path)) or p == "/usr/lib/cni" for p in paths)
+    assert "SystemdCgroup = false" in text and "netns_mounts_under_state_dir = true" in text
+    assert 'sandbox_image = "registry.k8s.io/pause:3.10"' in text
+
+
+def test_cni_config_uses_the_bridge_and_a_private_ipam_folder(tmp_path):
+    network = PodNetwork(bridge="pntest0", subnet="10.219.0.0/24")
+    config = network.cni_config(tmp_path / "ipam")
+    plugin = config["plugins"][0]
+    assert plugin["bridge"] == "pntest0" and plugin["isGateway"] and not plugin["ipMasq"]
+    assert plugin["ipam"]["dataDir"] == str(tmp_path / "ipam")
+    assert network.gateway == "10.219.0.1" and network.prefix_length == 24
+    json.dumps(config)
+
+
+def test_leftovers_names_what_a_node_would_leave(tmp_path):
+    snapshot = HostSnapshot.take()
+    workdir = tmp_path / "node"
+    assert leftovers(snapshot, workdir=workdir, cgroup_name="podnotes-none", bridge="pnnone0") == []
+    workdir.mkdir()
+    assert leftovers(snapshot, workdir=workdir, cgroup_name="podnotes-none", bridge="pnnone0") == [
+        f"directory {workdir}"]
+    assert mounts_under(str(workdir)) == []
