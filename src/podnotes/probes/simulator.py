@@ -246,7 +246,10 @@ class _Simulation:
         result, seconds, message = self._answer(slot, probe)
         self.emit("probe", container=slot.name, probe=probe.type, handler=probe.handler,
                   result=result, seconds=seconds, message=message)
-        self.at(self.now + seconds, self._probe_done, worker, token, self.now, result)
+        if seconds > 0:
+            self.at(self.now + seconds, self._probe_done, worker, token, self.now, result)
+        else:
+            self._probe_done(worker, token, self.now, result)
 
     def _answer(self, slot: _Slot, probe: ProbeSpec) -> tuple[str, float, str]:
         answers = slot.behaviour.probes.get(probe.type)
@@ -281,7 +284,7 @@ class _Simulation:
                 worker.on_hold, worker.result_run = True, 0
         if not worker.on_hold and token == worker.token and worker.slot.running:
             tick = _grid_tick(worker.anchor, probe.period, began, strict=True)
-            self.at(max(tick, self.now), self._tick, worker, token)
+            self.at(tick if tick > self.now else self.now, self._tick, worker, token)
 
     def _on_result(self, worker: _Worker, outcome: str) -> None:
         slot, probe_type = worker.slot, worker.spec.type
