@@ -32,7 +32,7 @@ class ContainerRun:
 
 def container_spec(rootfs: Rootfs | str, hostname: str, cgroup_procs: list[str], **command) -> Spec:
     return Spec(unshare=list(CONTAINER_NAMESPACES), hostname=hostname, loopback_up=True, rootfs=str(rootfs),
-                root_mode="pivot_root", mount_proc=True, cgroup_procs=cgroup_procs, **command)
+                root_mode="pivot_root", mount_proc=True, populate_dev=True, cgroup_procs=cgroup_procs, **command)
 
 
 @privileged("cgroups", "run a command in namespaces, a new root and a cgroup")

@@ -61,6 +61,7 @@ class Spec:
     rootfs: str | None = None
     root_mode: str = "pivot_root"  # or "chroot"
     mount_proc: bool = False
+    populate_dev: bool = False  # a tmpfs /dev with null, zero, random, urandom (needs pivot_root)
     map_root_to_self: bool = False  # user namespace: uid 0 inside = our uid outside
     handshake: bool = False  # pause after unshare until the parent says go (to write ID maps)
     env: dict[str, str] | None = None
@@ -79,6 +80,8 @@ class Spec:
         private_mounts = "mnt" in self.unshare
         if self.mount_proc and not private_mounts:
             raise ValueError("mount_proc needs 'mnt' in unshare: /proc would be mounted on the host")
+        if self.populate_dev and not (self.rootfs and self.root_mode == "pivot_root"):
+            raise ValueError("populate_dev needs a rootfs entered with pivot_root")
         if self.rootfs and self.root_mode == "pivot_root" and not private_mounts:
             raise ValueError("pivot_root needs 'mnt' in unshare: it would change the host's root")
 
@@ -348,7 +351,7 @@ def _prepare_view(spec: Spec) -> None:
         syscalls.set_interface_up("lo")
     if spec.rootfs:
         if spec.root_mode == "pivot_root":
-            _pivot_root(spec.rootfs)
+            _pivot_root(spec.rootfs, spec.populate_dev)
         else:
             os.chroot(spec.rootfs)
             os.chdir("/")
@@ -357,9 +360,22 @@ def _prepare_view(spec: Spec) -> None:
         syscalls.mount("proc", "/proc", "proc", 0)
 
 
-def _pivot_root(new_root: str) -> None:
+DEVICES = ("null", "zero", "random", "urandom")
+
+
+def _pivot_root(new_root: str, populate_dev: bool) -> None:
     # pivot_root wants the new root to be a mount point: bind it onto itself.
     syscalls.mount(new_root, new_root, None, syscalls.MS_BIND | syscalls.MS_REC)
+    if populate_dev:
+        # What runtimes do too: a small tmpfs /dev holding the host's harmless
+        # devices, bind-mounted (while the host's /dev is still reachable).
+        dev = os.path.join(new_root, "dev")
+        os.makedirs(dev, exist_ok=True)
+        syscalls.mount("podnotes-dev", dev, "tmpfs", 0, "mode=755,size=64k")
+        for device in DEVICES:
+            target = os.path.join(dev, device)
+            open(target, "w").close()
+            syscalls.mount(f"/dev/{device}", target, None, syscalls.MS_BIND)
     os.chdir(new_root)
     os.makedirs(".oldroot", exist_ok=True)
     syscalls.pivot_root(".", ".oldroot")
