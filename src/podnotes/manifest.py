@@ -47,11 +47,37 @@ _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "nul
 _ALLOWED_TAGS = _SCALAR_TAGS | {f"{_TAG}map", f"{_TAG}seq", f"{_TAG}merge"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
+_resolved: dict[tuple[str, bool], str] = {}
+
+
+class _CachedResolve:
+    """Memoises YAML 1.1 tag resolution of plain scalars.
+
+    Manifests repeat the same keys and values (``name``, ``image``, ``80``)
+    thousands of times, and resolving a scalar's tag (a chain of regular
+    expressions, in Python even under the C parser) was a large part of the
+    parse time. The answer depends only on the text and whether it was quoted.
+    """
+
+    def resolve(self, kind, value, implicit):
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, implicit[0])
+        tag = _resolved.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_resolved) < 50_000 and len(value) < 64:
+                _resolved[key] = tag
+        return tag
+
+
 try:
-    _Loader = yaml.CSafeLoader
+    class _Loader(_CachedResolve, yaml.CSafeLoader):
+        pass
     LIBYAML = True
 except AttributeError:  # PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    class _Loader(_CachedResolve, yaml.SafeLoader):  # type: ignore[no-redef]
+        pass
     LIBYAML = False
 
 _constructor = SafeConstructor()
@@ -276,8 +302,16 @@ def _key_text(key: Any) -> str:
     return str(key)
 
 
+_plain_keys: dict[str, bool] = {}
+
+
 def _child_path(path: str, key: str) -> str:
-    if _IDENTIFIER.match(key):
+    plain = _plain_keys.get(key)
+    if plain is None:
+        plain = bool(_IDENTIFIER.match(key))
+        if len(_plain_keys) < 10_000:
+            _plain_keys[key] = plain
+    if plain:
         return f"{path}.{key}" if path else key
     return f"{path}[{key}]"
 

@@ -60,12 +60,19 @@ class PodSecurityReport:
         return f'pods "{name}" is forbidden: violates PodSecurity "{level}:{version}": {reasons}'
 
 
+_container_cache: dict[int, list[Node]] = {}
+
+
 def _containers(spec: Node) -> list[Node]:
+    cached = _container_cache.get(id(spec))
+    if cached is not None:
+        return cached
     out = []
     for group in CONTAINER_GROUPS:
         items = spec.get(group)
         if items is not None and items.kind == "seq":
             out.extend(item for item in items.value if item.kind == "map")
+    _container_cache[id(spec)] = out
     return out
 
 
@@ -346,7 +353,10 @@ RESTRICTED_CHECKS: tuple[Check, ...] = (
 def evaluate(spec: Node, version: str = "1.37") -> PodSecurityReport:
     """Run every baseline and restricted check on a Pod spec."""
     minor = int(version.split(".")[1])
-    baseline = [v for check in BASELINE_CHECKS for v in check(spec, minor)]
-    restricted = [v for check in RESTRICTED_CHECKS for v in check(spec, minor)]
+    try:
+        baseline = [v for check in BASELINE_CHECKS for v in check(spec, minor)]
+        restricted = [v for check in RESTRICTED_CHECKS for v in check(spec, minor)]
+    finally:
+        _container_cache.clear()
     level = "privileged" if baseline else "baseline" if restricted else "restricted"
     return PodSecurityReport(level, baseline + restricted)

@@ -77,10 +77,10 @@ class ObjectType:
     description: str
     fields: dict[str, FieldSpec] = field(default_factory=dict)
     required: tuple[str, ...] = ()
+    short: str = ""
 
-    @property
-    def short(self) -> str:
-        return short_name(self.name)
+    def __post_init__(self) -> None:
+        self.short = short_name(self.name)
 
 
 def short_name(definition: str) -> str:
