@@ -261,3 +261,10 @@ def save(figure, path) -> None:
 
     path = Path(path)
     path.write_bytes(render(figure, path.suffix.lstrip(".").lower()))
+
+
+def as_image(figure):
+    """The figure as an IPython PNG image, for notebooks (e.g. ``myst_nb.glue``)."""
+    from IPython.display import Image
+
+    return Image(data=render(figure, "png"), format="png")
