@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from podnotes.book import execute_notebook, toc_notebooks
+from podnotes.linux.leaks import leaks
 
 from .conftest import BUILD, ROOT
 
@@ -28,3 +29,5 @@ def test_notebook_executes(path):
     with TIMES.open("a") as times:
         times.write(f"{relative}\t{result.seconds:.2f}\n")
     assert result.cells > 0
+    left = leaks()  # cgroups, mounts, network namespaces, processes podnotes created
+    assert left.empty(), f"{relative} left behind: {left}"
