@@ -184,6 +184,11 @@ class PodRules:
                 node = lifecycle.get(hook)
                 if _present(node) and node.kind == "map":
                     self.check_handlers(node, LIFECYCLE_HANDLERS, f"{hook} hook")
+                    tcp = node.get("tcpSocket")
+                    if _present(tcp):
+                        self.warn("lifecycle-tcp-socket", tcp, f"`tcpSocket` is not supported in a {hook} hook: "
+                                  "the API server lets it through unchecked, and the hook fails when it runs",
+                                  fix="use exec, httpGet or sleep")
         self.check_resources(container)
         self.check_volume_mounts(container)
         self.check_env(container)

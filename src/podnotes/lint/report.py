@@ -42,6 +42,7 @@ RULES: dict[str, str] = {
     "ephemeral-on-create": "Ephemeral containers cannot be part of a manifest.",
     "fractional-memory": "A memory quantity with the milli suffix (fractions of a byte).",
     "duplicate-env": "An environment variable is set twice.",
+    "lifecycle-tcp-socket": "A lifecycle hook with tcpSocket, which is not supported.",
     "image-tag-missing": "An image without a tag (it means :latest).",
     "image-tag-latest": "An image with the moving :latest tag.",
     "resources-missing": "A container without requests or a memory limit.",
@@ -61,6 +62,18 @@ def rule_description(rule: str) -> str:
 def summary(findings: list[Finding]) -> dict[str, int]:
     counts = Counter(f.severity for f in findings)
     return {severity: counts.get(severity, 0) for severity in SEVERITIES}
+
+
+def excerpt(finding: Finding, text: str) -> str:
+    """The source line a finding points at, with a caret under its column."""
+    if finding.line is None:
+        return ""
+    lines = text.splitlines()
+    if not 1 <= finding.line <= len(lines):
+        return ""
+    source = lines[finding.line - 1]
+    caret = " " * ((finding.column or 1) - 1) + "^"
+    return f"{finding.line:5} | {source}\n      | {caret}"
 
 
 def to_text(findings: list[Finding], *, verbose: bool = False) -> str:

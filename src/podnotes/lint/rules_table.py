@@ -44,7 +44,8 @@ CONTAINER_RESTART_POLICIES = ("Always",)  # only on init containers: the sidecar
 # Handler fields, in the order the server checks them: every handler after
 # the first one present is reported as "may not specify more than 1 handler type".
 PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
-LIFECYCLE_HANDLERS = ("exec", "httpGet", "tcpSocket", "sleep")
+# tcpSocket is still a field of a lifecycle hook, but unsupported and not validated: it fails at run time.
+LIFECYCLE_HANDLERS = ("exec", "httpGet", "sleep")
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
 # Volume source fields in the server's check order (emptyDir before hostPath).
