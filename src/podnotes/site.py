@@ -217,7 +217,8 @@ def weight_report(site_dir: Path, pages: list[str]) -> str:
     """A short table: the whole site, the shared assets, and each page's own weight."""
     total, count = site_size(site_dir)
     shared = sum(site_size(site_dir / name)[0] for name in SHARED_ASSET_DIRS if (site_dir / name).is_dir())
-    weights = sorted((page_weight(site_dir, page) for page in pages), key=lambda w: -w.own_bytes)
+    built = [page for page in pages if (site_dir / page).is_file()]
+    weights = sorted((page_weight(site_dir, page) for page in built), key=lambda w: -w.own_bytes)
     lines = [
         f"site: {_mib(total)} in {count} files; shared theme assets: {_mib(shared)}",
         f"heaviest page: {weights[0].page} ({_mib(weights[0].own_bytes)} of its own)" if weights else "no pages",

@@ -31,9 +31,15 @@ TOC_NAMES = {page.removesuffix(".html") for page in PAGES}
 NOTEBOOK_CHAPTERS = [path.relative_to(ROOT).with_suffix("").as_posix() for path in toc_notebooks(ROOT)]
 
 
+def new_context(browser, **options):
+    context = browser.new_context(**options)
+    context.set_default_timeout(10_000)  # a missing element fails fast instead of waiting 30 s
+    return context
+
+
 @pytest.fixture(scope="module")
 def desktop(browser):
-    context = browser.new_context(**DESKTOP)
+    context = new_context(browser, **DESKTOP)
     yield context
     context.close()
 
@@ -142,7 +148,7 @@ def test_a_chapter_downloads_as_executed_notebook_and_as_markdown(desktop, site_
 
     page = desktop.new_page()
     try:
-        page.goto(f"{site_url}{chapter}.html")
+        assert page.goto(f"{site_url}{chapter}.html").ok, f"{chapter}.html is not in the built site"
         title = page.locator("article h1").first.inner_text().strip("#¶ \n")
         url, body = downloaded_text(page, "btn-download-notebook-button")
         assert url.endswith(f"_sources/{chapter}.ipynb")
@@ -163,10 +169,10 @@ def test_a_chapter_downloads_as_executed_notebook_and_as_markdown(desktop, site_
 def test_screenshot_for_review(browser, site_url, name, width):
     if name not in TOC_NAMES:
         pytest.skip(f"{name} is not in _toc.yml yet; no screenshot taken")
-    context = browser.new_context(**(DESKTOP if width == "desktop" else PHONE))
+    context = new_context(browser, **(DESKTOP if width == "desktop" else PHONE))
     try:
         page = context.new_page()
-        page.goto(f"{site_url}{name}.html", wait_until="networkidle")
+        assert page.goto(f"{site_url}{name}.html", wait_until="networkidle").ok, f"{name}.html is not in the built site"
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{name} is {overflow}px wider than a {width} screen"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
