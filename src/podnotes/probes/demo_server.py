@@ -11,7 +11,8 @@ HTTP endpoints:
 * ``/status/<code>``: answers with that status;
 * ``/slow?seconds=S``: answers 200 after S seconds;
 * ``/redirect?to=URL``: 302 to URL (a path or a full URL);
-* ``/headers``: the request headers, as JSON.
+* ``/headers``: the request headers, as JSON;
+* ``/last``: the headers of the request before, as JSON (what a prober sent).
 
 With ``--grpc-port`` it also serves ``grpc.health.v1.Health``, SERVING while
 the schedule's status is 200-399 and NOT_SERVING otherwise.
@@ -57,6 +58,7 @@ class Health:
     def __init__(self, schedule: list[tuple[float, int]]):
         self.schedule = schedule
         self.started = time.monotonic()
+        self.last_headers: dict[str, str] = {}
 
     def uptime(self) -> float:
         return time.monotonic() - self.started
@@ -92,8 +94,12 @@ def _handler_for(health: Health):
                 self._reply(302, "moved", location=query.get("to", ["/healthz"])[0])
             elif parts.path == "/headers":
                 self._reply(200, json.dumps(dict(self.headers.items())), content_type="application/json")
+            elif parts.path == "/last":
+                self._reply(200, json.dumps(health.last_headers), content_type="application/json")
+                return
             else:
                 self._reply(404, "not found")
+            health.last_headers = dict(self.headers.items())
 
         def _reply(self, status: int, body: str, location: str | None = None,
                    content_type: str = "text/plain; charset=utf-8"):
@@ -163,6 +169,13 @@ class DemoServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.http_port}"
+
+    def last_request_headers(self) -> dict[str, str]:
+        """The headers of the last request the server answered (before this one)."""
+        from urllib.request import urlopen
+
+        with urlopen(f"{self.url}/last", timeout=5) as response:
+            return json.loads(response.read())
 
 
 def start(group, schedule: str = DEFAULT_SCHEDULE, grpc: bool = False, ready_timeout: float = 30.0) -> DemoServer:
