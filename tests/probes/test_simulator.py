@@ -133,7 +133,7 @@ def test_first_probe_lands_within_one_period_after_the_delay(delay, period, frac
     timeline = simulate(manifest, Behaviour(tick_phase=phase), duration=delay + 2 * period)
     first = timeline.first_probe("liveness")
     assert delay <= first < delay + period
-    assert first == pytest.approx(delay + phase)
+    assert first == pytest.approx(delay + phase, abs=1e-6)  # event times are kept to the microsecond
 
 
 def test_tick_phase_outside_the_period_is_refused():
@@ -458,3 +458,17 @@ def test_same_input_same_timeline():
         first = simulate(copy.deepcopy(preset.manifest), preset.behaviour, preset.duration).to_json()
         again = simulate(copy.deepcopy(preset.manifest), preset.behaviour, preset.duration).to_json()
         assert first == again
+
+
+@settings(max_examples=60, deadline=None)
+@given(delay=st.integers(0, 20), period=st.integers(1, 15), failures=st.integers(1, 6),
+       sick_from=st.integers(0, 60))
+def test_liveness_kill_time_follows_from_the_fields(delay, period, failures, sick_from):
+    """worker.doProbe: the kill is decided on the failureThreshold-th consecutive
+    failure, (failureThreshold - 1) periods after the first failing probe."""
+    manifest = pod(container(livenessProbe=http(initialDelaySeconds=delay, periodSeconds=period,
+                                                 failureThreshold=failures)))
+    behaviour = behave(probes={"liveness": answers((0, 200), (sick_from, 500))})
+    timeline = simulate(manifest, behaviour, duration=delay + sick_from + (failures + 2) * period)
+    first_failure = delay + max(0, -(-(sick_from - delay) // period)) * period
+    assert timeline.kills()[0] == first_failure + (failures - 1) * period

@@ -1,0 +1,57 @@
+"""Behaviour files: what they accept, and clear errors naming the field for what they do not."""
+
+from __future__ import annotations
+
+import pytest
+
+from podnotes.probes import BehaviourError, Steps, behaviour_from_dict, load_behaviour
+
+
+def test_steps_hold_their_value_until_the_next_instant():
+    steps = Steps(((0.0, 200), (10.0, 500)))
+    assert [steps.at(t) for t in (0, 9.99, 10, 100)] == [200, 200, 500, 500]
+    with pytest.raises(BehaviourError, match="increase"):
+        Steps(((5.0, 1), (1.0, 2)))
+
+
+def test_a_full_behaviour_file(tmp_path):
+    path = tmp_path / "b.yaml"
+    path.write_text(
+        "containers:\n"
+        "  app:\n"
+        "    exitAfter: 45\n"
+        "    exitCode: 2\n"
+        "    sigterm: ignore\n"
+        "    preStopSeconds: 3\n"
+        "    probes:\n"
+        "      readiness: {answers: [[0, null], [5, 200]], delays: [[0, 0.1]], clock: pod}\n"
+        "tickPhase: {app/readiness: 2.5}\n")
+    behaviour = load_behaviour(path)
+    app = behaviour.container("app")
+    assert (app.exit_after, app.exit_code, app.sigterm, app.pre_stop_seconds) == (45, 2, "ignore", 3)
+    readiness = app.probes["readiness"]
+    assert readiness.answers.at(1) is None and readiness.answers.at(5) == 200 and readiness.clock == "pod"
+    assert behaviour.phase_for("app", "readiness") == 2.5 and behaviour.phase_for("app", "liveness") == 0.0
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"containers": {"app": {"exitCode": 1, "colour": "red"}}}, "containers.app.colour: unknown field"),
+    ({"containers": {"app": {"sigterm": "maybe"}}}, "containers.app.sigterm: must be one of exit, ignore"),
+    ({"containers": {"app": {"probes": {"alive": {}}}}}, "containers.app.probes.alive: expected startup"),
+    ({"containers": {"app": {"probes": {"liveness": {"answers": [[0, 200], "x"]}}}}},
+     r"containers.app.probes.liveness.answers\[1\]: expected \[seconds, value\]"),
+    ({"containers": {"app": {"exitAfter": -1}}}, "exit_after must be a number of seconds >= 0"),
+    ({"tickPhase": "soon"}, "tickPhase: expected seconds"),
+])
+def test_errors_name_the_field(data, message):
+    with pytest.raises(BehaviourError, match=message):
+        behaviour_from_dict(data)
+
+
+def test_errors_name_the_file_and_line(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("containers:\n  app:\n    exitAfter: [1,\n")
+    with pytest.raises(BehaviourError, match=rf"{path}:\d+: not valid YAML"):
+        load_behaviour(path)
+    with pytest.raises(BehaviourError, match="cannot read"):
+        load_behaviour(tmp_path / "missing.yaml")
