@@ -20,6 +20,7 @@ NODE = "podnotes-fake-node"
 STATUS_KINDS = ("phase", "condition", "waiting", "start", "exit", "backoff", "ready", "started")
 
 
+
 def now_rfc3339() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -47,20 +48,23 @@ class FakeKubelet:
         pod = self.core.read_namespaced_pod(self.pod, self.namespace)
         self.init_names = {c.name for c in pod.spec.init_containers or []}
         for container in (pod.spec.init_containers or []) + pod.spec.containers:
+            # No "state" yet: a container is reported once the timeline says what it is doing.
             self.containers[container.name] = {"name": container.name, "image": container.image, "ready": False,
-                                               "restartCount": 0, "state": {"waiting": {"reason": "Pending"}}}
+                                               "restartCount": 0}
+        for condition in pod.status.conditions or []:  # PodScheduled, written by the binding
+            self.conditions[condition.type] = {"type": condition.type, "status": condition.status,
+                                               "lastTransitionTime": now_rfc3339()}
         started = time.monotonic()
-        for at, group in _instants(events):
-            delay = started + at * speed - time.monotonic()
+        for event in sorted(events, key=lambda e: e.time):
+            delay = started + event.time * speed - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            posted = [event for event in group if event.kind in ("probe", "kill", "backoff") and
-                      (event.kind != "probe" or event.result != "success")]
-            for event in group:
-                self._apply(event)
-            if any(event.kind in STATUS_KINDS for event in group):
+            self._apply(event)
+            # One write per change, as a kubelet that reports every step: several changes at the same
+            # simulated instant are still separate states a watcher can see.
+            if event.kind in STATUS_KINDS:
                 self._write_status()
-            for event in posted:
+            if event.kind in ("kill", "backoff") or (event.kind == "probe" and event.result != "success"):
                 self._post_event(event)
 
     def _apply(self, event) -> None:
@@ -72,8 +76,10 @@ class FakeKubelet:
             if event.reason:
                 entry["reason"] = event.reason
             self.conditions[event.condition] = entry
-        elif event.kind in ("waiting", "backoff"):
-            self.containers[event.container]["state"] = {"waiting": {"reason": event.reason or "CrashLoopBackOff"}}
+        elif event.kind == "waiting":
+            self.containers[event.container]["state"] = {"waiting": {"reason": event.reason or "Waiting"}}
+        elif event.kind == "backoff":
+            self.containers[event.container]["state"] = {"waiting": {"reason": "CrashLoopBackOff"}}
         elif event.kind == "start":
             container = self.containers[event.container]
             container["restartCount"] = event.restart_count or 0
@@ -95,8 +101,9 @@ class FakeKubelet:
             "phase": self.phase,
             "conditions": list(self.conditions.values()),
             "hostIP": "192.0.2.20",
-            "initContainerStatuses": [c for n, c in self.containers.items() if n in self.init_names],
-            "containerStatuses": [c for n, c in self.containers.items() if n not in self.init_names],
+            "initContainerStatuses": [c for n, c in self.containers.items() if n in self.init_names and "state" in c],
+            "containerStatuses": [c for n, c in self.containers.items()
+                                  if n not in self.init_names and "state" in c],
         }
         body = client.ApiClient().sanitize_for_serialization(pod)
         body["status"] = status
@@ -122,13 +129,6 @@ class FakeKubelet:
             "firstTimestamp": now_rfc3339(), "lastTimestamp": now_rfc3339(), "count": 1,
         }
         self.core.create_namespaced_event(self.namespace, body)
-
-
-def _instants(events):
-    grouped: OrderedDict[float, list] = OrderedDict()
-    for event in sorted(events, key=lambda e: e.time):
-        grouped.setdefault(event.time, []).append(event)
-    return grouped.items()
 
 
 def effective_changes(events) -> list[tuple]:

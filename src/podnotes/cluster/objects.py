@@ -389,7 +389,13 @@ class Cluster:
                 raise _rejected(err, f"{ref.location}: deleting {ref}") from None
             raise unreachable(self.connection, err) from None
         remaining = result.to_dict() if hasattr(result, "to_dict") else {}
-        gone = remaining.get("kind") == "Status" or not (remaining.get("metadata") or {}).get("deletionTimestamp")
+        metadata = remaining.get("metadata") or {}
+        # The server answers with the object as deleted: marked (deletionTimestamp) but still stored while a
+        # kubelet or a finalizer has to confirm, or already removed (a Status, or no grace period left).
+        if remaining.get("kind") == "Status" or not metadata.get("deletionTimestamp"):
+            gone = True
+        else:
+            gone = not self._exists(resource, ref.name, ref.namespace)
         if not gone and wait:
             gone = self._wait_until_gone(resource, ref, timeout)
         return Outcome(ref, "deleted" if gone else "terminating", remaining)
