@@ -90,3 +90,18 @@ def test_compare_overlays_two_timelines():
     words = all_text(figure)
     assert plot.LABELS["simulated"] in words and plot.LABELS["observed"] in words
     assert png_size(plot.render(figure))[0] == round(plot.WIDTH_INCHES * plot.DPI)
+
+
+def test_compare_copes_with_a_sparse_observed_timeline():
+    from podnotes.probes import Event, Timeline
+    from podnotes.probes.timeline import ContainerInfo
+
+    simulated = preset_timeline("exec-liveness")
+    observed = Timeline("liveness-exec", 90.0, source="observed", containers=[ContainerInfo("liveness", "app")],
+                        events=[Event(0.5, "phase", phase="Running"), Event(1.0, "start", container="liveness",
+                                                                             restart_count=0),
+                                Event(31.0, "probe", container="liveness", probe="liveness", result="failure"),
+                                Event(41.0, "kill", container="liveness"), Event(71.0, "exit", container="liveness"),
+                                Event(71.5, "start", container="liveness", restart_count=1)])
+    data = plot.render(plot.compare(simulated, observed))
+    assert png_size(data)[0] == round(plot.WIDTH_INCHES * plot.DPI)

@@ -27,7 +27,7 @@ def test_the_schema_file_ships_in_the_package():
 
 
 def test_the_schema_rejects_an_event_missing_its_fields():
-    bad = Timeline("p", 10.0, [Event(1.0, "kill", container="app")]).to_dict()
+    bad = Timeline("p", 10.0, [Event(1.0, "start", container="app")]).to_dict()
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, json_schema())
 
@@ -47,3 +47,18 @@ def test_helpers_answer_the_usual_questions():
     assert timeline.restart_count(17.9) == 0 and timeline.restart_count(18.0) == 1
     assert timeline.phase_at(30) == "Running"
     assert timeline.ready_intervals()[0][0] == 0.0
+
+
+def test_an_observed_timeline_with_only_what_the_api_reports_is_valid():
+    """Observed timelines lack what the API does not report (a back-off's length, a kill's grace period)."""
+    observed = Timeline("liveness-exec", 80.0, source="observed", events=[
+        Event(0.0, "phase", phase="Running"),
+        Event(30.2, "probe", container="liveness", probe="liveness", result="failure",
+              message="Liveness probe failed: cat: can't open '/tmp/healthy'"),
+        Event(40.1, "kill", container="liveness", reason="LivenessProbe"),
+        Event(70.3, "exit", container="liveness"),
+        Event(70.4, "backoff", container="liveness", reason="CrashLoopBackOff"),
+        Event(71.0, "start", container="liveness", restart_count=1),
+    ])
+    jsonschema.validate(json.loads(observed.to_json()), json_schema())
+    assert Timeline.from_json(observed.to_json()).restart_count(75.0) == 1

@@ -20,23 +20,26 @@ JSON form (``Timeline.to_json()``)::
     }
 
 Every event has ``time`` (seconds since the Pod was created) and ``kind``;
-the other fields depend on the kind (absent fields are omitted in JSON):
+the other fields depend on the kind (absent fields are omitted in JSON). The
+schema requires only the fields marked *required* below; a simulation fills in
+all of them, an observed timeline those the API reported.
 
 ==============  =====================================================================
 kind            fields
 ==============  =====================================================================
-``probe``       ``container``, ``probe`` (liveness/readiness/startup), ``handler``,
-                ``result`` (success/failure/timeout), ``seconds`` (how long the
-                attempt took), ``message`` (what the target answered)
-``threshold``   ``container``, ``probe``, ``result`` (success/failure): the kubelet's
-                cached result changed after ``count`` consecutive results
-``kill``        ``container``, ``reason`` (LivenessProbe, StartupProbe, PodCompleted),
-                ``seconds`` (the grace period), ``message``
-``hook``        ``container``, ``reason`` (PreStop), ``seconds`` (how long it ran)
-``exit``        ``container``, ``exit_code``, ``reason`` (Completed, Error), ``message``
-``start``       ``container``, ``restart_count``
-``waiting``     ``container``, ``reason`` (ContainerCreating, PodInitializing)
-``backoff``     ``container``, ``seconds`` (length of the wait), ``reason`` (CrashLoopBackOff)
+``probe``       ``container``, ``probe`` (liveness/readiness/startup) and ``result``
+                (success/failure/timeout) required; ``handler``, ``seconds`` (how
+                long the attempt took), ``message`` (what the target answered)
+``threshold``   ``container``, ``probe``, ``result`` (success/failure) required:
+                the kubelet's cached result changed after ``count`` consecutive results
+``kill``        ``container`` required; ``reason`` (LivenessProbe, StartupProbe,
+                PodCompleted), ``seconds`` (the grace period), ``message``
+``hook``        ``container`` required; ``reason`` (PreStop), ``seconds`` (how long it ran)
+``exit``        ``container`` required; ``exit_code``, ``reason`` (Completed, Error), ``message``
+``start``       ``container``, ``restart_count`` required
+``waiting``     ``container`` required; ``reason`` (ContainerCreating, PodInitializing)
+``backoff``     ``container`` required; ``seconds`` (length of the wait), ``reason``
+                (CrashLoopBackOff), ``message``
 ``started``     ``container``, ``status`` (the container's ``started`` flag, bool)
 ``ready``       ``container``, ``status`` (the container's ``ready`` flag, bool)
 ``condition``   ``condition`` (PodScheduled, PodReadyToStartContainers, Initialized,
