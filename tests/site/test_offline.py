@@ -63,11 +63,15 @@ def offline(browser, site_url):
 def test_page_reads_completely_offline(offline, page):
     read, blocked = offline
     seen = read(page)
-    assert seen.external_requests == [], f"{page} asked other hosts"
-    assert seen.console_errors == [], f"{page}: console errors offline"
-    assert seen.failed_requests == [], f"{page}: requests that failed offline"
-    assert seen.broken_figures == [], f"{page}: images that did not load offline"
-    assert seen.fonts_failed == [], f"{page}: fonts that did not load offline"
+    problems = {
+        "asked other hosts": seen.external_requests,
+        "console errors": seen.console_errors,
+        "requests that failed": seen.failed_requests,
+        "images that did not load": seen.broken_figures,
+        "fonts that did not load": seen.fonts_failed,
+    }
+    found = {what: items for what, items in problems.items() if items}
+    assert not found, f"{page} offline: " + "; ".join(f"{what}: {', '.join(items)}" for what, items in found.items())
     assert seen.nav_links >= len(toc_pages(ROOT)) - 1, f"{page}: the navigation did not render"
     if page not in PAGES_WITHOUT_ARTICLE_TEXT:
         assert seen.text_length > 0, f"{page}: no text rendered"
