@@ -178,28 +178,47 @@ class AnnotatedManifest:
     notes: list[Annotation]
     defaults: list[Annotation]
 
-    def render(self, text: str | None = None, width: int = 60) -> str:
-        """The manifest's lines, each followed by ``# meaning``; then the defaults."""
+    def render(self, text: str | None = None, width: int | None = None) -> str:
+        """The manifest's lines (own comments removed), each followed by ``# meaning``; then the defaults."""
         if text is None:
             text = self.document.text if self.document.text is not None else _read(self.document.file)
-        lines = text.splitlines()
         by_line: dict[int, str] = {}
         for note in self.notes:
             by_line.setdefault(note.line, note.meaning)
         start = self.document.line
-        out = []
-        for number, line in enumerate(lines, 1):
+        lines = []
+        for number, line in enumerate(text.splitlines(), 1):
             if number < start:
                 continue
-            meaning = by_line.get(number)
-            out.append(f"{line:<{width}} # {meaning}" if meaning else line)
             if number > start and line.strip() == "---":
                 break
+            code = strip_comment(line)
+            if code.strip() or not line.strip():
+                lines.append((number, code))
+        width = width or min(max((len(code) for _, code in lines), default=0) + 2, 60)
+        out = []
+        for number, code in lines:
+            meaning = by_line.get(number)
+            out.append(f"{code:<{width}} # {meaning}" if meaning else code)
         if self.defaults:
             out.append("")
             out.append("# Filled in by the API server (not in the manifest):")
             out += [f"#   {d.path}: {d.meaning}" for d in self.defaults]
         return "\n".join(out)
+
+
+def strip_comment(line: str) -> str:
+    """The line without its YAML comment (a ``#`` outside quotes, at the start or after a space)."""
+    quote = None
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"" and (index == 0 or line[index - 1] in " :[{,-"):
+            quote = char
+        elif char == "#" and (index == 0 or line[index - 1] in " \t"):
+            return line[:index].rstrip()
+    return line.rstrip()
 
 
 def _read(file: str) -> str:
@@ -238,13 +257,70 @@ def _annotate(node: Node, kind: FieldType, cat: Catalogue, notes: list[Annotatio
         if spec is None:
             notes.append(Annotation(child.key_line or 0, child.path, "unknown field: the API server rejects it"))
             continue
-        notes.append(Annotation(child.key_line or 0, child.path, first_sentence(spec.description)))
+        meaning = MEANINGS.get((otype.short, key)) or first_sentence(spec.description)
+        notes.append(Annotation(child.key_line or 0, child.path, meaning))
         if spec.type.kind == "map" and child.kind == "map":
             for entry_key, entry in child.value.items():
                 meaning = MAP_ENTRY_MEANINGS.get((key, entry_key)) or MAP_ENTRY_MEANINGS.get((key, "*"))
                 if meaning:
                     notes.append(Annotation(entry.key_line or 0, entry.path, meaning))
         _annotate(child, spec.type, cat, notes)
+
+
+# One-liners where the API's first sentence says little ("Image pull policy").
+MEANINGS = {
+    ("Pod", "apiVersion"): "API group and version that serve this kind (core group: just v1)",
+    ("Pod", "kind"): "what this object is",
+    ("Pod", "metadata"): "name, namespace, labels and annotations",
+    ("Pod", "spec"): "what the Pod should run: containers, volumes and their settings",
+    ("ObjectMeta", "name"): "unique within the namespace; a DNS subdomain (lower case, digits, '-', '.')",
+    ("ObjectMeta", "namespace"): "the Kubernetes namespace the Pod lives in (default if not set)",
+    ("PodSpec", "initContainers"): "run one at a time, in order, each to success, before the containers",
+    ("PodSpec", "containers"): "the app containers, started together once init containers are done",
+    ("PodSpec", "restartPolicy"): "what happens when a container exits: Always, OnFailure or Never",
+    ("PodSpec", "nodeSelector"): "run only on nodes that carry all these labels",
+    ("PodSpec", "imagePullSecrets"): "Secrets with registry credentials for pulling the images",
+    ("PodSpec", "hostNetwork"): "true: use the node's network namespace instead of the Pod's own",
+    ("PodSpec", "volumes"): "storage the containers can mount; each volume has exactly one source",
+    ("Container", "name"): "unique across all containers of the Pod; a DNS label",
+    ("Container", "image"): "the image to run: registry/name:tag or @sha256 digest",
+    ("Container", "imagePullPolicy"): "when to pull the image: Always, IfNotPresent or Never",
+    ("Container", "command"): "replaces the image's ENTRYPOINT; not run through a shell",
+    ("Container", "args"): "replaces the image's CMD",
+    ("Container", "workingDir"): "the directory the command starts in",
+    ("Container", "volumeMounts"): "where the Pod's volumes appear in this container's file system",
+    ("Container", "ports"): "ports the container listens on (informational, and names for probes)",
+    ("Container", "env"): "environment variables for the container's processes",
+    ("Container", "resources"): "requests (reserved when scheduling) and limits (enforced by cgroups)",
+    ("Container", "startupProbe"): "holds back liveness and readiness checks until it first succeeds",
+    ("Container", "readinessProbe"): "while failing, the Pod gets no Service traffic; nothing restarts",
+    ("Container", "livenessProbe"): "after failureThreshold failures in a row, the container is restarted",
+    ("Container", "lifecycle"): "hooks run right after start (postStart) and before stop (preStop)",
+    ("Container", "restartPolicy"): "only on init containers, only Always: makes it a sidecar",
+    ("ContainerPort", "name"): "at most 15 characters; probes and Services can use it instead of the number",
+    ("ContainerPort", "containerPort"): "the port number the process listens on inside the Pod",
+    ("ContainerPort", "protocol"): "TCP (default), UDP or SCTP",
+    ("Probe", "initialDelaySeconds"): "wait this long after the container starts before the first check",
+    ("Probe", "periodSeconds"): "seconds between checks (default 10)",
+    ("Probe", "timeoutSeconds"): "a check that takes longer fails (default 1 s)",
+    ("Probe", "successThreshold"): "successes in a row to count as passing again (1 for liveness/startup)",
+    ("Probe", "failureThreshold"): "failures in a row before the probe counts as failed (default 3)",
+    ("Probe", "httpGet"): "succeeds on an HTTP status from 200 to 399",
+    ("Probe", "tcpSocket"): "succeeds if a TCP connection opens",
+    ("Probe", "exec"): "succeeds if the command exits with code 0",
+    ("Probe", "grpc"): "succeeds if the gRPC health service answers SERVING",
+    ("LifecycleHandler", "exec"): "a command run inside the container",
+    ("LifecycleHandler", "httpGet"): "an HTTP GET sent to the container",
+    ("LifecycleHandler", "sleep"): "wait this many seconds",
+    ("Lifecycle", "postStart"): "runs right after the container is created, beside its entrypoint",
+    ("Lifecycle", "preStop"): "runs before the container gets SIGTERM; counts against the grace period",
+    ("VolumeMount", "name"): "must name a volume in spec.volumes",
+    ("VolumeMount", "mountPath"): "where the volume appears inside the container",
+    ("VolumeMount", "readOnly"): "mount it read-only",
+    ("Volume", "name"): "a DNS label that volumeMounts refer to",
+    ("Volume", "emptyDir"): "an empty directory created with the Pod and deleted with it",
+    ("Volume", "hostPath"): "a file or directory of the node itself (breaks the baseline Pod Security level)",
+}
 
 
 # Meanings for entries of map-typed fields, which the schemas describe only as a whole.

@@ -87,3 +87,9 @@ def test_explain_annotates_a_manifest():
     assert result.returncode == 0
     assert "# Filled in by the API server" in result.stdout
     assert "spec.containers[0].imagePullPolicy: IfNotPresent" in result.stdout
+
+
+def test_huge_stdin_is_refused_without_a_traceback():
+    result = podnotes("lint", "-f", "-", stdin="a: " + "x" * (20 * 1024 * 1024))
+    assert result.returncode == 3
+    assert "3 MiB" in result.stdout and "Traceback" not in result.stderr

@@ -54,7 +54,7 @@ def test_annotate_marks_server_defaults():
     assert defaults["spec.containers[0].readinessProbe.periodSeconds"] == "10"
     assert all(d.defaulted for d in result.defaults)
     rendered = result.render()
-    assert "image: a" in rendered and "# Container image name" in rendered
+    assert "image: a" in rendered and "# the image to run" in rendered
 
 
 def test_versions_covered():
