@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -14,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from podnotes.linux.processes import children, read_proc
+from podnotes.linux.processes import children, list_processes, read_proc
 from podnotes.probes import check
 from podnotes.probes import demo_server
 from podnotes.probes.handlers import USER_AGENT, grpc_available
@@ -129,8 +128,8 @@ def test_exec_exit_code_and_timeout():
     marker = f"podnotes-exec-timeout-{os.getpid()}"
     slow = check({"exec": {"command": [sys.executable, "-c", "import time; time.sleep(30)", marker]}}, timeout=0.5)
     assert slow.result == "timeout"
-    leftover = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
-    assert leftover.stdout.strip() == "", "the timed-out command was killed"
+    leftover = [info.pid for info in list_processes() if marker in info.cmdline]
+    assert leftover == [], "the timed-out command was killed"
     missing = check({"exec": {"command": ["/no/such/program"]}})
     assert missing.result == "failure"
 
@@ -144,10 +143,11 @@ def test_a_handler_needs_exactly_one_kind():
 
 def test_demo_server_health_flips_on_its_schedule():
     with children() as group:
-        server = demo_server.start(group, schedule="0=200,1=503")
+        server = demo_server.start(group, schedule="0=200,3=503")
+        started = time.monotonic()  # the server's clock started earlier: its uptime is at least this
         healthz = get(server.http_port, "/healthz")
         assert check(healthz).status == 200
-        time.sleep(1.2)
+        time.sleep(max(0.0, 3.3 - (time.monotonic() - started)))
         assert check(healthz).status == 503
         assert check({"tcpSocket": {"port": server.http_port}}).ok
         headers = json.loads(_fetch(server.http_port, "/headers"))
@@ -178,10 +178,11 @@ def test_demo_server_is_stopped_on_error_and_interrupt():
 def test_grpc_health_check():
     """pkg/probe/grpc/grpc.go: success only for SERVING; an unreachable server fails."""
     with children() as group:
-        server = demo_server.start(group, schedule="0=200,1.5=500", grpc=True)
+        server = demo_server.start(group, schedule="0=200,4=500", grpc=True)
+        started = time.monotonic()
         probe = {"grpc": {"port": server.grpc_port}}
         assert check(probe, timeout=5).status == "SERVING"
-        time.sleep(1.7)
+        time.sleep(max(0.0, 4.3 - (time.monotonic() - started)))
         assert check(probe, timeout=5).status == "NOT_SERVING"
     down = check(probe, timeout=2)
     assert down.result == "failure" and down.status == "UNAVAILABLE"
