@@ -38,7 +38,7 @@ def test_text_output_is_file_line_column_severity_rule_message():
     assert result.returncode == 2
     lines = result.stdout.splitlines()
     assert f"{SEED}:71:7: error [handler-count] " in "\n".join(lines)
-    assert lines[-1] == "4 error(s), 3 warning(s), 2 info"
+    assert lines[-1] == "4 error(s), 3 warning(s), 3 info"
 
 
 def test_json_output_matches_its_schema():

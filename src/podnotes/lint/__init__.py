@@ -104,7 +104,8 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
         return [Finding(error.rule, ERROR, error.message, file, error.line, error.column,
                         fix=_LOAD_FIXES.get(error.rule, ""))]
     findings = [Finding("duplicate-key", ERROR,
-                        f"`{dup.key}` is given twice in this mapping (first on line {dup.first_line}); "
+                        f"`{dup.key}` is given twice in this mapping (first at line {dup.first_line}, column "
+                        f"{dup.first_column}); "
                         "Kubernetes' YAML reader refuses that, and tools that accept it silently keep one of the "
                         "two values", file, dup.line, dup.column, dup.path, fix="delete one of the two lines",
                         server_message=f"error converting YAML to JSON: yaml: unmarshal errors:\n  line "

@@ -167,6 +167,13 @@ def check_pod(spec: Node, kind: str, document_root: Node, level: str, version: s
             "real workloads use a Deployment, StatefulSet, DaemonSet or Job that creates Pods from a template",
             at_key=False))
     report = pss.evaluate(spec, version)
+    above = {"privileged": "baseline", "baseline": "restricted"}.get(report.level)
+    why_not = ""
+    if above:
+        reasons = "; ".join(v.text for v in report.violations if v.level == above)
+        why_not = f"; not {above}: {reasons}"
+    findings.append(located("pod-security-level", INFO, spec, f"Pod Security level met: {report.level}{why_not}",
+                            at_key=True))
     if level != "privileged":
         for violation in report.at(level):
             findings.append(located(

@@ -48,6 +48,7 @@ RULES: dict[str, str] = {
     "resources-missing": "A container without requests or a memory limit.",
     "readiness-probe-missing": "A serving container without a readiness probe.",
     "qos-class": "The QoS class the Pod gets.",
+    "pod-security-level": "The highest Pod Security Standard level the Pod meets.",
     "naked-pod": "A Pod not managed by a controller.",
     "ignore-without-reason": "An ignore annotation without a reason.",
 }
