@@ -9,7 +9,9 @@ The site must also read completely without a network (workshops, a copy on a
 laptop). Jupyter Book always loads sphinx-thebe, which writes the address of its
 live-code bundle on a CDN and a Binder configuration into every page even when
 live code is switched off; the book has no live code, so those assets are left
-out of the pages.
+out of the pages. Math is written into the page as MathML at build time
+(``html_math_renderer: mathml`` in ``_config.yml``) instead of being typeset in
+the browser by MathJax loaded from a CDN.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from pathlib import Path
 from shutil import copy2
 
 from docutils import nodes
+from sphinx.util.math import get_node_equation_number
 
 THEBE_MARKERS = ("thebe",)
+FAVICON = Path(__file__).parent / "data" / "favicon.svg"
 
 
 def offer_executed_notebook(app, pagename, templatename, context, doctree):
@@ -53,7 +57,41 @@ def drop_live_code_config(app, doctree, docname):
             node.parent.remove(node)
 
 
+def _mathml(latex: str, display: str) -> str:
+    from latex2mathml.converter import convert
+
+    return convert(latex.strip(), display=display)
+
+
+def visit_math_as_mathml(self, node):
+    self.body.append(_mathml(node.astext(), "inline"))
+    raise nodes.SkipNode
+
+
+def visit_displaymath_as_mathml(self, node):
+    self.body.append(self.starttag(node, "div", CLASS="math notranslate nohighlight"))
+    if node["number"]:
+        self.body.append(f'<span class="eqno">({get_node_equation_number(self, node)})')
+        self.add_permalink_ref(node, "Link to this equation")
+        self.body.append("</span>")
+    # Blank lines separate equations in one block, as Sphinx's own renderers read it.
+    for equation in (part for part in node.astext().split("\n\n") if part.strip()):
+        self.body.append(_mathml(equation, "block"))
+    self.body.append("</div>\n")
+    raise nodes.SkipNode
+
+
+def default_favicon(app, config):
+    # A page without an icon makes browsers ask for /favicon.ico, a failed request.
+    if not config.html_favicon:
+        config.html_favicon = str(FAVICON)
+
+
 def setup(app):
+    app.connect("config-inited", default_favicon)
+    app.add_html_math_renderer(
+        "mathml", (visit_math_as_mathml, None), (visit_displaymath_as_mathml, None),
+    )
     # Before sphinx-book-theme builds its header buttons (priority 501).
     app.connect("html-page-context", offer_executed_notebook, priority=500)
     app.connect("html-page-context", drop_live_code_assets, priority=900)

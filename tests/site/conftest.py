@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import threading
+from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -98,17 +99,26 @@ class _SiteHandler(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def site_url(site_dir) -> str:
-    """Base URL of ``_build/html`` served by a Python HTTP server on an ephemeral localhost port."""
-    handler = functools.partial(_SiteHandler, directory=str(site_dir))
+@contextmanager
+def serving(directory: Path):
+    """Serve ``directory`` with a Python HTTP server on an ephemeral localhost port; yield its base URL."""
+    handler = functools.partial(_SiteHandler, directory=str(directory))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def site_url(site_dir) -> str:
+    """Base URL of ``_build/html`` served on localhost."""
+    with serving(site_dir) as url:
+        yield url
 
 
 def chromium_executable() -> str | None:
