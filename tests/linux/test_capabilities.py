@@ -38,3 +38,31 @@ def test_host_facts_describe_this_machine():
     assert facts.kernel
     assert facts.cgroup_version in {"v1", "hybrid", "v2"}
     assert set(facts.as_dict()) == {"system", "kernel", "python", "is_root", "cgroup_version"}
+
+
+def test_v2_controllers_come_from_the_root_cgroup(tmp_path):
+    root = tmp_path / "cgroup"
+    root.mkdir()
+    (root / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    mounts = tmp_path / "mounts"
+    mounts.write_text(f"cgroup2 {root} cgroup2 rw 0 0\n")
+    assert capabilities.cgroup_controllers(mounts_file=mounts, root=root) == ("cpu", "cpuset", "io", "memory", "pids")
+
+
+def test_v1_controllers_come_from_the_mount_options(tmp_path):
+    mounts = tmp_path / "mounts"
+    mounts.write_text(V1_HYBRID)
+    assert capabilities.cgroup_controllers(mounts_file=mounts) == ("cpu", "cpuacct", "memory")
+
+
+def test_capability_bits_are_read_from_status(tmp_path):
+    status = tmp_path / "status"
+    status.write_text("Name:\tx\nCapEff:\t0000000000200000\n")
+    assert capabilities.effective_capabilities(status) == 1 << capabilities.CAP_SYS_ADMIN
+
+
+def test_detect_reports_this_machine():
+    facts = capabilities.detect()
+    assert facts.linux and facts.cgroup_version == capabilities.cgroup_version()
+    assert facts.can_create_namespaces == (facts.cap_sys_admin and facts.linux)
+    assert set(facts.tools) == set(capabilities.LINUX_TOOLS + capabilities.CLUSTER_TOOLS)

@@ -30,16 +30,16 @@ INTERRUPTED_EXPERIMENT = textwrap.dedent("""
 
 @needs_root
 def test_sigint_midway_through_an_experiment_leaves_nothing():
-    assert leaks.leaks().empty(), leaks.leaks()
     child = subprocess.Popen([sys.executable, "-c", INTERRUPTED_EXPERIMENT], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "midway", child.stderr.read()
-    during = leaks.leaks()
+    during = leaks.leaks(created_by=child.pid)
     assert during.cgroups and during.processes and during.paths, "the experiment was really running"
     child.send_signal(signal.SIGINT)
     _, errors = child.communicate(timeout=60)
     assert "KeyboardInterrupt" in errors
-    assert leaks.leaks().empty(), leaks.leaks()
+    after = leaks.leaks(created_by=child.pid)
+    assert after.empty(), after
 
 
 def test_leaks_are_found_by_name(tmp_path, monkeypatch):

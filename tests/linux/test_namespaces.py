@@ -95,3 +95,9 @@ def test_shared_pid_namespace_makes_pause_pid_one(no_leaks):
     with rootfs.build_rootfs() as root, Pod("shared", share_process_namespace=True) as pod:
         view = pod.run(root)
         assert "podnotes.linux.pause" in view.commands["1"]
+
+
+def test_user_namespace_can_map_root_to_the_caller(no_leaks):
+    view = namespaces.View.from_dict(run_probe(Spec(probe="view", unshare=["user"], map_root_to_self=True)))
+    assert view.uid == 0
+    assert view.namespaces["user"] != namespaces.namespace_ids()["user"]

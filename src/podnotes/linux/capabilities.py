@@ -195,18 +195,24 @@ def find_tools(names=LINUX_TOOLS + CLUSTER_TOOLS) -> dict:
     return {name: shutil.which(name) for name in names}
 
 
+# Set to 1 to see the book as a reader without root sees it: every privileged
+# experiment then reports what it needs instead of running.
+PRETEND_ENV = "PODNOTES_PRETEND_UNPRIVILEGED"
+
+
 def detect() -> Capabilities:
     linux = is_linux()
     version = cgroup_version() if linux else "none"
+    pretend = os.environ.get(PRETEND_ENV, "").lower() in ("1", "true", "yes")
     return Capabilities(
         linux=linux,
         kernel=platform.release(),
-        root=is_root(),
-        cap_sys_admin=linux and has_capability(CAP_SYS_ADMIN),
+        root=is_root() and not pretend,
+        cap_sys_admin=linux and has_capability(CAP_SYS_ADMIN) and not pretend,
         user_namespaces=linux and user_namespaces_allowed(),
         cgroup_version=version,
         cgroup_controllers=cgroup_controllers(version) if linux else (),
-        cgroup_writable=linux and cgroup_tree_writable(),
+        cgroup_writable=linux and cgroup_tree_writable() and not pretend,
         systemd=linux and systemd_running(),
         tools=find_tools(),
     )

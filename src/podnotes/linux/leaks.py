@@ -70,9 +70,11 @@ def leftover_network() -> list[str]:
     return found
 
 
-def leftover_processes() -> list[str]:
+def leftover_processes(created_by: int | None = None) -> list[str]:
+    """Processes carrying the podnotes marker (optionally: the one set by the
+    process ``created_by``), other than this process and its ancestors."""
     mine = _ancestors(os.getpid())
-    marker = f"{MARKER_ENV}=".encode()
+    marker = f"{MARKER_ENV}={'' if created_by is None else created_by}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) in mine:
@@ -82,7 +84,8 @@ def leftover_processes() -> list[str]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:  # gone, or another user's
             continue
-        if any(item.startswith(marker) for item in environ.split(b"\0")):
+        if any(item == marker if created_by is not None else item.startswith(marker)
+               for item in environ.split(b"\0")):
             found.append(f"{entry.name} {cmdline}")
     return sorted(found)
 
@@ -104,15 +107,23 @@ def leftover_paths(directory: str | None = None) -> list[str]:
     return sorted(str(path) for path in directory.iterdir() if path.name.startswith(TEMP_PREFIXES))
 
 
-def leaks(settle: float = 2.0) -> Leaks:
+def leaks(settle: float = 2.0, created_by: int | None = None) -> Leaks:
     """Everything podnotes created that still exists on this machine.
 
     Processes killed a moment ago may still be exiting; they get up to
-    ``settle`` seconds to disappear before they count as leaked."""
+    ``settle`` seconds to disappear before they count as leaked. With
+    ``created_by``, only processes started by that process count (useful
+    when other podnotes sessions run on the same machine)."""
     deadline = time.monotonic() + settle
     while True:
         found = Leaks(cgroups=leftover_cgroups(), mounts=leftover_mounts(), network=leftover_network(),
-                      processes=leftover_processes(), paths=leftover_paths())
+                      processes=leftover_processes(created_by), paths=leftover_paths())
         if not found or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
+
+
+def own_leaks(settle: float = 2.0) -> Leaks:
+    """``leaks()``, counting only processes this process started: what a
+    notebook checks at its end, unaffected by other sessions on the machine."""
+    return leaks(settle, created_by=os.getpid())
