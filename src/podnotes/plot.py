@@ -39,6 +39,7 @@ LABELS = {
     "action_kill": "kill",
     "action_unready": "not ready",
     "action_started": "started",
+    "deleted": "deleted (Terminating)",
     "simulated": "simulated",
     "observed": "observed",
 }
@@ -160,6 +161,12 @@ def _draw(ax, timeline: Timeline, rows: dict, offset: float = 0.0, height: float
                    facecolors="none" if hollow else colour, edgecolors=colour, linewidths=1.2)
     if annotate:
         _annotate_thresholds(ax, timeline, rows, offset)
+    deleted = timeline.deleted_at()
+    if deleted is not None:
+        ax.axvline(deleted, color="#333333", linestyle="--" if not hollow else ":", linewidth=1, zorder=3)
+        if annotate:
+            ax.annotate(LABELS["deleted"], (deleted, rows[("phase",)] + offset), xytext=(4, 12),
+                        textcoords="offset points", fontsize=8, color="#222222", zorder=6)
 
 
 def _annotate_thresholds(ax, timeline: Timeline, rows: dict, offset: float, per_lane: int = 3) -> None:

@@ -25,13 +25,15 @@ def test_a_full_behaviour_file(tmp_path):
         "    preStopSeconds: 3\n"
         "    probes:\n"
         "      readiness: {answers: [[0, null], [5, 200]], delays: [[0, 0.1]], clock: pod}\n"
-        "tickPhase: {app/readiness: 2.5}\n")
+        "tickPhase: {app/readiness: 2.5}\n"
+        "deleteAt: 60\n")
     behaviour = load_behaviour(path)
     app = behaviour.container("app")
     assert (app.exit_after, app.exit_code, app.sigterm, app.pre_stop_seconds) == (45, 2, "ignore", 3)
     readiness = app.probes["readiness"]
     assert readiness.answers.at(1) is None and readiness.answers.at(5) == 200 and readiness.clock == "pod"
     assert behaviour.phase_for("app", "readiness") == 2.5 and behaviour.phase_for("app", "liveness") == 0.0
+    assert behaviour.delete_at == 60
 
 
 @pytest.mark.parametrize("data, message", [
@@ -42,6 +44,7 @@ def test_a_full_behaviour_file(tmp_path):
      r"containers.app.probes.liveness.answers\[1\]: expected \[seconds, value\]"),
     ({"containers": {"app": {"exitAfter": -1}}}, "exit_after must be a number of seconds >= 0"),
     ({"tickPhase": "soon"}, "tickPhase: expected seconds"),
+    ({"deleteAt": -3}, "deleteAt: expected a number of seconds"),
 ])
 def test_errors_name_the_field(data, message):
     with pytest.raises(BehaviourError, match=message):

@@ -472,3 +472,34 @@ def test_liveness_kill_time_follows_from_the_fields(delay, period, failures, sic
     timeline = simulate(manifest, behaviour, duration=delay + sick_from + (failures + 2) * period)
     first_failure = delay + max(0, -(-(sick_from - delay) // period)) * period
     assert timeline.kills()[0] == first_failure + (failures - 1) * period
+
+
+# --- deletion ------------------------------------------------------------------
+
+def test_a_deleted_pod_leaves_the_endpoints_at_once_and_ends_terminal():
+    """endpointslice podToEndpoint: ready = serving && !terminating; worker.doProbe
+    stops liveness/startup of a deleted Pod and keeps readiness going;
+    getPhase with podIsTerminal: Succeeded when every container exited 0."""
+    manifest = pod(container(readinessProbe=http(periodSeconds=5), livenessProbe=http(periodSeconds=5)))
+    behaviour = Behaviour({"app": ContainerBehaviour(sigterm_exit_after=7.0, sigterm_exit_code=0)}, delete_at=30.0)
+    timeline = simulate(manifest, behaviour, duration=60)
+    assert timeline.deleted_at() == 30.0
+    assert timeline.endpoint_intervals() == [(0.0, 30.0)]
+    assert timeline.is_ready(35.0), "still Ready (serving) while terminating"
+    assert max(probe_times(timeline, "liveness")) < 30.0 and max(probe_times(timeline, "readiness")) == 35.0
+    kill = timeline.select("kill")[0]
+    assert (kill.time, kill.reason, kill.seconds) == (30.0, "PodDeletion", 30.0)
+    assert timeline.phase_at(36.9) == "Running" and timeline.phase_at(37.0) == "Succeeded"
+
+
+def test_a_deleted_pod_is_never_restarted_and_fails_on_sigkill():
+    """ShouldContainerBeRestarted: no restart once the Pod has a deletionTimestamp;
+    a container killed at the end of the grace period (137) makes the Pod Failed."""
+    manifest = pod(container(), terminationGracePeriodSeconds=10)
+    timeline = simulate(manifest, Behaviour({"app": ContainerBehaviour(sigterm="ignore")}, delete_at=5.0), duration=60)
+    assert timeline.select("exit")[0].time == 15.0 and timeline.select("exit")[0].exit_code == 137
+    assert timeline.restarts() == [] and timeline.phase_at(60) == "Failed"
+    looping = simulate(pod(container()), Behaviour({"app": ContainerBehaviour(exit_after=1.0, exit_code=1)},
+                                                   delete_at=5.0), duration=100)
+    assert [t for t in looping.restarts() if t > 5.0] == []
+    assert looping.phase_at(100) == "Failed"

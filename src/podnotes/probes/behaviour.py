@@ -17,6 +17,7 @@ Behaviours can be written in YAML or JSON (``podnotes timeline --behaviour``)::
             delays: [[0, 0], [60, 5]]        # response delay; at or above timeoutSeconds it is a timeout
             clock: uptime                    # "uptime" (since this container started) or "pod"
     tickPhase: 0                  # seconds the probe tickers fire after start + initialDelaySeconds
+    deleteAt: 60                  # optional: the Pod is deleted (kubectl delete) at this second
 
 Answers per handler: ``httpGet`` an HTTP status (``null`` = connection
 refused), ``tcpSocket`` true/false (listening or not), ``exec`` an exit code,
@@ -100,6 +101,8 @@ class Behaviour:
     # first fires (0 <= phase < periodSeconds); a float for every probe, or a
     # dict keyed by "container/probe" (e.g. "app/liveness") or by probe type.
     tick_phase: float | dict[str, float] = 0.0
+    # When the Pod is deleted (seconds after its creation); None: never.
+    delete_at: float | None = None
 
     def container(self, name: str, init: bool = False) -> ContainerBehaviour:
         if name in self.containers:
@@ -148,15 +151,18 @@ def load_behaviour(path: str | Path) -> Behaviour:
 
 def behaviour_from_dict(data: dict) -> Behaviour:
     if not isinstance(data, dict):
-        raise BehaviourError("a behaviour is a mapping with 'containers' and optionally 'tickPhase'")
-    _no_unknown(data, {"containers", "tickPhase"}, "")
+        raise BehaviourError("a behaviour is a mapping with 'containers', optionally 'tickPhase' and 'deleteAt'")
+    _no_unknown(data, {"containers", "tickPhase", "deleteAt"}, "")
     containers = {}
     for name, raw in (data.get("containers") or {}).items():
         containers[str(name)] = _container_from_dict(raw or {}, f"containers.{name}")
     phase = data.get("tickPhase", 0.0)
     if not isinstance(phase, (int, float, dict)):
         raise BehaviourError(f"tickPhase: expected seconds or a mapping, got {phase!r}")
-    return Behaviour(containers=containers, tick_phase=phase)
+    delete_at = data.get("deleteAt")
+    if delete_at is not None and (not isinstance(delete_at, (int, float)) or delete_at < 0):
+        raise BehaviourError(f"deleteAt: expected a number of seconds >= 0, got {delete_at!r}")
+    return Behaviour(containers=containers, tick_phase=phase, delete_at=delete_at)
 
 
 def _container_from_dict(raw: dict, path: str) -> ContainerBehaviour:

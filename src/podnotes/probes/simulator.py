@@ -36,6 +36,13 @@ the upstream function it mirrors:
 * Phase (``getPhase`` in ``pkg/kubelet/kubelet_pods.go``), conditions
   (``status/generate.go``) and endpoint membership
   (``endpointslice/utils.go`` ``podToEndpoint``).
+* Deletion (``Behaviour.delete_at``): the Pod leaves its Services' endpoints at
+  once (``podToEndpoint``: ready = serving and not terminating), liveness and
+  startup probes stop while readiness goes on (``doProbe``), every container
+  gets the Pod's grace period, nothing restarts (``ShouldContainerBeRestarted``),
+  and once all have stopped the phase is Succeeded if every container exited
+  with 0, else Failed (``getPhase`` with ``podIsTerminal``). Sidecars are
+  stopped together with the other containers here; 1.29+ kubelets stop them last.
 
 The kubelet reacts to every change at once here; a real one adds PLEG and
 status latency (about a second) and, before 1.35, up to 10-15 s more before a
@@ -135,6 +142,7 @@ class _Simulation:
                     self._check_phase(slot, probe_type)
         self.app_started_once = False
         self.phase: str | None = None
+        self.deleting = False
         self.conditions: dict[str, bool] = {}
         self.endpoint: bool | None = None
 
@@ -177,12 +185,14 @@ class _Simulation:
             self.emit("waiting", container=slot.name, reason=reason)
         self._refresh()
         self.at(0.0, self._advance)
+        if self.behaviour.delete_at is not None:
+            self.at(float(self.behaviour.delete_at), self._delete)
 
     # --- init containers, then the app containers -------------------------
     def _advance(self) -> None:
         """Start the next init container, or the app containers once every
         init container is done (``computeInitContainerActions``)."""
-        if self._terminal():
+        if self._terminal() or self.deleting:
             return
         for slot in self.slots:
             if slot.spec.type == "app":
@@ -341,7 +351,7 @@ class _Simulation:
         self.at(exit_at, self._exited, slot, slot.instance, code)
 
     def _restarts_after_kill(self, slot: _Slot, reason: str) -> bool:
-        if reason == "PodCompleted":
+        if reason in ("PodCompleted", "PodDeletion") or self.deleting:
             return False
         return slot.spec.type == "sidecar" or self.spec.restart_policy != "Never"
 
@@ -380,7 +390,7 @@ class _Simulation:
 
     def _restarts_after_exit(self, slot: _Slot, code: int) -> bool:
         """``ShouldContainerBeRestarted`` (init containers under Always behave as OnFailure)."""
-        if self._terminal():
+        if self._terminal() or self.deleting:
             return False
         if slot.spec.type == "sidecar":
             return True
@@ -405,8 +415,27 @@ class _Simulation:
         self.at(self.now + wait, self._retry, slot, slot.instance)
 
     def _retry(self, slot: _Slot, instance: int) -> None:
-        if instance == slot.instance and slot.state == "waiting" and not self._terminal():
+        if instance == slot.instance and slot.state == "waiting" and not self._terminal() and not self.deleting:
             self._try_start(slot, slot.last_exit_at)
+
+    def _delete(self) -> None:
+        """The Pod gets a deletionTimestamp: stop everything, restart nothing."""
+        if self._terminal():
+            return
+        self.deleting = True
+        grace = self.spec.grace_seconds
+        self.emit("delete", seconds=float(grace), message=f"deleted with a grace period of {grace}s")
+        for slot in self.slots:
+            for probe_type in ("liveness", "startup"):
+                worker = slot.workers.get(probe_type)
+                if worker is not None:
+                    worker.on_hold = True
+                    worker.token += 1
+            if slot.running and slot.kill_reason is None:
+                self._kill(slot, "PodDeletion")
+            elif slot.state == "waiting" and slot.instance >= 0:
+                slot.state = "terminated"  # in back-off: it will not be started again
+        self._refresh()
 
     def _stop_sidecars_when_done(self) -> None:
         """When no regular container will run again, the kubelet stops the sidecars."""
@@ -447,7 +476,8 @@ class _Simulation:
     def _update_phase(self) -> None:
         if self._terminal():
             return  # generateAPIPodStatus never leaves a terminal phase
-        phase = get_phase(self.spec.restart_policy, self.slots, self.app_started_once)
+        pod_is_terminal = self.deleting and not any(slot.running for slot in self.slots)
+        phase = get_phase(self.spec.restart_policy, self.slots, self.app_started_once, pod_is_terminal)
         if phase != self.phase:
             self.phase = phase
             self.emit("phase", phase=phase)
@@ -478,14 +508,16 @@ class _Simulation:
                 self.conditions[name] = status
                 self.emit("condition", condition=name, status=status,
                           **({"reason": reason} if reason else {}))
-        endpoint = ready and not (succeeded or failed)
+        endpoint = ready and not (succeeded or failed or self.deleting)
         if endpoint != self.endpoint:
             self.endpoint = endpoint
             self.emit("endpoint", status=endpoint)
 
 
-def get_phase(restart_policy: str, slots: list[_Slot], app_started_once: bool) -> str:
-    """``getPhase`` (``pkg/kubelet/kubelet_pods.go``) over the containers' states."""
+def get_phase(restart_policy: str, slots: list[_Slot], app_started_once: bool,
+              pod_is_terminal: bool = False) -> str:
+    """``getPhase`` (``pkg/kubelet/kubelet_pods.go``) over the containers' states;
+    ``pod_is_terminal``: the Pod is being deleted and nothing runs any more."""
     pending_init = failed_init = 0
     for slot in slots:
         if slot.spec.type != "init":
@@ -525,6 +557,8 @@ def get_phase(restart_policy: str, slots: list[_Slot], app_started_once: bool) -
     if running:
         return "Running"
     if stopped:
+        if pod_is_terminal:
+            return "Succeeded" if stopped == succeeded else "Failed"
         if restart_policy == "Always":
             return "Running"
         if stopped == succeeded:

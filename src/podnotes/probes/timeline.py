@@ -33,7 +33,7 @@ kind            fields
 ``threshold``   ``container``, ``probe``, ``result`` (success/failure) required:
                 the kubelet's cached result changed after ``count`` consecutive results
 ``kill``        ``container`` required; ``reason`` (LivenessProbe, StartupProbe,
-                PodCompleted), ``seconds`` (the grace period), ``message``
+                PodCompleted, PodDeletion), ``seconds`` (the grace period), ``message``
 ``hook``        ``container`` required; ``reason`` (PreStop), ``seconds`` (how long it ran)
 ``exit``        ``container`` required; ``exit_code``, ``reason`` (Completed, Error), ``message``
 ``start``       ``container``, ``restart_count`` required
@@ -46,6 +46,8 @@ kind            fields
                 ContainersReady, Ready), ``status`` (bool), ``reason``
 ``phase``       ``phase`` (Pending, Running, Succeeded, Failed, Unknown)
 ``endpoint``    ``status`` (true: the Pod's address is a ready endpoint of its Services)
+``delete``      the Pod was deleted (``metadata.deletionTimestamp`` set; kubectl shows
+                Terminating); ``seconds`` (its grace period), ``message``
 ==============  =====================================================================
 """
 
@@ -62,7 +64,7 @@ SCHEMA_FILE = Path(__file__).with_name("timeline.schema.json")
 
 EVENT_KINDS = (
     "probe", "threshold", "kill", "hook", "exit", "start", "waiting", "backoff",
-    "started", "ready", "condition", "phase", "endpoint",
+    "started", "ready", "condition", "phase", "endpoint", "delete",
 )
 PROBE_TYPES = ("startup", "liveness", "readiness")
 PROBE_RESULTS = ("success", "failure", "timeout")
@@ -188,6 +190,11 @@ class Timeline:
 
     def phases(self) -> list[tuple[float, str]]:
         return [(e.time, e.phase) for e in self.select("phase")]
+
+    def deleted_at(self) -> float | None:
+        """When the Pod was deleted (None if it was not)."""
+        deletions = self.select("delete")
+        return deletions[0].time if deletions else None
 
     def is_ready(self, at: float) -> bool:
         return any(start <= at and (end is None or at < end) for start, end in self.ready_intervals())
