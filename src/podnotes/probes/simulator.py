@@ -45,8 +45,9 @@ the upstream function it mirrors:
   stopped together with the other containers here; 1.29+ kubelets stop them last.
 
 The kubelet reacts to every change at once here; a real one adds PLEG and
-status latency (about a second) and, before 1.35, up to 10-15 s more before a
-back-off restart. Simulations are deterministic: the same input gives the same
+status latency (about a second) and, depending on its version, up to 10-15 s
+more before a back-off restart (``podWorkers.completeWork`` requeues a Pod
+whose sync failed after ``backOffPeriod``). Simulations are deterministic: the same input gives the same
 timeline.
 """
 
