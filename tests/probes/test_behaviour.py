@@ -58,3 +58,13 @@ def test_errors_name_the_file_and_line(tmp_path):
         load_behaviour(path)
     with pytest.raises(BehaviourError, match="cannot read"):
         load_behaviour(tmp_path / "missing.yaml")
+
+
+def test_with_container_changes_one_container_only():
+    from podnotes.probes import PRESETS
+
+    original = PRESETS["exec-liveness"].behaviour
+    changed = original.with_container("liveness", sigterm="exit")
+    assert changed.container("liveness").sigterm == "exit"
+    assert original.container("liveness").sigterm == "ignore"
+    assert changed.container("liveness").probes == original.container("liveness").probes
