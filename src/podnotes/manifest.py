@@ -45,6 +45,7 @@ YAML_SUFFIXES = (".yaml", ".yml", ".json")
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp", "binary")}
 _ALLOWED_TAGS = _SCALAR_TAGS | {f"{_TAG}map", f"{_TAG}seq", f"{_TAG}merge"}
+_STR_TAG = f"{_TAG}str"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 _resolved: dict[tuple[str, bool], str] = {}
@@ -265,8 +266,11 @@ class _Converter:
             if not isinstance(key_node, yaml.ScalarNode):
                 raise _LimitExceeded("yaml-syntax", "a mapping key must be a plain value, not a list or mapping",
                                      key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            key = self.convert(key_node, path, depth + 1).value
-            key = key if isinstance(key, str) else _key_text(key)
+            if key_node.tag == _STR_TAG:
+                key = key_node.value  # the common case: no Node needed for a plain key
+            else:
+                key = self.convert(key_node, path, depth + 1).value
+                key = key if isinstance(key, str) else _key_text(key)
             child_path = _child_path(path, key)
             if key in seen:
                 first = seen[key]
