@@ -276,6 +276,8 @@ def main(spec_json: str) -> None:
         sys.exit(1)
 
     if spec.probe is not None:
+        # As PID 1 of a namespace, a process ignores SIGTERM unless it handles it.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
         views._ready_callback = lambda: report(ready=True)
         try:
             result = views.PROBES[spec.probe](*spec.probe_args)
@@ -327,10 +329,10 @@ def _relay(child: int, number: int) -> None:
     try:
         os.kill(child, number)
         # PID 1 of a namespace ignores signals it has no handler for; make
-        # sure a stop request still stops it.
+        # sure a stop request still stops it, a second later.
         if number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signal.SIGALRM, lambda *_: _kill_quietly(child))
-            signal.alarm(2)
+            signal.alarm(1)
     except ProcessLookupError:
         pass
 

@@ -107,7 +107,7 @@ def leftover_paths(directory: str | None = None) -> list[str]:
     return sorted(str(path) for path in directory.iterdir() if path.name.startswith(TEMP_PREFIXES))
 
 
-def leaks(settle: float = 2.0, created_by: int | None = None) -> Leaks:
+def leaks(settle: float = 5.0, created_by: int | None = None) -> Leaks:
     """Everything podnotes created that still exists on this machine.
 
     Processes killed a moment ago may still be exiting; they get up to
@@ -123,7 +123,7 @@ def leaks(settle: float = 2.0, created_by: int | None = None) -> Leaks:
         time.sleep(0.05)
 
 
-def own_leaks(settle: float = 2.0) -> Leaks:
+def own_leaks(settle: float = 5.0) -> Leaks:
     """``leaks()``, counting only processes this process started: what a
     notebook checks at its end, unaffected by other sessions on the machine."""
     return leaks(settle, created_by=os.getpid())
