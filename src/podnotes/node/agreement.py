@@ -7,7 +7,7 @@ then every instant is compared with its counterpart:
 
 * each container start (the first one and every restart, so back-off waits are included);
 * each kill, and the first failed probe of every probe type;
-* each change of the Pod's ``Ready`` and ``Initialized`` conditions;
+* each change of the Pod's ``Ready`` and ``Initialized`` conditions, and the move to a terminal phase;
 * the phase at the end.
 
 An instant agrees when the gap is within its tolerance: one probe period (the kubelet's probe tickers run
@@ -128,6 +128,9 @@ def compare(example: str, simulated, observed, sync_latency: float = SYNC_LATENC
             sims = _condition_changes(simulated, condition, status)
             obss = _condition_changes(observed, condition, status)
             pair(f"{condition} -> {status}", sims, obss, [any_period + sync_latency])
+    for phase in ("Succeeded", "Failed"):
+        pair(f"phase -> {phase}", [t for t, p in simulated.phases() if p == phase][:1],
+             [t for t, p in observed.phases() if p == phase][:1], [any_period + sync_latency])
     agreement.simulated_phase = simulated.phase_at(simulated.duration)
     observed_phases = observed.phases()
     agreement.observed_phase = observed_phases[-1][1] if observed_phases else None

@@ -84,6 +84,18 @@ def _never_restart() -> NodeExample:
     return NodeExample("never-restart", manifest, chosen.behaviour, 70.0)
 
 
+def _deleted_with_grace() -> NodeExample:
+    """A Pod deleted 10 s after its container started, whose PID 1 ignores SIGTERM: SIGKILL after the
+    10 s grace period, then phase Failed (exit code 137) before the object goes away."""
+    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "deleted-with-grace"}, "spec": {
+        "terminationGracePeriodSeconds": 10,
+        "containers": [{"name": "app", "image": "registry.k8s.io/busybox:1.27.2",
+                        "command": ["sh", "-c", "sleep 3600"]}],
+    }}
+    behaviour = Behaviour({"app": ContainerBehaviour(sigterm="ignore")}, delete_at=10.0)
+    return NodeExample("deleted-with-grace", manifest, behaviour, 40.0)
+
+
 def examples() -> list[NodeExample]:
     return [
         _from_preset("exec-liveness", 110.0),
@@ -93,6 +105,7 @@ def examples() -> list[NodeExample]:
         _from_preset("crash-loop", 150.0),
         _init_containers(),
         _never_restart(),
+        _deleted_with_grace(),
     ]
 
 
@@ -123,9 +136,21 @@ def _run_one(cluster_factory, run: ExampleRun) -> None:
         run.simulated = simulate(example.manifest, example.behaviour, example.duration)
         with cluster_factory() as cluster:
             cluster.create(copy.deepcopy(example.manifest))
+            timers: list[threading.Timer] = []
+
+            def delete_when_started(event) -> None:
+                # The simulator's clock starts with the first container; delete that long after it, as it does.
+                if example.behaviour.delete_at is not None and event.kind == "start" and not timers:
+                    timers.append(threading.Timer(example.behaviour.delete_at, cluster.delete,
+                                                  args=(copy.deepcopy(example.manifest),),
+                                                  kwargs={"ignore_not_found": True}))
+                    timers[0].start()
+
             try:
-                run.observed = observe(cluster, example.pod_name, example.duration)
+                run.observed = observe(cluster, example.pod_name, example.duration, on_event=delete_when_started)
             finally:
+                for timer in timers:
+                    timer.cancel()
                 cluster.force_delete(copy.deepcopy(example.manifest), ignore_not_found=True)
         run.agreement = compare(example.name, run.simulated, run.observed)
     except BaseException as err:  # reported by the caller, per example

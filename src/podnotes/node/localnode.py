@@ -71,6 +71,7 @@ class LocalNode:
         self.control_plane: LocalControlPlane | None = None
         self.snapshot: host.HostSnapshot | None = None
         self.veths: set[str] = set()
+        self.bridge_created = False
         self.stopped = False
 
     # --- public ---------------------------------------------------------------------------------------------
@@ -134,7 +135,8 @@ class LocalNode:
         host.kill_processes(host.processes_in_cgroup("/" + self.cgroup_name))
         problems += host.unmount_under(str(self.workdir))
         problems += host.remove_cgroups(self.cgroup_name)
-        host.delete_link(self.network.bridge)
+        if self.bridge_created:  # never another node's bridge of the same name
+            host.delete_link(self.network.bridge)
         if self.control_plane is not None:
             self.control_plane.stop()
         if self.snapshot is not None:
@@ -171,6 +173,7 @@ class LocalNode:
 
     def _start_containerd(self) -> None:
         self.network.create_bridge()
+        self.bridge_created = True
         write_containerd_files(self.containerd, self.network)
         process = self._spawn("containerd", ["containerd", "--config", str(self.containerd.config)])
         self._wait("containerd", process, lambda: self.containerd.socket.exists() and _ctr_answers(self.containerd),

@@ -56,6 +56,9 @@ class PodNetwork:
 
     def create_bridge(self) -> None:
         """Create the bridge with the gateway address now, so the kubelet has a node IP before any Pod exists."""
+        if Path(f"/sys/class/net/{self.bridge}").exists():
+            raise RuntimeError(f"network interface {self.bridge} already exists: another local node is running, "
+                               f"or one crashed (remove it with `ip link delete {self.bridge}`)")
         commands = [["ip", "link", "add", self.bridge, "type", "bridge"],
                     ["ip", "addr", "add", f"{self.gateway}/{self.prefix_length}", "dev", self.bridge],
                     ["ip", "link", "set", self.bridge, "up"]]
