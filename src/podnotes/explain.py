@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from .lint import pod_spec_of
 from .lint.advice import default_pull_policy
 from .lint.rules_table import DEFAULTS, ENUMS, ONE_OF, PROBES
@@ -229,6 +231,10 @@ def _read(file: str) -> str:
 def annotate(source: Any, *, k8s_version: str | None = None) -> list[AnnotatedManifest]:
     """A one-line meaning for each field of each checked manifest, plus the server's defaults."""
     cat = catalogue(k8s_version)
+    if isinstance(source, (dict, list)) and not (source and isinstance(source, list)
+                                                 and isinstance(source[0], Document)):
+        # plain data has no text to print beside: write it as YAML first
+        source = yaml.safe_dump_all(source if isinstance(source, list) else [source], sort_keys=False)
     out = []
     for document in load(source):
         root = document.root

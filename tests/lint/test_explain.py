@@ -60,3 +60,9 @@ def test_annotate_marks_server_defaults():
 def test_versions_covered():
     versions = available_versions()
     assert versions[0] == "1.25" and len(versions) >= 13
+
+
+def test_annotate_plain_data():
+    [result] = annotate({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                         "spec": {"containers": [{"name": "a", "image": "a:1.0"}]}})
+    assert "image: a:1.0" in result.render()

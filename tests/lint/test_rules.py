@@ -53,7 +53,8 @@ def test_probe_without_handler_is_required_value():
 def test_restart_policy_is_checked_per_context(kind, api, path, value, allowed):
     spec = {"restartPolicy": value, "containers": [{"name": "a", "image": "a:1"}]}
     doc = {"apiVersion": api, "kind": kind, "metadata": {"name": "x"},
-           "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"spec": spec}}}
+           "spec": {"selector": {"matchLabels": {"a": "b"}},
+                    "template": {"metadata": {"labels": {"a": "b"}}, "spec": spec}}}
     if kind == "Job":
         del doc["spec"]["selector"]
     [finding] = errors(doc)
@@ -173,3 +174,15 @@ def test_k8s_version_selects_the_schema():
     hook = pod(lifecycle={"preStop": {"sleep": {"seconds": 3}}})
     assert not errors(hook, k8s_version="1.30")
     assert [f.rule for f in errors(hook, k8s_version="1.25")] == ["unknown-field"]
+
+
+def test_selector_must_match_the_template_labels():
+    doc = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+           "spec": {"selector": {"matchLabels": {"app": "shop"}},
+                    "template": {"metadata": {"labels": {"app": "shopp"}},
+                                 "spec": {"containers": [{"name": "a", "image": "a:1"}]}}}}
+    [finding] = errors(doc)
+    assert finding.rule == "selector-mismatch"
+    assert finding.server_message.endswith("`selector` does not match template `labels`")
+    doc["spec"]["template"]["metadata"]["labels"]["app"] = "shop"
+    assert not errors(doc)

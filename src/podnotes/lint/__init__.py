@@ -150,6 +150,8 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
             for key in KINDS[kind.value][2].split(".")[:-1] + ["metadata"]:
                 template_metadata = template_metadata.get(key) if template_metadata is not None else None
             check_metadata(template_metadata, root, False, findings)
+        if context == "workload":
+            _check_selector(root, findings)
         PodRules(spec, context, findings).run()
         if options.advice:
             advice.check_pod(spec, kind.value, root, options.level, checker.catalogue.version, findings)
@@ -158,6 +160,33 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
                                 f"`{KINDS[kind.value][2]}`", path=KINDS[kind.value][2],
                                 server=f"{KINDS[kind.value][2]}.containers: Required value"))
     return _suppress(_unique(findings), root, options.disabled)
+
+
+def _check_selector(root: Node, findings: list[Finding]) -> None:
+    """A controller's selector must match its own Pod template's labels, or it could never find its Pods."""
+    spec = root.get("spec")
+    selector = spec.get("selector") if spec is not None else None
+    match = selector.get("matchLabels") if selector is not None else None
+    template = spec.get("template") if spec is not None else None
+    metadata = template.get("metadata") if template is not None else None
+    labels = metadata.get("labels") if metadata is not None else None
+    if match is None or match.kind != "map" or (labels is not None and labels.kind != "map"):
+        return
+    wanted = {k: v.value for k, v in match.value.items()}
+    have = {k: v.value for k, v in labels.value.items()} if labels is not None else {}
+    missing = {k: v for k, v in wanted.items() if have.get(k) != v}
+    if not missing:
+        return
+    where = labels or metadata or template or spec
+    shown = ", ".join(f'"{k}":"{v}"' for k, v in have.items())
+    findings.append(located(
+        "selector-mismatch", ERROR, where,
+        "the template's labels do not carry the selector's " + ", ".join(f"{k}={v}" for k, v in missing.items())
+        + ": the controller could never find the Pods it creates", at_key=True,
+        path="spec.template.metadata.labels",
+        fix="labels:\n" + "".join(f"  {k}: {v}\n" for k, v in wanted.items()).rstrip(),
+        server=f"spec.template.metadata.labels: Invalid value: map[string]string{{{shown}}}: "
+               "`selector` does not match template `labels`"))
 
 
 _LOAD_FIXES = {

@@ -24,6 +24,7 @@ RULES: dict[str, str] = {
     "not-an-object": "A document is not a mapping.",
     "api-version": "The apiVersion does not serve this kind.",
     "kind-not-checked": "Objects of this kind are not checked.",
+    "selector-mismatch": "A controller's selector does not match its Pod template's labels.",
     "unknown-field": "A field does not exist at this level (strict field validation).",
     "type-mismatch": "A value has the wrong JSON type.",
     "required-field": "A required field is missing.",
