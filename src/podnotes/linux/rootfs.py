@@ -142,7 +142,10 @@ def _install_host_programs(programs, root: Path) -> tuple[list[str], list[str]]:
 
 def shared_libraries(binary: str) -> list[str]:
     """The shared libraries (and the dynamic loader) ``binary`` loads, by ``ldd``."""
-    result = subprocess.run(["ldd", binary], capture_output=True, text=True)
+    try:
+        result = subprocess.run(["ldd", binary], capture_output=True, text=True)
+    except FileNotFoundError:
+        return []  # no ldd: not a glibc Linux system, nothing will run in this root anyway
     if result.returncode != 0:
         return []  # a static binary
     paths = []
