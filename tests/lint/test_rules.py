@@ -186,3 +186,14 @@ def test_selector_must_match_the_template_labels():
     assert finding.server_message.endswith("`selector` does not match template `labels`")
     doc["spec"]["template"]["metadata"]["labels"]["app"] = "shop"
     assert not errors(doc)
+
+
+def test_volume_source_paths_use_the_servers_spelling():
+    doc = pod()
+    doc["spec"]["volumes"] = [{"name": "v", "configMap": {"name": "c"}, "downwardAPI": {"items": []}}]
+    [finding] = errors(doc)
+    assert finding.path == "spec.volumes[0].configMap"  # downwardAPI is checked first, configMap later
+    assert finding.server_message == "spec.volumes[0].configMap: Forbidden: may not specify more than 1 volume type"
+    doc["spec"]["volumes"] = [{"name": "v", "emptyDir": {}, "downwardAPI": {"items": []}}]
+    [finding] = errors(doc)
+    assert finding.server_message.startswith("spec.volumes[0].downwarAPI: Forbidden")

@@ -15,7 +15,8 @@ from ..manifest import Node
 from .finding import ERROR, WARNING, Finding
 from .quantity import parse_quantity
 from .rules_table import (CONTAINER_GROUPS, CONTAINER_RESTART_POLICIES, EPHEMERAL_FORBIDDEN, INIT_ONLY_WITH_SIDECAR,
-                          LIFECYCLE_HANDLERS, PROBE_HANDLERS, PROBES, RESTART_POLICIES_BY_CONTEXT, VOLUME_SOURCE_ORDER)
+                          LIFECYCLE_HANDLERS, PROBE_HANDLERS, PROBES, RESTART_POLICIES_BY_CONTEXT,
+                          SUPPORTED_LIFECYCLE_HANDLERS, VOLUME_SERVER_NAMES, VOLUME_SOURCE_ORDER)
 from .structure import did_you_mean, located, unsupported
 
 DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
@@ -111,10 +112,11 @@ class PodRules:
                            f"{volume.path}: Required value: must specify a volume type", fix="emptyDir: {}")
             for extra in sources[1:]:
                 node = volume.get(extra)
+                server_path = f"{volume.path}.{VOLUME_SERVER_NAMES.get(extra, extra)}"
                 self.error("volume-sources", node,
                            f"volume `{name}` has more than one source ({', '.join(sources)}); a volume is exactly "
                            "one kind of storage, so keep one and delete the rest",
-                           f"{node.path}: Forbidden: may not specify more than 1 volume type",
+                           f"{server_path}: Forbidden: may not specify more than 1 volume type",
                            fix=f"delete `{extra}:` (or move it to a volume of its own)")
 
     # --- containers -------------------------------------------------------------------
@@ -276,8 +278,9 @@ class PodRules:
     def check_handlers(self, node: Node, handlers: tuple[str, ...], what: str) -> None:
         present = [name for name in handlers if _present(node.get(name))]
         if not present:
+            choices = SUPPORTED_LIFECYCLE_HANDLERS if handlers == LIFECYCLE_HANDLERS else handlers
             self.error("handler-count", node, f"this {what} has no handler: give it exactly one of "
-                       f"{', '.join(handlers)}", f"{node.path}: Required value: must specify a handler type",
+                       f"{', '.join(choices)}", f"{node.path}: Required value: must specify a handler type",
                        fix="httpGet:\n  path: /healthz\n  port: 8080")
         for extra in present[1:]:
             child = node.get(extra)

@@ -44,17 +44,21 @@ CONTAINER_RESTART_POLICIES = ("Always",)  # only on init containers: the sidecar
 # Handler fields, in the order the server checks them: every handler after
 # the first one present is reported as "may not specify more than 1 handler type".
 PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
-# tcpSocket is still a field of a lifecycle hook, but unsupported and not validated: it fails at run time.
-LIFECYCLE_HANDLERS = ("exec", "httpGet", "sleep")
+# Lifecycle hooks are counted the same way. tcpSocket still counts as a handler there, although it is
+# unsupported in hooks (the hook fails when it runs); SUPPORTED_LIFECYCLE_HANDLERS is what to suggest.
+LIFECYCLE_HANDLERS = ("exec", "httpGet", "tcpSocket", "sleep")
+SUPPORTED_LIFECYCLE_HANDLERS = ("exec", "httpGet", "sleep")
 PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
 # Volume source fields in the server's check order (emptyDir before hostPath).
 VOLUME_SOURCE_ORDER = (
     "emptyDir", "hostPath", "gitRepo", "gcePersistentDisk", "awsElasticBlockStore", "secret", "nfs", "iscsi",
-    "glusterfs", "persistentVolumeClaim", "rbd", "flexVolume", "cinder", "cephfs", "flocker", "downwardAPI", "fc",
-    "azureFile", "configMap", "vsphereVolume", "quobyte", "azureDisk", "photonPersistentDisk", "projected",
-    "portworxVolume", "scaleIO", "storageos", "csi", "ephemeral", "image",
+    "glusterfs", "flocker", "persistentVolumeClaim", "rbd", "cinder", "cephfs", "quobyte", "downwardAPI", "fc",
+    "flexVolume", "configMap", "azureFile", "vsphereVolume", "photonPersistentDisk", "portworxVolume", "azureDisk",
+    "storageos", "projected", "scaleIO", "csi", "ephemeral", "image",
 )
+# Two sources are spelt differently in the server's "more than 1 volume type" path.
+VOLUME_SERVER_NAMES = {"downwardAPI": "downwarAPI", "cephfs": "cephFS"}
 
 CONTAINER_GROUPS = ("initContainers", "containers", "ephemeralContainers")
 
