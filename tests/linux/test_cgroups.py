@@ -126,3 +126,20 @@ def test_pids_limit_stops_a_fork_bomb(no_leaks):
     assert result.forked == 19  # the forking process itself is the twentieth
     assert result.refusal == "Resource temporarily unavailable"
     assert result.usage.pids_limit_hits >= 1
+
+
+@needs_root
+def test_an_error_inside_the_block_kills_the_processes_and_removes_the_group(no_leaks):
+    import sys
+
+    from podnotes.linux.launcher import Spec, start
+    from podnotes.linux.processes import Children
+
+    with pytest.raises(RuntimeError, match="midway"):
+        with create_cgroup(Limits(pids_max=10), name="error") as group, Children() as children:
+            launched = start(Spec(argv=[sys.executable, "-c", "import time; time.sleep(60)"],
+                                  cgroup_procs=group.procs_files()), children)
+            assert group.pids() == [launched.pid]
+            raise RuntimeError("midway")
+    assert not any(path.exists() for path in group.directories())
+    assert launched.process.poll() is not None
