@@ -42,7 +42,8 @@ PAGES = site_pages(ROOT)
 
 def site_sources() -> list[Path]:
     """The files a site build reads, besides the notebooks' imported code."""
-    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", ROOT / "src" / "podnotes" / "sphinxext.py"]
+    package = ROOT / "src" / "podnotes"
+    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", package / "sphinxext.py", package / "data" / "favicon.svg"]
     sources += toc_documents(ROOT)
     static = ROOT / "_static"
     sources += [path for path in static.rglob("*") if path.is_file()] if static.is_dir() else []
