@@ -76,7 +76,7 @@ def test_container_names_are_unique_across_init_and_regular_containers():
     doc = pod()
     doc["spec"]["initContainers"] = [{"name": "app", "image": "i:1"}]
     [finding] = errors(doc)
-    assert finding.server_message == 'spec.containers[0].name: Duplicate value: "app"'
+    assert finding.server_message == 'spec.initContainers[0].name: Duplicate value: "app"'
 
 
 def test_image_is_required_for_pods():
@@ -197,3 +197,11 @@ def test_volume_source_paths_use_the_servers_spelling():
     doc["spec"]["volumes"] = [{"name": "v", "emptyDir": {}, "downwardAPI": {"items": []}}]
     [finding] = errors(doc)
     assert finding.server_message.startswith("spec.volumes[0].downwarAPI: Forbidden")
+
+
+def test_ephemeral_target_must_exist():
+    doc = pod()
+    doc["spec"]["ephemeralContainers"] = [{"name": "dbg", "image": "busybox:1.36", "targetContainerName": "ap"}]
+    messages = [f.server_message for f in errors(doc)]
+    assert messages == ["spec.ephemeralContainers: Forbidden: cannot be set on create",
+                        'spec.ephemeralContainers[0].targetContainerName: Not found: "ap"']

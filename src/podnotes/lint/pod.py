@@ -45,6 +45,7 @@ class PodRules:
         self.context = context
         self.findings = findings
         self.volume_names: set[str] = set()
+        self.targets: set[str] = set()
 
     def error(self, rule: str, node: Node, message: str, server: str, *, at_key: bool = True, fix: str = "",
               path: str | None = None) -> None:
@@ -120,14 +121,27 @@ class PodRules:
                            fix=f"delete `{extra}:` (or move it to a volume of its own)")
 
     # --- containers -------------------------------------------------------------------
+    def container_names(self, group: str) -> list[str]:
+        items = self.spec.get(group)
+        if items is None or items.kind != "seq":
+            return []
+        return [name for c in items.value if c.kind == "map" and isinstance(name := c.scalar("name"), str)]
+
     def check_containers(self) -> None:
-        names: set[str] = set()
+        # Where the server reports a duplicate name: regular containers among themselves, init containers
+        # against regular ones and each other, ephemeral containers against all.
+        regular = self.container_names("containers")
+        self.targets = set(regular) | set(self.container_names("initContainers"))
+        seen_by_group = {"initContainers": set(regular), "containers": set(), "ephemeralContainers": None}
         for group in CONTAINER_GROUPS:
             containers = self.spec.get(group)
             if containers is None or containers.kind != "seq":
                 continue
             if group == "ephemeralContainers" and containers.value:
                 self.check_ephemeral_on_create(containers)
+            names = seen_by_group[group]
+            if names is None:
+                names = set(self.targets)
             for container in containers.value:
                 if container.kind == "map":
                     self.check_container(container, group, names)
@@ -155,6 +169,11 @@ class PodRules:
                        at_key=image is not None, path=f"{container.path}.image")
         sidecar = group == "initContainers" and container.scalar("restartPolicy") == "Always"
         self.check_container_restart_policy(container, group)
+        resize = container.get("resizePolicy")
+        if group == "initContainers" and _present(resize):
+            self.error("init-container-field", resize, "an init container's resources cannot be resized in place, "
+                       "so `resizePolicy` is not allowed on it", f"{resize.path}: Invalid value: {resize.to_python()}: "
+                       "must not be set for init containers", fix="remove `resizePolicy`")
         if group == "initContainers" and not sidecar:
             for name in INIT_ONLY_WITH_SIDECAR:
                 node = container.get(name)
@@ -166,6 +185,7 @@ class PodRules:
                                "restartPolicy=Always", fix=f"remove `{name}`, or add `restartPolicy: Always` to "
                                "make this init container a sidecar")
         if group == "ephemeralContainers":
+            self.check_ephemeral_target(container)
             for name in EPHEMERAL_FORBIDDEN:
                 node = container.get(name)
                 if _present(node):
@@ -194,6 +214,23 @@ class PodRules:
         self.check_resources(container)
         self.check_volume_mounts(container)
         self.check_env(container)
+
+    def check_ephemeral_target(self, container: Node) -> None:
+        target = container.get("targetContainerName")
+        if _present(target) and isinstance(target.value, str) and target.value not in self.targets:
+            self.error("ephemeral-container-field", target,
+                       f"`targetContainerName` must name an init or regular container of this Pod, and there is no "
+                       f"`{target.value}`", f'{target.path}: Not found: "{target.value}"', at_key=False,
+                       fix=f"one of: {', '.join(sorted(self.targets)) or 'no containers'}")
+        mounts = container.get("volumeMounts")
+        for mount in mounts.value if mounts is not None and mounts.kind == "seq" else []:
+            for key in ("subPath", "subPathExpr"):
+                node = mount.get(key) if mount.kind == "map" else None
+                if _present(node) and node.value != "":
+                    self.error("ephemeral-container-field", node, f"an ephemeral container may not mount with "
+                               f"`{key}` (bind mounts it leaves behind are cleaned up only with the Pod)",
+                               f"{node.path}: Forbidden: cannot be set for an Ephemeral Container",
+                               fix=f"mount the whole volume: remove `{key}`")
 
     def check_container_restart_policy(self, container: Node, group: str) -> None:
         node = container.get("restartPolicy")
