@@ -205,3 +205,11 @@ def test_ephemeral_target_must_exist():
     messages = [f.server_message for f in errors(doc)]
     assert messages == ["spec.ephemeralContainers: Forbidden: cannot be set on create",
                         'spec.ephemeralContainers[0].targetContainerName: Not found: "ap"']
+
+
+def test_probe_grace_period_rules():
+    readiness = errors(pod(readinessProbe={"tcpSocket": {"port": 80}, "terminationGracePeriodSeconds": 5}))
+    assert [f.server_message for f in readiness] == [
+        "spec.containers[0].readinessProbe.terminationGracePeriodSeconds: Invalid value: 5: "
+        "must not be set for readinessProbes"]
+    assert not errors(pod(livenessProbe={"tcpSocket": {"port": 80}, "terminationGracePeriodSeconds": 5}))

@@ -355,6 +355,16 @@ class PodRules:
                 self.error("field-constraint", node, f"`{name}` cannot be negative",
                            f"{node.path}: Invalid value: {node.value}: must be greater than or equal to 0",
                            at_key=False, fix=f"{name}: 0")
+        grace = probe.get("terminationGracePeriodSeconds")
+        if _present(grace) and isinstance(grace.value, int):
+            if kind == "readinessProbe":
+                self.error("field-constraint", grace, "a readiness probe never kills the container, so it has no "
+                           "`terminationGracePeriodSeconds`", f"{grace.path}: Invalid value: {grace.value}: must "
+                           "not be set for readinessProbes", at_key=False, fix="remove it")
+            elif grace.value <= 0:
+                self.error("field-constraint", grace, "the grace period after a probe failure must be at least 1 s",
+                           f"{grace.path}: Invalid value: {grace.value}: must be greater than 0", at_key=False,
+                           fix="terminationGracePeriodSeconds: 10")
         success = probe.get("successThreshold")
         if kind != "readinessProbe" and _present(success) and isinstance(success.value, int) and success.value != 1:
             self.error("field-constraint", success,
