@@ -213,3 +213,9 @@ def test_probe_grace_period_rules():
         "spec.containers[0].readinessProbe.terminationGracePeriodSeconds: Invalid value: 5: "
         "must not be set for readinessProbes"]
     assert not errors(pod(livenessProbe={"tcpSocket": {"port": 80}, "terminationGracePeriodSeconds": 5}))
+
+
+def test_probe_naming_an_undeclared_port_is_a_warning():
+    doc = pod(ports=[{"name": "http", "containerPort": 80}], readinessProbe={"httpGet": {"port": "htp"}})
+    [finding] = [f for f in lint(doc) if f.rule == "probe-port-unknown"]
+    assert finding.severity == WARNING and finding.path == "spec.containers[0].readinessProbe.httpGet.port"

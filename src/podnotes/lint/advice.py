@@ -132,6 +132,24 @@ def check_resources(container: Node, findings: list[Finding]) -> None:
             at_key=True, fix="resources:\n  requests: {cpu: 100m, memory: 128Mi}\n  limits: {memory: 128Mi}"))
 
 
+def check_probe_ports(container: Node, findings: list[Finding]) -> None:
+    """A probe that names a port the container does not declare fails at run time, not at admission."""
+    ports = container.get("ports")
+    names = {p.scalar("name") for p in (ports.value if ports is not None and ports.kind == "seq" else [])
+             if p.kind == "map"}
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        node = container.get(probe)
+        for action in ("httpGet", "tcpSocket"):
+            target = node.get(action) if node is not None and node.kind == "map" else None
+            port = target.get("port") if target is not None and target.kind == "map" else None
+            if port is not None and isinstance(port.value, str) and port.value not in names:
+                findings.append(located(
+                    "probe-port-unknown", WARNING, port,
+                    f"the {probe} uses the port name `{port.value}`, which no port of container "
+                    f"`{container.scalar('name', '?')}` declares: the probe will fail on every attempt",
+                    at_key=False, fix=f"ports:\n- name: {port.value}\n  containerPort: 8080"))
+
+
 def check_readiness(container: Node, findings: list[Finding]) -> None:
     ports = container.get("ports")
     serves = ports is not None and ports.kind == "seq" and bool(ports.value)
@@ -154,6 +172,7 @@ def check_pod(spec: Node, kind: str, document_root: Node, level: str, version: s
         check_images(container, findings)
         check_resources(container, findings)
         check_readiness(container, findings)
+        check_probe_ports(container, findings)
     inits = spec.get("initContainers")
     for container in inits.value if inits is not None and inits.kind == "seq" else []:
         if container.kind == "map":

@@ -48,6 +48,7 @@ RULES: dict[str, str] = {
     "image-tag-latest": "An image with the moving :latest tag.",
     "resources-missing": "A container without requests or a memory limit.",
     "readiness-probe-missing": "A serving container without a readiness probe.",
+    "probe-port-unknown": "A probe names a port the container does not declare.",
     "qos-class": "The QoS class the Pod gets.",
     "pod-security-level": "The highest Pod Security Standard level the Pod meets.",
     "naked-pod": "A Pod not managed by a controller.",
