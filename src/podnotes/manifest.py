@@ -511,8 +511,9 @@ def load(source: Any, *, name: str | None = None) -> list[Document]:
     """Load manifests from a path (file or folder), ``"-"`` (stdin), YAML text, bytes or a file object.
 
     Also accepts an already loaded :class:`Document` or list of them (returned
-    as they are) and plain Python data (a dict or a list of dicts), whose Nodes
-    then carry no line or column.
+    as they are), plain Python data (a dict or a list of dicts) and model
+    objects of the ``kubernetes`` client (``V1Pod``); their Nodes carry no
+    line or column.
     """
     if isinstance(source, Document):
         return [source]
@@ -520,6 +521,11 @@ def load(source: Any, *, name: str | None = None) -> list[Document]:
         return source
     if isinstance(source, Node):
         return [Document(name or "<object>", 0, source, line=source.line or 1)]
+    if hasattr(source, "openapi_types") and hasattr(source, "attribute_map"):
+        # a model object of the official kubernetes client (V1Pod ...): its own serializer gives the API's JSON
+        from kubernetes.client import ApiClient
+
+        source = ApiClient().sanitize_for_serialization(source)
     if isinstance(source, dict):
         return [Document(name or "<object>", 0, from_python(source), line=None)]
     if isinstance(source, list):

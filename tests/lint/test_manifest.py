@@ -98,3 +98,14 @@ def test_pure_python_parser_gives_the_same_tree(monkeypatch):
     [pure] = load(POD)
     assert pure.to_python() == fast.to_python()
     assert [(n.path, n.line, n.column) for n in walk(pure.root)] == [(n.path, n.line, n.column) for n in walk(fast.root)]
+
+
+def test_kubernetes_client_models_are_accepted():
+    from kubernetes import client
+
+    pod = client.V1Pod(api_version="v1", kind="Pod", metadata=client.V1ObjectMeta(name="m"),
+                       spec=client.V1PodSpec(containers=[client.V1Container(name="a", image="a:1",
+                                                                            image_pull_policy="Nerver")]))
+    [doc] = load(pod)
+    assert doc.root.get("spec").get("containers").value[0].get("imagePullPolicy").value == "Nerver"
+    assert [f.rule for f in lint(pod) if f.severity == "error"] == ["invalid-enum"]
