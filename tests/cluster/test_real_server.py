@@ -190,9 +190,9 @@ def test_observe_records_exactly_the_transitions_written(kind_cluster):
 def test_observe_replays_a_simulated_timeline(kind_cluster):
     from podnotes.probes import preset, simulate
 
-    example = preset("liveness-exec") if _has_preset("liveness-exec") else None
+    example = preset("exec-liveness") if _has_preset("exec-liveness") else None
     if example is None:
-        pytest.skip("no liveness-exec preset in podnotes.probes")
+        pytest.skip("no exec-liveness preset in podnotes.probes")
     pod = example.pod() if callable(getattr(example, "pod", None)) else example.pod
     predicted = simulate(pod, example.behaviour, duration=40)
     pod = {**pod, "metadata": {**pod["metadata"], "namespace": kind_cluster.namespace}}

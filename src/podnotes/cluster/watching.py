@@ -167,10 +167,11 @@ def _pod_changes(cluster: Cluster, pod: str, namespace: str, timeout: float):
             return
         stream = watch.Watch()
         try:
+            # deserialize=False: plain dicts as the server sent them, not models that insist on every field.
             for change in stream.stream(core.list_namespaced_pod, namespace, field_selector=f"metadata.name={pod}",
                                         resource_version=resource_version, timeout_seconds=max(1, int(remaining)),
-                                        _request_timeout=remaining + 5):
-                obj = cluster.api_client.sanitize_for_serialization(change["object"])
+                                        _request_timeout=remaining + 5, deserialize=False):
+                obj = change["object"]
                 resource_version = (obj.get("metadata") or {}).get("resourceVersion", resource_version)
                 yield change["type"], obj
                 if time.monotonic() >= deadline:
@@ -178,7 +179,8 @@ def _pod_changes(cluster: Cluster, pod: str, namespace: str, timeout: float):
         except Exception as err:
             from kubernetes.client.exceptions import ApiException
 
-            if isinstance(err, ApiException) and err.status == 410:  # history compacted: list again
+            # History compacted (410 Gone); without deserialising the client fails on that event with KeyError.
+            if (isinstance(err, ApiException) and err.status == 410) or isinstance(err, KeyError):
                 resource_version = None
                 continue
             if isinstance(err, ApiException):
@@ -325,9 +327,9 @@ def observe(cluster: Cluster, pod: str, duration: float, *, namespace: str | Non
         try:
             for change in stream.stream(cluster.core().list_namespaced_event, namespace,
                                         field_selector=f"involvedObject.name={pod},involvedObject.kind=Pod",
-                                        timeout_seconds=max(1, int(duration)), _request_timeout=duration + 5):
-                changes.put(("event", change["type"], cluster.api_client.sanitize_for_serialization(
-                    change["object"]), clock()))
+                                        timeout_seconds=max(1, int(duration)), _request_timeout=duration + 5,
+                                        deserialize=False):
+                changes.put(("event", change["type"], change["object"], clock()))
                 if stop.is_set():
                     return
         except Exception:
