@@ -29,6 +29,12 @@ ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("Toleration", "operator"): ("Equal", "Exists"),
     ("Toleration", "effect"): ("NoExecute", "NoSchedule", "PreferNoSchedule"),
     ("PodOS", "name"): ("linux", "windows"),
+    ("DeploymentStrategy", "type"): ("Recreate", "RollingUpdate"),
+    ("StatefulSetSpec", "podManagementPolicy"): ("OrderedReady", "Parallel"),
+    ("StatefulSetUpdateStrategy", "type"): ("OnDelete", "RollingUpdate"),
+    ("DaemonSetUpdateStrategy", "type"): ("OnDelete", "RollingUpdate"),
+    ("CronJobSpec", "concurrencyPolicy"): ("Allow", "Forbid", "Replace"),
+    ("JobSpec", "completionMode"): ("Indexed", "NonIndexed"),
     ("HostPathVolumeSource", "type"): ("", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate",
                                        "File", "FileOrCreate", "Socket"),
 }
