@@ -43,9 +43,12 @@ def test_sigint_midway_through_an_experiment_leaves_nothing():
 
 
 def test_leaks_are_found_by_name(tmp_path, monkeypatch):
-    (tmp_path / "podnotes-rootfs-abc").mkdir()
+    (tmp_path / "podnotes-rootfs-12-abc").mkdir()
+    (tmp_path / "podnotes-rootfs-34-def").mkdir()
     (tmp_path / "unrelated").mkdir()
-    assert leaks.leftover_paths(str(tmp_path)) == [str(tmp_path / "podnotes-rootfs-abc")]
+    assert len(leaks.leftover_paths(str(tmp_path))) == 2
+    assert leaks.leftover_paths(str(tmp_path), created_by=12) == [str(tmp_path / "podnotes-rootfs-12-abc")]
+    assert leaks.CGROUP_NAME.match("podnotes-memory-12-3") and not leaks.CGROUP_NAME.match("podnotes-img-agn")
     mounts = tmp_path / "mounts"
     mounts.write_text("proc /proc proc rw 0 0\ntmpfs /tmp/podnotes-mountpoint-x tmpfs rw 0 0\n")
     assert leaks.leftover_mounts(mounts) == ["tmpfs /tmp/podnotes-mountpoint-x tmpfs"]

@@ -187,8 +187,8 @@ def start(spec: Spec, group: Children, timeout: float = 10.0, **popen_kwargs) ->
     passed = [fd for fd in (status_write, go_read) if fd >= 0]
     try:
         env = {**popen_kwargs.pop("env", os.environ), SPEC_ENV: json.dumps(asdict(spec))}
-        process = group.start([sys.executable, "-m", "podnotes.linux.launcher"], pass_fds=passed, env=env,
-                              **popen_kwargs)
+        process = group.start([sys.executable, "-m", "podnotes.linux.launcher", *_label(spec)], pass_fds=passed,
+                              env=env, **popen_kwargs)
     finally:
         for fd in passed:
             os.close(fd)
@@ -202,6 +202,13 @@ def start(spec: Spec, group: Children, timeout: float = 10.0, **popen_kwargs) ->
         raise LaunchError(error)
     launched.pid = first["pid"]
     return launched
+
+
+def _label(spec: Spec) -> list[str]:
+    """Words that only describe the launch in ``ps`` (the spec travels in the environment)."""
+    if spec.probe is not None:
+        return [spec.probe, *(str(arg) for arg in spec.probe_args)]
+    return ["exec", *spec.argv]
 
 
 def run_probe(spec: Spec, timeout: float = 30.0) -> Any:

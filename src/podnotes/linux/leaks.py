@@ -25,7 +25,7 @@ TEMP_PREFIXES = ("podnotes-rootfs-", "podnotes-mountpoint-", "podnotes-userns-",
 NETNS_DIR = Path("/run/netns")
 # The names podnotes.linux.cgroups gives: podnotes-NAME-PID-N (other tools may
 # use the same prefix for other things, e.g. container images).
-CGROUP_NAME = re.compile(r"^podnotes-[a-z]+-\d+-\d+$")
+CGROUP_NAME = re.compile(r"^podnotes-[a-z]+-(\d+)-\d+$")
 MOUNT_MARKS = ("podnotes-tmpfs",) + TEMP_PREFIXES
 
 
@@ -44,12 +44,14 @@ class Leaks:
         return not self
 
 
-def leftover_cgroups(mounts_file: Path = MOUNTS) -> list[str]:
+def leftover_cgroups(mounts_file: Path = MOUNTS, created_by: int | None = None) -> list[str]:
+    """cgroups named by ``podnotes.linux.cgroups`` (whose names carry the creator's PID)."""
     found = []
     for point in _cgroup_mounts(mounts_file):
         for directory, subdirs, _files in os.walk(point):
             for name in list(subdirs):
-                if CGROUP_NAME.match(name):
+                match = CGROUP_NAME.match(name)
+                if match and created_by in (None, int(match.group(1))):
                     found.append(os.path.join(directory, name))
                     subdirs.remove(name)
     return sorted(found)
@@ -102,9 +104,11 @@ def _ancestors(pid: int) -> set[int]:
     return chain
 
 
-def leftover_paths(directory: str | None = None) -> list[str]:
+def leftover_paths(directory: str | None = None, created_by: int | None = None) -> list[str]:
+    """Temporary directories podnotes made (``podnotes-rootfs-PID-...`` and the like)."""
     directory = Path(directory or tempfile.gettempdir())
-    return sorted(str(path) for path in directory.iterdir() if path.name.startswith(TEMP_PREFIXES))
+    prefixes = TEMP_PREFIXES if created_by is None else tuple(f"{prefix}{created_by}-" for prefix in TEMP_PREFIXES)
+    return sorted(str(path) for path in directory.iterdir() if path.name.startswith(prefixes))
 
 
 def leaks(settle: float = 5.0, created_by: int | None = None) -> Leaks:
@@ -112,18 +116,20 @@ def leaks(settle: float = 5.0, created_by: int | None = None) -> Leaks:
 
     Processes killed a moment ago may still be exiting; they get up to
     ``settle`` seconds to disappear before they count as leaked. With
-    ``created_by``, only processes started by that process count (useful
-    when other podnotes sessions run on the same machine)."""
+    ``created_by``, only cgroups, temporary directories and processes made by
+    that process count (useful when other podnotes sessions run on the same
+    machine); mounts and network interfaces are always checked."""
     deadline = time.monotonic() + settle
     while True:
-        found = Leaks(cgroups=leftover_cgroups(), mounts=leftover_mounts(), network=leftover_network(),
-                      processes=leftover_processes(created_by), paths=leftover_paths())
+        found = Leaks(cgroups=leftover_cgroups(created_by=created_by), mounts=leftover_mounts(),
+                      network=leftover_network(), processes=leftover_processes(created_by),
+                      paths=leftover_paths(created_by=created_by))
         if not found or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
 
 
 def own_leaks(settle: float = 5.0) -> Leaks:
-    """``leaks()``, counting only processes this process started: what a
-    notebook checks at its end, unaffected by other sessions on the machine."""
+    """``leaks()``, counting only what this process created: what a notebook
+    checks at its end, unaffected by other sessions on the machine."""
     return leaks(settle, created_by=os.getpid())

@@ -121,7 +121,7 @@ class MountResult:
 def private_mount() -> MountResult:
     """Mount a tmpfs inside a new mount namespace (with private propagation)
     and compare what the child and the host see at that path."""
-    target = tempfile.mkdtemp(prefix="podnotes-mountpoint-")
+    target = tempfile.mkdtemp(prefix=f"podnotes-mountpoint-{os.getpid()}-")
     try:
         inside = run_probe(Spec(probe="mount_tmpfs", probe_args=[target], unshare=["mnt"]))
         return MountResult(target=target, inside_entries=inside["entries"], inside_has_mount=target in inside["mounts"],
@@ -265,7 +265,7 @@ class UserResult:
 def user_namespace(outside_first_uid: int = 100_000, count: int = 65_536) -> UserResult:
     """Become root in a new user namespace whose root is ``outside_first_uid``
     outside, create a file, and try to read a root-only host file."""
-    scratch = tempfile.mkdtemp(prefix="podnotes-userns-")
+    scratch = tempfile.mkdtemp(prefix=f"podnotes-userns-{os.getpid()}-")
     os.chmod(scratch, 0o1777)
     uid_map = f"0 {outside_first_uid} {count}"
     try:

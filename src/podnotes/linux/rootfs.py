@@ -91,7 +91,7 @@ def build_rootfs(programs=DEFAULT_PROGRAMS, use_busybox: bool | None = None, par
     busybox = find_busybox()
     if use_busybox and busybox is None:
         raise RootfsError("busybox-static is not installed (Debian: apt-get install busybox-static)")
-    path = Path(tempfile.mkdtemp(prefix=ROOTFS_PREFIX, dir=parent))
+    path = Path(tempfile.mkdtemp(prefix=f"{ROOTFS_PREFIX}{os.getpid()}-", dir=parent))
     try:
         for name in DIRECTORIES:
             (path / name).mkdir(exist_ok=True)
