@@ -143,3 +143,35 @@ def test_an_error_inside_the_block_kills_the_processes_and_removes_the_group(no_
             raise RuntimeError("midway")
     assert not any(path.exists() for path in group.directories())
     assert launched.process.poll() is not None
+
+
+def _v2_mount() -> Path | None:
+    from podnotes.linux.capabilities import _cgroup_mounts
+
+    return next((Path(point) for point, kind in _cgroup_mounts(Path("/proc/self/mounts")).items()
+                 if kind == "cgroup2"), None)
+
+
+@needs_root
+@pytest.mark.skipif(_v2_mount() is None, reason="no cgroup v2 tree mounted")
+def test_a_real_v2_group_takes_a_process_accounts_it_and_is_removed(no_leaks):
+    """On hybrid machines the v2 tree has no controllers, but joining, CPU
+    accounting (cpu.stat is always there), cgroup.kill and removal are real v2."""
+    import os
+    import sys
+
+    from podnotes.linux.launcher import Spec, start
+    from podnotes.linux.processes import Children
+
+    path = _v2_mount() / f"podnotes-unified-{os.getpid()}-1"
+    path.mkdir()
+    group = CgroupV2(path.name, {"unified": path})
+    with Children() as children, group:  # the group goes first: cgroup.kill ends the process
+        launched = start(Spec(argv=[sys.executable, "-c", "import time; print('in', flush=True); time.sleep(60)"],
+                              cgroup_procs=group.procs_files()), children)
+        launched.process.stdout.readline()
+        assert group.pids() == [launched.pid]
+        assert (path / "cgroup.procs").read_text().split() == [str(launched.pid)]
+        assert group.usage().cpu_usage_usec > 0
+    assert not path.exists()
+    assert launched.process.returncode == -9, "killed by cgroup.kill, not by the Children group's SIGTERM"
