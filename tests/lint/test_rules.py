@@ -219,3 +219,22 @@ def test_probe_naming_an_undeclared_port_is_a_warning():
     doc = pod(ports=[{"name": "http", "containerPort": 80}], readinessProbe={"httpGet": {"port": "htp"}})
     [finding] = [f for f in lint(doc) if f.rule == "probe-port-unknown"]
     assert finding.severity == WARNING and finding.path == "spec.containers[0].readinessProbe.httpGet.port"
+
+
+def test_environment_variables():
+    bad_name = errors(pod(env=[{"name": "1ST", "value": "x"}]))
+    assert [f.rule for f in bad_name] == ["invalid-name"]
+    both = errors(pod(env=[{"name": "A", "value": "x", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]))
+    assert [f.server_message for f in both] == [
+        'spec.containers[0].env[0].valueFrom: Invalid value: "": may not be specified when `value` is not empty']
+    two = errors(pod(env=[{"name": "A", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"},
+                                                      "secretKeyRef": {"name": "s", "key": "k"}}}]))
+    assert [f.rule for f in two] == ["env-source"]
+    assert not errors(pod(env=[{"name": "my.env-name", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]))
+
+
+def test_host_network_ports_must_match():
+    doc = pod(ports=[{"containerPort": 8080, "hostPort": 80}])
+    doc["spec"]["hostNetwork"] = True
+    [finding] = errors(doc)
+    assert finding.server_message.endswith("must match `containerPort` when `hostNetwork` is true")

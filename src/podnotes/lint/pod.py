@@ -19,6 +19,10 @@ from .rules_table import (CONTAINER_GROUPS, CONTAINER_RESTART_POLICIES, EPHEMERA
                           SUPPORTED_LIFECYCLE_HANDLERS, VOLUME_SERVER_NAMES, VOLUME_SOURCE_ORDER)
 from .structure import did_you_mean, located, unsupported
 
+ENV_NAME = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*\Z")
+_ENV_NAME_MESSAGE = ("a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or "
+                     "'.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or "
+                     "'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')")
 DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
@@ -296,6 +300,12 @@ class PodRules:
                 self.error("field-constraint", host, f"host port {host.value} is out of range (1-65535)",
                            f"{host.path}: Invalid value: {host.value}: must be between 1 and 65535, inclusive",
                            at_key=False, fix="hostPort: 8080, or leave hostPort out (it is rarely needed)")
+            if self.spec.scalar("hostNetwork") is True and _present(host) and _present(number) \
+                    and host.value != number.value:
+                self.error("field-constraint", host, "with `hostNetwork: true` the container listens on the node "
+                           "itself, so `hostPort` must equal `containerPort`",
+                           f"{host.path}: Invalid value: {host.value}: must match `containerPort` when "
+                           "`hostNetwork` is true", at_key=False, fix=f"hostPort: {number.value}")
             name = port.get("name")
             if _present(name) and isinstance(name.value, str):
                 self.check_port_name(name, names)
@@ -456,6 +466,34 @@ class PodRules:
                           f'{item.path}: hides previous definition of "{name.value}", which may be dropped when '
                           "using apply", at_key=False, fix="delete one of the two entries")
             seen[name.value] = name
+            if not ENV_NAME.match(name.value):
+                self.error("invalid-name", name, f"`{name.value}` is not a valid environment variable name",
+                           f'{name.path}: Invalid value: "{name.value}": {_ENV_NAME_MESSAGE}', at_key=False,
+                           fix=re.sub(r"[^-._a-zA-Z0-9]+", "_", name.value).lstrip("0123456789") or "NAME")
+            self.check_env_source(item)
+
+    def check_env_source(self, item: Node) -> None:
+        """``value`` or ``valueFrom``, and ``valueFrom`` with exactly one source."""
+        source = item.get("valueFrom")
+        if not _present(source) or source.kind != "map":
+            return
+        value = item.get("value")
+        if _present(value) and value.value != "":
+            self.error("env-source", source, "`value` and `valueFrom` exclude each other: keep one",
+                       f"{source.path}: Invalid value: \"\": may not be specified when `value` is not empty",
+                       fix="delete `value` or `valueFrom`")
+        kinds = [key for key in ("fieldRef", "resourceFieldRef", "configMapKeyRef", "secretKeyRef", "fileKeyRef")
+                 if _present(source.get(key))]
+        if not kinds:
+            self.error("env-source", source, "`valueFrom` needs a source: fieldRef, resourceFieldRef, "
+                       "configMapKeyRef or secretKeyRef", f"{source.path}: Invalid value: \"\": must specify one of: "
+                       "`fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`",
+                       fix="secretKeyRef: {name: SECRET, key: KEY}")
+        elif len(kinds) > 1:
+            self.error("env-source", source, f"`valueFrom` names {len(kinds)} sources ({', '.join(kinds)}); "
+                       "an environment variable takes its value from exactly one",
+                       f'{source.path}: Invalid value: "": may not have more than one field specified at a time',
+                       fix=f"keep `{kinds[0]}` only")
 
 
 def port_name_problem(name: str) -> str | None:

@@ -43,6 +43,7 @@ RULES: dict[str, str] = {
     "ephemeral-on-create": "Ephemeral containers cannot be part of a manifest.",
     "fractional-memory": "A memory quantity with the milli suffix (fractions of a byte).",
     "duplicate-env": "An environment variable is set twice.",
+    "env-source": "An environment variable without exactly one source for its value.",
     "lifecycle-tcp-socket": "A lifecycle hook with tcpSocket, which is not supported.",
     "image-tag-missing": "An image without a tag (it means :latest).",
     "image-tag-latest": "An image with the moving :latest tag.",
