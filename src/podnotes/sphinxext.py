@@ -17,7 +17,6 @@ the browser by MathJax loaded from a CDN.
 from __future__ import annotations
 
 from pathlib import Path
-from shutil import copy2
 
 from docutils import nodes
 from sphinx.util.math import get_node_equation_number
@@ -34,8 +33,37 @@ def offer_executed_notebook(app, pagename, templatename, context, doctree):
         return
     published = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     published.parent.mkdir(parents=True, exist_ok=True)
-    copy2(executed, published)
+    published.write_text(executed_notebook_text(app, executed), encoding="utf-8")
     context["ipynb_source"] = f"{pagename}.ipynb"
+
+
+def executed_notebook_text(app, executed: Path) -> str:
+    """The notebook with its outputs.
+
+    When myst-nb takes a notebook's outputs from the execution cache it renders
+    them, but writes the notebook to ``jupyter_execute`` without them; those
+    outputs are merged back here from the same cache.
+    """
+    import nbformat
+
+    notebook = nbformat.read(executed, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    if code and all(cell.get("execution_count") is None for cell in code):
+        notebook = _with_cached_outputs(app, notebook)
+    return nbformat.writes(notebook)
+
+
+def _with_cached_outputs(app, notebook):
+    from jupyter_cache import get_cache
+
+    cache_path = app.env.mystnb_config.execution_cache_path
+    if not cache_path or not Path(cache_path).is_dir():
+        return notebook
+    try:
+        _, merged = get_cache(cache_path).merge_match_into_notebook(notebook)
+    except KeyError:  # not in the cache: the notebook really has no outputs
+        return notebook
+    return merged
 
 
 def _mentions_thebe(asset) -> bool:
