@@ -32,6 +32,39 @@ RESULTS = BUILD / "linter-vs-server.json"
 _INDICES = re.compile(r"\[[^\]]*\]")
 
 
+# Known differences, each with the reason; chapters/reference/linter-vs-server.md shows the same list.
+# A mutation case is explained when one of its operators is listed; a fixture by its file.
+KNOWN = {
+    # the server rejects, the linter does not (yet) check
+    "image leading space": "server: an image name must not have leading or trailing whitespace",
+    "hostNetwork port mismatch": "server: hostPort must equal containerPort with hostNetwork",
+    "memory negative": "server: resource quantities must be >= 0",
+    "unknown resource name": "server: resource names must be standard or fully qualified",
+    "env name with equals": "server: environment variable names may not contain '='",
+    "env value and valueFrom": "server: value and valueFrom are exclusive",
+    "activeDeadlineSeconds 0": "server: activeDeadlineSeconds must be >= 1",
+    "runAsUser negative": "server: runAsUser must be >= 0",
+    "label key with space": "server: label keys are qualified names",
+    "nodeSelector value invalid": "server: nodeSelector values are label values",
+    "toleration Exists with value": "server: operator Exists takes no value",
+    "dnsPolicy None without dnsConfig": "server: dnsPolicy None needs dnsConfig",
+    "priority without class": "admission (Priority plugin), not validation: priority is computed from the class",
+    "hostname invalid": "server: hostname is an RFC 1123 label",
+    "serviceAccountName invalid": "server: serviceAccountName is an RFC 1123 subdomain",
+    # the linter rejects, the server (1.37) accepts
+    "env name with space (valid since 1.30)": "1.37 accepts any printable ASCII but '=' in an environment variable "
+                                              "name; the linter still requires a C identifier",
+    "restartPolicy Always on an app container": "1.37 accepts a container-level restartPolicy on app containers "
+                                                "(container restart rules); the linter still refuses it",
+    # both reject, at different paths
+    "label value 64 chars": "paths: the server reports metadata.labels, the linter metadata.labels[KEY]",
+    "spec missing": "paths: the server reports spec.containers (Required), the linter spec",
+    "tests/fixtures/lint/bad/cronjob-restart-policy.yaml": "paths: the linter also flags the container's "
+                                                           "restartPolicy, which 1.37 accepts",
+    "tests/fixtures/lint/bad/types.yaml": "paths: the server reports metadata.labels for a bool label value",
+}
+
+
 @dataclass
 class Case:
     label: str
@@ -46,13 +79,26 @@ class Case:
         return self.lint_rejects == self.server_rejects
 
     @property
+    def decoding_error(self) -> bool:
+        """The server could not decode the JSON (a wrong type, a malformed quantity): it stops at the first
+        such error, names the field without list indices, and validates nothing else."""
+        return "cannot be handled as a" in self.server_message
+
+    @property
+    def paths_comparable(self) -> bool:
+        return self.lint_rejects and self.server_rejects and any(self.server_paths)
+
+    @property
     def paths_agree(self) -> bool:
-        return comparable(self.lint_paths) == comparable(self.server_paths)
+        if self.decoding_error:
+            return {_INDICES.sub("", p) for p in self.server_paths} <= {_INDICES.sub("", p) for p in self.lint_paths}
+        return set(self.lint_paths) == set(self.server_paths)
 
-
-def comparable(paths: list[str]) -> set[str]:
-    # Type errors reach the server as JSON decoding errors, which name the field without list indices.
-    return {_INDICES.sub("", p) for p in paths} if any("[" not in p for p in paths) else set(paths)
+    def explanation(self) -> str | None:
+        for key, reason in KNOWN.items():
+            if key in self.label.split(": ", 1)[-1].split(" + ") or self.label.startswith(key + ":"):
+                return reason
+        return None
 
 
 def fixture_documents() -> list[tuple[str, dict]]:
@@ -84,19 +130,23 @@ def test_linter_and_server_agree(kind_cluster):
     assert len(mutations) >= 200
     cases = [case for label, body in fixtures + mutations
              if (case := compare(kind_cluster, label, body, options)) is not None]
-    rejected_by_both = [c for c in cases if c.lint_rejects and c.server_rejects]
+    comparable = [c for c in cases if c.paths_comparable]
     verdicts = sum(c.verdicts_agree for c in cases)
-    paths = sum(c.paths_agree for c in rejected_by_both)
+    paths = sum(c.paths_agree for c in comparable)
     summary = (f"{verdicts}/{len(cases)} verdicts agree ({verdicts / len(cases):.1%}); field paths agree on "
-               f"{paths}/{len(rejected_by_both)} rejected by both ({paths / max(1, len(rejected_by_both)):.1%}); "
+               f"{paths}/{len(comparable)} rejected by both with a server path ({paths / max(1, len(comparable)):.1%}); "
                f"{len(fixtures)} fixture documents + {len(mutations)} mutations")
     REPORT["linter vs server"] = summary
     print(summary)
-    disagreements = [c for c in cases if not c.verdicts_agree or (c in rejected_by_both and not c.paths_agree)]
+    disagreements = [c for c in cases if not c.verdicts_agree or (c.paths_comparable and not c.paths_agree)]
+    unexplained = [c for c in disagreements if c.explanation() is None]
     BUILD.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({"summary": summary, "disagreements": [asdict(c) for c in disagreements]},
+    RESULTS.write_text(json.dumps({"summary": summary,
+                                   "disagreements": [{**asdict(c), "known": c.explanation()} for c in disagreements]},
                                   indent=2, ensure_ascii=False))
-    for case in disagreements:
-        print(f"  {case.label}: lint {case.lint_rejects} {case.lint_paths} / server {case.server_rejects} "
-              f"{case.server_paths} {case.server_message[:160]}")
+    for case in unexplained:
+        print(f"  UNEXPLAINED {case.label}: lint {case.lint_rejects} {case.lint_paths} / server "
+              f"{case.server_rejects} {case.server_paths} {case.server_message[:160]}")
     assert len(cases) >= 200
+    assert not unexplained, (f"{len(unexplained)} disagreements are not in KNOWN (see {RESULTS}); fix the linter or "
+                             "document the difference in KNOWN and chapters/reference/linter-vs-server.md")

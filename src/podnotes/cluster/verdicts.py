@@ -55,8 +55,14 @@ def causes_from_message(reason: str, message: str) -> list[dict]:
     causes = [{"reason": f"Field{kind.capitalize()}", "message": f"{kind} field", "field": path}
               for kind, path in _STRICT_FIELD.findall(message)]
     causes += [{"reason": "FieldTypeInvalid", "message": f"a {found} where the API expects {expected}",
-                "field": path} for found, path, expected in _TYPE_ERROR.findall(message)]
+                "field": _without_go_types(path)} for found, path, expected in _TYPE_ERROR.findall(message)]
     return causes or [{"reason": reason, "message": message, "field": ""}]
+
+
+def _without_go_types(path: str) -> str:
+    """Drop embedded Go struct names (``livenessProbe.ProbeHandler.exec`` -> ``livenessProbe.exec``):
+    JSON field names start with a lower-case letter, Go type names with a capital."""
+    return ".".join(part for part in path.split(".") if not part[:1].isupper())
 
 
 def normalise_path(field: str) -> str:
