@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from podnotes.probes.timeline import Timeline
 
+#: Every word the figures show, by role. An edition in another language
+#: replaces the values; the keys stay.
 LABELS = {
     "title": "{pod}",
     "compare_title": "{pod}: simulated and observed",
