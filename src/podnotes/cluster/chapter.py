@@ -42,8 +42,8 @@ class ChapterCluster:
         return self.mode != OFFLINE
 
     def label(self) -> str:
-        """How to label an outcome: where it came from."""
-        return f"[{self.mode}: {self.description}]"
+        """How to label an outcome: where it came from (``description`` says more)."""
+        return f"[{self.mode}]"
 
     def kubectl(self, *args: str) -> list[str]:
         """A kubectl command line for this cluster (explicit kubeconfig and context, never the ambient one)."""
