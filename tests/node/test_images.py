@@ -126,12 +126,14 @@ def test_healthz_handler_follows_the_schedule(tmp_path):
 @pytest.fixture
 def private_containerd(tmp_path_factory):
     from podnotes.node.binaries import pause_binary
-    from podnotes.node.host import mounts_under, unmount_under
+    from podnotes.node.host import (HostSnapshot, leftovers, mounts_under, processes_mentioning, restore_paths,
+                                    unmount_under)
     from podnotes.node.runtime import ContainerdLayout, PodNetwork, force_remove_everything, write_containerd_files
 
     if os.geteuid() != 0 or not shutil.which("containerd") or not HAVE_BUSYBOX or not shutil.which("go"):
         skip_or_fail("needs root, containerd, runc, busybox-static and go")
     folder = tmp_path_factory.mktemp("ctd")
+    snapshot = HostSnapshot.take()  # runc keeps state in /run/containerd whatever containerd's root is
     layout = ContainerdLayout(folder / "c")
     write_containerd_files(layout, PodNetwork(bridge="pnimgtest0", subnet="10.218.0.0/24"))
     log = open(folder / "containerd.log", "wb")
@@ -149,7 +151,10 @@ def private_containerd(tmp_path_factory):
         process.wait(timeout=30)
         log.close()
         unmount_under(str(folder))
+        restore_paths(snapshot)
         assert mounts_under(str(folder)) == []
+        assert leftovers(snapshot, workdir=folder / "removed", cgroup_name="podnotes-none", bridge="pnimgtest0") == []
+        assert [pid for pid, _ in processes_mentioning(str(folder))] == []
 
 
 @pytest.mark.node

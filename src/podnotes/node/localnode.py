@@ -216,7 +216,8 @@ class LocalNode:
         config.write_text(yaml.safe_dump(self._kubelet_config()))
         process = self._spawn("kubelet", [
             str(self.binaries.kubelet), f"--config={config}", f"--kubeconfig={kubeconfig}",
-            f"--root-dir={self.workdir / 'kubelet'}", f"--hostname-override={self.node_name}",
+            f"--root-dir={self.workdir / 'kubelet'}", f"--cert-dir={self.workdir / 'kubelet-pki'}",
+            f"--hostname-override={self.node_name}",
             f"--node-ip={self.network.gateway}", "--v=2",
         ], env={**os.environ, "PATH": KUBELET_PATH})
         self._wait("kubelet", process, self._node_ready, deadline=time.monotonic() + timeout, interval=0.5)

@@ -127,6 +127,9 @@ disabled_plugins = [{unused}]
   stream_server_port = "0"
   disable_apparmor = true
   netns_mounts_under_state_dir = true
+  # Pod sandboxes ask for oom_score_adj -998, which needs CAP_SYS_RESOURCE; sandboxed build machines often
+  # drop it, so never go below containerd's own score (what rootless setups do).
+  restrict_oom_score_adj = true
 
 {cri}.containerd]
   snapshotter = "overlayfs"
