@@ -5,6 +5,7 @@ links, and whether text and navigation rendered."""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urlsplit
 
@@ -67,29 +68,67 @@ def block_other_hosts(context, blocked: list[str]) -> None:
     context.route(OTHER_HOSTS, abort)
 
 
-def read_page(context, url: str) -> Visit:
-    visit = Visit(url)
-    page = context.new_page()
-    page.on("console", lambda message: message.type == "error" and visit.console_errors.append(
-        f"{message.text} ({message.location.get('url', '')})"))
-    page.on("pageerror", lambda error: visit.console_errors.append(f"uncaught: {error}"))
-    page.on("requestfailed", lambda request: visit.failed_requests.append(
-        f"{request.url}: {request.failure}"))
-    page.on("response", lambda response: response.status >= 400 and visit.failed_requests.append(
-        f"{response.url}: HTTP {response.status}"))
-    page.on("request", lambda request: is_local(request.url) or visit.external_requests.append(request.url))
-    try:
-        page.goto(url, wait_until="load")
-        page.wait_for_load_state("networkidle")
-        visit.final_url, visit.title = page.url, page.title()
-        visit.figures = page.evaluate(FIGURES_JS)
-        visit.links = page.evaluate(LINKS_JS)
-        rendered = page.evaluate(RENDERED_JS)
+class Reader:
+    """One browser tab that reads pages one after another, as a reader follows
+    links, and records everything that went wrong on each."""
+
+    QUIET_SECONDS = 0.15  # no request in flight for this long: the page has settled
+
+    def __init__(self, context):
+        self.page = context.new_page()
+        self.visit = Visit("")
+        self.in_flight: set = set()
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda error: self.visit.console_errors.append(f"uncaught: {error}"))
+        self.page.on("request", self._on_request)
+        self.page.on("requestfinished", lambda request: self.in_flight.discard(request))
+        self.page.on("requestfailed", self._on_request_failed)
+        self.page.on("response", self._on_response)
+
+    def _on_console(self, message):
+        if message.type == "error":
+            self.visit.console_errors.append(f"{message.text} ({message.location.get('url', '')})")
+
+    def _on_request(self, request):
+        self.in_flight.add(request)
+        if not is_local(request.url):
+            self.visit.external_requests.append(request.url)
+
+    def _on_request_failed(self, request):
+        self.in_flight.discard(request)
+        self.visit.failed_requests.append(f"{request.url}: {request.failure}")
+
+    def _on_response(self, response):
+        if response.status >= 400:
+            self.visit.failed_requests.append(f"{response.url}: HTTP {response.status}")
+
+    def settle(self, timeout: float = 15.0) -> None:
+        """Wait until no request has been in flight for QUIET_SECONDS."""
+        deadline, quiet_since = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            now = time.monotonic()
+            if self.in_flight:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            elif now - quiet_since >= self.QUIET_SECONDS:
+                return
+            self.page.wait_for_timeout(25)
+        raise TimeoutError(f"{self.page.url}: requests still running: {[r.url for r in self.in_flight]}")
+
+    def read(self, url: str) -> Visit:
+        self.visit = visit = Visit(url)
+        self.in_flight.clear()
+        self.page.goto(url, wait_until="load")
+        self.settle()
+        visit.figures = self.page.evaluate(FIGURES_JS)
+        rendered = self.page.evaluate(RENDERED_JS)
+        self.settle()
+        visit.final_url, visit.title = self.page.url, self.page.title()
+        visit.links = self.page.evaluate(LINKS_JS)
         visit.text_length, visit.nav_links = rendered["text"], rendered["nav_links"]
         visit.fonts_failed = rendered["fonts_failed"]
-    finally:
-        page.close()
-    return visit
+        return visit
 
 
 def own_links(visit: Visit, site_url: str) -> set[str]:
