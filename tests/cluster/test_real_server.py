@@ -212,6 +212,10 @@ def test_observe_replays_a_simulated_timeline(kind_cluster):
     assert effective_changes(observed.events)[:2] == from_server
     assert effective_changes(observed.events)[2:] == expected
     assert [k.reason for k in observed.select("kill")] == [k.reason for k in predicted.select("kill")]
+    from podnotes import plot
+
+    png = plot.render(plot.compare(predicted, observed))
+    assert png.startswith(b"\x89PNG"), "the observed timeline overlays the simulated one"
 
 
 def _has_preset(name: str) -> bool:
@@ -317,3 +321,32 @@ def test_ctrl_c_during_wait_removes_what_the_run_created(kind_cluster, control_p
     assert process.returncode == 130, err
     assert "removing what this run created: pod/nginx-test" in err
     assert not kind_cluster.exists("Pod", "nginx-test")
+
+
+def test_cli_observe_writes_the_timeline(kind_cluster, control_plane, tmp_path):
+    ns = kind_cluster.namespace
+    output = tmp_path / "timeline.json"
+    env = {**os.environ, "PODNOTES_KUBECONFIG": str(control_plane.kubeconfig), "PODNOTES_CLUSTER": CLUSTER_NAME}
+    process = subprocess.Popen([sys.executable, "-m", "podnotes", "apply", "-f", str(NGINX), "-n", ns,
+                                "--observe", "8", "-o", str(output)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        first_line = process.stderr.readline()  # "observing pod/nginx-test for 8 s": the watch is starting
+        assert first_line.startswith("observing pod/nginx-test"), first_line
+        time.sleep(1)
+        kubelet = FakeKubelet(kind_cluster, "nginx-test", ns)
+        kubelet.bind()
+        kubelet.play(LIVENESS_RESTART[:9], speed=0.3)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    from podnotes.probes.timeline import Timeline
+
+    timeline = Timeline.from_json(output.read_text())
+    assert timeline.source == "observed"
+    assert effective_changes(timeline.events)[2:] == [
+        c for c in effective_changes(LIVENESS_RESTART[:9]) if c not in [("phase", "Pending"),
+                                                                       ("condition", "PodScheduled", True)]]
+    assert "start container=nginx restart_count=0" in err, "events are printed as they arrive"

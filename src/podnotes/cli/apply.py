@@ -147,5 +147,4 @@ def _write_timeline(timeline, output: str) -> None:
         from podnotes import plot
     except ImportError:
         raise CommandError("plotting needs podnotes.plot (matplotlib); write .json instead", 4) from None
-    figure = plot.timeline(timeline)
-    figure.savefig(path, bbox_inches="tight")
+    plot.save(plot.timeline(timeline), path)
