@@ -222,8 +222,10 @@ def test_probe_naming_an_undeclared_port_is_a_warning():
 
 
 def test_environment_variables():
-    bad_name = errors(pod(env=[{"name": "1ST", "value": "x"}]))
-    assert [f.rule for f in bad_name] == ["invalid-name"]
+    assert not errors(pod(env=[{"name": "1ST", "value": "x"}]))  # any printable ASCII but '=' since 1.32
+    assert [f.rule for f in errors(pod(env=[{"name": "1ST", "value": "x"}]), k8s_version="1.30")] == ["invalid-name"]
+    [equals] = errors(pod(env=[{"name": "A=B", "value": "x"}]))
+    assert equals.server_message.endswith("printable ASCII characters other than '='")
     both = errors(pod(env=[{"name": "A", "value": "x", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]))
     assert [f.server_message for f in both] == [
         'spec.containers[0].env[0].valueFrom: Invalid value: "": may not be specified when `value` is not empty']
@@ -238,3 +240,26 @@ def test_host_network_ports_must_match():
     doc["spec"]["hostNetwork"] = True
     [finding] = errors(doc)
     assert finding.server_message.endswith("must match `containerPort` when `hostNetwork` is true")
+
+
+def test_app_container_restart_policy_depends_on_the_version():
+    doc = pod(restartPolicy="OnFailure")
+    assert not errors(doc)
+    [old] = errors(doc, k8s_version="1.33")
+    assert old.server_message == "spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers"
+    assert [f.rule for f in errors(pod(restartPolicy="Sometimes"))] == ["invalid-enum"]
+
+
+def test_pod_level_field_rules():
+    doc = pod(image=" nginx:1.27")
+    doc["spec"].update({"activeDeadlineSeconds": 0, "hostname": "Host_Name", "dnsPolicy": "None",
+                        "securityContext": {"runAsUser": -1}, "nodeSelector": {"disk": "ssd!"},
+                        "tolerations": [{"key": "k", "operator": "Exists", "value": "v"}]})
+    doc["metadata"]["labels"] = {"bad key": "x", "app": "a" * 64}
+    doc["spec"]["containers"][0]["resources"] = {"limits": {"gpu": "1", "memory": "-1Gi"}}
+    paths = sorted(f.path for f in errors(doc))
+    assert paths == sorted([
+        "metadata.labels", "metadata.labels", "spec.activeDeadlineSeconds", "spec.containers[0].image",
+        "spec.containers[0].resources.limits[gpu]", "spec.containers[0].resources.limits[memory]",
+        "spec.dnsConfig", "spec.hostname", "spec.nodeSelector", "spec.securityContext.runAsUser",
+        "spec.tolerations[0].operator"])

@@ -152,12 +152,12 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
             check_metadata(template_metadata, root, False, findings)
         if context == "workload":
             _check_selector(root, findings)
-        PodRules(spec, context, findings).run()
+        PodRules(spec, context, findings, int(checker.catalogue.version.split(".")[1])).run()
         if options.advice:
             advice.check_pod(spec, kind.value, root, options.level, checker.catalogue.version, findings)
     elif spec is None:
         findings.append(located("required-field", ERROR, root, f"this {kind.value} has no Pod spec at "
-                                f"`{KINDS[kind.value][2]}`", path=KINDS[kind.value][2],
+                                f"`{KINDS[kind.value][2]}`", path=f"{KINDS[kind.value][2]}.containers",
                                 server=f"{KINDS[kind.value][2]}.containers: Required value"))
     return _suppress(_unique(findings), root, options.disabled)
 

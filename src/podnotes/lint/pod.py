@@ -14,7 +14,8 @@ import re
 from ..manifest import Node
 from .finding import ERROR, WARNING, Finding
 from .quantity import parse_quantity
-from .rules_table import (CONTAINER_GROUPS, CONTAINER_RESTART_POLICIES, EPHEMERAL_FORBIDDEN, INIT_ONLY_WITH_SIDECAR,
+from .rules_table import (CONTAINER_GROUPS, CONTAINER_RESTART_RULES_SINCE, POD_RESTART_POLICIES,
+                          RELAXED_ENV_NAMES_SINCE, STANDARD_RESOURCES, CONTAINER_RESTART_POLICIES, EPHEMERAL_FORBIDDEN, INIT_ONLY_WITH_SIDECAR,
                           LIFECYCLE_HANDLERS, PROBE_HANDLERS, PROBES, RESTART_POLICIES_BY_CONTEXT,
                           SUPPORTED_LIFECYCLE_HANDLERS, VOLUME_SERVER_NAMES, VOLUME_SOURCE_ORDER)
 from .structure import did_you_mean, located, unsupported
@@ -44,10 +45,11 @@ def _present(node: Node | None) -> bool:
 class PodRules:
     """Checks one Pod spec. ``context`` is "pod", "workload" or "job" (what holds the spec)."""
 
-    def __init__(self, spec: Node, context: str, findings: list[Finding]):
+    def __init__(self, spec: Node, context: str, findings: list[Finding], minor: int = 37):
         self.spec = spec
         self.context = context
         self.findings = findings
+        self.minor = minor  # Kubernetes 1.<minor>: some rules changed between releases
         self.volume_names: set[str] = set()
         self.targets: set[str] = set()
 
@@ -63,6 +65,7 @@ class PodRules:
         if self.spec.kind != "map":
             return
         self.check_restart_policy()
+        self.check_pod_fields()
         self.check_volumes()
         containers = self.spec.get("containers")
         if not _present(containers) or (containers.kind == "seq" and not containers.value):
@@ -96,6 +99,54 @@ class PodRules:
                 f"; did you mean `{guess}`?" if guess else "")
         self.error("restart-policy-context" if node.value in RESTART_POLICIES_BY_CONTEXT["pod"] else "invalid-enum",
                    node, message, unsupported(node, allowed), at_key=False, fix=f"restartPolicy: {allowed[0]}")
+
+    # --- Pod-level fields ------------------------------------------------------------
+    def check_pod_fields(self) -> None:
+        spec = self.spec
+        deadline = spec.get("activeDeadlineSeconds")
+        if _present(deadline) and isinstance(deadline.value, int) and deadline.value < 1:
+            self.error("field-constraint", deadline, "`activeDeadlineSeconds` must be at least 1 second",
+                       f"{deadline.path}: Invalid value: {deadline.value}: must be between 1 and 2147483647, inclusive",
+                       at_key=False, fix="activeDeadlineSeconds: 600")
+        for owner in [spec.get("securityContext")] + [c.get("securityContext") for c in self.all_containers()]:
+            for key in ("runAsUser", "runAsGroup"):
+                node = owner.get(key) if owner is not None else None
+                if _present(node) and isinstance(node.value, int) and node.value < 0:
+                    self.error("field-constraint", node, f"`{key}` is a Linux ID and cannot be negative",
+                               f"{node.path}: Invalid value: {node.value}: must be between 0 and 2147483647, "
+                               "inclusive", at_key=False, fix=f"{key}: 10001")
+        for key, pattern, message in (("hostname", DNS1123_LABEL, _LABEL_MESSAGE),
+                                      ("subdomain", DNS1123_LABEL, _LABEL_MESSAGE),
+                                      ("serviceAccountName", DNS1123_SUBDOMAIN, _SUBDOMAIN_MESSAGE)):
+            node = spec.get(key)
+            if _present(node) and isinstance(node.value, str) and not pattern.match(node.value):
+                self.error("invalid-name", node, f"`{node.value}` is not a valid {key}",
+                           f'{node.path}: Invalid value: "{node.value}": {message}', at_key=False,
+                           fix=re.sub(r"[^a-z0-9-]+", "-", node.value.lower()).strip("-") or "name")
+        if spec.scalar("dnsPolicy") == "None" and not _present(spec.get("dnsConfig")):
+            self.error("required-field", spec.get("dnsPolicy"), "`dnsPolicy: None` means \"no DNS settings from "
+                       "Kubernetes\", so the Pod must bring its own in `dnsConfig`",
+                       f"{spec.path}.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None",
+                       path=f"{spec.path}.dnsConfig", fix="dnsConfig:\n  nameservers: [10.0.0.10]")
+        selector = spec.get("nodeSelector")
+        if selector is not None and selector.kind == "map":
+            check_label_map(selector, self.findings)
+        tolerations = spec.get("tolerations")
+        for toleration in tolerations.value if tolerations is not None and tolerations.kind == "seq" else []:
+            operator = toleration.get("operator") if toleration.kind == "map" else None
+            if operator is not None and operator.value == "Exists" and toleration.scalar("value"):
+                self.error("field-constraint", operator, "with `operator: Exists` a toleration matches any value, "
+                           "so it may not name one",
+                           f'{operator.path}: Invalid value: "Exists": value must be empty when `operator` is '
+                           "'Exists'", at_key=False, fix="remove `value`, or use operator: Equal")
+
+    def all_containers(self) -> list[Node]:
+        out = []
+        for group in CONTAINER_GROUPS:
+            items = self.spec.get(group)
+            if items is not None and items.kind == "seq":
+                out += [c for c in items.value if c.kind == "map"]
+        return out
 
     # --- volumes --------------------------------------------------------------------
     def check_volumes(self) -> None:
@@ -171,6 +222,11 @@ class PodRules:
             self.error("required-field", image or container, f"this {word} has no `image`: the kubelet would not "
                        "know what to run", f"{container.path}.image: Required value", fix="image: REGISTRY/NAME:TAG",
                        at_key=image is not None, path=f"{container.path}.image")
+        if _present(image) and isinstance(image.value, str) and image.value.strip() \
+                and image.value != image.value.strip():
+            self.error("invalid-name", image, "the image reference has leading or trailing spaces",
+                       f'{image.path}: Invalid value: "{image.value}": must not have leading or trailing whitespace',
+                       at_key=False, fix=f"image: {image.value.strip()}")
         sidecar = group == "initContainers" and container.scalar("restartPolicy") == "Always"
         self.check_container_restart_policy(container, group)
         resize = container.get("resizePolicy")
@@ -245,12 +301,16 @@ class PodRules:
                 self.error("restart-policy-context", node, "an init container's `restartPolicy` can only be "
                            "Always, which turns it into a sidecar that keeps running beside the app",
                            unsupported(node, CONTAINER_RESTART_POLICIES), at_key=False, fix="restartPolicy: Always")
+        elif group == "containers" and self.minor >= CONTAINER_RESTART_RULES_SINCE:
+            if node.value not in POD_RESTART_POLICIES:
+                self.error("invalid-enum", node, f"`{node.value}` is not a restart policy",
+                           unsupported(node, POD_RESTART_POLICIES), at_key=False, fix="restartPolicy: Always")
         elif group == "containers":
             self.error("restart-policy-context", node, "`restartPolicy` on a regular container is not allowed: "
                        "restarts are decided by the Pod's `spec.restartPolicy` (a container-level Always exists "
                        "only for init containers, to make sidecars); check the indentation",
                        f"{node.path}: Forbidden: may not be set for non-init containers",
-                       fix=f"move it to `{self.spec.path}.restartPolicy`")
+                       fix=f"move it to `{self.spec.path}.restartPolicy` (or target Kubernetes 1.35 or later)")
         else:
             self.error("ephemeral-container-field", node, "an ephemeral container is never restarted; "
                        "`restartPolicy` may not be set", f"{node.path}: Forbidden: cannot be set for an Ephemeral "
@@ -393,6 +453,7 @@ class PodRules:
         for group in (limits, requests):
             if group is None or group.kind != "map":
                 continue
+            self.check_resource_amounts(group)
             memory = group.get("memory")
             if memory is not None and isinstance(memory.value, str) and memory.value.strip().endswith("m"):
                 try:
@@ -419,6 +480,23 @@ class PodRules:
                            "container cannot be promised more than it is allowed to use",
                            f'{requests.path}: Invalid value: "{request.value}": must be less than or equal to '
                            f"{resource} limit of {limit.value}", fix=f"{resource}: {limit.value}", path=requests.path)
+
+    def check_resource_amounts(self, group: Node) -> None:
+        for name, amount in group.value.items():
+            if name not in STANDARD_RESOURCES and not name.startswith("hugepages-") and "/" not in name:
+                self.error("invalid-name", amount, f"`{name}` is not a resource the node knows: use cpu, memory, "
+                           "ephemeral-storage, hugepages-<size>, or a qualified extended name such as nvidia.com/gpu",
+                           f'{amount.path}: Invalid value: "{name}": must be a standard resource type or fully '
+                           "qualified", fix="nvidia.com/gpu: 1")
+                continue
+            try:
+                negative = parse_quantity(amount.value) < 0
+            except (ValueError, TypeError):
+                continue
+            if negative:
+                self.error("field-constraint", amount, f"a {name} amount cannot be negative",
+                           f'{amount.path}: Invalid value: "{amount.value}": must be greater than or equal to 0',
+                           at_key=False, fix=f"{name}: {str(amount.value).lstrip('-')}")
 
     def check_volume_mounts(self, container: Node) -> None:
         mounts = container.get("volumeMounts")
@@ -466,11 +544,22 @@ class PodRules:
                           f'{item.path}: hides previous definition of "{name.value}", which may be dropped when '
                           "using apply", at_key=False, fix="delete one of the two entries")
             seen[name.value] = name
-            if not ENV_NAME.match(name.value):
-                self.error("invalid-name", name, f"`{name.value}` is not a valid environment variable name",
-                           f'{name.path}: Invalid value: "{name.value}": {_ENV_NAME_MESSAGE}', at_key=False,
-                           fix=re.sub(r"[^-._a-zA-Z0-9]+", "_", name.value).lstrip("0123456789") or "NAME")
+            self.check_env_name(name)
             self.check_env_source(item)
+
+    def check_env_name(self, name: Node) -> None:
+        if self.minor >= RELAXED_ENV_NAMES_SINCE:
+            if name.value and all(" " <= char <= "~" and char != "=" for char in name.value):
+                return
+            message = "a valid environment variable name must consist only of printable ASCII characters other " \
+                      "than '='"
+        elif ENV_NAME.match(name.value):
+            return
+        else:
+            message = _ENV_NAME_MESSAGE
+        self.error("invalid-name", name, f"`{name.value}` is not a valid environment variable name",
+                   f'{name.path}: Invalid value: "{name.value}": {message}', at_key=False,
+                   fix=re.sub(r"[^-._a-zA-Z0-9]+", "_", name.value).lstrip("0123456789") or "NAME")
 
     def check_env_source(self, item: Node) -> None:
         """``value`` or ``valueFrom``, and ``valueFrom`` with exactly one source."""
@@ -532,11 +621,42 @@ def check_metadata(metadata: Node | None, root: Node, needs_name: bool, findings
                                 fix=re.sub(r"[^a-z0-9.-]+", "-", name.value.lower()).strip("-.")))
     labels = metadata.get("labels")
     if labels is not None and labels.kind == "map":
-        for key, value in labels.value.items():
-            if isinstance(value.value, str) and (len(value.value) > 63 or not LABEL_VALUE.match(value.value)):
-                findings.append(located(
-                    "invalid-name", ERROR, value, f"label value `{value.value}` is not valid: at most 63 letters, "
-                    "digits, '-', '_' or '.', starting and ending with a letter or digit",
-                    server=f'{value.path}: Invalid value: "{value.value}": a valid label must be an empty string or '
-                    "consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-                    "alphanumeric character", fix="quote it, or use letters, digits, '-', '_' and '.' only"))
+        check_label_map(labels, findings)
+
+
+_LABEL_VALUE_MESSAGE = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
+                        "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  "
+                        "or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
+_LABEL_KEY_MESSAGE = ("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
+                      "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+                      "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\Z")
+
+
+def label_key_problem(key: str) -> str | None:
+    prefix, slash, name = key.rpartition("/")
+    if slash and (not prefix or len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
+        return "prefix part " + _SUBDOMAIN_MESSAGE
+    if not name or len(name) > 63:
+        return "name part must be no more than 63 characters" if name else "name part must be non-empty"
+    if not LABEL_NAME.match(name):
+        return _LABEL_KEY_MESSAGE
+    return None
+
+
+def check_label_map(labels: Node, findings: list[Finding]) -> None:
+    """Keys and values of a label map (labels, nodeSelector); the server names the whole map in its message."""
+    for key, value in labels.value.items():
+        problem = label_key_problem(key)
+        if problem:
+            findings.append(located(
+                "invalid-name", ERROR, value, f"`{key}` is not a valid label key: an optional DNS prefix and `/`, "
+                "then at most 63 letters, digits, '-', '_' or '.'", at_key=True, path=labels.path,
+                server=f'{labels.path}: Invalid value: "{key}": {problem}', fix=re.sub(r"[^-A-Za-z0-9_./]+", "-", key)))
+        if isinstance(value.value, str) and (len(value.value) > 63 or not LABEL_VALUE.match(value.value)):
+            why = "must be no more than 63 characters" if len(value.value) > 63 else _LABEL_VALUE_MESSAGE
+            findings.append(located(
+                "invalid-name", ERROR, value, f"label value `{value.value}` is not valid: at most 63 letters, "
+                "digits, '-', '_' or '.', starting and ending with a letter or digit", path=labels.path,
+                server=f'{labels.path}: Invalid value: "{value.value}": {why}',
+                fix="use letters, digits, '-', '_' and '.' only, at most 63"))

@@ -45,7 +45,14 @@ RESTART_POLICIES_BY_CONTEXT = {
     "workload": ("Always",),        # Deployment, ReplicaSet, StatefulSet, DaemonSet templates
     "job": ("OnFailure", "Never"),  # Job and CronJob templates
 }
-CONTAINER_RESTART_POLICIES = ("Always",)  # only on init containers: the sidecar pattern
+CONTAINER_RESTART_POLICIES = ("Always",)  # on init containers: the sidecar pattern
+# Container restart rules (KEP-5307, alpha in 1.34, beta and on by default since 1.35): an app container may
+# override the Pod's restartPolicy. Before that the server refused the field on app containers.
+CONTAINER_RESTART_RULES_SINCE = 35
+# Environment variable names: a C-like identifier until the relaxed rule (on by default since 1.32) allows any
+# printable ASCII character except '='.
+RELAXED_ENV_NAMES_SINCE = 32
+STANDARD_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage", "storage"})
 
 # Handler fields, in the order the server checks them: every handler after
 # the first one present is reported as "may not specify more than 1 handler type".
