@@ -49,7 +49,7 @@ def test_an_incomplete_build_is_not_used(clean_env):
     folder = make_pair(binaries.pinned_folder())
     assert binaries.find_binaries() is None, "no .complete marker yet"
     (folder / ".complete").touch()
-    assert binaries.find_binaries().source.endswith("build.sh cache")
+    assert binaries.find_binaries().source == "tools/k8s-binaries/build.sh cache"
 
 
 def test_the_cache_folder_names_the_pins_and_their_digest(clean_env):
@@ -60,3 +60,13 @@ def test_the_cache_folder_names_the_pins_and_their_digest(clean_env):
     build_script = (binaries.RECIPE / "build.sh").read_text()
     assert " ".join(f'"$here"/{name}' for name in binaries.PIN_FILES) in build_script, \
         "build.sh must hash the same files in the same order"
+
+
+def test_a_build_of_the_same_versions_is_used_while_the_pins_change(clean_env):
+    kube, etcd = binaries.pinned_versions()
+    older = make_pair(binaries.cache_root() / f"k8s-{kube}-etcd-{etcd}-0123456789")
+    (older / ".complete").touch()
+    other_version = make_pair(binaries.cache_root() / f"k8s-v1.0.0-etcd-{etcd}-0123456789")
+    (other_version / ".complete").touch()
+    found = binaries.find_binaries()
+    assert found.kube_apiserver.parent == older and found.source.endswith("same versions")

@@ -90,14 +90,31 @@ def find_binaries() -> Binaries | None:
     if found:
         return found
     if (RECIPE / PIN_FILES[0]).is_file():
-        folder = pinned_folder()
-        if (folder / ".complete").is_file():
-            found = _from_folder(folder, "tools/k8s-binaries/build.sh cache")
-            if found:
-                return found
+        found = _from_build_cache()
+        if found:
+            return found
     on_path = [shutil.which(name) for name in PROGRAMS]
     if all(on_path):
         return Binaries(Path(on_path[0]), Path(on_path[1]), "PATH")
+    return None
+
+
+def _from_build_cache() -> Binaries | None:
+    """The folder for the current pins; else a complete folder built for the same Kubernetes and etcd
+    versions with other pin files (e.g. before a command was added to go.mod): its two programs are the same."""
+    folder = pinned_folder()
+    if (folder / ".complete").is_file():
+        found = _from_folder(folder, "tools/k8s-binaries/build.sh cache")
+        if found:
+            return found
+    kube, etcd = pinned_versions()
+    same_versions = sorted(cache_root().glob(f"k8s-{kube}-etcd-{etcd}-*"), key=lambda p: p.stat().st_mtime,
+                           reverse=True)
+    for other in same_versions:
+        if (other / ".complete").is_file():
+            found = _from_folder(other, "tools/k8s-binaries/build.sh cache, same versions")
+            if found:
+                return found
     return None
 
 
