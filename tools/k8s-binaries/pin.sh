@@ -14,9 +14,10 @@ ETCD=${2:?etcd version, e.g. v3.6.16}
 STAGING="v0.${K8S#v1.}"
 here=$(cd "$(dirname "$0")" && pwd)
 
-# Commands built from k8s.io/kubernetes. Add kube-scheduler, kube-controller-manager or kubelet here
-# when tests need them; build.sh builds every `tool` listed in go.mod.
-KUBE_COMMANDS=(k8s.io/kubernetes/cmd/kube-apiserver)
+# Commands built from k8s.io/kubernetes; build.sh builds every `tool` listed in go.mod. The kubelet,
+# kube-scheduler and kube-controller-manager are for the real-node tests (podnotes.node).
+KUBE_COMMANDS=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+               k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet)
 
 cd "$here/kubernetes"
 rm -f go.mod go.sum
