@@ -1,0 +1,91 @@
+"""The local control plane leaves nothing behind, also when it fails to start or is interrupted."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+
+from podnotes.cluster.binaries import Binaries, find_binaries
+from podnotes.cluster.controlplane import ControlPlaneError, LocalControlPlane
+from podnotes.cluster.watching import Progress
+
+
+def running(process_ids) -> list[int]:
+    return [pid for pid in process_ids if os.path.exists(f"/proc/{pid}") and
+            open(f"/proc/{pid}/stat").read().split()[2] != "Z"]
+
+
+@pytest.mark.cluster
+def test_a_failed_start_stops_etcd_and_removes_its_files(tmp_path):
+    found = find_binaries()
+    if found is None:
+        pytest.skip("no etcd binary")
+    broken = tmp_path / "kube-apiserver"
+    broken.write_text("#!/bin/sh\necho 'flag provided but not defined' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    plane = LocalControlPlane("broken", Binaries(broken, found.etcd, "test"))
+    with pytest.raises(ControlPlaneError, match="exited with status 3") as caught:
+        plane.start(timeout=30)
+    assert "flag provided but not defined" in str(caught.value), "the error shows the end of the log"
+    assert not plane.workdir.exists()
+    assert plane._processes == []
+
+
+@pytest.mark.cluster
+def test_the_runner_stops_everything_when_interrupted(tmp_path):
+    if find_binaries() is None:
+        pytest.skip("no binaries")
+    marker = tmp_path / "pids"
+    probe = (f"import os, time; open({str(marker)!r}, 'w').write(os.environ['KUBECONFIG']); time.sleep(120)")
+    runner = subprocess.Popen([sys.executable, "-m", "podnotes.cluster.controlplane", "--", sys.executable, "-c",
+                               probe], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        import time
+
+        deadline = time.monotonic() + 120
+        while not marker.exists() or not marker.read_text():
+            assert time.monotonic() < deadline and runner.poll() is None, runner.stderr.read()
+            time.sleep(0.2)
+        kubeconfig = marker.read_text()
+        workdir = os.path.dirname(kubeconfig)
+        children = subprocess.run(["pgrep", "-P", str(runner.pid)], capture_output=True, text=True).stdout.split()
+        runner.send_signal(subprocess.signal.SIGINT)
+        runner.wait(timeout=60)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    assert not os.path.exists(workdir), "certificates, etcd data and logs are removed"
+    time.sleep(0.5)
+    assert running([int(pid) for pid in children]) == [], "etcd and kube-apiserver are stopped"
+
+
+def test_progress_rewrites_one_line_in_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    progress = Progress("pod/web", stream)
+    progress.update("Pending")
+    progress.done("Ready after 2.0 s")
+    assert stream.getvalue() == "\r\x1b[Kpod/web: Pending\r\x1b[Kpod/web: Ready after 2.0 s\n"
+
+
+def test_progress_prints_only_the_result_in_a_log():
+    stream = io.StringIO()
+    progress = Progress("pod/web", stream)
+    progress.update("Pending")
+    progress.done("Ready after 2.0 s")
+    assert stream.getvalue() == "pod/web: Ready after 2.0 s\n"
+
+
+def test_cli_without_kubeconfig_says_what_to_run(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "podnotes", "apply", "-f", "x.yaml", "--kubeconfig",
+                             str(tmp_path / "missing")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "no kubeconfig found" in result.stderr and "next: create a cluster with `podnotes kind up`" in result.stderr
+    assert "Traceback" not in result.stderr
