@@ -261,5 +261,6 @@ def test_pod_level_field_rules():
     assert paths == sorted([
         "metadata.labels", "metadata.labels", "spec.activeDeadlineSeconds", "spec.containers[0].image",
         "spec.containers[0].resources.limits[gpu]", "spec.containers[0].resources.limits[memory]",
+        "spec.containers[0].resources.requests[gpu]", "spec.containers[0].resources.requests[memory]",
         "spec.dnsConfig", "spec.hostname", "spec.nodeSelector", "spec.securityContext.runAsUser",
         "spec.tolerations[0].operator"])

@@ -123,6 +123,13 @@ class PodRules:
                 self.error("invalid-name", node, f"`{node.value}` is not a valid {key}",
                            f'{node.path}: Invalid value: "{node.value}": {message}', at_key=False,
                            fix=re.sub(r"[^a-z0-9-]+", "-", node.value.lower()).strip("-") or "name")
+        priority = spec.get("priority")
+        if _present(priority) and not _present(spec.get("priorityClassName")):
+            self.error("priority-admission", priority, "`priority` is computed by the Priority admission plugin "
+                       "from `priorityClassName`; written by hand (without a class, which gives 0) it is refused",
+                       f"the integer value of priority ({priority.value}) must not be provided in pod spec; "
+                       "priority admission controller computed 0 from the given PriorityClass name",
+                       fix="remove `priority`; set `priorityClassName` instead")
         if spec.scalar("dnsPolicy") == "None" and not _present(spec.get("dnsConfig")):
             self.error("required-field", spec.get("dnsPolicy"), "`dnsPolicy: None` means \"no DNS settings from "
                        "Kubernetes\", so the Pod must bring its own in `dnsConfig`",
@@ -453,7 +460,9 @@ class PodRules:
         for group in (limits, requests):
             if group is None or group.kind != "map":
                 continue
-            self.check_resource_amounts(group)
+            # a limit without a request is also defaulted into requests, where the server checks it again
+            defaulted = (f"{resources.path}.requests", requests) if group is limits else None
+            self.check_resource_amounts(group, defaulted)
             memory = group.get("memory")
             if memory is not None and isinstance(memory.value, str) and memory.value.strip().endswith("m"):
                 try:
@@ -481,22 +490,32 @@ class PodRules:
                            f'{requests.path}: Invalid value: "{request.value}": must be less than or equal to '
                            f"{resource} limit of {limit.value}", fix=f"{resource}: {limit.value}", path=requests.path)
 
-    def check_resource_amounts(self, group: Node) -> None:
+    def check_resource_amounts(self, group: Node, defaulted: tuple[str, Node | None] | None = None) -> None:
         for name, amount in group.value.items():
+            paths = [amount.path]
+            if defaulted is not None:
+                requests_path, requests = defaulted
+                if requests is None or requests.kind != "map" or name not in requests.value:
+                    paths.append(f"{requests_path}[{name}]")
             if name not in STANDARD_RESOURCES and not name.startswith("hugepages-") and "/" not in name:
-                self.error("invalid-name", amount, f"`{name}` is not a resource the node knows: use cpu, memory, "
-                           "ephemeral-storage, hugepages-<size>, or a qualified extended name such as nvidia.com/gpu",
-                           f'{amount.path}: Invalid value: "{name}": must be a standard resource type or fully '
-                           "qualified", fix="nvidia.com/gpu: 1")
+                for path in paths:
+                    self.error("invalid-name", amount, f"`{name}` is not a resource the node knows: use cpu, memory, "
+                               "ephemeral-storage, hugepages-<size>, or a qualified extended name such as "
+                               "nvidia.com/gpu" + ("" if path == amount.path else " (the limit is copied into "
+                                                   "requests, and checked there again)"),
+                               f'{path}: Invalid value: "{name}": must be a standard resource type or fully '
+                               "qualified", fix="nvidia.com/gpu: 1", path=path)
                 continue
             try:
                 negative = parse_quantity(amount.value) < 0
             except (ValueError, TypeError):
                 continue
             if negative:
-                self.error("field-constraint", amount, f"a {name} amount cannot be negative",
-                           f'{amount.path}: Invalid value: "{amount.value}": must be greater than or equal to 0',
-                           at_key=False, fix=f"{name}: {str(amount.value).lstrip('-')}")
+                for path in paths:
+                    self.error("field-constraint", amount, f"a {name} amount cannot be negative"
+                               + ("" if path == amount.path else " (the limit is also the defaulted request)"),
+                               f'{path}: Invalid value: "{amount.value}": must be greater than or equal to 0',
+                               at_key=False, fix=f"{name}: {str(amount.value).lstrip('-')}", path=path)
 
     def check_volume_mounts(self, container: Node) -> None:
         mounts = container.get("volumeMounts")

@@ -33,6 +33,7 @@ RULES: dict[str, str] = {
     "invalid-name": "A name, port name or label value breaks the naming rules.",
     "duplicate-name": "A name or mount path is used twice.",
     "handler-count": "A probe or lifecycle hook does not have exactly one handler.",
+    "priority-admission": "A hand-written priority, which the Priority admission plugin refuses.",
     "volume-sources": "A volume does not have exactly one source.",
     "volume-mount-not-found": "A volumeMount names no volume of the Pod.",
     "field-constraint": "A number is outside the range the server allows.",
