@@ -131,10 +131,5 @@ class Reader:
         return visit
 
 
-def own_links(visit: Visit, site_url: str) -> set[str]:
-    """The visit's links into the site, without fragments duplicated."""
-    return {link for link in visit.links if link.startswith(site_url)}
-
-
 def split_fragment(link: str) -> tuple[str, str]:
     return urldefrag(link)
