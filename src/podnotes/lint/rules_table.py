@@ -109,4 +109,5 @@ ONE_OF: dict[str, tuple[str, ...]] = {
     "Probe": PROBE_HANDLERS,
     "LifecycleHandler": LIFECYCLE_HANDLERS,
     "Volume": VOLUME_SOURCE_ORDER,
+    "EnvVarSource": ("fieldRef", "resourceFieldRef", "configMapKeyRef", "secretKeyRef", "fileKeyRef"),
 }
