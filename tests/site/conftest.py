@@ -40,10 +40,14 @@ CHROMIUM_ARGS = [
 PAGES = site_pages(ROOT)
 
 
+# Sphinx notices changed pages and configuration by itself, but not a change to
+# the project's own Sphinx extension: then every page is written again.
+EXTENSION_FILES = [ROOT / "src" / "podnotes" / "sphinxext.py", ROOT / "src" / "podnotes" / "data" / "favicon.svg"]
+
+
 def site_sources() -> list[Path]:
     """The files a site build reads, besides the notebooks' imported code."""
-    package = ROOT / "src" / "podnotes"
-    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", package / "sphinxext.py", package / "data" / "favicon.svg"]
+    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", *EXTENSION_FILES]
     sources += toc_documents(ROOT)
     static = ROOT / "_static"
     sources += [path for path in static.rglob("*") if path.is_file()] if static.is_dir() else []
@@ -54,11 +58,14 @@ def newest_mtime(paths) -> float:
     return max((path.stat().st_mtime for path in paths), default=0.0)
 
 
+def built_at() -> float:
+    return newest_mtime(path for path in SITE.rglob("*") if path.is_file())
+
+
 def site_is_stale() -> bool:
     if not (SITE / "index.html").is_file():
         return True
-    built = newest_mtime(path for path in SITE.rglob("*") if path.is_file())
-    return built < newest_mtime(site_sources())
+    return built_at() < newest_mtime(site_sources())
 
 
 def build_site() -> None:
@@ -67,6 +74,8 @@ def build_site() -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time into the shared _build
         if not site_is_stale():
             return
+        if (SITE / "index.html").is_file() and built_at() < newest_mtime(EXTENSION_FILES):
+            shutil.rmtree(BUILD / ".doctrees", ignore_errors=True)  # outputs stay in the execution cache
         result = subprocess.run(
             ["make", "-s", "-C", str(ROOT), "book"], capture_output=True, text=True, timeout=3000,
         )
