@@ -59,7 +59,7 @@ def test_restart_after_backoff_gets_half_the_wait_as_extra_tolerance():
     observed = timeline("observed", 100, start(0), start(65, 1))
     agreement = compare("x", simulated, observed)
     row = next(row for row in agreement.rows if row.what == "c: start #2")
-    assert row.tolerance == 5 + SYNC_LATENCY + BACKOFF_JITTER * 40
+    assert row.tolerance == 5 + 2 * SYNC_LATENCY + BACKOFF_JITTER * 40  # two starts so far, one back-off
     assert row.agrees
 
 
@@ -98,3 +98,17 @@ def test_leftovers_names_what_a_node_would_leave(tmp_path):
     assert leftovers(snapshot, workdir=workdir, cgroup_name="podnotes-none", bridge="pnnone0") == [
         f"directory {workdir}"]
     assert mounts_under(str(workdir)) == []
+
+
+def test_a_state_shorter_than_the_sync_latency_is_not_compared():
+    from podnotes.node.agreement import _condition_changes
+
+    def ready(t: float, status: bool) -> Event:
+        return Event(time=t, kind="condition", condition="Ready", status=status)
+
+    simulated = timeline("simulated", 60, ready(0, False), ready(1, True), ready(20, False), ready(20, True))
+    observed = timeline("observed", 60, ready(0, False), ready(1, True), ready(20.2, False), ready(20.6, True),
+                        ready(40, False))
+    assert _condition_changes(simulated, "Ready", True) == [1]
+    assert _condition_changes(observed, "Ready", True) == [1]
+    assert _condition_changes(observed, "Ready", False) == [40]
