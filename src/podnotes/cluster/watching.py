@@ -344,7 +344,7 @@ def observe(cluster: Cluster, pod: str, duration: float, *, namespace: str | Non
     created: float | None = None
     spec: dict = {}
     events: list = []
-    seen_events: set[str] = set()
+    seen_events: set[tuple] = set()
     try:
         while True:
             remaining = started + duration - clock()
@@ -362,10 +362,12 @@ def observe(cluster: Cluster, pod: str, duration: float, *, namespace: str | Non
                     spec = obj.get("spec") or {}
                 snapshot, new = pod_events(snapshot, obj, round(at - created, 3))
             else:
-                uid = (obj.get("metadata") or {}).get("uid", "")
-                if uid in seen_events or kind == "DELETED":
+                # A repeated Event (the same kill, the same probe failure) is one object whose count grows:
+                # each new count is one more occurrence, at its lastTimestamp.
+                occurrence = ((obj.get("metadata") or {}).get("uid", ""), obj.get("count"))
+                if occurrence in seen_events or kind == "DELETED":
                     continue
-                seen_events.add(uid)
+                seen_events.add(occurrence)
                 base = created if created is not None else started
                 when = parse_time(obj.get("lastTimestamp") or obj.get("eventTime")) or at
                 event = event_from_kubernetes_event(obj, round(max(when, base) - base, 3))
