@@ -14,6 +14,8 @@ from podnotes import __version__
 from podnotes.publish import PublishError, archive_site, describe_checkout, site_version, verify_archive
 
 from ..conftest import BUILD, ROOT
+from .conftest import serving
+from .reader import Reader, block_other_hosts
 
 
 def small_site(root):
@@ -77,15 +79,21 @@ def test_outside_a_checkout_the_version_is_the_package_version(tmp_path):
     assert describe_checkout(tmp_path) is None
 
 
-@pytest.mark.site
-@pytest.mark.slow
-def test_make_site_archive_packages_the_built_site(site_dir):
+@pytest.fixture(scope="module")
+def made_archive(site_dir):
+    """``make site-archive`` run once: ``(archive path, version)``."""
     result = subprocess.run(["make", "-s", "-C", str(ROOT), "site-archive"],
                             capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stdout + result.stderr
     match = re.search(r"(\S+/podnotes-site-(\S+)\.tar\.gz) \(", result.stdout)
     assert match, result.stdout
-    path, version = BUILD / match.group(1).rsplit("/", 1)[1], match.group(2)
+    return BUILD / match.group(1).rsplit("/", 1)[1], match.group(2)
+
+
+@pytest.mark.site
+@pytest.mark.slow
+def test_make_site_archive_packages_the_built_site(made_archive):
+    path, version = made_archive
     assert version.startswith(__version__)
     assert verify_archive(path.with_name(path.name + ".sha256"))
     with tarfile.open(path) as tar:
@@ -93,3 +101,26 @@ def test_make_site_archive_packages_the_built_site(site_dir):
     assert f"podnotes-site-{version}/index.html" in names
     assert f"podnotes-site-{version}/chapters/01-processes.html" in names
     assert not any("/." in name for name in names)
+
+
+@pytest.mark.site
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_unpacked_archive_reads_offline(made_archive, browser, tmp_path):
+    """What a workshop machine gets: the tarball unpacked and served, no network."""
+    path, version = made_archive
+    with tarfile.open(path) as tar:
+        # The safe "data" filter exists from Python 3.10.12 / 3.11.4 on.
+        tar.extractall(tmp_path, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    context = browser.new_context()
+    blocked: list[str] = []
+    block_other_hosts(context, blocked)
+    try:
+        with serving(tmp_path / f"podnotes-site-{version}") as url:
+            reader = Reader(context)
+            for page in ("intro.html", "chapters/01-processes.html", "search.html"):
+                seen = reader.read(url + page)
+                assert not (seen.console_errors or seen.failed_requests or seen.broken_figures), seen
+    finally:
+        context.close()
+    assert blocked == []
