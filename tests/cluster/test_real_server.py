@@ -169,14 +169,23 @@ LIVENESS_RESTART = [
 ]
 
 
+def observe_while_playing(kind_cluster, kubelet, events, speed: float, duration: float):
+    """observe() the Pod; the kubelet starts playing once the watch has delivered the Pod's current state."""
+    watching = threading.Event()
+    player = threading.Thread(target=lambda: watching.wait(60) and kubelet.play(events, speed))
+    player.start()
+    try:
+        return cluster.observe(kind_cluster, kubelet.pod, duration=duration, on_event=lambda _: watching.set())
+    finally:
+        watching.set()
+        player.join()
+
+
 def test_observe_records_exactly_the_transitions_written(kind_cluster):
     kind_cluster.create(NGINX)
     kubelet = FakeKubelet(kind_cluster, "nginx-test", kind_cluster.namespace)
     kubelet.bind()
-    player = threading.Thread(target=kubelet.play, args=(LIVENESS_RESTART, 0.4))
-    player.start()
-    timeline = cluster.observe(kind_cluster, "nginx-test", duration=6)
-    player.join()
+    timeline = observe_while_playing(kind_cluster, kubelet, LIVENESS_RESTART, speed=0.4, duration=6)
     assert timeline.source == "observed" and timeline.pod == "nginx-test"
     assert effective_changes(timeline.events) == effective_changes(LIVENESS_RESTART)
     assert timeline.restarts("nginx"), "the restart is visible as a start with restart_count 1"
@@ -201,10 +210,8 @@ def test_observe_replays_a_simulated_timeline(kind_cluster):
     kubelet = FakeKubelet(kind_cluster, name, kind_cluster.namespace)
     kubelet.bind()
     speed = 0.1
-    player = threading.Thread(target=kubelet.play, args=(predicted.events, speed))
-    player.start()
-    observed = cluster.observe(kind_cluster, name, duration=predicted.duration * speed + 2)
-    player.join()
+    observed = observe_while_playing(kind_cluster, kubelet, predicted.events, speed,
+                                     duration=predicted.duration * speed + 2)
     # The API server itself writes phase Pending (on create) and PodScheduled (on binding) before the kubelet
     # plays, so those two come first in the watch whatever order the simulator lists them in at time 0.
     from_server = [("phase", "Pending"), ("condition", "PodScheduled", True)]
@@ -331,13 +338,17 @@ def test_cli_observe_writes_the_timeline(kind_cluster, control_plane, tmp_path):
                                 "--observe", "8", "-o", str(output)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=env)
     try:
-        first_line = process.stderr.readline()  # "observing pod/nginx-test for 8 s": the watch is starting
-        assert first_line.startswith("observing pod/nginx-test"), first_line
-        time.sleep(1)
+        seen = []
+        while not any("phase phase=Pending" in line for line in seen):  # the watch has delivered the Pod
+            line = process.stderr.readline()
+            assert line, "".join(seen)
+            seen.append(line)
+        assert seen[0].startswith("observing pod/nginx-test"), seen
         kubelet = FakeKubelet(kind_cluster, "nginx-test", ns)
         kubelet.bind()
         kubelet.play(LIVENESS_RESTART[:9], speed=0.3)
         out, err = process.communicate(timeout=60)
+        err = "".join(seen) + err
     finally:
         if process.poll() is None:
             process.kill()
