@@ -33,7 +33,7 @@ test: $(STAMP) k8s-binaries
 # the cluster tests skip (with CI=true they fail). See tools/k8s-binaries/.
 k8s-binaries:
 	@if command -v go >/dev/null 2>&1; then tools/k8s-binaries/build.sh >/dev/null; \
-	else echo "k8s-binaries: Go not found; the cluster tests will skip (README: Contributing, the test API server)"; fi
+	else echo "k8s-binaries: Go not found; the cluster tests will skip (README: The test API server)"; fi
 
 venv: $(STAMP)
 
