@@ -46,7 +46,7 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "podnotes"}
 # Of a running Pod's spec, an update may change only these (the API server's ValidatePodUpdate).
 POD_MUTABLE_FIELDS = (
     "spec.containers[*].image", "spec.initContainers[*].image", "spec.activeDeadlineSeconds",
-    "spec.tolerations (additions only)", "spec.terminationGracePeriodSeconds (lowering it for deletion)",
+    "spec.tolerations (additions only)", "spec.terminationGracePeriodSeconds (only from a negative value to 1)",
     "spec.schedulingGates (removals)",
 )
 POD_UPDATE_HINT = (
