@@ -112,3 +112,19 @@ def test_a_state_shorter_than_the_sync_latency_is_not_compared():
     assert _condition_changes(simulated, "Ready", True) == [1]
     assert _condition_changes(observed, "Ready", True) == [1]
     assert _condition_changes(observed, "Ready", False) == [40]
+
+
+def test_an_exec_probe_that_ran_into_the_exit_is_not_a_failed_probe():
+    simulated = Timeline(pod="p", duration=60, events=[start(0)], containers=[ContainerInfo("c", "app")],
+                         probes=[ProbeInfo("c", "readiness", "exec", periodSeconds=1)])
+    raced = Event(time=5.0, kind="probe", container="c", probe="readiness", result="failure",
+                  message="Readiness probe failed: ")
+    errored = Event(time=9.0, kind="probe", container="c", probe="readiness", result="failure",
+                    message="Readiness probe errored and resulted in unknown state: container is in CONTAINER_EXITED")
+    real = Event(time=20.0, kind="probe", container="c", probe="readiness", result="failure",
+                 message="Readiness probe failed: ")
+    observed = Timeline(pod="p", duration=60, source="observed", events=[
+        start(0), raced, Event(time=6.0, kind="backoff", container="c"), errored, real],
+        containers=[ContainerInfo("c", "app")])
+    row = next(row for row in compare("x", simulated, observed).rows if "readiness" in row.what)
+    assert row.observed == 20.0

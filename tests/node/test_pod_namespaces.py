@@ -80,8 +80,9 @@ def test_real_pod_shares_what_the_hand_built_pod_shares(local_node, node_cluster
     assert containers["one"]["mnt"] != containers["two"]["mnt"]
 
     # Inside the PID namespace, who is PID 1? The pause process when it is shared, else the container's shell.
-    status = Path(f"/proc/{pauses[0]}/status").read_text()
-    assert status.split("NSpid:")[1].split()[-1] == "1", "pause is PID 1 of its own PID namespace"
+    nspid = next(line for line in Path(f"/proc/{pauses[0]}/status").read_text().splitlines()
+                 if line.startswith("NSpid:"))
+    assert nspid.split()[-1] == "1", f"pause is PID 1 of its own PID namespace ({nspid})"
     seen = subprocess.run(["nsenter", "-t", str(pids["one"]), "-p", "-m", "cat", "/proc/1/cmdline"],
                           capture_output=True, timeout=10).stdout.split(b"\0")[0]
     assert seen == (b"/pause" if share else b"sh")
