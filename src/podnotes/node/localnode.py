@@ -34,6 +34,10 @@ NODE_NAME = "podnotes-node"
 # The kubelet runs with this PATH: without /usr/sbin it finds no iptables and leaves the host firewall alone.
 KUBELET_PATH = "/usr/bin:/bin"
 READY_TIMEOUT = 120.0
+# One local node per host at a time: nodes share the bridge name, the kubelet's fixed paths and the sysctls
+# whose original values stop() restores. A second start waits for the first node to stop.
+HOST_LOCK = Path("/run/lock/podnotes-node.lock")
+LOCK_TIMEOUT = 1200.0
 
 
 class NodeError(RuntimeError):
@@ -73,6 +77,7 @@ class LocalNode:
         self.veths: set[str] = set()
         self.bridge_created = False
         self.stopped = False
+        self._lock_file = None
 
     # --- public ---------------------------------------------------------------------------------------------
     def __enter__(self) -> "LocalNode":
@@ -104,8 +109,9 @@ class LocalNode:
             shutil.rmtree(self.workdir, ignore_errors=True)
             raise NodeError("cannot start a local node, missing: " + "; ".join(missing))
         self.binaries = self.binaries or find_node_binaries()
-        self.snapshot = host.HostSnapshot.take()
         try:
+            self._phase("waiting for other local nodes to stop", self._lock_host)
+            self.snapshot = host.HostSnapshot.take()
             self._phase("control plane (etcd, kube-apiserver)", self._start_control_plane)
             self._phase("containerd", self._start_containerd)
             self._phase("images (build + import)", self._import_images)
@@ -144,9 +150,33 @@ class LocalNode:
             host.restore_paths(self.snapshot)
         shutil.rmtree(self.workdir, ignore_errors=True)
         if self.snapshot is None:
+            self._unlock_host()
             return problems
-        return problems + host.leftovers(self.snapshot, workdir=self.workdir, cgroup_name=self.cgroup_name,
-                                         bridge=self.network.bridge, veths=self.veths)
+        problems += host.leftovers(self.snapshot, workdir=self.workdir, cgroup_name=self.cgroup_name,
+                                   bridge=self.network.bridge, veths=self.veths)
+        self._unlock_host()
+        return problems
+
+    def _lock_host(self, timeout: float = LOCK_TIMEOUT) -> None:
+        import fcntl
+
+        HOST_LOCK.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(HOST_LOCK, "a")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise NodeError(f"another local node has held {HOST_LOCK} for {timeout:.0f} s; "
+                                    "stop it (its tests or `python -m podnotes.node`) first") from None
+                time.sleep(1.0)
+
+    def _unlock_host(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()  # closing releases the flock
+            self._lock_file = None
 
     def api_client(self):
         """A private kubernetes ApiClient for this node's cluster (admin credentials)."""
@@ -307,7 +337,8 @@ class LocalNode:
         log_path = self.workdir / f"{label}.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                       cwd=self.workdir, env=env, start_new_session=True)
+                                       cwd=self.workdir, env=env, start_new_session=True,
+                                       preexec_fn=_stop_with_parent)
         self.processes.append(NodeProcess(label, process, log_path))
         return process
 
@@ -338,6 +369,13 @@ class LocalNode:
             if time.monotonic() > deadline:
                 raise NodeError(f"{label} was not ready in time:\n{self.log_tail(label)}")
             time.sleep(interval)
+
+
+def _stop_with_parent() -> None:
+    """In the child: get SIGTERM if the Python process dies without stopping the node (PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def _ctr_answers(layout: ContainerdLayout) -> bool:
