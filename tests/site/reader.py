@@ -68,6 +68,12 @@ def block_other_hosts(context, blocked: list[str]) -> None:
     context.route(OTHER_HOSTS, abort)
 
 
+# Chromium cancels requests in flight, even to 127.0.0.1, when the machine's
+# network interfaces change (a test elsewhere creating a veth pair, say). That
+# says nothing about the site, so such a read is done once more.
+NETWORK_CHANGED = "ERR_NETWORK_CHANGED"
+
+
 class Reader:
     """One browser tab that reads pages one after another, as a reader follows
     links, and records everything that went wrong on each."""
@@ -117,6 +123,19 @@ class Reader:
         raise TimeoutError(f"{self.page.url}: requests still running: {[r.url for r in self.in_flight]}")
 
     def read(self, url: str) -> Visit:
+        from playwright.sync_api import Error
+
+        try:
+            visit = self._read_once(url)
+        except Error as error:
+            if NETWORK_CHANGED not in str(error):
+                raise
+            return self._read_once(url)
+        if any(NETWORK_CHANGED in failure for failure in visit.failed_requests):
+            return self._read_once(url)
+        return visit
+
+    def _read_once(self, url: str) -> Visit:
         self.visit = visit = Visit(url)
         self.in_flight.clear()
         self.page.goto(url, wait_until="load")
