@@ -78,14 +78,42 @@ def test_cpu_hogs_on_the_same_core_slow_a_worker_down():
     alone = processes.measure_work(seconds=0.5, hogs=0)
     crowded = processes.measure_work(seconds=0.5, hogs=2)
     assert alone.iterations > 0
-    assert crowded.iterations < 0.75 * alone.iterations
+    assert alone.share_of_core == 1.0
+    assert crowded.share_of_core < 0.5, "three processes share one core"
+    assert crowded.neighbours_cpu_seconds > crowded.cpu_seconds
+
+
+def test_alone_and_crowded_twins_run_on_different_cores():
+    alone, crowded = processes.compare_alone_and_crowded(seconds=0.5, hogs=3)
+    assert (alone.hogs, crowded.hogs) == (0, 3)
+    if len(os.sched_getaffinity(0)) > 1:
+        assert alone.cpu != crowded.cpu
+    assert crowded.share_of_core < 0.4
+    assert crowded.iterations < alone.iterations
+
+
+def test_process_cpu_seconds_grows_with_work():
+    before = processes.process_cpu_seconds(os.getpid())
+    deadline = processes.time.process_time() + 0.2
+    while processes.time.process_time() < deadline:
+        pass
+    assert processes.process_cpu_seconds(os.getpid()) - before >= 0.1
 
 
 def test_a_neighbour_holding_memory_shrinks_what_is_available():
-    memory = processes.measure_memory_taken_by_neighbour(held_mib=512)
-    assert memory.neighbour_rss_mib >= 512
-    assert memory.taken_mib > 256
-    assert memory.returned_mib > 256
+    memory = processes.measure_memory_taken_by_neighbour()
+    assert memory.held_mib == processes.neighbour_size_mib()
+    assert memory.neighbour_rss_mib >= memory.held_mib
+    assert memory.taken_mib > memory.held_mib / 2
+    assert memory.returned_mib > memory.held_mib / 2
+
+
+def test_neighbour_size_is_an_eighth_of_memory_capped_at_2_gib(tmp_path):
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:        4194304 kB\n")
+    assert processes.neighbour_size_mib(meminfo) == 512
+    meminfo.write_text("MemTotal:       67108864 kB\n")
+    assert processes.neighbour_size_mib(meminfo) == 2048
 
 
 def test_available_memory_reads_meminfo(tmp_path):

@@ -174,7 +174,8 @@ def signal_from_another_process(target_pid: int, sig: int = signal.SIGTERM) -> i
 
 
 # The loop both the measured process and the competing hogs run. It pins
-# itself to one CPU, so that all of them fight for the same core.
+# itself to one CPU, so that all of them fight for the same core, and reports
+# how many iterations it managed and how much CPU time it was given.
 _BUSY_LOOP = """
 import os, sys, time
 cpu, seconds = int(sys.argv[1]), float(sys.argv[2])
@@ -185,18 +186,53 @@ count = 0
 while time.monotonic() < end:
     for _ in range(1000):
         count += 1
-print(count, flush=True)
+print(count, time.process_time(), flush=True)
 """
 
 
 @dataclass(frozen=True)
 class WorkMeasurement:
-    """How much work one process got done on a CPU shared with ``hogs`` others."""
+    """How much work one process got done on a CPU shared with ``hogs`` others.
+
+    ``cpu_seconds`` is the CPU time the worker was given and
+    ``neighbours_cpu_seconds`` what the hogs on its core were given meanwhile.
+    """
 
     cpu: int
     seconds: float
     hogs: int
     iterations: int
+    cpu_seconds: float
+    neighbours_cpu_seconds: float
+
+    @property
+    def share_of_core(self) -> float:
+        """The worker's part of the CPU time its core gave to the processes pinned to it."""
+        total = self.cpu_seconds + self.neighbours_cpu_seconds
+        return self.cpu_seconds / total if total else 0.0
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (``/proc/PID/stat``)."""
+    stat = (PROC / str(pid) / "stat").read_text()
+    fields = stat[stat.rindex(")") + 2:].split()
+    user_ticks, system_ticks = int(fields[11]), int(fields[12])
+    return (user_ticks + system_ticks) / os.sysconf("SC_CLK_TCK")
+
+
+def _start_hogs(group: Children, cpu: int, count: int, seconds: float) -> list[subprocess.Popen]:
+    hogs = [group.python(_BUSY_LOOP, str(cpu), str(seconds + 30)) for _ in range(count)]
+    for hog in hogs:
+        hog.stdout.readline()  # wait until each hog is pinned and spinning
+    return hogs
+
+
+def _worker_result(worker: subprocess.Popen, seconds: float) -> tuple[int, float]:
+    output, errors = worker.communicate(timeout=seconds + 60)
+    if worker.returncode != 0:
+        raise RuntimeError(f"measuring process failed: {errors.strip()}")
+    iterations, cpu_seconds = output.split()[-2:]
+    return int(iterations), float(cpu_seconds)
 
 
 def measure_work(seconds: float = 1.0, hogs: int = 0, cpu: int | None = None) -> WorkMeasurement:
@@ -205,14 +241,36 @@ def measure_work(seconds: float = 1.0, hogs: int = 0, cpu: int | None = None) ->
     if cpu is None:
         cpu = min(os.sched_getaffinity(0))
     with children() as group:
-        competitors = [group.python(_BUSY_LOOP, str(cpu), str(seconds + 30)) for _ in range(hogs)]
-        for hog in competitors:
-            hog.stdout.readline()  # wait until each hog is pinned and spinning
+        competitors = _start_hogs(group, cpu, hogs, seconds)
+        before = sum(process_cpu_seconds(hog.pid) for hog in competitors)
         worker = group.python(_BUSY_LOOP, str(cpu), str(seconds))
-        output, errors = worker.communicate(timeout=seconds + 60)
-        if worker.returncode != 0:
-            raise RuntimeError(f"measuring process failed: {errors.strip()}")
-    return WorkMeasurement(cpu=cpu, seconds=seconds, hogs=hogs, iterations=int(output.split()[-1]))
+        iterations, cpu_seconds = _worker_result(worker, seconds)
+        after = sum(process_cpu_seconds(hog.pid) for hog in competitors)
+    return WorkMeasurement(cpu, seconds, hogs, iterations, cpu_seconds, after - before)
+
+
+def compare_alone_and_crowded(seconds: float = 1.0, hogs: int = 3) -> tuple[WorkMeasurement, WorkMeasurement]:
+    """Measure a worker alone on one core and, at the same moment, an identical
+    worker sharing another core with ``hogs`` busy loops.
+
+    Running both at once means whatever else the machine does at that moment
+    affects both alike. On a single-CPU machine the two runs happen one after
+    the other.
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return measure_work(seconds, 0, cpus[0]), measure_work(seconds, hogs, cpus[0])
+    alone_cpu, crowded_cpu = cpus[0], cpus[1]
+    with children() as group:
+        competitors = _start_hogs(group, crowded_cpu, hogs, seconds)
+        before = sum(process_cpu_seconds(hog.pid) for hog in competitors)
+        alone = group.python(_BUSY_LOOP, str(alone_cpu), str(seconds))
+        crowded = group.python(_BUSY_LOOP, str(crowded_cpu), str(seconds))
+        alone_result = _worker_result(alone, seconds)
+        crowded_result = _worker_result(crowded, seconds)
+        after = sum(process_cpu_seconds(hog.pid) for hog in competitors)
+    return (WorkMeasurement(alone_cpu, seconds, 0, *alone_result, 0.0),
+            WorkMeasurement(crowded_cpu, seconds, hogs, *crowded_result, after - before))
 
 
 def available_memory_mib(meminfo: Path = PROC / "meminfo") -> int:
@@ -269,8 +327,22 @@ def _rss_mib(pid: int) -> int:
     return 0
 
 
-def measure_memory_taken_by_neighbour(held_mib: int = 512) -> MemoryMeasurement:
-    """Let a neighbour process hold ``held_mib`` and watch MemAvailable move."""
+def neighbour_size_mib(meminfo: Path = PROC / "meminfo") -> int:
+    """How much the memory demo's neighbour holds: an eighth of the machine's
+    memory, at most 2 GiB. Large enough to stand out from the kernel's own
+    bookkeeping (freed pages wait on per-CPU lists before they count as
+    available again), small enough for any machine."""
+    for line in meminfo.read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return min(2048, int(line.split()[1]) // 1024 // 8)
+    raise RuntimeError(f"{meminfo}: no MemTotal line")
+
+
+def measure_memory_taken_by_neighbour(held_mib: int | None = None) -> MemoryMeasurement:
+    """Let a neighbour process hold ``held_mib`` (default: ``neighbour_size_mib()``)
+    and watch MemAvailable move."""
+    if held_mib is None:
+        held_mib = neighbour_size_mib()
     before = _steady_available_memory_mib()
     with children() as group:
         neighbour = group.python(_HOLD_MEMORY, str(held_mib), stdin=subprocess.PIPE)
@@ -280,4 +352,14 @@ def measure_memory_taken_by_neighbour(held_mib: int = 512) -> MemoryMeasurement:
         rss = _rss_mib(neighbour.pid)
         neighbour.stdin.close()  # lets it exit
         neighbour.wait(timeout=30)
-    return MemoryMeasurement(held_mib, rss, before, during, _steady_available_memory_mib())
+    return MemoryMeasurement(held_mib, rss, before, during, _available_once_settled(during + held_mib // 2))
+
+
+def _available_once_settled(expected_mib: int, timeout: float = 3.0) -> int:
+    # Freed pages can sit on per-CPU lists for a moment before the kernel counts
+    # them as available again, so give the counter time to catch up.
+    deadline = time.monotonic() + timeout
+    while True:
+        available = _steady_available_memory_mib()
+        if available >= expected_mib or time.monotonic() > deadline:
+            return available
