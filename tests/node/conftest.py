@@ -32,6 +32,7 @@ def local_node():
                   f"mounts (network namespaces included), cgroups, bridge {node.network.bridge}, "
                   f"{len(node.veths)} veth(s), sysctls, kubelet/containerd/CNI paths; "
                   f"left behind: {', '.join(left) if left else 'nothing'}")
+    REPORT.extend(f"  note: {note}" for note in node.notes)
     assert left == [], f"the node left things on the host: {left}"
 
 

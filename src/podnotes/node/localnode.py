@@ -62,7 +62,7 @@ class LocalNode:
     """etcd, kube-apiserver, kube-controller-manager, kube-scheduler, containerd and a kubelet."""
 
     name: str = "podnotes"
-    network: PodNetwork = field(default_factory=PodNetwork)
+    network: PodNetwork = field(default_factory=PodNetwork.from_environment)
     binaries: NodeBinaries | None = None
     node_name: str = NODE_NAME
 
@@ -78,6 +78,7 @@ class LocalNode:
         self.bridge_created = False
         self.stopped = False
         self._lock_file = None
+        self.notes: list[str] = []  # things worth knowing about a run that are not failures
 
     # --- public ---------------------------------------------------------------------------------------------
     def __enter__(self) -> "LocalNode":
@@ -130,30 +131,40 @@ class LocalNode:
         self.stopped = True
         self.veths |= set(host.bridge_ports(self.network.bridge))
         problems: list[str] = []
+
+        def attempt(what: str, action) -> None:
+            # Every step runs even when an earlier one failed: a half-stopped node must still be cleaned.
+            try:
+                action()
+            except Exception as err:  # noqa: BLE001 - reported, and the next step still runs
+                problems.append(f"{what}: {err}")
+
         if self._alive("kubelet"):
-            problems += self._delete_all_pods()
+            attempt("deleting every Pod", self._delete_all_pods)
         for label in ("kubelet", "kube-scheduler", "kube-controller-manager"):
-            self._stop_process(label)
+            attempt(f"stopping {label}", lambda label=label: self._stop_process(label))
+        # Whatever the kubelet did not stop: SIGKILL the containers' processes, then let containerd forget them.
+        attempt("killing container processes",
+                lambda: host.kill_processes(host.processes_in_cgroup("/" + self.cgroup_name), grace=0))
         if self._alive("containerd"):
-            force_remove_everything(self.containerd)
-        self._stop_process("containerd")
-        host.kill_processes([pid for pid, _ in host.processes_mentioning(str(self.workdir))])
-        host.kill_processes(host.processes_in_cgroup("/" + self.cgroup_name))
-        problems += host.unmount_under(str(self.workdir))
-        problems += host.remove_cgroups(self.cgroup_name)
+            attempt("removing containers", lambda: force_remove_everything(self.containerd))
+        attempt("stopping containerd", lambda: self._stop_process("containerd"))
+        attempt("killing leftover processes", lambda: host.kill_processes(
+            [pid for pid, _ in host.processes_mentioning(str(self.workdir))]
+            + host.processes_in_cgroup("/" + self.cgroup_name)))
+        attempt("unmounting", lambda: problems.extend(host.unmount_under(str(self.workdir))))
+        attempt("removing cgroups", lambda: problems.extend(host.remove_cgroups(self.cgroup_name)))
         if self.bridge_created:  # never another node's bridge of the same name
-            host.delete_link(self.network.bridge)
+            attempt("deleting the bridge", lambda: host.delete_link(self.network.bridge))
         if self.control_plane is not None:
-            self.control_plane.stop()
+            attempt("stopping the control plane", self.control_plane.stop)
         if self.snapshot is not None:
-            host.restore_sysctls(self.snapshot)
-            host.restore_paths(self.snapshot)
+            attempt("restoring sysctls", lambda: host.restore_sysctls(self.snapshot))
+            attempt("restoring host paths", lambda: host.restore_paths(self.snapshot))
         shutil.rmtree(self.workdir, ignore_errors=True)
-        if self.snapshot is None:
-            self._unlock_host()
-            return problems
-        problems += host.leftovers(self.snapshot, workdir=self.workdir, cgroup_name=self.cgroup_name,
-                                   bridge=self.network.bridge, veths=self.veths)
+        if self.snapshot is not None:
+            problems += host.leftovers(self.snapshot, workdir=self.workdir, cgroup_name=self.cgroup_name,
+                                       bridge=self.network.bridge, veths=self.veths)
         self._unlock_host()
         return problems
 
@@ -317,8 +328,9 @@ class LocalNode:
         blocking = [t for t in node.spec.taints or [] if t.effect in ("NoSchedule", "NoExecute")]
         return ready and not blocking
 
-    def _delete_all_pods(self, timeout: float = 60.0) -> list[str]:
-        """Delete every Pod and wait until the kubelet has stopped all their containers."""
+    def _delete_all_pods(self, timeout: float = 30.0) -> None:
+        """Delete every Pod and give the kubelet ``timeout`` seconds to stop their containers; what it has not
+        stopped by then is noted in ``self.notes`` and killed by :meth:`stop` itself."""
         from kubernetes import client
 
         core = client.CoreV1Api(self.api_client())
@@ -327,10 +339,10 @@ class LocalNode:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not running_tasks(self.containerd):
-                return []
+                return
             time.sleep(0.5)
-        return [f"containers still running {timeout:.0f} s after their Pods were deleted: "
-                f"{', '.join(running_tasks(self.containerd))}"]
+        self.notes.append(f"the kubelet had not stopped {len(running_tasks(self.containerd))} container(s) "
+                          f"{timeout:.0f} s after their Pods were deleted; they were killed directly")
 
     # --- processes ----------------------------------------------------------------------------------------------
     def _spawn(self, label: str, argv: list[str], env: dict | None = None) -> subprocess.Popen:

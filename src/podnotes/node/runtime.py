@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,12 @@ class PodNetwork:
     @property
     def prefix_length(self) -> int:
         return ipaddress.ip_network(self.subnet).prefixlen
+
+    @classmethod
+    def from_environment(cls) -> "PodNetwork":
+        """The defaults, or ``PODNOTES_NODE_BRIDGE`` / ``PODNOTES_NODE_SUBNET`` where the host already uses them."""
+        return cls(bridge=os.environ.get("PODNOTES_NODE_BRIDGE", cls.bridge),
+                   subnet=os.environ.get("PODNOTES_NODE_SUBNET", cls.subnet))
 
     def cni_config(self, ipam_dir: Path) -> dict:
         return {
@@ -157,8 +164,9 @@ def write_containerd_files(layout: ContainerdLayout, network: PodNetwork) -> Non
 
 
 def ctr(layout: ContainerdLayout, *args: str, check: bool = True) -> str:
+    """Run ``ctr`` against this containerd (namespace k8s.io); raises on failure or after 20 s."""
     result = subprocess.run(["ctr", "--address", str(layout.socket), "-n", "k8s.io", *args],
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=20)
     if check and result.returncode != 0:
         raise RuntimeError(f"ctr {' '.join(args)} failed: {result.stderr.strip()}")
     return result.stdout
