@@ -12,8 +12,8 @@ then every instant is compared with its counterpart:
 
 An instant agrees when the gap is within its tolerance: one probe period (the kubelet's probe tickers run
 on their own phase) plus the kubelet's sync latency (PLEG relist every second, status sync, watch delivery)
-for every container start up to that instant, because each start follows from the kubelet noticing the
-previous step at its next relist, so latencies add up along the chain. Each CrashLoopBackOff wait of ``b``
+for every container start and every earlier kill up to that instant, because each step follows from the
+kubelet noticing the previous one at its next relist, so latencies add up along the chain. Each CrashLoopBackOff wait of ``b``
 seconds before the instant adds ``b / 2``: the kubelet re-queues a backed-off Pod at the back-off expiry
 with jitter factor 0.5 (``pod_workers.go``, ``completeWork`` and ``workerBackOffPeriodJitterFactor``),
 which the simulator's nominal back-off does not include. Instants later than the end of the shorter
@@ -123,11 +123,13 @@ def compare(example: str, simulated, observed, sync_latency: float = SYNC_LATENC
             agreement.rows.append(Row(label, sim, obs, tolerance))
 
     def tolerance_at(at: float, period: float) -> float:
-        """``at`` on the simulated clock: one period + one sync latency per start so far + back-off jitter."""
+        """``at`` on the simulated clock: one period, one sync latency per start so far and per earlier kill,
+        and the back-off jitter."""
         starts_so_far = sum(1 for e in simulated.select("start") if e.time <= at + 1e-9)
+        kills_before = sum(1 for e in simulated.select("kill") if e.time < at - 1e-9)
         jitter = sum(BACKOFF_JITTER * (e.seconds or 0.0) for e in simulated.select("backoff")
                      if e.seconds and e.time + e.seconds <= at + 1e-9)
-        return period + sync_latency * max(starts_so_far, 1) + jitter
+        return period + sync_latency * (max(starts_so_far, 1) + kills_before) + jitter
 
     def tolerances(times: list[float], period: float) -> list[float]:
         return [tolerance_at(t, period) for t in times] or [period + sync_latency]
