@@ -128,3 +128,19 @@ def test_an_exec_probe_that_ran_into_the_exit_is_not_a_failed_probe():
         containers=[ContainerInfo("c", "app")])
     row = next(row for row in compare("x", simulated, observed).rows if "readiness" in row.what)
     assert row.observed == 20.0
+
+
+def test_without_root_the_tier_skips_with_a_reason_and_fails_in_ci(monkeypatch):
+    from podnotes.node import binaries
+
+    from .support import skip_or_fail
+
+    monkeypatch.setattr(binaries.os, "geteuid", lambda: 1000)
+    missing = binaries.missing_prerequisites()
+    assert missing and missing[0].startswith("root")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="root"):
+        skip_or_fail("no local node: missing " + "; ".join(missing))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="must run in CI"):
+        skip_or_fail("no local node: missing " + "; ".join(missing))
