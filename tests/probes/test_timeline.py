@@ -62,3 +62,15 @@ def test_an_observed_timeline_with_only_what_the_api_reports_is_valid():
     ])
     jsonschema.validate(json.loads(observed.to_json()), json_schema())
     assert Timeline.from_json(observed.to_json()).restart_count(75.0) == 1
+
+
+def test_shifting_a_timeline_moves_every_instant_and_keeps_the_original():
+    from podnotes.probes import PRESETS, simulate
+
+    preset = PRESETS["exec-liveness"]
+    original = simulate(preset.manifest, preset.behaviour, 120)
+    moved = original.shifted(3.0)
+    assert [e.time for e in moved.events] == [e.time + 3.0 for e in original.events]
+    assert moved.duration == original.duration + 3.0
+    assert moved.kills() == [t + 3.0 for t in original.kills()]
+    assert original.events[0].time == simulate(preset.manifest, preset.behaviour, 120).events[0].time

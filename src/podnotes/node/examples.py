@@ -176,3 +176,31 @@ def write_observed(runs: list[ExampleRun], out_dir: Path) -> None:
                          for r in agreement.rows],
             }
     (out_dir / "agreement.json").write_text(json.dumps(summary, indent=2))
+    (out_dir / "node.json").write_text(json.dumps(node_setup(), indent=2))
+
+
+def node_setup() -> dict[str, str]:
+    """What the observed timelines were recorded on, for the book's captions."""
+    import platform
+
+    from ..cluster.binaries import pinned_versions
+    from ..linux.capabilities import cgroup_version
+
+    kubernetes, _ = pinned_versions()
+    return {
+        "kubernetes": kubernetes,
+        "containerd": _first_line(["containerd", "--version"]),
+        "runc": _first_line(["runc", "--version"]),
+        "kernel": platform.release(),
+        "cgroups": cgroup_version(),
+    }
+
+
+def _first_line(argv: list[str]) -> str:
+    import subprocess
+
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return (result.stdout.strip().splitlines() or ["unknown"])[0]

@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -135,6 +135,12 @@ class Timeline:
     containers: list[ContainerInfo] = field(default_factory=list)
     probes: list[ProbeInfo] = field(default_factory=list)
     source: str = "simulated"
+
+    def shifted(self, seconds: float) -> "Timeline":
+        """The same timeline with every instant ``seconds`` later (for overlaying
+        a simulation on an observation whose clock started earlier)."""
+        moved = [replace(event, time=event.time + seconds) for event in self.events]
+        return Timeline(self.pod, self.duration + seconds, moved, list(self.containers), list(self.probes), self.source)
 
     # --- selection ------------------------------------------------------------
     def select(self, kind: str | None = None, container: str | None = None,
