@@ -148,29 +148,30 @@ def escape_chroot(root: str, marker: str) -> dict:
     """
     os.chroot(root)
     os.chdir("/")
-    confined = {"root_entries": sorted(os.listdir("/")), "marker_visible": os.path.exists(marker)}
-    os.makedirs("/escape-hatch", exist_ok=True)
-    os.chroot("/escape-hatch")
-    for _ in range(64):
-        os.chdir("..")
-    os.chroot(".")
-    os.chdir("/")
-    escaped = {"root_entries": sorted(os.listdir("/")), "marker_visible": os.path.exists(marker)}
-    return {"confined": confined, "escaped": escaped}
+    return _walk_out_of_root(marker)
 
 
 def try_escape(marker: str) -> dict:
     """The same escape from a root set up with ``pivot_root``: the walk up ends
     at the new root, because the old one is no longer mounted anywhere."""
-    confined = {"root_entries": sorted(os.listdir("/")), "marker_visible": os.path.exists(marker)}
+    return _walk_out_of_root(marker)
+
+
+def _walk_out_of_root(marker: str) -> dict:
+    # chroot into a subfolder without entering it, so the working directory is
+    # left outside the new root; then climb with ".." and make the top the root.
+    confined = _root_view(marker)
     os.makedirs("/escape-hatch", exist_ok=True)
     os.chroot("/escape-hatch")
     for _ in range(64):
         os.chdir("..")
     os.chroot(".")
     os.chdir("/")
-    escaped = {"root_entries": sorted(os.listdir("/")), "marker_visible": os.path.exists(marker)}
-    return {"confined": confined, "escaped": escaped}
+    return {"confined": confined, "escaped": _root_view(marker)}
+
+
+def _root_view(marker: str) -> dict:
+    return {"root_entries": sorted(os.listdir("/")), "marker_visible": os.path.exists(marker)}
 
 
 def serve(port: int, message: str, address: str = "127.0.0.1") -> dict:
