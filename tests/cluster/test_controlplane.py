@@ -89,3 +89,32 @@ def test_cli_without_kubeconfig_says_what_to_run(tmp_path):
     assert result.returncode == 1
     assert "no kubeconfig found" in result.stderr and "next: create a cluster with `podnotes kind up`" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_waiting_for_a_program_that_exits_names_it_and_shows_its_log():
+    import subprocess
+    import sys
+    import time
+
+    import pytest
+
+    from podnotes.cluster.controlplane import wait_until_ready
+
+    class Failed(Exception):
+        pass
+
+    exited = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    exited.wait()
+    with pytest.raises(Failed, match=r"etcd exited with status 3:\nlast log line"):
+        wait_until_ready("etcd", exited, lambda: False, time.monotonic() + 5, lambda label: "last log line", Failed)
+
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with pytest.raises(Failed, match="kubelet was not ready in time"):
+            wait_until_ready("kubelet", running, lambda: False, time.monotonic() + 0.3, lambda label: "", Failed)
+        calls = iter([False, False, True])
+        wait_until_ready("kubelet", running, lambda: next(calls), time.monotonic() + 5, lambda label: "", Failed,
+                         interval=0.01)
+    finally:
+        running.kill()
+        running.wait()

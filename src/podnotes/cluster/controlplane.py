@@ -70,6 +70,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_ready(label: str, process: subprocess.Popen, ready, deadline: float, log_tail,
+                     error: type[Exception], interval: float = 0.1) -> None:
+    """Poll ``ready()`` until it is true; raise ``error`` with the end of the
+    program's log if the program exits first or ``deadline`` passes."""
+    while True:
+        if process.poll() is not None:
+            raise error(f"{label} exited with status {process.returncode}:\n{log_tail(label)}")
+        if ready():
+            return
+        if time.monotonic() > deadline:
+            raise error(f"{label} was not ready in time:\n{log_tail(label)}")
+        time.sleep(interval)
+
 class LocalControlPlane:
     """etcd + kube-apiserver on loopback, with a kubeconfig for context ``kind-<name>``.
 
@@ -200,14 +213,7 @@ class LocalControlPlane:
         self._poll("kube-apiserver", self._processes[-1][1], lambda: _http_ok(url, context), deadline)
 
     def _poll(self, label: str, process: subprocess.Popen, ready, deadline: float) -> None:
-        while True:
-            if process.poll() is not None:
-                raise ControlPlaneError(f"{label} exited with status {process.returncode}:\n{self.log_tail(label)}")
-            if ready():
-                return
-            if time.monotonic() > deadline:
-                raise ControlPlaneError(f"{label} was not ready in time:\n{self.log_tail(label)}")
-            time.sleep(0.1)
+        wait_until_ready(label, process, ready, deadline, self.log_tail, ControlPlaneError)
 
     def log_tail(self, label: str, lines: int = 25) -> str:
         path = self.workdir / f"{label}.log"

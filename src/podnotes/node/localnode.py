@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from .. import images
-from ..cluster.controlplane import LocalControlPlane, free_port
+from ..cluster.controlplane import LocalControlPlane, free_port, wait_until_ready
 from . import host
 from .binaries import NodeBinaries, find_node_binaries, missing_prerequisites, pause_binary
 from .credentials import issue_client_certificate, write_kubeconfig
@@ -373,14 +373,7 @@ class LocalNode:
             found.process.wait(timeout=grace)
 
     def _wait(self, label: str, process: subprocess.Popen, ready, deadline: float, interval: float = 0.1) -> None:
-        while True:
-            if process.poll() is not None:
-                raise NodeError(f"{label} exited with status {process.returncode}:\n{self.log_tail(label)}")
-            if ready():
-                return
-            if time.monotonic() > deadline:
-                raise NodeError(f"{label} was not ready in time:\n{self.log_tail(label)}")
-            time.sleep(interval)
+        wait_until_ready(label, process, ready, deadline, self.log_tail, NodeError, interval)
 
 
 def _stop_with_parent() -> None:
