@@ -28,6 +28,7 @@ LABELS = {
     "probe_success": "probe succeeded",
     "probe_failure": "probe failed",
     "probe_timeout": "probe timed out",
+    "probe_error": "probe could not run (result discarded)",
     "running": "running",
     "terminating": "being stopped (grace period)",
     "backoff": "waiting: back-off",
@@ -49,12 +50,12 @@ LABELS = {
 # Okabe-Ito colours: distinguishable with colour-blindness; markers differ in
 # shape too, so the figures read in grey-scale print.
 COLOURS = {
-    "success": "#009E73", "failure": "#D55E00", "timeout": "#E69F00",
+    "success": "#009E73", "failure": "#D55E00", "timeout": "#E69F00", "error": "#7F7F7F",
     "running": "#56B4E9", "terminating": "#CC79A7", "backoff": "#F0E442", "waiting": "#BBBBBB",
     "terminated": "#555555", "ready": "#009E73", "endpoint": "#0072B2", "restart": "#000000",
     "Pending": "#BBBBBB", "Running": "#56B4E9", "Succeeded": "#009E73", "Failed": "#D55E00", "Unknown": "#999999",
 }
-MARKERS = {"success": "o", "failure": "X", "timeout": "s"}
+MARKERS = {"success": "o", "failure": "X", "timeout": "s", "error": "D"}
 WIDTH_INCHES = 10.0
 LANE_INCHES = 0.62
 EXTRA_INCHES = 1.6
@@ -196,12 +197,12 @@ def _bars(ax, row: float, spans: list[tuple[float, float]], colour: str, height:
                    linewidth=1.2 if hollow else 0, hatch="///" if hollow else None, zorder=2)
 
 
-def _legend(ax, extra: list | None = None) -> None:
+def _legend(ax, extra: list | None = None, results: tuple[str, ...] = ("success", "failure", "timeout")) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     handles = [Line2D([], [], linestyle="none", marker=MARKERS[r], color=COLOURS[r], label=LABELS[f"probe_{r}"])
-               for r in ("success", "failure", "timeout")]
+               for r in results]
     handles += [Patch(color=COLOURS[s], label=LABELS[s]) for s in ("running", "terminating", "backoff", "terminated")]
     handles += [Line2D([], [], linestyle="none", marker="|", markersize=12, markeredgewidth=2,
                        color=COLOURS["restart"], label=LABELS["restart"])]
@@ -239,7 +240,8 @@ def timeline(data: Timeline):
     figure, ax, rows = _figure(data)
     _draw(ax, data, rows)
     ax.set_title(LABELS["title"].format(pod=data.pod), fontsize=11, loc="left")
-    _legend(ax)
+    errors = ("error",) if data.select("probe", result="error") else ()
+    _legend(ax, results=("success", "failure", "timeout") + errors)
     return figure
 
 

@@ -204,7 +204,9 @@ def test_after_a_liveness_kill_the_new_container_needs_the_full_threshold_again(
     manifest = pod(container(livenessProbe=http(periodSeconds=1, failureThreshold=3)))
     timeline = simulate(manifest, behave(probes={"liveness": answers((0, 500))}), duration=10)
     kills = timeline.kills()
-    assert kills[:2] == [2.0, 4.0]  # failures at 0,1,2; restart at 2; failures at 2,3,4
+    # failures at 0, 1, 2; restart at 2; the worker sees the new container at its
+    # next tick: failures at 3, 4, 5
+    assert kills[:2] == [2.0, 5.0]
     assert {e.count for e in timeline.select("threshold", probe="liveness")} == {3}
 
 
@@ -503,3 +505,176 @@ def test_a_deleted_pod_is_never_restarted_and_fails_on_sigkill():
                                                    delete_at=5.0), duration=100)
     assert [t for t in looping.restarts() if t > 5.0] == []
     assert looping.phase_at(100) == "Failed"
+
+
+# --- one probe per tick -------------------------------------------------------------
+
+def _assert_one_probe_per_tick(timeline):
+    """No worker (container, probe type) ever runs two probes at one instant."""
+    seen = {}
+    for event in timeline.select("probe"):
+        key = (event.container, event.probe)
+        assert seen.get(key, -1.0) < event.time, f"{key} probed twice at {event.time}"
+        seen[key] = event.time
+
+
+def test_an_always_failing_liveness_probe_runs_once_per_tick():
+    """worker.run calls doProbe once per probeTicker tick; after a liveness failure
+    doProbe sets onHold and resultRun = 0 and only a tick that sees a new container
+    ID resumes probing (pkg/kubelet/prober/worker.go, worker.run and worker.doProbe;
+    TestOnHoldOnLivenessOrStartupCheckFailure in worker_test.go). So with
+    initialDelaySeconds 0 and failureThreshold 1, one attempt and one restart at
+    t = 0, the next attempt at the next tick (10 s), not again at t = 0."""
+    manifest = pod(container(livenessProbe=http(initialDelaySeconds=0, failureThreshold=1)))
+    timeline = simulate(manifest, behave(probes={"liveness": answers((0, 500))}), duration=100)
+    assert probe_times(timeline, "liveness") == [0.0, 10.0, 20.0, 30.0, 50.0, 90.0]
+    assert [e.time for e in timeline.select("start")][:2] == [0.0, 0.0]
+    assert timeline.restart_count(0.0) == 1
+    # a kill at every attempt; doBackOff lets the restarts at 0, 10 and 20 through
+    # (back-off 10 s, then 20 s), holds the one killed at 30 until 30 + 20 s and
+    # the one killed at 50 until 50 + 40 s; ticks in between find no running container
+    assert timeline.kills() == [0.0, 10.0, 20.0, 30.0, 50.0, 90.0]
+    assert timeline.restarts() == [0.0, 10.0, 20.0, 50.0, 90.0]
+    _assert_one_probe_per_tick(timeline)
+
+
+def test_a_failing_startup_probe_resumes_at_the_next_tick_after_the_restart():
+    """worker.doProbe puts the startup worker on hold after its verdict (PR #121206,
+    TestOnHoldOnLivenessOrStartupCheckFailure); the restarted container is probed
+    on the worker's next tick."""
+    manifest = pod(container(startupProbe=http(periodSeconds=5, failureThreshold=1)))
+    timeline = simulate(manifest, behave(probes={"startup": answers((0, None))}), duration=20)
+    assert probe_times(timeline, "startup") == [0.0, 5.0, 10.0, 20.0]  # 10 + back-off 10 s
+    assert timeline.kills() == [0.0, 5.0, 10.0, 20.0]
+    _assert_one_probe_per_tick(timeline)
+
+
+@settings(max_examples=80, deadline=None)
+@given(delay=st.integers(0, 5), period=st.integers(1, 7), failures=st.integers(1, 3),
+       sick_from=st.integers(0, 12), sigterm_after=st.sampled_from([0.0, 0.5, 3.0]),
+       probe=st.sampled_from(["liveness", "startup"]))
+def test_no_worker_probes_twice_in_one_tick(delay, period, failures, sick_from, sigterm_after, probe):
+    """worker.run: one doProbe per tick of a ticker that lives across restarts, so
+    consecutive instant probes of one worker are whole periods apart."""
+    field_name = {"liveness": "livenessProbe", "startup": "startupProbe"}[probe]
+    manifest = pod(container(**{field_name: http(initialDelaySeconds=delay, periodSeconds=period,
+                                                   failureThreshold=failures)}))
+    behaviour = behave(sigterm_exit_after=sigterm_after,
+                       probes={probe: answers((0, 200 if probe == "liveness" else None), (sick_from, 500))})
+    timeline = simulate(manifest, behaviour, duration=60)
+    times = probe_times(timeline, probe)
+    assert times, "the probe ran"
+    assert all(later - earlier >= period - 1e-6 for earlier, later in zip(times, times[1:]))
+
+
+# --- ports the kubelet cannot resolve --------------------------------------------------
+
+def test_a_named_port_the_container_does_not_declare_is_an_error_at_every_attempt():
+    """probe.ResolveContainerPort / findPortByName (pkg/probe/util.go) fail with
+    'port "http" not found'; prober.runProbe returns Unknown with that error,
+    prober.probe records "Readiness probe errored and resulted in unknown state",
+    and worker.doProbe throws the result away ("Prober error, throw away the
+    result"): readiness keeps its initial Failure (never Ready) and liveness its
+    initial Success (never killed), whatever the target would answer."""
+    manifest = pod(container(ports=[{"name": "metrics", "containerPort": 9090}],
+                             readinessProbe=http(port="http", periodSeconds=5),
+                             livenessProbe={"tcpSocket": {"port": "admin"}, "periodSeconds": 5, "failureThreshold": 1}))
+    refusing = behave(probes={"readiness": answers((0, None)), "liveness": answers((0, False))})
+    timeline = simulate(manifest, refusing, duration=60)
+    attempts = timeline.select("probe")
+    assert len(attempts) == 26  # 13 ticks each, 0..60 s
+    assert {e.result for e in attempts} == {"error"}
+    assert {e.message for e in timeline.select("probe", probe="readiness")} == {'port "http" not found'}
+    assert {e.message for e in timeline.select("probe", probe="liveness")} == {'port "admin" not found'}
+    assert timeline.ready_intervals() == [] and timeline.endpoint_intervals() == []
+    assert timeline.kills() == [] and timeline.select("threshold") == []
+    assert timeline.phase_at(60) == "Running"
+
+
+def test_a_declared_named_port_resolves_to_its_container_port():
+    """findPortByName matches ports[].name and uses containerPort; then the
+    target's answers count as usual."""
+    manifest = pod(container(ports=[{"name": "http", "containerPort": 8080}],
+                             livenessProbe=http(port="http", periodSeconds=1, failureThreshold=2)))
+    timeline = simulate(manifest, behave(probes={"liveness": answers((0, 200), (5, 500))}), duration=10)
+    assert {e.result for e in timeline.select("probe")} == {"success", "failure"}
+    assert timeline.kills()[0] == 6.0
+
+
+def test_a_startup_probe_on_a_missing_port_never_starts_the_container():
+    """A discarded startup result leaves startup Unknown: the container is never
+    started (UpdatePodStatus), so liveness and readiness never run
+    (doProbe gates them on c.Started), and nothing is killed."""
+    manifest = pod(container(startupProbe=http(port="health", periodSeconds=2, failureThreshold=1),
+                             livenessProbe=http(periodSeconds=2), readinessProbe=http(periodSeconds=2)))
+    timeline = simulate(manifest, duration=30)
+    assert {e.result for e in timeline.select("probe", probe="startup")} == {"error"}
+    assert probe_times(timeline, "liveness") == [] and probe_times(timeline, "readiness") == []
+    assert timeline.select("started", status=True) == [] and timeline.kills() == []
+
+
+@pytest.mark.parametrize("handler, message", [
+    ({"httpGet": {"path": "/", "port": "8080"}}, 'port "8080" not found'),
+    ({"tcpSocket": {"port": "8080"}}, 'port "8080" not found'),
+    ({"tcpSocket": {"port": 70000}}, "invalid port number: 70000"),
+    ({"grpc": {"port": "grpc"}}, "grpc.port must be an integer, got 'grpc'"),
+])
+def test_ports_the_api_server_refuses_are_errors_on_the_node(handler, message):
+    """The API server refuses these (ValidatePortNumOrName: a port name needs a
+    letter; grpc.port is an int32); unchecked, the 1.37 kubelet's
+    ResolveContainerPort treats a numeric string as a name (no strconv.Atoi
+    fallback any more) and checks 1-65535; the gRPC prober uses the integer as is."""
+    manifest = pod(container(readinessProbe=handler))
+    with pytest.raises(InvalidPod):
+        simulate(manifest, duration=5)
+    timeline = simulate(manifest, duration=5, check=False)
+    assert {(e.result, e.message) for e in timeline.select("probe")} == {("error", message)}
+
+
+# --- ProbeWarning -------------------------------------------------------------------------
+
+REDIRECT_BODY = '<a href="http://0.0.0.0/">Found</a>.\n\n'
+
+
+def test_a_redirect_to_another_host_succeeds_with_a_probe_warning_event():
+    """e2e "should *not* be restarted with a non-local redirect http liveness probe"
+    (test/e2e/common/node/container_probe.go): RedirectChecker does not follow a
+    redirect to another host (http.ErrUseLastResponse), DoHTTPProbe returns
+    Warning "Probe terminated redirects, Response body: <body>" and prober.probe
+    records a ProbeWarning event "<Probe> probe warning: <output>" and counts a success."""
+    manifest = pod(container(livenessProbe=http(path="/redirect?loc=http%3A%2F%2F0.0.0.0%2F",
+                                                initialDelaySeconds=15, failureThreshold=1)))
+    behaviour = behave(probes={"liveness": answers((0, {"status": 302, "body": REDIRECT_BODY}))})
+    timeline = simulate(manifest, behaviour, duration=60)
+    assert timeline.restarts() == [] and timeline.kills() == []
+    assert {e.result for e in timeline.select("probe")} == {"success"}
+    warnings = timeline.select("warning")
+    assert [e.time for e in warnings] == probe_times(timeline, "liveness") == [15.0, 25.0, 35.0, 45.0, 55.0]
+    assert {(e.reason, e.probe, e.message) for e in warnings} == {
+        ("ProbeWarning", "liveness", "Liveness probe warning: Probe terminated redirects, Response body: "
+                                     + REDIRECT_BODY)}
+
+
+def test_any_final_3xx_is_a_warning_that_counts_as_success():
+    """DoHTTPProbe: 300 <= status < 400 is Warning; the readiness worker counts it
+    as Success (successThreshold), the ProbeWarning comes when the probe returns;
+    the body in the message is cut at maxRespBodyLength (10 KiB)."""
+    manifest = pod(container(readinessProbe=http(periodSeconds=5, successThreshold=2, timeoutSeconds=2)))
+    behaviour = behave(probes={"readiness": answers((0, {"status": 307, "body": "x" * 20000}), delays=[(0, 0.5)])})
+    timeline = simulate(manifest, behaviour, duration=12)
+    assert timeline.ready_intervals() == [(5.5, None)]
+    warning = timeline.select("warning")[0]
+    assert warning.time == 0.5
+    assert warning.message == "Readiness probe warning: Probe terminated redirects, Response body: " + "x" * 10240
+    plain = simulate(manifest, behave(probes={"readiness": answers((0, 399))}), duration=1)
+    assert plain.select("warning")[0].message.endswith("Response body: ")
+    same_host = simulate(manifest, behave(probes={"readiness": answers((0, 200))}), duration=1)
+    assert same_host.select("warning") == []  # a followed redirect ends in its final status
+
+
+def test_a_startup_probe_warning_names_the_startup_probe():
+    """probeType.String() is "Startup" in the event message (prober_manager.go)."""
+    manifest = pod(container(startupProbe=http(periodSeconds=5)))
+    timeline = simulate(manifest, behave(probes={"startup": answers((0, 301))}), duration=5)
+    assert timeline.select("started", status=True)[0].time == 0.0
+    assert timeline.select("warning")[0].message.startswith("Startup probe warning: Probe terminated redirects")

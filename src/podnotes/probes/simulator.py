@@ -1,17 +1,26 @@
 """Simulate what the kubelet does to a Pod: probes, kills, restarts, back-off,
 readiness, conditions and phase, as a :class:`~podnotes.probes.timeline.Timeline`.
 
-The rules are those of the kubelet (Kubernetes 1.30 to 1.35); each piece names
-the upstream function it mirrors:
+The rules are those of the 1.37 kubelet; each piece names the upstream function
+it mirrors (kubernetes/kubernetes v1.37.2):
 
 * Probe workers (``pkg/kubelet/prober/worker.go``, ``worker.run`` and
-  ``worker.doProbe``): one ticker per probe and container, firing every
-  ``periodSeconds``. A tick does nothing until the container has run
-  ``initialDelaySeconds`` (whole seconds), so the first probe lands in
-  ``[start + delay, start + delay + period)``; by default the ticker is aligned
-  so that it fires exactly at ``start + delay`` (``Behaviour.tick_phase`` moves
-  it). A probe that outlasts the period delays the next one (a Go ticker
-  buffers one tick and drops the rest), so probes never overlap.
+  ``worker.doProbe``): one goroutine and ticker per probe and container,
+  firing every ``periodSeconds`` for the life of the Pod, across restarts. A
+  tick does nothing until the container has run ``initialDelaySeconds`` (whole
+  seconds), so the first probe lands in ``[start + delay, start + delay +
+  period)``; by default the ticker is aligned so that it fires exactly at
+  ``start + delay`` (``Behaviour.tick_phase`` moves it). A worker probes at
+  most once per tick: after a kill it sees the new container at its next tick,
+  never again at the instant it probed. A probe that outlasts the period
+  delays the next one (a Go ticker buffers one tick and drops the rest), so
+  probes never overlap.
+* Probe results (``prober.probe``): an HTTP 3xx that was not followed (a
+  redirect to another host) is a success with a ``ProbeWarning`` event
+  (``pkg/probe/http/http.go`` ``DoHTTPProbe``); a probe the kubelet cannot run
+  at all, such as an ``httpGet``/``tcpSocket`` port name the container does not
+  declare (``pkg/probe/util.go`` ``ResolveContainerPort``), is an error whose
+  result the worker throws away: it never counts towards a threshold.
 * Initial results: liveness Success, readiness Failure, startup Unknown. While
   the startup probe has not succeeded, liveness and readiness do not run.
   ``lastResult``/``resultRun`` count consecutive equal results: a success
@@ -26,13 +35,29 @@ the upstream function it mirrors:
   Pod's (default 30 s); a preStop hook runs first and its whole seconds are
   taken from the grace period; the process then gets SIGTERM and, if still
   running at the end (at least 2 s), SIGKILL (exit code 137).
+* Stopping the whole Pod (``killContainersWithSyncResult`` with
+  ``terminationOrdering``, ``kuberuntime_termination_order.go``): when no
+  regular container will run again, on deletion and past
+  ``activeDeadlineSeconds``, every running container gets its ``Killing``
+  event and preStop hook at once, regular containers are stopped at once, and
+  each sidecar (init container with ``restartPolicy: Always``) waits for every
+  regular container and for the sidecar declared after it to exit, for at most
+  its remaining grace period; the whole seconds it waited are taken from it.
+  So sidecars stop one by one in reverse order.
 * Restarts (``computePodActions``, ``ShouldContainerBeRestarted`` in
   ``pkg/kubelet/container/helpers.go``): a probe kill restarts unless
   ``restartPolicy: Never``; a process exit restarts under Always, and under
-  OnFailure only with a non-zero code; sidecars (init containers with
-  ``restartPolicy: Always``) always restart. Starts go through the back-off of
-  :mod:`podnotes.probes.backoff` (``doBackOff``), which looks at the newest
-  instance that had exited when the sync began.
+  OnFailure only with a non-zero code; sidecars always restart; a container
+  whose image changed is restarted whatever the policy. Starts go through the
+  back-off of :mod:`podnotes.probes.backoff` (``doBackOff``), keyed by
+  container name and image (``GetBackoffKey``), so a new image starts afresh.
+  Its initial and maximum values come from the kubelet configuration
+  (:class:`~podnotes.probes.kubelet.KubeletConfig`).
+* ``activeDeadlineSeconds`` (``pkg/kubelet/active_deadline.go``): once the Pod
+  has been active that long, Ready goes False (reason PodFailed), every
+  container is stopped with the Pod's grace period, nothing restarts, and when
+  all have stopped the phase is Failed with reason ``DeadlineExceeded``
+  (``generateAPIPodStatus``, ``mergePodStatus`` delays the terminal phase).
 * Phase (``getPhase`` in ``pkg/kubelet/kubelet_pods.go``), conditions
   (``status/generate.go``) and endpoint membership
   (``endpointslice/utils.go`` ``podToEndpoint``).
@@ -41,14 +66,13 @@ the upstream function it mirrors:
   startup probes stop while readiness goes on (``doProbe``), every container
   gets the Pod's grace period, nothing restarts (``ShouldContainerBeRestarted``),
   and once all have stopped the phase is Succeeded if every container exited
-  with 0, else Failed (``getPhase`` with ``podIsTerminal``). Sidecars are
-  stopped together with the other containers here; 1.29+ kubelets stop them last.
+  with 0, else Failed (``getPhase`` with ``podIsTerminal``).
 
 The kubelet reacts to every change at once here; a real one adds PLEG and
-status latency (about a second) and, depending on its version, up to 10-15 s
-more before a back-off restart (``podWorkers.completeWork`` requeues a Pod
-whose sync failed after ``backOffPeriod``). Simulations are deterministic: the same input gives the same
-timeline.
+status latency (about a second), checks the active deadline once a second, and
+requeues a Pod in back-off at the back-off's expiry plus up to 50 % jitter
+(``podWorkers.completeWork``). Simulations are deterministic: the same input
+gives the same timeline.
 """
 
 from __future__ import annotations
@@ -56,30 +80,43 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from podnotes.probes.backoff import CrashLoopBackOff
 from podnotes.probes.behaviour import Behaviour, ContainerBehaviour
+from podnotes.probes.kubelet import BACKOFF_EXPIRY, KubeletConfig, go_duration
 from podnotes.probes.rules import HEALTHY_ANSWER, judge
-from podnotes.probes.spec import ContainerSpec, PodSpec, ProbeSpec, parse_pod
+from podnotes.probes.spec import (
+    ContainerSpec, InvalidPod, PodSpec, PodUpdate, PortError, ProbeSpec, parse_pod, resolve_port,
+)
 from podnotes.probes.timeline import ContainerInfo, Event, ProbeInfo, Timeline
 
 SUCCESS, FAILURE, UNKNOWN = "Success", "Failure", "Unknown"
 INITIAL_RESULT = {"liveness": SUCCESS, "readiness": FAILURE, "startup": UNKNOWN}
+PROBE_NAME = {"liveness": "Liveness", "readiness": "Readiness", "startup": "Startup"}  # probeType.String()
 MIN_GRACE_SECONDS = 2  # minimumGracePeriodInSeconds
+MAX_BODY_BYTES = 10 * 1024  # maxRespBodyLength in pkg/probe/http/http.go
+DEADLINE_REASON = "DeadlineExceeded"  # pkg/kubelet/active_deadline.go
+DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+POD_STOP_REASONS = ("PodCompleted", "PodDeletion", DEADLINE_REASON)
 EPSILON = 1e-9
 
 
 def simulate(pod: Any, behaviour: Behaviour | None = None, duration: float = 300.0,
-             *, check: bool = True) -> Timeline:
+             *, check: bool = True, kubelet: KubeletConfig | None = None,
+             updates: Iterable[PodUpdate] = ()) -> Timeline:
     """Simulate ``duration`` seconds of ``pod`` (a dict or a loaded manifest)
-    whose programs behave as ``behaviour`` says.
+    whose programs behave as ``behaviour`` says, on a kubelet configured as
+    ``kubelet`` (default: a 1.37 kubelet with its default feature gates), with
+    the Pod changed at the instants of ``updates`` (new images, a new
+    ``activeDeadlineSeconds``).
 
-    Raises :class:`~podnotes.probes.spec.InvalidPod` for a Pod the API server
-    would refuse (unless ``check`` is False).
+    Raises :class:`~podnotes.probes.spec.InvalidPod` for a Pod or an update
+    the API server would refuse (the Pod's own checks only when ``check``).
     """
     spec = parse_pod(pod, check=check)
-    return _Simulation(spec, behaviour or Behaviour(), float(duration)).run()
+    return _Simulation(spec, behaviour or Behaviour(), float(duration), kubelet or KubeletConfig(),
+                       tuple(updates)).run()
 
 
 @dataclass
@@ -94,6 +131,19 @@ class _Worker:
     cached: str = UNKNOWN
     on_hold: bool = False
     token: int = 0  # bumped to cancel scheduled ticks
+    last_attempt: float | None = None  # when doProbe last ran a probe: one per tick at most
+
+
+@dataclass
+class _Stop:
+    """A kill whose stop signal has not been sent yet (``killContainer`` after
+    the preStop hook, waiting for its turn in ``terminationOrdering``)."""
+
+    instance: int
+    ready_at: float  # the preStop hook is over
+    grace_left: int  # whole seconds left after the preStop hook
+    waits_for: tuple[str, ...] = ()  # containers that must exit first
+    turn_deadline: float = 0.0  # waitForTurn gives up here
 
 
 @dataclass
@@ -102,6 +152,7 @@ class _Slot:
 
     spec: ContainerSpec
     behaviour: ContainerBehaviour
+    image: str = ""
     instance: int = -1
     state: str = "waiting"  # waiting, running, terminated (as in containerStatuses)
     started_at: float = 0.0
@@ -109,6 +160,7 @@ class _Slot:
     last_exit_code: int | None = None
     natural_exit_at: float | None = None
     kill_reason: str | None = None
+    stop: _Stop | None = None
     started: bool = False
     ready: bool = False
     workers: dict[str, _Worker] = field(default_factory=dict)
@@ -123,7 +175,8 @@ class _Slot:
 
 
 class _Simulation:
-    def __init__(self, spec: PodSpec, behaviour: Behaviour, duration: float):
+    def __init__(self, spec: PodSpec, behaviour: Behaviour, duration: float, kubelet: KubeletConfig,
+                 updates: tuple[PodUpdate, ...]):
         self.spec = spec
         self.behaviour = behaviour
         self.duration = duration
@@ -131,9 +184,11 @@ class _Simulation:
         self.events: list[Event] = []
         self.queue: list[tuple[float, int, Callable, tuple]] = []
         self.sequence = 0
-        self.backoff = CrashLoopBackOff()
+        initial, maximum = kubelet.crash_loop_backoff()
+        self.backoff = CrashLoopBackOff(initial, maximum, BACKOFF_EXPIRY)
         self.slots = [
-            _Slot(c, behaviour.container(c.name, init=c.type == "init")) for c in spec.all_containers
+            _Slot(c, behaviour.container(c.name, init=c.type == "init"), image=c.image)
+            for c in spec.all_containers
         ]
         self.by_name = {slot.name: slot for slot in self.slots}
         for slot in self.slots:
@@ -144,8 +199,12 @@ class _Simulation:
         self.app_started_once = False
         self.phase: str | None = None
         self.deleting = False
+        self.active_deadline = spec.active_deadline
+        self.deadline_exceeded = False
         self.conditions: dict[str, bool] = {}
         self.endpoint: bool | None = None
+        self.updates = sorted(updates, key=lambda update: update.at)
+        self._check_updates()
 
     def _check_phase(self, slot: _Slot, probe_type: str) -> None:
         phase = self.behaviour.phase_for(slot.name, probe_type)
@@ -153,13 +212,22 @@ class _Simulation:
         if not 0 <= phase < period:
             raise ValueError(f"tick phase of {slot.name}/{probe_type} must be in [0, {period}), got {phase}")
 
+    def _check_updates(self) -> None:
+        deadline, errors = self.active_deadline, []
+        for update in self.updates:
+            errors += update.errors(self.spec, deadline)
+            if update.active_deadline_seconds is not None:
+                deadline = update.active_deadline_seconds
+        if errors:
+            raise InvalidPod(errors, "the Pod update")
+
     # --- the event loop -----------------------------------------------------
     def at(self, time: float, action: Callable, *args: Any) -> None:
         self.sequence += 1
         heapq.heappush(self.queue, (time, self.sequence, action, args))
 
-    def emit(self, kind: str, **fields: Any) -> None:
-        self.events.append(Event(time=round(self.now, 6), kind=kind, **fields))
+    def emit(self, kind: str, fields: dict | None = None, **more: Any) -> None:
+        self.events.append(Event(time=round(self.now, 6), kind=kind, **(fields or {}), **more))
 
     def run(self) -> Timeline:
         self._begin()
@@ -188,12 +256,20 @@ class _Simulation:
         self.at(0.0, self._advance)
         if self.behaviour.delete_at is not None:
             self.at(float(self.behaviour.delete_at), self._delete)
+        if self.active_deadline is not None:
+            self.at(float(self.active_deadline), self._check_deadline)
+        for update in self.updates:
+            self.at(float(update.at), self._update, update)
+
+    def _stopping(self) -> bool:
+        """Nothing (re)starts any more: the Pod is terminal, deleted or past its deadline."""
+        return self._terminal() or self.deleting or self.deadline_exceeded
 
     # --- init containers, then the app containers -------------------------
     def _advance(self) -> None:
         """Start the next init container, or the app containers once every
         init container is done (``computeInitContainerActions``)."""
-        if self._terminal() or self.deleting:
+        if self._stopping():
             return
         for slot in self.slots:
             if slot.spec.type == "app":
@@ -216,6 +292,7 @@ class _Simulation:
         slot.state = "running"
         slot.started_at = self.now
         slot.kill_reason = None
+        slot.stop = None
         self.emit("start", container=slot.name, restart_count=slot.instance)
         if slot.spec.type == "app":
             self.app_started_once = True
@@ -238,31 +315,49 @@ class _Simulation:
 
     # --- probes ---------------------------------------------------------------
     def _schedule_first(self, worker: _Worker, after: float, strictly: bool) -> None:
-        """Schedule the first tick at or after ``after`` on which the initial delay has passed."""
+        """Schedule the first tick at or after ``after`` on which the initial
+        delay has passed, and never the tick a probe already ran on: the worker
+        is one goroutine that probes at most once per tick (``worker.run``)."""
         slot = worker.slot
         earliest = max(after, slot.started_at + worker.spec.initial_delay)
         strict = strictly and earliest == after
+        if worker.last_attempt is not None and earliest <= worker.last_attempt + EPSILON:
+            earliest, strict = worker.last_attempt, True
         self.at(_grid_tick(worker.anchor, worker.spec.period, earliest, strict), self._tick, worker, worker.token)
 
     def _tick(self, worker: _Worker, token: int) -> None:
         slot = worker.slot
-        if token != worker.token or not slot.running or worker.on_hold:
+        if token != worker.token or not slot.running or worker.on_hold or self._terminal():
             return
         probe = worker.spec
+        if worker.last_attempt is not None and self.now <= worker.last_attempt + EPSILON:
+            self._schedule_first(worker, self.now, strictly=True)
+            return
         if int(self.now - slot.started_at + EPSILON) < probe.initial_delay:
             self._schedule_first(worker, self.now, strictly=True)
             return
         if (probe.type == "startup") == slot.started:
             return  # startup is done, or liveness/readiness wait for it
+        worker.last_attempt = self.now
         result, seconds, message = self._answer(slot, probe)
         self.emit("probe", container=slot.name, probe=probe.type, handler=probe.handler,
-                  result=result, seconds=seconds, message=message)
+                  result="success" if result == "warning" else result, seconds=seconds, message=message)
+        if result == "warning":  # prober.probe: a Warning counts as Success, with a ProbeWarning event
+            self.at(self.now + seconds, self.emit, "warning", {"container": slot.name, "probe": probe.type,
+                    "reason": "ProbeWarning", "message": f"{PROBE_NAME[probe.type]} probe warning: {message}"})
         if seconds > 0:
             self.at(self.now + seconds, self._probe_done, worker, token, self.now, result)
         else:
             self._probe_done(worker, token, self.now, result)
 
     def _answer(self, slot: _Slot, probe: ProbeSpec) -> tuple[str, float, str]:
+        """What one attempt gives: (result, seconds it took, message). Results are
+        success, failure, timeout, error (``prober.probe`` returned an error: the
+        worker discards it) and, for the event only, warning (counted as success)."""
+        try:
+            resolve_port(probe, slot.spec)
+        except PortError as err:
+            return "error", 0.0, str(err)
         answers = slot.behaviour.probes.get(probe.type)
         if answers is None:
             return "success", 0.0, judge(probe.handler, HEALTHY_ANSWER[probe.handler])[1]
@@ -271,6 +366,12 @@ class _Simulation:
         if delay >= probe.timeout:
             return "timeout", float(probe.timeout), f"timed out after {probe.timeout}s"
         answer = answers.answers.at(clock) if answers.answers else HEALTHY_ANSWER[probe.handler]
+        if probe.handler == "httpGet":
+            warning = _redirect_warning(answer)
+            if warning is not None:
+                return "warning", delay, warning
+            if isinstance(answer, dict):
+                answer = answer.get("status")
         ok, message = judge(probe.handler, answer)
         return ("success" if ok else "failure"), delay, message
 
@@ -278,24 +379,30 @@ class _Simulation:
         if token != worker.token:
             return  # the container changed while the probe ran
         probe = worker.spec
-        outcome = SUCCESS if result == "success" else FAILURE
+        if result != "error":  # doProbe: "Prober error, throw away the result."
+            self._count(worker, SUCCESS if result in ("success", "warning") else FAILURE)
+        if not worker.on_hold and token == worker.token and worker.slot.running:
+            tick = _grid_tick(worker.anchor, probe.period, began, strict=True)
+            self.at(tick if tick > self.now else self.now, self._tick, worker, token)
+
+    def _count(self, worker: _Worker, outcome: str) -> None:
+        """``lastResult``/``resultRun`` and the thresholds (``doProbe``)."""
+        probe = worker.spec
         if outcome == worker.last_result:
             worker.result_run += 1
         else:
             worker.last_result, worker.result_run = outcome, 1
         below = (worker.result_run < probe.failure_threshold if outcome == FAILURE
                  else worker.result_run < probe.success_threshold)
-        if not below:
-            if outcome != worker.cached:
-                worker.cached = outcome
-                self.emit("threshold", container=worker.slot.name, probe=probe.type,
-                          result=outcome.lower(), count=worker.result_run)
-                self._on_result(worker, outcome)
-            if (probe.type == "liveness" and outcome == FAILURE) or probe.type == "startup":
-                worker.on_hold, worker.result_run = True, 0
-        if not worker.on_hold and token == worker.token and worker.slot.running:
-            tick = _grid_tick(worker.anchor, probe.period, began, strict=True)
-            self.at(tick if tick > self.now else self.now, self._tick, worker, token)
+        if below:
+            return
+        if outcome != worker.cached:
+            worker.cached = outcome
+            self.emit("threshold", container=worker.slot.name, probe=probe.type,
+                      result=outcome.lower(), count=worker.result_run)
+            self._on_result(worker, outcome)
+        if (probe.type == "liveness" and outcome == FAILURE) or probe.type == "startup":
+            worker.on_hold, worker.result_run = True, 0
 
     def _on_result(self, worker: _Worker, outcome: str) -> None:
         slot, probe_type = worker.slot, worker.spec.type
@@ -321,40 +428,80 @@ class _Simulation:
             self.at(self.now, self._advance)
 
     # --- stopping and restarting -------------------------------------------------
-    def _kill(self, slot: _Slot, reason: str) -> None:
-        """``killContainer``: preStop, SIGTERM, SIGKILL at the end of the grace period."""
-        grace = self.spec.grace_seconds
-        probe_type = {"LivenessProbe": "liveness", "StartupProbe": "startup"}.get(reason)
-        if probe_type and slot.spec.probes[probe_type].termination_grace is not None:
-            grace = slot.spec.probes[probe_type].termination_grace
+    def _kill(self, slot: _Slot, reason: str, grace: int | None = None, waits_for: tuple[str, ...] = ()) -> None:
+        """``killContainer``: the Killing event, preStop, then (once the
+        containers in ``waits_for`` have exited, or the grace period is spent
+        waiting) the stop signal, and SIGKILL at the end of the grace period."""
+        if grace is None:
+            grace = self._grace_for(slot, reason)
         slot.kill_reason = reason
-        restarts = self._restarts_after_kill(slot, reason)
-        message = {
-            "LivenessProbe": f"Container {slot.name} failed liveness probe",
-            "StartupProbe": f"Container {slot.name} failed startup probe",
-        }.get(reason, f"Stopping container {slot.name}")
-        if probe_type and restarts:
-            message += ", will be restarted"
-        self.emit("kill", container=slot.name, reason=reason, seconds=float(grace), message=message)
+        self.emit("kill", container=slot.name, reason=reason, seconds=float(grace),
+                  message=self._kill_message(slot, reason))
         pre_stop = 0.0
         if slot.spec.has_pre_stop and slot.behaviour.pre_stop_seconds > 0 and grace > 0:
             pre_stop = min(slot.behaviour.pre_stop_seconds, float(grace))
             self.emit("hook", container=slot.name, reason="PreStop", seconds=pre_stop)
-        left = max(grace - int(pre_stop), MIN_GRACE_SECONDS)
-        sigterm_at = self.now + pre_stop
+        left = grace - int(pre_stop)
+        ready_at = self.now + pre_stop
+        slot.stop = _Stop(slot.instance, ready_at, left, waits_for if left > 0 else (), ready_at + max(left, 0))
+        self.at(ready_at, self._take_turn, slot, slot.instance)
+        if slot.stop.waits_for:
+            self.at(slot.stop.turn_deadline, self._take_turn, slot, slot.instance)
+
+    def _grace_for(self, slot: _Slot, reason: str) -> int:
+        """``setTerminationGracePeriod``: the probe's own grace period for its kill, else the Pod's."""
+        probe_type = {"LivenessProbe": "liveness", "StartupProbe": "startup"}.get(reason)
+        if probe_type and slot.spec.probes[probe_type].termination_grace is not None:
+            return slot.spec.probes[probe_type].termination_grace
+        return self.spec.grace_seconds
+
+    def _kill_message(self, slot: _Slot, reason: str) -> str:
+        """The ``Killing`` event message (``computePodActions``, ``computeInitContainerActions``)."""
+        cause = {"LivenessProbe": "failed liveness probe", "StartupProbe": "failed startup probe",
+                 "Changed": "definition changed"}.get(reason)
+        if cause is None:
+            return f"Stopping container {slot.name}"
+        if slot.spec.type == "sidecar":
+            return f"Init container {slot.name} {cause}"
+        message = f"Container {slot.name} {cause}"
+        return message + ", will be restarted" if self._restarts_after_kill(slot, reason) else message
+
+    def _take_turn(self, slot: _Slot, instance: int) -> None:
+        """``waitForTurn`` is over when the preStop hook has ended and every
+        container waited for has exited, or the remaining grace period has
+        passed; the seconds waited (truncated) are taken from it, at least 2 s remain."""
+        stop = slot.stop
+        if stop is None or stop.instance != instance or not slot.running or self.now < stop.ready_at - EPSILON:
+            return
+        pending = [name for name in stop.waits_for if self.by_name[name].running]
+        if pending and self.now < stop.turn_deadline - EPSILON:
+            return
+        slot.stop = None
+        waited = int(self.now - stop.ready_at + EPSILON) if stop.waits_for else 0
+        left = max(stop.grace_left - waited, MIN_GRACE_SECONDS)
+        self.emit("stop", container=slot.name, seconds=float(left))
         behaviour = slot.behaviour
         if behaviour.sigterm == "exit" and behaviour.sigterm_exit_after <= left:
-            exit_at, code = sigterm_at + behaviour.sigterm_exit_after, behaviour.sigterm_exit_code
+            exit_at, code = self.now + behaviour.sigterm_exit_after, behaviour.sigterm_exit_code
         else:
-            exit_at, code = sigterm_at + left, 137  # SIGKILL
+            exit_at, code = self.now + left, 137  # SIGKILL
         if slot.natural_exit_at is not None and slot.natural_exit_at <= exit_at:
             return  # it exits by itself first; _natural_exit finishes the kill
         self.at(exit_at, self._exited, slot, slot.instance, code)
 
+    def _kill_pod(self, reason: str, grace: int) -> None:
+        """``killContainersWithSyncResult``: stop every running container at once,
+        sidecars in reverse order after the regular containers (``newTerminationOrdering``)."""
+        running = {slot.name for slot in self.slots if slot.running}
+        order = _termination_order(self.spec, running)
+        for slot in self.slots:
+            if slot.running and slot.kill_reason is None:
+                self._kill(slot, reason, grace, order.get(slot.name, ()))
+
     def _restarts_after_kill(self, slot: _Slot, reason: str) -> bool:
-        if reason in ("PodCompleted", "PodDeletion") or self.deleting:
+        if reason in POD_STOP_REASONS or self._stopping():
             return False
-        return slot.spec.type == "sidecar" or self.spec.restart_policy != "Never"
+        return slot.spec.type == "sidecar" or reason == "Changed" or self.spec.restart_policy != "Never"
 
     def _natural_exit(self, slot: _Slot, instance: int) -> None:
         if instance == slot.instance and slot.running:
@@ -365,6 +512,7 @@ class _Simulation:
             return
         previous_exit = slot.last_exit_at
         slot.state = "waiting"
+        slot.stop = None
         slot.last_exit_at, slot.last_exit_code = self.now, code
         for worker in slot.workers.values():
             worker.token += 1
@@ -388,10 +536,13 @@ class _Simulation:
         if slot.spec.type == "init" and code == 0:
             self._advance()
         self._stop_sidecars_when_done()
+        for other in self.slots:  # terminationOrdering.containerTerminated
+            if other.stop is not None and slot.name in other.stop.waits_for:
+                self._take_turn(other, other.stop.instance)
 
     def _restarts_after_exit(self, slot: _Slot, code: int) -> bool:
         """``ShouldContainerBeRestarted`` (init containers under Always behave as OnFailure)."""
-        if self._terminal() or self.deleting:
+        if self._stopping():
             return False
         if slot.spec.type == "sidecar":
             return True
@@ -402,22 +553,42 @@ class _Simulation:
             return code != 0
         return True
 
+    def _backoff_key(self, slot: _Slot) -> str:
+        """``GetBackoffKey``: the container's name and image (a new image, a new back-off)."""
+        return f"{slot.name}\0{slot.image}"
+
     def _try_start(self, slot: _Slot, newest_exit: float | None) -> None:
-        wait = self.backoff.decide(slot.name, newest_exit, self.now)
+        key = self._backoff_key(slot)
+        wait = self.backoff.decide(key, newest_exit, self.now)
         if wait <= 0:
             self._start(slot)
             return
         # The next sync sees the newest exited instance, which may be the one just killed.
-        backoff = self.backoff.current(slot.name)
-        if self.backoff.is_in_backoff_since(slot.name, slot.last_exit_at, self.now):
+        backoff = self.backoff.current(key)
+        if self.backoff.is_in_backoff_since(key, slot.last_exit_at, self.now):
             wait = slot.last_exit_at + backoff - self.now
         self.emit("backoff", container=slot.name, seconds=round(wait, 6), reason="CrashLoopBackOff",
-                  message=f"back-off {backoff:g}s restarting failed container={slot.name}")
+                  message=f"back-off {go_duration(backoff)} restarting failed container={slot.name}")
         self.at(self.now + wait, self._retry, slot, slot.instance)
 
     def _retry(self, slot: _Slot, instance: int) -> None:
-        if instance == slot.instance and slot.state == "waiting" and not self._terminal() and not self.deleting:
+        if instance == slot.instance and slot.state == "waiting" and not self._stopping():
             self._try_start(slot, slot.last_exit_at)
+
+    def _stop_waiting_containers(self) -> None:
+        """Containers waiting to restart will not be started again."""
+        for slot in self.slots:
+            if slot.state == "waiting" and slot.instance >= 0:
+                slot.state = "terminated"
+
+    def _stop_probes_for_termination(self) -> None:
+        """``StopLivenessAndStartup``: a terminating Pod is only probed for readiness."""
+        for slot in self.slots:
+            for probe_type in ("liveness", "startup"):
+                worker = slot.workers.get(probe_type)
+                if worker is not None:
+                    worker.on_hold = True
+                    worker.token += 1
 
     def _delete(self) -> None:
         """The Pod gets a deletionTimestamp: stop everything, restart nothing."""
@@ -426,29 +597,56 @@ class _Simulation:
         self.deleting = True
         grace = self.spec.grace_seconds
         self.emit("delete", seconds=float(grace), message=f"deleted with a grace period of {grace}s")
-        for slot in self.slots:
-            for probe_type in ("liveness", "startup"):
-                worker = slot.workers.get(probe_type)
-                if worker is not None:
-                    worker.on_hold = True
-                    worker.token += 1
-            if slot.running and slot.kill_reason is None:
-                self._kill(slot, "PodDeletion")
-            elif slot.state == "waiting" and slot.instance >= 0:
-                slot.state = "terminated"  # in back-off: it will not be started again
+        self._stop_probes_for_termination()
+        self._kill_pod("PodDeletion", grace)
+        self._stop_waiting_containers()
         self._refresh()
 
+    def _check_deadline(self) -> None:
+        """``activeDeadlineHandler.ShouldEvict``: active for activeDeadlineSeconds or longer."""
+        if self._stopping() or self.active_deadline is None or self.now < self.active_deadline - EPSILON:
+            return
+        self.deadline_exceeded = True
+        grace = max(self.spec.grace_seconds, 1)  # calculateEffectiveGracePeriod
+        self.emit("deadline", reason=DEADLINE_REASON, message=DEADLINE_MESSAGE, seconds=float(grace))
+        self._stop_probes_for_termination()
+        self._kill_pod(DEADLINE_REASON, grace)
+        self._stop_waiting_containers()
+        self._refresh()
+
+    def _update(self, update: PodUpdate) -> None:
+        """A changed Pod spec reaches the kubelet: new images restart their
+        containers (``containerChanged``), a new deadline is checked."""
+        if self._terminal():
+            return
+        if update.active_deadline_seconds is not None:
+            self.active_deadline = update.active_deadline_seconds
+            self.emit("update", message=f"activeDeadlineSeconds set to {self.active_deadline}")
+            self.at(max(self.now, float(self.active_deadline)), self._check_deadline)
+        for name, image in update.images.items():
+            slot = self.by_name[name]
+            if image == slot.image:
+                continue
+            slot.image = image
+            self.emit("update", container=name, message=f"image set to {image}")
+            if self._stopping() or slot.spec.type == "init":
+                continue
+            if slot.running and slot.kill_reason is None:
+                self._kill(slot, "Changed")
+            elif slot.state == "waiting" and slot.instance >= 0:
+                self._try_start(slot, slot.last_exit_at)  # the next sync, with a new back-off key
+
     def _stop_sidecars_when_done(self) -> None:
-        """When no regular container will run again, the kubelet stops the sidecars."""
+        """When no regular container will run again, the kubelet stops the Pod
+        (``computePodActions``: ``KillPod``), which leaves only sidecars to stop."""
+        if self._stopping():
+            return
         apps = [s for s in self.slots if s.spec.type == "app"]
         done = all(s.state == "terminated" for s in apps) and any(s.instance >= 0 for s in apps)
         failed_init = any(s.spec.type == "init" and s.state == "terminated" and s.last_exit_code != 0
                           for s in self.slots)
-        if not (done or failed_init):
-            return
-        for slot in self.slots:
-            if slot.spec.type == "sidecar" and slot.running and slot.kill_reason is None:
-                self._kill(slot, "PodCompleted")
+        if done or failed_init:
+            self._kill_pod("PodCompleted", self.spec.grace_seconds)
 
     # --- status: flags, phase, conditions, endpoints ----------------------------
     def _refresh(self) -> None:
@@ -477,18 +675,24 @@ class _Simulation:
     def _update_phase(self) -> None:
         if self._terminal():
             return  # generateAPIPodStatus never leaves a terminal phase
-        pod_is_terminal = self.deleting and not any(slot.running for slot in self.slots)
-        phase = get_phase(self.spec.restart_policy, self.slots, self.app_started_once, pod_is_terminal)
+        reason = message = None
+        if self.deadline_exceeded and not any(slot.running for slot in self.slots):
+            # ShouldEvict sets Failed; mergePodStatus holds it back until nothing runs
+            phase, reason, message = "Failed", DEADLINE_REASON, DEADLINE_MESSAGE
+        else:
+            pod_is_terminal = self.deleting and not any(slot.running for slot in self.slots)
+            phase = get_phase(self.spec.restart_policy, self.slots, self.app_started_once, pod_is_terminal)
         if phase != self.phase:
             self.phase = phase
-            self.emit("phase", phase=phase)
+            self.emit("phase", phase=phase, **({"reason": reason, "message": message} if reason else {}))
             if self._terminal():
                 for slot in self.slots:
                     if slot.state == "waiting":
                         slot.state = "terminated" if slot.instance >= 0 else slot.state
 
     def _update_conditions(self) -> None:
-        succeeded, failed = self.phase == "Succeeded", self.phase == "Failed"
+        succeeded = self.phase == "Succeeded"
+        failed = self.phase == "Failed" or self.deadline_exceeded  # conditions see ShouldEvict's Failed at once
         initialized = succeeded or self.app_started_once or all(
             (s.state == "terminated" and s.last_exit_code == 0) if s.spec.type == "init" else s.started
             for s in self.slots if s.spec.type != "app")
@@ -513,6 +717,32 @@ class _Simulation:
         if endpoint != self.endpoint:
             self.endpoint = endpoint
             self.emit("endpoint", status=endpoint)
+
+
+def _termination_order(spec: PodSpec, running: set[str]) -> dict[str, tuple[str, ...]]:
+    """``newTerminationOrdering``: for each sidecar, the running containers it
+    waits for: every regular container and the next sidecar declared after it."""
+    mains = tuple(c.name for c in spec.containers if c.name in running)
+    order: dict[str, tuple[str, ...]] = {}
+    later_sidecar = None
+    for container in reversed(spec.init_containers):
+        if container.type != "sidecar":
+            continue
+        waits = mains + ((later_sidecar,) if later_sidecar in running else ())
+        order[container.name] = waits
+        later_sidecar = container.name
+    return order
+
+
+def _redirect_warning(answer: Any) -> str | None:
+    """``DoHTTPProbe``: a final 3xx (a redirect the prober did not follow) is a
+    Warning whose output is "Probe terminated redirects, Response body: <body>",
+    the body cut at 10 KiB. ``answer`` is a status, or ``{"status": ..., "body": ...}``."""
+    status, body = (answer.get("status"), answer.get("body") or "") if isinstance(answer, dict) else (answer, "")
+    if isinstance(status, bool) or not isinstance(status, int) or not 300 <= status < 400:
+        return None
+    body = str(body).encode()[:MAX_BODY_BYTES].decode(errors="ignore")
+    return f"Probe terminated redirects, Response body: {body}"
 
 
 def get_phase(restart_policy: str, slots: list[_Slot], app_started_once: bool,

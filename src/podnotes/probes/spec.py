@@ -53,6 +53,8 @@ class ContainerSpec:
     type: str  # init, sidecar (an init container with restartPolicy Always) or app
     probes: dict[str, ProbeSpec] = field(default_factory=dict, compare=False, hash=False)
     has_pre_stop: bool = False
+    image: str = ""
+    ports: tuple[tuple[str, int], ...] = ()  # (name, containerPort) of the named ports, in order
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class PodSpec:
     init_containers: tuple[ContainerSpec, ...] = ()
     containers: tuple[ContainerSpec, ...] = ()
     readiness_gates: tuple[str, ...] = ()
+    active_deadline: int | None = None  # activeDeadlineSeconds
 
     @property
     def all_containers(self) -> tuple[ContainerSpec, ...]:
@@ -126,7 +129,12 @@ def parse_pod(pod: Any, check: bool = True) -> PodSpec:
         init_containers=tuple(_container(c, init=True) for c in spec.get("initContainers") or []),
         containers=tuple(_container(c, init=False) for c in spec.get("containers") or []),
         readiness_gates=tuple(g.get("conditionType", "") for g in spec.get("readinessGates") or []),
+        active_deadline=_optional_int(spec.get("activeDeadlineSeconds")),
     )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _container(data: dict, init: bool) -> ContainerSpec:
@@ -137,7 +145,47 @@ def _container(data: dict, init: bool) -> ContainerSpec:
         if data.get(key):
             probes[probe_type] = parse_probe(probe_type, data[key])
     pre_stop = bool(((data.get("lifecycle") or {}).get("preStop")))
-    return ContainerSpec(name=data.get("name", ""), type=kind, probes=probes, has_pre_stop=pre_stop)
+    ports = tuple((str(p["name"]), p.get("containerPort")) for p in data.get("ports") or []
+                  if isinstance(p, dict) and p.get("name"))
+    return ContainerSpec(name=data.get("name", ""), type=kind, probes=probes, has_pre_stop=pre_stop,
+                         image=str(data.get("image") or ""), ports=ports)
+
+
+class PortError(ValueError):
+    """The kubelet cannot work out which port a probe targets; the message is its own."""
+
+
+def resolve_port(probe: ProbeSpec, container: ContainerSpec) -> int | None:
+    """The port a probe connects to, resolved as the 1.37 kubelet does, or raise
+    :class:`PortError` with the kubelet's error text.
+
+    ``httpGet`` and ``tcpSocket`` go through ``probe.ResolveContainerPort``
+    (``pkg/probe/util.go``): a number is used as it is, a string is looked up
+    among the container's own ``ports[].name`` (``findPortByName``, exact and
+    case-sensitive; a numeric string is a name too, since 1.37 no longer falls
+    back to ``strconv.Atoi``), and the result must be 1-65535. ``grpc.port`` is
+    an integer field that the prober uses as it is (``prober.runProbe``).
+    ``exec`` has no port (None).
+    """
+    if probe.handler == "exec":
+        return None
+    port = probe.action.get("port")
+    if probe.handler == "grpc":
+        if isinstance(port, bool) or not isinstance(port, int):
+            raise PortError(f"grpc.port must be an integer, got {port!r}")
+        return port
+    if isinstance(port, bool) or not isinstance(port, (int, str)):
+        raise PortError(f"intOrString had no kind: {port!r}")
+    if isinstance(port, str):
+        named = dict(reversed(container.ports))  # the first port with the name wins
+        if port not in named:
+            raise PortError(f'port "{port}" not found')
+        port = named[port]
+        if isinstance(port, bool) or not isinstance(port, int):
+            raise PortError(f"invalid port number: {port}")
+    if not 0 < port < 65536:
+        raise PortError(f"invalid port number: {port}")
+    return port
 
 
 def parse_probe(probe_type: str, data: dict) -> ProbeSpec:
@@ -204,3 +252,41 @@ def _one_probe_errors(probe_type: str, probe: dict, path: str) -> list[str]:
     if probe_type in ("liveness", "startup") and threshold not in (None, 0, 1):
         errors.append(f"{path}.successThreshold: Invalid value: {threshold}: must be 1")
     return errors
+
+
+# --- changes to a running Pod (ValidatePodUpdate in validation.go) -------------
+
+@dataclass(frozen=True)
+class PodUpdate:
+    """A change to a running Pod at ``at`` seconds after its creation, of the
+    kinds the API server allows and the kubelet acts on: new container images
+    (``kubectl set image``; ``images`` maps container names to images) and a
+    new ``activeDeadlineSeconds`` (set where there was none, or lowered)."""
+
+    at: float
+    images: dict[str, str] = field(default_factory=dict)
+    active_deadline_seconds: int | None = None
+
+    def errors(self, spec: PodSpec, current_deadline: int | None) -> list[str]:
+        """The API server's messages refusing this update of ``spec`` (empty: accepted)."""
+        errors = []
+        if self.at < 0:
+            errors.append(f"update at {self.at}: the time must be >= 0 seconds")
+        for lists, containers in (("initContainers", spec.init_containers), ("containers", spec.containers)):
+            for index, container in enumerate(containers):
+                image = self.images.get(container.name)
+                if image is not None and not str(image).strip():
+                    errors.append(f"spec.{lists}[{index}].image: Required value")
+        names = {c.name for c in spec.all_containers}
+        for name in self.images:
+            if name not in names:
+                errors.append(f'unable to find container named "{name}"')
+        new = self.active_deadline_seconds
+        if new is not None:
+            if not 1 <= new <= 2147483647:
+                errors.append(f"spec.activeDeadlineSeconds: Invalid value: {new}: "
+                              "must be between 1 and 2147483647, inclusive")
+            elif current_deadline is not None and new > current_deadline:
+                errors.append(f"spec.activeDeadlineSeconds: Invalid value: {new}: "
+                              "must be less than or equal to previous value")
+        return errors

@@ -28,12 +28,23 @@ all of them, an observed timeline those the API reported.
 kind            fields
 ==============  =====================================================================
 ``probe``       ``container``, ``probe`` (liveness/readiness/startup) and ``result``
-                (success/failure/timeout) required; ``handler``, ``seconds`` (how
-                long the attempt took), ``message`` (what the target answered)
+                (success/failure/timeout/error) required; ``handler``, ``seconds`` (how
+                long the attempt took), ``message`` (what the target answered). An
+                ``error`` is a probe the kubelet could not run (e.g. a named port the
+                container does not declare; ``message`` is the kubelet's error): it
+                records a Warning ``Unhealthy`` event "<Probe> probe errored and
+                resulted in unknown state: <message>" and discards the result
+``warning``     ``container``, ``probe``, ``reason`` (ProbeWarning) required: the probe
+                counted as a success with a warning (an HTTP 3xx the kubelet did not
+                follow); ``message`` is the kubelet's event message
 ``threshold``   ``container``, ``probe``, ``result`` (success/failure) required:
                 the kubelet's cached result changed after ``count`` consecutive results
 ``kill``        ``container`` required; ``reason`` (LivenessProbe, StartupProbe,
-                PodCompleted, PodDeletion), ``seconds`` (the grace period), ``message``
+                PodCompleted, PodDeletion, DeadlineExceeded, Changed), ``seconds`` (the
+                grace period), ``message`` (the kubelet's ``Killing`` event message)
+``stop``        ``container`` required: the kubelet asks the runtime to stop the
+                container now (the stop signal, SIGKILL after ``seconds``); later than
+                the ``kill`` by a preStop hook or, for a sidecar, the wait for its turn
 ``hook``        ``container`` required; ``reason`` (PreStop), ``seconds`` (how long it ran)
 ``exit``        ``container`` required; ``exit_code``, ``reason`` (Completed, Error), ``message``
 ``start``       ``container``, ``restart_count`` required
@@ -44,10 +55,16 @@ kind            fields
 ``ready``       ``container``, ``status`` (the container's ``ready`` flag, bool)
 ``condition``   ``condition`` (PodScheduled, PodReadyToStartContainers, Initialized,
                 ContainersReady, Ready), ``status`` (bool), ``reason``
-``phase``       ``phase`` (Pending, Running, Succeeded, Failed, Unknown)
+``phase``       ``phase`` (Pending, Running, Succeeded, Failed, Unknown); ``reason`` and
+                ``message`` when the kubelet sets them (DeadlineExceeded)
 ``endpoint``    ``status`` (true: the Pod's address is a ready endpoint of its Services)
 ``delete``      the Pod was deleted (``metadata.deletionTimestamp`` set; kubectl shows
                 Terminating); ``seconds`` (its grace period), ``message``
+``deadline``    ``activeDeadlineSeconds`` has passed: ``reason`` (DeadlineExceeded),
+                ``message`` (the kubelet's), ``seconds`` (the grace period of the kills)
+``update``      the Pod's spec was changed (``kubectl set image``, a new
+                ``activeDeadlineSeconds``); ``container`` when one container's image
+                changed, ``message`` says what changed
 ==============  =====================================================================
 """
 
