@@ -9,7 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from podnotes.probes import Behaviour, ContainerBehaviour, InvalidPod, ProbeAnswers, Steps, simulate
+from podnotes.probes import (
+    Behaviour, ContainerBehaviour, InvalidPod, KubeletConfig, KubeletConfigError, PodUpdate, ProbeAnswers, Steps,
+    simulate,
+)
 from podnotes.probes.backoff import CrashLoopBackOff
 from podnotes.probes.spec import lint_errors, parse_pod, parse_probe, probe_errors
 
@@ -678,3 +681,155 @@ def test_a_startup_probe_warning_names_the_startup_probe():
     timeline = simulate(manifest, behave(probes={"startup": answers((0, 301))}), duration=5)
     assert timeline.select("started", status=True)[0].time == 0.0
     assert timeline.select("warning")[0].message.startswith("Startup probe warning: Probe terminated redirects")
+
+
+# --- activeDeadlineSeconds ------------------------------------------------------------------
+
+DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+
+
+def test_active_deadline_fails_the_pod_with_deadline_exceeded():
+    """pkg/kubelet/active_deadline.go: pastActiveDeadline once now - status.startTime
+    >= activeDeadlineSeconds; ShouldEvict makes generateAPIPodStatus set phase
+    Failed, reason DeadlineExceeded and its message, so Ready/ContainersReady turn
+    False (PodFailed) at once; the pod worker stops every container with the Pod's
+    grace period (calculateEffectiveGracePeriod) and mergePodStatus only reports
+    Failed once none runs. Nothing restarts (restartPolicy Always)."""
+    manifest = pod(container(readinessProbe=http(periodSeconds=5)), activeDeadlineSeconds=40,
+                   terminationGracePeriodSeconds=10)
+    timeline = simulate(manifest, behave(sigterm="ignore"), duration=120)
+    deadline = timeline.select("deadline")
+    assert [(e.time, e.reason, e.message) for e in deadline] == [(40.0, "DeadlineExceeded", DEADLINE_MESSAGE)]
+    kill = timeline.select("kill")[0]
+    assert (kill.time, kill.seconds, kill.message) == (40.0, 10.0, "Stopping container app")
+    assert timeline.select("exit")[0].time == 50.0  # SIGKILL at the end of the grace period
+    assert timeline.ready_intervals() == [(0.0, 40.0)] and timeline.endpoint_intervals() == [(0.0, 40.0)]
+    ready = timeline.select("condition", condition="Ready")[-1]
+    assert (ready.time, ready.status, ready.reason) == (40.0, False, "PodFailed")
+    assert timeline.phase_at(49.9) == "Running"
+    failed = timeline.select("phase")[-1]
+    assert (failed.time, failed.phase, failed.reason, failed.message) == (50.0, "Failed", "DeadlineExceeded",
+                                                                          DEADLINE_MESSAGE)
+    assert timeline.restarts() == []
+
+
+def test_an_updated_active_deadline_terminates_the_pod():
+    """Conformance: "Pods should allow activeDeadlineSeconds to be updated"
+    (test/e2e/common/node/pods.go) sets activeDeadlineSeconds 5 on a running
+    Pod and waits for it to end with reason DeadlineExceeded; ValidatePodUpdate
+    allows setting it or lowering it, never raising or removing it."""
+    manifest = pod(container("pause"))
+    timeline = simulate(manifest, duration=60, updates=[PodUpdate(at=20, active_deadline_seconds=5)])
+    assert timeline.select("update")[0].time == 20.0
+    assert timeline.select("deadline")[0].time == 20.0  # already active for longer than 5 s
+    assert timeline.phases()[-1] == (20.0, "Failed")
+    assert timeline.select("phase")[-1].reason == "DeadlineExceeded"
+    later = simulate(manifest, duration=60, updates=[PodUpdate(at=10, active_deadline_seconds=30)])
+    assert later.select("deadline")[0].time == 30.0
+    with pytest.raises(InvalidPod, match="must be less than or equal to previous value"):
+        simulate(pod(container(), activeDeadlineSeconds=10), updates=[PodUpdate(at=1, active_deadline_seconds=20)])
+    with pytest.raises(InvalidPod, match="must be between 1 and 2147483647"):
+        simulate(manifest, updates=[PodUpdate(at=1, active_deadline_seconds=0)])
+
+
+def test_the_deadline_stops_init_containers_and_containers_in_back_off():
+    """The deadline counts from the Pod's start, initialization included; a
+    container waiting in CrashLoopBackOff is never started again and the Pod
+    fails at once when nothing is running."""
+    manifest = pod(container(), init=[container("setup")], activeDeadlineSeconds=5)
+    slow_init = Behaviour({"setup": ContainerBehaviour(exit_after=60.0)})
+    timeline = simulate(manifest, slow_init, duration=60)
+    assert [e.container for e in timeline.select("start")] == ["setup"]
+    assert timeline.select("kill")[0].time == 5.0
+    assert timeline.phases()[-1] == (5.0, "Failed")
+    looping = simulate(pod(container(), activeDeadlineSeconds=30), behave(exit_after=1.0, exit_code=1), duration=120)
+    assert timeline.select("kill", container="app") == []
+    assert looping.phases()[-1] == (30.0, "Failed") and max(looping.restarts()) < 30.0
+
+
+# --- sidecar termination order --------------------------------------------------------------
+
+def _sidecars(*names):
+    return [container(name, restartPolicy="Always") for name in names]
+
+
+def test_sidecars_stop_in_reverse_order_after_the_main_containers():
+    """e2e_node "should terminate sidecars in reverse order after all main containers
+    have exited" (test/e2e_node/container_lifecycle_test.go); computePodActions sets
+    KillPod when no regular container will run again, killContainersWithSyncResult
+    builds newTerminationOrdering: each sidecar's killContainer records Killing at
+    once, then waitForTurn blocks until every main container and the sidecar
+    declared after it have exited, and its whole seconds of waiting are taken from
+    the grace period (kuberuntime_termination_order.go,
+    TestTerminationOrderingSidecarsInReverseOrder)."""
+    manifest = pod(container(), init=_sidecars("first", "second", "third"), restartPolicy="Never")
+    behaviour = Behaviour({"app": ContainerBehaviour(exit_after=10.0),
+                           "first": ContainerBehaviour(sigterm_exit_after=1.0),
+                           "second": ContainerBehaviour(sigterm_exit_after=2.0),
+                           "third": ContainerBehaviour(sigterm_exit_after=3.0)})
+    timeline = simulate(manifest, behaviour, duration=40)
+    assert {(e.container, e.time) for e in timeline.select("kill")} == {("first", 10.0), ("second", 10.0),
+                                                                        ("third", 10.0)}
+    stops = [(e.container, e.time, e.seconds) for e in timeline.select("stop")]
+    assert stops == [("third", 10.0, 30.0), ("second", 13.0, 27.0), ("first", 15.0, 25.0)]
+    exits = [(e.container, e.time) for e in timeline.select("exit")]
+    assert exits == [("app", 10.0), ("third", 13.0), ("second", 15.0), ("first", 16.0)]
+    assert timeline.phases()[-1] == (16.0, "Succeeded")
+
+
+def test_a_sidecar_waiting_for_its_turn_keeps_at_least_two_seconds():
+    """waitForTurn gives up when the remaining grace period has passed; killContainer
+    then stops the container with minimumGracePeriodInSeconds (2 s)
+    (TestTerminationOrderingObeysGrace). PreStop hooks run at once, before the wait."""
+    manifest = pod(container(), init=[container("first", restartPolicy="Always",
+                                                lifecycle={"preStop": {"exec": {"command": ["sleep", "3"]}}}),
+                                      container("second", restartPolicy="Always")],
+                   restartPolicy="Never", terminationGracePeriodSeconds=20)
+    behaviour = Behaviour({"app": ContainerBehaviour(exit_after=10.0),
+                           "first": ContainerBehaviour(sigterm="ignore", pre_stop_seconds=3.0),
+                           "second": ContainerBehaviour(sigterm="ignore")})
+    timeline = simulate(manifest, behaviour, duration=60)
+    assert [(e.container, e.time) for e in timeline.select("hook")] == [("first", 10.0)]
+    assert [(e.container, e.time, e.seconds) for e in timeline.select("stop")] == [
+        ("second", 10.0, 20.0), ("first", 30.0, 2.0)]  # first waited 17 of its 17 s left after preStop
+    assert [(e.container, e.time, e.exit_code) for e in timeline.select("exit")][1:] == [
+        ("second", 30.0, 137), ("first", 32.0, 137)]
+
+
+def test_a_sidecar_waits_only_for_the_next_sidecar_and_the_main_containers():
+    """newTerminationOrdering: the prerequisite is the sidecar declared right after
+    this one; one that is not running (here in back-off) is already done, so the
+    sidecar before it does not wait for the ones after it."""
+    manifest = pod(container(), init=_sidecars("first", "crashing", "last"), restartPolicy="Never")
+    behaviour = Behaviour({"app": ContainerBehaviour(exit_after=30.0),
+                           "first": ContainerBehaviour(sigterm_exit_after=1.0),
+                           "crashing": ContainerBehaviour(exit_after=12.0, exit_code=1),
+                           "last": ContainerBehaviour(sigterm_exit_after=5.0)})
+    timeline = simulate(manifest, behaviour, duration=60)
+    stops = {e.container: e.time for e in timeline.select("stop")}
+    assert timeline.restarts("crashing")[:1] == [12.0]
+    assert stops["first"] == stops["last"] == 30.0
+
+
+def test_deletion_stops_main_containers_first_then_sidecars():
+    """On deletion the same killContainersWithSyncResult ordering applies, with the
+    deletion grace period as the override: sidecars wait for the regular containers."""
+    manifest = pod(container(), init=_sidecars("proxy"))
+    behaviour = Behaviour({"app": ContainerBehaviour(sigterm_exit_after=4.0),
+                           "proxy": ContainerBehaviour(sigterm_exit_after=1.0)}, delete_at=20.0)
+    timeline = simulate(manifest, behaviour, duration=60)
+    assert [(e.container, e.time) for e in timeline.select("stop")] == [("app", 20.0), ("proxy", 24.0)]
+    assert [(e.container, e.time) for e in timeline.select("exit")] == [("app", 24.0), ("proxy", 25.0)]
+    assert timeline.select("stop", container="proxy")[0].seconds == 26.0
+
+
+def test_a_sidecar_liveness_kill_says_init_container():
+    """computeInitContainerActions: "Init container <name> failed liveness probe"
+    (no ", will be restarted"), and the sidecar restarts whatever the Pod's policy."""
+    manifest = pod(container(), init=[container("proxy", restartPolicy="Always",
+                                                livenessProbe=http(periodSeconds=1, failureThreshold=1))],
+                   restartPolicy="Never")
+    timeline = simulate(manifest, Behaviour({"proxy": ContainerBehaviour(
+        probes={"liveness": answers((0, 200), (3, 500))})}), duration=10)
+    assert timeline.select("kill")[0].message == "Init container proxy failed liveness probe"
+    assert timeline.restarts("proxy")[0] == 3.0
