@@ -833,3 +833,133 @@ def test_a_sidecar_liveness_kill_says_init_container():
         probes={"liveness": answers((0, 200), (3, 500))})}), duration=10)
     assert timeline.select("kill")[0].message == "Init container proxy failed liveness probe"
     assert timeline.restarts("proxy")[0] == 3.0
+
+
+# --- kubelet configuration: restart back-off ---------------------------------------------------
+
+def _waits(kubelet=None, duration=1500.0, exit_after=1.0):
+    timeline = simulate(pod(container()), behave(exit_after=exit_after, exit_code=1), duration=duration,
+                        kubelet=kubelet)
+    return [e.seconds for e in timeline.select("backoff")], timeline
+
+
+def test_default_back_off_doubles_from_10_to_300_seconds():
+    """newCrashLoopBackOff (pkg/kubelet/kubelet.go) on a 1.37 kubelet:
+    initialCrashLoopBackOff 10 s; KubeletCrashLoopBackOffMax is on by default
+    (pkg/features/kube_features.go, beta since 1.35) and defaults
+    crashLoopBackOff.maxContainerRestartPeriod to MaxContainerBackOff, 300 s
+    (pkg/kubelet/apis/config/v1beta1/defaults.go). The kubelet's messages print
+    the back-off as a Go duration."""
+    waits, timeline = _waits()
+    assert waits[:8] == [10, 20, 40, 80, 160, 300, 300, 300]
+    messages = [e.message for e in timeline.select("backoff")]
+    assert messages[3] == "back-off 1m20s restarting failed container=app"
+    assert messages[5] == "back-off 5m0s restarting failed container=app"
+    assert _waits(KubeletConfig())[0] == waits
+
+
+def test_max_container_restart_period_caps_the_back_off():
+    """KubeletCrashLoopBackOffMax: boMax = crashLoopBackOff.maxContainerRestartPeriod,
+    and the initial back-off is lowered to it when larger (newCrashLoopBackOff)."""
+    assert _waits(KubeletConfig(max_container_restart_period=60.0))[0][:7] == [10, 20, 40, 60, 60, 60, 60]
+    assert _waits(KubeletConfig(max_container_restart_period=5.0), duration=60)[0][:4] == [5, 5, 5, 5]
+
+
+def test_reduce_default_crash_loop_back_off_decay():
+    """ReduceDefaultCrashLoopBackOffDecay (alpha since 1.33, off by default):
+    reducedInitialCrashLoopBackOff 1 s, reducedMaxCrashLoopBackOff 60 s; but with
+    KubeletCrashLoopBackOffMax on (the 1.37 default) the defaulted 300 s
+    maxContainerRestartPeriod replaces the 60 s maximum, so 60 s needs either that
+    gate off or maxContainerRestartPeriod: 60s. The 600 s reset window
+    (HasExpiredFunc) stays whatever the maximum."""
+    reduced = {"ReduceDefaultCrashLoopBackOffDecay": True}
+    assert _waits(KubeletConfig(reduced))[0][:10] == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300]
+    expected = [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    assert _waits(KubeletConfig(reduced, max_container_restart_period=60.0))[0][:9] == expected
+    without_max = KubeletConfig({**reduced, "KubeletCrashLoopBackOffMax": False})
+    assert _waits(without_max)[0][:9] == expected
+    assert without_max.crash_loop_backoff() == (1.0, 60.0)
+    old_defaults = KubeletConfig({"KubeletCrashLoopBackOffMax": False})
+    assert old_defaults.crash_loop_backoff() == (10.0, 300.0)
+    # the entry expires 600 s after its last update, not at 2 x 60 s: a container
+    # that runs 130 s between crashes still backs off; one that runs 700 s does not
+    assert _waits(without_max, duration=1000, exit_after=130.0)[0][:4] == [1, 2, 4, 8]
+    assert _waits(without_max, duration=3000, exit_after=700.0)[0] == []
+
+
+@pytest.mark.parametrize("config, message", [
+    (dict(max_container_restart_period=0.5), "must be set between 1s and 300s"),
+    (dict(max_container_restart_period=301.0), "(got: 301 seconds) must be set between 1s and 300s"),
+    (dict(feature_gates={"KubeletCrashLoopBackOffMax": False}, max_container_restart_period=60.0),
+     "FeatureGate KubeletCrashLoopBackOffMax not enabled, CrashLoopBackOff.MaxContainerRestartPeriod must not be set"),
+    (dict(feature_gates={"ExecProbeTimeout": False}), "feature is locked to true"),
+    (dict(feature_gates={"NoSuchGate": True}), "featureGates.NoSuchGate: not a feature gate"),
+    (dict(feature_gates={"ReduceDefaultCrashLoopBackOffDecay": "yes"}), "expected true or false"),
+])
+def test_kubelet_configuration_the_kubelet_refuses(config, message):
+    """ValidateKubeletConfiguration (pkg/kubelet/apis/config/validation/validation.go):
+    maxContainerRestartPeriod between 1s and 300s, and only with its gate on;
+    ExecProbeTimeout is locked to true since 1.35 (kube_features.go)."""
+    with pytest.raises(KubeletConfigError) as refused:
+        KubeletConfig(**config)
+    assert message in str(refused.value)
+
+
+def test_kubelet_configuration_file(tmp_path):
+    """A KubeletConfiguration (kubelet.config.k8s.io/v1beta1) file gives the
+    same options: featureGates and crashLoopBackOff.maxContainerRestartPeriod as a
+    Go duration; other kubelet fields are ignored."""
+    from podnotes.probes import load_kubelet_config
+    from podnotes.probes.kubelet import parse_duration, parse_feature_gates
+
+    path = tmp_path / "kubelet.yaml"
+    path.write_text("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+                    "syncFrequency: 1m\nfeatureGates:\n  ReduceDefaultCrashLoopBackOffDecay: true\n"
+                    "crashLoopBackOff:\n  maxContainerRestartPeriod: 1m30s\n")
+    config = load_kubelet_config(path)
+    assert config.crash_loop_backoff() == (1.0, 90.0)
+    assert [parse_duration(text) for text in ("300s", "5m", "1m30s", "1.5s", "500ms")] == [300, 300, 90, 1.5, 0.5]
+    assert parse_feature_gates("ReduceDefaultCrashLoopBackOffDecay=true,KubeletCrashLoopBackOffMax=false") == {
+        "ReduceDefaultCrashLoopBackOffDecay": True, "KubeletCrashLoopBackOffMax": False}
+    path.write_text("kind: KubeletConfiguration\ncrashLoopBackOff:\n  maxContainerRestartPeriod: soon\n")
+    with pytest.raises(KubeletConfigError, match=r"kubelet.yaml: crashLoopBackOff.maxContainerRestartPeriod: "
+                                                 r"time: invalid duration 'soon'"):
+        load_kubelet_config(path)
+    path.write_text("kind: KubeletConfiguration\ncrashLoopBackOff:\n  maxContainerRestartPeriod: 10m\n")
+    with pytest.raises(KubeletConfigError, match="must be set between 1s and 300s"):
+        load_kubelet_config(path)
+
+
+# --- image updates reset the back-off -----------------------------------------------------------
+
+def test_an_image_update_resets_the_back_off():
+    """e2e "should have their auto-restart back-off timer reset on image update"
+    (test/e2e/common/node/pods.go): GetBackoffKey (pkg/kubelet/kuberuntime/helpers.go)
+    includes the image, so doBackOff finds no entry for the new image: a container
+    waiting in CrashLoopBackOff starts at the next sync and the sequence starts
+    again at the initial back-off."""
+    before = simulate(pod(container()), behave(exit_after=1.0, exit_code=1), duration=400)
+    assert [e.seconds for e in before.select("backoff") if e.time < 200] == [10, 20, 40, 80, 160]
+    update = PodUpdate(at=200, images={"app": "registry.k8s.io/e2e-test-images/nginx:1.14-4"})
+    after = simulate(pod(container()), behave(exit_after=1.0, exit_code=1), duration=400, updates=[update])
+    assert [(e.time, e.container, e.message) for e in after.select("update")] == [
+        (200.0, "app", "image set to registry.k8s.io/e2e-test-images/nginx:1.14-4")]
+    assert 200.0 in after.restarts()  # waiting since 156 for 160 s: started at once instead
+    assert [e.seconds for e in after.select("backoff") if e.time > 200][:3] == [10, 20, 40]
+
+
+def test_an_image_update_restarts_a_running_container_whatever_the_policy():
+    """computePodActions: a running container whose definition changed is killed
+    with "Container <name> definition changed, will be restarted" and restarted
+    "regardless of the restart policy"; a sidecar's message says "Init container"."""
+    manifest = pod(container(), init=[container("proxy", restartPolicy="Always")], restartPolicy="Never")
+    update = PodUpdate(at=30, images={"app": "busybox:1.37", "proxy": "envoy:v2"})
+    timeline = simulate(manifest, duration=60, updates=[update])
+    kills = {e.container: e.message for e in timeline.select("kill")}
+    assert kills == {"app": "Container app definition changed, will be restarted",
+                     "proxy": "Init container proxy definition changed"}
+    assert timeline.restarts("app") == [30.0] and timeline.restarts("proxy") == [30.0]
+    with pytest.raises(InvalidPod, match='unable to find container named "web"'):
+        simulate(manifest, updates=[PodUpdate(at=1, images={"web": "nginx"})])
+    with pytest.raises(InvalidPod, match=r"spec.containers\[0\].image: Required value"):
+        simulate(manifest, updates=[PodUpdate(at=1, images={"app": " "})])

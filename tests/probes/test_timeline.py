@@ -74,3 +74,29 @@ def test_shifting_a_timeline_moves_every_instant_and_keeps_the_original():
     assert moved.duration == original.duration + 3.0
     assert moved.kills() == [t + 3.0 for t in original.kills()]
     assert original.events[0].time == simulate(preset.manifest, preset.behaviour, 120).events[0].time
+
+
+def test_timelines_with_every_new_event_kind_match_the_schema():
+    """Probe errors (ResolveContainerPort), ProbeWarning events (DoHTTPProbe),
+    stop signals, the active deadline (active_deadline.go) and Pod updates all
+    serialise to JSON the shipped schema accepts, and round-trip."""
+    from podnotes.probes import Behaviour, ContainerBehaviour, PodUpdate, ProbeAnswers, Steps
+
+    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "all-kinds"}, "spec": {
+        "activeDeadlineSeconds": 50,
+        "initContainers": [{"name": "proxy", "image": "envoy", "restartPolicy": "Always"}],
+        "containers": [{"name": "app", "image": "busybox",
+                        "readinessProbe": {"httpGet": {"path": "/", "port": "http"}},
+                        "livenessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 5}}]}}
+    behaviour = Behaviour({"app": ContainerBehaviour(probes={"liveness": ProbeAnswers(Steps(((0.0, 302),)))})})
+    timeline = simulate(manifest, behaviour, 80, updates=[PodUpdate(at=20, images={"app": "busybox:2"})])
+    kinds = {event.kind for event in timeline.events}
+    assert {"warning", "stop", "deadline", "update"} <= kinds
+    assert {"error", "success"} <= {event.result for event in timeline.select("probe")}
+    data = json.loads(timeline.to_json())
+    jsonschema.validate(data, json_schema())
+    assert Timeline.from_json(timeline.to_json()) == timeline
+    schema = json_schema()["$defs"]["event"]["properties"]
+    from podnotes.probes.timeline import EVENT_KINDS, PROBE_RESULTS
+    assert schema["kind"]["enum"] == list(EVENT_KINDS)
+    assert schema["result"]["enum"] == list(PROBE_RESULTS)

@@ -4,21 +4,25 @@ A transcription of the two pieces of upstream code that decide it:
 
 * ``Backoff`` in client-go ``util/flowcontrol/backoff.go`` (``Next``,
   ``IsInBackOffSince``, ``hasExpired``), as the kubelet builds it in
-  ``newCrashLoopBackOff`` (``pkg/kubelet/kubelet.go``): initial 10 s, maximum
-  300 s, no jitter, and an entry expires when the event is more than 600 s
-  after the entry's last update.
+  ``NewMainKubelet`` with ``newCrashLoopBackOff`` (``pkg/kubelet/kubelet.go``):
+  by default initial 10 s and maximum 300 s (both set by the kubelet
+  configuration, :class:`~podnotes.probes.kubelet.KubeletConfig`), no jitter,
+  and an entry expires when the event is more than 600 s after the entry's
+  last update (``HasExpiredFunc``, whatever the maximum).
 * ``kubeGenericRuntimeManager.doBackOff`` (``pkg/kubelet/kuberuntime/
   kuberuntime_manager.go``), called before every container start: it looks at
-  the newest *exited* instance of the container. If there is none, the start
+  the newest *exited* instance of the container. Entries are keyed by
+  ``GetBackoffKey`` (Pod, container name, image, resources), so a new image
+  starts without back-off. If there is no exited instance, the start
   goes ahead and no back-off entry is created. Otherwise, if less than the
   entry's back-off has passed since that instance finished, the start is
   refused (the container waits in ``CrashLoopBackOff``); if not, ``Next``
   doubles the back-off (capped) and the container starts.
 
-Consequence: after the first crash the container restarts at once (and the
-entry starts at 10 s), after the next ones it waits 10, 20, 40, 80, 160 s,
-then 300 s; a container that ran for more than 10 minutes before exiting
-starts the sequence again.
+Consequence, with the defaults: after the first crash the container restarts
+at once (and the entry starts at 10 s), after the next ones it waits 10, 20,
+40, 80, 160 s, then 300 s; a container that ran for more than 10 minutes
+before exiting starts the sequence again.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 
 INITIAL_SECONDS = 10.0  # initial crash loop back-off, pkg/kubelet/kubelet.go
 MAX_SECONDS = 300.0  # MaxContainerBackOff
-EXPIRY_SECONDS = 600.0  # entry expiry: eventTime - lastUpdate > 2 * max (10 minutes)
+EXPIRY_SECONDS = 600.0  # HasExpiredFunc: eventTime - lastUpdate > 600 s (10 minutes)
 # Times are float seconds; a retry scheduled at exactly finish + back-off must
 # not be refused because of rounding.
 TOLERANCE = 1e-6

@@ -82,9 +82,10 @@ SCHEMA_FILE = Path(__file__).with_name("timeline.schema.json")
 EVENT_KINDS = (
     "probe", "threshold", "kill", "hook", "exit", "start", "waiting", "backoff",
     "started", "ready", "condition", "phase", "endpoint", "delete",
+    "warning", "stop", "deadline", "update",
 )
 PROBE_TYPES = ("startup", "liveness", "readiness")
-PROBE_RESULTS = ("success", "failure", "timeout")
+PROBE_RESULTS = ("success", "failure", "timeout", "error")
 PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
 CONDITIONS = ("PodScheduled", "PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready")
 CONTAINER_TYPES = ("init", "sidecar", "app")
