@@ -29,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="how long to simulate (default 300, or the preset's own)")
     parser.add_argument("--tick-phase", type=float, default=None, metavar="SECONDS",
                         help="when the probe tickers fire, after start + initialDelaySeconds (default 0)")
+    parser.add_argument("--kubelet-config", metavar="FILE",
+                        help="a KubeletConfiguration file: its featureGates and crashLoopBackOff are applied")
+    parser.add_argument("--feature-gates", metavar="NAME=BOOL,...",
+                        help="kubelet feature gates, as the kubelet's flag takes them (over --kubelet-config)")
     parser.add_argument("-o", "--output", metavar="FILE", help="timeline.png, timeline.svg, timeline.json or -")
     parser.add_argument("--list-presets", action="store_true", help="list the presets and exit")
     parser.set_defaults(handler=run)
@@ -93,7 +97,7 @@ def _simulate(args: argparse.Namespace):
     if duration <= 0:
         raise CommandError(f"--duration must be positive, got {duration:g}")
     try:
-        return simulate(pod, behaviour, duration)
+        return simulate(pod, behaviour, duration, kubelet=_kubelet_config(args))
     except InvalidPod as err:
         raise CommandError(str(err), 2) from None
     except ValueError as err:
@@ -120,3 +124,19 @@ def _write(path: Path, data: bytes) -> None:
         path.write_bytes(data)
     except OSError as err:
         raise CommandError(f"cannot write {path}: {err.strerror or err}", 3) from None
+
+
+def _kubelet_config(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from podnotes.probes import KubeletConfig, KubeletConfigError, load_kubelet_config
+    from podnotes.probes.kubelet import parse_feature_gates
+
+    try:
+        config = load_kubelet_config(args.kubelet_config) if args.kubelet_config else KubeletConfig()
+        if args.feature_gates:
+            gates = {**config.feature_gates, **parse_feature_gates(args.feature_gates)}
+            config = replace(config, feature_gates=gates)
+    except KubeletConfigError as err:
+        raise CommandError(str(err)) from None
+    return config
