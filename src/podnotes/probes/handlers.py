@@ -11,9 +11,11 @@ here usually ``127.0.0.1``). What it mirrors:
   probe sets them, the probe's ``httpHeaders`` (a ``Host`` header sets the
   host), no keep-alive, at most 10 KiB of body read, one timeout for the whole
   exchange. Redirects are followed only to the same host name, at most 10
-  times; a redirect elsewhere is not followed and its 3xx status counts as a
-  success with a warning. 200-399 succeeds, anything else fails. HTTPS does
-  not verify the certificate.
+  times; a redirect elsewhere is not followed. 200-399 succeeds, anything else
+  fails; a final 3xx is a success with a warning (``DoHTTPProbe`` returns
+  Warning, ``prober.probe`` records a ``ProbeWarning`` event) whose message is
+  the kubelet's: "Probe terminated redirects, Response body: <body>". HTTPS
+  does not verify the certificate.
 * TCP (``pkg/probe/tcp/tcp.go``): the connection opens, and is closed at once.
 * exec (``pkg/probe/exec/exec.go``): the command exits with 0; one that
   outlives the timeout fails (``ExecProbeTimeout``) and is killed.
@@ -59,6 +61,11 @@ class ProbeResult:
     def ok(self) -> bool:
         return self.result == "success"
 
+    @property
+    def warning(self) -> bool:
+        """A success the kubelet reports with a ``ProbeWarning`` event (a final HTTP 3xx)."""
+        return self.ok and self.handler == "httpGet" and isinstance(self.status, int) and 300 <= self.status < 400
+
 
 def check(handler: dict, target: str = "127.0.0.1", timeout: float = 1.0) -> ProbeResult:
     """Run one probe against ``target`` and report what the kubelet would conclude."""
@@ -98,12 +105,12 @@ def _http(action: dict, target: str, timeout: float) -> tuple[str, str, Any]:
     first_host = urlsplit(url).hostname
     try:
         for _ in range(MAX_REDIRECTS + 1):
-            status, location = _get(url, headers, deadline)
+            status, location, body = _get(url, headers, deadline)
             if not (300 <= status < 400 and location):
                 break
             next_url = urljoin(url, location)
             if urlsplit(next_url).hostname != first_host:
-                return "success", f"HTTP {status}: redirect to another host not followed (a warning)", status
+                break  # RedirectChecker: http.ErrUseLastResponse
             url = next_url
         else:
             return "failure", f"stopped after {MAX_REDIRECTS} redirects", None
@@ -111,12 +118,14 @@ def _http(action: dict, target: str, timeout: float) -> tuple[str, str, Any]:
         return "timeout", f"no answer within {timeout:g}s (Client.Timeout exceeded)", None
     except OSError as err:
         return "failure", _os_error(err), None
+    if http_ok(status) and status >= 300:
+        return "success", f"Probe terminated redirects, Response body: {body}", status
     if http_ok(status):
         return "success", f"HTTP {status}", status
     return "failure", f"HTTP probe failed with statuscode: {status}", status
 
 
-def _get(url: str, headers: dict, deadline: float) -> tuple[int, str | None]:
+def _get(url: str, headers: dict, deadline: float) -> tuple[int, str | None, str]:
     parts = urlsplit(url)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
@@ -140,10 +149,10 @@ def _get(url: str, headers: dict, deadline: float) -> tuple[int, str | None]:
             connection.putheader(name, value)
         connection.endheaders()
         response = connection.getresponse()
-        response.read(MAX_BODY_BYTES)
+        body = response.read(MAX_BODY_BYTES)
         if time.monotonic() > deadline:
             raise TimeoutError("deadline passed")
-        return response.status, response.getheader("Location")
+        return response.status, response.getheader("Location"), body.decode(errors="replace")
     finally:
         connection.close()
 
