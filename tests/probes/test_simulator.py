@@ -963,3 +963,18 @@ def test_an_image_update_restarts_a_running_container_whatever_the_policy():
         simulate(manifest, updates=[PodUpdate(at=1, images={"web": "nginx"})])
     with pytest.raises(InvalidPod, match=r"spec.containers\[0\].image: Required value"):
         simulate(manifest, updates=[PodUpdate(at=1, images={"app": " "})])
+
+
+def test_a_sidecar_in_back_off_stays_down_once_the_main_containers_are_done():
+    """computePodActions: KillPod, and "to prevent the restartable init containers
+    to keep pod alive" InitContainersToStart = nil: a crash-looping sidecar is not
+    started again after the main container has finished."""
+    manifest = pod(container(), init=_sidecars("flaky", "slow"), restartPolicy="Never")
+    behaviour = Behaviour({"app": ContainerBehaviour(exit_after=20.0),
+                           "flaky": ContainerBehaviour(exit_after=3.0, exit_code=1),
+                           "slow": ContainerBehaviour(sigterm="ignore")})
+    timeline = simulate(manifest, behaviour, duration=120)
+    # flaky crashed at 19 and would restart at 39; slow is still being stopped until 50
+    assert [(e.time, e.seconds) for e in timeline.select("backoff", "flaky")][-1] == (19.0, 20.0)
+    assert [e.time for e in timeline.select("start") if e.time > 20.0] == []
+    assert timeline.phases()[-1] == (50.0, "Succeeded")

@@ -201,6 +201,7 @@ class _Simulation:
         self.deleting = False
         self.active_deadline = spec.active_deadline
         self.deadline_exceeded = False
+        self.killed = False  # computePodActions chose KillPod: no container starts again
         self.conditions: dict[str, bool] = {}
         self.endpoint: bool | None = None
         self.updates = sorted(updates, key=lambda update: update.at)
@@ -262,8 +263,9 @@ class _Simulation:
             self.at(float(update.at), self._update, update)
 
     def _stopping(self) -> bool:
-        """Nothing (re)starts any more: the Pod is terminal, deleted or past its deadline."""
-        return self._terminal() or self.deleting or self.deadline_exceeded
+        """Nothing (re)starts any more: the Pod is terminal, deleted, past its
+        deadline, or stopped because no regular container will run again."""
+        return self._terminal() or self.deleting or self.deadline_exceeded or self.killed
 
     # --- init containers, then the app containers -------------------------
     def _advance(self) -> None:
@@ -646,7 +648,9 @@ class _Simulation:
         failed_init = any(s.spec.type == "init" and s.state == "terminated" and s.last_exit_code != 0
                           for s in self.slots)
         if done or failed_init:
+            self.killed = True  # and InitContainersToStart = nil: sidecars in back-off stay down
             self._kill_pod("PodCompleted", self.spec.grace_seconds)
+            self._stop_waiting_containers()
 
     # --- status: flags, phase, conditions, endpoints ----------------------------
     def _refresh(self) -> None:
