@@ -3,18 +3,13 @@ and ``KubeletConfiguration`` fields, as a kubelet of Kubernetes 1.37 reads them.
 
 Only settings that change probe, restart or back-off timing are modelled:
 
-==============================================  ==========================  ===============================
-setting                                         1.37 default                effect
-==============================================  ==========================  ===============================
-feature gate ``KubeletCrashLoopBackOffMax``     on (beta since 1.35)        the back-off maximum is
-                                                                            ``crashLoopBackOff.maxContainer
-                                                                            RestartPeriod``
-feature gate ``ReduceDefaultCrashLoopBackOff``  off (alpha since 1.33)      back-off starts at 1 s, maximum
-``Decay``                                                                   60 s
-``crashLoopBackOff.maxContainerRestartPeriod``  300 s when the gate above   the back-off maximum, 1 s to
-                                                is on                       300 s; the initial back-off is
-                                                                            lowered to it if larger
-==============================================  ==========================  ===============================
+* feature gate ``KubeletCrashLoopBackOffMax`` (beta, on by default since
+  1.35): the back-off maximum is ``crashLoopBackOff.maxContainerRestartPeriod``;
+* feature gate ``ReduceDefaultCrashLoopBackOffDecay`` (alpha since 1.33, off by
+  default): the back-off starts at 1 s, with a 60 s maximum;
+* ``crashLoopBackOff.maxContainerRestartPeriod`` (1 s to 300 s, defaulted to
+  300 s while the first gate is on): the back-off maximum; the initial back-off
+  is lowered to it when larger.
 
 Upstream: ``newCrashLoopBackOff`` and the constants ``initialCrashLoopBackOff``
 (10 s), ``reducedInitialCrashLoopBackOff`` (1 s), ``reducedMaxCrashLoopBackOff``
@@ -69,7 +64,7 @@ class KubeletConfig:
     """Feature gates and configuration of the simulated kubelet.
 
     ``feature_gates`` maps gate names to booleans (unlisted gates keep their
-    1.37 defaults, :data:`FEATURE_GATES`); ``max_container_restart_period`` is
+    1.37 defaults, ``FEATURE_GATES``); ``max_container_restart_period`` is
     ``crashLoopBackOff.maxContainerRestartPeriod`` in seconds (None: the
     default). Raises :class:`KubeletConfigError` for what the kubelet refuses.
     """
