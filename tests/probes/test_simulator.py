@@ -574,7 +574,8 @@ def test_no_worker_probes_twice_in_one_tick(delay, period, failures, sick_from, 
 
 def test_a_named_port_the_container_does_not_declare_is_an_error_at_every_attempt():
     """probe.ResolveContainerPort / findPortByName (pkg/probe/util.go) fail with
-    'port "http" not found'; prober.runProbe returns Unknown with that error,
+    'port "http" not found' (1.37, kubernetes/kubernetes#139791; earlier kubelets
+    said 'strconv.Atoi: parsing "http": invalid syntax'); prober.runProbe returns Unknown with that error,
     prober.probe records "Readiness probe errored and resulted in unknown state",
     and worker.doProbe throws the result away ("Prober error, throw away the
     result"): readiness keeps its initial Failure (never Ready) and liveness its

@@ -163,7 +163,8 @@ def resolve_port(probe: ProbeSpec, container: ContainerSpec) -> int | None:
     (``pkg/probe/util.go``): a number is used as it is, a string is looked up
     among the container's own ``ports[].name`` (``findPortByName``, exact and
     case-sensitive; a numeric string is a name too, since 1.37 no longer falls
-    back to ``strconv.Atoi``), and the result must be 1-65535. ``grpc.port`` is
+    back to ``strconv.Atoi``: kubernetes/kubernetes#139791), and the result
+    must be 1-65535. ``grpc.port`` is
     an integer field that the prober uses as it is (``prober.runProbe``).
     ``exec`` has no port (None).
     """
