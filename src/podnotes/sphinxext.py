@@ -23,6 +23,9 @@ from sphinx.util.math import get_node_equation_number
 
 THEBE_MARKERS = ("thebe",)
 FAVICON = Path(__file__).parent / "data" / "favicon.svg"
+# The book's stylesheet (narrow screens, long code) and anything else the pages load.
+SITE_STATIC = Path(__file__).parent / "data" / "site-static"
+STYLESHEET = "podnotes.css"
 
 
 def offer_executed_notebook(app, pagename, templatename, context, doctree):
@@ -115,8 +118,14 @@ def default_favicon(app, config):
         config.html_favicon = str(FAVICON)
 
 
+def add_site_static(app, config):
+    config.html_static_path = [*config.html_static_path, str(SITE_STATIC)]
+
+
 def setup(app):
     app.connect("config-inited", default_favicon)
+    app.connect("config-inited", add_site_static)
+    app.add_css_file(STYLESHEET)
     app.add_html_math_renderer(
         "mathml", (visit_math_as_mathml, None), (visit_displaymath_as_mathml, None),
     )
