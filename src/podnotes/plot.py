@@ -6,7 +6,7 @@ another language swaps one dict. Figures are built without pyplot (a plain
 ``matplotlib.figure.Figure`` with the Agg canvas), so nothing opens a window
 and nothing depends on the session's backend.
 
-The book shows them as SVG (:func:`as_image`): vector drawings stay sharp when a
+The book shows them as SVG (``as_image``): vector drawings stay sharp when a
 phone reader zooms in, and their text is drawn as outlines, so Chinese labels
 need no font on the reader's machine.
 """

@@ -29,7 +29,11 @@ GENERATED_GLOBS = ("py-modindex.html", "_modules/**/*.html")
 
 # Code blocks on the book's pages that may still scroll sideways at 1366 px,
 # each with the reason; keyed by page and the start of the block's longest line.
-SCROLL_EXCEPTIONS: dict[tuple[str, str], str] = {}
+SCROLL_EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("chapters/11-kubectl.html", "NAME         READY   STATUS"):
+        "`kubectl get pods -o wide` prints its nine columns on one 98-character line; "
+        "the table is shown as kubectl shows it, and scrolls in its box",
+}
 
 # The elements wider than the screen, for the failure message: only the
 # outermost ones whose overflow no scrolling ancestor contains.
