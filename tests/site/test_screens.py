@@ -209,24 +209,38 @@ FIGURES_JS = """() => Array.from(document.querySelectorAll("article figure img, 
     link: img.closest("a") ? img.closest("a").href : null,
     shown: img.getBoundingClientRect().width,
     natural: img.naturalWidth,
+    box: (img.closest("a") || img.parentElement).clientWidth,
 }))"""
+# The smallest letters in a timeline figure (podnotes.plot.FONT_POINTS, in the
+# SVG's own points: 4/3 px each at natural size) and how large they must appear.
+SMALLEST_POINTS = 9
+MIN_LETTER_PX = 8
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_figures_are_vector_and_open_full_size(phone, site_url, chapter):
-    """Every figure is an SVG (sharp at any zoom), fits the phone's column, and a
-    tap opens the full-size drawing."""
+def test_figures_are_vector_legible_on_a_phone_and_open_full_size(phone, site_url, chapter):
+    """Every figure is an SVG (sharp at any zoom); on a phone its smallest labels
+    are at least 8 px high, inside a box no wider than the column that scrolls
+    sideways, and a tap opens the full-size drawing."""
     open_page(phone, site_url + chapter)
     figures = phone.evaluate(FIGURES_JS)
     if not figures:
         pytest.skip(f"{chapter} has no figures")
     column = phone.evaluate("document.querySelector('article').clientWidth")
     for figure in figures:
-        assert figure["src"].endswith(".svg"), f"{chapter}: {figure['src']} is not a vector drawing"
-        assert 0 < figure["shown"] <= column, f"{chapter}: {figure['src']} is {figure['shown']}px in a {column}px column"
-        assert figure["link"] == figure["src"], f"{chapter}: {figure['src']} does not link to its full-size file"
+        name = figure["src"].rsplit("/", 1)[-1]
+        assert figure["src"].endswith(".svg"), f"{chapter}: {name} is not a vector drawing"
+        assert 0 < figure["box"] <= column, f"{chapter}: {name}'s box is {figure['box']}px in a {column}px column"
+        letters = SMALLEST_POINTS * 4 / 3 * figure["shown"] / figure["natural"]
+        assert letters >= MIN_LETTER_PX, f"{chapter}: {name}'s labels are {letters:.1f}px high on a phone"
+        assert figure["link"] == figure["src"], f"{chapter}: {name} does not link to its full-size file"
         response = phone.context.request.get(figure["link"])
         assert response.ok and response.headers["content-type"].startswith("image/svg+xml"), figure["link"]
-    figure_box = phone.locator("article figure").first
-    figure_box.scroll_into_view_if_needed()
+    phone.locator("article figure").first.scroll_into_view_if_needed()
     screenshot(phone, f"figure-{Path(chapter).stem}-phone")
+
+
+def test_the_timeline_chapters_have_figures(phone, site_url):
+    for chapter in ("chapters/07-lifecycle.html", "chapters/08-probes.html"):
+        open_page(phone, site_url + chapter)
+        assert len(phone.evaluate(FIGURES_JS)) >= 4, f"{chapter} shows its timelines"
