@@ -95,6 +95,19 @@ def in_viewport(page, selector: str) -> bool:
     return box is not None and box["width"] > 0 and box["x"] >= -1 and box["x"] + box["width"] <= width + 1
 
 
+def wait_until_in_viewport(page, selector: str, what: str) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(f"""() => {{
+            const box = document.querySelector("{selector}").getBoundingClientRect();
+            return box.left >= -1 && box.right <= window.innerWidth + 1; }}""", timeout=5_000)
+    except PlaywrightTimeout:
+        screenshot(page, f"failed-{selector.strip('.')}-{page.viewport_size['width']}")
+        pytest.fail(f"{what} did not open at {page.viewport_size['width']} px: {selector} stays off screen",
+                    pytrace=False)
+
+
 def visible_toggle(page, selector: str):
     buttons = page.locator(selector)
     shown = [buttons.nth(index) for index in range(buttons.count()) if buttons.nth(index).is_visible()]
@@ -111,9 +124,7 @@ def test_the_menu_button_opens_the_table_of_contents(browser, site_url, screen):
         sidebar = ".bd-sidebar-primary"
         assert not in_viewport(page, sidebar), "the table of contents is closed at first on a narrow screen"
         visible_toggle(page, ".primary-toggle").click()
-        page.wait_for_function(f"""() => {{
-            const box = document.querySelector("{sidebar}").getBoundingClientRect();
-            return box.left >= -1 && box.right <= window.innerWidth + 1; }}""")
+        wait_until_in_viewport(page, sidebar, "the table of contents (☰ button)")
         links = page.locator(f"{sidebar} nav a[href]")
         hrefs = links.evaluate_all("links => links.map(a => a.getAttribute('href'))")
         assert any(href.endswith("01-processes.html") for href in hrefs), hrefs
@@ -138,9 +149,7 @@ def test_the_contents_button_opens_the_in_page_contents(browser, site_url, scree
         assert sections >= 3, "the probes chapter has sections to list"
         assert not in_viewport(page, sidebar)
         visible_toggle(page, ".secondary-toggle").click()
-        page.wait_for_function(f"""() => {{
-            const box = document.querySelector("{sidebar}").getBoundingClientRect();
-            return box.left >= -1 && box.right <= window.innerWidth + 1; }}""")
+        wait_until_in_viewport(page, sidebar, "the page's contents (Contents button)")
         entries = page.locator(f"{sidebar} nav.bd-toc-nav a[href^='#']")
         visible = [entries.nth(i) for i in range(entries.count()) if entries.nth(i).is_visible()]
         assert len(visible) >= sections, f"{len(visible)} visible entries for {sections} sections"
