@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import struct
 
+import pytest
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -105,3 +107,91 @@ def test_compare_copes_with_a_sparse_observed_timeline():
                                 Event(71.5, "start", container="liveness", restart_count=1)])
     data = plot.render(plot.compare(simulated, observed))
     assert png_size(data)[0] == round(plot.WIDTH_INCHES * plot.DPI)
+
+
+def undrawn_tick_labels(figure) -> set:
+    """Tick labels matplotlib keeps for ticks outside the axis limits and does not draw."""
+    undrawn = set()
+    for ax in figure.axes:
+        for axis, (low, high) in ((ax.xaxis, sorted(ax.get_xlim())), (ax.yaxis, sorted(ax.get_ylim()))):
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if not low <= tick.get_loc() <= high:
+                    undrawn.update((tick.label1, tick.label2))
+    return undrawn
+
+
+def text_outside(figure) -> list[str]:
+    """Every piece of text that does not lie wholly inside the figure, and every
+    annotation that leaves its axes, with how far it sticks out."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    problems = []
+    for text in figure.findobj(matplotlib.text.Text):
+        if not text.get_text() or not text.get_visible() or text in undrawn_tick_labels(figure):
+            continue
+        box = text.get_window_extent(renderer)
+        limits = [figure.bbox]
+        if isinstance(text, matplotlib.text.Annotation):
+            limits.append(text.axes.bbox)
+        for limit in limits:
+            if box.x0 < limit.x0 - 0.5 or box.x1 > limit.x1 + 0.5 or box.y0 < limit.y0 - 0.5 or box.y1 > limit.y1 + 0.5:
+                problems.append(f"{text.get_text()!r}: {box.bounds} outside {limit.bounds}")
+    return problems
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_no_text_is_clipped_at_the_edges(preset):
+    """An annotation near the end of the time axis ("3× failed → kill" at the
+    right edge) is written to the left of its point instead of being cut off."""
+    timeline = preset_timeline(preset)
+    figure = plot.timeline(timeline)
+    assert [t for t in figure.findobj(matplotlib.text.Annotation) if t.get_text()] or preset in NO_ANNOTATIONS
+    assert text_outside(figure) == []
+
+
+NO_ANNOTATIONS = {"run-to-completion", "http-liveness", "tcp-liveness-readiness", "coredns", "fail-never", "crash-loop"}
+
+
+@pytest.mark.parametrize("duration", [35.0, 41.0, 45.0, 60.0])
+def test_an_annotation_at_the_right_edge_stays_inside(duration):
+    """The exec-liveness kill at 40 s lands at the very right when the timeline ends soon after."""
+    chosen = PRESETS["exec-liveness"]
+    timeline = simulate(chosen.pod(), chosen.behaviour, duration)
+    figure = plot.timeline(timeline)
+    kill = plot.LABELS["threshold_failure"].format(count=3, action=plot.LABELS["action_kill"])
+    if duration > 40:
+        assert kill in all_text(figure)
+    assert text_outside(figure) == []
+
+
+def test_compare_keeps_its_text_inside():
+    simulated = preset_timeline("exec-liveness")
+    observed = preset_timeline("exec-liveness", tick_phase=1.5)
+    observed.source = "observed"
+    assert text_outside(plot.compare(simulated, observed)) == []
+
+
+def test_the_book_gets_a_reproducible_svg_of_reasonable_size():
+    figure = plot.timeline(preset_timeline("exec-liveness"))
+    image = plot.as_image(figure)
+    svg = image.data
+    assert svg.startswith("<svg") and "<text" not in svg, "text is drawn as outlines"
+    assert 20_000 < len(svg.encode()) < 400_000
+    assert plot.as_image(plot.timeline(preset_timeline("exec-liveness"))).data == svg
+
+
+def test_chinese_labels_are_drawn_with_a_cjk_font(monkeypatch):
+    import warnings
+
+    if len(plot.installed_font_families()) < 2:
+        pytest.skip("no CJK font installed (Debian: fonts-wqy-zenhei, which `make venv` installs as root)")
+    monkeypatch.setitem(plot.LABELS, "time", "自 Pod 创建以来的时间 (秒)")
+    monkeypatch.setitem(plot.LABELS, "probe_failure", "探针失败")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        svg = plot.render(plot.timeline(preset_timeline("exec-liveness")), "svg")
+    missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
+    assert missing == []
+    assert svg.count(b"<path") > 50

@@ -17,17 +17,23 @@ Two uses:
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from .display import COLUMNS
 from .lint import pod_spec_of
 from .lint.advice import default_pull_policy
 from .lint.rules_table import DEFAULTS, ENUMS, ONE_OF, PROBES
 from .lint.schema import KINDS, Catalogue, FieldSpec, FieldType, catalogue, short_name
 from .lint.structure import did_you_mean
 from .manifest import Document, Node, load
+
+# The widest the code column of an annotated manifest gets; longer lines take
+# their comment on the lines below.
+CODE_COLUMN = 40
 
 
 class ExplainError(Exception):
@@ -81,7 +87,7 @@ def _render_fields(fields: list[FieldInfo], indent: str, recursive: bool) -> lis
     return lines
 
 
-def _wrap(text: str, indent: str, width: int = 100) -> list[str]:
+def _wrap(text: str, indent: str, width: int = COLUMNS) -> list[str]:
     words, lines, line = text.split(), [], indent
     for word in words:
         if len(line) + len(word) + 1 > width and line.strip():
@@ -180,8 +186,10 @@ class AnnotatedManifest:
     notes: list[Annotation]
     defaults: list[Annotation]
 
-    def render(self, text: str | None = None, width: int | None = None) -> str:
-        """The manifest's lines (own comments removed), each followed by ``# meaning``; then the defaults."""
+    def render(self, text: str | None = None, width: int | None = None, columns: int = COLUMNS) -> str:
+        """The manifest's lines (own comments removed), each followed by ``# meaning``
+        in a column ``width`` characters from the left, wrapped to ``columns``
+        characters; then the defaults."""
         if text is None:
             text = self.document.text if self.document.text is not None else _read(self.document.file)
         by_line: dict[int, str] = {}
@@ -197,16 +205,30 @@ class AnnotatedManifest:
             code = strip_comment(line)
             if code.strip() or not line.strip():
                 lines.append((number, code))
-        width = width or min(max((len(code) for _, code in lines), default=0) + 2, 60)
+        width = width or min(max((len(code) for _, code in lines), default=0) + 2, CODE_COLUMN)
         out = []
         for number, code in lines:
             meaning = by_line.get(number)
-            out.append(f"{code:<{width}} # {meaning}" if meaning else code)
+            out += _beside(code, meaning, width, columns) if meaning else [code]
         if self.defaults:
             out.append("")
             out.append("# Filled in by the API server (not in the manifest):")
-            out += [f"#   {d.path}: {d.meaning}" for d in self.defaults]
+            for default in self.defaults:
+                out += textwrap.wrap(f"{default.path}: {default.meaning}", columns, initial_indent="#   ",
+                                     subsequent_indent="#       ", break_on_hyphens=False)
         return "\n".join(out)
+
+
+def _beside(code: str, meaning: str, width: int, columns: int) -> list[str]:
+    """``code`` with its meaning as a comment in a column at ``width``, wrapped
+    to ``columns``; when the code itself reaches the column, the comment goes
+    under it."""
+    room = max(columns - width - 3, 24)
+    parts = textwrap.wrap(meaning, room, break_on_hyphens=False) or [""]
+    indent = " " * width
+    if len(code) > width:
+        return [code] + [f"{indent} # {part}" for part in parts]
+    return [f"{code:<{width}} # {parts[0]}"] + [f"{indent} # {part}" for part in parts[1:]]
 
 
 def strip_comment(line: str) -> str:

@@ -5,13 +5,19 @@ Every word the figures show comes from :data:`LABELS`, so that an edition in
 another language swaps one dict. Figures are built without pyplot (a plain
 ``matplotlib.figure.Figure`` with the Agg canvas), so nothing opens a window
 and nothing depends on the session's backend.
+
+The book shows them as SVG (``as_image``): vector drawings stay sharp when a
+phone reader zooms in, and their text is drawn as outlines, so Chinese labels
+need no font on the reader's machine.
 """
 
 from __future__ import annotations
 
 import io
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 
 from podnotes.probes.timeline import Timeline
 
@@ -56,6 +62,10 @@ COLOURS = {
     "Pending": "#BBBBBB", "Running": "#56B4E9", "Succeeded": "#009E73", "Failed": "#D55E00", "Unknown": "#999999",
 }
 MARKERS = {"success": "o", "failure": "X", "timeout": "s", "error": "D"}
+# Latin text in DejaVu Sans (matplotlib's own font); Chinese characters fall back
+# to the first CJK font installed (Debian: fonts-wqy-zenhei, fonts-noto-cjk).
+FONT_FAMILIES = ("DejaVu Sans", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP")
+FONT_POINTS = 9
 WIDTH_INCHES = 10.0
 LANE_INCHES = 0.62
 EXTRA_INCHES = 1.6
@@ -66,6 +76,41 @@ DPI = 100
 class Lane:
     key: tuple  # ("probe", container, probe) / ("state", container) / ("ready",) / ("phase",)
     label: str
+
+
+@lru_cache(maxsize=1)
+def installed_font_families() -> tuple[str, ...]:
+    """The :data:`FONT_FAMILIES` this machine has (asking for a missing one makes
+    matplotlib log a warning on every figure)."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return tuple(family for family in FONT_FAMILIES if family in installed) or ("DejaVu Sans",)
+
+
+def _not_a_weight_substitution(record) -> bool:
+    # CJK fonts such as WenQuanYi Zen Hei come in one weight (medium); matplotlib
+    # uses it for normal text and says so on stderr, which would show in notebooks.
+    return "Failed to find font weight" not in record.getMessage()
+
+
+@contextmanager
+def _style():
+    """matplotlib settings for building and rendering figures: fonts with a CJK
+    fallback, text as outlines in SVG, and SVG element ids that do not change
+    from one build to the next."""
+    import logging
+
+    import matplotlib
+
+    font_log = logging.getLogger("matplotlib.font_manager")
+    font_log.addFilter(_not_a_weight_substitution)
+    try:
+        with matplotlib.rc_context({"font.family": list(installed_font_families()), "svg.fonttype": "path",
+                                    "svg.hashsalt": "podnotes", "font.size": FONT_POINTS}):
+            yield
+    finally:
+        font_log.removeFilter(_not_a_weight_substitution)
 
 
 def lanes_for(*timelines: Timeline) -> list[Lane]:
@@ -132,7 +177,8 @@ def _draw(ax, timeline: Timeline, rows: dict, offset: float = 0.0, height: float
         if end > start:
             bars[(rows[("phase",)] + offset, height, COLOURS.get(phase, "#999999"))].append((start, end - start))
             if annotate and end - start > duration * 0.06:
-                ax.text((start + end) / 2, rows[("phase",)] + offset, phase, ha="center", va="center", fontsize=8)
+                ax.text((start + end) / 2, rows[("phase",)] + offset, phase, ha="center", va="center",
+                        fontsize=FONT_POINTS)
     # container states and restarts
     for info in timeline.containers:
         row = rows.get(("state", info.name))
@@ -169,7 +215,7 @@ def _draw(ax, timeline: Timeline, rows: dict, offset: float = 0.0, height: float
         ax.axvline(deleted, color="#333333", linestyle="--" if not hollow else ":", linewidth=1, zorder=3)
         if annotate:
             ax.annotate(LABELS["deleted"], (deleted, rows[("phase",)] + offset), xytext=(4, 12),
-                        textcoords="offset points", fontsize=8, color="#222222", zorder=6)
+                        textcoords="offset points", fontsize=FONT_POINTS, color="#222222", zorder=6)
 
 
 def _annotate_thresholds(ax, timeline: Timeline, rows: dict, offset: float, per_lane: int = 3) -> None:
@@ -188,7 +234,7 @@ def _annotate_thresholds(ax, timeline: Timeline, rows: dict, offset: float, per_
         else:
             continue
         ax.annotate(text, (event.time, row + offset), xytext=(4, 9), textcoords="offset points",
-                    fontsize=8, color="#222222", zorder=6)
+                    fontsize=FONT_POINTS, color="#222222", zorder=6)
 
 
 def _bars(ax, row: float, spans: list[tuple[float, float]], colour: str, height: float, hollow: bool) -> None:
@@ -209,7 +255,7 @@ def _legend(ax, extra: list | None = None, results: tuple[str, ...] = ("success"
     handles += [Patch(color=COLOURS["ready"], label=LABELS["ready"]),
                 Patch(color=COLOURS["endpoint"], label=LABELS["endpoint"])]
     handles += extra or []
-    ax.figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=5, fontsize=8,
+    ax.figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=5, fontsize=FONT_POINTS,
                      frameon=False)
 
 
@@ -224,7 +270,7 @@ def _figure(*timelines: Timeline):
     figure.subplots_adjust(left=1.25 / width, right=1 - 0.3 / width, top=1 - 0.4 / height, bottom=1.3 / height)
     ax = figure.add_subplot()
     rows = {lane.key: len(lanes) - 1 - index for index, lane in enumerate(lanes)}
-    ax.set_yticks([rows[lane.key] for lane in lanes], [lane.label for lane in lanes], fontsize=8)
+    ax.set_yticks([rows[lane.key] for lane in lanes], [lane.label for lane in lanes], fontsize=FONT_POINTS)
     ax.set_ylim(-0.6, len(lanes) - 0.4)
     end = max(t.duration for t in timelines)
     ax.set_xlim(-0.01 * end, end * 1.01)
@@ -235,13 +281,36 @@ def _figure(*timelines: Timeline):
     return figure, ax, rows
 
 
+def _keep_annotations_inside(figure) -> None:
+    """Write an annotation on the other side of its point where it would leave
+    its axes: a kill near the end of the time axis reads "3× failed → kill" to
+    the left of the kill instead of being cut off at the figure's edge."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Annotation
+
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    for ax in figure.axes:
+        for note in [text for text in ax.texts if isinstance(text, Annotation)]:
+            box, inside = note.get_window_extent(renderer), ax.bbox
+            dx, dy = note.xyann
+            if box.x1 > inside.x1:
+                note.set_horizontalalignment("right")
+                dx = -abs(dx)
+            if box.y1 > inside.y1:
+                note.set_verticalalignment("top")
+                dy = -abs(dy)
+            note.xyann = (dx, dy)
+
+
 def timeline(data: Timeline):
     """One figure for one timeline."""
-    figure, ax, rows = _figure(data)
-    _draw(ax, data, rows)
-    ax.set_title(LABELS["title"].format(pod=data.pod), fontsize=11, loc="left")
-    errors = ("error",) if data.select("probe", result="error") else ()
-    _legend(ax, results=("success", "failure", "timeout") + errors)
+    with _style():
+        figure, ax, rows = _figure(data)
+        _draw(ax, data, rows)
+        ax.set_title(LABELS["title"].format(pod=data.pod), fontsize=11, loc="left")
+        errors = ("error",) if data.select("probe", result="error") else ()
+        _legend(ax, results=("success", "failure", "timeout") + errors)
+        _keep_annotations_inside(figure)
     return figure
 
 
@@ -250,12 +319,14 @@ def compare(simulated: Timeline, observed: Timeline):
     observed one (lower half, hollow and hatched)."""
     from matplotlib.patches import Patch
 
-    figure, ax, rows = _figure(simulated, observed)
-    _draw(ax, simulated, rows, offset=0.18, height=0.3)
-    _draw(ax, observed, rows, offset=-0.18, height=0.3, hollow=True, annotate=False)
-    ax.set_title(LABELS["compare_title"].format(pod=simulated.pod), fontsize=11, loc="left")
-    _legend(ax, [Patch(color="#777777", label=LABELS["simulated"]),
-                 Patch(facecolor="none", edgecolor="#777777", hatch="///", label=LABELS["observed"])])
+    with _style():
+        figure, ax, rows = _figure(simulated, observed)
+        _draw(ax, simulated, rows, offset=0.18, height=0.3)
+        _draw(ax, observed, rows, offset=-0.18, height=0.3, hollow=True, annotate=False)
+        ax.set_title(LABELS["compare_title"].format(pod=simulated.pod), fontsize=11, loc="left")
+        _legend(ax, [Patch(color="#777777", label=LABELS["simulated"]),
+                     Patch(facecolor="none", edgecolor="#777777", hatch="///", label=LABELS["observed"])])
+        _keep_annotations_inside(figure)
     return figure
 
 
@@ -263,7 +334,8 @@ def render(figure, fmt: str = "png") -> bytes:
     """The figure as PNG or SVG bytes, reproducibly (no timestamps)."""
     buffer = io.BytesIO()
     metadata = {"Software": None} if fmt == "png" else {"Date": None}
-    figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+    with _style():
+        figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
     return buffer.getvalue()
 
 
@@ -275,7 +347,10 @@ def save(figure, path) -> None:
 
 
 def as_image(figure):
-    """The figure as an IPython PNG image, for notebooks (e.g. ``myst_nb.glue``)."""
-    from IPython.display import Image
+    """The figure as an IPython SVG image, for notebooks (e.g. ``myst_nb.glue``).
 
-    return Image(data=render(figure, "png"), format="png")
+    The book's site shows it at the column's width and links it to the full-size
+    drawing (``podnotes.sphinxext``)."""
+    from IPython.display import SVG
+
+    return SVG(data=render(figure, "svg").decode("utf-8"))

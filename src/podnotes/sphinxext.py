@@ -22,7 +22,27 @@ from docutils import nodes
 from sphinx.util.math import get_node_equation_number
 
 THEBE_MARKERS = ("thebe",)
+STATUS_WORDS = {"✅": "ran", "❌": "failed"}
+# The downloaded .ipynb is a chapter of the book: its cells import the podnotes
+# package and read files of the repository (chapters/manifests/...).
+DOWNLOAD_NOTE_TAG = "podnotes-download-note"
+RUN_STEPS = ["git clone {repository} podnotes", "cd podnotes", "make venv",
+             ".venv/bin/jupyter lab chapters/"]
+DOWNLOAD_NOTE = """\
+**To run this notebook you need the podnotes repository**, not just this file: its
+cells import the `podnotes` package and read the repository's files (manifests,
+presets), with paths relative to the `chapters/` folder. On Linux with Python 3.10
+to 3.13:
+
+{steps}
+
+then open this chapter's `.md` file there (jupytext opens it as a notebook).
+Cells that need root or a cluster say so and what they would need. As downloaded,
+this notebook shows the outputs of the build that published the site."""
 FAVICON = Path(__file__).parent / "data" / "favicon.svg"
+# The book's stylesheet (narrow screens, long code) and anything else the pages load.
+SITE_STATIC = Path(__file__).parent / "data" / "site-static"
+STYLESHEET = "podnotes.css"
 
 
 def offer_executed_notebook(app, pagename, templatename, context, doctree):
@@ -38,7 +58,7 @@ def offer_executed_notebook(app, pagename, templatename, context, doctree):
 
 
 def executed_notebook_text(app, executed: Path) -> str:
-    """The notebook with its outputs.
+    """The notebook with its outputs, opening with a note on what it needs to run.
 
     When myst-nb takes a notebook's outputs from the execution cache it renders
     them, but writes the notebook to ``jupyter_execute`` without them; those
@@ -50,7 +70,18 @@ def executed_notebook_text(app, executed: Path) -> str:
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     if code and all(cell.get("execution_count") is None for cell in code):
         notebook = _with_cached_outputs(app, notebook)
+    steps = run_steps(app)
+    notebook.cells.insert(0, nbformat.v4.new_markdown_cell(
+        DOWNLOAD_NOTE.format(steps="\n".join(f"    {step}" for step in steps)),
+        metadata={"tags": [DOWNLOAD_NOTE_TAG]}))
+    notebook.metadata["podnotes"] = {"needs": "a checkout of the podnotes repository", "run": steps}
     return nbformat.writes(notebook)
+
+
+def run_steps(app) -> list[str]:
+    """The commands that run a downloaded chapter: clone, install, open."""
+    repository = app.config.html_theme_options.get("repository_url") or "https://github.com/podnotes/podnotes"
+    return [step.format(repository=repository) for step in RUN_STEPS]
 
 
 def _with_cached_outputs(app, notebook):
@@ -64,6 +95,19 @@ def _with_cached_outputs(app, notebook):
     except KeyError:  # not in the cache: the notebook really has no outputs
         return notebook
     return merged
+
+
+def status_words_for_emoji(app, doctree, docname):
+    """Write myst-nb's execution table's ✅/❌ as words: a reader without an
+    emoji font would see a missing glyph."""
+    for text in list(doctree.findall(nodes.Text)):
+        word = STATUS_WORDS.get(text.astext().strip())
+        if word is not None and isinstance(text.parent, nodes.paragraph) and _in_table(text):
+            text.parent.replace(text, nodes.Text(word))
+
+
+def _in_table(node) -> bool:
+    return any(isinstance(up, nodes.table) for up in _ancestors(node))
 
 
 def _mentions_thebe(asset) -> bool:
@@ -83,6 +127,34 @@ def drop_live_code_config(app, doctree, docname):
     for node in list(doctree.findall(nodes.raw)):
         if "x-thebe-config" in node.astext() or "kernelName =" in node.astext():
             node.parent.remove(node)
+
+
+def link_figures_to_full_size(app, doctree, docname):
+    """Make every figure's picture a link to its own file.
+
+    A figure fills the column, which on a phone makes a timeline about a third
+    of its drawn size; a tap then opens the full-size drawing. (Sphinx links only
+    pictures given an explicit width or scale.)"""
+    if app.builder.format != "html":
+        return
+    from sphinx.util.osutil import relative_uri
+
+    images_dir = relative_uri(app.builder.get_target_uri(docname), "_images")
+    for image in list(doctree.findall(nodes.image)):
+        uri = image.get("uri", "")
+        if isinstance(image.parent, nodes.reference) or uri not in app.env.images:
+            continue
+        if not any(isinstance(up, nodes.figure) for up in _ancestors(image)):
+            continue
+        link = nodes.reference("", "", internal=True, refuri=f"{images_dir}/{app.env.images[uri][1]}")
+        image.replace_self(link)
+        link.append(image)
+
+
+def _ancestors(node):
+    while node.parent is not None:
+        node = node.parent
+        yield node
 
 
 def _mathml(latex: str, display: str) -> str:
@@ -115,8 +187,14 @@ def default_favicon(app, config):
         config.html_favicon = str(FAVICON)
 
 
+def add_site_static(app, config):
+    config.html_static_path = [*config.html_static_path, str(SITE_STATIC)]
+
+
 def setup(app):
     app.connect("config-inited", default_favicon)
+    app.connect("config-inited", add_site_static)
+    app.add_css_file(STYLESHEET)
     app.add_html_math_renderer(
         "mathml", (visit_math_as_mathml, None), (visit_displaymath_as_mathml, None),
     )
@@ -125,4 +203,6 @@ def setup(app):
     app.connect("html-page-context", drop_live_code_assets, priority=900)
     # After sphinx-thebe has appended its configuration (default priority 500).
     app.connect("doctree-resolved", drop_live_code_config, priority=900)
+    app.connect("doctree-resolved", link_figures_to_full_size)
+    app.connect("doctree-resolved", status_words_for_emoji)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -42,7 +42,10 @@ PAGES = site_pages(ROOT)
 
 # Sphinx notices changed pages and configuration by itself, but not a change to
 # the project's own Sphinx extension: then every page is written again.
-EXTENSION_FILES = [ROOT / "src" / "podnotes" / "sphinxext.py", ROOT / "src" / "podnotes" / "data" / "favicon.svg"]
+EXTENSION_FILES = [
+    ROOT / "src" / "podnotes" / "sphinxext.py", ROOT / "src" / "podnotes" / "data" / "favicon.svg",
+    *sorted((ROOT / "src" / "podnotes" / "data" / "site-static").rglob("*.*")),
+]
 
 
 def site_sources() -> list[Path]:

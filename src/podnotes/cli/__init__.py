@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from podnotes import __version__
+from podnotes.display import COLUMNS
 
 # Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = ("lint", "explain", "apply", "delete", "kind", "doctor", "timeline")
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def help_text(command: str | None = None, width: int = 88) -> str:
+def help_text(command: str | None = None, width: int = COLUMNS) -> str:
     """The ``--help`` text of ``podnotes`` or of one subcommand (and of its
     own subcommands, for commands such as ``kind``), as the terminal shows it."""
     import os

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from podnotes.display import FieldTable
 from podnotes.linux.capabilities import CGROUP_ROOT, MOUNTS, _cgroup_mounts, cgroup_version
 
 CGROUP_PREFIX = "podnotes-"
@@ -54,7 +55,7 @@ class CgroupError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Limits:
+class Limits(FieldTable):
     """A resource budget. ``None`` means unlimited."""
 
     memory_bytes: int | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 
+from podnotes.display import FieldTable
 from podnotes.linux.launcher import Spec, run_probe, run_program
 from podnotes.linux.namespaces import View
 from podnotes.linux.privileges import privileged
@@ -19,12 +20,25 @@ def run_chrooted(rootfs: Rootfs | str, argv: list[str], timeout: float = 30.0) -
     return run_program(Spec(argv=list(argv), rootfs=str(rootfs), root_mode="chroot"), timeout)
 
 
+# Names every Linux root has; the escaped root is summarised by these, so the
+# page does not list the building machine's own top-level directories.
+STANDARD_ROOT_ENTRIES = ("bin", "etc", "usr", "var")
+
+
 @dataclass(frozen=True)
-class EscapeResult:
+class EscapeResult(FieldTable):
     confined_root: list[str]
     confined_sees_marker: bool
     escaped_root: list[str]
     escaped_sees_marker: bool
+
+    def _shown_value(self, name: str) -> str | None:
+        if name != "escaped_root":
+            return None
+        if self.escaped_root == self.confined_root:
+            return "the same as confined_root"
+        standard = [entry for entry in STANDARD_ROOT_ENTRIES if entry in self.escaped_root]
+        return f"{len(self.escaped_root)} entries, among them {', '.join(standard) or 'none of ' + ', '.join(STANDARD_ROOT_ENTRIES)}"
 
 
 @privileged("namespaces", "chroot and try to break out")

@@ -18,6 +18,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
+from podnotes.display import FieldTable
 from podnotes.linux import views
 from podnotes.linux.launcher import Launched, Spec, run_probe, start
 from podnotes.linux.privileges import privileged
@@ -109,7 +110,7 @@ def look_from(unshare: list[str], hostname: str | None = None, loopback_up: bool
 
 
 @dataclass(frozen=True)
-class MountResult:
+class MountResult(FieldTable):
     target: str
     inside_entries: list[str]
     inside_has_mount: bool
@@ -253,7 +254,7 @@ def private_queue(key: int = 0x504F44) -> IpcResult:
 
 
 @dataclass(frozen=True)
-class UserResult:
+class UserResult(FieldTable):
     inside_uid: int
     all_capabilities_inside: bool
     file_owner_outside: int

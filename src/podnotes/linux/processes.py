@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -16,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
+
+from podnotes.display import FieldTable
 
 PROC = Path("/proc")
 
@@ -26,7 +29,7 @@ MARKER_ENV = "PODNOTES_CHILD"
 
 
 @dataclass(frozen=True)
-class ProcInfo:
+class ProcInfo(FieldTable):
     """One process as ``/proc/PID`` describes it."""
 
     pid: int
@@ -35,6 +38,9 @@ class ProcInfo:
     state: str
     uid: int
     cmdline: tuple[str, ...]
+
+    def _shown_value(self, name: str) -> str | None:
+        return shlex.join(self.cmdline) if name == "cmdline" else None
 
 
 def read_proc(pid: int, proc: Path = PROC) -> ProcInfo:
@@ -191,7 +197,7 @@ print(count, time.process_time(), flush=True)
 
 
 @dataclass(frozen=True)
-class WorkMeasurement:
+class WorkMeasurement(FieldTable):
     """How much work one process got done on a CPU shared with ``hogs`` others.
 
     ``cpu_seconds`` is the CPU time the worker was given and
@@ -282,7 +288,7 @@ def available_memory_mib(meminfo: Path = PROC / "meminfo") -> int:
 
 
 @dataclass(frozen=True)
-class MemoryMeasurement:
+class MemoryMeasurement(FieldTable):
     """MemAvailable before, while and after a neighbour holds ``held_mib``."""
 
     held_mib: int
