@@ -93,9 +93,24 @@ STAGES = ("rootfs", "pause", "container", "cgroup", "grandchild", "veth")
 NEXT_RUN = "from podnotes.linux.processes import Children; Children().close()"
 
 
-def _run_and_kill(sig: int, stage: str | None, delay: float | None) -> tuple[int, Leaks, Leaks, str]:
-    """Start the experiment, kill it with ``sig`` when it reaches ``stage`` (or after ``delay`` seconds);
-    return (its PID, what it left right after, what is left after the next run, the next run's stderr)."""
+def _watchdog_of(pid: int) -> int | None:
+    from pathlib import Path
+
+    for entry in Path("/proc").iterdir():
+        try:
+            words = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"podnotes.linux.watchdog" in words and str(pid).encode() in words:
+            return int(entry.name)
+    return None
+
+
+def _run_and_kill(sig: int, stage: str | None, delay: float | None,
+                  kill_watchdog: bool = False) -> tuple[int, Leaks, Leaks, str]:
+    """Start the experiment, kill it with ``sig`` when it reaches ``stage`` (or after ``delay`` seconds),
+    after its watchdog if ``kill_watchdog``; return (its PID, what it left right after, what is left after
+    the next run, the next run's stderr)."""
     import time
 
     child = subprocess.Popen([sys.executable, "-c", STAGED_EXPERIMENT], stdout=subprocess.PIPE,
@@ -108,6 +123,10 @@ def _run_and_kill(sig: int, stage: str | None, delay: float | None) -> tuple[int
             raise AssertionError(f"the experiment ended before {stage}: {child.stderr.read()[-2000:]}")
     else:
         time.sleep(delay)
+    if kill_watchdog:
+        watchdog = _watchdog_of(child.pid)
+        assert watchdog, "the experiment runs with a watchdog"
+        os.kill(watchdog, signal.SIGKILL)
     child.send_signal(sig)
     child.communicate(timeout=60)
     right_after = leaks.leaks(settle=5, created_by=child.pid)
@@ -120,27 +139,31 @@ def _run_and_kill(sig: int, stage: str | None, delay: float | None) -> tuple[int
 def test_killing_an_experiment_with_any_signal_at_any_moment_leaves_nothing_for_long():
     moments = [(sig, stage, None) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL) for stage in STAGES]
     moments += [(sig, None, delay) for sig in (signal.SIGTERM, signal.SIGKILL) for delay in (0.4, 0.9, 1.5)]
+    # The watchdog killed too (as by an OOM kill of the whole session): the next run must clean up.
+    moments += [(signal.SIGKILL, stage, "watchdog killed") for stage in ("grandchild", "veth")]
     rows, problems = [], []
     for sig, stage, delay in moments:
-        pid, right_after, after_next_run, said = _run_and_kill(sig, stage, delay)
-        moment = stage or f"{delay:.1f} s"
+        without_watchdog = delay == "watchdog killed"
+        pid, right_after, after_next_run, said = _run_and_kill(sig, stage, None if without_watchdog else delay,
+                                                               kill_watchdog=without_watchdog)
+        moment = f"{stage}, watchdog killed" if without_watchdog else stage or f"{delay:.1f} s"
         rows.append((sig.name, moment, right_after.count(), right_after.processes, after_next_run.count()))
-        if right_after.processes:
-            problems.append(f"{sig.name} at {moment}: processes outlived the run: {right_after.processes}")
-        if sig != signal.SIGKILL and right_after:
+        if right_after and not without_watchdog:
             problems.append(f"{sig.name} at {moment}: left {right_after}")
         if after_next_run:
             problems.append(f"{sig.name} at {moment}: the next run did not remove {after_next_run}")
         if right_after and "removed what earlier, killed runs left behind" not in said:
             problems.append(f"{sig.name} at {moment}: the next run did not say what it removed: {said!r}")
-    figures = {name: [row for row in rows if row[0] == name] for name in ("SIGINT", "SIGTERM", "SIGKILL")}
+    figures = {name: [row for row in rows if row[0] == name and "watchdog" not in row[1]]
+               for name in ("SIGINT", "SIGTERM", "SIGKILL")}
+    figures["SIGKILL, watchdog killed too"] = [row for row in rows if "watchdog" in row[1]]
     REPORT["signals"] = "; ".join(
         f"{name}: {len(found)} moments, leftovers right after {sum(r[2] for r in found)} "
         f"(processes {sum(len(r[3]) for r in found)}), after the next run {sum(r[4] for r in found)}"
         for name, found in figures.items())
     print(REPORT["signals"])
     for row in rows:
-        print(f"  {row[0]:7} at {row[1]:10} left {row[2]} (processes {len(row[3])}), after next run {row[4]}")
+        print(f"  {row[0]:7} at {row[1]:26} left {row[2]} (processes {len(row[3])}), after next run {row[4]}")
     assert len(rows) == len(moments) and not problems, "\n".join(problems)
 
 

@@ -380,7 +380,12 @@ def reap_orphans_once(stream=None) -> Removal | None:
     """Remove, once per process, what killed runs left (see :func:`orphans`), and say so on stderr.
 
     Called before podnotes creates processes, cgroups or root file systems,
-    so a run cleans up after an earlier run that was killed."""
+    so a run cleans up after an earlier run that was killed. Also starts this
+    process's watchdog (:mod:`podnotes.linux.watchdog`), which removes what
+    this process made as soon as it ends, however it ends."""
+    from podnotes.linux.watchdog import ensure_watching
+
+    ensure_watching()
     with _reaped:
         if _reaped_once:
             return None
