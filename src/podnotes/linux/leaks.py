@@ -376,6 +376,12 @@ _reaped = threading.Lock()
 _reaped_once: list[Removal] = []
 
 
+def skip_reaping() -> None:
+    """Never reap automatically in this process (``podnotes cleanup`` lists before it removes)."""
+    with _reaped:
+        _reaped_once.append(Removal())
+
+
 def reap_orphans_once(stream=None) -> Removal | None:
     """Remove, once per process, what killed runs left (see :func:`orphans`), and say so on stderr.
 

@@ -1,0 +1,140 @@
+"""Which podnotes run made a cluster object, so a later run can find what a killed run left.
+
+Every object podnotes creates carries the label
+``app.kubernetes.io/managed-by: podnotes`` (the recommended label of
+https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/)
+and the annotation ``podnotes.io/run: host=HOST pid=PID start=TICKS``: the
+machine, the process and its start time (``/proc/PID/stat`` field 22, clock
+ticks since boot), so a PID reused by another program is not mistaken for
+the run. A run is *over* when it was made on this machine and that process
+(with that start time) no longer exists; its objects are then leftovers that
+:func:`find_leftovers` lists and ``podnotes cleanup`` removes.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "podnotes"}
+RUN_ANNOTATION = "podnotes.io/run"
+SELECTOR = "app.kubernetes.io/managed-by=podnotes"
+
+
+def _start_ticks(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat[stat.rindex(")") + 2:].split()[19])
+
+
+@dataclass(frozen=True)
+class Run:
+    """One podnotes process: ``host`` (its host name), ``pid`` and ``start`` (clock ticks since boot)."""
+
+    host: str
+    pid: int
+    start: int
+
+    def __str__(self) -> str:
+        return f"host={self.host} pid={self.pid} start={self.start}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> "Run | None":
+        if not isinstance(text, str):
+            return None
+        fields = dict(part.split("=", 1) for part in text.split() if "=" in part)
+        try:
+            return cls(fields["host"], int(fields["pid"]), int(fields["start"]))
+        except (KeyError, ValueError):
+            return None
+
+    @property
+    def here(self) -> bool:
+        return self.host == socket.gethostname()
+
+    def over(self) -> bool | None:
+        """True if this run has ended (its process is gone), None when it ran on another machine."""
+        if not self.here:
+            return None
+        return _start_ticks(self.pid) != self.start
+
+    def describe(self) -> str:
+        where = "this machine" if self.here else self.host
+        return f"process {self.pid} on {where}"
+
+
+def current() -> Run:
+    return Run(socket.gethostname(), os.getpid(), _start_ticks(os.getpid()) or 0)
+
+
+def stamp(body: dict, run: Run | None = None) -> dict:
+    """A copy of ``body`` with the podnotes label and this run's annotation added to its metadata."""
+    stamped = copy.deepcopy(body)
+    metadata = stamped.setdefault("metadata", {})
+    metadata["labels"] = {**(metadata.get("labels") or {}), **MANAGED_BY}
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), RUN_ANNOTATION: str(run or current())}
+    return stamped
+
+
+def owner_of(obj: dict | None) -> Run | None:
+    """The run recorded on a live object, or None."""
+    metadata = (obj or {}).get("metadata") or {}
+    return Run.parse((metadata.get("annotations") or {}).get(RUN_ANNOTATION))
+
+
+@dataclass(frozen=True)
+class ClusterLeftover:
+    """A podnotes object on the cluster whose run is over (or, with ``everything``, any podnotes object)."""
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+    owner: Run | None
+
+    def __str__(self) -> str:
+        where = f" in {self.namespace}" if self.namespace else ""
+        made = self.owner.describe() if self.owner else "an unknown run"
+        return f"{self.kind.lower()}/{self.name}{where} (made by {made})"
+
+
+def find_leftovers(cluster, everything: bool = False) -> list[ClusterLeftover]:
+    """Every object labelled by podnotes whose run is over, across all listable resources.
+
+    ``everything``: also objects of runs on other machines or without a run
+    annotation (never those of a run still going on here)."""
+    found = []
+    for resource in _listable(cluster.dynamic):
+        try:
+            items = cluster.dynamic.get(resource, label_selector=SELECTOR).to_dict().get("items") or []
+        except Exception:  # noqa: BLE001 - a resource the user may not list; the others still count
+            continue
+        for item in items:
+            metadata = item.get("metadata") or {}
+            owner = owner_of(item)
+            state = owner.over() if owner else None
+            if state is False or (state is None and not everything):
+                continue
+            if metadata.get("deletionTimestamp"):
+                continue
+            found.append(ClusterLeftover(item.get("apiVersion") or resource.group_version, resource.kind,
+                                         metadata.get("name", "?"), metadata.get("namespace"), owner))
+    return found
+
+
+def _listable(dynamic) -> list:
+    seen, found = set(), []
+    for resource in dynamic.resources:
+        if "/" in resource.name or "list" not in (resource.verbs or []):
+            continue
+        key = (resource.group, resource.kind)
+        if key in seen:
+            continue
+        seen.add(key)
+        found.append(resource)
+    return found
