@@ -187,9 +187,9 @@ def load(paths: list[Path], explicit: bool = False) -> Kubeconfig:
     merged = Kubeconfig(files=existing)
     for path in existing:
         if explicit and not _exists(path):
-            raise NoKubeconfig(f"kubeconfig {path} does not exist",
-                               hint="check the path given to --kubeconfig, or create a cluster with "
-                                    "`podnotes kind up`")
+            raise NoKubeconfig(f"no kubeconfig found (looked at {path}, which does not exist)",
+                               hint="create a cluster with `podnotes kind up` (writes ~/.kube/config), "
+                                    "or pass --kubeconfig FILE")
         for entry in parse(path):
             getattr(merged, entry.section).setdefault(entry.name, entry)
     return merged

@@ -16,14 +16,15 @@ kubectl                                     podnotes.cluster
 ``kubectl get -o yaml``                     :meth:`Cluster.get`
 ==========================================  ==============================================
 
-Every object sent carries the label ``app.kubernetes.io/managed-by: podnotes``
-and an annotation naming the run (:mod:`podnotes.cluster.ownership`). An object
-is remembered by the active :meth:`Cluster.cleanup_on_error` block *before* its
-request is sent, so an interrupt that arrives while the request is in flight
-still removes it; the block deletes, if anything fails or the user presses
-Ctrl-C, only objects that still carry this run's annotation. Objects a killed
-run left are found by ``podnotes cleanup`` (:func:`ownership.find_leftovers`),
-and ``apply`` says so when it meets one.
+Every object sent carries the label ``app.kubernetes.io/managed-by: podnotes``;
+inside a :meth:`Cluster.cleanup_on_error` block it also carries an annotation
+naming the run until the block completes (:mod:`podnotes.cluster.ownership`).
+An object is remembered by the block *before* its request is sent, so an
+interrupt that arrives while the request is in flight still removes it; the
+block deletes, if anything fails or the user presses Ctrl-C (or SIGTERM
+arrives), only objects that still carry this run's annotation. Objects a
+killed run left are found by ``podnotes cleanup``
+(:func:`ownership.find_leftovers`), and ``apply`` says so when it meets one.
 """
 
 from __future__ import annotations
@@ -240,6 +241,11 @@ class Cluster:
                 if ref in record.created:
                     record.created.remove(ref)
 
+    def _stamp(self, body: dict) -> dict:
+        with self._lock:
+            pending = bool(self._records)
+        return ownership.stamp(body, pending=pending)
+
     def _send_creating(self, what: str, ref: ObjectRef, operation):
         """Remember ``ref`` before the request that creates it is sent (an interrupt may arrive while it is
         in flight); forget it again if the server answers that it created nothing."""
@@ -258,7 +264,7 @@ class Cluster:
             resource = self._resource(doc.ref)
             ns = self._namespace_for(resource, doc.ref)
             ref = _with_namespace(doc.ref, ns)
-            body = ownership.stamp(doc.body)
+            body = self._stamp(doc.body)
             created = self._send_creating("creating", ref, lambda: self.dynamic.create(
                 resource, body=body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
             outcomes.append(Outcome(ref, "created", created.to_dict()))
@@ -278,7 +284,7 @@ class Cluster:
             ref = _with_namespace(doc.ref, ns)
             live = self._live(resource, doc.ref.name, ns)
             left, note = _left_by_an_ended_run(live)
-            body = ownership.stamp(doc.body)
+            body = self._stamp(doc.body)
 
             def send():
                 return self.dynamic.server_side_apply(
@@ -307,12 +313,12 @@ class Cluster:
             ref = _with_namespace(doc.ref, ns)
             if force:
                 self._delete_one(resource, ref, grace_period=None, wait=True)
-                body = ownership.stamp(doc.body)
+                body = self._stamp(doc.body)
                 created = self._call("creating", ref, lambda: self.dynamic.create(
                     resource, body=body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
                 outcomes.append(Outcome(ref, "replaced", created.to_dict()))
                 continue
-            stamped = ownership.stamp(doc.body)
+            stamped = self._stamp(doc.body)
             replaced = self._call("replacing", ref, lambda: self.dynamic.replace(
                 resource, body=stamped, name=ref.name, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
             outcomes.append(Outcome(ref, "replaced", replaced.to_dict()))
@@ -465,10 +471,29 @@ class Cluster:
         except BaseException:
             with _sigint_deferred():
                 self._remove(record)
-            raise
-        finally:
             with self._lock:
                 self._records.remove(record)
+            raise
+        with self._lock:
+            self._records.remove(record)
+            still_held = {ref for other in self._records for ref in other.created}
+        with _sigint_deferred():
+            self._release([ref for ref in record.created if ref not in still_held])
+
+    def _release(self, refs: list[ObjectRef]) -> None:
+        """The run completed: drop its annotation, so the objects are no longer leftovers of a run."""
+        mine = str(ownership.current())
+        for ref in refs:
+            try:
+                resource = self._resource(ref)
+                live = self._live(resource, ref.name, ref.namespace)
+                if live is None or str(ownership.owner_of(live) or "") != mine:
+                    continue
+                self._call("releasing", ref, lambda: self.dynamic.patch(
+                    resource, body=ownership.RELEASE_PATCH, name=ref.name, namespace=ref.namespace,
+                    content_type="application/merge-patch+json", field_manager=FIELD_MANAGER))
+            except ClusterError:
+                continue
 
     def _remove(self, record: CleanupRecord) -> None:
         mine = str(ownership.current())
@@ -491,7 +516,7 @@ class Cluster:
         Cluster's default namespace inside the block and deleted at the end, also on error or Ctrl-C."""
         user = "".join(ch for ch in getpass.getuser().lower() if ch.isalnum())[:20] or "user"
         name = f"{prefix}-{user}-{secrets.token_hex(3)}"
-        body = ownership.stamp({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+        body = ownership.stamp({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, pending=True)
         ref = ObjectRef("v1", "Namespace", name, None, "<workshop>", None)
         self._call("creating", ref, lambda: self.dynamic.create(self._resource(ref), body=body))
         previous, self.namespace = self.namespace, name

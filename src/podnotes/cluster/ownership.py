@@ -1,14 +1,18 @@
 """Which podnotes run made a cluster object, so a later run can find what a killed run left.
 
-Every object podnotes creates carries the label
+Every object podnotes sends carries the label
 ``app.kubernetes.io/managed-by: podnotes`` (the recommended label of
-https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/)
-and the annotation ``podnotes.io/run: host=HOST pid=PID start=TICKS``: the
-machine, the process and its start time (``/proc/PID/stat`` field 22, clock
-ticks since boot), so a PID reused by another program is not mistaken for
-the run. A run is *over* when it was made on this machine and that process
-(with that start time) no longer exists; its objects are then leftovers that
-:func:`find_leftovers` lists and ``podnotes cleanup`` removes.
+https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/).
+While a run may still remove an object (inside ``Cluster.cleanup_on_error``,
+which ``podnotes apply`` uses for its whole run, and for a workshop namespace),
+the object also carries the annotation ``podnotes.io/run: host=HOST pid=PID
+start=TICKS``: the machine, the process and its start time (``/proc/PID/stat``
+field 22, clock ticks since boot), so a PID reused by another program is not
+mistaken for the run. When the run completes, the annotation is removed: the
+object is then meant to stay, like anything ``kubectl apply`` creates. An
+object whose annotation names a run that is *over* (made on this machine, and
+that process with that start time no longer exists) was left by a killed run:
+:func:`find_leftovers` lists it and ``podnotes cleanup`` removes it.
 """
 
 from __future__ import annotations
@@ -72,13 +76,23 @@ def current() -> Run:
     return Run(socket.gethostname(), os.getpid(), _start_ticks(os.getpid()) or 0)
 
 
-def stamp(body: dict, run: Run | None = None) -> dict:
-    """A copy of ``body`` with the podnotes label and this run's annotation added to its metadata."""
+def stamp(body: dict, pending: bool = True, run: Run | None = None) -> dict:
+    """A copy of ``body`` with the podnotes label, and (``pending``) this run's annotation, in its metadata."""
     stamped = copy.deepcopy(body)
     metadata = stamped.setdefault("metadata", {})
     metadata["labels"] = {**(metadata.get("labels") or {}), **MANAGED_BY}
-    metadata["annotations"] = {**(metadata.get("annotations") or {}), RUN_ANNOTATION: str(run or current())}
+    annotations = {key: value for key, value in (metadata.get("annotations") or {}).items()
+                   if key != RUN_ANNOTATION}
+    if pending:
+        annotations[RUN_ANNOTATION] = str(run or current())
+    if annotations:
+        metadata["annotations"] = annotations
+    else:
+        metadata.pop("annotations", None)
     return stamped
+
+
+RELEASE_PATCH = {"metadata": {"annotations": {RUN_ANNOTATION: None}}}  # JSON merge patch: the run is complete
 
 
 def owner_of(obj: dict | None) -> Run | None:
@@ -104,10 +118,11 @@ class ClusterLeftover:
 
 
 def find_leftovers(cluster, everything: bool = False) -> list[ClusterLeftover]:
-    """Every object labelled by podnotes whose run is over, across all listable resources.
+    """Every podnotes object whose run annotation names a run that is over, across all listable resources.
 
-    ``everything``: also objects of runs on other machines or without a run
-    annotation (never those of a run still going on here)."""
+    Objects without the annotation were kept on purpose by a run that
+    completed and are never listed. ``everything``: also objects of runs on
+    other machines (never those of a run still going on here)."""
     found = []
     for resource in _listable(cluster.dynamic):
         try:
@@ -117,7 +132,9 @@ def find_leftovers(cluster, everything: bool = False) -> list[ClusterLeftover]:
         for item in items:
             metadata = item.get("metadata") or {}
             owner = owner_of(item)
-            state = owner.over() if owner else None
+            if owner is None:
+                continue
+            state = owner.over()
             if state is False or (state is None and not everything):
                 continue
             if metadata.get("deletionTimestamp"):
