@@ -241,9 +241,11 @@ class Cluster:
                 if ref in record.created:
                     record.created.remove(ref)
 
-    def _stamp(self, body: dict) -> dict:
+    def _stamp(self, body: dict, new: bool = True) -> dict:
+        """The body with podnotes' label, and the run annotation when this object is new to the run and a
+        cleanup block would remove it (objects that existed before are never marked: they are not ours)."""
         with self._lock:
-            pending = bool(self._records)
+            pending = new and bool(self._records)
         return ownership.stamp(body, pending=pending)
 
     def _send_creating(self, what: str, ref: ObjectRef, operation):
@@ -284,7 +286,7 @@ class Cluster:
             ref = _with_namespace(doc.ref, ns)
             live = self._live(resource, doc.ref.name, ns)
             left, note = _left_by_an_ended_run(live)
-            body = self._stamp(doc.body)
+            body = self._stamp(doc.body, new=live is None or left)
 
             def send():
                 return self.dynamic.server_side_apply(
@@ -313,12 +315,12 @@ class Cluster:
             ref = _with_namespace(doc.ref, ns)
             if force:
                 self._delete_one(resource, ref, grace_period=None, wait=True)
-                body = self._stamp(doc.body)
+                body = self._stamp(doc.body, new=False)
                 created = self._call("creating", ref, lambda: self.dynamic.create(
                     resource, body=body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
                 outcomes.append(Outcome(ref, "replaced", created.to_dict()))
                 continue
-            stamped = self._stamp(doc.body)
+            stamped = self._stamp(doc.body, new=False)
             replaced = self._call("replacing", ref, lambda: self.dynamic.replace(
                 resource, body=stamped, name=ref.name, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
             outcomes.append(Outcome(ref, "replaced", replaced.to_dict()))
