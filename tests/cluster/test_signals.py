@@ -84,7 +84,7 @@ def test_an_interrupt_at_any_moment_of_a_long_apply_leaves_nothing(kind_cluster,
             left = _made_by(kind_cluster, process.pid, "ConfigMap")
             rows.append((sig.name, attempt, at_signal, process.returncode, len(left)))
             if process.returncode == 0:  # it finished before the signal: clear the namespace for the next try
-                kind_cluster.delete(str(manifest), ignore_not_found=True)
+                kind_cluster.delete(manifest, ignore_not_found=True)
             assert not left, f"{sig.name} attempt {attempt}: left {left}\n{err[-2000:]}"
             assert kind_cluster.list("ConfigMap") == [] or all(
                 item["metadata"]["name"] == "kube-root-ca.crt" for item in kind_cluster.list("ConfigMap"))
