@@ -242,8 +242,8 @@ def _paths(directory: str | None = None) -> list[Leftover]:
 
 
 def find(created_by: int | None = None, include_orphans: bool = False) -> list[Leftover]:
-    """Every leftover; with ``created_by``, those that process made (plus, with ``include_orphans``,
-    those whose creator is gone)."""
+    """Every podnotes object on this machine, in use or not; with ``created_by``, those that process made
+    (plus, with ``include_orphans``, those whose creator is gone)."""
     processes = _processes()
     items = [*processes, *_cgroups(), *_mounts(), *_network(processes), *_paths()]
     if created_by is None:
@@ -251,18 +251,30 @@ def find(created_by: int | None = None, include_orphans: bool = False) -> list[L
     return [item for item in items if item.creator == created_by or (include_orphans and item.orphaned)]
 
 
-def leaks(settle: float = 5.0, created_by: int | None = None, include_orphans: bool = False) -> Leaks:
-    """Everything podnotes created that still exists on this machine, whichever process created it.
+def _left_behind(item: Leftover) -> bool:
+    # Mounts and interfaces on the host are never there while an experiment runs (podnotes makes them
+    # inside private namespaces), so they count even when their name does not say who made them.
+    return item.orphaned or (item.creator is None and item.kind in ("mounts", "network"))
 
-    Processes killed a moment ago may still be exiting; they get up to
-    ``settle`` seconds to disappear before they count as leaked. With
-    ``created_by``, only what that process made counts (useful when other
-    podnotes sessions run on the same machine), plus, with
-    ``include_orphans``, whatever processes that are gone left behind.
+
+def leaks(settle: float = 5.0, created_by: int | None = None, include_orphans: bool = False,
+          everything: bool = False) -> Leaks:
+    """What podnotes runs left on this machine, whichever process made it.
+
+    By default: everything whose creator has ended (and host mounts and
+    interfaces podnotes never leaves there), but not what podnotes processes
+    that are still running use. With ``created_by``: what that process made,
+    running or not, plus, with ``include_orphans``, what ended processes left.
+    ``everything``: every podnotes object, in use or not. Processes killed a
+    moment ago may still be exiting (and a killed run's watchdog removing what
+    it made); they get up to ``settle`` seconds before they count.
     """
     deadline = time.monotonic() + settle
     while True:
-        found = Leaks.of(find(created_by, include_orphans))
+        items = find(created_by, include_orphans)
+        if created_by is None and not everything:
+            items = [item for item in items if _left_behind(item)]
+        found = Leaks.of(items)
         if not found or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
