@@ -179,8 +179,11 @@ class Cluster:
 
             from podnotes.linux.leaks import reap_orphans_once
 
-            reap_orphans_once()  # also removes discovery folders of killed runs
+            from podnotes.linux.processes import on_termination
+
+            reap_orphans_once()  # also removes discovery folders of killed runs, and starts the watchdog
             self._cache_dir = tempfile.mkdtemp(prefix=f"podnotes-discovery-{os.getpid()}-")
+            on_termination(self._remove_cache)
             try:
                 self._dynamic = DynamicClient(self.api_client, cache_file=str(Path(self._cache_dir) / "cache.json"))
             except Exception as err:
@@ -189,10 +192,16 @@ class Cluster:
                 raise unreachable(self.connection, err) from None
         return self._dynamic
 
-    def close(self) -> None:
+    def _remove_cache(self) -> None:
+        from podnotes.linux.processes import forget_on_termination
+
+        forget_on_termination(self._remove_cache)
         if self._cache_dir:
             shutil.rmtree(self._cache_dir, ignore_errors=True)
             self._cache_dir = None
+
+    def close(self) -> None:
+        self._remove_cache()
         self._dynamic = None
         self.connection.close()
 
