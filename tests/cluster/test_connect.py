@@ -31,7 +31,12 @@ def test_loopback_servers_are_recognised(server):
 
 @pytest.mark.parametrize("server", ["https://prod.example.invalid:6443", "https://10.0.0.1:6443",
                                     "https://127.0.0.1.example.invalid:6443", "https://localhost.example.invalid",
-                                    "", "https://[2001:db8::1]:6443"])
+                                    "", "https://[2001:db8::1]:6443", "https://127.0.0.1:65536", "https://127.0.0.1:0",
+                                    "https://127.0.0.1:1:2", "https://[::1]x:1", "https://%31%32%37.0.0.1:1",
+                                    "https://127.0.0.1.:1", "https://[::]:1", "https://0.0.0.0:1", "https://0:1",
+                                    "https://192.0.2.10\\@127.0.0.1:6443", "https://2130706433:6443",
+                                    "https://127.1:6443", "https://[::ffff:192.0.2.10]:6443", "https://127.0.0.1:-1",
+                                    "https://127.0.0.1:６４４３", "https://１２７.0.0.1:1"])
 def test_other_servers_are_not(server):
     assert not is_loopback_server(server)
 

@@ -164,6 +164,12 @@ def build_cases(stand_in, tmp: Path, decoy: _Decoy) -> list[dict]:
     server("trailing-dot localhost", "https://localhost.:PORT")
     server("upper-case scheme elsewhere", f"HTTPS://{ELSEWHERE}:PORT")
     server("ftp scheme", "ftp://127.0.0.1:PORT")
+    server("port out of range", "https://127.0.0.1:65536")
+    server("port 0", "https://127.0.0.1:0")
+    server("two ports", "https://127.0.0.1:PORT:443")
+    server("percent-encoded host", "https://%31%32%37.0.0.1:PORT")
+    server("full-width digits", "https://１２７.0.0.1:PORT")
+    server("unspecified address", "https://0.0.0.0:PORT")
     server("redirect to elsewhere", "https://127.0.0.1:PORT/redirect", "any")
     server("IPv6 loopback (nothing listens)", "https://[::1]:PORT", "any")
     # Proxies in the kubeconfig and in the environment.

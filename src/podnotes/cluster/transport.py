@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
 from .errors import BadKubeconfig, GuardRefused, UnsafeCluster
@@ -103,7 +104,11 @@ def pin_server(server: str, where: str = "server", *, allow_remote: bool = False
             "query, a fragment or other characters that URL parsers read differently are refused). "
             "Nothing was sent.",
             hint="write the API server's address plainly, e.g. https://127.0.0.1:6443")
-    split, transport = urlsplit(server), parse_url(server)
+    try:
+        split, transport = urlsplit(server), parse_url(server)
+    except (ValueError, LocationParseError) as err:
+        raise UnsafeCluster(f"{where}: {server[:200]!r} is not a valid URL ({err}). Nothing was sent.",
+                            hint="write the API server's address plainly, e.g. https://127.0.0.1:6443") from None
     scheme = (split.scheme or "").lower()
     if scheme not in ("https", "http"):
         raise UnsafeCluster(f"{where}: scheme {split.scheme!r} is not https. Nothing was sent.",
@@ -120,7 +125,10 @@ def pin_server(server: str, where: str = "server", *, allow_remote: bool = False
             f"{where}: {server!r} is read as host {host or 'none'!r} by one URL parser and as "
             f"{transport_host or 'none'!r} by the HTTP client; refusing an address that parsers disagree on. "
             "Nothing was sent.", hint="write the API server's address plainly, e.g. https://127.0.0.1:6443")
-    port = split_port or _default_port(scheme)
+    if split_port == 0:
+        raise UnsafeCluster(f"{where}: port 0 is not a port a server listens on. Nothing was sent.",
+                            hint="e.g. https://127.0.0.1:6443")
+    port = split_port if split_port is not None else _default_port(scheme)
     path = split.path.rstrip("/")
     ip, loopback = _address_of(host, port, where, allow_remote)
     pinned = PinnedAddress(scheme, ip, port, host, path, loopback)
