@@ -379,9 +379,23 @@ _REMOVERS = {"processes": _remove_process, "cgroups": _remove_cgroup, "mounts": 
              "network": _remove_network, "paths": _remove_path}
 
 
-def orphans() -> list[Leftover]:
-    """Leftovers whose creator is gone: safe to remove while other podnotes sessions run."""
-    return [item for item in find() if item.orphaned]
+def orphans(only_removable: bool = False) -> list[Leftover]:
+    """Leftovers whose creator is gone: safe to remove while other podnotes sessions run. With
+    ``only_removable``, only those this user may remove (root: all; others: their own processes and folders)."""
+    return [item for item in find() if item.orphaned and (not only_removable or _removable(item))]
+
+
+def _removable(item: Leftover) -> bool:
+    if os.geteuid() == 0:
+        return True
+    try:
+        if item.kind == "processes":
+            return os.stat(f"/proc/{item.pid}").st_uid == os.geteuid()
+        if item.kind == "paths":
+            return os.stat(item.name).st_uid == os.geteuid()
+    except OSError:
+        return False
+    return False
 
 
 _reaped = threading.Lock()
@@ -407,7 +421,7 @@ def reap_orphans_once(stream=None) -> Removal | None:
     with _reaped:
         if _reaped_once:
             return None
-        found = orphans()
+        found = orphans(only_removable=True)
         result = remove(found) if found else Removal()
         _reaped_once.append(result)
     if found:
