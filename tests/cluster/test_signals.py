@@ -106,7 +106,7 @@ def test_after_sigkill_the_next_run_notices_and_cleanup_removes_what_was_left(ki
     killed.communicate(timeout=30)
     left = kind_cluster.get("Pod", "nginx-test")
     assert ownership.owner_of(left).pid == killed.pid and ownership.owner_of(left).over()
-    assert leaks.leftover_paths(created_by=killed.pid) == [], "the watchdog removed the discovery folder"
+    assert leaks.leaks(settle=5, created_by=killed.pid).empty(), "the watchdog removed the discovery folder"
 
     listed = _run(["cleanup", "--dry-run", "--cluster", CLUSTER_NAME], control_plane)
     assert listed.returncode == 1 and "pod/nginx-test" in listed.stdout, listed.stdout + listed.stderr

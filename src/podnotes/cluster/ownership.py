@@ -146,12 +146,23 @@ def find_leftovers(cluster, everything: bool = False) -> list[ClusterLeftover]:
 
 def _listable(dynamic) -> list:
     seen, found = set(), []
-    for resource in dynamic.resources:
-        if "/" in resource.name or "list" not in (resource.verbs or []):
-            continue
-        key = (resource.group, resource.kind)
-        if key in seen:
-            continue
-        seen.add(key)
-        found.append(resource)
+    for entry in dynamic.resources:
+        for resource in entry if isinstance(entry, list) else [entry]:  # a kind served twice comes as a list
+            if _new_listable(resource, seen):
+                found.append(resource)
     return found
+
+
+def _new_listable(resource, seen: set) -> bool:
+    from kubernetes.dynamic.resource import ResourceList
+
+    if isinstance(resource, ResourceList):  # the client's view of "PodList" and the like: not a resource
+        return False
+    name = getattr(resource, "name", None) or ""
+    if "/" in name or "list" not in (getattr(resource, "verbs", None) or []):
+        return False
+    key = (resource.group, resource.kind)
+    if key in seen:
+        return False
+    seen.add(key)
+    return True

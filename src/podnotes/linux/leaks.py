@@ -365,7 +365,10 @@ def _remove_path(item: Leftover) -> None:
     path = Path(item.name)
     if any(point.startswith(str(path) + "/") or point == str(path) for point in _mount_points()):
         raise RuntimeError("something is still mounted inside")
-    shutil.rmtree(path)
+    try:
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        pass  # removed meanwhile (by the run's own watchdog, say)
 
 
 def _mount_points() -> list[str]:
