@@ -306,3 +306,28 @@ def test_no_input_makes_the_guard_connect_outside_loopback_or_run_anything(stand
 def _plugin_ran_only_when_allowed(reports) -> bool:
     return all(not any(e["event"] == "run" for e in r["events"]) for r in reports
                if r["case"] != "exec plugin, explicitly allowed")
+
+
+@pytest.mark.cluster
+@pytest.mark.skipif(not shutil.which("strace"), reason="strace is not installed (apt-get install strace)")
+def test_apply_and_delete_on_the_real_server_connect_only_to_loopback_under_strace(kind_cluster, control_plane,
+                                                                                  tmp_path):
+    """The whole command, with every proxy variable pointing elsewhere, traced by the kernel's record."""
+    from .test_real_server import NGINX
+
+    env = {**os.environ, "PODNOTES_KUBECONFIG": str(control_plane.kubeconfig), "PODNOTES_CLUSTER": "podnotes-test",
+           **{name: f"http://{ELSEWHERE}:3128" for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "ALL_PROXY")}}
+    traced = []
+    for verb in (["apply"], ["apply", "--dry-run", "server"], ["delete", "--force"]):
+        trace = tmp_path / f"{verb[0]}-{len(traced)}.log"
+        result = subprocess.run(["strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace), sys.executable,
+                                 "-m", "podnotes", *verb, "-f", str(NGINX), "-n", kind_cluster.namespace],
+                                capture_output=True, text=True, timeout=120, env=env)
+        assert "Traceback" not in result.stderr, result.stderr
+        traced.append((" ".join(verb), result.returncode, *_strace_outside(trace)))
+    assert [code for _, code, _, _ in traced] == [0, 2, 0], traced  # created; "already exists"; deleted
+    assert all(total > 0 for _, _, total, _ in traced), traced  # the commands did talk to the server
+    assert sum(outside for *_, outside in traced) == 0, traced
+    REPORT["guard, real server"] = "; ".join(f"podnotes {verb}: exit {code}, {total} connect() calls, "
+                                             f"{outside} outside loopback" for verb, code, total, outside in traced)
+    print(REPORT["guard, real server"])
