@@ -416,7 +416,7 @@ def reap_orphans_once(stream=None) -> Removal | None:
 
     Called before podnotes creates processes, cgroups or root file systems,
     so a run cleans up after an earlier run that was killed. Also starts this
-    process's watchdog (:mod:`podnotes.linux.watchdog`), which removes what
+    process's watchdog (``podnotes.linux.watchdog``), which removes what
     this process made as soon as it ends, however it ends."""
     from podnotes.linux.watchdog import ensure_watching
 
