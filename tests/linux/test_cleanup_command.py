@@ -71,3 +71,27 @@ def test_cleanup_without_a_terminal_lists_and_keeps(tmp_path):
     finally:
         if folder.exists():
             folder.rmdir()
+
+
+def test_cleanup_asks_on_a_terminal_and_removes_only_after_yes(tmp_path):
+    import pty
+
+    dead = _a_dead_pid()
+    folder = tmp_path.parent / f"podnotes-mountpoint-{dead}-left"
+    folder.mkdir()
+    try:
+        for answer, kept in (("n", True), ("y", False)):
+            controller, terminal = pty.openpty()
+            process = subprocess.Popen([sys.executable, "-m", "podnotes", "cleanup", "--machine-only"],
+                                       stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                       env={**os.environ, "TMPDIR": str(tmp_path.parent)})
+            os.close(terminal)
+            os.write(controller, f"{answer}\n".encode())
+            out, err = process.communicate(timeout=120)
+            os.close(controller)
+            assert str(folder) in out
+            assert folder.exists() == kept, (answer, out, err)
+            assert process.returncode == (1 if kept else 0), (answer, out, err)
+    finally:
+        if folder.exists():
+            folder.rmdir()
