@@ -48,6 +48,9 @@ DEBIAN_PACKAGES += chromium fonts-wqy-zenhei
 # The real-node tests (tests/node, marker `node`) run Pods with containerd and
 # runc on a CNI bridge; busybox-static (above) also makes their images.
 DEBIAN_PACKAGES += containerd runc containernetworking-plugins
+# The connection guard's tests record every connect() with strace; util-linux
+# provides setpriv, which gives every child process a parent-death signal.
+DEBIAN_PACKAGES += strace util-linux
 
 $(STAMP): requirements.txt pyproject.toml
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \

@@ -45,6 +45,6 @@ def kind_cluster(control_plane):
 
 def pytest_terminal_summary(terminalreporter):
     if REPORT:
-        terminalreporter.section("real API server")
+        terminalreporter.section("cluster: real API server and connection guard")
         for key, line in REPORT.items():
             terminalreporter.write_line(f"{key}: {line}")

@@ -8,6 +8,8 @@ import textwrap
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from podnotes.cluster import NoKubeconfig, NoSuchContext, UnsafeCluster, choose_context, connect, is_loopback_server
 
@@ -31,7 +33,12 @@ def test_loopback_servers_are_recognised(server):
 
 @pytest.mark.parametrize("server", ["https://prod.example.invalid:6443", "https://10.0.0.1:6443",
                                     "https://127.0.0.1.example.invalid:6443", "https://localhost.example.invalid",
-                                    "", "https://[2001:db8::1]:6443"])
+                                    "", "https://[2001:db8::1]:6443", "https://127.0.0.1:65536", "https://127.0.0.1:0",
+                                    "https://127.0.0.1:1:2", "https://[::1]x:1", "https://%31%32%37.0.0.1:1",
+                                    "https://127.0.0.1.:1", "https://[::]:1", "https://0.0.0.0:1", "https://0:1",
+                                    "https://192.0.2.10\\@127.0.0.1:6443", "https://2130706433:6443",
+                                    "https://127.1:6443", "https://[::ffff:192.0.2.10]:6443", "https://127.0.0.1:-1",
+                                    "https://127.0.0.1:６４４３", "https://１２７.0.0.1:1"])
 def test_other_servers_are_not(server):
     assert not is_loopback_server(server)
 
@@ -120,3 +127,31 @@ def test_a_non_loopback_server_is_refused_without_any_network_call(tmp_path):
     assert "refused:" in result.stdout and "prod.example.invalid" in result.stdout
     assert "attempts: []" in result.stdout, "the guard must decide before any name lookup or connection"
     assert "kubernetes" not in result.stderr
+
+
+URL_PIECES = st.lists(st.sampled_from(["https://", "http://", "127.0.0.1", "localhost", "192.0.2.10", "[::1]",
+                                        "[::ffff:192.0.2.10]", ":", "6443", "@", "\\", "/", "#", "?", "%", "%2f",
+                                        ".", "0x7f", "0177", "2130706433", "nip.io", " ", "\t", "[", "]", "a",
+                                        "１", "user"]), min_size=1, max_size=9).map("".join)
+
+
+@settings(max_examples=800, deadline=None)
+@given(URL_PIECES)
+def test_any_server_string_is_pinned_to_loopback_or_refused(server):
+    """Whatever the text, the guard either refuses it (UnsafeCluster, BadKubeconfig) or pins a loopback
+    address that the HTTP client's own parser (urllib3.util.parse_url) also reads from it."""
+    import ipaddress
+
+    from urllib3.util import parse_url
+
+    from podnotes.cluster import BadKubeconfig
+    from podnotes.cluster.transport import pin_server
+
+    try:
+        pinned = pin_server(server)
+    except (UnsafeCluster, BadKubeconfig):
+        return
+    assert ipaddress.ip_address(pinned.ip).is_loopback
+    host = (parse_url(server).host or "").strip("[]").lower()
+    assert host == "localhost" or ipaddress.ip_address(host) == ipaddress.ip_address(pinned.ip) or \
+        ipaddress.ip_address(host).ipv4_mapped == ipaddress.ip_address(pinned.ip)

@@ -54,7 +54,8 @@ def test_apply_creates_then_configures_with_the_podnotes_field_manager(kind_clus
     second = kind_cluster.apply(nginx(**{"metadata.labels": {"app": "nginx", "tier": "web"}}))
     assert second[0].action == "configured"
     live = kind_cluster.get("Pod", "nginx-test")
-    assert live["metadata"]["labels"] == {"app": "nginx", "tier": "web"}
+    assert live["metadata"]["labels"] == {"app": "nginx", "tier": "web", "app.kubernetes.io/managed-by": "podnotes"}
+    assert "podnotes.io/run" not in (live["metadata"].get("annotations") or {}), "outside a cleanup block"
     managers = {(m["manager"], m["operation"]) for m in live["metadata"]["managedFields"]}
     assert ("podnotes", "Apply") in managers
 

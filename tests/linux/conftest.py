@@ -23,3 +23,13 @@ def no_leaks():
     # Only this test's processes: other podnotes sessions may run on the machine.
     left = leaks(created_by=os.getpid())
     assert left.empty(), left
+
+
+REPORT: dict[str, str] = {}  # figures for the terminal summary (leftovers after each signal)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if REPORT:
+        terminalreporter.section("kernel objects left after signals")
+        for key, line in REPORT.items():
+            terminalreporter.write_line(f"{key}: {line}")

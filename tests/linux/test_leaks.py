@@ -1,8 +1,11 @@
 """Nothing podnotes creates outlives its experiment: not on success, not on
-an error, not when the experiment is interrupted with Ctrl-C (SIGINT)."""
+an error, not when the experiment is interrupted with Ctrl-C (SIGINT) or
+terminated (SIGTERM); after SIGKILL the kernel stops every process (the
+parent-death signal) and the next run removes the cgroups and folders left."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -11,7 +14,7 @@ import textwrap
 from podnotes.linux import leaks
 from podnotes.linux.leaks import Leaks
 
-from .conftest import needs_root
+from .conftest import REPORT, needs_root
 
 INTERRUPTED_EXPERIMENT = textwrap.dedent("""
     import time
@@ -53,3 +56,129 @@ def test_leaks_are_found_by_name(tmp_path, monkeypatch):
     mounts.write_text("proc /proc proc rw 0 0\ntmpfs /tmp/podnotes-mountpoint-x tmpfs rw 0 0\n")
     assert leaks.leftover_mounts(mounts) == ["tmpfs /tmp/podnotes-mountpoint-x tmpfs"]
     assert not Leaks() and Leaks(paths=["x"])
+
+
+# An experiment that creates every kind of object, announcing each stage; the test kills it at each stage
+# and at fixed moments (which land inside the setup calls themselves).
+STAGED_EXPERIMENT = textwrap.dedent("""
+    import sys, time
+    from podnotes.linux import namespaces, rootfs
+    from podnotes.linux.cgroups import Limits, create_cgroup
+    from podnotes.linux.launcher import Spec, start
+    from podnotes.linux.pod import Pod
+    from podnotes.linux.processes import Children
+
+    def stage(name):
+        print(name, flush=True)
+        time.sleep(0.3)
+
+    with rootfs.build_rootfs() as root:
+        stage("rootfs")
+        with Pod("killed") as pod, Children() as group:
+            stage("pause")
+            pod.start_container("web", root, probe="serve", probe_args=[8080, "x"])
+            stage("container")
+            with create_cgroup(Limits(pids_max=20), name="killed") as cgroup:
+                start(Spec(argv=["sleep", "600"], unshare=["pid", "mnt"], rootfs=str(root), mount_proc=True,
+                           cgroup_procs=cgroup.procs_files()), group)
+                stage("cgroup")
+                group.start(["sh", "-c", "sleep 600 & sleep 600"])  # a grandchild outside any PID namespace
+                stage("grandchild")
+                with namespaces.holder(["net"], group=group) as a, namespaces.holder(["net"], group=group) as b:
+                    namespaces.connect_veth(a.pid, b.pid, "podnotes-k0", "podnotes-k1", "10.201.0.1", "10.201.0.2")
+                    stage("veth")
+                    time.sleep(600)
+""")
+STAGES = ("rootfs", "pause", "container", "cgroup", "grandchild", "veth")
+NEXT_RUN = "from podnotes.linux.processes import Children; Children().close()"
+
+
+def _watchdog_of(pid: int) -> int | None:
+    from pathlib import Path
+
+    for entry in Path("/proc").iterdir():
+        try:
+            words = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"podnotes.linux.watchdog" in words and str(pid).encode() in words:
+            return int(entry.name)
+    return None
+
+
+def _run_and_kill(sig: int, stage: str | None, delay: float | None,
+                  kill_watchdog: bool = False) -> tuple[int, Leaks, Leaks, str]:
+    """Start the experiment, kill it with ``sig`` when it reaches ``stage`` (or after ``delay`` seconds),
+    after its watchdog if ``kill_watchdog``; return (its PID, what it left right after, what is left after
+    the next run, the next run's stderr)."""
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", STAGED_EXPERIMENT], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    if stage is not None:
+        for line in child.stdout:
+            if line.strip() == stage:
+                break
+        else:
+            raise AssertionError(f"the experiment ended before {stage}: {child.stderr.read()[-2000:]}")
+    else:
+        time.sleep(delay)
+    if kill_watchdog:
+        watchdog = _watchdog_of(child.pid)
+        assert watchdog, "the experiment runs with a watchdog"
+        os.kill(watchdog, signal.SIGKILL)
+    child.send_signal(sig)
+    child.communicate(timeout=60)
+    right_after = leaks.leaks(settle=5, created_by=child.pid)
+    next_run = subprocess.run([sys.executable, "-c", NEXT_RUN], capture_output=True, text=True, timeout=60)
+    after_next_run = leaks.leaks(settle=5, created_by=child.pid)
+    return child.pid, right_after, after_next_run, next_run.stderr
+
+
+@needs_root
+def test_killing_an_experiment_with_any_signal_at_any_moment_leaves_nothing_for_long():
+    moments = [(sig, stage, None) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL) for stage in STAGES]
+    moments += [(sig, None, delay) for sig in (signal.SIGTERM, signal.SIGKILL) for delay in (0.4, 0.9, 1.5)]
+    # The watchdog killed too (as by an OOM kill of the whole session): the next run must clean up.
+    moments += [(signal.SIGKILL, stage, "watchdog killed") for stage in ("grandchild", "veth")]
+    rows, problems = [], []
+    for sig, stage, delay in moments:
+        without_watchdog = delay == "watchdog killed"
+        pid, right_after, after_next_run, said = _run_and_kill(sig, stage, None if without_watchdog else delay,
+                                                               kill_watchdog=without_watchdog)
+        moment = f"{stage}, watchdog killed" if without_watchdog else stage or f"{delay:.1f} s"
+        rows.append((sig.name, moment, right_after.count(), right_after.processes, after_next_run.count()))
+        if right_after and not without_watchdog:
+            problems.append(f"{sig.name} at {moment}: left {right_after}")
+        if after_next_run:
+            problems.append(f"{sig.name} at {moment}: the next run did not remove {after_next_run}")
+        if right_after and "removed what earlier, killed runs left behind" not in said:
+            problems.append(f"{sig.name} at {moment}: the next run did not say what it removed: {said!r}")
+    figures = {name: [row for row in rows if row[0] == name and "watchdog" not in row[1]]
+               for name in ("SIGINT", "SIGTERM", "SIGKILL")}
+    figures["SIGKILL, watchdog killed too"] = [row for row in rows if "watchdog" in row[1]]
+    REPORT["signals"] = "; ".join(
+        f"{name}: {len(found)} moments, leftovers right after {sum(r[2] for r in found)} "
+        f"(processes {sum(len(r[3]) for r in found)}), after the next run {sum(r[4] for r in found)}"
+        for name, found in figures.items())
+    print(REPORT["signals"])
+    for row in rows:
+        print(f"  {row[0]:7} at {row[1]:26} left {row[2]} (processes {len(row[3])}), after next run {row[4]}")
+    assert len(rows) == len(moments) and not problems, "\n".join(problems)
+
+
+def test_leftovers_of_a_dead_creator_are_orphans_and_are_removed(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    (tmp_path / f"podnotes-rootfs-{dead}-abc").mkdir()
+    (tmp_path / f"podnotes-discovery-{os.getpid()}-abc").mkdir()
+    (tmp_path / "podnotes-discovery-nopid").mkdir()
+    found = {item.name: item for item in leaks._paths(str(tmp_path))}
+    assert len(found) == 3
+    assert found[str(tmp_path / f"podnotes-rootfs-{dead}-abc")].orphaned
+    assert not found[str(tmp_path / f"podnotes-discovery-{os.getpid()}-abc")].orphaned, "its creator runs"
+    assert not found[str(tmp_path / "podnotes-discovery-nopid")].orphaned, "unknown creator: only --all"
+    removal = leaks.remove([item for item in found.values() if item.orphaned])
+    assert [item.name for item in removal.removed] == [str(tmp_path / f"podnotes-rootfs-{dead}-abc")]
+    assert not (tmp_path / f"podnotes-rootfs-{dead}-abc").exists()
+    assert (tmp_path / "podnotes-discovery-nopid").exists()

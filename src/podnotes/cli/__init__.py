@@ -15,7 +15,21 @@ from podnotes import __version__
 from podnotes.display import COLUMNS
 
 # Subcommand modules, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("lint", "explain", "apply", "delete", "kind", "doctor", "timeline")
+COMMAND_MODULES: tuple[str, ...] = ("lint", "explain", "apply", "delete", "cleanup", "kind", "doctor",
+                                         "timeline")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived (``timeout``, CI cancellation, systemd, a closed terminal): handled like
+    Ctrl-C, so every command cleans up what it created; the exit status is 128 + the signal number."""
+
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.number = number
+
+
+def _terminated(number, _frame) -> None:
+    raise Terminated(number)
 
 
 class CommandError(Exception):
@@ -66,11 +80,20 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(number, _terminated)
     try:
         return int(args.handler(args) or 0)
     except CommandError as err:
         print(f"podnotes {args.command}: {err}", file=sys.stderr)
         return err.exit_code
+    except Terminated as err:
+        print(f"podnotes {args.command}: terminated by {signal.Signals(err.number).name}", file=sys.stderr)
+        return 128 + err.number
     except KeyboardInterrupt:
         print(f"podnotes {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -24,6 +24,9 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-non-kind-context", action="store_true",
                         help="DANGER: skip the check that the context is a kind cluster on a loopback address; "
                              "only for other local clusters (minikube, k3d, Docker Desktop)")
+    parser.add_argument("--allow-credential-plugins", action="store_true",
+                        help="let the kubeconfig's user run its credential plugin (exec) or auth provider (gcp, "
+                             "oidc ...); refused otherwise, because they run programs or contact other hosts")
 
 
 def open_from_args(args: argparse.Namespace):
@@ -37,7 +40,8 @@ def open_from_args(args: argparse.Namespace):
               f"{args.context or cluster.kind_context(name)} as given", file=sys.stderr)
     try:
         return cluster.open_cluster(name, namespace=args.namespace, kubeconfig=args.kubeconfig,
-                                    context=args.context, allow_non_kind_context=args.allow_non_kind_context)
+                                    context=args.context, allow_non_kind_context=args.allow_non_kind_context,
+                                    allow_credential_plugins=args.allow_credential_plugins)
     except cluster.ClusterError as err:
         raise CommandError(str(err), CLUSTER_ERROR) from None
 

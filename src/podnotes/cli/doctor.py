@@ -23,14 +23,28 @@ def run(args: argparse.Namespace) -> int:
     from podnotes.linux.capabilities import detect
     from podnotes.linux.privileges import missing
 
+    from podnotes.linux import leaks
+
     facts = detect()
+    left = leaks.find()
     if args.output == "json":
         report = facts.as_dict()
         report["can_run"] = {requirement: missing(requirement, facts) is None for requirement in ("namespaces", "cgroups")}
+        report["leftovers"] = {"orphaned": sum(item.orphaned for item in left),
+                               "of_running_sessions": sum(not item.orphaned for item in left)}
         print(json.dumps(report, indent=2, sort_keys=True))
         return 0
     print(format_table(facts))
+    print(leftovers_line(left))
     return 0
+
+
+def leftovers_line(left: list) -> str:
+    orphaned = sum(item.orphaned for item in left)
+    if not left:
+        return "nothing left behind by earlier podnotes runs"
+    return (f"{orphaned} leftovers of podnotes runs that have ended, {len(left) - orphaned} of running ones: "
+            "`podnotes cleanup` lists them and offers to remove them")
 
 
 def _mark(ok: bool) -> str:

@@ -20,8 +20,10 @@ from __future__ import annotations
 from .connect import DEFAULT_CLUSTER, Connection, Target, choose_context, connect, is_loopback_server, kind_context
 from .errors import (
     ApiRejected,
+    BadKubeconfig,
     ClusterError,
     ClusterUnreachable,
+    GuardRefused,
     NoKubeconfig,
     NoSuchContext,
     ToolMissing,
@@ -45,7 +47,7 @@ def dry_run(manifest, name: str = DEFAULT_CLUSTER, namespace: str = "default", *
 
 __all__ = [
     "DEFAULT_CLUSTER", "FIELD_MANAGER", "POD_UPDATE_HINT",
-    "ApiRejected", "Cluster", "ClusterError", "ClusterUnreachable", "Connection", "ManifestProblem",
+    "ApiRejected", "BadKubeconfig", "Cluster", "ClusterError", "ClusterUnreachable", "Connection", "GuardRefused", "ManifestProblem",
     "NoKubeconfig", "NoSuchContext", "ObjectRef", "Outcome", "Progress", "Target", "ToolMissing",
     "UnsafeCluster", "WaitTimeout",
     "choose_context", "connect", "dry_run", "is_loopback_server", "kind_context", "load_documents",

@@ -97,7 +97,7 @@ class LocalControlPlane:
         if self.binaries is None:
             raise ControlPlaneError(missing_binaries_reason())
         self._own_workdir = workdir is None
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="podnotes-controlplane-"))
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix=f"podnotes-controlplane-{os.getpid()}-"))
         self.kubeconfig = self.workdir / "kubeconfig"
         self.etcd_port = self.apiserver_port = 0
         self.start_seconds: float | None = None

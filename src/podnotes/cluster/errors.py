@@ -19,12 +19,22 @@ class NoKubeconfig(ClusterError):
     """No kubeconfig file where one was expected."""
 
 
+class BadKubeconfig(ClusterError):
+    """A kubeconfig (or a file it names) that cannot be used: unreadable, malformed, or asking for something
+    the guard refuses. The message names the file, the line and the field path."""
+
+
 class NoSuchContext(ClusterError):
     """The kubeconfig has no context for the cluster asked for."""
 
 
 class UnsafeCluster(ClusterError):
     """The context does not look like a local kind cluster; nothing was sent to it."""
+
+
+class GuardRefused(UnsafeCluster):
+    """The guarded transport was asked to reach an address other than the one the guard pinned, or to
+    use a proxy or a redirect; nothing was sent."""
 
 
 class ClusterUnreachable(ClusterError):

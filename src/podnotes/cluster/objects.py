@@ -16,8 +16,15 @@ kubectl                                     podnotes.cluster
 ``kubectl get -o yaml``                     :meth:`Cluster.get`
 ==========================================  ==============================================
 
-Objects a call creates are remembered by the active :meth:`Cluster.cleanup_on_error`
-block, which deletes them again if anything fails or the user presses Ctrl-C.
+Every object sent carries the label ``app.kubernetes.io/managed-by: podnotes``;
+inside a :meth:`Cluster.cleanup_on_error` block it also carries an annotation
+naming the run until the block completes (:mod:`podnotes.cluster.ownership`).
+An object is remembered by the block *before* its request is sent, so an
+interrupt that arrives while the request is in flight still removes it; the
+block deletes, if anything fails or the user presses Ctrl-C (or SIGTERM
+arrives), only objects that still carry this run's annotation. Objects a
+killed run left are found by ``podnotes cleanup``
+(:func:`ownership.find_leftovers`), and ``apply`` says so when it meets one.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import json
+import os
 import secrets
 import shutil
 import signal
@@ -34,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+from . import ownership
 from .connect import Connection, unreachable
 from .errors import ApiRejected, ClusterError
 
@@ -41,7 +50,7 @@ FIELD_MANAGER = "podnotes"
 # Like kubectl since 1.27: unknown or duplicate fields are errors, not silently dropped.
 STRICT = {"query_params": [("fieldValidation", "Strict")]}
 DEFAULT_NAMESPACE = "default"
-MANAGED_BY = {"app.kubernetes.io/managed-by": "podnotes"}
+MANAGED_BY = ownership.MANAGED_BY
 
 # Of a running Pod's spec, an update may change only these (the API server's ValidatePodUpdate).
 POD_MUTABLE_FIELDS = (
@@ -87,10 +96,11 @@ class Outcome:
     ref: ObjectRef
     action: str  # created, configured, replaced, deleted, terminating, not found
     object: dict | None = None
+    note: str = ""  # e.g. that an earlier, killed run had left the object
 
     def __str__(self) -> str:
         where = f" in {self.ref.namespace}" if self.ref.namespace else ""
-        return f"{self.ref}{where} {self.action}"
+        return f"{self.ref}{where} {self.action}" + (f" ({self.note})" if self.note else "")
 
 
 @dataclass
@@ -167,7 +177,13 @@ class Cluster:
         if self._dynamic is None:
             from kubernetes.dynamic import DynamicClient
 
-            self._cache_dir = tempfile.mkdtemp(prefix="podnotes-discovery-")
+            from podnotes.linux.leaks import reap_orphans_once
+
+            from podnotes.linux.processes import on_termination
+
+            reap_orphans_once()  # also removes discovery folders of killed runs, and starts the watchdog
+            self._cache_dir = tempfile.mkdtemp(prefix=f"podnotes-discovery-{os.getpid()}-")
+            on_termination(self._remove_cache)
             try:
                 self._dynamic = DynamicClient(self.api_client, cache_file=str(Path(self._cache_dir) / "cache.json"))
             except Exception as err:
@@ -176,10 +192,16 @@ class Cluster:
                 raise unreachable(self.connection, err) from None
         return self._dynamic
 
-    def close(self) -> None:
+    def _remove_cache(self) -> None:
+        from podnotes.linux.processes import forget_on_termination
+
+        forget_on_termination(self._remove_cache)
         if self._cache_dir:
             shutil.rmtree(self._cache_dir, ignore_errors=True)
             self._cache_dir = None
+
+    def close(self) -> None:
+        self._remove_cache()
         self._dynamic = None
         self.connection.close()
 
@@ -222,6 +244,29 @@ class Cluster:
             for record in self._records:
                 record.created.append(ref)
 
+    def _forget_created(self, ref: ObjectRef) -> None:
+        with self._lock:
+            for record in self._records:
+                if ref in record.created:
+                    record.created.remove(ref)
+
+    def _stamp(self, body: dict, new: bool = True) -> dict:
+        """The body with podnotes' label, and the run annotation when this object is new to the run and a
+        cleanup block would remove it (objects that existed before are never marked: they are not ours)."""
+        with self._lock:
+            pending = new and bool(self._records)
+        return ownership.stamp(body, pending=pending)
+
+    def _send_creating(self, what: str, ref: ObjectRef, operation):
+        """Remember ``ref`` before the request that creates it is sent (an interrupt may arrive while it is
+        in flight); forget it again if the server answers that it created nothing."""
+        self._remember_created(ref)
+        try:
+            return self._call(what, ref, operation)
+        except ApiRejected:
+            self._forget_created(ref)
+            raise
+
     # --- the verbs --------------------------------------------------------------------
     def create(self, manifest: Any, namespace: str | None = None) -> list[Outcome]:
         """Create every object; fails on the first that exists already (kubectl create)."""
@@ -229,10 +274,10 @@ class Cluster:
         for doc in load_documents(manifest, namespace):
             resource = self._resource(doc.ref)
             ns = self._namespace_for(resource, doc.ref)
-            created = self._call("creating", doc.ref, lambda: self.dynamic.create(
-                resource, body=doc.body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
             ref = _with_namespace(doc.ref, ns)
-            self._remember_created(ref)
+            body = self._stamp(doc.body)
+            created = self._send_creating("creating", ref, lambda: self.dynamic.create(
+                resource, body=body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
             outcomes.append(Outcome(ref, "created", created.to_dict()))
         return outcomes
 
@@ -247,14 +292,20 @@ class Cluster:
         for doc in load_documents(manifest, namespace):
             resource = self._resource(doc.ref)
             ns = self._namespace_for(resource, doc.ref)
-            existed = self._exists(resource, doc.ref.name, ns)
-            applied = self._call("applying", doc.ref, lambda: self.dynamic.server_side_apply(
-                resource, body=doc.body, name=doc.ref.name, namespace=ns, field_manager=FIELD_MANAGER,
-                force_conflicts=force_conflicts or None, **_strict()))
             ref = _with_namespace(doc.ref, ns)
-            if not existed:
-                self._remember_created(ref)
-            outcomes.append(Outcome(ref, "configured" if existed else "created", applied.to_dict()))
+            live = self._live(resource, doc.ref.name, ns)
+            left, note = _left_by_an_ended_run(live)
+            body = self._stamp(doc.body, new=live is None or left)
+
+            def send():
+                return self.dynamic.server_side_apply(
+                    resource, body=body, name=doc.ref.name, namespace=ns, field_manager=FIELD_MANAGER,
+                    force_conflicts=force_conflicts or None, **_strict())
+
+            # An object an ended run left has no owner any more: this run takes it over, cleanup included.
+            applied = self._send_creating("applying", ref, send) if live is None or left \
+                else self._call("applying", ref, send)
+            outcomes.append(Outcome(ref, "configured" if live is not None else "created", applied.to_dict(), note))
         return outcomes
 
     def replace(self, manifest: Any, namespace: str | None = None, *, force: bool = False) -> list[Outcome]:
@@ -273,12 +324,14 @@ class Cluster:
             ref = _with_namespace(doc.ref, ns)
             if force:
                 self._delete_one(resource, ref, grace_period=None, wait=True)
+                body = self._stamp(doc.body, new=False)
                 created = self._call("creating", ref, lambda: self.dynamic.create(
-                    resource, body=doc.body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
+                    resource, body=body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
                 outcomes.append(Outcome(ref, "replaced", created.to_dict()))
                 continue
+            stamped = self._stamp(doc.body, new=False)
             replaced = self._call("replacing", ref, lambda: self.dynamic.replace(
-                resource, body=doc.body, name=ref.name, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
+                resource, body=stamped, name=ref.name, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
             outcomes.append(Outcome(ref, "replaced", replaced.to_dict()))
         return outcomes
 
@@ -358,13 +411,16 @@ class Cluster:
 
     # --- deleting -----------------------------------------------------------------------
     def _exists(self, resource, name: str, namespace: str | None) -> bool:
+        return self._live(resource, name, namespace) is not None
+
+    def _live(self, resource, name: str, namespace: str | None) -> dict | None:
+        """The live object, or None if there is none."""
         from kubernetes.dynamic.exceptions import NotFoundError
 
         try:
-            self.dynamic.get(resource, name=name, namespace=namespace)
-            return True
+            return self.dynamic.get(resource, name=name, namespace=namespace).to_dict()
         except NotFoundError:
-            return False
+            return None
         except Exception as err:
             if _is_api_error(err):
                 raise _rejected(err, f"reading {resource.kind.lower()}/{name}") from None
@@ -426,15 +482,40 @@ class Cluster:
         except BaseException:
             with _sigint_deferred():
                 self._remove(record)
-            raise
-        finally:
             with self._lock:
                 self._records.remove(record)
+            raise
+        with self._lock:
+            self._records.remove(record)
+            still_held = {ref for other in self._records for ref in other.created}
+        with _sigint_deferred():
+            self._release([ref for ref in record.created if ref not in still_held])
+
+    def _release(self, refs: list[ObjectRef]) -> None:
+        """The run completed: drop its annotation, so the objects are no longer leftovers of a run."""
+        mine = str(ownership.current())
+        for ref in refs:
+            try:
+                resource = self._resource(ref)
+                live = self._live(resource, ref.name, ref.namespace)
+                if live is None or str(ownership.owner_of(live) or "") != mine:
+                    continue
+                self._call("releasing", ref, lambda: self.dynamic.patch(
+                    resource, body=ownership.RELEASE_PATCH, name=ref.name, namespace=ref.namespace,
+                    content_type="application/merge-patch+json", field_manager=FIELD_MANAGER))
+            except ClusterError:
+                continue
 
     def _remove(self, record: CleanupRecord) -> None:
+        mine = str(ownership.current())
         for ref in reversed(record.created):
             try:
                 resource = self._resource(ref)
+                live = self._live(resource, ref.name, ref.namespace)
+                if live is None:
+                    continue  # the request never arrived, or the server refused it
+                if str(ownership.owner_of(live) or "") != mine:
+                    continue  # another run's object with the same name: not ours to delete
                 self._delete_one(resource, ref, grace_period=None, wait=False, ignore_not_found=True)
                 record.removed.append(ref)
             except ClusterError:
@@ -446,7 +527,7 @@ class Cluster:
         Cluster's default namespace inside the block and deleted at the end, also on error or Ctrl-C."""
         user = "".join(ch for ch in getpass.getuser().lower() if ch.isalnum())[:20] or "user"
         name = f"{prefix}-{user}-{secrets.token_hex(3)}"
-        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": dict(MANAGED_BY)}}
+        body = ownership.stamp({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}, pending=True)
         ref = ObjectRef("v1", "Namespace", name, None, "<workshop>", None)
         self._call("creating", ref, lambda: self.dynamic.create(self._resource(ref), body=body))
         previous, self.namespace = self.namespace, name
@@ -458,19 +539,35 @@ class Cluster:
                 self._delete_one(self._resource(ref), ref, grace_period=None, wait=False, ignore_not_found=True)
 
 
+def _left_by_an_ended_run(live: dict | None) -> tuple[bool, str]:
+    owner = ownership.owner_of(live)
+    if owner is None or owner.over() is not True:
+        return False, ""
+    return True, (f"left by {owner.describe()}, which ended without cleaning up; this run takes it over "
+                  "and removes it if it fails")
+
+
 @contextlib.contextmanager
 def _sigint_deferred():
-    """Let cleanup finish when the user presses Ctrl-C again; the interrupt is raised afterwards."""
+    """Let cleanup finish when the user presses Ctrl-C again or a SIGTERM arrives; the interrupt is raised
+    afterwards."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     pressed = []
-    previous = signal.signal(signal.SIGINT, lambda *_: pressed.append(True))
+    deferred = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {number: signal.signal(number, lambda number, _frame: pressed.append(number)) for number in deferred}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     if pressed:
+        handler = previous[pressed[0]]
+        if callable(handler):
+            handler(pressed[0], None)  # raises, e.g. KeyboardInterrupt or the command line's Terminated
+        elif handler == signal.SIG_DFL:
+            signal.raise_signal(pressed[0])
         raise KeyboardInterrupt
 
 

@@ -153,6 +153,9 @@ class Cgroup:
 
     def remove(self, timeout: float = 5.0) -> None:
         """Kill what runs inside, then remove the group's directories."""
+        from podnotes.linux.processes import forget_on_termination
+
+        forget_on_termination(self.remove)
         if not any(path.exists() for path in self.directories()):
             return
         self.kill_all(timeout)
@@ -324,6 +327,10 @@ def _own_v1_paths(own_cgroups: Path) -> dict[frozenset, str]:
 def create_cgroup(limits: Limits | None = None, name: str = "group", layout: Layout | None = None) -> Cgroup:
     """Create ``podnotes-NAME-PID-N`` and apply ``limits``. On any failure
     nothing is left behind."""
+    from podnotes.linux.leaks import reap_orphans_once
+    from podnotes.linux.processes import on_termination
+
+    reap_orphans_once()
     layout = layout or detect_layout()
     full_name = f"{CGROUP_PREFIX}{name}-{os.getpid()}-{next(_counter)}"
     if layout.version == "v2":
@@ -343,6 +350,7 @@ def create_cgroup(limits: Limits | None = None, name: str = "group", layout: Lay
     except BaseException:
         group.remove()
         raise
+    on_termination(group.remove)
     return group
 
 

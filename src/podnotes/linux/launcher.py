@@ -239,7 +239,16 @@ SPEC_ENV = "PODNOTES_LAUNCH_SPEC"
 # Child side.
 
 
+def _die_with_parent() -> None:
+    """PR_SET_PDEATHSIG on the launcher itself, then make sure the parent did not die before that."""
+    syscalls.libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    creator = os.environ.get(MARKER_ENV, "")
+    if creator.isdigit() and os.getppid() != int(creator):
+        os._exit(1)  # the process that started us is already gone: nothing would ever stop us
+
+
 def main(spec_json: str) -> None:
+    _die_with_parent()
     spec = Spec(**json.loads(spec_json))
     status = os.fdopen(spec.status_fd, "w", buffering=1)
     os.set_inheritable(spec.status_fd, False)
@@ -294,7 +303,8 @@ def main(spec_json: str) -> None:
         report(result=result)
         sys.exit(0)
     env = dict(spec.env) if spec.env is not None else {"PATH": CONTAINER_PATH, "HOME": "/", "TERM": "dumb"}
-    env.setdefault(MARKER_ENV, os.environ.get(MARKER_ENV, "1"))
+    # The creator's PID, also when the caller passed its own environment (which may carry another marker).
+    env[MARKER_ENV] = os.environ.get(MARKER_ENV, "1")
     status.close()
     try:
         os.execvpe(spec.argv[0], spec.argv, env)

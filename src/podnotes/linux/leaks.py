@@ -1,18 +1,37 @@
-"""Find anything podnotes created that is still there.
+"""Find, and remove, anything podnotes created that is still there, whichever process created it.
 
-Everything podnotes creates carries a recognisable name: cgroups and network
-interfaces start with ``podnotes-``, temporary directories with
-``podnotes-rootfs-`` and similar, and every process it starts has the
-``PODNOTES_CHILD`` environment variable. ``leaks()`` lists what remains; the
-tests and the last cell of each chapter check that the list is empty.
+Everything podnotes creates carries a recognisable name that includes the
+PID of the process that created it:
+
+- cgroups ``podnotes-NAME-PID-N`` (:mod:`podnotes.linux.cgroups`);
+- temporary folders ``podnotes-rootfs-PID-...``, ``podnotes-mountpoint-PID-...``,
+  ``podnotes-userns-PID-...``, ``podnotes-discovery-PID-...`` (the cluster
+  client's discovery cache) and ``podnotes-controlplane-PID-...``;
+- processes carry the environment variable ``PODNOTES_CHILD=PID``;
+- network interfaces and network namespaces start with ``podnotes-``; veth
+  pairs live inside the network namespaces of podnotes processes and are
+  listed with the process that holds them.
+
+:func:`leaks` lists what remains, whoever made it. A leftover is *orphaned*
+when the process that created it is gone (killed with SIGKILL, a crashed
+notebook kernel): nothing will ever remove it but :func:`remove`, which
+``podnotes cleanup`` calls and which every run calls once, for orphans only,
+before it creates anything (:func:`reap_orphans_once`). Leftovers of podnotes
+processes that are still running (another notebook, another test run) are
+listed but left alone unless asked.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +40,35 @@ from podnotes.linux.capabilities import MOUNTS, _cgroup_mounts
 from podnotes.linux.processes import MARKER_ENV
 
 PREFIX = "podnotes-"
-TEMP_PREFIXES = ("podnotes-rootfs-", "podnotes-mountpoint-", "podnotes-userns-", "podnotes-marker-")
+TEMP_PREFIXES = ("podnotes-rootfs-", "podnotes-mountpoint-", "podnotes-userns-", "podnotes-marker-",
+                 "podnotes-discovery-", "podnotes-controlplane-")
 NETNS_DIR = Path("/run/netns")
 # The names podnotes.linux.cgroups gives: podnotes-NAME-PID-N (other tools may
 # use the same prefix for other things, e.g. container images).
 CGROUP_NAME = re.compile(r"^podnotes-[a-z]+-(\d+)-\d+$")
+TEMP_NAME = re.compile(r"^podnotes-[a-z]+-(\d+)-")
 MOUNT_MARKS = ("podnotes-tmpfs",) + TEMP_PREFIXES
+KINDS = ("processes", "cgroups", "mounts", "network", "paths")
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """One thing podnotes left: ``kind`` is one of KINDS, ``name`` what to show (a path, ``PID command``,
+    ``interface NAME``); ``creator`` the PID of the process that made it (None when the name does not say)."""
+
+    kind: str
+    name: str
+    creator: int | None = None
+    pid: int | None = None  # for processes: the leftover process itself
+
+    @property
+    def orphaned(self) -> bool:
+        """Nothing alive will remove it: the process that created it is gone. (When the name does not say
+        who made it, it is not called orphaned: ``podnotes cleanup --all`` removes such things.)"""
+        return self.creator is not None and not _alive(self.creator)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -36,6 +78,7 @@ class Leaks:
     network: list[str] = field(default_factory=list)
     processes: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    items: tuple[Leftover, ...] = field(default=(), repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return any((self.cgroups, self.mounts, self.network, self.processes, self.paths))
@@ -43,40 +86,113 @@ class Leaks:
     def empty(self) -> bool:
         return not self
 
+    def count(self) -> int:
+        return sum(len(getattr(self, kind)) for kind in KINDS)
 
+    @classmethod
+    def of(cls, items: list[Leftover]) -> "Leaks":
+        grouped = {kind: sorted(str(item) for item in items if item.kind == kind) for kind in KINDS}
+        return cls(**grouped, items=tuple(items))
+
+    def __str__(self) -> str:
+        if not self:
+            return "nothing left behind"
+        lines = [f"{kind}: {', '.join(getattr(self, kind))}" for kind in KINDS if getattr(self, kind)]
+        return "\n".join(lines) + "\n(`podnotes cleanup` removes what finished or killed runs left)"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+# --- finding --------------------------------------------------------------------------------------
 def leftover_cgroups(mounts_file: Path = MOUNTS, created_by: int | None = None) -> list[str]:
     """cgroups named by ``podnotes.linux.cgroups`` (whose names carry the creator's PID)."""
+    return sorted(item.name for item in _cgroups(mounts_file) if created_by in (None, item.creator))
+
+
+def _cgroups(mounts_file: Path = MOUNTS) -> list[Leftover]:
     found = []
     for point in _cgroup_mounts(mounts_file):
         for directory, subdirs, _files in os.walk(point):
             for name in list(subdirs):
                 match = CGROUP_NAME.match(name)
-                if match and created_by in (None, int(match.group(1))):
-                    found.append(os.path.join(directory, name))
+                if match:
+                    found.append(Leftover("cgroups", os.path.join(directory, name), int(match.group(1))))
                     subdirs.remove(name)
-    return sorted(found)
+    return found
 
 
 def leftover_mounts(mounts_file: Path = MOUNTS) -> list[str]:
+    return [item.name for item in _mounts(mounts_file)]
+
+
+def _mounts(mounts_file: Path = MOUNTS) -> list[Leftover]:
     try:
         lines = mounts_file.read_text().splitlines()
     except OSError:
         return []
-    return [" ".join(line.split()[:3]) for line in lines
-            if any(mark in " ".join(line.split()[:2]) for mark in MOUNT_MARKS)]
+    found = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 3 and any(mark in " ".join(fields[:2]) for mark in MOUNT_MARKS):
+            match = TEMP_NAME.match(Path(fields[1]).name)
+            found.append(Leftover("mounts", " ".join(fields[:3]), int(match.group(1)) if match else None))
+    return found
 
 
 def leftover_network() -> list[str]:
-    found = [f"netns {path}" for path in sorted(NETNS_DIR.glob(f"{PREFIX}*"))]
-    found += [f"interface {name}" for _index, name in socket.if_nameindex() if name.startswith(PREFIX)]
+    return [item.name for item in _network(_processes())]
+
+
+def _network(processes: list[Leftover]) -> list[Leftover]:
+    found = [Leftover("network", f"netns {path}") for path in sorted(NETNS_DIR.glob(f"{PREFIX}*"))]
+    found += [Leftover("network", f"interface {name}") for _index, name in socket.if_nameindex()
+              if name.startswith(PREFIX)]
+    host = _netns_of("self")
+    seen = {host}
+    for process in processes:
+        namespace = _netns_of(process.pid)
+        if namespace is None or namespace in seen:
+            continue
+        seen.add(namespace)
+        for name in _interfaces_in(process.pid):
+            if name.startswith(PREFIX):
+                found.append(Leftover("network", f"interface {name} (in the network namespace of process "
+                                                 f"{process.pid})", process.creator))
     return found
+
+
+def _netns_of(pid) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/net")
+    except OSError:
+        return None
+
+
+def _interfaces_in(pid: int) -> list[str]:
+    try:
+        lines = Path(f"/proc/{pid}/net/dev").read_text().splitlines()[2:]
+    except OSError:
+        return []
+    return [line.split(":", 1)[0].strip() for line in lines if ":" in line]
 
 
 def leftover_processes(created_by: int | None = None) -> list[str]:
     """Processes carrying the podnotes marker (optionally: the one set by the
     process ``created_by``), other than this process and its ancestors."""
+    return sorted(item.name for item in _processes() if created_by in (None, item.creator))
+
+
+def _processes() -> list[Leftover]:
     mine = _ancestors(os.getpid())
-    marker = f"{MARKER_ENV}={'' if created_by is None else created_by}".encode()
+    prefix = f"{MARKER_ENV}=".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) in mine:
@@ -86,10 +202,12 @@ def leftover_processes(created_by: int | None = None) -> list[str]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:  # gone, or another user's
             continue
-        if any(item == marker if created_by is not None else item.startswith(marker)
-               for item in environ.split(b"\0")):
-            found.append(f"{entry.name} {cmdline}")
-    return sorted(found)
+        marker = next((item[len(prefix):] for item in environ.split(b"\0") if item.startswith(prefix)), None)
+        if marker is None or not cmdline:  # no marker, or a zombie / kernel thread
+            continue
+        creator = int(marker) if marker.isdigit() else None
+        found.append(Leftover("processes", f"{entry.name} {cmdline}", creator, int(entry.name)))
+    return found
 
 
 def _ancestors(pid: int) -> set[int]:
@@ -106,30 +224,210 @@ def _ancestors(pid: int) -> set[int]:
 
 def leftover_paths(directory: str | None = None, created_by: int | None = None) -> list[str]:
     """Temporary directories podnotes made (``podnotes-rootfs-PID-...`` and the like)."""
+    return sorted(item.name for item in _paths(directory) if created_by in (None, item.creator))
+
+
+def _paths(directory: str | None = None) -> list[Leftover]:
     directory = Path(directory or tempfile.gettempdir())
-    prefixes = TEMP_PREFIXES if created_by is None else tuple(f"{prefix}{created_by}-" for prefix in TEMP_PREFIXES)
-    return sorted(str(path) for path in directory.iterdir() if path.name.startswith(prefixes))
+    found = []
+    try:
+        entries = list(directory.iterdir())
+    except OSError:
+        return []
+    for path in entries:
+        if path.name.startswith(TEMP_PREFIXES):
+            match = TEMP_NAME.match(path.name)
+            found.append(Leftover("paths", str(path), int(match.group(1)) if match else None))
+    return found
 
 
-def leaks(settle: float = 5.0, created_by: int | None = None) -> Leaks:
-    """Everything podnotes created that still exists on this machine.
+def find(created_by: int | None = None, include_orphans: bool = False) -> list[Leftover]:
+    """Every podnotes object on this machine, in use or not; with ``created_by``, those that process made
+    (plus, with ``include_orphans``, those whose creator is gone)."""
+    processes = _processes()
+    items = [*processes, *_cgroups(), *_mounts(), *_network(processes), *_paths()]
+    if created_by is None:
+        return items
+    return [item for item in items if item.creator == created_by or (include_orphans and item.orphaned)]
 
-    Processes killed a moment ago may still be exiting; they get up to
-    ``settle`` seconds to disappear before they count as leaked. With
-    ``created_by``, only cgroups, temporary directories and processes made by
-    that process count (useful when other podnotes sessions run on the same
-    machine); mounts and network interfaces are always checked."""
+
+def _left_behind(item: Leftover) -> bool:
+    # Mounts and interfaces on the host are never there while an experiment runs (podnotes makes them
+    # inside private namespaces), so they count even when their name does not say who made them.
+    return item.orphaned or (item.creator is None and item.kind in ("mounts", "network"))
+
+
+def leaks(settle: float = 5.0, created_by: int | None = None, include_orphans: bool = False,
+          everything: bool = False) -> Leaks:
+    """What podnotes runs left on this machine, whichever process made it.
+
+    By default: everything whose creator has ended (and host mounts and
+    interfaces podnotes never leaves there), but not what podnotes processes
+    that are still running use. With ``created_by``: what that process made,
+    running or not, plus, with ``include_orphans``, what ended processes left.
+    ``everything``: every podnotes object, in use or not. Processes killed a
+    moment ago may still be exiting (and a killed run's watchdog removing what
+    it made); they get up to ``settle`` seconds before they count.
+    """
     deadline = time.monotonic() + settle
     while True:
-        found = Leaks(cgroups=leftover_cgroups(created_by=created_by), mounts=leftover_mounts(),
-                      network=leftover_network(), processes=leftover_processes(created_by),
-                      paths=leftover_paths(created_by=created_by))
+        items = find(created_by, include_orphans)
+        if created_by is None and not everything:
+            items = [item for item in items if _left_behind(item)]
+        found = Leaks.of(items)
         if not found or time.monotonic() > deadline:
             return found
         time.sleep(0.05)
 
 
 def own_leaks(settle: float = 5.0) -> Leaks:
-    """``leaks()``, counting only what this process created: what a notebook
-    checks at its end, unaffected by other sessions on the machine."""
-    return leaks(settle, created_by=os.getpid())
+    """What this process created that still exists, plus anything whose creator is gone (orphans nothing
+    else will remove): what a notebook checks at its end. Other running sessions' objects do not count."""
+    return leaks(settle, created_by=os.getpid(), include_orphans=True)
+
+
+# --- removing -------------------------------------------------------------------------------------
+@dataclass
+class Removal:
+    """What :func:`remove` did: ``removed`` and ``failed`` (leftover, reason)."""
+
+    removed: list[Leftover] = field(default_factory=list)
+    failed: list[tuple[Leftover, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        counts = {kind: sum(1 for item in self.removed if item.kind == kind) for kind in KINDS}
+        text = ", ".join(f"{count} {kind}" for kind, count in counts.items() if count) or "nothing"
+        if self.failed:
+            text += f"; could not remove {len(self.failed)}: " + "; ".join(f"{item} ({why})"
+                                                                          for item, why in self.failed[:5])
+        return text
+
+
+def remove(items: list[Leftover]) -> Removal:
+    """Remove leftovers: processes first (SIGKILL), then cgroups (after killing what runs in them), mounts
+    (lazy unmount), network interfaces and namespaces, and folders. Never raises for one item."""
+    result = Removal()
+    order = {kind: index for index, kind in enumerate(KINDS)}
+    for item in sorted(items, key=lambda leftover: order[leftover.kind]):
+        try:
+            _REMOVERS[item.kind](item)
+            result.removed.append(item)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as err:
+            result.failed.append((item, str(err)))
+    return result
+
+
+def _remove_process(item: Leftover) -> None:
+    try:
+        os.kill(item.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{item.pid}").exists() and _state(item.pid) not in ("Z", "X", None):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"process {item.pid} did not die")
+        time.sleep(0.02)
+
+
+def _state(pid: int) -> str | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    return next((line.split()[1] for line in status.splitlines() if line.startswith("State:")), None)
+
+
+def _remove_cgroup(item: Leftover) -> None:
+    from podnotes.linux.cgroups import CgroupV1, CgroupV2
+
+    path = Path(item.name)
+    group = (CgroupV2 if (path / "cgroup.kill").exists() or (path / "cgroup.type").exists() else CgroupV1)(
+        path.name, {"unified": path})
+    group.remove()
+
+
+def _remove_mount(item: Leftover) -> None:
+    target = item.name.split()[1]
+    subprocess.run(["umount", "--lazy", target], check=True, capture_output=True, timeout=30)
+
+
+def _remove_network(item: Leftover) -> None:
+    words = item.name.split()
+    if words[0] == "netns":
+        subprocess.run(["ip", "netns", "delete", Path(words[1]).name], check=True, capture_output=True, timeout=30)
+    elif "(in the network namespace of process" in item.name:
+        return  # goes away with the process that holds the namespace
+    else:
+        subprocess.run(["ip", "link", "delete", words[1]], check=True, capture_output=True, timeout=30)
+
+
+def _remove_path(item: Leftover) -> None:
+    path = Path(item.name)
+    if any(point.startswith(str(path) + "/") or point == str(path) for point in _mount_points()):
+        raise RuntimeError("something is still mounted inside")
+    try:
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        pass  # removed meanwhile (by the run's own watchdog, say)
+
+
+def _mount_points() -> list[str]:
+    try:
+        return [line.split()[1] for line in MOUNTS.read_text().splitlines() if len(line.split()) > 1]
+    except OSError:
+        return []
+
+
+_REMOVERS = {"processes": _remove_process, "cgroups": _remove_cgroup, "mounts": _remove_mount,
+             "network": _remove_network, "paths": _remove_path}
+
+
+def orphans(only_removable: bool = False) -> list[Leftover]:
+    """Leftovers whose creator is gone: safe to remove while other podnotes sessions run. With
+    ``only_removable``, only those this user may remove (root: all; others: their own processes and folders)."""
+    return [item for item in find() if item.orphaned and (not only_removable or _removable(item))]
+
+
+def _removable(item: Leftover) -> bool:
+    if os.geteuid() == 0:
+        return True
+    try:
+        if item.kind == "processes":
+            return os.stat(f"/proc/{item.pid}").st_uid == os.geteuid()
+        if item.kind == "paths":
+            return os.stat(item.name).st_uid == os.geteuid()
+    except OSError:
+        return False
+    return False
+
+
+_reaped = threading.Lock()
+_reaped_once: list[Removal] = []
+
+
+def skip_reaping() -> None:
+    """Never reap automatically in this process (``podnotes cleanup`` lists before it removes)."""
+    with _reaped:
+        _reaped_once.append(Removal())
+
+
+def reap_orphans_once(stream=None) -> Removal | None:
+    """Remove, once per process, what killed runs left (see :func:`orphans`), and say so on stderr.
+
+    Called before podnotes creates processes, cgroups or root file systems,
+    so a run cleans up after an earlier run that was killed. Also starts this
+    process's watchdog (``podnotes.linux.watchdog``), which removes what
+    this process made as soon as it ends, however it ends."""
+    from podnotes.linux.watchdog import ensure_watching
+
+    ensure_watching()
+    with _reaped:
+        if _reaped_once:
+            return None
+        found = orphans(only_removable=True)
+        result = remove(found) if found else Removal()
+        _reaped_once.append(result)
+    if found:
+        print(f"podnotes: removed what earlier, killed runs left behind: {result.summary()}",
+              file=stream or sys.stderr)
+    return result

@@ -2,17 +2,23 @@
 
 The helpers start child processes, read what the kernel says about them in
 ``/proc``, and always stop and reap what they started, also when the caller
-is interrupted.
+is interrupted (Ctrl-C), terminated (SIGTERM, SIGHUP) or killed (SIGKILL):
+every child is started with a parent-death signal (``PR_SET_PDEATHSIG``,
+through util-linux ``setpriv --pdeathsig KILL``), so the kernel kills it when
+the process that started it dies, however that happens.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,8 +101,12 @@ class Children:
     """
 
     def __init__(self) -> None:
+        from podnotes.linux.leaks import reap_orphans_once
+
+        reap_orphans_once()
         self.started: list[subprocess.Popen] = []
         atexit.register(self.close)
+        on_termination(self.close)
 
     def __enter__(self) -> "Children":
         return self
@@ -113,7 +123,7 @@ class Children:
         popen_kwargs.setdefault("start_new_session", True)
         env = popen_kwargs.get("env")
         popen_kwargs["env"] = {**(os.environ if env is None else env), MARKER_ENV: str(os.getpid())}
-        child = subprocess.Popen(list(argv), **popen_kwargs)
+        child = subprocess.Popen(tethered(list(argv), popen_kwargs["env"]), **popen_kwargs)
         self.started.append(child)
         _wait_until_exec_visible(child, list(argv))
         return child
@@ -139,6 +149,75 @@ class Children:
                 if stream:
                     stream.close()
         atexit.unregister(self.close)
+        forget_on_termination(self.close)
+
+
+@functools.lru_cache(maxsize=1)
+def _setpriv() -> str | None:
+    """util-linux ``setpriv`` if it knows ``--pdeathsig`` (util-linux 2.33 and later)."""
+    found = shutil.which("setpriv")
+    if not found:
+        return None
+    try:
+        usage = subprocess.run([found, "--help"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found if "--pdeathsig" in usage else None
+
+
+def tethered(argv: list[str], env: dict | None = None) -> list[str]:
+    """``argv`` prefixed so that the kernel kills the program when its parent dies
+    (``setpriv --pdeathsig KILL -- argv``; PR_SET_PDEATHSIG survives exec). Unchanged when setpriv
+    is missing or the program cannot be found (Popen then raises its usual error).
+
+    The signal follows the parent *thread*: start long-lived children from a thread that outlives them."""
+    setpriv = _setpriv()
+    if setpriv is None or not argv:
+        return argv
+    program = argv[0] if "/" in argv[0] else shutil.which(argv[0], path=(env or os.environ).get("PATH"))
+    if program is None or not os.access(program, os.X_OK):
+        return argv
+    return [setpriv, "--pdeathsig", "KILL", "--", *argv]
+
+
+# --- SIGTERM and SIGHUP: clean up, then terminate as asked ---------------------------------------
+_termination_callbacks: list = []
+_termination_lock = threading.RLock()  # the handler may run while the main thread holds it
+
+
+def on_termination(callback) -> None:
+    """Run ``callback`` (stop children, remove a cgroup ...) if this process receives SIGTERM or SIGHUP.
+
+    Installs the handler only where nobody else has one (the signal's action is
+    still the default) and only from the main thread. The handler runs the
+    callbacks, newest first, then restores the default action and sends itself
+    the signal again, so the process still ends the way the sender meant."""
+    with _termination_lock:
+        _termination_callbacks.append(callback)
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(number) == signal.SIG_DFL:
+            signal.signal(number, _terminate)
+
+
+def forget_on_termination(callback) -> None:
+    with _termination_lock:
+        if callback in _termination_callbacks:
+            _termination_callbacks.remove(callback)
+
+
+def _terminate(number, _frame) -> None:
+    with _termination_lock:
+        callbacks = list(reversed(_termination_callbacks))
+        _termination_callbacks.clear()
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - the process is ending; clean up as much as possible
+            pass
+    signal.signal(number, signal.SIG_DFL)
+    os.kill(os.getpid(), number)
 
 
 def _wait_until_exec_visible(child: subprocess.Popen, argv: list[str], timeout: float = 5.0) -> None:

@@ -43,8 +43,11 @@ class Rootfs:
     libraries: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        # Removed at interpreter exit too, e.g. when a notebook stops midway.
+        from podnotes.linux.processes import on_termination
+
+        # Removed at interpreter exit and on SIGTERM too, e.g. when a notebook stops midway.
         atexit.register(self.remove)
+        on_termination(self.remove)
 
     def __enter__(self) -> "Rootfs":
         return self
@@ -64,9 +67,12 @@ class Rootfs:
         return sorted(entry.name for entry in self.path.iterdir())
 
     def remove(self) -> None:
+        from podnotes.linux.processes import forget_on_termination
+
         if self.path.exists():
             shutil.rmtree(self.path)
         atexit.unregister(self.remove)
+        forget_on_termination(self.remove)
 
 
 def find_busybox() -> str | None:
@@ -88,6 +94,9 @@ def build_rootfs(programs=DEFAULT_PROGRAMS, use_busybox: bool | None = None, par
     ``use_busybox``: True requires busybox-static, False forces copying host
     programs, None (the default) uses busybox when it is installed.
     """
+    from podnotes.linux.leaks import reap_orphans_once
+
+    reap_orphans_once()
     busybox = find_busybox()
     if use_busybox and busybox is None:
         raise RootfsError("busybox-static is not installed (Debian: apt-get install busybox-static)")
