@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -63,8 +64,22 @@ def test_a_failing_cell_names_the_notebook_and_the_cell(tmp_path):
         execute_notebook(path)
     assert failure.value.error_name == "AssertionError"
     assert "the claim is false" in failure.value.error_value
-    assert failure.value.cell_index >= 0
+    assert failure.value.cell_index == 1
     assert "broken.md" in str(failure.value)
+
+
+def test_a_failure_names_the_line_the_statement_and_where_it_raised(tmp_path):
+    path = write_notebook(tmp_path / "deep.md", "x = 1",
+                          "def check(value):\n    assert value == 2, 'the claim is false'\n\ncheck(x)")
+    with pytest.raises(NotebookFailed) as failure:
+        execute_notebook(path)
+    described = failure.value.failure
+    assert (described.cell, described.statement) == (2, "check(x)")
+    assert described.innermost == "assert value == 2, 'the claim is false'"
+    assert path.read_text().splitlines()[described.line - 1] == "check(x)"
+    message = described.message(tmp_path)
+    assert message.splitlines()[0] == f"deep.md:{described.line}: code cell 2 failed"
+    assert message.splitlines()[-1] == "AssertionError: the claim is false"
 
 
 def test_notebooks_run_in_their_own_folder(tmp_path):
@@ -103,4 +118,14 @@ def test_site_build_passes_with_good_notebooks_and_fails_on_a_raising_cell(tmp_p
 
     failed = build(bad)
     assert failed.returncode != 0
-    assert "a broken example" in failed.stdout + failed.stderr
+    output = failed.stdout + failed.stderr
+    # A short ending that names the page, the cell, the statement and the
+    # error; no crash report, no traceback (that goes to a file).
+    ending = output[output.index("The book was not built"):].splitlines()
+    assert ending[1].startswith("page.md:") and ending[1].endswith("code cell 1 failed")
+    assert ending[2].strip() == "raise RuntimeError('a broken example')"
+    assert ending[3] == "RuntimeError: a broken example"
+    report = Path(ending[4].removeprefix("Full traceback: "))
+    assert report.is_file() and "a broken example" in report.read_text()
+    assert "sphinx-doc" not in output and "Traceback" not in output
+    assert len(output.splitlines()) < 40, output

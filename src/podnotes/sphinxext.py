@@ -12,6 +12,13 @@ live code is switched off; the book has no live code, so those assets are left
 out of the pages. Math is written into the page as MathML at build time
 (``html_math_renderer: mathml`` in ``_config.yml``) instead of being typeset in
 the browser by MathJax loaded from a CDN.
+
+When a chapter's cell fails (``nb_execution_raise_on_error``), myst-nb raises
+out of the Sphinx build, which then ends in Sphinx's generic crash report and a
+long traceback. The book's parser stops the build instead with a few lines
+naming the chapter, the cell, the statement and the error, and writes the
+cell's full traceback to ``_build/html/reports/<page>.err.log`` (where myst-nb
+keeps its own execution reports).
 """
 
 from __future__ import annotations
@@ -109,6 +116,42 @@ def visit_displaymath_as_mathml(self, node):
     raise nodes.SkipNode
 
 
+def notebook_parser():
+    """myst-nb's parser, stopping the build with a short message when a cell fails."""
+    from myst_nb.core.execute.base import ExecutionError
+    from myst_nb.sphinx_ import Parser
+
+    class ChapterParser(Parser):
+        def parse(self, inputstring, document):
+            try:
+                super().parse(inputstring, document)
+            except ExecutionError as err:
+                env = getattr(document.settings, "env", None) or self.env
+                stop_build(env, inputstring, err.__cause__ or err)
+
+    return ChapterParser
+
+
+def stop_build(env, text: str, error) -> None:
+    """Print where the chapter failed, keep the full traceback in a file, and
+    end the build (exit status 1) without Sphinx's crash report."""
+    from podnotes.book import ANSI_ESCAPE, describe_failure, failure_from_cell_error, read_text_notebook
+
+    path = Path(env.doc2path(env.docname))
+    code_sources = [cell.source for cell in read_text_notebook(text, path.suffix).cells if cell.cell_type == "code"]
+    if hasattr(error, "ename"):
+        failure = failure_from_cell_error(path, text, code_sources, error)
+    else:  # the kernel died or a cell timed out: no cell traceback
+        failure = describe_failure(path, text, code_sources, None, "", type(error).__name__, str(error))
+    report = Path(env.app.outdir) / "reports" / f"{env.docname}.err.log"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(ANSI_ESCAPE.sub("", f"{error}\n"), encoding="utf-8")
+    # Python prints this message as the process's last words, after Sphinx
+    # has flushed its pending warnings, and exits with status 1.
+    raise SystemExit(f"\nThe book was not built: a cell failed.\n{failure.message(Path(env.srcdir))}\n"
+                     f"Full traceback: {report}")
+
+
 def default_favicon(app, config):
     # A page without an icon makes browsers ask for /favicon.ico, a failed request.
     if not config.html_favicon:
@@ -117,6 +160,7 @@ def default_favicon(app, config):
 
 def setup(app):
     app.connect("config-inited", default_favicon)
+    app.add_source_parser(notebook_parser(), override=True)
     app.add_html_math_renderer(
         "mathml", (visit_math_as_mathml, None), (visit_displaymath_as_mathml, None),
     )
