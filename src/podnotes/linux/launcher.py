@@ -93,6 +93,12 @@ class Spec:
 # --------------------------------------------------------------------------
 # Parent side: start the child, read what it reports.
 
+# How long a child may take to report that it started or is ready. A healthy
+# child reports within a second; this bound only decides when a hung one is
+# given up on, so it is generous: on a busy machine (other programs keeping
+# every CPU busy) a start took over 10 s.
+START_TIMEOUT = 60.0
+
 
 @dataclass
 class Launched:
@@ -111,7 +117,7 @@ class Launched:
             os.close(self._go_fd)
             self._go_fd = -1
 
-    def wait_ready(self, timeout: float = 10.0) -> None:
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
         """Wait until a serving probe says it is listening."""
         message = self._next_message(timeout, "ready")
         if message is None or "ready" not in message:
@@ -177,7 +183,7 @@ class _LineReader:
             self.fd = -1
 
 
-def start(spec: Spec, group: Children, timeout: float = 10.0, **popen_kwargs) -> Launched:
+def start(spec: Spec, group: Children, timeout: float = START_TIMEOUT, **popen_kwargs) -> Launched:
     """Start the launcher for ``spec`` as a member of ``group`` (which stops
     it on exit). Returns once the child has reported its host PID; a child
     with ``handshake`` is then waiting for ``proceed()``."""
