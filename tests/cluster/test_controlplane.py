@@ -14,6 +14,14 @@ from podnotes.cluster.controlplane import ControlPlaneError, LocalControlPlane
 from podnotes.cluster.watching import Progress
 
 
+@pytest.fixture
+def control_plane_binaries():
+    found = find_binaries()
+    if found is None:
+        pytest.skip("no kube-apiserver and etcd binaries")
+    return found
+
+
 def running(process_ids) -> list[int]:
     return [pid for pid in process_ids if os.path.exists(f"/proc/{pid}") and
             open(f"/proc/{pid}/stat").read().split()[2] != "Z"]
@@ -118,3 +126,39 @@ def test_waiting_for_a_program_that_exits_names_it_and_shows_its_log():
     finally:
         running.kill()
         running.wait()
+
+
+def test_stop_ends_the_api_server_before_etcd(tmp_path):
+    # Stand-ins with the real dependency: the "API server" exits on SIGTERM only
+    # while "etcd" still answers (here: still runs); otherwise it hangs, as
+    # kube-apiserver does when etcd goes away during its shutdown.
+    log = tmp_path / "order"
+    etcd = subprocess.Popen([sys.executable, "-c", (
+        "import signal, sys, time\n"
+        f"signal.signal(signal.SIGTERM, lambda *_: (open({str(log)!r}, 'a').write('etcd\\n'), sys.exit(0)))\n"
+        "time.sleep(60)\n")])
+    apiserver = subprocess.Popen([sys.executable, "-c", (
+        "import os, signal, sys, time\n"
+        "def stop(*_):\n"
+        f"    if os.path.exists('/proc/{etcd.pid}') and open('/proc/{etcd.pid}/stat').read().split()[2] != 'Z':\n"
+        f"        open({str(log)!r}, 'a').write('apiserver\\n')\n"
+        "        sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        "print('ready', flush=True)\n"
+        "while True: time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
+    apiserver.stdout.readline()
+    plane = LocalControlPlane.__new__(LocalControlPlane)
+    plane._processes, plane._own_workdir = [("etcd", etcd), ("kube-apiserver", apiserver)], False
+    plane.stop(grace=10)
+    assert log.read_text().split() == ["apiserver", "etcd"]
+    assert (apiserver.returncode, etcd.returncode) == (0, 0), "both exited on SIGTERM, none was killed"
+
+
+@pytest.mark.cluster
+def test_a_real_control_plane_stops_without_being_killed(control_plane_binaries):
+    plane = LocalControlPlane("stopping", control_plane_binaries).start()
+    processes = [process for _, process in plane._processes]
+    plane.stop()
+    # kube-apiserver ends with status 0 on SIGTERM once it has drained, etcd too;
+    # -9 would mean the grace period ran out and it was killed.
+    assert [process.returncode for process in processes] == [0, 0]
