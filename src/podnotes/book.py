@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -113,9 +114,13 @@ def _first_lines(text: str, count: int = 3) -> str:
 
 @dataclass(frozen=True)
 class Execution:
+    """One executed notebook: ``cells`` code cells in ``seconds``; ``notebook``
+    holds the cells with their outputs (an ``nbformat`` notebook)."""
+
     path: Path
     seconds: float
     cells: int
+    notebook: Any = field(default=None, repr=False, compare=False)
 
 
 def toc_documents(book_root: Path) -> list[Path]:
@@ -191,4 +196,4 @@ def execute_notebook(path: Path, timeout: int = 900, kernel_name: str = "python3
         client.execute()
     except CellExecutionError as err:
         raise NotebookFailed(failure_from_cell_error(path, path.read_text(), code_sources, err)) from None
-    return Execution(path=path, seconds=time.perf_counter() - started, cells=len(code_sources))
+    return Execution(path=path, seconds=time.perf_counter() - started, cells=len(code_sources), notebook=notebook)

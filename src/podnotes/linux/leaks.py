@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from podnotes.linux.capabilities import MOUNTS, _cgroup_mounts
+from podnotes.linux.capabilities import MOUNTS, _cgroup_mounts, is_linux
 from podnotes.linux.processes import MARKER_ENV
 
 PREFIX = "podnotes-"
@@ -118,7 +118,11 @@ def leaks(settle: float = 5.0, created_by: int | None = None) -> Leaks:
     ``settle`` seconds to disappear before they count as leaked. With
     ``created_by``, only cgroups, temporary directories and processes made by
     that process count (useful when other podnotes sessions run on the same
-    machine); mounts and network interfaces are always checked."""
+    machine); mounts and network interfaces are always checked. On other
+    systems than Linux there are no kernel objects of podnotes' to find (its
+    experiments do not run there), only temporary directories."""
+    if not is_linux():
+        return Leaks(paths=leftover_paths(created_by=created_by))
     deadline = time.monotonic() + settle
     while True:
         found = Leaks(cgroups=leftover_cgroups(created_by=created_by), mounts=leftover_mounts(),

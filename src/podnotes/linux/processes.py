@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from podnotes.linux.capabilities import is_linux
+from podnotes.linux.privileges import linux_only
+
 PROC = Path("/proc")
 
 # Every process podnotes starts carries this variable (set to the PID of the
@@ -37,6 +40,7 @@ class ProcInfo:
     cmdline: tuple[str, ...]
 
 
+@linux_only("reads /proc")
 def read_proc(pid: int, proc: Path = PROC) -> ProcInfo:
     """Read a process's identity from ``/proc``; raises ProcessLookupError
     if it has gone."""
@@ -57,6 +61,7 @@ def read_proc(pid: int, proc: Path = PROC) -> ProcInfo:
     )
 
 
+@linux_only("reads /proc")
 def list_pids(proc: Path = PROC) -> list[int]:
     """Every PID this process can see."""
     return sorted(int(entry.name) for entry in proc.iterdir() if entry.name.isdigit())
@@ -73,6 +78,7 @@ def list_processes(proc: Path = PROC) -> list[ProcInfo]:
     return found
 
 
+@linux_only("reads /proc")
 def read_environ(pid: int) -> dict[str, str]:
     """Another process's environment, as any process of the same user may read it."""
     raw = (PROC / str(pid) / "environ").read_bytes()
@@ -138,6 +144,8 @@ class Children:
 def _wait_until_exec_visible(child: subprocess.Popen, argv: list[str], timeout: float = 5.0) -> None:
     # Popen returns once exec() has begun, but /proc may still show the old
     # image's command line and environment for a moment. Wait for the new one.
+    if not is_linux():
+        return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and child.poll() is None:
         try:
@@ -243,6 +251,7 @@ class WorkMeasurement:
         return self.cpu_seconds / self.seconds
 
 
+@linux_only("reads /proc")
 def process_cpu_seconds(pid: int) -> float:
     """User plus system CPU time a process has used so far (``/proc/PID/stat``)."""
     stat = (PROC / str(pid) / "stat").read_text()
@@ -270,6 +279,7 @@ def _worker_result(worker: subprocess.Popen, seconds: float) -> tuple[int, float
     return int(iterations), float(cpu_seconds), float(hogs_cpu_seconds)
 
 
+@linux_only("reads /proc")
 def measure_work(seconds: float = 1.0, hogs: int = 0, cpu: int | None = None) -> WorkMeasurement:
     """Count loop iterations a process completes in ``seconds`` while ``hogs``
     busy loops run pinned to the same CPU (default: the lowest this process may use)."""
@@ -281,6 +291,7 @@ def measure_work(seconds: float = 1.0, hogs: int = 0, cpu: int | None = None) ->
     return WorkMeasurement(cpu, seconds, hogs, *result)
 
 
+@linux_only("reads /proc")
 def compare_alone_and_crowded(seconds: float = 1.0, hogs: int = 3) -> tuple[WorkMeasurement, WorkMeasurement]:
     """Measure a worker alone on one core and, at the same moment, an identical
     worker sharing another core with ``hogs`` busy loops.
@@ -303,6 +314,7 @@ def compare_alone_and_crowded(seconds: float = 1.0, hogs: int = 3) -> tuple[Work
             WorkMeasurement(crowded_cpu, seconds, hogs, *crowded_result))
 
 
+@linux_only("reads /proc")
 def available_memory_mib(meminfo: Path = PROC / "meminfo") -> int:
     """Memory the kernel estimates new allocations can still get (MemAvailable)."""
     for line in meminfo.read_text().splitlines():
@@ -357,6 +369,7 @@ def _rss_mib(pid: int) -> int:
     return 0
 
 
+@linux_only("reads /proc")
 def neighbour_size_mib(meminfo: Path = PROC / "meminfo") -> int:
     """How much the memory demo's neighbour holds: an eighth of the machine's
     memory, at most 2 GiB. Large enough to stand out from the kernel's own
@@ -368,6 +381,7 @@ def neighbour_size_mib(meminfo: Path = PROC / "meminfo") -> int:
     raise RuntimeError(f"{meminfo}: no MemTotal line")
 
 
+@linux_only("reads /proc")
 def measure_memory_taken_by_neighbour(held_mib: int | None = None) -> MemoryMeasurement:
     """Let a neighbour process hold ``held_mib`` (default: ``neighbour_size_mib()``)
     and watch MemAvailable move."""
