@@ -318,11 +318,22 @@ def _fork_into_pid_namespace(report, status, already_reported: bool) -> None:
     """Fork: the child is the first process in the PID namespace (PID 1 when
     the namespace is new). This process waits for it, relays signals and
     exits with its status; the child returns and carries on."""
+    # The child waits until its PID has been reported: the parent reads the
+    # PID first, and a child left to run on could report its result before
+    # that (it did, on a busy machine).
+    reported_read, reported_write = os.pipe()
     child = os.fork()
     if child == 0:
         syscalls.libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        os.close(reported_write)
+        os.read(reported_read, 1)  # returns at end of file: the parent has reported
+        os.close(reported_read)
         return
-    report(pid=child)
+    os.close(reported_read)
+    try:
+        report(pid=child)
+    finally:
+        os.close(reported_write)
     status.close()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda number, _frame: _relay(child, number))
