@@ -101,9 +101,10 @@ class SectionNote:
     def _repr_html_(self) -> str:
         from html import escape
 
-        body = escape(str(self)).replace(f"`{escape(self.command)}`", f"<code>{escape(self.command)}</code>")
+        body = escape(str(self).removeprefix("Not run here: "))
+        body = (body[:1].upper() + body[1:]).replace(f"`{escape(self.command)}`", f"<code>{escape(self.command)}</code>")
         return (f'<div class="admonition note podnotes-not-run"><p class="admonition-title">Not run on this machine</p>'
-                f"<p>{body.removeprefix('Not run here: ')}</p></div>")
+                f"<p>{body}</p></div>")
 
     def _repr_pretty_(self, printer, cycle) -> None:  # how IPython shows it as text
         printer.text(str(self))
