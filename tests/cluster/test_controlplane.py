@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
 
@@ -159,6 +160,9 @@ def test_a_real_control_plane_stops_without_being_killed(control_plane_binaries)
     plane = LocalControlPlane("stopping", control_plane_binaries).start()
     processes = [process for _, process in plane._processes]
     plane.stop()
-    # kube-apiserver ends with status 0 on SIGTERM once it has drained, etcd too;
-    # -9 would mean the grace period ran out and it was killed.
-    assert [process.returncode for process in processes] == [0, 0]
+    # kube-apiserver ends with status 0 once it has drained; etcd shuts down and
+    # then ends by the SIGTERM it was sent (-15). SIGKILL (-9) would mean the
+    # grace period ran out.
+    etcd, apiserver = processes
+    assert apiserver.returncode == 0
+    assert etcd.returncode in (0, -signal.SIGTERM)
