@@ -24,7 +24,7 @@ myst-nb executes the notebooks one after the other while Sphinx reads them.
 Most chapters spend their time waiting (for child processes, probes, a
 kernel starting), so before Sphinx reads anything the book executes every
 notebook that is not in the execution cache side by side
-(``podnotes_execution_jobs``, default: CPUs + 1), exactly as myst-nb would (same
+(``podnotes_execution_jobs``, default: twice the CPUs plus one), exactly as myst-nb would (same
 reader, same working directory, same timeout), and stores the results in the
 cache, where myst-nb then finds them.
 """
@@ -170,7 +170,7 @@ def execute_in_parallel(app, env, docnames):
     """Execute the notebooks among ``docnames`` that the execution cache
     lacks, ``podnotes_execution_jobs`` at a time, and cache them."""
     config = getattr(env, "mystnb_config", None)
-    jobs = app.config.podnotes_execution_jobs or (os.cpu_count() or 1) + 1
+    jobs = app.config.podnotes_execution_jobs or default_jobs()
     if config is None or config.execution_mode != "cache" or jobs < 2:
         return
     from jupyter_cache import get_cache
@@ -187,6 +187,13 @@ def execute_in_parallel(app, env, docnames):
             stop_build(env, text, result.err, docname)
         _cache_result(cache, path, notebook, result.time)
         logger.info(f"{path}: Executed notebook in {result.time:.2f} seconds")
+
+
+def default_jobs() -> int:
+    """Notebooks executed at once: twice the CPUs plus one. The chapters mostly
+    wait (for child processes, probes, a control plane starting), and on a
+    2-core machine 5 at a time built the book faster than 3 (35 s against 43 s)."""
+    return 2 * (os.cpu_count() or 1) + 1
 
 
 def _uncached_notebook(env, cache, docname):
