@@ -1,5 +1,6 @@
-"""Chapter 1 as a reader runs it on a laptop: as a normal user, while other
-programs keep the CPUs busy. Its measurements must hold there too."""
+"""The kernel chapters as readers run them on a laptop, while other programs
+keep the CPUs busy: chapter 1 as a normal user, chapters 2-6 as root. Their
+measurements must hold there too."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import time
 
 import pytest
 
+from podnotes.book import execute_notebook
 from podnotes.linux import processes
 
 from ..conftest import ROOT
+from .conftest import needs_root
 
 NOBODY = 65534
 BUSY_LOOP = "while True: pass"
@@ -111,3 +114,15 @@ def test_chapter_1_holds_on_a_busy_machine_as_a_normal_user(two_busy_loops, tmp_
     assert "cells" in finished.stdout
     # The loops really competed all along (the machine may be shared with more).
     assert busy > 1.0, f"the busy loops ran for only {busy:.2f} CPU seconds"
+
+
+@pytest.mark.notebooks
+@pytest.mark.slow
+@needs_root
+@pytest.mark.parametrize("chapter", ["02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch",
+                                     "06-pod-and-pause"])
+def test_privileged_chapters_hold_on_a_busy_machine(chapter, two_busy_loops):
+    before = cpu_seconds(two_busy_loops)
+    result = execute_notebook(ROOT / "chapters" / f"{chapter}.md")
+    assert result.cells > 0
+    assert cpu_seconds(two_busy_loops) - before > 0.5, "the busy loops ran meanwhile"
