@@ -95,8 +95,8 @@ class Spec:
 
 # How long a child may take to report that it started or is ready. A healthy
 # child reports within a second; this bound only decides when a hung one is
-# given up on, so it is generous: on a busy machine (other programs keeping
-# every CPU busy) a start took over 10 s.
+# given up on, so it is generous enough for a machine whose CPUs other
+# programs keep busy.
 START_TIMEOUT = 60.0
 
 
