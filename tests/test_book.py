@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -63,8 +64,22 @@ def test_a_failing_cell_names_the_notebook_and_the_cell(tmp_path):
         execute_notebook(path)
     assert failure.value.error_name == "AssertionError"
     assert "the claim is false" in failure.value.error_value
-    assert failure.value.cell_index >= 0
+    assert failure.value.cell_index == 1
     assert "broken.md" in str(failure.value)
+
+
+def test_a_failure_names_the_line_the_statement_and_where_it_raised(tmp_path):
+    path = write_notebook(tmp_path / "deep.md", "x = 1",
+                          "def check(value):\n    assert value == 2, 'the claim is false'\n\ncheck(x)")
+    with pytest.raises(NotebookFailed) as failure:
+        execute_notebook(path)
+    described = failure.value.failure
+    assert (described.cell, described.statement) == (2, "check(x)")
+    assert described.innermost == "assert value == 2, 'the claim is false'"
+    assert path.read_text().splitlines()[described.line - 1] == "check(x)"
+    message = described.message(tmp_path)
+    assert message.splitlines()[0] == f"deep.md:{described.line}: code cell 2 failed"
+    assert message.splitlines()[-1] == "AssertionError: the claim is false"
 
 
 def test_notebooks_run_in_their_own_folder(tmp_path):
@@ -103,4 +118,59 @@ def test_site_build_passes_with_good_notebooks_and_fails_on_a_raising_cell(tmp_p
 
     failed = build(bad)
     assert failed.returncode != 0
-    assert "a broken example" in failed.stdout + failed.stderr
+    output = failed.stdout + failed.stderr
+    # A short ending that names the page, the cell, the statement and the
+    # error; no crash report, no traceback (that goes to a file).
+    ending = output[output.index("The book was not built"):].splitlines()
+    assert ending[1].startswith("page.md:") and ending[1].endswith("code cell 1 failed")
+    assert ending[2].strip() == "raise RuntimeError('a broken example')"
+    assert ending[3] == "RuntimeError: a broken example"
+    report = Path(ending[4].removeprefix("Full traceback: "))
+    assert report.is_file() and "a broken example" in report.read_text()
+    assert "sphinx-doc" not in output and "Traceback" not in output
+    assert len(output.splitlines()) < 40, output
+
+
+def make_book_of(root, pages: dict[str, list[str]]) -> None:
+    shutil.copy(ROOT / "_config.yml", root / "_config.yml")
+    chapters = "".join(f"  - file: {name}\n" for name in pages)
+    (root / "_toc.yml").write_text(f"format: jb-book\nroot: intro\nchapters:\n{chapters}")
+    (root / "intro.md").write_text("# Intro\n\nA test book.\n")
+    for name, cells in pages.items():
+        write_notebook(root / f"{name}.md", *cells)
+
+
+def stamps(name: str) -> str:
+    # Each page notes when its kernel ran it, sleeping in between.
+    return (f"import time\nopen('{name}.start', 'w').write(str(time.time()))\ntime.sleep(3)\n"
+            f"open('{name}.end', 'w').write(str(time.time()))\nprint('{name} ran')")
+
+
+@pytest.mark.slow
+def test_notebooks_missing_from_the_cache_run_side_by_side(tmp_path):
+    make_book_of(tmp_path, {"first": [stamps("first")], "second": [stamps("second")]})
+    built = build(tmp_path)
+    assert built.returncode == 0, built.stdout + built.stderr
+    times = {name: (float((tmp_path / f"{name}.start").read_text()), float((tmp_path / f"{name}.end").read_text()))
+             for name in ("first", "second")}
+    (first_start, first_end), (second_start, second_end) = times["first"], times["second"]
+    assert first_start < second_end and second_start < first_end, f"one ran after the other: {times}"
+    for name in times:
+        assert f"{name} ran" in (tmp_path / "_build" / "html" / f"{name}.html").read_text()
+    output = built.stdout + built.stderr
+    assert "executing 2 notebooks" in output and output.count("Executed notebook in") == 2
+
+    again = build(tmp_path)  # everything cached: nothing runs again
+    assert again.returncode == 0 and "Executed notebook in" not in again.stdout + again.stderr
+
+
+@pytest.mark.slow
+def test_a_failing_notebook_among_several_ends_the_build_with_the_short_message(tmp_path):
+    make_book_of(tmp_path, {"fine": ["x = 1"], "broken": ["assert 6 * 7 == 43, 'arithmetic is broken'"]})
+    failed = build(tmp_path)
+    assert failed.returncode != 0
+    output = failed.stdout + failed.stderr
+    ending = output[output.index("The book was not built"):].splitlines()
+    assert ending[1] == f"broken.md:{ending[1].split(':')[1]}: code cell 1 failed"
+    assert ending[3] == "AssertionError: arithmetic is broken"
+    assert "Traceback" not in output and "sphinx-doc" not in output

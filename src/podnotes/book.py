@@ -7,29 +7,120 @@ a failure names the notebook and cell directly.
 
 from __future__ import annotations
 
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 SOURCE_SUFFIXES = (".md", ".ipynb", ".rst")
 
 
-class NotebookFailed(Exception):
-    """A cell raised while a notebook was executed."""
+@dataclass(frozen=True)
+class CellFailure:
+    """Where and why a notebook's cell failed, in the reader's terms.
 
-    def __init__(self, path: Path, cell_index: int, error_name: str, error_value: str):
-        self.path, self.cell_index = path, cell_index
-        self.error_name, self.error_value = error_name, error_value
-        super().__init__(f"{path}: cell {cell_index} raised {error_name}: {error_value}")
+    ``cell`` counts code cells from 1; ``line`` is the line of ``statement`` (the
+    cell's statement that was running) in the source file, None when the
+    source was not found; ``innermost`` is the line that raised when it lies
+    deeper (in a function), else None.
+    """
+
+    path: Path
+    cell: int
+    line: int | None
+    statement: str | None
+    innermost: str | None
+    error_name: str
+    error_value: str
+
+    def message(self, root: Path | None = None) -> str:
+        """A few lines for a terminal: file and line, cell, statement, error."""
+        shown = _relative(self.path, root)
+        where = f"{shown}:{self.line}" if self.line else str(shown)
+        lines = [f"{where}: code cell {self.cell} failed" if self.cell else f"{where}: execution failed"]
+        if self.statement:
+            lines.append(f"    {self.statement}")
+        if self.innermost and self.innermost != self.statement:
+            lines.append(f"    (raised at: {self.innermost})")
+        lines.append(f"{self.error_name}: {_first_lines(self.error_value)}")
+        return "\n".join(lines)
+
+
+class NotebookFailed(Exception):
+    """A cell raised while a notebook was executed; ``failure`` says where."""
+
+    def __init__(self, failure: CellFailure):
+        self.failure = failure
+        self.path, self.cell_index = failure.path, failure.cell - 1
+        self.error_name, self.error_value = failure.error_name, failure.error_value
+        super().__init__(failure.message())
+
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+# IPython names the notebook cell "Cell In[7], line 3" in a traceback, and
+# marks the line that was running in each frame with "---->".
+CELL_FRAME = re.compile(r"^Cell In\[\d*\], line (\d+)", re.MULTILINE)
+RUNNING_LINE = re.compile(r"^-*>\s*\d+\s?(.*)$", re.MULTILINE)
+
+
+def describe_failure(path: Path, text: str, code_sources: list[str], cell_source: str | None,
+                     traceback: str, error_name: str, error_value: str) -> CellFailure:
+    """Locate a failed cell in a notebook's source ``text``.
+
+    ``code_sources`` are the notebook's code cells in order, ``cell_source``
+    the failed one's (None: unknown), ``traceback`` IPython's (ANSI colours
+    allowed)."""
+    plain = ANSI_ESCAPE.sub("", traceback)
+    cell_source = (cell_source or "").strip("\n")
+    number = next((index + 1 for index, source in enumerate(code_sources)
+                   if source.strip("\n") == cell_source), 0)
+    frame = CELL_FRAME.search(plain)
+    line_in_cell = int(frame.group(1)) if frame else None
+    cell_lines = cell_source.splitlines()
+    statement = (cell_lines[line_in_cell - 1].strip()
+                 if line_in_cell and line_in_cell <= len(cell_lines) else None)
+    start = text.find(cell_source) if cell_source else -1
+    line = (text[:start].count("\n") + line_in_cell) if start >= 0 and line_in_cell else None
+    running = RUNNING_LINE.findall(plain)
+    innermost = running[-1].strip() if running else None
+    return CellFailure(path=path, cell=number, line=line, statement=statement, innermost=innermost,
+                       error_name=error_name, error_value=error_value)
+
+
+def failure_from_cell_error(path: Path, text: str, code_sources: list[str], error) -> CellFailure:
+    """A ``CellFailure`` from nbclient's ``CellExecutionError``, whose message
+    quotes the cell between two lines of dashes."""
+    parts = str(error).split("------------------\n")
+    cell_source = parts[1] if len(parts) >= 3 else None
+    return describe_failure(path, text, code_sources, cell_source, error.traceback or "",
+                            error.ename or type(error).__name__, error.evalue or "")
+
+
+def _relative(path: Path, root: Path | None) -> Path:
+    root = root or Path.cwd()
+    try:
+        return Path(path).resolve().relative_to(root.resolve())
+    except ValueError:
+        return Path(path)
+
+
+def _first_lines(text: str, count: int = 3) -> str:
+    lines = text.strip().splitlines() or [""]
+    return "\n".join(lines[:count]) + (" ..." if len(lines) > count else "")
 
 
 @dataclass(frozen=True)
 class Execution:
+    """One executed notebook: ``cells`` code cells in ``seconds``; ``notebook``
+    holds the cells with their outputs (an ``nbformat`` notebook)."""
+
     path: Path
     seconds: float
     cells: int
+    notebook: Any = field(default=None, repr=False, compare=False)
 
 
 def toc_documents(book_root: Path) -> list[Path]:
@@ -79,6 +170,13 @@ def read_notebook(path: Path):
     return jupytext.read(path)
 
 
+def read_text_notebook(text: str, suffix: str):
+    """A notebook from its text: MyST Markdown (``.md``) or JSON (``.ipynb``)."""
+    import jupytext
+
+    return jupytext.reads(text, fmt="ipynb" if suffix == ".ipynb" else "md:myst")
+
+
 def execute_notebook(path: Path, timeout: int = 900, kernel_name: str = "python3") -> Execution:
     """Run every cell in the notebook's own folder; raise NotebookFailed on the
     first cell error (cells tagged ``raises-exception`` may raise)."""
@@ -93,18 +191,9 @@ def execute_notebook(path: Path, timeout: int = 900, kernel_name: str = "python3
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     started = time.perf_counter()
+    code_sources = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     try:
         client.execute()
     except CellExecutionError as err:
-        index = _failed_cell_index(notebook)
-        raise NotebookFailed(path, index, err.ename, err.evalue) from None
-    code_cells = sum(1 for cell in notebook.cells if cell.cell_type == "code")
-    return Execution(path=path, seconds=time.perf_counter() - started, cells=code_cells)
-
-
-def _failed_cell_index(notebook) -> int:
-    for index, cell in enumerate(notebook.cells):
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                return index
-    return -1
+        raise NotebookFailed(failure_from_cell_error(path, path.read_text(), code_sources, err)) from None
+    return Execution(path=path, seconds=time.perf_counter() - started, cells=len(code_sources), notebook=notebook)

@@ -12,13 +12,32 @@ live code is switched off; the book has no live code, so those assets are left
 out of the pages. Math is written into the page as MathML at build time
 (``html_math_renderer: mathml`` in ``_config.yml``) instead of being typeset in
 the browser by MathJax loaded from a CDN.
+
+When a chapter's cell fails (``nb_execution_raise_on_error``), myst-nb raises
+out of the Sphinx build, which then ends in Sphinx's generic crash report and a
+long traceback. The book's parser stops the build instead with a few lines
+naming the chapter, the cell, the statement and the error, and writes the
+cell's full traceback to ``_build/html/reports/<page>.err.log`` (where myst-nb
+keeps its own execution reports).
+
+myst-nb executes the notebooks one after the other while Sphinx reads them.
+Most chapters spend their time waiting (for child processes, probes, a
+kernel starting), so before Sphinx reads anything the book executes every
+notebook that is not in the execution cache side by side
+(``podnotes_execution_jobs``, default: twice the CPUs plus one), exactly as myst-nb would (same
+reader, same working directory, same timeout), and stores the results in the
+cache, where myst-nb then finds them.
 """
 
 from __future__ import annotations
 
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from docutils import nodes
+from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
 
 THEBE_MARKERS = ("thebe",)
@@ -39,6 +58,7 @@ to 3.13:
 then open this chapter's `.md` file there (jupytext opens it as a notebook).
 Cells that need root or a cluster say so and what they would need. As downloaded,
 this notebook shows the outputs of the build that published the site."""
+logger = logging.getLogger(__name__)
 FAVICON = Path(__file__).parent / "data" / "favicon.svg"
 # The book's stylesheet (narrow screens, long code) and anything else the pages load.
 SITE_STATIC = Path(__file__).parent / "data" / "site-static"
@@ -181,6 +201,116 @@ def visit_displaymath_as_mathml(self, node):
     raise nodes.SkipNode
 
 
+def notebook_parser():
+    """myst-nb's parser, stopping the build with a short message when a cell fails."""
+    from myst_nb.core.execute.base import ExecutionError
+    from myst_nb.sphinx_ import Parser
+
+    class ChapterParser(Parser):
+        def parse(self, inputstring, document):
+            try:
+                super().parse(inputstring, document)
+            except ExecutionError as err:
+                env = getattr(document.settings, "env", None) or self.env
+                stop_build(env, inputstring, err.__cause__ or err)
+
+    return ChapterParser
+
+
+def stop_build(env, text: str, error, docname: str | None = None) -> None:
+    """Print where the chapter failed, keep the full traceback in a file, and
+    end the build (exit status 1) without Sphinx's crash report."""
+    from podnotes.book import ANSI_ESCAPE, describe_failure, failure_from_cell_error, read_text_notebook
+
+    docname = docname or env.docname
+    path = Path(env.doc2path(docname))
+    code_sources = [cell.source for cell in read_text_notebook(text, path.suffix).cells if cell.cell_type == "code"]
+    if hasattr(error, "ename"):
+        failure = failure_from_cell_error(path, text, code_sources, error)
+    else:  # the kernel died or a cell timed out: no cell traceback
+        failure = describe_failure(path, text, code_sources, None, "", type(error).__name__, str(error))
+    report = Path(env.app.outdir) / "reports" / f"{docname}.err.log"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(ANSI_ESCAPE.sub("", f"{error}\n"), encoding="utf-8")
+    # Python prints this message as the process's last words, after Sphinx
+    # has flushed its pending warnings, and exits with status 1.
+    raise SystemExit(f"\nThe book was not built: a cell failed.\n{failure.message(Path(env.srcdir))}\n"
+                     f"Full traceback: {report}")
+
+
+def execute_in_parallel(app, env, docnames):
+    """Execute the notebooks among ``docnames`` that the execution cache
+    lacks, ``podnotes_execution_jobs`` at a time, and cache them."""
+    config = getattr(env, "mystnb_config", None)
+    jobs = app.config.podnotes_execution_jobs or default_jobs()
+    if config is None or config.execution_mode != "cache" or jobs < 2:
+        return
+    from jupyter_cache import get_cache
+
+    cache = get_cache(config.execution_cache_path)
+    pending = [found for found in (_uncached_notebook(env, cache, docname) for docname in docnames) if found]
+    if len(pending) < 2:
+        return  # nothing to gain: myst-nb runs it as usual
+    logger.info(f"executing {len(pending)} notebooks, {jobs} at a time")
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(lambda item: _execute(config, *item), pending))
+    for (docname, path, text, notebook), result in zip(pending, results):
+        if result.err is not None:
+            stop_build(env, text, result.err, docname)
+        _cache_result(cache, path, notebook, result.time)
+        logger.info(f"{path}: Executed notebook in {result.time:.2f} seconds")
+
+
+def default_jobs() -> int:
+    """Notebooks executed at once: twice the CPUs plus one. The chapters mostly
+    wait (for child processes, probes, a control plane starting), and on a
+    2-core machine 5 at a time built the book faster than 3 (35 s against 43 s)."""
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def _uncached_notebook(env, cache, docname):
+    """(docname, path, text, notebook) for a notebook that is to be executed, else None."""
+    from fnmatch import fnmatch
+
+    from myst_nb.core.read import create_nb_reader
+
+    config = env.mystnb_config
+    path = Path(env.doc2path(docname))
+    if any(fnmatch(str(path), pattern) for pattern in config.execution_excludepatterns):
+        return None
+    text = path.read_text(encoding="utf-8")
+    reader = create_nb_reader(str(path), env.myst_config, config, text)
+    if reader is None:
+        return None
+    notebook = reader.read(text)
+    if not any(cell.cell_type == "code" for cell in notebook.cells):
+        return None
+    try:
+        cache.match_cache_notebook(notebook)
+        return None
+    except KeyError:
+        return docname, path, text, notebook
+
+
+def _execute(config, docname, path, text, notebook):
+    import traceback
+
+    from jupyter_cache.executors.utils import ExecutionResult, single_nb_execution
+
+    try:
+        return single_nb_execution(notebook, cwd=str(path.parent), timeout=config.execution_timeout,
+                                   allow_errors=config.execution_allow_errors, meta_override=True)
+    except Exception as err:  # noqa: BLE001 - a dead kernel: reported like a failed cell
+        return ExecutionResult(notebook, str(path.parent), 0.0, err, traceback.format_exc())
+
+
+def _cache_result(cache, path: Path, notebook, seconds: float) -> None:
+    from jupyter_cache.base import CacheBundleIn
+
+    cache.cache_notebook_bundle(CacheBundleIn(notebook, str(path), data={"execution_seconds": seconds}),
+                                check_validity=False, overwrite=True)
+
+
 def default_favicon(app, config):
     # A page without an icon makes browsers ask for /favicon.ico, a failed request.
     if not config.html_favicon:
@@ -195,6 +325,9 @@ def setup(app):
     app.connect("config-inited", default_favicon)
     app.connect("config-inited", add_site_static)
     app.add_css_file(STYLESHEET)
+    app.add_source_parser(notebook_parser(), override=True)
+    app.add_config_value("podnotes_execution_jobs", 0, "env", [int])
+    app.connect("env-before-read-docs", execute_in_parallel)
     app.add_html_math_renderer(
         "mathml", (visit_math_as_mathml, None), (visit_displaymath_as_mathml, None),
     )

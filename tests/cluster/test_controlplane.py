@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import sys
 
@@ -12,6 +13,14 @@ import pytest
 from podnotes.cluster.binaries import Binaries, find_binaries
 from podnotes.cluster.controlplane import ControlPlaneError, LocalControlPlane
 from podnotes.cluster.watching import Progress
+
+
+@pytest.fixture
+def control_plane_binaries():
+    found = find_binaries()
+    if found is None:
+        pytest.skip("no kube-apiserver and etcd binaries")
+    return found
 
 
 def running(process_ids) -> list[int]:
@@ -118,3 +127,42 @@ def test_waiting_for_a_program_that_exits_names_it_and_shows_its_log():
     finally:
         running.kill()
         running.wait()
+
+
+def test_stop_ends_the_api_server_before_etcd(tmp_path):
+    # Stand-ins with the real dependency: the "API server" exits on SIGTERM only
+    # while "etcd" still answers (here: still runs); otherwise it hangs, as
+    # kube-apiserver does when etcd goes away during its shutdown.
+    log = tmp_path / "order"
+    etcd = subprocess.Popen([sys.executable, "-c", (
+        "import signal, sys, time\n"
+        f"signal.signal(signal.SIGTERM, lambda *_: (open({str(log)!r}, 'a').write('etcd\\n'), sys.exit(0)))\n"
+        "time.sleep(60)\n")])
+    apiserver = subprocess.Popen([sys.executable, "-c", (
+        "import os, signal, sys, time\n"
+        "def stop(*_):\n"
+        f"    if os.path.exists('/proc/{etcd.pid}') and open('/proc/{etcd.pid}/stat').read().split()[2] != 'Z':\n"
+        f"        open({str(log)!r}, 'a').write('apiserver\\n')\n"
+        "        sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        "print('ready', flush=True)\n"
+        "while True: time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
+    apiserver.stdout.readline()
+    plane = LocalControlPlane.__new__(LocalControlPlane)
+    plane._processes, plane._own_workdir = [("etcd", etcd), ("kube-apiserver", apiserver)], False
+    plane.stop(grace=10)
+    assert log.read_text().split() == ["apiserver", "etcd"]
+    assert (apiserver.returncode, etcd.returncode) == (0, 0), "both exited on SIGTERM, none was killed"
+
+
+@pytest.mark.cluster
+def test_a_real_control_plane_stops_without_being_killed(control_plane_binaries):
+    plane = LocalControlPlane("stopping", control_plane_binaries).start()
+    processes = [process for _, process in plane._processes]
+    plane.stop()
+    # kube-apiserver ends with status 0 once it has drained; etcd shuts down and
+    # then ends by the SIGTERM it was sent (-15). SIGKILL (-9) would mean the
+    # grace period ran out.
+    etcd, apiserver = processes
+    assert apiserver.returncode == 0
+    assert etcd.returncode in (0, -signal.SIGTERM)

@@ -74,22 +74,36 @@ def test_one_process_can_signal_another():
         assert victim.wait(timeout=10) == -signal.SIGTERM
 
 
-def test_cpu_hogs_on_the_same_core_slow_a_worker_down():
+# CPU sharing is checked with the figures that load elsewhere on the machine
+# cannot change (the tests share it with other work): how one core divides its
+# time among the processes pinned to it, and the work done per CPU second.
+
+
+def test_cpu_hogs_on_the_same_core_take_equal_shares_of_it():
     alone = processes.measure_work(seconds=0.5, hogs=0)
     crowded = processes.measure_work(seconds=0.5, hogs=2)
-    assert alone.iterations > 0
-    assert alone.share_of_core == 1.0
-    assert crowded.share_of_core < 0.5, "three processes share one core"
+    assert alone.iterations > 0 and crowded.iterations > 0
+    assert alone.share_of_core == 1.0 and alone.neighbours_cpu_seconds == 0.0
+    assert 0.2 < crowded.share_of_core < 0.47, "three processes share one core about equally"
     assert crowded.neighbours_cpu_seconds > crowded.cpu_seconds
+    assert crowded.running_fraction < 0.5, "a worker among three runs for a third of the time at most"
 
 
-def test_alone_and_crowded_twins_run_on_different_cores():
+def test_alone_and_crowded_twins_run_on_different_cores_at_the_same_speed():
     alone, crowded = processes.compare_alone_and_crowded(seconds=0.5, hogs=3)
     assert (alone.hogs, crowded.hogs) == (0, 3)
     if len(os.sched_getaffinity(0)) > 1:
         assert alone.cpu != crowded.cpu
-    assert crowded.share_of_core < 0.4
-    assert crowded.iterations < alone.iterations
+    assert 0.15 < crowded.share_of_core < 0.35
+    assert crowded.running_fraction < 0.4
+    assert 0.6 < crowded.iterations_per_cpu_second / alone.iterations_per_cpu_second < 1.6
+
+
+def test_a_worker_measures_its_neighbours_over_its_own_loop():
+    crowded = processes.measure_work(seconds=0.5, hogs=1)
+    # Both CPU times cover the same half second on one core: together at most
+    # that half second (plus one clock tick of /proc's accounting).
+    assert crowded.cpu_seconds + crowded.neighbours_cpu_seconds <= 0.5 + 2 / os.sysconf("SC_CLK_TCK")
 
 
 def test_process_cpu_seconds_grows_with_work():

@@ -129,16 +129,13 @@ class LocalControlPlane:
         self.start_seconds = time.perf_counter() - started
         return self
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 15.0) -> None:
+        """Stop the programs one at a time, in the reverse of their start order:
+        kube-apiserver first, etcd once it has exited. Sent SIGTERM together,
+        kube-apiserver loses etcd while it shuts down, keeps retrying it and
+        never exits on its own; it was killed after the whole grace period."""
         for _, process in reversed(self._processes):
-            if process.poll() is None:
-                process.terminate()
-        for _, process in reversed(self._processes):
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+            _terminate_and_wait(process, grace)
         self._processes.clear()
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -220,6 +217,17 @@ class LocalControlPlane:
         if not path.exists():
             return "(no log)"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _terminate_and_wait(process: subprocess.Popen, grace: float) -> None:
+    """SIGTERM, then SIGKILL if ``process`` has not exited after ``grace`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=grace)
 
 
 def _die_with_parent() -> None:

@@ -26,7 +26,20 @@ class HostFacts:
         return asdict(self)
 
 
+# Set to a system name (``Darwin``, ``Windows``) to see the book as a reader on
+# that system sees it: every Linux-only experiment then says so instead of running.
+PRETEND_SYSTEM_ENV = "PODNOTES_PRETEND_SYSTEM"
+
+
+def system() -> str:
+    """The operating system's name as ``platform.system()`` gives it (``Linux``, ``Darwin``, ``Windows``)."""
+    return os.environ.get(PRETEND_SYSTEM_ENV) or platform.system()
+
+
 def is_linux() -> bool:
+    pretended = os.environ.get(PRETEND_SYSTEM_ENV)
+    if pretended:
+        return pretended.lower() == "linux"
     return sys.platform.startswith("linux")
 
 
@@ -68,7 +81,7 @@ def _cgroup_mounts(mounts_file: Path) -> dict[str, str]:
 
 def host_facts() -> HostFacts:
     return HostFacts(
-        system=platform.system(),
+        system=system(),
         kernel=platform.release(),
         python=platform.python_version(),
         is_root=is_root(),

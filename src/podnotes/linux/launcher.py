@@ -93,6 +93,12 @@ class Spec:
 # --------------------------------------------------------------------------
 # Parent side: start the child, read what it reports.
 
+# How long a child may take to report that it started or is ready. A healthy
+# child reports within a second; this bound only decides when a hung one is
+# given up on, so it is generous enough for a machine whose CPUs other
+# programs keep busy.
+START_TIMEOUT = 60.0
+
 
 @dataclass
 class Launched:
@@ -111,7 +117,7 @@ class Launched:
             os.close(self._go_fd)
             self._go_fd = -1
 
-    def wait_ready(self, timeout: float = 10.0) -> None:
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
         """Wait until a serving probe says it is listening."""
         message = self._next_message(timeout, "ready")
         if message is None or "ready" not in message:
@@ -177,7 +183,7 @@ class _LineReader:
             self.fd = -1
 
 
-def start(spec: Spec, group: Children, timeout: float = 10.0, **popen_kwargs) -> Launched:
+def start(spec: Spec, group: Children, timeout: float = START_TIMEOUT, **popen_kwargs) -> Launched:
     """Start the launcher for ``spec`` as a member of ``group`` (which stops
     it on exit). Returns once the child has reported its host PID; a child
     with ``handshake`` is then waiting for ``proceed()``."""
@@ -322,11 +328,22 @@ def _fork_into_pid_namespace(report, status, already_reported: bool) -> None:
     """Fork: the child is the first process in the PID namespace (PID 1 when
     the namespace is new). This process waits for it, relays signals and
     exits with its status; the child returns and carries on."""
+    # The child waits until its PID has been reported: the parent reads the
+    # PID first, and a child left to run on could report its result before
+    # that (it did, on a busy machine).
+    reported_read, reported_write = os.pipe()
     child = os.fork()
     if child == 0:
         syscalls.libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        os.close(reported_write)
+        os.read(reported_read, 1)  # returns at end of file: the parent has reported
+        os.close(reported_read)
         return
-    report(pid=child)
+    os.close(reported_read)
+    try:
+        report(pid=child)
+    finally:
+        os.close(reported_write)
     status.close()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda number, _frame: _relay(child, number))

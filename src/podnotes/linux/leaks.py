@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from podnotes.linux.capabilities import MOUNTS, _cgroup_mounts
+from podnotes.linux.capabilities import MOUNTS, _cgroup_mounts, is_linux
 from podnotes.linux.processes import MARKER_ENV
 
 PREFIX = "podnotes-"
@@ -268,7 +268,11 @@ def leaks(settle: float = 5.0, created_by: int | None = None, include_orphans: b
     ``everything``: every podnotes object, in use or not. Processes killed a
     moment ago may still be exiting (and a killed run's watchdog removing what
     it made); they get up to ``settle`` seconds before they count.
+    On other systems than Linux there are no kernel objects of podnotes' to
+    find (its experiments do not run there), only temporary directories.
     """
+    if not is_linux():
+        return Leaks(paths=leftover_paths(created_by=created_by))
     deadline = time.monotonic() + settle
     while True:
         items = find(created_by, include_orphans)

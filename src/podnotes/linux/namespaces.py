@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from podnotes.display import FieldTable
 from podnotes.linux import views
 from podnotes.linux.launcher import Launched, Spec, run_probe, start
-from podnotes.linux.privileges import privileged
+from podnotes.linux.privileges import linux_only, privileged
 from podnotes.linux.processes import Children
 
 NAMESPACE_KINDS = views.NAMESPACE_KINDS
@@ -78,6 +78,7 @@ def ns_path(pid: int, kind: str) -> str:
     return f"/proc/{pid}/ns/{kind}"
 
 
+@linux_only("reads /proc")
 def namespace_ids(pid: int | str = "self") -> dict[str, str]:
     """``{"net": "net:[4026531840]", ...}`` for a process, from ``/proc/PID/ns``."""
     return views.namespace_ids(pid)
@@ -88,6 +89,7 @@ def shared_namespaces(first: dict[str, str], second: dict[str, str]) -> list[str
     return sorted(kind for kind in first if first[kind] == second.get(kind))
 
 
+@linux_only("reads /proc")
 def host_view() -> View:
     """The view of a plain child process: what every ordinary process sees."""
     return View.from_dict(run_probe(Spec(probe="view")))

@@ -41,18 +41,123 @@ class Skipped:
 
 
 REQUIREMENTS = {
+    "linux": "Linux",
     "namespaces": "root (CAP_SYS_ADMIN) on Linux",
     "cgroups": "root (CAP_SYS_ADMIN) on Linux with the cpu, memory and pids cgroup controllers",
 }
+
+# The one command that runs a section elsewhere, from the repository's folder.
+COMMANDS = {"linux": "make book", "namespaces": "sudo make book", "cgroups": "sudo make book"}
+
+
+class NotLinux(RuntimeError):
+    """A Linux-only function was called on another system."""
 
 
 def missing(requirement: str, facts: capabilities.Capabilities | None = None) -> str | None:
     """What this machine lacks for ``requirement``, or None if it has it."""
     if requirement not in REQUIREMENTS:
         raise ValueError(f"unknown requirement {requirement!r}; expected one of {sorted(REQUIREMENTS)}")
+    if requirement == "linux":
+        return None if capabilities.is_linux() else REQUIREMENTS["linux"]
     facts = facts or capabilities.detect()
     able = facts.can_create_namespaces if requirement == "namespaces" else facts.can_limit_resources
     return None if able else REQUIREMENTS[requirement]
+
+
+def linux_only(reason: str):
+    """Decorator for functions that read Linux kernel interfaces (``/proc``,
+    namespaces, cgroups): elsewhere they raise ``NotLinux`` saying why, so a
+    chapter must check ``section("linux", ...)`` before calling them."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            if not capabilities.is_linux():
+                raise NotLinux(f"{function.__qualname__} {reason}, which only Linux has; "
+                               f"this machine runs {capabilities.system()}")
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class SectionNote:
+    """What a section of a chapter could not run on this machine, why, and the
+    command that runs it; shown once, at the top of the section."""
+
+    purpose: str  # what the section's experiments do, e.g. "create namespaces"
+    needs: str
+    reason: str
+    command: str
+
+    def __str__(self) -> str:
+        return (f"Not run here: the experiments in this section {self.purpose}, which needs {self.needs}, "
+                f"and {self.reason}. On a Linux machine, `{self.command}` in the repository runs them; "
+                "the published site shows their real results.")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        body = escape(str(self).removeprefix("Not run here: "))
+        body = (body[:1].upper() + body[1:]).replace(f"`{escape(self.command)}`", f"<code>{escape(self.command)}</code>")
+        return (f'<div class="admonition note podnotes-not-run"><p class="admonition-title">Not run on this machine</p>'
+                f"<p>{body}</p></div>")
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # how IPython shows it as text
+        printer.text(str(self))
+
+
+# Requirements whose section note was shown in this process: a skip they
+# explain is then not repeated under every cell.
+_noted: set[str] = set()
+
+
+def why_missing(requirement: str, facts: capabilities.Capabilities | None = None) -> str:
+    """Why this machine lacks ``requirement``, as the end of a sentence."""
+    if not capabilities.is_linux():
+        return f"this machine runs {capabilities.system()}, not Linux"
+    facts = facts or capabilities.detect()
+    if not facts.root:
+        return "this notebook runs as a normal user, not root"
+    if not facts.cap_sys_admin:
+        return "this process lacks CAP_SYS_ADMIN"
+    if requirement == "cgroups":
+        lacking = [name for name in capabilities.NEEDED_CONTROLLERS if name not in facts.cgroup_controllers]
+        if lacking:
+            return f"this machine's cgroups lack the {', '.join(lacking)} controller(s)"
+        if not facts.cgroup_writable:
+            return "the cgroup tree is not writable here"
+    return "this machine does not allow it"
+
+
+def section(requirement: str, purpose: str) -> bool:
+    """Whether this machine can run a section's experiments. When it cannot,
+    shows one ``SectionNote`` (in a notebook, as a note box) and returns False;
+    later skips of the same requirement then stay quiet."""
+    lacking = missing(requirement)
+    if lacking is None:
+        return True
+    if required():
+        raise PrivilegeRequired(f"{REQUIRE_ENV} is set, but this machine lacks {lacking} to {purpose}")
+    note = SectionNote(purpose=purpose, needs=lacking, reason=why_missing(requirement), command=COMMANDS[requirement])
+    _noted.add(requirement)
+    _show(note)
+    return False
+
+
+def _show(note: SectionNote) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(note)
+    else:
+        print(note)
 
 
 def required() -> bool:
@@ -99,5 +204,7 @@ def ran(result) -> bool:
     for requirement, needs in REQUIREMENTS.items():
         if needs == result.needs and missing(requirement) is None:
             raise PrivilegeRequired(f"an experiment was {result}, yet this machine has {needs}")
-    print(result)
+    explained = any(needs == result.needs and requirement in _noted for requirement, needs in REQUIREMENTS.items())
+    if not explained:
+        print(result)
     return False

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Sequence
 
 from podnotes.display import FieldTable
+from podnotes.linux.capabilities import is_linux
+from podnotes.linux.privileges import linux_only
 
 PROC = Path("/proc")
 
@@ -49,6 +51,7 @@ class ProcInfo(FieldTable):
         return shlex.join(self.cmdline) if name == "cmdline" else None
 
 
+@linux_only("reads /proc")
 def read_proc(pid: int, proc: Path = PROC) -> ProcInfo:
     """Read a process's identity from ``/proc``; raises ProcessLookupError
     if it has gone."""
@@ -69,6 +72,7 @@ def read_proc(pid: int, proc: Path = PROC) -> ProcInfo:
     )
 
 
+@linux_only("reads /proc")
 def list_pids(proc: Path = PROC) -> list[int]:
     """Every PID this process can see."""
     return sorted(int(entry.name) for entry in proc.iterdir() if entry.name.isdigit())
@@ -85,6 +89,7 @@ def list_processes(proc: Path = PROC) -> list[ProcInfo]:
     return found
 
 
+@linux_only("reads /proc")
 def read_environ(pid: int) -> dict[str, str]:
     """Another process's environment, as any process of the same user may read it."""
     raw = (PROC / str(pid) / "environ").read_bytes()
@@ -223,6 +228,8 @@ def _terminate(number, _frame) -> None:
 def _wait_until_exec_visible(child: subprocess.Popen, argv: list[str], timeout: float = 5.0) -> None:
     # Popen returns once exec() has begun, but /proc may still show the old
     # image's command line and environment for a moment. Wait for the new one.
+    if not is_linux():
+        return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and child.poll() is None:
         try:
@@ -258,29 +265,49 @@ def signal_from_another_process(target_pid: int, sig: int = signal.SIGTERM) -> i
     return sender.returncode
 
 
-# The loop both the measured process and the competing hogs run. It pins
-# itself to one CPU, so that all of them fight for the same core, and reports
-# how many iterations it managed and how much CPU time it was given.
+# The loop both the measured workers and the competing hogs run. It pins
+# itself to one CPU, so that all of them fight for the same core. A worker is
+# given the hogs' PIDs and reads their CPU time from /proc itself, at the start
+# and at the end of its own loop, so that its CPU time and theirs cover exactly
+# the same moments.
 _BUSY_LOOP = """
 import os, sys, time
-cpu, seconds = int(sys.argv[1]), float(sys.argv[2])
+cpu, seconds, hogs = int(sys.argv[1]), float(sys.argv[2]), [int(pid) for pid in sys.argv[3:]]
 os.sched_setaffinity(0, {cpu})
+tick = os.sysconf("SC_CLK_TCK")
+def hogs_cpu_seconds():
+    total = 0
+    for pid in hogs:
+        stat = open(f"/proc/{pid}/stat").read()
+        fields = stat[stat.rindex(")") + 2:].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
 print("ready", flush=True)
+hogs_before, cpu_before = hogs_cpu_seconds(), time.process_time()
 end = time.monotonic() + seconds
 count = 0
 while time.monotonic() < end:
     for _ in range(1000):
         count += 1
-print(count, time.process_time(), flush=True)
+cpu_after, hogs_after = time.process_time(), hogs_cpu_seconds()
+print(count, cpu_after - cpu_before, hogs_after - hogs_before, flush=True)
 """
 
 
 @dataclass(frozen=True)
 class WorkMeasurement(FieldTable):
-    """How much work one process got done on a CPU shared with ``hogs`` others.
+    """How much work one process got done in ``seconds`` of wall-clock time on
+    a CPU it shared with ``hogs`` busy loops.
 
-    ``cpu_seconds`` is the CPU time the worker was given and
-    ``neighbours_cpu_seconds`` what the hogs on its core were given meanwhile.
+    ``cpu_seconds`` is the CPU time the worker was given during its loop and
+    ``neighbours_cpu_seconds`` what the hogs on its core were given over the
+    same moments (both read from the kernel's accounting, ``/proc/PID/stat``
+    and ``clock_gettime(CLOCK_PROCESS_CPUTIME_ID)``).
+
+    Other programs on the machine change how much CPU time all of these
+    processes get, but not how the core divides it among them, nor how much
+    work one CPU second does: ``share_of_core`` and ``iterations_per_cpu_second``
+    are the figures that hold on a busy machine.
     """
 
     cpu: int
@@ -292,11 +319,23 @@ class WorkMeasurement(FieldTable):
 
     @property
     def share_of_core(self) -> float:
-        """The worker's part of the CPU time its core gave to the processes pinned to it."""
+        """The worker's part (0..1) of the CPU time its core gave to the processes pinned to it."""
         total = self.cpu_seconds + self.neighbours_cpu_seconds
         return self.cpu_seconds / total if total else 0.0
 
+    @property
+    def iterations_per_cpu_second(self) -> float:
+        """Work done per second the worker actually ran: its speed while on the CPU."""
+        return self.iterations / self.cpu_seconds if self.cpu_seconds else 0.0
 
+    @property
+    def running_fraction(self) -> float:
+        """The part (0..1) of its ``seconds`` of wall-clock time the worker spent
+        running. Other load can only lower it."""
+        return self.cpu_seconds / self.seconds
+
+
+@linux_only("reads /proc")
 def process_cpu_seconds(pid: int) -> float:
     """User plus system CPU time a process has used so far (``/proc/PID/stat``)."""
     stat = (PROC / str(pid) / "stat").read_text()
@@ -312,28 +351,31 @@ def _start_hogs(group: Children, cpu: int, count: int, seconds: float) -> list[s
     return hogs
 
 
-def _worker_result(worker: subprocess.Popen, seconds: float) -> tuple[int, float]:
+def _start_worker(group: Children, cpu: int, seconds: float, hogs: list[subprocess.Popen]) -> subprocess.Popen:
+    return group.python(_BUSY_LOOP, str(cpu), str(seconds), *(str(hog.pid) for hog in hogs))
+
+
+def _worker_result(worker: subprocess.Popen, seconds: float) -> tuple[int, float, float]:
     output, errors = worker.communicate(timeout=seconds + 60)
     if worker.returncode != 0:
         raise RuntimeError(f"measuring process failed: {errors.strip()}")
-    iterations, cpu_seconds = output.split()[-2:]
-    return int(iterations), float(cpu_seconds)
+    iterations, cpu_seconds, hogs_cpu_seconds = output.split()[-3:]
+    return int(iterations), float(cpu_seconds), float(hogs_cpu_seconds)
 
 
+@linux_only("reads /proc")
 def measure_work(seconds: float = 1.0, hogs: int = 0, cpu: int | None = None) -> WorkMeasurement:
     """Count loop iterations a process completes in ``seconds`` while ``hogs``
-    busy loops run pinned to the same CPU."""
+    busy loops run pinned to the same CPU (default: the lowest this process may use)."""
     if cpu is None:
         cpu = min(os.sched_getaffinity(0))
     with children() as group:
         competitors = _start_hogs(group, cpu, hogs, seconds)
-        before = sum(process_cpu_seconds(hog.pid) for hog in competitors)
-        worker = group.python(_BUSY_LOOP, str(cpu), str(seconds))
-        iterations, cpu_seconds = _worker_result(worker, seconds)
-        after = sum(process_cpu_seconds(hog.pid) for hog in competitors)
-    return WorkMeasurement(cpu, seconds, hogs, iterations, cpu_seconds, after - before)
+        result = _worker_result(_start_worker(group, cpu, seconds, competitors), seconds)
+    return WorkMeasurement(cpu, seconds, hogs, *result)
 
 
+@linux_only("reads /proc")
 def compare_alone_and_crowded(seconds: float = 1.0, hogs: int = 3) -> tuple[WorkMeasurement, WorkMeasurement]:
     """Measure a worker alone on one core and, at the same moment, an identical
     worker sharing another core with ``hogs`` busy loops.
@@ -348,16 +390,15 @@ def compare_alone_and_crowded(seconds: float = 1.0, hogs: int = 3) -> tuple[Work
     alone_cpu, crowded_cpu = cpus[0], cpus[1]
     with children() as group:
         competitors = _start_hogs(group, crowded_cpu, hogs, seconds)
-        before = sum(process_cpu_seconds(hog.pid) for hog in competitors)
-        alone = group.python(_BUSY_LOOP, str(alone_cpu), str(seconds))
-        crowded = group.python(_BUSY_LOOP, str(crowded_cpu), str(seconds))
+        alone = _start_worker(group, alone_cpu, seconds, [])
+        crowded = _start_worker(group, crowded_cpu, seconds, competitors)
         alone_result = _worker_result(alone, seconds)
         crowded_result = _worker_result(crowded, seconds)
-        after = sum(process_cpu_seconds(hog.pid) for hog in competitors)
-    return (WorkMeasurement(alone_cpu, seconds, 0, *alone_result, 0.0),
-            WorkMeasurement(crowded_cpu, seconds, hogs, *crowded_result, after - before))
+    return (WorkMeasurement(alone_cpu, seconds, 0, *alone_result),
+            WorkMeasurement(crowded_cpu, seconds, hogs, *crowded_result))
 
 
+@linux_only("reads /proc")
 def available_memory_mib(meminfo: Path = PROC / "meminfo") -> int:
     """Memory the kernel estimates new allocations can still get (MemAvailable)."""
     for line in meminfo.read_text().splitlines():
@@ -412,6 +453,7 @@ def _rss_mib(pid: int) -> int:
     return 0
 
 
+@linux_only("reads /proc")
 def neighbour_size_mib(meminfo: Path = PROC / "meminfo") -> int:
     """How much the memory demo's neighbour holds: an eighth of the machine's
     memory, at most 2 GiB. Large enough to stand out from the kernel's own
@@ -423,6 +465,7 @@ def neighbour_size_mib(meminfo: Path = PROC / "meminfo") -> int:
     raise RuntimeError(f"{meminfo}: no MemTotal line")
 
 
+@linux_only("reads /proc")
 def measure_memory_taken_by_neighbour(held_mib: int | None = None) -> MemoryMeasurement:
     """Let a neighbour process hold ``held_mib`` (default: ``neighbour_size_mib()``)
     and watch MemAvailable move."""

@@ -18,6 +18,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from podnotes.linux.privileges import linux_only
+
 ROOTFS_PREFIX = "podnotes-rootfs-"
 BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")
 # Enough for the chapters' demonstrations.
@@ -87,6 +89,7 @@ def _is_static(binary: str) -> bool:
     return "not a dynamic executable" in (result.stdout + result.stderr) or result.returncode != 0
 
 
+@linux_only("builds a Linux root file system")
 def build_rootfs(programs=DEFAULT_PROGRAMS, use_busybox: bool | None = None, parent: str | None = None,
                  hostname: str = "podnotes") -> Rootfs:
     """Create a root file system in a new temporary directory.
