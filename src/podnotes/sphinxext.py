@@ -16,6 +16,7 @@ the browser by MathJax loaded from a CDN.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from docutils import nodes
@@ -109,6 +110,22 @@ def visit_displaymath_as_mathml(self, node):
     raise nodes.SkipNode
 
 
+STATUS_PAGE = "chapters/reference/status"
+
+
+def keep_provenance_records(app):
+    """Chapters executed by this build record what they ran for real (:mod:`podnotes.provenance`); the
+    notebook kernels inherit the variable that says where."""
+    from podnotes import provenance
+
+    os.environ[provenance.RECORDS_ENV] = str(Path(app.outdir).parent / "provenance")
+
+
+def status_page_always_read(app, env, added, changed, removed):
+    """The status page summarises every chapter's record, so it is read (and executed) on every build."""
+    return [STATUS_PAGE] if STATUS_PAGE in env.found_docs else []
+
+
 def default_favicon(app, config):
     # A page without an icon makes browsers ask for /favicon.ico, a failed request.
     if not config.html_favicon:
@@ -117,6 +134,8 @@ def default_favicon(app, config):
 
 def setup(app):
     app.connect("config-inited", default_favicon)
+    app.connect("builder-inited", keep_provenance_records)
+    app.connect("env-get-outdated", status_page_always_read)
     app.add_html_math_renderer(
         "mathml", (visit_math_as_mathml, None), (visit_displaymath_as_mathml, None),
     )
