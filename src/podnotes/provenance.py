@@ -66,6 +66,10 @@ class Part:
                 "The published site shows the real result.")
 
 
+KIND_LABELS = {"kubelet": "examples on a real kubelet", "api server": "commands against a real API server",
+               "privileged": "kernel experiments (root)"}
+
+
 def required(kind: str = "kubelet") -> bool:
     """Whether a part of this kind must run for real: privileged experiments when
     ``PODNOTES_REQUIRE_PRIVILEGED`` is set (:mod:`podnotes.linux.privileges`), the rest with ``CI=true`` or
@@ -283,16 +287,17 @@ def status_markdown(chapters: list[str] | None = None, folder: Path | None = Non
     """The status page's tables: this build (commit, version, date, host), then one row per real part of
     each chapter in ``chapters`` (default: the book's, in reading order)."""
     from . import __version__
-    from .linux.capabilities import host_facts
+    from .linux.capabilities import detect, host_facts
 
     chapters = chapters if chapters is not None else book_chapters()
     facts = host_facts()
+    root = detect().root
     lines = ["| | |", "|---|---|",
              f"| commit | `{commit()}` |",
              f"| podnotes version | {__version__} |",
              f"| built | {_now()} |",
              f"| system | {facts.system} {facts.kernel}, cgroups {facts.cgroup_version}, "
-             f"{'root' if facts.is_root else 'not root'}, Python {facts.python} |",
+             f"{'root' if root else 'not root'}, Python {facts.python} |",
              "",
              "| chapter | real part | in this copy | ran on, or why not |",
              "|---|---|---|---|"]
@@ -306,5 +311,5 @@ def status_markdown(chapters: list[str] | None = None, folder: Path | None = Non
             outcome = "ran for real" if part.real else "fell back"
             detail = ", ".join(f"{name} {version}" for name, version in part.used.items()) if part.real \
                 else part.reason
-            lines.append(f"| {chapter} | {part.what} | {outcome} | {detail} |")
+            lines.append(f"| {chapter} | {KIND_LABELS.get(part.kind, part.what)} | {outcome} | {detail} |")
     return "\n".join(lines)
