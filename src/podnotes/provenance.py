@@ -164,13 +164,13 @@ def api_server_part(chapter: str, book) -> Part:
     if book.live:
         return Part(chapter, what, True, used={"kube-apiserver": server_version(book.cluster),
                                                "answers from": book.mode}, kind="api server")
-    from .cluster.binaries import find_binaries
+    from .cluster.binaries import find_binaries, pretending_no_kubernetes
 
     if find_binaries() is None:
         import shutil
 
-        lacks = "Go 1.26 to build them is not installed" if shutil.which("go") is None else \
-            "they were not built before this copy was"
+        lacks = "Go 1.26 to build them is not installed" if shutil.which("go") is None or \
+            pretending_no_kubernetes() else "they were not built before this copy was"
         reason = (f"No cluster was reachable, and there are no kube-apiserver and etcd programs to start one: "
                   f"{lacks}")
     else:
