@@ -112,7 +112,9 @@ def build_copy(out: Path, **env: str) -> Path:
     environment.update(env)
     result = subprocess.run(["make", "-s", "-C", str(ROOT), "book", f"BOOK_OUT={out}"], env=environment,
                             capture_output=True, text=True, timeout=3600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    causes = [line for line in output.splitlines() if re.search(r"\w+Error\b|^\s*assert |Traceback", line)]
+    assert result.returncode == 0, "\n".join(causes[-20:]) + "\n...\n" + output[-2000:]
     assert "make book: phases" in result.stdout, "make book prints its phases"
     return out / "_build" / "html"
 
