@@ -2,9 +2,10 @@
 
     python -m podnotes.bookbuild [--force] [--book DIR] [--out DIR] [-- JUPYTER_BOOK_FLAGS...]
 
-1. **Kubernetes binaries**: with Go installed, ``tools/k8s-binaries/build.sh`` builds the pinned
+1. **Kubernetes binaries**: as root with Go installed, ``tools/k8s-binaries/build.sh`` builds the pinned
    kube-apiserver, etcd, kubelet, kube-scheduler and kube-controller-manager once, or reuses them (the kubectl
-   chapter talks to that API server; the real node needs all of them).
+   chapter talks to that API server; the real node needs all of them). Without root, existing binaries are
+   reused and none are built.
 2. **real-node observations**: where this machine can run a local node (Linux, root, the binaries, Debian's
    containerd, runc and CNI plugins), the book's examples run on a real kubelet
    (:mod:`podnotes.node.observe`) unless the observations in ``_build/observed`` are current.
@@ -57,13 +58,23 @@ class Phases:
 
 
 def build_binaries() -> str:
-    """Build or reuse the pinned Kubernetes binaries; returns what happened, in a few words."""
-    from .cluster.binaries import pretending_no_kubernetes
+    """Build or reuse the pinned Kubernetes binaries; returns what happened, in a few words.
+
+    A cold build takes a quarter of an hour or more, so ``make book`` starts one only as root (where the
+    real node needs it too); a normal user's build reuses binaries that exist and otherwise says how to
+    build them (``make k8s-binaries``)."""
+    from .cluster.binaries import find_binaries, pretending_no_kubernetes
+    from .linux import capabilities
 
     if pretending_no_kubernetes():
         return "skipped: PODNOTES_PRETEND_NO_KUBERNETES is set"
     if shutil.which("go") is None:
         return "skipped: Go is not installed (the kubectl chapter and the real node need Go 1.26 to build them)"
+    if not capabilities.detect().root:
+        found = find_binaries()
+        if found is not None:
+            return f"reusing {found.kube_apiserver.parent}"
+        return "skipped: not root; `make k8s-binaries` builds them once (a quarter of an hour or more)"
     result = subprocess.run([str(BUILD_SCRIPT)], stdout=subprocess.PIPE, text=True)
     if result.returncode != 0:
         return f"failed (tools/k8s-binaries/build.sh exit {result.returncode}); the chapters will say so"

@@ -166,16 +166,20 @@ def api_server_part(chapter: str, book) -> Part:
                                                "answers from": book.mode}, kind="api server")
     from .cluster.binaries import find_binaries, pretending_no_kubernetes
 
+    command = BOOK_COMMAND
     if find_binaries() is None:
         import shutil
 
-        lacks = "Go 1.26 to build them is not installed" if shutil.which("go") is None or \
-            pretending_no_kubernetes() else "they were not built before this copy was"
+        if shutil.which("go") is None or pretending_no_kubernetes():
+            lacks = "Go 1.26, which builds them, is not installed"
+        else:
+            lacks = "they were not built before this copy was"
+            command = "make k8s-binaries book"
         reason = (f"No cluster was reachable, and there are no kube-apiserver and etcd programs to start one: "
                   f"{lacks}")
     else:
         reason = "No cluster was reachable, and the local kube-apiserver and etcd did not start"
-    return Part(chapter, what, False, reason, BOOK_COMMAND, fallback=(
+    return Part(chapter, what, False, reason, command, fallback=(
         "The answers below, marked [simulated], are what podnotes predicts the API server answers."),
         kind="api server")
 
