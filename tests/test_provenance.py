@@ -66,5 +66,14 @@ def test_records_feed_the_status_page(monkeypatch, tmp_path):
 
 
 def test_the_chapters_with_real_parts_are_found():
-    assert {"02-chroot", "04-cgroups", "07-lifecycle", "08-probes", "11-kubectl"} <= set(
-        provenance.chapters_with_real_parts())
+    assert set(provenance.chapters_with_real_parts()) == {"07-lifecycle", "08-probes", "11-kubectl"}
+    assert {"02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch", "06-pod-and-pause"} <= set(
+        provenance.kernel_chapters())
+
+
+def test_the_status_page_lists_the_kernel_chapters_as_this_build_ran_them(monkeypatch, tmp_path):
+    monkeypatch.setenv(provenance.RECORDS_ENV, str(tmp_path))
+    monkeypatch.setenv(capabilities.PRETEND_ENV, "1")
+    table = provenance.status_markdown(["02-chroot", "08-probes"])
+    assert "| 02-chroot | kernel experiments (root) | fell back | This copy was built without root" in table
+    assert ", not root, Python" in table

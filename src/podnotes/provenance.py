@@ -281,6 +281,21 @@ def chapters_with_real_parts() -> list[str]:
     return [path.stem for path in toc_notebooks(REPO_ROOT) if "provenance.show(" in path.read_text()]
 
 
+def kernel_chapters() -> list[str]:
+    """The notebooks whose experiments need root (their code uses :mod:`podnotes.linux.privileges`); their
+    sections say themselves where they cannot run."""
+    from .book import toc_notebooks
+
+    return [path.stem for path in toc_notebooks(REPO_ROOT) if "podnotes.linux.privileges" in path.read_text()]
+
+
+def kernel_part(chapter: str) -> Part:
+    """Whether ``chapter``'s kernel experiments ran for real in this build: they need namespaces and, for the
+    cgroup experiments, the cgroup controllers (:func:`podnotes.linux.privileges.missing`)."""
+    parts = [privileged_part(chapter, requirement) for requirement in ("namespaces", "cgroups")]
+    return next((part for part in parts if not part.real), parts[0])
+
+
 def missing_records(folder: Path | None = None) -> list[str]:
     """Chapters with real parts that left no record in this build's records folder."""
     found = read_records(folder)
@@ -310,8 +325,10 @@ def status_markdown(chapters: list[str] | None = None, folder: Path | None = Non
         lines[-3:] = ["", "Per-chapter records are kept only by a site build (`make book`)."]
         return "\n".join(lines)
     found = read_records(folder)
+    kernel = kernel_chapters()
     for chapter in chapters:
-        for part in found.get(chapter, []):
+        parts = ([kernel_part(chapter)] if chapter in kernel else []) + found.get(chapter, [])
+        for part in parts:
             outcome = "ran for real" if part.real else "fell back"
             detail = ", ".join(f"{name} {version}" for name, version in part.used.items()) if part.real \
                 else part.reason
