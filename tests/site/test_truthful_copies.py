@@ -29,11 +29,9 @@ NOTE = "This copy could not run"
 PLACEHOLDERS = ("(not observed)", "not observed)", "{glue", "CI builds the book", "RuntimeError", "([], {})")
 # Code a reader must never see in a visible cell: build switches and the provenance plumbing.
 PLUMBING = ("provenance.", 'os.environ.get("CI"', "os.environ.get('CI'", "PODNOTES_REQUIRE", "RuntimeError(")
-SECTIONS_WITH_REAL_PARTS = {
-    "chapters/02-chroot.html": 1, "chapters/03-namespaces.html": 1, "chapters/04-cgroups.html": 1,
-    "chapters/05-container-from-scratch.html": 1, "chapters/06-pod-and-pause.html": 1,
-    "chapters/07-lifecycle.html": 1, "chapters/08-probes.html": 1, "chapters/11-kubectl.html": 2,
-}
+# Pages whose sections show podnotes.provenance notes (the kernel chapters word their own notes).
+SECTIONS_WITH_REAL_PARTS = {"chapters/07-lifecycle.html": 1, "chapters/08-probes.html": 1,
+                            "chapters/11-kubectl.html": 2}
 
 
 class _Cells(HTMLParser):
