@@ -327,7 +327,8 @@ def status_markdown(chapters: list[str] | None = None, folder: Path | None = Non
     found = read_records(folder)
     kernel = kernel_chapters()
     for chapter in chapters:
-        parts = ([kernel_part(chapter)] if chapter in kernel else []) + found.get(chapter, [])
+        recorded = [part for part in found.get(chapter, []) if part.kind != "privileged"]  # from kernel_part
+        parts = ([kernel_part(chapter)] if chapter in kernel else []) + recorded
         for part in parts:
             outcome = "ran for real" if part.real else "fell back"
             detail = ", ".join(f"{name} {version}" for name, version in part.used.items()) if part.real \
