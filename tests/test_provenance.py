@@ -51,14 +51,15 @@ def test_without_observations_the_kubelet_part_falls_back_with_a_reason(monkeypa
 
 def test_records_feed_the_status_page(monkeypatch, tmp_path):
     monkeypatch.setenv(provenance.RECORDS_ENV, str(tmp_path))
-    provenance.record(provenance.Part("02-chroot", "the experiments on this page", True,
-                                      used={"Linux": "6.1.0", "cgroups": "v2"}, kind="privileged"))
+    provenance.record(provenance.Part("07-lifecycle", "these examples on a real kubelet", True,
+                                      used={"Kubernetes": "v1.37.2", "containerd": "1.6.20"}))
     provenance.record(provenance.Part("11-kubectl", "the commands", False, "No cluster was reachable",
                                       "make book", kind="api server"))
     provenance.record(provenance.Part("11-kubectl", "the commands", True, used={"kube-apiserver": "v1.37.2"},
                                       kind="api server"))  # a later answer for the same part replaces it
-    table = provenance.status_markdown(["02-chroot", "11-kubectl"])
-    assert "| 02-chroot | kernel experiments (root) | ran for real | Linux 6.1.0, cgroups v2 |" in table
+    table = provenance.status_markdown(["07-lifecycle", "11-kubectl"])
+    assert "| 07-lifecycle | examples on a real kubelet | ran for real | Kubernetes v1.37.2, containerd 1.6.20 |" \
+        in table
     assert "| 11-kubectl | commands against a real API server | ran for real | kube-apiserver v1.37.2 |" in table
     assert "fell back" not in table
     for row in ("| commit |", "| podnotes version |", "| built |", "| system |"):
