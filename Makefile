@@ -12,13 +12,13 @@ BOOK_OUT ?= $(BOOK)
 JB_FLAGS = -W -n --keep-going
 PYTEST_ARGS ?=
 
-.PHONY: book test venv clean force-book site-archive k8s-binaries
+.PHONY: book test venv clean clean-observed force-book site-archive k8s-binaries
 
+# Phases, each printed with its time (podnotes.bookbuild): the Kubernetes binaries (built once with Go, else
+# skipped), the real-node observations (as root, unless current), then the site. FORCE=1 executes every
+# notebook again; so does any change of the observations, root or the binaries since the last build.
 book: $(STAMP)
-ifdef FORCE
-	rm -rf $(BOOK_OUT)/_build/.jupyter_cache
-endif
-	$(BIN)/jupyter-book build $(JB_FLAGS) --path-output $(BOOK_OUT) $(BOOK)
+	$(BIN)/python -m podnotes.bookbuild $(if $(FORCE),--force) --book $(BOOK) --out $(BOOK_OUT) -- $(JB_FLAGS)
 
 # The built site as one versioned tarball plus a .sha256 file, for a workshop
 # machine or a static host: _build/podnotes-site-<version>.tar.gz
@@ -67,5 +67,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
+# Keeps _build/observed: what a real kubelet did takes minutes and root to record, and the chapters overlay
+# it. `make clean-observed` removes it too.
 clean:
-	rm -rf _build
+	@if [ -d _build/observed ]; then \
+		find _build -mindepth 1 -maxdepth 1 ! -name observed -exec rm -rf {} +; \
+		echo "clean: kept _build/observed (real-node observations; make clean-observed removes them)"; \
+	else rm -rf _build; fi
+
+clean-observed:
+	rm -rf _build/observed

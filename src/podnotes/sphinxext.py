@@ -311,6 +311,22 @@ def _cache_result(cache, path: Path, notebook, seconds: float) -> None:
                                 check_validity=False, overwrite=True)
 
 
+STATUS_PAGE = "chapters/reference/status"
+
+
+def keep_provenance_records(app):
+    """Chapters executed by this build record what they ran for real (:mod:`podnotes.provenance`); the
+    notebook kernels inherit the variable that says where."""
+    from podnotes import provenance
+
+    os.environ[provenance.RECORDS_ENV] = str(Path(app.outdir).parent / "provenance")
+
+
+def status_page_always_read(app, env, added, changed, removed):
+    """The status page summarises every chapter's record, so it is read (and executed) on every build."""
+    return [STATUS_PAGE] if STATUS_PAGE in env.found_docs else []
+
+
 def default_favicon(app, config):
     # A page without an icon makes browsers ask for /favicon.ico, a failed request.
     if not config.html_favicon:
@@ -328,6 +344,8 @@ def setup(app):
     app.add_source_parser(notebook_parser(), override=True)
     app.add_config_value("podnotes_execution_jobs", 0, "env", [int])
     app.connect("env-before-read-docs", execute_in_parallel)
+    app.connect("builder-inited", keep_provenance_records)
+    app.connect("env-get-outdated", status_page_always_read)
     app.add_html_math_renderer(
         "mathml", (visit_math_as_mathml, None), (visit_displaymath_as_mathml, None),
     )

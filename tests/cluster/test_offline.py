@@ -64,6 +64,22 @@ def test_dry_run_is_what_lint_says_the_server_would_answer():
     assert not api.exists("Pod", "nginx-test")
 
 
+def test_dry_run_speaks_in_the_api_servers_words():
+    """The chapter prints ``finding.message`` whether a server answered or not, so the offline answer uses
+    the server's cause message (field.Error.ErrorBody() in k8s.io/apimachinery/pkg/util/validation/field),
+    not the linter's own explanation."""
+    broken = NGINX.read_text().replace("containerPort: 80", "containerPort: 80000").replace(
+        "image: nginx:1.27", "image: ''")
+    by_path = {f.path: f for f in OfflineCluster().dry_run(broken)}
+    port = by_path["spec.containers[0].ports[0].containerPort"]
+    assert port.message == "Invalid value: 80000: must be between 1 and 65535, inclusive"
+    assert port.server_message == ('Pod "nginx-test" is invalid: spec.containers[0].ports[0].containerPort: '
+                                   "Invalid value: 80000: must be between 1 and 65535, inclusive")
+    assert (port.rule, port.line) == ("server-field-value-invalid", 13)
+    assert by_path["spec.containers[0].image"].rule == "server-field-value-required"
+    assert by_path["spec.containers[0].image"].message.startswith("Required value")
+
+
 def test_wide_table_columns():
     api = OfflineCluster()
     api.create(NGINX)

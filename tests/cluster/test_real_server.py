@@ -127,6 +127,16 @@ def test_dry_run_stores_nothing_and_reports_like_lint(kind_cluster):
     assert "is invalid" in port.server_message
 
 
+def test_offline_dry_run_answers_like_the_real_server(kind_cluster):
+    """What the kubectl chapter prints without a cluster (podnotes.cluster.offline) is what the server says."""
+    from podnotes.cluster.offline import OfflineCluster
+
+    broken = NGINX.read_text().replace("containerPort: 80", "containerPort: 80000")
+    real = [(f.rule, f.path, f.line, f.message) for f in kind_cluster.dry_run(broken)]
+    predicted = [(f.rule, f.path, f.line, f.message) for f in OfflineCluster().dry_run(broken)]
+    assert real and predicted == real
+
+
 def test_wait_for_follows_the_watch_until_ready(kind_cluster):
     kind_cluster.create(NGINX)
     kubelet = FakeKubelet(kind_cluster, "nginx-test", kind_cluster.namespace)

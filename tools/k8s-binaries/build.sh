@@ -22,6 +22,9 @@ digest=$(cat "$here"/kubernetes/go.mod "$here"/kubernetes/go.sum "$here"/etcd/go
 cache_root=${PODNOTES_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/podnotes}
 out="$cache_root/k8s-$K8S-etcd-$ETCD-$digest"
 
+# One build at a time per cache (make book and make test may both ask); a second caller waits, then reuses.
+mkdir -p "$cache_root"
+if command -v flock >/dev/null; then exec 9>"$cache_root/.build.lock"; flock 9; fi
 if [ -f "$out/.complete" ]; then
     echo "reusing $out" >&2
     echo "$out"

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROGRAMS = ("kube-apiserver", "etcd")
+# Set to 1 to build the book as a machine without the Kubernetes binaries would (tests of the fallbacks).
+PRETEND_ENV = "PODNOTES_PRETEND_NO_KUBERNETES"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 RECIPE = REPO_ROOT / "tools" / "k8s-binaries"
 # The files whose content decides the build; build.sh hashes the same files in the same order.
@@ -78,8 +80,11 @@ def _executable(path: Path | None) -> bool:
 def find_binaries() -> Binaries | None:
     """The first complete pair, in this order: ``PODNOTES_K8S_BINARIES``,
     ``TEST_ASSET_KUBE_APISERVER`` + ``TEST_ASSET_ETCD``, ``KUBEBUILDER_ASSETS``,
-    the project's build cache for the current pins, then ``PATH``."""
+    the project's build cache for the current pins, then ``PATH``. None when there is none, or when
+    ``PODNOTES_PRETEND_NO_KUBERNETES=1``."""
     env = os.environ
+    if pretending_no_kubernetes():
+        return None
     found = _from_folder(_path_or_none(env.get("PODNOTES_K8S_BINARIES")), "PODNOTES_K8S_BINARIES")
     if found:
         return found
@@ -97,6 +102,10 @@ def find_binaries() -> Binaries | None:
     if all(on_path):
         return Binaries(Path(on_path[0]), Path(on_path[1]), "PATH")
     return None
+
+
+def pretending_no_kubernetes() -> bool:
+    return os.environ.get(PRETEND_ENV, "").lower() in ("1", "true", "yes")
 
 
 def _from_build_cache() -> Binaries | None:

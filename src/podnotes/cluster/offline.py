@@ -29,6 +29,49 @@ POD_UPDATE_MESSAGE = (
 )
 
 
+# field.ErrorType.String() -> the cause's reason (k8s.io/apimachinery/pkg/util/validation/field/errors.go).
+SERVER_ERROR_TYPES = {
+    "Not found": "FieldValueNotFound",
+    "Required value": "FieldValueRequired",
+    "Duplicate value": "FieldValueDuplicate",
+    "Invalid value": "FieldValueInvalid",
+    "Unsupported value": "FieldValueNotSupported",
+    "Forbidden": "FieldValueForbidden",
+    "Too long": "FieldValueTooLong",
+    "Too many": "FieldValueTooMany",
+    "Internal error": "InternalError",
+}
+
+
+def as_server_answer(finding, document=None):
+    """A linter error restated as the API server's cause: ``message`` is the cause's message (the error
+    type and detail, without the field path), ``server_message`` the Status message
+    (``Pod "web" is invalid: <path>: <type>: <detail>``), the rule ``server-<reason>``."""
+    from podnotes.cluster.verdicts import _kebab
+    from podnotes.lint.finding import Finding
+
+    answer = finding.server_message or finding.message
+    prefix = f"{finding.path}: "
+    cause = answer[len(prefix):] if finding.path and answer.startswith(prefix) else answer
+    error_type = cause.split(":", 1)[0]
+    reason = SERVER_ERROR_TYPES.get(error_type, "Invalid")
+    status = answer
+    if document is not None and error_type in SERVER_ERROR_TYPES:
+        status = f'{document.ref.kind} "{document.ref.name}" is invalid: {answer}'
+    return Finding(rule=f"server-{_kebab(reason)}", severity=finding.severity, message=cause, file=finding.file,
+                   line=finding.line, column=finding.column, path=finding.path, server_message=status)
+
+
+def _document_at(documents, line: int | None):
+    """The document of a multi-document manifest that holds ``line``."""
+    if not documents:
+        return None
+    if line is None:
+        return documents[0]
+    starts = [doc for doc in documents if doc.ref.line is not None and doc.ref.line <= line]
+    return starts[-1] if starts else documents[0]
+
+
 def _comparable_spec(spec: dict) -> dict:
     spec = copy.deepcopy(spec or {})
     for key in _POD_MUTABLE:
@@ -158,11 +201,16 @@ class OfflineCluster:
         return (kind, namespace or self.namespace, name) in self.objects
 
     def dry_run(self, manifest, namespace: str | None = None) -> list:
+        """What the API server would answer to a dry run, as :meth:`Cluster.dry_run` returns it: one
+        Finding per cause, in the server's words (``Invalid value: 80000: must be between 1 and 65535,
+        inclusive``), with the linter's line and field path."""
         from podnotes.lint import ERROR, Options, lint_documents
         from podnotes.manifest import load
 
         options = Options(level="privileged", advice=False)
-        return [f for f in lint_documents(load(manifest), options) if f.severity == ERROR]
+        documents = load_documents(manifest, namespace or self.namespace)
+        return [as_server_answer(finding, _document_at(documents, finding.line))
+                for finding in lint_documents(load(manifest), options) if finding.severity == ERROR]
 
     @contextlib.contextmanager
     def workshop_namespace(self, prefix: str = "podnotes"):

@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..cluster.binaries import RECIPE, PIN_FILES, cache_root, pinned_folder
+from ..cluster.binaries import RECIPE, PIN_FILES, cache_root, pinned_folder, pretending_no_kubernetes
 from .runtime import cni_bin_dir
 
 KUBE_PROGRAMS = ("kubelet", "kube-scheduler", "kube-controller-manager")
@@ -29,7 +29,10 @@ class NodeBinaries:
 
 
 def find_node_binaries() -> NodeBinaries | None:
-    """kubelet, kube-scheduler and kube-controller-manager from ``PODNOTES_K8S_BINARIES`` or the build cache."""
+    """kubelet, kube-scheduler and kube-controller-manager from ``PODNOTES_K8S_BINARIES`` or the build cache
+    (None with ``PODNOTES_PRETEND_NO_KUBERNETES=1``)."""
+    if pretending_no_kubernetes():
+        return None
     folders = []
     if os.environ.get("PODNOTES_K8S_BINARIES"):
         folders.append(Path(os.environ["PODNOTES_K8S_BINARIES"]))

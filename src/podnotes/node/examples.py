@@ -180,11 +180,14 @@ def write_observed(runs: list[ExampleRun], out_dir: Path) -> None:
 
 
 def node_setup() -> dict[str, str]:
-    """What the observed timelines were recorded on, for the book's captions."""
+    """What the observed timelines were recorded on, for the book's status page, and the digest of the
+    examples and pins they belong to (:func:`podnotes.node.observe.examples_digest`)."""
+    import datetime as dt
     import platform
 
     from ..cluster.binaries import pinned_versions
     from ..linux.capabilities import cgroup_version
+    from .observe import examples_digest
 
     kubernetes, _ = pinned_versions()
     return {
@@ -193,6 +196,8 @@ def node_setup() -> dict[str, str]:
         "runc": _first_line(["runc", "--version"]),
         "kernel": platform.release(),
         "cgroups": cgroup_version(),
+        "observed_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "examples_digest": examples_digest(),
     }
 
 

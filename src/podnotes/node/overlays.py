@@ -96,3 +96,32 @@ def overlay_figure(name: str, overlays: dict[str, Overlay]):
     if name in overlays:
         return plot.compare(overlays[name].simulated, overlays[name].observed)
     return plot.timeline(simulated(name))
+
+
+def overlay_image(name: str, overlays: dict[str, Overlay]):
+    """The observed-over-simulated figure of ``name`` as an image for a notebook, or None when ``name`` was
+    not observed: a figure cell then shows nothing, so no caption speaks of data that is not there."""
+    from .. import plot
+
+    if name not in overlays:
+        return None
+    return plot.as_image(plot.compare(overlays[name].simulated, overlays[name].observed))
+
+
+def agreement_markdown(overlays: dict[str, Overlay]):
+    """One sentence per observed example: its largest difference from the simulation and whether every
+    instant was within its tolerance; then the largest of all. None when nothing was observed."""
+    from IPython.display import Markdown
+
+    if not overlays:
+        return None
+    lines = []
+    for name, overlay in overlays.items():
+        verdict = "every instant within its tolerance" if overlay.agrees else "some instants outside their tolerance"
+        lines.append(f"- `{name}`: {len(overlay.rows)} instants compared, largest difference "
+                     f"{overlay.largest_difference:.1f} s, {verdict}.")
+    worst = max(overlays.values(), key=lambda overlay: overlay.largest_difference)
+    lines.append("")
+    lines.append(f"The largest difference in this build was {worst.largest_difference:.1f} seconds, in the "
+                 f"`{worst.name}` example.")
+    return Markdown("\n".join(lines))

@@ -1,0 +1,178 @@
+"""``make book``: everything the site needs, in order, each phase printed with its time.
+
+    python -m podnotes.bookbuild [--force] [--book DIR] [--out DIR] [-- JUPYTER_BOOK_FLAGS...]
+
+1. **Kubernetes binaries**: as root with Go installed, ``tools/k8s-binaries/build.sh`` builds the pinned
+   kube-apiserver, etcd, kubelet, kube-scheduler and kube-controller-manager once, or reuses them (the kubectl
+   chapter talks to that API server; the real node needs all of them). Without root, existing binaries are
+   reused and none are built.
+2. **real-node observations**: where this machine can run a local node (Linux, root, the binaries, Debian's
+   containerd, runc and CNI plugins), the book's examples run on a real kubelet
+   (:mod:`podnotes.node.observe`) unless the observations in ``_build/observed`` are current.
+3. **site**: ``jupyter-book build``. Notebooks whose code did not change come from the execution cache,
+   unless ``--force`` is given or what the chapters depend on besides their code changed since the last
+   build (the observations, root, the binaries): then every notebook is executed again.
+
+A phase that cannot run says why and the build goes on; the affected chapters then say so to the reader
+(:mod:`podnotes.provenance`). Exit code: jupyter-book's (0 when the site was built).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+BUILD_SCRIPT = REPO_ROOT / "tools" / "k8s-binaries" / "build.sh"
+INPUTS_FILE = ".podnotes-book-inputs.json"
+DEFAULT_FLAGS = ["-W", "-n", "--keep-going"]
+
+
+@dataclass
+class Phases:
+    """Phase names, seconds and outcomes, printed as they finish and once more at the end."""
+
+    rows: list[tuple[str, float, str]] = field(default_factory=list)
+
+    def run(self, name: str, action):
+        print(f"::: {name}", flush=True)
+        started = time.perf_counter()
+        outcome = action()
+        seconds = time.perf_counter() - started
+        self.rows.append((name, seconds, outcome))
+        print(f"::: {name}: {outcome} ({seconds:.1f} s)", flush=True)
+        return outcome
+
+    def summary(self) -> str:
+        lines = ["make book: phases"]
+        lines += [f"  {name:<24} {seconds:7.1f} s  {outcome}" for name, seconds, outcome in self.rows]
+        return "\n".join(lines)
+
+
+def build_binaries() -> str:
+    """Build or reuse the pinned Kubernetes binaries; returns what happened, in a few words.
+
+    A cold build takes a quarter of an hour or more, so ``make book`` starts one only as root (where the
+    real node needs it too); a normal user's build reuses binaries that exist and otherwise says how to
+    build them (``make k8s-binaries``)."""
+    from .cluster.binaries import find_binaries, pretending_no_kubernetes
+    from .linux import capabilities
+
+    if pretending_no_kubernetes():
+        return "skipped: PODNOTES_PRETEND_NO_KUBERNETES is set"
+    if shutil.which("go") is None:
+        return "skipped: Go is not installed (the kubectl chapter and the real node need Go 1.26 to build them)"
+    if not capabilities.detect().root:
+        found = find_binaries()
+        if found is not None:
+            return f"reusing {found.kube_apiserver.parent}"
+        return "skipped: not root; `make k8s-binaries` builds them once (a quarter of an hour or more)"
+    result = subprocess.run([str(BUILD_SCRIPT)], stdout=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        return f"failed (tools/k8s-binaries/build.sh exit {result.returncode}); the chapters will say so"
+    folder = (result.stdout.strip().splitlines() or ["?"])[-1]
+    return f"ready in {folder}"
+
+
+def make_observations(out_dir: Path) -> str:
+    from .node import observe
+
+    state = observe.observations_state(out_dir)
+    if state.current:
+        return f"reusing {state.folder} (current for these examples and pins)"
+    reasons = observe.reasons_node_cannot_run()
+    if reasons:
+        return "skipped: this machine cannot run a local node: " + "; ".join(reasons)
+    status = observe.main(["--out", str(out_dir)])
+    if status != 0:
+        return f"failed (exit {status}); the chapters will say which examples are missing"
+    return f"ran the examples on a real kubelet into {out_dir}"
+
+
+def chapter_inputs(out_dir: Path) -> dict:
+    """What the chapters' outputs depend on besides their code: a change re-executes every notebook."""
+    from .cluster.binaries import find_binaries
+    from .linux import capabilities
+
+    observed = sorted(out_dir.glob("*.json")) if out_dir.is_dir() else []
+    digest = hashlib.sha256(b"".join(path.name.encode() + path.read_bytes() for path in observed)).hexdigest()
+    binaries = find_binaries()
+    facts = capabilities.detect()
+    return {
+        "observations": digest[:16] if observed else None,
+        "binaries": str(binaries.kube_apiserver.parent) if binaries else None,
+        "root": facts.root,
+        "kernel": facts.kernel,
+        "cgroups": facts.cgroup_version,
+    }
+
+
+def inputs_changed(build_dir: Path, inputs: dict) -> list[str]:
+    """Names of the inputs that differ from the last build's (every name when there was none)."""
+    try:
+        before = json.loads((build_dir / INPUTS_FILE).read_text())
+    except (OSError, ValueError):
+        return sorted(inputs)
+    return sorted(name for name in inputs if before.get(name) != inputs[name])
+
+
+def build_site(book: Path, out: Path, flags: list[str], force: bool, inputs: dict) -> tuple[int, str]:
+    build_dir = out / "_build"
+    changed = inputs_changed(build_dir, inputs)
+    everything = force or bool(changed) and (build_dir / ".jupyter_cache").exists()
+    if everything:
+        shutil.rmtree(build_dir / ".jupyter_cache", ignore_errors=True)
+    command = [str(Path(sys.executable).with_name("jupyter-book")), "build", *flags,
+               *(["--all"] if everything else []), "--path-output", str(out), str(book)]
+    print("  " + " ".join(command), flush=True)
+    status = subprocess.call(command)
+    if status == 0:
+        build_dir.mkdir(parents=True, exist_ok=True)
+        (build_dir / INPUTS_FILE).write_text(json.dumps(inputs, indent=2))
+    why = "--force" if force else f"changed since the last build: {', '.join(changed)}" if everything else ""
+    executed = f"every notebook executed ({why})" if everything else "notebooks executed unless unchanged"
+    return status, (f"built {out / '_build' / 'html'}, {executed}" if status == 0
+                    else f"FAILED (jupyter-book exit {status})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .node.overlays import observed_dir
+
+    parser = argparse.ArgumentParser(prog="python -m podnotes.bookbuild", description=__doc__.split("\n")[0])
+    parser.add_argument("--force", action="store_true", help="execute every notebook again")
+    parser.add_argument("--book", type=Path, default=REPO_ROOT, help="the book's folder (with _config.yml)")
+    parser.add_argument("--out", type=Path, default=None, help="where _build goes (default: the book's folder)")
+    parser.add_argument("flags", nargs=argparse.REMAINDER, help="jupyter-book build flags, after --")
+    args = parser.parse_args(argv)
+    flags = args.flags[1:] if args.flags[:1] == ["--"] else args.flags
+    out = args.out or args.book
+    phases = Phases()
+    observed = observed_dir()
+    if args.book.resolve() == REPO_ROOT:
+        phases.run("Kubernetes binaries", build_binaries)
+        phases.run("real-node observations", lambda: make_observations(observed))
+    else:  # another book (the tests' small ones) has no chapter that needs them
+        print(f"::: {args.book} is not this repository's book: no Kubernetes binaries or observations needed")
+    inputs = chapter_inputs(observed)
+    result: list[int] = []
+
+    def site() -> str:
+        status, outcome = build_site(args.book, out, flags or DEFAULT_FLAGS, args.force, inputs)
+        result.append(status)
+        return outcome
+
+    phases.run("site", site)
+    print(phases.summary(), flush=True)
+    return result[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

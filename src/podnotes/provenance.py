@@ -1,0 +1,337 @@
+"""What this copy of the book ran for real, what it could not, and why.
+
+Some sections need more than Python: root (the kernel experiments of chapters 2-6), a real API server
+(chapter 11) or a real kubelet (the observations chapters 7, 8 and 11 overlay on their simulations). Each
+such section asks here, once, whether its real part ran, and shows the answer with :func:`show`:
+
+- where it ran, one sentence naming what it ran on (versions);
+- where it could not, one note for the reader: what this copy could not run, why, the one command that
+  runs it, and that the published site shows the real result.
+
+During a site build (the Sphinx extension :mod:`podnotes.sphinxext` sets ``PODNOTES_PROVENANCE_DIR``) every
+answer is also written to ``_build/provenance/<chapter>.json``, and the status page ("How this copy was
+built") lists them with :func:`status_markdown`.
+
+With ``CI=true`` or ``PODNOTES_REQUIRE_REAL=1`` a part that could not run raises :class:`RealPartMissing`:
+the published copy must show real results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+RECORDS_ENV = "PODNOTES_PROVENANCE_DIR"
+REQUIRE_ENV = "PODNOTES_REQUIRE_REAL"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+BOOK_COMMAND = "make book"
+ROOT_BOOK_COMMAND = "sudo make book"
+
+
+class RealPartMissing(RuntimeError):
+    """A section's real part could not run where real results are required (CI)."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One section's real part in this copy.
+
+    ``chapter`` is the notebook's name (``08-probes``); ``what`` says what runs for real, as a noun phrase
+    ("the examples on a real kubelet"); ``reason`` why it did not run (empty when it did); ``command`` the
+    one command that runs it; ``used`` what the real part ran on (name -> version), for the status page.
+    """
+
+    chapter: str
+    what: str
+    real: bool
+    reason: str = ""
+    command: str = ""
+    used: dict = field(default_factory=dict)
+    fallback: str = ""  # what the section shows instead, when not real
+    kind: str = "kubelet"  # "kubelet", "api server" or "privileged": which switch makes it required
+
+    def sentence(self) -> str:
+        """The reader-facing Markdown for the top of the section."""
+        if self.real:
+            used = ", ".join(f"{name} {version}" for name, version in self.used.items())
+            return f"In this copy, {self.what} ran for real" + (f" ({used})." if used else ".")
+        return (f"**This copy could not run {self.what}.** {self.reason}. {self.fallback} "
+                f"To run them: `{self.command}`. "
+                "The published site shows the real result.")
+
+
+KIND_LABELS = {"kubelet": "examples on a real kubelet", "api server": "commands against a real API server",
+               "privileged": "kernel experiments (root)"}
+
+
+def required(kind: str = "kubelet") -> bool:
+    """Whether a part of this kind must run for real: privileged experiments when
+    ``PODNOTES_REQUIRE_PRIVILEGED`` is set (:mod:`podnotes.linux.privileges`), the rest with ``CI=true`` or
+    ``PODNOTES_REQUIRE_REAL=1``."""
+    if kind == "privileged":
+        from .linux import privileges
+
+        return privileges.required()
+    return any(os.environ.get(name, "").lower() in ("1", "true", "yes") for name in ("CI", REQUIRE_ENV))
+
+
+def show(part: Part):
+    """Record ``part`` and return the Markdown the section shows (a cell tagged ``remove-input`` displays it)."""
+    from IPython.display import Markdown
+
+    record(part)
+    if not part.real and required(part.kind):
+        raise RealPartMissing(f"{part.chapter}: {part.what} must run for real here, but: {part.reason}")
+    return Markdown(part.sentence())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The three kinds of real part.
+
+def kubelet_part(chapter: str, examples: list[str], folder: Path | None = None) -> tuple[dict, Part]:
+    """``(overlays, part)``: the observations of ``examples`` (name -> :class:`podnotes.node.overlays.Overlay`,
+    empty unless every one of them is there and current) and whether they are real."""
+    from .node.observe import observations_state, reasons_node_cannot_run
+    from .node.overlays import load_overlays, node_setup
+
+    what = "these examples on a real kubelet"
+    fallback = "No observed timeline is drawn here; the simulations in this chapter stand alone."
+    state = observations_state(folder)
+    overlays = load_overlays(state.folder) if state.current else {}
+    missing = [name for name in examples if name not in overlays]
+    if not missing:
+        setup = node_setup(state.folder)
+        used = {"Kubernetes": setup.get("kubernetes"), "containerd": _version_only(setup.get("containerd")),
+                "runc": _version_only(setup.get("runc")), "Linux": setup.get("kernel"),
+                "cgroups": setup.get("cgroups")}
+        return {name: overlays[name] for name in examples}, Part(chapter, what, True, used={
+            name: value for name, value in used.items() if value})
+    cannot = reasons_node_cannot_run()
+    if cannot:
+        reason = _cannot_sentence(cannot)
+    elif not state.present:
+        reason = "This machine could run them, but they were not run before this copy was built"
+    elif not state.current:
+        reason = "The observations on this machine belong to other examples or another Kubernetes release"
+    else:
+        reason = f"The example{'s' if len(missing) > 1 else ''} {', '.join(missing)} failed on the node"
+    command = ROOT_BOOK_COMMAND if any(r.startswith("root") for r in cannot) else BOOK_COMMAND
+    return {}, Part(chapter, what, False, reason, command, fallback=fallback)
+
+
+# What the node lacks (podnotes.node.binaries.missing_prerequisites), as a reader reads it.
+_LACKS = (
+    ("root", "root, which the kubelet and containerd need"),
+    ("kubelet/", "the kubelet, kube-scheduler and kube-controller-manager programs, which `make book` builds "
+                 "with Go 1.26"),
+    ("containerd", "containerd and runc (Debian packages containerd, runc and containernetworking-plugins)"),
+    ("CNI", "the CNI plugins (Debian package containernetworking-plugins)"),
+    ("/bin/busybox", "busybox (Debian package busybox-static), which the node's images are made from"),
+    ("go ", "Go 1.26, which builds the node's pause program"),
+)
+
+
+def _cannot_sentence(reasons: list[str]) -> str:
+    if reasons[0].startswith("this copy was built on"):
+        return reasons[0][0].upper() + reasons[0][1:]
+    phrases = []
+    for reason in reasons:
+        phrase = next((text for prefix, text in _LACKS if reason.startswith(prefix)), reason)
+        if phrase not in phrases:
+            phrases.append(phrase)
+    return "This copy was built without " + "; and without ".join(phrases)
+
+
+def _version_only(line: str | None) -> str | None:
+    """``containerd containerd.io 1.7.24 ...`` or ``runc version 1.1.15`` -> the version."""
+    if not line or line == "unknown":
+        return None
+    words = line.split()
+    numbered = [word for word in words if word[:1].isdigit() or (word[:1] == "v" and word[1:2].isdigit())]
+    return numbered[0] if numbered else line
+
+
+def api_server_part(chapter: str, book) -> Part:
+    """Whether the kubectl chapter talked to a real API server (``book``: a
+    :class:`podnotes.cluster.chapter.ChapterCluster`)."""
+    what = "the commands on this page against a real API server"
+    if book.live:
+        return Part(chapter, what, True, used={"kube-apiserver": server_version(book.cluster),
+                                               "answers from": book.mode}, kind="api server")
+    from .cluster.binaries import find_binaries, pretending_no_kubernetes
+
+    command = BOOK_COMMAND
+    if find_binaries() is None:
+        import shutil
+
+        if shutil.which("go") is None or pretending_no_kubernetes():
+            lacks = "Go 1.26, which builds them, is not installed"
+        else:
+            lacks = "they were not built before this copy was"
+            command = "make k8s-binaries book"
+        reason = (f"No cluster was reachable, and there are no kube-apiserver and etcd programs to start one: "
+                  f"{lacks}")
+    else:
+        reason = "No cluster was reachable, and the local kube-apiserver and etcd did not start"
+    return Part(chapter, what, False, reason, command, fallback=(
+        "The answers below, marked [simulated], are what podnotes predicts the API server answers."),
+        kind="api server")
+
+
+def server_version(cluster) -> str:
+    try:
+        from kubernetes import client
+
+        return client.VersionApi(cluster.api_client).get_code().git_version
+    except Exception:  # the version is a detail for the status page; the chapter's own checks need no version
+        return "unknown"
+
+
+def privileged_part(chapter: str, requirement: str = "namespaces") -> Part:
+    """Whether the kernel experiments of a chapter run for real (``requirement`` as in
+    :mod:`podnotes.linux.privileges`)."""
+    from .linux import capabilities, privileges
+
+    facts = capabilities.detect()
+    what = "the experiments on this page"
+    lacking = privileges.missing(requirement, facts)
+    if lacking is None:
+        return Part(chapter, what, True, used={"Linux": facts.kernel, "cgroups": facts.cgroup_version},
+                    kind="privileged")
+    if not facts.linux:
+        reason = f"This copy was built on {platform.system()}; they need {lacking}"
+    else:
+        reason = f"This copy was built without {lacking.replace(' on Linux', '')}, which they need"
+    return Part(chapter, what, False, reason, ROOT_BOOK_COMMAND,
+                fallback="Each experiment below says what it needs instead of showing its result.",
+                kind="privileged")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Records, and the status page.
+
+def records_dir() -> Path | None:
+    value = os.environ.get(RECORDS_ENV)
+    return Path(value) if value else None
+
+
+def record(part: Part, folder: Path | None = None) -> None:
+    """Add ``part`` to its chapter's record (replacing an earlier answer for the same ``what``)."""
+    folder = folder or records_dir()
+    if folder is None:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{part.chapter}.json"
+    parts = [entry for entry in _read(path) if entry.get("what") != part.what]
+    parts.append({**asdict(part), "recorded_at": _now()})
+    path.write_text(json.dumps(parts, indent=2))
+
+
+def _read(path: Path) -> list[dict]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+
+
+def read_records(folder: Path | None = None) -> dict[str, list[Part]]:
+    """chapter -> its parts, from a build's records."""
+    folder = folder or records_dir()
+    if folder is None or not folder.is_dir():
+        return {}
+    found = {}
+    for path in sorted(folder.glob("*.json")):
+        entries = _read(path)
+        found[path.stem] = [Part(**{key: entry[key] for key in Part.__dataclass_fields__ if key in entry})
+                            for entry in entries]
+    return found
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def commit() -> str:
+    """The checkout's commit (short hash, ``-dirty`` with uncommitted changes), or ``unknown``."""
+    try:
+        result = subprocess.run(["git", "-C", str(REPO_ROOT), "describe", "--always", "--dirty", "--abbrev=12"],
+                                capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else "unknown"
+
+
+def book_chapters() -> list[str]:
+    """The notebooks of the book, in reading order (``08-probes``)."""
+    from .book import toc_notebooks
+
+    return [path.stem for path in toc_notebooks(REPO_ROOT)]
+
+
+def chapters_with_real_parts() -> list[str]:
+    """The notebooks that show a real part's answer (their code calls ``provenance.show``)."""
+    from .book import toc_notebooks
+
+    return [path.stem for path in toc_notebooks(REPO_ROOT) if "provenance.show(" in path.read_text()]
+
+
+def kernel_chapters() -> list[str]:
+    """The notebooks whose experiments need root (their code uses :mod:`podnotes.linux.privileges`); their
+    sections say themselves where they cannot run."""
+    from .book import toc_notebooks
+
+    return [path.stem for path in toc_notebooks(REPO_ROOT) if "podnotes.linux.privileges" in path.read_text()]
+
+
+def kernel_part(chapter: str) -> Part:
+    """Whether ``chapter``'s kernel experiments ran for real in this build: they need namespaces and, for the
+    cgroup experiments, the cgroup controllers (:func:`podnotes.linux.privileges.missing`)."""
+    parts = [privileged_part(chapter, requirement) for requirement in ("namespaces", "cgroups")]
+    return next((part for part in parts if not part.real), parts[0])
+
+
+def missing_records(folder: Path | None = None) -> list[str]:
+    """Chapters with real parts that left no record in this build's records folder."""
+    found = read_records(folder)
+    return [chapter for chapter in chapters_with_real_parts() if not found.get(chapter)]
+
+
+def status_markdown(chapters: list[str] | None = None, folder: Path | None = None) -> str:
+    """The status page's tables: this build (commit, version, date, host), then one row per real part of
+    each chapter in ``chapters`` (default: the book's, in reading order)."""
+    from . import __version__
+    from .linux.capabilities import detect, host_facts
+
+    chapters = chapters if chapters is not None else book_chapters()
+    facts = host_facts()
+    root = detect().root
+    lines = ["| | |", "|---|---|",
+             f"| commit | `{commit()}` |",
+             f"| podnotes version | {__version__} |",
+             f"| built | {_now()} |",
+             f"| system | {facts.system} {facts.kernel}, cgroups {facts.cgroup_version}, "
+             f"{'root' if root else 'not root'}, Python {facts.python} |",
+             "",
+             "| chapter | real part | in this copy | ran on, or why not |",
+             "|---|---|---|---|"]
+    folder = folder or records_dir()
+    if folder is None:
+        lines[-3:] = ["", "Per-chapter records are kept only by a site build (`make book`)."]
+        return "\n".join(lines)
+    found = read_records(folder)
+    kernel = kernel_chapters()
+    for chapter in chapters:
+        recorded = [part for part in found.get(chapter, []) if part.kind != "privileged"]  # from kernel_part
+        parts = ([kernel_part(chapter)] if chapter in kernel else []) + recorded
+        for part in parts:
+            outcome = "ran for real" if part.real else "fell back"
+            detail = ", ".join(f"{name} {version}" for name, version in part.used.items()) if part.real \
+                else part.reason
+            lines.append(f"| {chapter} | {KIND_LABELS.get(part.kind, part.what)} | {outcome} | {detail} |")
+    return "\n".join(lines)

@@ -1,0 +1,47 @@
+"""Whether the observations a build would overlay are current, and what make book does with them (no node)."""
+
+from __future__ import annotations
+
+import json
+
+from podnotes.node import observe
+from podnotes.linux import capabilities
+
+
+def write_node_json(folder, digest):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "node.json").write_text(json.dumps({"kubernetes": "v1.37.2", "examples_digest": digest}))
+    (folder / "agreement.json").write_text("{}")
+
+
+def test_observations_are_current_only_for_the_same_examples_and_pins(tmp_path):
+    assert not observe.observations_state(tmp_path).present
+    write_node_json(tmp_path, observe.examples_digest())
+    assert observe.observations_state(tmp_path).current
+    write_node_json(tmp_path, "0" * 16)
+    state = observe.observations_state(tmp_path)
+    assert state.present and not state.current and "other examples" in state.describe()
+
+
+def test_check_exit_codes(tmp_path, capsys):
+    assert observe.main(["--check", "--out", str(tmp_path)]) == 1
+    write_node_json(tmp_path, observe.examples_digest())
+    assert observe.main(["--check", "--out", str(tmp_path)]) == 0
+    assert observe.main(["--out", str(tmp_path)]) == 0, "current observations are reused, no node started"
+    assert "reusing" in capsys.readouterr().out
+
+
+def test_a_machine_that_cannot_run_a_node_says_why(monkeypatch, tmp_path):
+    monkeypatch.setenv(capabilities.PRETEND_ENV, "1")
+    reasons = observe.reasons_node_cannot_run()
+    assert reasons and reasons[0].startswith("root")
+    assert observe.main(["--out", str(tmp_path)]) == observe.CANNOT_RUN
+
+
+def test_the_digest_changes_with_the_examples(monkeypatch):
+    from podnotes.node import examples
+
+    before = observe.examples_digest()
+    original = examples.examples
+    monkeypatch.setattr(examples, "examples", lambda: original()[:-1])
+    assert observe.examples_digest() != before

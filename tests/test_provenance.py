@@ -1,0 +1,80 @@
+"""What a copy of the book tells the reader about its real parts (podnotes.provenance)."""
+
+from __future__ import annotations
+
+import pytest
+
+from podnotes import provenance
+from podnotes.linux import capabilities
+
+
+def test_a_part_that_could_not_run_says_what_why_how_and_where_the_real_result_is():
+    part = provenance.Part("08-probes", "these examples on a real kubelet", False,
+                           "This copy was built without root, which the kubelet and containerd need",
+                           "sudo make book", fallback="No observed timeline is drawn here.")
+    sentence = part.sentence()
+    assert sentence.startswith("**This copy could not run these examples on a real kubelet.**")
+    assert "without root" in sentence and "`sudo make book`" in sentence
+    assert "published site shows the real result" in sentence
+    assert "(not observed)" not in sentence
+
+
+def test_a_part_that_ran_names_what_it_ran_on():
+    part = provenance.Part("11-kubectl", "the commands on this page against a real API server", True,
+                           used={"kube-apiserver": "v1.37.2"}, kind="api server")
+    assert part.sentence() == ("In this copy, the commands on this page against a real API server ran for real "
+                               "(kube-apiserver v1.37.2).")
+
+
+def test_without_root_the_privileged_chapters_say_so(monkeypatch):
+    monkeypatch.setenv(capabilities.PRETEND_ENV, "1")
+    monkeypatch.delenv("PODNOTES_REQUIRE_PRIVILEGED", raising=False)
+    part = provenance.privileged_part("03-namespaces")
+    assert not part.real and "without root" in part.reason and part.command == "sudo make book"
+    provenance.show(part)  # not required: shows the note
+
+
+def test_a_required_part_that_could_not_run_fails(monkeypatch, tmp_path):
+    monkeypatch.setenv("PODNOTES_REQUIRE_REAL", "1")
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
+    _, part = provenance.kubelet_part("07-lifecycle", ["crash-loop"])
+    assert not part.real
+    with pytest.raises(provenance.RealPartMissing, match="07-lifecycle"):
+        provenance.show(part)
+
+
+def test_without_observations_the_kubelet_part_falls_back_with_a_reason(monkeypatch, tmp_path):
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
+    overlays, part = provenance.kubelet_part("07-lifecycle", ["crash-loop"])
+    assert overlays == {} and not part.real and part.reason and part.command.endswith("make book")
+
+
+def test_records_feed_the_status_page(monkeypatch, tmp_path):
+    monkeypatch.setenv(provenance.RECORDS_ENV, str(tmp_path))
+    provenance.record(provenance.Part("07-lifecycle", "these examples on a real kubelet", True,
+                                      used={"Kubernetes": "v1.37.2", "containerd": "1.6.20"}))
+    provenance.record(provenance.Part("11-kubectl", "the commands", False, "No cluster was reachable",
+                                      "make book", kind="api server"))
+    provenance.record(provenance.Part("11-kubectl", "the commands", True, used={"kube-apiserver": "v1.37.2"},
+                                      kind="api server"))  # a later answer for the same part replaces it
+    table = provenance.status_markdown(["07-lifecycle", "11-kubectl"])
+    assert "| 07-lifecycle | examples on a real kubelet | ran for real | Kubernetes v1.37.2, containerd 1.6.20 |" \
+        in table
+    assert "| 11-kubectl | commands against a real API server | ran for real | kube-apiserver v1.37.2 |" in table
+    assert "fell back" not in table
+    for row in ("| commit |", "| podnotes version |", "| built |", "| system |"):
+        assert row in table
+
+
+def test_the_chapters_with_real_parts_are_found():
+    assert set(provenance.chapters_with_real_parts()) == {"07-lifecycle", "08-probes", "11-kubectl"}
+    assert {"02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch", "06-pod-and-pause"} <= set(
+        provenance.kernel_chapters())
+
+
+def test_the_status_page_lists_the_kernel_chapters_as_this_build_ran_them(monkeypatch, tmp_path):
+    monkeypatch.setenv(provenance.RECORDS_ENV, str(tmp_path))
+    monkeypatch.setenv(capabilities.PRETEND_ENV, "1")
+    table = provenance.status_markdown(["02-chroot", "08-probes"])
+    assert "| 02-chroot | kernel experiments (root) | fell back | This copy was built without root" in table
+    assert ", not root, Python" in table
