@@ -67,6 +67,7 @@ def _simulate(args: argparse.Namespace):
     from dataclasses import replace
 
     from podnotes.probes import Behaviour, BehaviourError, InvalidPod, load_behaviour, preset, simulate
+    from podnotes.probes.simulator import check_duration
 
     chosen = None
     if args.preset:
@@ -84,18 +85,22 @@ def _simulate(args: argparse.Namespace):
         try:
             behaviour = load_behaviour(args.behaviour)
         except BehaviourError as err:
-            raise CommandError(str(err)) from None
+            raise CommandError(str(err), 3) from None
     else:
         behaviour = chosen.behaviour if chosen else Behaviour()
     if args.tick_phase is not None:
         behaviour = replace(behaviour, tick_phase=args.tick_phase)
     duration = args.duration if args.duration is not None else (chosen.duration if chosen else 300.0)
-    if duration <= 0:
-        raise CommandError(f"--duration must be positive, got {duration:g}")
+    try:
+        check_duration(duration)
+    except ValueError as err:
+        raise CommandError(f"--duration: {err}") from None
     try:
         return simulate(pod, behaviour, duration)
     except InvalidPod as err:
         raise CommandError(str(err), 2) from None
+    except BehaviourError as err:
+        raise CommandError(f"{args.behaviour or 'the behaviour'}: {err}", 3) from None
     except ValueError as err:
         raise CommandError(str(err)) from None
 
@@ -104,6 +109,8 @@ def _load_pod(filename: str):
     from podnotes.manifest import load
 
     documents = load(filename if filename == "-" else Path(filename))
+    if not documents:
+        raise CommandError(f"{filename}: no Pod found (the file is empty)", 3)
     for document in documents:
         if document.error is not None:
             where = f"{document.file}:{document.error.line}" if document.error.line else document.file

@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from podnotes.probes.backoff import CrashLoopBackOff
-from podnotes.probes.behaviour import Behaviour, ContainerBehaviour
+from podnotes.probes.behaviour import MAX_SECONDS, Behaviour, BehaviourError, ContainerBehaviour, answer_problems
 from podnotes.probes.rules import HEALTHY_ANSWER, judge
 from podnotes.probes.spec import ContainerSpec, PodSpec, ProbeSpec, parse_pod
 from podnotes.probes.timeline import ContainerInfo, Event, ProbeInfo, Timeline
@@ -68,18 +68,46 @@ SUCCESS, FAILURE, UNKNOWN = "Success", "Failure", "Unknown"
 INITIAL_RESULT = {"liveness": SUCCESS, "readiness": FAILURE, "startup": UNKNOWN}
 MIN_GRACE_SECONDS = 2  # minimumGracePeriodInSeconds
 EPSILON = 1e-9
+# A day with three probes every second is about 173,000 events; the bound keeps
+# any simulation's memory and time finite whatever the periods and the duration.
+MAX_EVENTS = 250_000
+
+
+class SimulationTooLong(ValueError):
+    """The simulation would produce more than ``MAX_EVENTS`` events."""
 
 
 def simulate(pod: Any, behaviour: Behaviour | None = None, duration: float = 300.0,
              *, check: bool = True) -> Timeline:
-    """Simulate ``duration`` seconds of ``pod`` (a dict or a loaded manifest)
-    whose programs behave as ``behaviour`` says.
+    """Simulate ``duration`` seconds (finite, more than 0, at most one day) of
+    ``pod`` (a dict or a loaded manifest) whose programs behave as ``behaviour`` says.
 
     Raises :class:`~podnotes.probes.spec.InvalidPod` for a Pod the API server
-    would refuse (unless ``check`` is False).
+    would refuse (unless ``check`` is False); ValueError for a duration out of
+    range; :class:`~podnotes.probes.behaviour.BehaviourError` for answers that
+    do not fit the probe they answer for (a tcpSocket probe answered "down");
+    :class:`SimulationTooLong` past ``MAX_EVENTS`` events.
     """
+    duration = check_duration(duration)
     spec = parse_pod(pod, check=check)
-    return _Simulation(spec, behaviour or Behaviour(), float(duration)).run()
+    behaviour = behaviour or Behaviour()
+    handlers = {(c.name, probe.type): probe.handler for c in spec.all_containers for probe in c.probes.values()}
+    problems = answer_problems(behaviour, handlers)
+    if problems:
+        raise BehaviourError("\n".join(problems))
+    return _Simulation(spec, behaviour, duration).run()
+
+
+def check_duration(duration: Any) -> float:
+    """``duration`` as seconds, or ValueError unless it is a finite number in (0, one day]."""
+    try:
+        seconds = float(duration)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"the duration must be a number of seconds, not {duration!r}") from None
+    if not math.isfinite(seconds) or not 0 < seconds <= MAX_SECONDS:
+        raise ValueError(f"the duration must be more than 0 and at most {MAX_SECONDS:,.0f} seconds (one day), "
+                         f"not {duration}")
+    return seconds
 
 
 @dataclass
@@ -159,6 +187,10 @@ class _Simulation:
         heapq.heappush(self.queue, (time, self.sequence, action, args))
 
     def emit(self, kind: str, **fields: Any) -> None:
+        if len(self.events) >= MAX_EVENTS:
+            raise SimulationTooLong(
+                f"the simulation reached {MAX_EVENTS:,} events at {self.now:,.0f} s of {self.duration:,.0f} s: "
+                "simulate a shorter --duration")
         self.events.append(Event(time=round(self.now, 6), kind=kind, **fields))
 
     def run(self) -> Timeline:
