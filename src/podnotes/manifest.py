@@ -549,12 +549,12 @@ def _expansion_problem(size: _Size, max_values: int) -> str | None:
     if size.values > max_values:
         if max_values < MAX_NODES:
             return _too_many_values(max_values)
-        return (f"once its anchors and aliases are expanded (kubectl expands them before sending), the document "
-                f"holds {size.values:,} values, more than the {MAX_NODES:,} one document may hold here")
+        return (f"once its anchors and aliases are expanded, the document holds {size.values:,} values, more than "
+                f"the {MAX_NODES:,} one document may hold here")
     if size.text_bytes > MAX_EXPANDED_BYTES:
-        return (f"once its anchors and aliases are expanded (kubectl expands them before sending), the document "
-                f"holds {size.text_bytes:,} characters of keys and values, more than the {MAX_EXPANDED_BYTES:,} "
-                "bytes (3 MiB) the API server accepts per request")
+        return (f"once its anchors and aliases are expanded (kubectl sends them expanded), the document holds "
+                f"{size.text_bytes:,} characters of keys and values, more than the {MAX_EXPANDED_BYTES:,} bytes "
+                "(3 MiB) the API server accepts per request")
     return None
 
 

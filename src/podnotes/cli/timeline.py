@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from podnotes.cli import CommandError
+from podnotes.cli import EXIT_OUTPUT_ERROR, CommandError
 
 FORMATS = ("png", "svg", "json")
 
@@ -126,4 +126,4 @@ def _write(path: Path, data: bytes) -> None:
     try:
         path.write_bytes(data)
     except OSError as err:
-        raise CommandError(f"cannot write {path}: {err.strerror or err}", 3) from None
+        raise CommandError(f"cannot write {path}: {err.strerror or err}", EXIT_OUTPUT_ERROR) from None

@@ -182,7 +182,8 @@ def load_behaviour(path: str | Path) -> Behaviour:
     broken = next((d for d in documents if d.error is not None), None)
     if broken is not None:
         where = f"{name}:{broken.error.line}" if broken.error.line else name
-        raise BehaviourError(f"{where}: not valid YAML: {broken.error.message}")
+        what = "not valid YAML" if broken.error.rule == "yaml-syntax" else "cannot be read"
+        raise BehaviourError(f"{where}: {what}: {broken.error.message}")
     if len(documents) > 1:
         raise BehaviourError(f"{name}:{documents[1].line}: a behaviour file holds one document, not "
                              f"{len(documents)}")
@@ -221,14 +222,16 @@ def problems_in(data: Any, root: Any = None) -> list[tuple[int | None, str]]:
     """
     problems = [(_line_of(root, path), f"{_path_text(path)}: must be a finite number, not {value}")
                 for path, value in _non_finite(data)]
-    if not problems:
-        for error in _validator().iter_errors(data):
-            error = _innermost(error)
-            path = list(error.absolute_path)
-            message, key = _describe(error)
-            if key is not None:
-                path.append(key)
-            problems.append((_line_of(root, path), f"{_path_text(path) or '(top level)'}: {message}"))
+    non_finite = {message.split(":")[0] for _, message in problems}
+    for error in _validator().iter_errors(data):
+        if _path_text(list(error.absolute_path)) in non_finite:
+            continue
+        error = _innermost(error)
+        path = list(error.absolute_path)
+        message, key = _describe(error)
+        if key is not None:
+            path.append(key)
+        problems.append((_line_of(root, path), f"{_path_text(path) or '(top level)'}: {message}"))
     if not problems:
         problems = _schedule_problems(data, root)
     return sorted(problems, key=lambda item: (item[0] or 0, item[1]))
