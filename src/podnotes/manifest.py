@@ -51,8 +51,9 @@ from podnotes.inputfile import MAX_BYTES, InputError
 # A Pod needs about 15 levels; 100 leaves room for any real object.
 MAX_DEPTH = 100
 # Values per document, aliases counted every time they are expanded.
-# A large Pod has about a thousand.
-MAX_NODES = 100_000
+# A large Pod has about a thousand; checking costs about 12 microseconds of CPU
+# per value, so these budgets keep one input within about a second.
+MAX_NODES = 50_000
 # Scalar text (keys and values) per document once aliases are expanded: what
 # kubectl sends is this JSON, and the API server takes at most 3 MiB per request.
 MAX_EXPANDED_BYTES = MAX_BYTES
@@ -60,7 +61,7 @@ MAX_EXPANDED_BYTES = MAX_BYTES
 # a small object), and values per input: together they keep one input's
 # reading and checking within about a second.
 MAX_DOCUMENTS = 5_000
-MAX_INPUT_NODES = 200_000
+MAX_INPUT_NODES = 60_000
 # The longest number read as a number. float64 ends at about 1.8e308 (309
 # digits); Go's YAML reader keeps a longer integer as a string, and Python's
 # int() of a long text is quadratic in its length.
@@ -575,16 +576,56 @@ def _flow_depth_exceeds_limit(text: str) -> bool:
     return False
 
 
-def _depth_exceeds_limit(text: str) -> tuple[int, int] | None:
-    """Scan events for nesting too deep (the pure-Python composer would recurse itself to death)."""
-    depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                return event.start_mark.line + 1, event.start_mark.column + 1
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
+# Inputs at least this long are scanned event by event before they are composed,
+# so one that exceeds a budget is refused after a cheap pass (libyaml's events
+# cost about a tenth of composing them) instead of after building all its nodes.
+_SCAN_FROM_CHARS = 64 * 1024
+
+
+def _scan_events(text: str, loader: type) -> LoadError | None:
+    """The first budget the event stream exceeds (nesting, documents, values per document and per
+    input), or None.
+
+    Values are counted as the converter counts them (mapping keys are not
+    values); aliases count as one here, their expansion is measured per
+    document after composing (:func:`_expanded_size`). A syntax error is left
+    for the composer to report.
+    """
+    documents = values = document_values = 0
+    expecting_key: list[bool] = []  # per open collection: True when the next item of a mapping is a key
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            kind = type(event)
+            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                expecting_key.pop()
+                continue
+            if kind is yaml.DocumentStartEvent:
+                documents += 1
+                document_values = 0
+                if documents > MAX_DOCUMENTS:
+                    return LoadError("yaml-limit", f"this input holds more than {MAX_DOCUMENTS:,} documents (empty "
+                                     "ones count), the most one input may hold here: split it into several files",
+                                     *_at(event.start_mark))
+                continue
+            if kind not in (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent):
+                continue
+            is_key = bool(expecting_key) and expecting_key[-1]
+            if expecting_key and expecting_key[-1] is not None:
+                expecting_key[-1] = not is_key
+            if not is_key:
+                values += 1
+                document_values += 1
+                if document_values > MAX_NODES:
+                    return LoadError("yaml-limit", _too_many_values(MAX_NODES), *_at(event.start_mark))
+                if values > MAX_INPUT_NODES:
+                    return LoadError("yaml-limit", _too_many_values(0), *_at(event.start_mark))
+            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                expecting_key.append(True if kind is yaml.MappingStartEvent else None)
+                if len(expecting_key) > MAX_DEPTH:
+                    return LoadError("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels",
+                                     *_at(event.start_mark))
+    except yaml.YAMLError:
+        return None
     return None
 
 
@@ -611,14 +652,14 @@ def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
     seen = 0
     values_left = MAX_INPUT_NODES
     try:
-        if not LIBYAML:
-            if _flow_depth_exceeds_limit(text):
-                return [Document(file, 0, None, error=LoadError(
-                    "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels"))]
-            too_deep = _depth_exceeds_limit(text)
-            if too_deep:
-                return [Document(file, 0, None, error=LoadError(
-                    "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", *too_deep))]
+        if not LIBYAML and _flow_depth_exceeds_limit(text):
+            return [Document(file, 0, None, error=LoadError(
+                "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels"))]
+        if not LIBYAML or len(text) >= _SCAN_FROM_CHARS:
+            # the pure-Python composer recurses, so it must never see nesting beyond the limit
+            exceeded = _scan_events(text, _Loader)
+            if exceeded is not None:
+                return [Document(file, 0, None, error=exceeded)]
         for ynode in yaml.compose_all(text, Loader=_Loader):
             seen += 1
             if seen > MAX_DOCUMENTS:
