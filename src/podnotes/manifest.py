@@ -772,6 +772,8 @@ def _read_file(path: Path | str) -> list[Document]:
 
 
 def _looks_like_path(text: str) -> bool:
+    if not text.strip():
+        return False  # empty text is an empty manifest, never the current folder
     return "\n" not in text and (os.path.exists(text) or ": " not in text and not text.lstrip().startswith(("{", "[")))
 
 

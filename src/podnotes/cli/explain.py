@@ -56,6 +56,8 @@ def _annotate(args: argparse.Namespace, annotate) -> int:
         error = broken[0].error
         where = f"{broken[0].file}:{error.line}:{error.column}" if error.line else broken[0].file
         raise CommandError(f"{where}: {error.message}", 3)
+    if not documents:
+        raise CommandError(f"{args.filename}: no Pod or Pod template found to explain (the input is empty)", 3)
     results = annotate(documents, k8s_version=args.k8s_version)
     if not results:
         raise CommandError("no Pod or Pod template found to explain", 3)
