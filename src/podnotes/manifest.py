@@ -142,7 +142,7 @@ def construct_scalar(ynode: yaml.ScalarNode) -> Any:
         return ynode.value
     try:
         return constructor(ynode)
-    except (ValueError, KeyError, TypeError, OverflowError, AttributeError):
+    except (ValueError, TypeError, LookupError, ArithmeticError, AttributeError):
         if _explicit(ynode):
             raise BadTaggedValue(f"`{_clip(ynode.value)}` is not {_TAG_NAMES.get(tag, tag)}, although its tag "
                                  f"{tag.replace(_TAG, '!!')} says it is") from None
