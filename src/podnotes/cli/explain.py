@@ -60,7 +60,7 @@ def _annotate(args: argparse.Namespace, annotate) -> int:
         raise CommandError(f"{args.filename}: no Pod or Pod template found to explain (the input is empty)", 3)
     results = annotate(documents, k8s_version=args.k8s_version)
     if not results:
-        raise CommandError("no Pod or Pod template found to explain", 3)
+        raise CommandError(f"{args.filename}: no Pod or Pod template found to explain", 3)
     if args.output == "json":
         print(json.dumps([{"file": r.document.file, "fields": [asdict(n) for n in r.notes],
                            "defaults": [asdict(d) for d in r.defaults]} for r in results], indent=2))
