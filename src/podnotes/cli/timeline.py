@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--preset", metavar="NAME", help="a built-in behaviour (see --list-presets)")
     source.add_argument("--behaviour", "--behavior", metavar="FILE", dest="behaviour",
-                        help="a YAML or JSON file saying how the containers behave")
+                        help="a YAML or JSON file saying how the containers behave, checked against the JSON "
+                             "Schema podnotes/probes/behaviour.schema.json")
     parser.add_argument("--duration", type=float, default=None, metavar="SECONDS",
                         help="how long to simulate (default 300, or the preset's own)")
     parser.add_argument("--tick-phase", type=float, default=None, metavar="SECONDS",
