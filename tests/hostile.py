@@ -4,15 +4,16 @@ measure one run of a command on one input in its own child process.
 Each input is built by a function (some are megabytes), named after what it
 tries: exhaust memory, time, the stack, the parser, or the reader itself.
 ``measure`` runs a child and takes its own CPU time and peak memory from
-``os.wait4`` (the rusage of exactly that child), plus the wall time around it.
+``os.wait4`` (the rusage of exactly that child, through a small launcher so
+the test process's own size is not inherited), plus the wall time around it.
 Every measurement is kept in ``FIGURES``; the test session prints how many
 inputs were tried, the slowest and the largest (``tests/conftest.py``).
 """
 
 from __future__ import annotations
 
+import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -234,28 +235,50 @@ def child_env(**extra: str) -> dict[str, str]:
     return {**env, "PODNOTES_READ_TIMEOUT": PIPE_TIMEOUT, "PYTHONWARNINGS": "ignore", **extra}
 
 
-def measure(entry: str, name: str, argv: list[str], *, stdin=None, user: str | None = None,
+# Peak memory is a process's high-water mark, and a forked child inherits its
+# parent's: measured straight from the test process (pytest, well over 100 MB),
+# every child would look that large. So a small launcher (an isolated Python
+# without site, about 10 MB) forks the command and reports the command's own
+# rusage from os.wait4.
+LAUNCHER = """\
+import json, os, signal, sys, time
+report, limit, argv = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+start = time.monotonic()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+while True:
+    done, status, usage = os.wait4(pid, os.WNOHANG)
+    if done:
+        break
+    if time.monotonic() - start > limit:
+        os.kill(pid, signal.SIGKILL)
+        done, status, usage = os.wait4(pid, 0)
+        break
+    time.sleep(0.005)
+wall = time.monotonic() - start
+with open(report, "w") as handle:
+    json.dump({"code": os.waitstatus_to_exitcode(status), "wall": wall,
+               "cpu": usage.ru_utime + usage.ru_stime, "peak_kb": usage.ru_maxrss}, handle)
+"""
+
+
+def measure(entry: str, name: str, argv: list[str], *, stdin=None,
             env: dict[str, str] | None = None, cwd: str | None = None) -> Measurement:
     """Run ``argv`` in a child and take its wall time, CPU time (user + system) and peak RSS."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.monotonic()
-        proc = subprocess.Popen(argv, stdin=stdin if stdin is not None else subprocess.DEVNULL, stdout=out,
-                                stderr=err, env=env or child_env(), user=user, cwd=cwd, start_new_session=True)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > HANG_SECONDS:
-                os.killpg(proc.pid, signal.SIGKILL)
-                pid, status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.005)
-        wall = time.monotonic() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile(suffix=".json") as report:
+        subprocess.run([sys.executable, "-I", "-S", "-c", LAUNCHER, report.name, str(HANG_SECONDS), *argv],
+                       stdin=stdin if stdin is not None else subprocess.DEVNULL, stdout=out, stderr=err,
+                       env=env or child_env(), cwd=cwd, timeout=HANG_SECONDS + 30, check=False)
+        figures = json.loads(Path(report.name).read_text())
         out.seek(0)
         err.seek(0)
-        result = Measurement(entry, name, proc.returncode, wall, usage.ru_utime + usage.ru_stime,
-                             usage.ru_maxrss / 1024, out.read().decode(errors="replace"),
+        result = Measurement(entry, name, figures["code"], figures["wall"], figures["cpu"],
+                             figures["peak_kb"] / 1024, out.read().decode(errors="replace"),
                              err.read().decode(errors="replace"))
     FIGURES.append(result)
     return result
