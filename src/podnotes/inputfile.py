@@ -132,8 +132,7 @@ def read_stream(stream: Any, name: str, budget: Budget = Budget()) -> bytes:
         regular = stat.S_ISREG(info.st_mode)
         if stat.S_ISDIR(info.st_mode):
             raise InputError(name, "is a folder, not a file")
-        return _read_fd(fd, name, budget, deadline=None if regular else time.monotonic() + budget.timeout,
-                        keep_blocking=True)
+        return _read_fd(fd, name, budget, deadline=None if regular else time.monotonic() + budget.timeout)
     try:
         data = raw.read(budget.limit + 1)
     except OSError as err:
@@ -145,7 +144,7 @@ def read_stream(stream: Any, name: str, budget: Budget = Budget()) -> bytes:
     return data
 
 
-def _read_fd(fd: int, name: str, budget: Budget, deadline: float | None, keep_blocking: bool = False) -> bytes:
+def _read_fd(fd: int, name: str, budget: Budget, deadline: float | None) -> bytes:
     """Read until end of file, at most ``limit + 1`` bytes; before ``deadline`` when one is given."""
     chunks: list[bytes] = []
     total = 0
