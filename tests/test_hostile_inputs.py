@@ -368,7 +368,7 @@ def test_duration_out_of_range_is_refused(duration):
 
 
 def test_a_day_of_busy_probes_stays_within_the_event_bound():
-    """Thirty probes every second for a day would be 2.6 million events: refused at 250,000, quickly."""
+    """Thirty probes every second for a day would be 2.6 million events: refused at 200,000, quickly."""
     script = textwrap.dedent("""\
         import sys
         from podnotes.probes import simulate
@@ -384,6 +384,17 @@ def test_a_day_of_busy_probes_stays_within_the_event_bound():
             sys.exit(3)
         """)
     result = measure("python simulate()", "30 probes at 1 s for a day", [sys.executable, "-c", script])
-    assert result.returncode == 3 and "reached 250,000 events" in result.stdout, result.output
+    assert result.returncode == 3 and "reached 200,000 events" in result.stdout, result.output
     assert result.peak_mb <= BUDGET_MB
     assert result.cpu <= 10, "generous: the bound is on memory; the events themselves take time"
+
+
+def test_a_pod_of_five_thousand_containers_is_refused_before_it_is_validated(tmp_path):
+    containers = "".join(f"  - {{name: c{i}, image: nginx:1.27}}\n" for i in range(5000))
+    path = hostile.write_input(tmp_path, "containers-5000",
+                               f"apiVersion: v1\nkind: Pod\nmetadata: {{name: a}}\nspec:\n  containers:\n"
+                               f"{containers}".encode())
+    result = measure("timeline -f", "containers-5000", podnotes("timeline", "-f", str(path), "-o", "-"))
+    assert result.returncode == 2, result.output
+    assert "the Pod has 5,000 containers; the simulator takes at most 100" in result.stderr
+    assert result.cpu <= 1 + 0.5, "refused before the Pod is validated"

@@ -56,6 +56,7 @@ RULES: dict[str, str] = {
     "pod-security-level": "The highest Pod Security Standard level the Pod meets.",
     "naked-pod": "A Pod not managed by a controller.",
     "ignore-without-reason": "An ignore annotation without a reason.",
+    "findings-truncated": "More findings than are reported at once; this one counts the rest.",
 }
 
 

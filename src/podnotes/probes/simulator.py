@@ -70,11 +70,15 @@ MIN_GRACE_SECONDS = 2  # minimumGracePeriodInSeconds
 EPSILON = 1e-9
 # A day with three probes every second is about 173,000 events; the bound keeps
 # any simulation's memory and time finite whatever the periods and the duration.
-MAX_EVENTS = 250_000
+MAX_EVENTS = 200_000
+# Each change looks at every container (readiness, phase, conditions), so the
+# cost grows with the square of their number; real Pods have a handful.
+MAX_CONTAINERS = 100
 
 
 class SimulationTooLong(ValueError):
-    """The simulation would produce more than ``MAX_EVENTS`` events."""
+    """The simulation would produce more than ``MAX_EVENTS`` events, or the Pod has more than
+    ``MAX_CONTAINERS`` containers."""
 
 
 def simulate(pod: Any, behaviour: Behaviour | None = None, duration: float = 300.0,
@@ -86,9 +90,10 @@ def simulate(pod: Any, behaviour: Behaviour | None = None, duration: float = 300
     would refuse (unless ``check`` is False); ValueError for a duration out of
     range; :class:`~podnotes.probes.behaviour.BehaviourError` for answers that
     do not fit the probe they answer for (a tcpSocket probe answered "down");
-    :class:`SimulationTooLong` past ``MAX_EVENTS`` events.
+    :class:`SimulationTooLong` past ``MAX_EVENTS`` events or ``MAX_CONTAINERS`` containers.
     """
     duration = check_duration(duration)
+    _check_container_count(pod)
     spec = parse_pod(pod, check=check)
     behaviour = behaviour or Behaviour()
     handlers = {(c.name, probe.type): probe.handler for c in spec.all_containers for probe in c.probes.values()}
@@ -96,6 +101,20 @@ def simulate(pod: Any, behaviour: Behaviour | None = None, duration: float = 300
     if problems:
         raise BehaviourError("\n".join(problems))
     return _Simulation(spec, behaviour, duration).run()
+
+
+def _check_container_count(pod: Any) -> None:
+    """Refuse a Pod with more than ``MAX_CONTAINERS`` containers before validating it (which costs as much)."""
+    from podnotes.probes.spec import pod_dict
+
+    try:
+        spec = pod_dict(pod)[0].get("spec") or {}
+        count = sum(len(spec.get(key) or []) for key in ("initContainers", "containers"))
+    except (TypeError, AttributeError):
+        return  # parse_pod says what is wrong with it
+    if count > MAX_CONTAINERS:
+        raise SimulationTooLong(f"the Pod has {count:,} containers; the simulator takes at most {MAX_CONTAINERS} "
+                                "(each change looks at every container)")
 
 
 def check_duration(duration: Any) -> float:
