@@ -355,10 +355,13 @@ class _Converter:
         key_line, key_column = _at(key_mark) if key_mark is not None else (None, None)
         line, column = _at(mark)
         if isinstance(ynode, yaml.ScalarNode):
-            try:
-                value = construct_scalar(ynode)
-            except BadTaggedValue as err:
-                raise _LimitExceeded("yaml-tag", str(err), line, column) from None
+            if tag == _STR_TAG:
+                value = ynode.value  # most scalars: nothing to construct
+            else:
+                try:
+                    value = construct_scalar(ynode)
+                except BadTaggedValue as err:
+                    raise _LimitExceeded("yaml-tag", str(err), line, column) from None
             return Node(value, "scalar", "", self.file, line, column, key_line, key_column, tag, ynode.style,
                         ynode.value, parent=parent, segment=segment)
         if isinstance(ynode, yaml.SequenceNode):
@@ -576,10 +579,19 @@ def _flow_depth_exceeds_limit(text: str) -> bool:
     return False
 
 
-# Inputs at least this long are scanned event by event before they are composed,
-# so one that exceeds a budget is refused after a cheap pass (libyaml's events
-# cost about a tenth of composing them) instead of after building all its nodes.
-_SCAN_FROM_CHARS = 64 * 1024
+
+
+def _may_exceed_value_budget(text: str) -> bool:
+    """Whether the input could hold more values than an input may: then it is scanned event by
+    event before it is composed, so it is refused after a cheap pass (libyaml's events cost
+    about a third of composing them) instead of after building all its nodes.
+
+    Every value after the first needs one of these characters before it (a line
+    break, ``,``, ``:``, ``-``, ``[`` or ``{``), so their count bounds the number
+    of values; most inputs are far below it and skip the scan.
+    """
+    bound = 1 + sum(text.count(char) for char in "\n,:-[{")
+    return bound > MAX_INPUT_NODES
 
 
 def _scan_events(text: str, loader: type) -> LoadError | None:
@@ -655,7 +667,7 @@ def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
         if not LIBYAML and _flow_depth_exceeds_limit(text):
             return [Document(file, 0, None, error=LoadError(
                 "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels"))]
-        if not LIBYAML or len(text) >= _SCAN_FROM_CHARS:
+        if not LIBYAML or _may_exceed_value_budget(text):
             # the pure-Python composer recurses, so it must never see nesting beyond the limit
             exceeded = _scan_events(text, _Loader)
             if exceeded is not None:
