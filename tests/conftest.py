@@ -16,3 +16,11 @@ def in_ci() -> bool:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The figures of the hostile-input runs (tests/test_hostile_inputs.py), when any ran."""
+    from tests import hostile
+
+    for line in hostile.summary():
+        terminalreporter.write_line(line)

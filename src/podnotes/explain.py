@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -189,17 +190,33 @@ class AnnotatedManifest:
     def render(self, text: str | None = None, width: int | None = None, columns: int = COLUMNS) -> str:
         """The manifest's lines (own comments removed), each followed by ``# meaning``
         in a column ``width`` characters from the left, wrapped to ``columns``
-        characters; then the defaults."""
+        characters; then the defaults.
+
+        Without the text (a manifest built from Python data), each field is one ``path: meaning`` line.
+        """
         if text is None:
-            text = self.document.text if self.document.text is not None else _read(self.document.file)
+            text = self.document.text
         by_line: dict[int, str] = {}
         for note in self.notes:
             by_line.setdefault(note.line, note.meaning)
-        start = self.document.line
+        if text is None:
+            out = [f"{note.path}: {note.meaning}" for note in self.notes]
+        else:
+            out = self._beside_the_text(_lines_of(text), by_line, width, columns)
+        if self.defaults:
+            out.append("")
+            out.append("# Filled in by the API server (not in the manifest):")
+            for default in self.defaults:
+                out += textwrap.wrap(f"{default.path}: {default.meaning}", columns, initial_indent="#   ",
+                                     subsequent_indent="#       ", break_on_hyphens=False)
+        return "\n".join(out)
+
+    def _beside_the_text(self, all_lines: tuple[str, ...], by_line: dict[int, str], width: int | None,
+                         columns: int) -> list[str]:
+        start = self.document.line or 1
         lines = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if number < start:
-                continue
+        for number in range(start, len(all_lines) + 1):
+            line = all_lines[number - 1]
             if number > start and line.strip() == "---":
                 break
             code = strip_comment(line)
@@ -210,13 +227,13 @@ class AnnotatedManifest:
         for number, code in lines:
             meaning = by_line.get(number)
             out += _beside(code, meaning, width, columns) if meaning else [code]
-        if self.defaults:
-            out.append("")
-            out.append("# Filled in by the API server (not in the manifest):")
-            for default in self.defaults:
-                out += textwrap.wrap(f"{default.path}: {default.meaning}", columns, initial_indent="#   ",
-                                     subsequent_indent="#       ", break_on_hyphens=False)
-        return "\n".join(out)
+        return out
+
+
+@lru_cache(maxsize=4)
+def _lines_of(text: str) -> tuple[str, ...]:
+    """The lines of an input, split once however many of its documents are rendered."""
+    return tuple(text.splitlines())
 
 
 def _beside(code: str, meaning: str, width: int, columns: int) -> list[str]:
@@ -245,18 +262,19 @@ def strip_comment(line: str) -> str:
     return line.rstrip()
 
 
-def _read(file: str) -> str:
-    with open(file, encoding="utf-8") as handle:
-        return handle.read()
-
-
 def annotate(source: Any, *, k8s_version: str | None = None) -> list[AnnotatedManifest]:
     """A one-line meaning for each field of each checked manifest, plus the server's defaults."""
     cat = catalogue(k8s_version)
     if isinstance(source, (dict, list)) and not (source and isinstance(source, list)
                                                  and isinstance(source[0], Document)):
-        # plain data has no text to print beside: write it as YAML first
-        source = yaml.safe_dump_all(source if isinstance(source, list) else [source], sort_keys=False)
+        # plain data has no text to print beside: write it as YAML first, once it is known to be within budget
+        broken = next((d.error for d in load(source) if d.error is not None), None)
+        if broken is not None:
+            raise ExplainError(f"cannot explain this data: {broken.message}")
+        try:
+            source = yaml.safe_dump_all(source if isinstance(source, list) else [source], sort_keys=False)
+        except yaml.YAMLError as err:
+            raise ExplainError(f"cannot explain this data: {err}") from None
     out = []
     for document in load(source):
         root = document.root

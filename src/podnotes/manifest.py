@@ -8,11 +8,25 @@ parser when available, the pure-Python one otherwise) and converts it into
 path (``spec.containers[0].livenessProbe.httpGet.port``).
 
 Converting, rather than letting PyYAML construct Python objects, is what makes
-the input safe to handle: anchors and aliases are expanded against a node
-budget (a "billion laughs" file stops early instead of filling memory), the
-nesting depth and the input size are limited, only the standard YAML tags are
-accepted, and duplicate keys are recorded with both positions instead of being
-silently overwritten.
+the input safe to handle. Every input is read by :mod:`podnotes.inputfile`
+(at most 3 MiB, pipes against a deadline), and then stays within budgets that
+each message names exactly:
+
+* ``MAX_DOCUMENTS`` documents per input, empty ones included;
+* ``MAX_NODES`` values per document and ``MAX_INPUT_NODES`` per input, aliases
+  counted every time they are expanded;
+* ``MAX_EXPANDED_BYTES`` of scalar text per document once aliases are
+  expanded (what kubectl would send as JSON; measured before expanding, so a
+  "billion laughs" file stops in microseconds);
+* ``MAX_DEPTH`` levels of nesting;
+* numbers of at most ``MAX_NUMBER_CHARS`` characters (longer ones stay
+  strings, as Go's YAML reader keeps an integer it cannot hold in a float64).
+
+Only the standard YAML tags are accepted, an explicit tag whose value does not
+fit (``!!int abc``) is an error at its line, and duplicate keys are recorded
+with both positions instead of being silently overwritten. Field paths are
+built only when asked for (a Node knows its parent and its own key), so an
+expansion that repeats long keys costs no memory for paths.
 
 Nothing here raises for bad input: every problem becomes a :class:`LoadError`
 on a :class:`Document`, so one broken file in a folder never hides the others.
@@ -31,14 +45,29 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
-# The API server refuses request bodies larger than 3 MiB, so nothing bigger
-# can be a manifest it would accept.
-MAX_BYTES = 3 * 1024 * 1024
+from podnotes import inputfile
+from podnotes.inputfile import MAX_BYTES, InputError
+
 # A Pod needs about 15 levels; 100 leaves room for any real object.
 MAX_DEPTH = 100
-# Nodes created per document, aliases counted every time they are expanded.
-# A large Pod has about a thousand.
-MAX_NODES = 100_000
+# Values per document, aliases counted every time they are expanded.
+# A large Pod has about a thousand; checking costs about 12 microseconds of CPU
+# per value, so these budgets keep one input within about a second.
+MAX_NODES = 50_000
+# Scalar text (keys and values) per document once aliases are expanded: what
+# kubectl sends is this JSON, and the API server takes at most 3 MiB per request.
+MAX_EXPANDED_BYTES = MAX_BYTES
+# Documents per input, empty ones included (``---`` costs the parser as much as
+# a small object), and values per input: together they keep one input's
+# reading and checking within about a second.
+MAX_DOCUMENTS = 5_000
+MAX_INPUT_NODES = 60_000
+# The longest number read as a number. float64 ends at about 1.8e308 (309
+# digits); Go's YAML reader keeps a longer integer as a string, and Python's
+# int() of a long text is quadratic in its length.
+MAX_NUMBER_CHARS = 400
+# The longest key shown in full inside a field path.
+_SHOWN_KEY = 64
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -88,6 +117,50 @@ _construct = {
     f"{_TAG}bool": _constructor.construct_yaml_bool,
     f"{_TAG}null": lambda node: None,
 }
+_TAG_NAMES = {f"{_TAG}int": "an integer", f"{_TAG}float": "a floating-point number", f"{_TAG}bool": "a boolean"}
+
+
+class BadTaggedValue(ValueError):
+    """A scalar whose explicit tag it cannot satisfy (``!!int abc``)."""
+
+
+def construct_scalar(ynode: yaml.ScalarNode) -> Any:
+    """The value of a scalar as YAML 1.1 types it, within the number budget.
+
+    A plain scalar that looks like a number but cannot be read as one (longer
+    than ``MAX_NUMBER_CHARS``, or ``0b_``) stays a string, as Go's YAML reader
+    leaves it; an explicitly tagged one raises :class:`BadTaggedValue`.
+    """
+    tag = ynode.tag
+    constructor = _construct.get(tag)
+    if constructor is None:
+        return ynode.value
+    if tag in (f"{_TAG}int", f"{_TAG}float") and len(ynode.value) > MAX_NUMBER_CHARS:
+        if _explicit(ynode):
+            raise BadTaggedValue(f"a number of {len(ynode.value):,} characters is longer than the "
+                                 f"{MAX_NUMBER_CHARS} this reader accepts (float64 ends at about 1.8e308)")
+        return ynode.value
+    try:
+        return constructor(ynode)
+    except (ValueError, TypeError, LookupError, ArithmeticError, AttributeError):
+        if _explicit(ynode):
+            raise BadTaggedValue(f"`{_clip(ynode.value)}` is not {_TAG_NAMES.get(tag, tag)}, although its tag "
+                                 f"{tag.replace(_TAG, '!!')} says it is") from None
+        return ynode.value
+
+
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _explicit(ynode: yaml.ScalarNode) -> bool:
+    """Whether a scalar's tag was written (``!!int abc``) rather than resolved from its plain text."""
+    if ynode.style in ("'", '"', "|", ">"):
+        return True
+    return _RESOLVER.resolve(yaml.ScalarNode, ynode.value, (True, False)) != ynode.tag
+
+
+def _clip(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else f"{text[:width]}… ({len(text):,} characters)"
 
 
 class Node:
@@ -99,17 +172,26 @@ class Node:
     ``key_column`` locate the key it belongs to (the same as the value for list
     items and the root). Nodes built from plain Python data have no position:
     every location attribute is None.
+
+    ``path`` is the API field path (``spec.containers[0].image``). A Node made
+    by the loader stores only its parent and its own part of the path
+    (``.image``, ``[0]``, ``[app.kubernetes.io/name]``) and builds the text when
+    asked; a key longer than 64 characters is shortened in it.
     """
 
-    __slots__ = ("value", "kind", "path", "file", "line", "column", "key_line", "key_column", "tag", "style", "raw")
+    __slots__ = ("value", "kind", "_path", "parent", "segment", "file", "line", "column", "key_line",
+                 "key_column", "tag", "style", "raw")
 
-    def __init__(self, value: Any, kind: str, path: str, file: str | None = None,
+    def __init__(self, value: Any, kind: str, path: str | None = "", file: str | None = None,
                  line: int | None = None, column: int | None = None,
                  key_line: int | None = None, key_column: int | None = None,
-                 tag: str = "", style: str | None = None, raw: str | None = None):
+                 tag: str = "", style: str | None = None, raw: str | None = None,
+                 *, parent: Node | None = None, segment: str = ""):
         self.value = value
         self.kind = kind
-        self.path = path
+        self._path = path if parent is None else None
+        self.parent = parent
+        self.segment = segment
         self.file = file
         self.line = line
         self.column = column
@@ -118,6 +200,32 @@ class Node:
         self.tag = tag
         self.style = style
         self.raw = raw  # the scalar as written, before YAML 1.1 typing (``yes`` -> True)
+
+    @property
+    def path(self) -> str:
+        if self._path is not None:
+            return self._path
+        parts = []
+        node: Node | None = self
+        while node is not None and node._path is None:
+            parts.append(node.segment)
+            node = node.parent
+        text = node._path if node is not None else ""
+        for segment in reversed(parts):
+            text = (segment[1:] if not text else text + segment) if segment.startswith(".") else text + segment
+        return text
+
+    @path.setter
+    def path(self, value: str) -> None:
+        self._path = value
+
+    def bracket_key(self, key: str) -> None:
+        """Write this map entry's key in brackets (``limits[memory]``), as the server does for map fields."""
+        if self.parent is not None:
+            self.segment = f"[{_shown_key(key)}]"
+        else:
+            base, _, _ = self.path.rpartition(".")
+            self._path = f"{base}[{_shown_key(key)}]"
 
     def __repr__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}" if self.line else "no position"
@@ -213,86 +321,105 @@ class _LimitExceeded(Exception):
         self.error = LoadError(rule, message, line, column)
 
 
-class _Converter:
-    """Turns one composed PyYAML node graph into a Node tree, within limits."""
+def _at(mark: yaml.Mark) -> tuple[int, int]:
+    return mark.line + 1, mark.column + 1
 
-    def __init__(self, file: str):
+
+class _Converter:
+    """Turns one composed PyYAML node graph into a Node tree, within limits.
+
+    ``max_nodes`` is what is left of the document's and the input's value budgets.
+    """
+
+    def __init__(self, file: str, max_nodes: int = MAX_NODES):
         self.file = file
         self.nodes = 0
+        self.max_nodes = max_nodes
         self.duplicates: list[DuplicateKey] = []
 
-    def convert(self, ynode: yaml.Node, path: str, depth: int,
+    def convert(self, ynode: yaml.Node, parent: Node | None, segment: str, depth: int,
                 key_mark: yaml.Mark | None = None) -> Node:
         self.nodes += 1
         mark = ynode.start_mark
-        if self.nodes > MAX_NODES:
-            raise _LimitExceeded(
-                "yaml-limit",
-                f"the document expands to more than {MAX_NODES} values (anchors and aliases are expanded "
-                "before Kubernetes sees a manifest; this looks like an alias bomb)",
-                mark.line + 1, mark.column + 1)
+        if self.nodes > self.max_nodes:
+            raise _LimitExceeded("yaml-limit", _too_many_values(self.max_nodes), *_at(mark))
         if depth > MAX_DEPTH:
-            raise _LimitExceeded("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels",
-                                 mark.line + 1, mark.column + 1)
+            raise _LimitExceeded("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", *_at(mark))
         tag = ynode.tag
         if tag not in _ALLOWED_TAGS:
             raise _LimitExceeded(
                 "yaml-tag",
-                f"the tag {tag!r} is not allowed: Kubernetes reads plain YAML, so only the standard tags "
+                f"the tag {_clip(tag)!r} is not allowed: Kubernetes reads plain YAML, so only the standard tags "
                 "(str, int, float, bool, null, map, seq) have a meaning",
-                mark.line + 1, mark.column + 1)
-        key_line = key_mark.line + 1 if key_mark is not None else None
-        key_column = key_mark.column + 1 if key_mark is not None else None
+                *_at(mark))
+        key_line, key_column = _at(key_mark) if key_mark is not None else (None, None)
+        line, column = _at(mark)
         if isinstance(ynode, yaml.ScalarNode):
-            constructor = _construct.get(tag)
-            value = constructor(ynode) if constructor is not None else ynode.value
-            return Node(value, "scalar", path, self.file, mark.line + 1, mark.column + 1,
-                        key_line, key_column, tag, ynode.style, ynode.value)
+            if tag == _STR_TAG:
+                value = ynode.value  # most scalars: nothing to construct
+            else:
+                try:
+                    value = construct_scalar(ynode)
+                except BadTaggedValue as err:
+                    raise _LimitExceeded("yaml-tag", str(err), line, column) from None
+            return Node(value, "scalar", "", self.file, line, column, key_line, key_column, tag, ynode.style,
+                        ynode.value, parent=parent, segment=segment)
         if isinstance(ynode, yaml.SequenceNode):
-            items = [self.convert(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(ynode.value)]
-            return Node(items, "seq", path, self.file, mark.line + 1, mark.column + 1, key_line, key_column, tag)
-        return self._mapping(ynode, path, depth, key_line, key_column)
+            node = Node([], "seq", "", self.file, line, column, key_line, key_column, tag,
+                        parent=parent, segment=segment)
+            node.value = [self.convert(item, node, f"[{index}]", depth + 1) for index, item in enumerate(ynode.value)]
+            return node
+        node = Node({}, "map", "", self.file, line, column, key_line, key_column, tag, parent=parent, segment=segment)
+        node.value = self._entries(ynode, node, depth)
+        return node
 
-    def _mapping(self, ynode: yaml.MappingNode, path: str, depth: int,
-                 key_line: int | None, key_column: int | None) -> Node:
-        mark = ynode.start_mark
+    def _entries(self, ynode: yaml.MappingNode, node: Node, depth: int) -> dict[str, Node]:
         entries: dict[str, Node] = {}
         merged: dict[str, Node] = {}
         seen: dict[str, yaml.Mark] = {}
         for key_node, value_node in ynode.value:
             if key_node.tag == f"{_TAG}merge":
-                self._merge(value_node, path, depth, merged)
+                self._merge(value_node, node, depth, merged)
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise _LimitExceeded("yaml-syntax", "a mapping key must be a plain value, not a list or mapping",
-                                     key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                                     *_at(key_node.start_mark))
             if key_node.tag == _STR_TAG:
                 key = key_node.value  # the common case: no Node needed for a plain key
             else:
-                key = self.convert(key_node, path, depth + 1).value
+                key = self.convert(key_node, node, "", depth + 1).value
                 key = key if isinstance(key, str) else _key_text(key)
-            child_path = _child_path(path, key)
+            segment = _segment(key)
             if key in seen:
                 first = seen[key]
                 self.duplicates.append(DuplicateKey(
-                    key, child_path, first.line + 1, first.column + 1,
-                    key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+                    key, _joined(node.path, segment), first.line + 1, first.column + 1,
+                    *_at(key_node.start_mark)))
             seen[key] = key_node.start_mark
-            entries[key] = self.convert(value_node, child_path, depth + 1, key_node.start_mark)
+            entries[key] = self.convert(value_node, node, segment, depth + 1, key_node.start_mark)
         if merged:
             entries = {**{k: v for k, v in merged.items() if k not in entries}, **entries}
-        return Node(entries, "map", path, self.file, mark.line + 1, mark.column + 1, key_line, key_column,
-                    ynode.tag)
+        return entries
 
-    def _merge(self, value_node: yaml.Node, path: str, depth: int, into: dict[str, Node]) -> None:
+    def _merge(self, value_node: yaml.Node, node: Node, depth: int, into: dict[str, Node]) -> None:
         """Apply a ``<<: *anchor`` merge key: the first source that names a key wins."""
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
         for source in sources:
             if not isinstance(source, yaml.MappingNode):
                 raise _LimitExceeded("yaml-syntax", "a merge key (<<) must refer to a mapping",
-                                     source.start_mark.line + 1, source.start_mark.column + 1)
-            for key, child in self._mapping(source, path, depth + 1, None, None).value.items():
+                                     *_at(source.start_mark))
+            if depth + 1 > MAX_DEPTH:
+                raise _LimitExceeded("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels",
+                                     *_at(source.start_mark))
+            for key, child in self._entries(source, node, depth + 1).items():
                 into.setdefault(key, child)
+
+
+def _too_many_values(limit: int) -> str:
+    if limit < MAX_NODES:
+        return (f"this input holds more than {MAX_INPUT_NODES:,} values in all its documents, the most one "
+                "input may hold here: split it into several files")
+    return f"the document holds more than {MAX_NODES:,} values, the most one document may hold here"
 
 
 def _key_text(key: Any) -> str:
@@ -309,15 +436,30 @@ def _key_text(key: Any) -> str:
 _plain_keys: dict[str, bool] = {}
 
 
-def _child_path(path: str, key: str) -> str:
+def _shown_key(key: str) -> str:
+    if len(key) <= _SHOWN_KEY:
+        return key
+    return f"{key[:_SHOWN_KEY - 16]}…({len(key):,} characters)"
+
+
+def _segment(key: str) -> str:
+    """A key's part of a field path: ``.image`` for a plain name, ``[app.kubernetes.io/name]`` otherwise."""
     plain = _plain_keys.get(key)
     if plain is None:
-        plain = bool(_IDENTIFIER.match(key))
-        if len(_plain_keys) < 10_000:
+        plain = bool(_IDENTIFIER.match(key)) and len(key) <= _SHOWN_KEY
+        if len(_plain_keys) < 10_000 and len(key) <= _SHOWN_KEY:
             _plain_keys[key] = plain
-    if plain:
-        return f"{path}.{key}" if path else key
-    return f"{path}[{key}]"
+    return f".{key}" if plain else f"[{_shown_key(key)}]"
+
+
+def _joined(path: str, segment: str) -> str:
+    if segment.startswith("."):
+        return path + segment if path else segment[1:]
+    return path + segment
+
+
+def _child_path(path: str, key: str) -> str:
+    return _joined(path, _segment(key))
 
 
 def _mark_of(error: yaml.YAMLError) -> tuple[int | None, int | None]:
@@ -333,8 +475,7 @@ def _syntax_error(error: yaml.YAMLError) -> LoadError:
     context = getattr(error, "context", None)
     message = f"{context}: {problem}" if context else str(problem)
     if "maximum nesting depth" in message:
-        return LoadError("yaml-limit", "values are nested deeper than the YAML parser allows (1000 levels)",
-                         line, column)
+        return LoadError("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", line, column)
     if isinstance(error, yaml.reader.ReaderError):
         return LoadError("yaml-syntax", f"not a text file: {error.reason} "
                          f"(character {error.character!r} at byte {error.position})", None, None)
@@ -357,13 +498,24 @@ def _check_text(data: bytes) -> str | LoadError:
                          "cannot be decoded", None, None)
 
 
-def _expanded_size(root: yaml.Node) -> int:
-    """How many values the document has once every alias is expanded, without expanding them.
+@dataclass(frozen=True)
+class _Size:
+    """What a document amounts to once every alias is expanded: values and bytes of scalar text."""
+
+    values: int
+    text_bytes: int
+    endless: bool = False
+
+
+def _expanded_size(root: yaml.Node) -> _Size:
+    """How many values and how much scalar text the document has once every alias is
+    expanded, without expanding them.
 
     Each distinct node's size is computed once (post-order, no recursion), so
-    a "billion laughs" document is measured in microseconds.
+    a "billion laughs" document is measured in microseconds. Text is counted in
+    characters of the scalars (keys included), about what its JSON would take.
     """
-    sizes: dict[int, int] = {}
+    sizes: dict[int, tuple[int, int]] = {}
     open_nodes: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
@@ -372,24 +524,42 @@ def _expanded_size(root: yaml.Node) -> int:
         if key in sizes:
             continue
         if isinstance(node, yaml.ScalarNode):
-            sizes[key] = 1
+            sizes[key] = (1, len(node.value))
             continue
         children = ([child for pair in node.value for child in pair] if isinstance(node, yaml.MappingNode)
                     else list(node.value))
         if children_done:
-            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            sizes[key] = (1 + sum(sizes[id(child)][0] for child in children),
+                          sum(sizes[id(child)][1] for child in children))
             open_nodes.discard(key)
             continue
         if key in open_nodes:
-            return sys.maxsize  # an alias to one of its own ancestors: endless
+            return _Size(sys.maxsize, sys.maxsize, endless=True)  # an alias to one of its own ancestors
         open_nodes.add(key)
         stack.append((node, True))
         for child in children:
             if id(child) in open_nodes:
-                return sys.maxsize
+                return _Size(sys.maxsize, sys.maxsize, endless=True)
             if id(child) not in sizes:
                 stack.append((child, False))
-    return sizes[id(root)]
+    values, text_bytes = sizes[id(root)]
+    return _Size(values, text_bytes)
+
+
+def _expansion_problem(size: _Size, max_values: int) -> str | None:
+    """Why a document with aliases is refused, naming the budget it exceeds; None if it fits."""
+    if size.endless:
+        return "an alias refers to a mapping or list that contains it, which expands without end"
+    if size.values > max_values:
+        if max_values < MAX_NODES:
+            return _too_many_values(max_values)
+        return (f"once its anchors and aliases are expanded, the document holds {size.values:,} values, more than "
+                f"the {MAX_NODES:,} one document may hold here")
+    if size.text_bytes > MAX_EXPANDED_BYTES:
+        return (f"once its anchors and aliases are expanded (kubectl sends them expanded), the document holds "
+                f"{size.text_bytes:,} characters of keys and values, more than the {MAX_EXPANDED_BYTES:,} bytes "
+                "(3 MiB) the API server accepts per request")
+    return None
 
 
 _FLOW_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\'\'|[^\'])*\'|#[^\n]*|[\[\]{}]')
@@ -409,21 +579,77 @@ def _flow_depth_exceeds_limit(text: str) -> bool:
     return False
 
 
-def _depth_exceeds_limit(text: str) -> tuple[int, int] | None:
-    """Scan events for nesting too deep (the pure-Python composer would recurse itself to death)."""
-    depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                return event.start_mark.line + 1, event.start_mark.column + 1
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
+
+
+def _may_exceed_value_budget(text: str) -> bool:
+    """Whether the input could hold more values than an input may: then it is scanned event by
+    event before it is composed, so it is refused after a cheap pass (libyaml's events cost
+    about a third of composing them) instead of after building all its nodes.
+
+    Every value after the first needs one of these characters before it (a line
+    break, ``,``, ``:``, ``-``, ``[`` or ``{``), so their count bounds the number
+    of values; most inputs are far below it and skip the scan.
+    """
+    bound = 1 + sum(text.count(char) for char in "\n,:-[{")
+    return bound > MAX_INPUT_NODES
+
+
+def _scan_events(text: str, loader: type) -> LoadError | None:
+    """The first budget the event stream exceeds (nesting, documents, values per document and per
+    input), or None.
+
+    Values are counted as the converter counts them (mapping keys are not
+    values); aliases count as one here, their expansion is measured per
+    document after composing (:func:`_expanded_size`). A syntax error is left
+    for the composer to report.
+    """
+    documents = values = document_values = 0
+    expecting_key: list[bool] = []  # per open collection: True when the next item of a mapping is a key
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            kind = type(event)
+            if kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                expecting_key.pop()
+                continue
+            if kind is yaml.DocumentStartEvent:
+                documents += 1
+                document_values = 0
+                if documents > MAX_DOCUMENTS:
+                    return LoadError("yaml-limit", f"this input holds more than {MAX_DOCUMENTS:,} documents (empty "
+                                     "ones count), the most one input may hold here: split it into several files",
+                                     *_at(event.start_mark))
+                continue
+            if kind not in (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent):
+                continue
+            is_key = bool(expecting_key) and expecting_key[-1]
+            if expecting_key and expecting_key[-1] is not None:
+                expecting_key[-1] = not is_key
+            if not is_key:
+                values += 1
+                document_values += 1
+                if document_values > MAX_NODES:
+                    return LoadError("yaml-limit", _too_many_values(MAX_NODES), *_at(event.start_mark))
+                if values > MAX_INPUT_NODES:
+                    return LoadError("yaml-limit", _too_many_values(0), *_at(event.start_mark))
+            if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                expecting_key.append(True if kind is yaml.MappingStartEvent else None)
+                if len(expecting_key) > MAX_DEPTH:
+                    return LoadError("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels",
+                                     *_at(event.start_mark))
+    except yaml.YAMLError:
+        return None
     return None
 
 
 def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
-    """Parse YAML text (one or more documents) into located Documents."""
+    """Parse YAML text (one or more documents) into located Documents.
+
+    Never raises for bad input: each problem is a Document with a
+    :class:`LoadError` (rule ``yaml-syntax``, ``yaml-limit``, ``yaml-tag`` or
+    ``unreadable``) naming the limit it exceeds and, where known, its line.
+    An input with more than ``MAX_DOCUMENTS`` documents or ``MAX_INPUT_NODES``
+    values is refused as a whole, with one error.
+    """
     if isinstance(text, bytes):
         checked = _check_text(text)
         if isinstance(checked, LoadError):
@@ -435,35 +661,46 @@ def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
             "accepts per request"))]
     documents: list[Document] = []
     has_aliases = "*" in text
+    seen = 0
+    values_left = MAX_INPUT_NODES
     try:
-        if not LIBYAML:
-            if _flow_depth_exceeds_limit(text):
-                return [Document(file, 0, None, error=LoadError(
-                    "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels"))]
-            too_deep = _depth_exceeds_limit(text)
-            if too_deep:
-                return [Document(file, 0, None, error=LoadError(
-                    "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", *too_deep))]
+        if not LIBYAML and _flow_depth_exceeds_limit(text):
+            return [Document(file, 0, None, error=LoadError(
+                "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels"))]
+        if not LIBYAML or _may_exceed_value_budget(text):
+            # the pure-Python composer recurses, so it must never see nesting beyond the limit
+            exceeded = _scan_events(text, _Loader)
+            if exceeded is not None:
+                return [Document(file, 0, None, error=exceeded)]
         for ynode in yaml.compose_all(text, Loader=_Loader):
+            seen += 1
+            if seen > MAX_DOCUMENTS:
+                line, column = _at(ynode.start_mark) if ynode is not None else (None, None)
+                return [Document(file, 0, None, error=LoadError(
+                    "yaml-limit", f"this input holds more than {MAX_DOCUMENTS:,} documents (empty ones count), "
+                    "the most one input may hold here: split it into several files", line, column))]
             index = len(documents)
             if ynode is None:
                 continue
-            converter = _Converter(file)
             start = ynode.start_mark.line + 1
-            size = _expanded_size(ynode) if has_aliases else 0
-            if size > MAX_NODES:
-                why = ("an alias refers to a mapping or list that contains it, which expands without end"
-                       if size == sys.maxsize else
-                       f"the document expands to more than {MAX_NODES} values (anchors and aliases are expanded "
-                       "before Kubernetes sees a manifest; this looks like an alias bomb)")
-                documents.append(Document(file, index, None, start, error=LoadError(
-                    "yaml-limit", why, ynode.start_mark.line + 1, ynode.start_mark.column + 1)))
-                continue
+            budget = min(MAX_NODES, values_left)
+            if has_aliases:
+                problem = _expansion_problem(_expanded_size(ynode), budget)
+                if problem is not None:
+                    if budget < MAX_NODES:
+                        return [Document(file, 0, None, error=LoadError("yaml-limit", problem))]
+                    documents.append(Document(file, index, None, start, error=LoadError(
+                        "yaml-limit", problem, *_at(ynode.start_mark))))
+                    continue
+            converter = _Converter(file, budget)
             try:
-                root = converter.convert(ynode, "", 0)
+                root = converter.convert(ynode, None, "", 0)
             except _LimitExceeded as limit:
+                if budget < MAX_NODES and converter.nodes > budget:
+                    return [Document(file, 0, None, error=LoadError("yaml-limit", limit.error.message))]
                 documents.append(Document(file, index, None, start, error=limit.error))
                 continue
+            values_left -= converter.nodes
             documents.append(Document(file, index, root, start, converter.duplicates, text=text))
     except yaml.YAMLError as err:
         documents.append(Document(file, len(documents), None, error=_syntax_error(err)))
@@ -473,37 +710,82 @@ def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
     return documents
 
 
+class _PythonLimit(Exception):
+    pass
+
+
 def from_python(obj: Any, file: str | None = None, path: str = "") -> Node:
-    """A Node tree for plain Python data (a dict as the kubernetes client gives it); no positions."""
+    """A Node tree for plain Python data (a dict as the kubernetes client gives it); no positions.
+
+    Raises ValueError for data beyond the loader's budgets: deeper than
+    ``MAX_DEPTH`` (which also catches a dict that contains itself) or more than
+    ``MAX_NODES`` values (shared sub-objects counted every time they appear).
+    """
+    counter = [0]
+    root = _from_python(obj, file, None, "", 0, counter)
+    if path:
+        root.path = path
+    return root
+
+
+def _from_python(obj: Any, file: str | None, parent: Node | None, segment: str, depth: int,
+                 counter: list[int]) -> Node:
+    counter[0] += 1
+    if counter[0] > MAX_NODES:
+        raise ValueError(f"the object holds more than {MAX_NODES:,} values (shared sub-objects counted each time "
+                         "they appear), the most one document may hold here")
+    if depth > MAX_DEPTH:
+        raise ValueError(f"values are nested deeper than {MAX_DEPTH} levels (or an object contains itself)")
     if isinstance(obj, dict):
-        return Node({str(k): from_python(v, file, _child_path(path, str(k))) for k, v in obj.items()},
-                    "map", path, file)
+        node = Node({}, "map", "", file, parent=parent, segment=segment)
+        node.value = {str(k): _from_python(v, file, node, _segment(str(k)), depth + 1, counter)
+                      for k, v in obj.items()}
+        return node
     if isinstance(obj, (list, tuple)):
-        return Node([from_python(v, file, f"{path}[{i}]") for i, v in enumerate(obj)], "seq", path, file)
-    return Node(obj, "scalar", path, file)
+        node = Node([], "seq", "", file, parent=parent, segment=segment)
+        node.value = [_from_python(v, file, node, f"[{i}]", depth + 1, counter) for i, v in enumerate(obj)]
+        return node
+    return Node(obj, "scalar", "", file, parent=parent, segment=segment)
+
+
+def _python_document(obj: Any, name: str, index: int) -> Document:
+    try:
+        return Document(name, index, from_python(obj), line=None)
+    except ValueError as err:
+        return Document(name, index, None, line=None, error=LoadError("yaml-limit", str(err)))
 
 
 def yaml_files(folder: Path) -> list[Path]:
-    """The manifest files under ``folder``, in a stable order."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in YAML_SUFFIXES)
+    """The manifest files under ``folder``, in a stable order (folders that cannot be listed are skipped)."""
+    return inputfile.files_under(folder, YAML_SUFFIXES)[0]
+
+
+def _unreadable(error: InputError) -> Document:
+    rule = "yaml-limit" if error.too_large else "unreadable"
+    return Document(error.file, 0, None, error=LoadError(rule, error.message))
 
 
 def _read_path(path: Path) -> list[Document]:
-    if path.is_dir():
-        return [doc for child in yaml_files(path) for doc in _read_path(child)]
+    if inputfile.kind_of(path) == "dir":
+        files, problems = inputfile.files_under(path, YAML_SUFFIXES)
+        documents = [_unreadable(problem) for problem in problems]
+        for child in files:
+            documents.extend(_read_file(child))
+        return documents
+    return _read_file(path)
+
+
+def _read_file(path: Path | str) -> list[Document]:
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            return [Document(str(path), 0, None, error=LoadError(
-                "yaml-limit", f"the file is {size:,} bytes; the API server accepts at most {MAX_BYTES:,} bytes "
-                "(3 MiB) per request"))]
-        data = path.read_bytes()
-    except OSError as err:
-        return [Document(str(path), 0, None, error=LoadError("unreadable", err.strerror or str(err)))]
+        data = inputfile.read_bytes(path, what="the manifest")
+    except InputError as err:
+        return [_unreadable(err)]
     return parse_text(data, str(path))
 
 
 def _looks_like_path(text: str) -> bool:
+    if not text.strip():
+        return False  # empty text is an empty manifest, never the current folder
     return "\n" not in text and (os.path.exists(text) or ": " not in text and not text.lstrip().startswith(("{", "[")))
 
 
@@ -513,7 +795,10 @@ def load(source: Any, *, name: str | None = None) -> list[Document]:
     Also accepts an already loaded :class:`Document` or list of them (returned
     as they are), plain Python data (a dict or a list of dicts) and model
     objects of the ``kubernetes`` client (``V1Pod``); their Nodes carry no
-    line or column.
+    line or column. Every file and stream is read by
+    :func:`podnotes.inputfile.read_bytes` (3 MiB, pipes against a deadline);
+    problems come back as Documents with an error, never as exceptions. Raises
+    TypeError only for a ``source`` of a type it does not take.
     """
     if isinstance(source, Document):
         return [source]
@@ -527,29 +812,33 @@ def load(source: Any, *, name: str | None = None) -> list[Document]:
 
         source = ApiClient().sanitize_for_serialization(source)
     if isinstance(source, dict):
-        return [Document(name or "<object>", 0, from_python(source), line=None)]
+        return [_python_document(source, name or "<object>", 0)]
     if isinstance(source, list):
-        return [Document(name or "<object>", index, from_python(item), line=None) for index, item in enumerate(source)]
-    if isinstance(source, Path):
-        return _read_path(source)
-    if isinstance(source, bytes):
-        return parse_text(source, name or "<bytes>")
+        if len(source) > MAX_DOCUMENTS:
+            return [Document(name or "<object>", 0, None, line=None, error=LoadError(
+                "yaml-limit", f"{len(source):,} objects; one input may hold at most {MAX_DOCUMENTS:,}"))]
+        return [_python_document(item, name or "<object>", index) for index, item in enumerate(source)]
+    if isinstance(source, os.PathLike):
+        return _read_path(Path(source))
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return parse_text(bytes(source), name or "<bytes>")
     if isinstance(source, str):
         if source == "-":
-            return parse_text(_read_stream(sys.stdin), name or "<stdin>")
+            return _read_stream(sys.stdin, name or "<stdin>")
         if _looks_like_path(source):
             return _read_path(Path(source))
         return parse_text(source, name or "<string>")
     if hasattr(source, "read"):
-        return parse_text(_read_stream(source), name or getattr(source, "name", "<stream>"))
+        return _read_stream(source, name or str(getattr(source, "name", "<stream>")))
     raise TypeError(f"cannot load manifests from a {type(source).__name__}")
 
 
-def _read_stream(stream: Any) -> bytes:
-    """Read at most one byte more than the limit, so a huge stream is refused without reading it all."""
-    raw = getattr(stream, "buffer", stream)
-    data = raw.read(MAX_BYTES + 1)
-    return data.encode("utf-8") if isinstance(data, str) else data
+def _read_stream(stream: Any, name: str) -> list[Document]:
+    try:
+        data = inputfile.read_stream(stream, name)
+    except InputError as err:
+        return [_unreadable(err)]
+    return parse_text(data, name)
 
 
 def walk(node: Node) -> Iterator[Node]:
@@ -559,3 +848,40 @@ def walk(node: Node) -> Iterator[Node]:
         current = stack.pop()
         yield current
         stack.extend(reversed(current.children()))
+
+
+class SingleDocumentError(ValueError):
+    """A file that should hold one YAML or JSON document could not be read as one;
+    the message names the file and, where known, the line."""
+
+
+def load_single_document(path: str | os.PathLike, what: str) -> tuple[Document | None, str]:
+    """Read a configuration-like file (a behaviour file, a kubelet configuration)
+    that holds one document: through :func:`podnotes.inputfile.read_bytes`
+    (3 MiB, pipes against a deadline) and :func:`parse_text` (its limits on
+    aliases, nesting and size). ``what`` names the file in messages.
+
+    Returns ``(document or None for an empty file, the name shown in messages)``;
+    raises :class:`SingleDocumentError` for an unreadable file, bad YAML, more than
+    one document, or a key given twice.
+    """
+    from podnotes.inputfile import InputError, read_bytes
+
+    try:
+        data = read_bytes(path, what=what)
+    except InputError as err:
+        raise SingleDocumentError(str(err)) from None
+    name = "<stdin>" if str(path) == "-" else str(path)
+    documents = parse_text(data, name)
+    broken = next((d for d in documents if d.error is not None), None)
+    if broken is not None:
+        where = f"{name}:{broken.error.line}" if broken.error.line else name
+        problem = "not valid YAML" if broken.error.rule == "yaml-syntax" else "cannot be read"
+        raise SingleDocumentError(f"{where}: {problem}: {broken.error.message}")
+    if len(documents) > 1:
+        raise SingleDocumentError(f"{name}:{documents[1].line}: {what} holds one document, not {len(documents)}")
+    if documents and documents[0].duplicates:
+        duplicate = documents[0].duplicates[0]
+        raise SingleDocumentError(f"{name}:{duplicate.line}: {duplicate.path}: given twice (first at line "
+                                  f"{duplicate.first_line})")
+    return (documents[0] if documents else None), name

@@ -106,3 +106,18 @@ def test_syntax_error_in_a_later_document_keeps_the_earlier_ones():
     findings = lint(text)
     assert [f.rule for f in findings if f.severity == "error"] == ["yaml-syntax"]
     assert any(f.rule == "naked-pod" for f in findings), "the first document was still checked"
+
+
+def test_findings_past_the_limit_are_counted_by_one_finding_that_keeps_the_exit_code():
+    from podnotes.lint import MAX_FINDINGS
+
+    containers = "".join(f"  - {{name: c{i}, image: nginx}}\n" for i in range(1500))
+    text = f"apiVersion: v1\nkind: Pod\nmetadata: {{name: a}}\nspec:\n  containers:\n{containers}" \
+           "  - {name: bad, image: nginx:1, imagePullPolicy: Sometimes}\n"
+    findings = lint(text)
+    assert len(findings) == MAX_FINDINGS
+    summary = findings[-1]
+    assert summary.rule == "findings-truncated" and summary.severity == "warning"
+    assert "more findings are not shown" in summary.message and "image-tag-missing" in summary.message
+    assert any(f.rule == "invalid-enum" for f in findings), "errors are kept before advice"
+    assert exit_code(findings) == 2

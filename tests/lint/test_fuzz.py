@@ -16,6 +16,7 @@ FIELD_NAMES = ["apiVersion", "kind", "metadata", "name", "spec", "containers", "
                "containerPort", "lifecycle", "preStop", "postStart", "sleep", "securityContext", "template",
                "jobTemplate", "labels", "annotations", "env", "value", "successThreshold", "hostNetwork", "bogus"]
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-70000, 70000), st.floats(allow_nan=False),
+                    st.sampled_from([2**31, 2**63, -2**63 - 1, 10**30, float("inf"), float("-inf")]),
                     st.sampled_from(["Pod", "v1", "Always", "Nerver", "1Gb", "500m", "nginx:latest", "", "apps/v1",
                                      "Deployment", "Job", "CronJob", "app", "http", "-bad-", "podnotes.io/ignore"]),
                     st.text(max_size=12))
@@ -61,3 +62,35 @@ def test_mutated_yaml_text(edits):
     for position, cut, insert in edits:
         text = text[:position] + insert + text[position + cut:]
     _check(lint(text))
+
+
+HOSTILE_INSERTS = ["!!int ", "!!float ", "!!bool ", "!!str ", "!!null ", "!!timestamp ", "!!binary ", "&a ", "*a",
+                   "<<: *a\n", ".nan", ".inf", "1:2:3", "9" * 500, "1e99999", "? ", "!!python/tuple ", "\t", "\ufeff"]
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, len(SEED)), st.integers(0, 3), st.sampled_from(HOSTILE_INSERTS)),
+                min_size=1, max_size=5))
+def test_hostile_tokens_in_yaml_text(edits):
+    """Tags, anchors, aliases, odd numbers and tabs anywhere: findings with a line, never an exception."""
+    text = SEED
+    for position, cut, insert in edits:
+        text = text[:position] + insert + text[position + cut:]
+    findings = lint(text)
+    _check(findings)
+    for finding in findings:
+        if finding.rule in ("yaml-tag", "number-range"):
+            assert finding.line is not None, finding
+
+
+def test_python_data_that_shares_or_contains_itself():
+    """A dict whose parts are shared 2**30 times, or that contains itself, is refused like an alias bomb."""
+    shared: dict = {"leaf": "x"}
+    for _ in range(30):
+        shared = {"a": shared, "b": shared}
+    [bomb] = lint({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "x", "labels": shared}})
+    assert bomb.rule == "yaml-limit" and "more than 50,000 values" in bomb.message
+    cyclic: dict = {"apiVersion": "v1", "kind": "Pod"}
+    cyclic["spec"] = cyclic
+    [cycle] = lint(cyclic)
+    assert cycle.rule == "yaml-limit" and "contains itself" in cycle.message

@@ -39,12 +39,13 @@ def test_a_full_behaviour_file(tmp_path):
 @pytest.mark.parametrize("data, message", [
     ({"containers": {"app": {"exitCode": 1, "colour": "red"}}}, "containers.app.colour: unknown field"),
     ({"containers": {"app": {"sigterm": "maybe"}}}, "containers.app.sigterm: must be one of exit, ignore"),
-    ({"containers": {"app": {"probes": {"alive": {}}}}}, "containers.app.probes.alive: expected startup"),
+    ({"containers": {"app": {"probes": {"alive": {}}}}},
+     r"containers.app.probes.alive: unknown field \(expected liveness, readiness, startup\)"),
     ({"containers": {"app": {"probes": {"liveness": {"answers": [[0, 200], "x"]}}}}},
-     r"containers.app.probes.liveness.answers\[1\]: expected \[seconds, value\]"),
-    ({"containers": {"app": {"exitAfter": -1}}}, "exit_after must be a number of seconds >= 0"),
-    ({"tickPhase": "soon"}, "tickPhase: expected seconds"),
-    ({"deleteAt": -3}, "deleteAt: expected a number of seconds"),
+     r"containers.app.probes.liveness.answers\[1\]: must be a list, not a string"),
+    ({"containers": {"app": {"exitAfter": -1}}}, "containers.app.exitAfter: must be at least 0, not -1"),
+    ({"tickPhase": "soon"}, "tickPhase: soon is not valid here"),
+    ({"deleteAt": -3}, "deleteAt: must be at least 0, not -3"),
 ])
 def test_errors_name_the_field(data, message):
     with pytest.raises(BehaviourError, match=message):
@@ -56,7 +57,7 @@ def test_errors_name_the_file_and_line(tmp_path):
     path.write_text("containers:\n  app:\n    exitAfter: [1,\n")
     with pytest.raises(BehaviourError, match=rf"{path}:\d+: not valid YAML"):
         load_behaviour(path)
-    with pytest.raises(BehaviourError, match="cannot read"):
+    with pytest.raises(BehaviourError, match="cannot open the behaviour file: No such file"):
         load_behaviour(tmp_path / "missing.yaml")
 
 
@@ -68,3 +69,16 @@ def test_with_container_changes_one_container_only():
     assert changed.container("liveness").sigterm == "exit"
     assert original.container("liveness").sigterm == "ignore"
     assert changed.container("liveness").probes == original.container("liveness").probes
+
+
+def test_an_http_answer_may_carry_the_body_the_prober_reads(tmp_path):
+    """A 3xx answer with a body is how a redirect to another host reaches the
+    kubelet's HTTP prober (pkg/probe/http/http.go: DoHTTPProbe returns Warning
+    with the body); a file can say so, and a body on another handler is refused."""
+    path = tmp_path / "behaviour.yaml"
+    path.write_text("containers:\n  app:\n    probes:\n      readiness:\n"
+                    "        answers: [[0, {status: 302, body: moved}]]\n")
+    answers = load_behaviour(path).containers["app"].probes["readiness"].answers
+    assert list(answers.points) == [(0.0, {"status": 302, "body": "moved"})]
+    with pytest.raises(BehaviourError, match="status"):
+        behaviour_from_dict({"containers": {"app": {"probes": {"readiness": {"answers": {"body": "x"}}}}}})

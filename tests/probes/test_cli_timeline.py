@@ -90,8 +90,8 @@ def test_bad_behaviour_file_names_the_field(tmp_path):
     behaviour = tmp_path / "b.yaml"
     behaviour.write_text("containers:\n  liveness:\n    exitAfterr: 3\n")
     result = podnotes("-f", str(MANIFESTS / "exec-liveness.yaml"), "--behaviour", str(behaviour), "-o", "-")
-    assert result.returncode == 2
-    assert f"{behaviour}: containers.liveness.exitAfterr: unknown field" in result.stderr
+    assert result.returncode == 3  # unreadable input, as lint says it
+    assert f"{behaviour}:3: containers.liveness.exitAfterr: unknown field" in result.stderr
 
 
 def test_list_presets():

@@ -31,6 +31,17 @@ class Terminated(KeyboardInterrupt):
 def _terminated(number, _frame) -> None:
     raise Terminated(number)
 
+# Exit codes shared by every command, beyond each command's own (lint: 0 clean,
+# 1 advice only, 2 the API server would reject something, 3 unreadable input,
+# 4 bad command line). They come from sysexits.h, so no command's own codes
+# can collide with them, and a crash can never look like "advice only".
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in podnotes; the message says how to get the traceback
+EXIT_OUTPUT_ERROR = 74  # EX_IOERR: the output could not be written (a full disk, /dev/full)
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of stdout went away (`| head`), as a shell reports it
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_CODES_HELP = ("Every command: 70 internal error (a bug; PODNOTES_DEBUG=1 shows the traceback), 74 the output "
+                   "could not be written, 130 interrupted, 141 stdout closed early.")
+
 
 class CommandError(Exception):
     """A failure the user can act on; printed without a traceback."""
@@ -87,16 +98,65 @@ def main(argv: list[str] | None = None) -> int:
         for number in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(number, _terminated)
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()
+        return code
     except CommandError as err:
-        print(f"podnotes {args.command}: {err}", file=sys.stderr)
+        _say(args, str(err))
         return err.exit_code
     except Terminated as err:
         print(f"podnotes {args.command}: terminated by {signal.Signals(err.number).name}", file=sys.stderr)
         return 128 + err.number
     except KeyboardInterrupt:
-        print(f"podnotes {args.command}: interrupted", file=sys.stderr)
-        return 130
+        _say(args, "interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _detach_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as err:
+        if _is_output_error(err):
+            _detach_stdout()
+            _say(args, f"cannot write the output: {err.strerror or err}")
+            return EXIT_OUTPUT_ERROR
+        return _crashed(args, err)
+    except Exception as err:  # noqa: BLE001 - the last line of defence: a clear message, never exit 1
+        return _crashed(args, err)
+
+
+def _say(args: argparse.Namespace, message: str) -> None:
+    try:
+        print(f"podnotes {args.command}: {message}", file=sys.stderr)
+    except OSError:
+        pass
+
+
+def _is_output_error(err: OSError) -> bool:
+    import errno
+
+    return err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EPIPE, errno.EBADF)
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush cannot fail again."""
+    import os
+
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _crashed(args: argparse.Namespace, err: BaseException) -> int:
+    import os
+    import traceback
+
+    if os.environ.get("PODNOTES_DEBUG"):
+        traceback.print_exc()
+    _say(args, f"internal error: {type(err).__name__}: {str(err)[:300]} (a bug in podnotes; run again with "
+               "PODNOTES_DEBUG=1 to see the traceback, and report it)")
+    return EXIT_INTERNAL_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -48,15 +48,19 @@ def run(args: argparse.Namespace) -> int:
 def _annotate(args: argparse.Namespace, annotate) -> int:
     from podnotes.manifest import load
 
-    documents = load(args.filename)
+    from pathlib import Path
+
+    documents = load(args.filename if args.filename == "-" else Path(args.filename))
     broken = [doc for doc in documents if doc.error is not None]
     if broken:
         error = broken[0].error
         where = f"{broken[0].file}:{error.line}:{error.column}" if error.line else broken[0].file
         raise CommandError(f"{where}: {error.message}", 3)
+    if not documents:
+        raise CommandError(f"{args.filename}: no Pod or Pod template found to explain (the input is empty)", 3)
     results = annotate(documents, k8s_version=args.k8s_version)
     if not results:
-        raise CommandError("no Pod or Pod template found to explain", 3)
+        raise CommandError(f"{args.filename}: no Pod or Pod template found to explain", 3)
     if args.output == "json":
         print(json.dumps([{"file": r.document.file, "fields": [asdict(n) for n in r.notes],
                            "defaults": [asdict(d) for d in r.defaults]} for r in results], indent=2))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from podnotes.cli import CommandError
+from podnotes.cli import EXIT_CODES_HELP, CommandError
 
 USAGE_ERROR = 4
 
@@ -16,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="check Pod manifests offline: would the API server accept them, and what is advisable",
         description="Check Pods and Pod templates (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob) "
                     "offline, with file:line:column for every finding. Exit codes: 0 clean, 1 advice only, "
-                    "2 the API server would reject something, 3 unreadable input, 4 bad command line.",
+                    "2 the API server would reject something, 3 unreadable input, 4 bad command line. "
+                    + EXIT_CODES_HELP,
     )
     parser.add_argument("-f", "--filename", action="append", required=True, metavar="FILE|DIR|-",
                         help="manifest file, folder (searched for *.yaml, *.yml, *.json) or - for stdin; repeatable")
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         version = schema.normalize_version(args.k8s_version)
     except CatalogueError as err:
         raise CommandError(str(err), USAGE_ERROR) from err
-    documents = [doc for source in args.filename for doc in load(source)]
+    documents = [doc for source in args.filename for doc in load(source if source == "-" else Path(source))]
     if not documents:
         raise CommandError(f"no manifests found in {', '.join(args.filename)}", 3)
     findings = lint_documents(documents, Options(version, args.level, not args.no_advice, frozenset(args.disable)))

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from podnotes.cli import CommandError
+from podnotes.cli import EXIT_OUTPUT_ERROR, CommandError
 
 FORMATS = ("png", "svg", "json")
 
@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--preset", metavar="NAME", help="a built-in behaviour (see --list-presets)")
     source.add_argument("--behaviour", "--behavior", metavar="FILE", dest="behaviour",
-                        help="a YAML or JSON file saying how the containers behave")
+                        help="a YAML or JSON file saying how the containers behave, checked against the JSON "
+                             "Schema podnotes/probes/behaviour.schema.json")
     parser.add_argument("--duration", type=float, default=None, metavar="SECONDS",
                         help="how long to simulate (default 300, or the preset's own)")
     parser.add_argument("--tick-phase", type=float, default=None, metavar="SECONDS",
@@ -71,6 +72,7 @@ def _simulate(args: argparse.Namespace):
     from dataclasses import replace
 
     from podnotes.probes import Behaviour, BehaviourError, InvalidPod, load_behaviour, preset, simulate
+    from podnotes.probes.simulator import check_duration
 
     chosen = None
     if args.preset:
@@ -88,18 +90,22 @@ def _simulate(args: argparse.Namespace):
         try:
             behaviour = load_behaviour(args.behaviour)
         except BehaviourError as err:
-            raise CommandError(str(err)) from None
+            raise CommandError(str(err), 3) from None
     else:
         behaviour = chosen.behaviour if chosen else Behaviour()
     if args.tick_phase is not None:
         behaviour = replace(behaviour, tick_phase=args.tick_phase)
     duration = args.duration if args.duration is not None else (chosen.duration if chosen else 300.0)
-    if duration <= 0:
-        raise CommandError(f"--duration must be positive, got {duration:g}")
+    try:
+        check_duration(duration)
+    except ValueError as err:
+        raise CommandError(f"--duration: {err}") from None
     try:
         return simulate(pod, behaviour, duration, kubelet=_kubelet_config(args))
     except InvalidPod as err:
         raise CommandError(str(err), 2) from None
+    except BehaviourError as err:
+        raise CommandError(f"{args.behaviour or 'the behaviour'}: {err}", 3) from None
     except ValueError as err:
         raise CommandError(str(err)) from None
 
@@ -108,6 +114,8 @@ def _load_pod(filename: str):
     from podnotes.manifest import load
 
     documents = load(filename if filename == "-" else Path(filename))
+    if not documents:
+        raise CommandError(f"{filename}: no Pod found (the file is empty)", 3)
     for document in documents:
         if document.error is not None:
             where = f"{document.file}:{document.error.line}" if document.error.line else document.file
@@ -123,7 +131,7 @@ def _write(path: Path, data: bytes) -> None:
     try:
         path.write_bytes(data)
     except OSError as err:
-        raise CommandError(f"cannot write {path}: {err.strerror or err}", 3) from None
+        raise CommandError(f"cannot write {path}: {err.strerror or err}", EXIT_OUTPUT_ERROR) from None
 
 
 def _kubelet_config(args: argparse.Namespace):

@@ -21,6 +21,7 @@ Pod template); the reason is required.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,13 +67,46 @@ def lint(source: Any, *, k8s_version: str | None = None, level: str = "baseline"
     return lint_documents(load(source, name=name), options)
 
 
+# Findings reported per call; past it one summary finding stands for the rest.
+# A Pod of 5,000 containers makes 20,000 findings, which nobody reads and which
+# cost seconds to print as SARIF.
+MAX_FINDINGS = 2_000
+
+
 def lint_documents(documents: list[Document], options: Options | None = None) -> list[Finding]:
+    """Every finding of ``documents``, sorted by file and position; at most ``MAX_FINDINGS``.
+
+    Past the limit the rest are summarised by one finding (rule
+    ``findings-truncated``) whose severity is the highest of those left out, so
+    the exit code stays what all of them would give.
+    """
     options = options or Options()
     findings: list[Finding] = []
     for document in documents:
         findings.extend(_lint_document(document, options))
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.column or 0))
-    return findings
+    return _at_most(findings, MAX_FINDINGS)
+
+
+def _at_most(findings: list[Finding], limit: int) -> list[Finding]:
+    """The ``limit - 1`` most important findings in their order (unreadable input first, then by
+    severity), and one finding that counts the rest and carries their highest severity."""
+    if len(findings) <= limit:
+        return findings
+    order = {severity: rank for rank, severity in enumerate(SEVERITIES)}
+    ranked = sorted(range(len(findings)), key=lambda i: (findings[i].rule not in UNREADABLE_RULES,
+                                                         order[findings[i].severity]))
+    keep = set(ranked[:limit - 1])
+    kept = [finding for index, finding in enumerate(findings) if index in keep]
+    left = [finding for index, finding in enumerate(findings) if index not in keep]
+    counts = Counter(finding.severity for finding in left)
+    by_rule = ", ".join(f"{rule} ({count:,})" for rule, count in Counter(f.rule for f in left).most_common(5))
+    shown = ", ".join(f"{counts[severity]:,} {severity}" for severity in SEVERITIES if counts[severity])
+    worst = min((finding.severity for finding in left), key=order.__getitem__)
+    return kept + [Finding(
+        "findings-truncated", worst,
+        f"{len(left):,} more findings are not shown ({shown}; most often {by_rule}): at most {limit:,} are "
+        "reported at once", left[0].file, fix="fix what is shown first, or check fewer objects at a time")]
 
 
 def exit_code(findings: list[Finding]) -> int:

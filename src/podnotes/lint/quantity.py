@@ -4,10 +4,21 @@ The grammar is the one of ``k8s.io/apimachinery/pkg/api/resource``: a signed
 decimal number, then either a binary suffix (Ki Mi Gi Ti Pi Ei), a decimal SI
 suffix (n u m k M G T P E) or an exponent (``e3``). Anything else is rejected
 while the manifest is decoded, before validation starts.
+
+Errors carry the server's own message (``ErrFormatWrong``, ``ErrNumeric``,
+``ErrSuffix`` in ``quantity.go``). Like ``suffixHandler.interpret`` in
+``suffix.go``, an exponent must fit an int64 (``1E99999999999999999999`` is
+"unable to parse quantity's suffix") and is then narrowed to an int32. A
+number that JSON cannot carry (``.inf``, ``.nan``) never reaches the quantity
+parser: the YAML-to-JSON step refuses it (``json: unsupported value: +Inf``).
+Values come back as exact Decimals; exponents are applied with ``scaleb``, so
+``1e2147483647`` costs nothing.
 """
 
 from __future__ import annotations
 
+import decimal
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -21,30 +32,59 @@ _DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), ""
 _EXPONENT = re.compile(r"[eE][+-]?[0-9]+")
 
 SERVER_MESSAGE = f"quantities must match the regular expression '{SERVER_PATTERN}'"
+SUFFIX_MESSAGE = "unable to parse quantity's suffix"
+# Exact arithmetic over every exponent an int32 allows.
+_CONTEXT = decimal.Context(prec=60, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN, traps=[InvalidOperation])
+
+
+class QuantityError(ValueError):
+    """Not a quantity; ``server`` is the API server's message for it."""
+
+    def __init__(self, message: str, server: str = SERVER_MESSAGE):
+        super().__init__(message)
+        self.server = server
+
+
+def unsupported_number(value: float) -> str | None:
+    """The YAML-to-JSON step's message for a number JSON cannot carry (``json: unsupported value: +Inf``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"json: unsupported value: {'NaN' if math.isnan(value) else '+Inf' if value > 0 else '-Inf'}"
+    return None
 
 
 def parse_quantity(value: str | int | float) -> Decimal:
-    """The quantity as a Decimal (``"500m"`` -> 0.5, ``"1Gi"`` -> 1073741824); ValueError if invalid."""
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a quantity")
-    if isinstance(value, (int, float)):
-        return Decimal(str(value))
+    """The quantity as a Decimal (``"500m"`` -> 0.5, ``"1Gi"`` -> 1073741824); QuantityError (a ValueError) if invalid."""
+    if isinstance(value, bool) or value is None:
+        raise QuantityError(f"{value!r} is not a quantity")
+    if isinstance(value, float):
+        problem = unsupported_number(value)
+        if problem:
+            raise QuantityError(f"{value!r} is not a number JSON can carry", problem)
+        value = repr(value)
+    if isinstance(value, int):
+        return Decimal(value)
     text = value.strip() if isinstance(value, str) else ""
     number = _NUMBER.match(text)
     if not text or number is None:
-        raise ValueError(f"{value!r} is not a quantity")
+        raise QuantityError(f"{text[:40]!r} is not a quantity")
     suffix = text[number.end():]
     try:
         base = Decimal(number.group())
     except InvalidOperation as err:  # pragma: no cover - the regex admits only valid numbers
-        raise ValueError(f"{value!r} is not a quantity") from err
+        raise QuantityError(f"{text[:40]!r} is not a quantity") from err
     if suffix in _BINARY:
         return base * _BINARY[suffix]
     if suffix in _DECIMAL:
         return base * _DECIMAL[suffix]
     if _EXPONENT.fullmatch(suffix):
-        return base * Decimal(10) ** int(suffix[1:])
-    raise ValueError(f"{value!r} has an unknown suffix {suffix!r}")
+        exponent = int(suffix[1:]) if len(suffix) < 24 else 2**64
+        if not -2**63 <= exponent < 2**63:
+            raise QuantityError(f"the exponent of {text[:40]!r} does not fit a 64-bit integer", SUFFIX_MESSAGE)
+        narrowed = (exponent + 2**31) % 2**32 - 2**31  # int32(parsed) in suffixHandler.interpret
+        return base.scaleb(narrowed, _CONTEXT)
+    if re.fullmatch(r"[eEinumkKMGTP]*[-+]?[0-9]*", suffix):
+        raise QuantityError(f"{text[:40]!r} has an unknown suffix {suffix[:20]!r}", SUFFIX_MESSAGE)
+    raise QuantityError(f"{text[:40]!r} has an unknown suffix {suffix[:20]!r}")
 
 
 def suggest_quantity(text: str) -> str | None:

@@ -37,6 +37,7 @@ RULES: dict[str, str] = {
     "volume-sources": "A volume does not have exactly one source.",
     "volume-mount-not-found": "A volumeMount names no volume of the Pod.",
     "field-constraint": "A number is outside the range the server allows.",
+    "number-range": "A number its field's Go type cannot hold (int32/int64 overflow) or JSON cannot carry (.inf, .nan).",
     "requests-exceed-limits": "A resource request is larger than its limit.",
     "restart-policy-context": "The restart policy is not allowed in this context.",
     "init-container-field": "A field an init container may not set (unless it is a sidecar).",
@@ -55,6 +56,7 @@ RULES: dict[str, str] = {
     "pod-security-level": "The highest Pod Security Standard level the Pod meets.",
     "naked-pod": "A Pod not managed by a controller.",
     "ignore-without-reason": "An ignore annotation without a reason.",
+    "findings-truncated": "More findings than are reported at once; this one counts the rest.",
 }
 
 

@@ -13,11 +13,13 @@ import difflib
 from ..manifest import Node
 from .finding import ERROR, Finding
 from .quantity import SERVER_MESSAGE as QUANTITY_MESSAGE
-from .quantity import parse_quantity, suggest_quantity
+from .quantity import QuantityError, parse_quantity, suggest_quantity, unsupported_number
 from .rules_table import ENUMS
 from .schema import Catalogue, FieldType, ObjectType, short_name
 
 _JSON_TYPE = {bool: "bool", int: "number", float: "number", str: "string"}
+# What a Go integer field holds (format in the OpenAPI schema; int64 when none is given).
+INTEGER_RANGES = {"int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1)}
 # Fields whose value the Pod rules check in context (they differ per container kind or workload).
 _CONTEXT_ENUMS = {("PodSpec", "restartPolicy"), ("Container", "restartPolicy"), ("EphemeralContainer", "restartPolicy")}
 
@@ -111,7 +113,7 @@ class StructureChecker:
                     self.check_value(child, kind.item, owner, f"{field_name}[]")
                 return None
             for key, child in node.value.items():
-                child.path = f"{node.path}[{key}]"  # the server writes map keys in brackets: limits[memory]
+                child.bracket_key(key)  # the server writes map keys in brackets: limits[memory]
                 self.check_value(child, kind.item, owner, f"{field_name}[{key}]")
             return None
         if node.kind != "scalar":
@@ -119,10 +121,14 @@ class StructureChecker:
                 self.mismatch(node, kind, owner, field_name)
             return None
         value = node.value
+        if isinstance(value, float) and unsupported_number(value):
+            return self.not_json(node)
         if expected == "string":
             ok = isinstance(value, str)
         elif expected == "integer":
             ok = isinstance(value, int) and not isinstance(value, bool)
+            if ok:
+                return self.check_integer_range(node, kind, owner)
         elif expected == "number":
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         elif expected == "boolean":
@@ -140,14 +146,36 @@ class StructureChecker:
     def check_quantity(self, node: Node) -> None:
         try:
             parse_quantity(node.value)
-        except ValueError:
+        except QuantityError as err:
             guess = suggest_quantity(str(node.value)) if isinstance(node.value, str) else None
             hint = f"; did you mean `{guess}`?" if guess else ""
+            shown = _clip(str(node.value))
             self.findings.append(located(
                 "invalid-quantity", ERROR, node,
-                f"`{node.value}` is not a Kubernetes quantity (use a number with a suffix such as 500m, 128Mi, "
+                f"`{shown}` is not a Kubernetes quantity (use a number with a suffix such as 500m, 128Mi, "
                 f"1Gi or 1G; there is no `b`/`B` for bytes){hint}",
-                fix=f"{guess}" if guess else "write e.g. 512Mi or 1Gi", server=QUANTITY_MESSAGE))
+                fix=f"{guess}" if guess else "write e.g. 512Mi or 1Gi", server=err.server or QUANTITY_MESSAGE))
+
+    def check_integer_range(self, node: Node, kind: FieldType, owner: str) -> None:
+        """An integer beyond its Go type (``periodSeconds: 2147483648`` in an int32) fails JSON decoding."""
+        go_type = kind.format if kind.format in INTEGER_RANGES else "int64"
+        low, high = INTEGER_RANGES[go_type]
+        if low <= node.value <= high:
+            return
+        literal = _clip(str(node.value))
+        self.findings.append(located(
+            "number-range", ERROR, node,
+            f"`{literal}` does not fit this field, an {go_type} ({low:,} to {high:,})",
+            fix=f"use a number between {low} and {high}",
+            server=f"json: cannot unmarshal number {literal} into Go struct field {owner}.{_bare(node.path)} "
+                   f"of type {go_type}"))
+
+    def not_json(self, node: Node) -> None:
+        """``.inf`` and ``.nan`` are YAML numbers that JSON has no spelling for: the YAML-to-JSON step fails."""
+        self.findings.append(located(
+            "number-range", ERROR, node,
+            f"`{node.raw or node.value}` (infinity or not-a-number) cannot be sent: JSON has no such numbers",
+            fix="write a finite number", server=unsupported_number(node.value) or ""))
 
     def mismatch(self, node: Node, kind: FieldType, owner: str, field_name: str) -> None:
         got = _json_type(node)
@@ -155,14 +183,18 @@ class StructureChecker:
         if kind.kind == "string" and node.kind == "scalar":
             hint = f"; quote it: `\"{_raw_text(node)}\"` (YAML reads it as a {got})"
         elif kind.kind in ("integer", "number") and isinstance(node.value, str):
-            hint = "; remove the quotes" if node.value.strip().lstrip("-").isdigit() else ""
+            quoted = node.style in ("'", '"')
+            hint = "; remove the quotes" if quoted and node.value.strip().lstrip("-").isdigit() else ""
         elif kind.kind == "array" and node.kind == "map":
             hint = "; write it as a list (each item starts with `- `)"
-        bare_path = ".".join(part.split("[")[0] for part in node.path.split("."))
+        value_text = got
+        if got == "number" and kind.kind == "integer":
+            value_text = f"number {_clip(_raw_text(node))}"  # encoding/json names the literal of a number
         self.findings.append(located(
             "type-mismatch", ERROR, node,
             f"`{field_name}` must be {kind.describe()}, not {got}{hint}", fix=hint.lstrip("; "),
-            server=f"json: cannot unmarshal {got} into Go struct field {owner}.{bare_path} of type {_go_type(kind)}"))
+            server=f"json: cannot unmarshal {value_text} into Go struct field {owner}.{_bare(node.path)} "
+                   f"of type {_go_type(kind)}"))
 
     def bad_enum(self, node: Node, allowed: tuple[str, ...]) -> None:
         guess = did_you_mean(str(node.value), allowed)
@@ -202,6 +234,15 @@ class StructureChecker:
             home_path = self.pod_spec_path + home_path[len("spec"):]
         return f"; `{key}` belongs to {short_name(home_type)} (`{home_path}`), not to {otype.short}: " \
                "check the indentation"
+
+
+def _bare(path: str) -> str:
+    """A field path without list indexes and map keys, as encoding/json names a struct field."""
+    return ".".join(part.split("[")[0] for part in path.split("."))
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else f"{text[:width]}… ({len(text):,} characters)"
 
 
 def _join(path: str, name: str) -> str:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from podnotes.linux.capabilities import MOUNTS, _cgroup_mounts, is_linux
-from podnotes.linux.processes import MARKER_ENV
+from podnotes.linux.processes import MARKER_ENV, pid_exists
 
 PREFIX = "podnotes-"
 TEMP_PREFIXES = ("podnotes-rootfs-", "podnotes-mountpoint-", "podnotes-userns-", "podnotes-marker-",
@@ -65,7 +65,7 @@ class Leftover:
     def orphaned(self) -> bool:
         """Nothing alive will remove it: the process that created it is gone. (When the name does not say
         who made it, it is not called orphaned: ``podnotes cleanup --all`` removes such things.)"""
-        return self.creator is not None and not _alive(self.creator)
+        return self.creator is not None and not pid_exists(self.creator)
 
     def __str__(self) -> str:
         return self.name
@@ -100,15 +100,6 @@ class Leaks:
         lines = [f"{kind}: {', '.join(getattr(self, kind))}" for kind in KINDS if getattr(self, kind)]
         return "\n".join(lines) + "\n(`podnotes cleanup` removes what finished or killed runs left)"
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
 
 
 # --- finding --------------------------------------------------------------------------------------

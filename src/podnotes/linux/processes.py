@@ -51,6 +51,18 @@ class ProcInfo(FieldTable):
         return shlex.join(self.cmdline) if name == "cmdline" else None
 
 
+
+def pid_exists(pid: int) -> bool:
+    """Whether a process with this PID exists (signal 0, kill(2)); a process of
+    another user that we may not signal exists too."""
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
 @linux_only("reads /proc")
 def read_proc(pid: int, proc: Path = PROC) -> ProcInfo:
     """Read a process's identity from ``/proc``; raises ProcessLookupError

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-from podnotes.linux.processes import MARKER_ENV
+from podnotes.linux.processes import MARKER_ENV, pid_exists
 
 _started: list[int] = []
 _lock = threading.Lock()
@@ -48,7 +48,7 @@ def wait_for_end(pid: int) -> None:
     try:
         fd = os.pidfd_open(pid)
     except (AttributeError, OSError):
-        while _exists(pid):
+        while pid_exists(pid):
             time.sleep(0.2)
         return
     try:
@@ -56,15 +56,6 @@ def wait_for_end(pid: int) -> None:
     finally:
         os.close(fd)
 
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
 
 
 def clean_after(pid: int, rounds: int = 5) -> None:

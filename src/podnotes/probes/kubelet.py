@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
 KUBERNETES_VERSION = "1.37"
 INITIAL_BACKOFF = 10.0  # initialCrashLoopBackOff
@@ -142,20 +141,22 @@ def kubelet_config_from_dict(data: Mapping[str, Any]) -> KubeletConfig:
 
 
 def load_kubelet_config(path: str | Path) -> KubeletConfig:
-    """Read a ``KubeletConfiguration`` YAML or JSON file."""
-    path = Path(path)
+    """Read a ``KubeletConfiguration`` YAML or JSON file (``"-"`` for stdin),
+    with the same bounded reader as every other input
+    (:func:`podnotes.manifest.load_single_document`).
+
+    Raises :class:`KubeletConfigError` naming the file, and the line where known."""
+    from podnotes.manifest import SingleDocumentError, load_single_document
+
     try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as err:
-        raise KubeletConfigError(f"{path}: cannot read: {err.strerror or err}") from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise KubeletConfigError(f"{path}{where}: not valid YAML: {getattr(err, 'problem', err)}") from None
+        document, name = load_single_document(path, "the kubelet configuration")
+    except SingleDocumentError as err:
+        raise KubeletConfigError(str(err)) from None
+    data = document.root.to_python() if document is not None and document.root is not None else None
     try:
         return kubelet_config_from_dict(data or {})
     except KubeletConfigError as err:
-        raise KubeletConfigError(f"{path}: {err}") from None
+        raise KubeletConfigError(f"{name}: {err}") from None
 
 
 def parse_feature_gates(text: str) -> dict[str, bool]:

@@ -83,7 +83,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from podnotes.probes.backoff import CrashLoopBackOff
-from podnotes.probes.behaviour import Behaviour, ContainerBehaviour
+from podnotes.probes.behaviour import MAX_SECONDS, Behaviour, BehaviourError, ContainerBehaviour, answer_problems
 from podnotes.probes.kubelet import BACKOFF_EXPIRY, KubeletConfig, go_duration
 from podnotes.probes.rules import HEALTHY_ANSWER, judge
 from podnotes.probes.spec import (
@@ -100,6 +100,17 @@ DEADLINE_REASON = "DeadlineExceeded"  # pkg/kubelet/active_deadline.go
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 POD_STOP_REASONS = ("PodCompleted", "PodDeletion", DEADLINE_REASON)
 EPSILON = 1e-9
+# A day with three probes every second is about 173,000 events; the bound keeps
+# any simulation's memory and time finite whatever the periods and the duration.
+MAX_EVENTS = 200_000
+# Each change looks at every container (readiness, phase, conditions), so the
+# cost grows with the square of their number; real Pods have a handful.
+MAX_CONTAINERS = 100
+
+
+class SimulationTooLong(ValueError):
+    """The simulation would produce more than ``MAX_EVENTS`` events, or the Pod has more than
+    ``MAX_CONTAINERS`` containers."""
 
 
 def simulate(pod: Any, behaviour: Behaviour | None = None, duration: float = 300.0,
@@ -109,14 +120,50 @@ def simulate(pod: Any, behaviour: Behaviour | None = None, duration: float = 300
     whose programs behave as ``behaviour`` says, on a kubelet configured as
     ``kubelet`` (default: a 1.37 kubelet with its default feature gates), with
     the Pod changed at the instants of ``updates`` (new images, a new
-    ``activeDeadlineSeconds``).
+    ``activeDeadlineSeconds``). ``duration`` is finite, more than 0 and at most one day.
 
     Raises :class:`~podnotes.probes.spec.InvalidPod` for a Pod or an update
-    the API server would refuse (the Pod's own checks only when ``check``).
+    the API server would refuse (the Pod's own checks only when ``check``);
+    ValueError for a duration out of range;
+    :class:`~podnotes.probes.behaviour.BehaviourError` for answers that do not
+    fit the probe they answer for (a tcpSocket probe answered "down");
+    :class:`SimulationTooLong` past ``MAX_EVENTS`` events or ``MAX_CONTAINERS`` containers.
     """
+    duration = check_duration(duration)
+    _check_container_count(pod)
     spec = parse_pod(pod, check=check)
-    return _Simulation(spec, behaviour or Behaviour(), float(duration), kubelet or KubeletConfig(),
-                       tuple(updates)).run()
+    behaviour = behaviour or Behaviour()
+    handlers = {(c.name, probe.type): probe.handler for c in spec.all_containers for probe in c.probes.values()}
+    problems = answer_problems(behaviour, handlers)
+    if problems:
+        raise BehaviourError("\n".join(problems))
+    return _Simulation(spec, behaviour, duration, kubelet or KubeletConfig(), tuple(updates)).run()
+
+
+def _check_container_count(pod: Any) -> None:
+    """Refuse a Pod with more than ``MAX_CONTAINERS`` containers before validating it (which costs as much)."""
+    from podnotes.probes.spec import pod_dict
+
+    try:
+        spec = pod_dict(pod)[0].get("spec") or {}
+        count = sum(len(spec.get(key) or []) for key in ("initContainers", "containers"))
+    except (TypeError, AttributeError):
+        return  # parse_pod says what is wrong with it
+    if count > MAX_CONTAINERS:
+        raise SimulationTooLong(f"the Pod has {count:,} containers; the simulator takes at most {MAX_CONTAINERS} "
+                                "(each change looks at every container)")
+
+
+def check_duration(duration: Any) -> float:
+    """``duration`` as seconds, or ValueError unless it is a finite number in (0, one day]."""
+    try:
+        seconds = float(duration)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"the duration must be a number of seconds, not {duration!r}") from None
+    if not math.isfinite(seconds) or not 0 < seconds <= MAX_SECONDS:
+        raise ValueError(f"the duration must be more than 0 and at most {MAX_SECONDS:,.0f} seconds (one day), "
+                         f"not {duration}")
+    return seconds
 
 
 @dataclass
@@ -228,6 +275,10 @@ class _Simulation:
         heapq.heappush(self.queue, (time, self.sequence, action, args))
 
     def emit(self, kind: str, fields: dict | None = None, **more: Any) -> None:
+        if len(self.events) >= MAX_EVENTS:
+            raise SimulationTooLong(
+                f"the simulation reached {MAX_EVENTS:,} events at {self.now:,.0f} s of {self.duration:,.0f} s: "
+                "simulate a shorter --duration")
         self.events.append(Event(time=round(self.now, 6), kind=kind, **(fields or {}), **more))
 
     def run(self) -> Timeline:
