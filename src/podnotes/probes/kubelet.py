@@ -143,7 +143,7 @@ def kubelet_config_from_dict(data: Mapping[str, Any]) -> KubeletConfig:
 def load_kubelet_config(path: str | Path) -> KubeletConfig:
     """Read a ``KubeletConfiguration`` YAML or JSON file (``"-"`` for stdin),
     with the same bounded reader as every other input
-    (:func:`podnotes.manifest.load_single_document`).
+    (``podnotes.manifest.load_single_document``).
 
     Raises :class:`KubeletConfigError` naming the file, and the line where known."""
     from podnotes.manifest import SingleDocumentError, load_single_document
