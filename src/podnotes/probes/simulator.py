@@ -132,6 +132,7 @@ def simulate(pod: Any, behaviour: Behaviour | None = None, duration: float = 300
     duration = check_duration(duration)
     _check_container_count(pod)
     spec = parse_pod(pod, check=check)
+    _check_probe_count(spec, duration)
     behaviour = behaviour or Behaviour()
     handlers = {(c.name, probe.type): probe.handler for c in spec.all_containers for probe in c.probes.values()}
     problems = answer_problems(behaviour, handlers)
@@ -152,6 +153,20 @@ def _check_container_count(pod: Any) -> None:
     if count > MAX_CONTAINERS:
         raise SimulationTooLong(f"the Pod has {count:,} containers; the simulator takes at most {MAX_CONTAINERS} "
                                 "(each change looks at every container)")
+
+
+def _check_probe_count(spec: PodSpec, duration: float) -> None:
+    """Refuse before simulating when the liveness and readiness probes alone
+    would pass ``MAX_EVENTS``: each of them runs every ``periodSeconds`` for as
+    long as its container runs (startup probes stop at their first success,
+    so they are left out of the estimate)."""
+    probes = [probe for container in spec.all_containers for kind, probe in container.probes.items()
+              if kind in ("liveness", "readiness")]
+    estimate = sum(duration / max(probe.period, 1) for probe in probes)
+    if estimate > MAX_EVENTS:
+        raise SimulationTooLong(
+            f"{len(probes)} liveness and readiness probes over {duration:,.0f} s make about {estimate:,.0f} probe "
+            f"events, more than the {MAX_EVENTS:,} the simulator keeps: simulate a shorter --duration")
 
 
 def check_duration(duration: Any) -> float:
