@@ -174,3 +174,12 @@ def test_a_failing_notebook_among_several_ends_the_build_with_the_short_message(
     assert ending[1] == f"broken.md:{ending[1].split(':')[1]}: code cell 1 failed"
     assert ending[3] == "AssertionError: arithmetic is broken"
     assert "Traceback" not in output and "sphinx-doc" not in output
+
+
+def test_the_status_page_runs_after_the_chapters_it_summarises():
+    """The status page reads the records the chapters write while they execute:
+    it must not be in the batch executed side by side with them."""
+    from podnotes.sphinxext import STATUS_PAGE, executed_side_by_side
+
+    pages = ["chapters/08-probes", STATUS_PAGE, "chapters/11-kubectl"]
+    assert executed_side_by_side(pages) == ["chapters/08-probes", "chapters/11-kubectl"]

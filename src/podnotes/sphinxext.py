@@ -248,7 +248,8 @@ def execute_in_parallel(app, env, docnames):
     from jupyter_cache import get_cache
 
     cache = get_cache(config.execution_cache_path)
-    pending = [found for found in (_uncached_notebook(env, cache, docname) for docname in docnames) if found]
+    pending = [found for found in (_uncached_notebook(env, cache, docname) for docname in executed_side_by_side(docnames))
+               if found]
     if len(pending) < 2:
         return  # nothing to gain: myst-nb runs it as usual
     logger.info(f"executing {len(pending)} notebooks, {jobs} at a time")
@@ -259,6 +260,13 @@ def execute_in_parallel(app, env, docnames):
             stop_build(env, text, result.err, docname)
         _cache_result(cache, path, notebook, result.time)
         logger.info(f"{path}: Executed notebook in {result.time:.2f} seconds")
+
+
+def executed_side_by_side(docnames) -> list[str]:
+    """The pages executed together before Sphinx reads them: all but the status
+    page, which summarises what the others recorded while they ran; myst-nb
+    executes it as Sphinx reads it, after this batch has finished."""
+    return [docname for docname in docnames if docname != STATUS_PAGE]
 
 
 def default_jobs() -> int:
