@@ -17,6 +17,7 @@ from podnotes.linux.processes import children, list_processes, read_proc
 from podnotes.probes import check
 from podnotes.probes import demo_server
 from podnotes.probes.handlers import USER_AGENT, grpc_available
+from podnotes.probes.kubelet import KUBERNETES_VERSION
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -79,7 +80,7 @@ def test_http_sends_the_kubelet_headers(server):
     """pkg/probe/http/request.go: User-Agent kube-probe/<major>.<minor>, Accept */*, no keep-alive, custom headers."""
     check(get(server, "/code/200", httpHeaders=[{"name": "custom-header", "value": "Awesome"}]))
     headers = _Recorder.seen[-1]
-    assert headers["User-Agent"] == USER_AGENT and USER_AGENT.startswith("kube-probe/1.")
+    assert headers["User-Agent"] == USER_AGENT == f"kube-probe/{KUBERNETES_VERSION}"
     assert headers["Accept"] == "*/*"
     assert headers["Connection"] == "close"
     assert headers["Custom-Header"] == "Awesome"

@@ -34,9 +34,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from podnotes.probes.kubelet import KUBERNETES_VERSION
 from podnotes.probes.rules import exec_ok, http_ok
 
-KUBE_PROBE_VERSION = "1.35"  # the kubelet sends its own major.minor
+# The kubelet sends its own major.minor: the release the book's kubelet runs.
+KUBE_PROBE_VERSION = KUBERNETES_VERSION
 USER_AGENT = f"kube-probe/{KUBE_PROBE_VERSION}"
 MAX_BODY_BYTES = 10 * 1024
 MAX_REDIRECTS = 10
