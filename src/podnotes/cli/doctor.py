@@ -40,11 +40,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def leftovers_line(left: list) -> str:
+    """One sentence on this machine's podnotes objects, worded as `podnotes cleanup` will list them:
+    by default it shows what ended runs left; ``--all`` adds what running processes still use."""
     orphaned = sum(item.orphaned for item in left)
-    if not left:
+    in_use = len(left) - orphaned
+    if not orphaned and not in_use:
         return "nothing left behind by earlier podnotes runs"
-    return (f"{orphaned} leftovers of podnotes runs that have ended, {len(left) - orphaned} of running ones: "
-            "`podnotes cleanup` lists them and offers to remove them")
+    parts = []
+    if orphaned:
+        parts.append(f"{orphaned} left behind by podnotes runs that have ended (`podnotes cleanup` lists them "
+                     "and offers to remove them)")
+    else:
+        parts.append("nothing left behind by earlier podnotes runs")
+    if in_use:
+        parts.append(f"{in_use} more that podnotes processes still running may be using, or whose maker is "
+                     "unknown (`podnotes cleanup --all` lists them too)")
+    return "; ".join(parts)
 
 
 def _mark(ok: bool) -> str:
