@@ -82,3 +82,21 @@ def test_an_http_answer_may_carry_the_body_the_prober_reads(tmp_path):
     assert list(answers.points) == [(0.0, {"status": 302, "body": "moved"})]
     with pytest.raises(BehaviourError, match="status"):
         behaviour_from_dict({"containers": {"app": {"probes": {"readiness": {"answers": {"body": "x"}}}}}})
+
+
+def test_an_answer_that_does_not_fit_its_probe_is_named_by_file_and_line(tmp_path):
+    """A tcpSocket probe is answered with true or false: a number there is an
+    error that names the file, the line and the field path, like every other
+    problem of a behaviour file."""
+    from podnotes.probes import simulate
+
+    path = tmp_path / "behaviour.yaml"
+    path.write_text("containers:\n  app:\n    probes:\n      readiness:\n        answers:\n"
+                    "          - [0, true]\n          - [10, 200]\n")
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+           "spec": {"containers": [{"name": "app", "image": "nginx:1.27",
+                                    "readinessProbe": {"tcpSocket": {"port": 80}}}]}}
+    with pytest.raises(BehaviourError) as raised:
+        simulate(pod, load_behaviour(path), 30)
+    assert str(raised.value).startswith(f"{path}:7: containers.app.probes.readiness.answers[1]: ")
+    assert "is tcpSocket, so an answer is true (listening) or false" in str(raised.value)

@@ -105,7 +105,8 @@ def _simulate(args: argparse.Namespace):
     except InvalidPod as err:
         raise CommandError(str(err), 2) from None
     except BehaviourError as err:
-        raise CommandError(f"{args.behaviour or 'the behaviour'}: {err}", 3) from None
+        # A behaviour read from a file names its file and line in the message already.
+        raise CommandError(str(err) if behaviour.source else f"the behaviour: {err}", 3) from None
     except ValueError as err:
         raise CommandError(str(err)) from None
 

@@ -101,6 +101,19 @@ DEFAULT_APP_BEHAVIOUR = ContainerBehaviour()
 
 
 @dataclass(frozen=True)
+class BehaviourSource:
+    """Where a behaviour came from: the file's name and its located Node tree."""
+
+    file: str
+    root: Any
+
+    def where(self, path: list) -> str:
+        """``file:line`` of the value at ``path`` (as far as the path exists in the file)."""
+        line = _line_of(self.root, path)
+        return f"{self.file}:{line}" if line else self.file
+
+
+@dataclass(frozen=True)
 class Behaviour:
     """Per container behaviour, and the phase of the probe tickers."""
 
@@ -111,6 +124,8 @@ class Behaviour:
     tick_phase: float | dict[str, float] = 0.0
     # When the Pod is deleted (seconds after its creation); None: never.
     delete_at: float | None = None
+    # The file it was read from, to name lines in later messages; None for data built in Python.
+    source: BehaviourSource | None = field(default=None, compare=False, repr=False)
 
     def container(self, name: str, init: bool = False) -> ContainerBehaviour:
         if name in self.containers:
@@ -197,7 +212,8 @@ def _from_checked(data: Any, file: str | None, root: Any) -> Behaviour:
                  for line, message in problems[:_MAX_SHOWN_ERRORS]]
         more = len(problems) - len(shown)
         raise BehaviourError("\n".join(shown) + (f"\n(and {more} more)" if more > 0 else ""))
-    return _build(data)
+    behaviour = _build(data)
+    return replace(behaviour, source=BehaviourSource(file, root)) if file else behaviour
 
 
 def problems_in(data: Any, root: Any = None) -> list[tuple[int | None, str]]:
@@ -426,7 +442,9 @@ def answer_problems(behaviour: Behaviour, handlers: dict[tuple[str, str], str]) 
             wanted, fits = _ANSWER_TYPES[handler]
             for index, (_, answer) in enumerate(answers.answers.points):
                 if not fits(answer):
-                    problems.append(f"containers.{name}.probes.{probe}.answers[{index}]: the {probe} probe of "
+                    where = (f"{behaviour.source.where(['containers', name, 'probes', probe, 'answers', index, 1])}: "
+                             if behaviour.source else "")
+                    problems.append(f"{where}containers.{name}.probes.{probe}.answers[{index}]: the {probe} probe of "
                                     f"container {name} is {handler}, so an answer is {wanted}, not "
                                     f"{_clip(answer)}")
                     break
