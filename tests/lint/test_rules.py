@@ -264,3 +264,16 @@ def test_pod_level_field_rules():
         "spec.containers[0].resources.requests[gpu]", "spec.containers[0].resources.requests[memory]",
         "spec.dnsConfig", "spec.hostname", "spec.nodeSelector", "spec.securityContext.runAsUser",
         "spec.tolerations[0].operator"])
+
+
+def test_an_integer_too_long_for_any_number_is_explained_not_called_a_string():
+    """Go's YAML reader (yaml.v2 resolve) keeps a plain integer that fits neither
+    int64, uint64 nor float64 as a string, so the server answers "cannot
+    unmarshal string"; the finding says why the user's number became text."""
+    text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+            f"  terminationGracePeriodSeconds: {'9' * 500}\n  containers:\n  - {{name: a, image: a:1}}\n")
+    [finding] = errors(text)
+    assert finding.rule == "type-mismatch"
+    assert "a number of 500 digits is too large for any number, so YAML reads it as text" in finding.message
+    assert finding.fix == "write a number that fits int64"
+    assert "cannot unmarshal string into Go struct field" in finding.server_message

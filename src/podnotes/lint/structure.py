@@ -179,12 +179,18 @@ class StructureChecker:
 
     def mismatch(self, node: Node, kind: FieldType, owner: str, field_name: str) -> None:
         got = _json_type(node)
-        hint = ""
+        hint = fix = ""
         if kind.kind == "string" and node.kind == "scalar":
             hint = f"; quote it: `\"{_raw_text(node)}\"` (YAML reads it as a {got})"
         elif kind.kind in ("integer", "number") and isinstance(node.value, str):
             quoted = node.style in ("'", '"')
-            hint = "; remove the quotes" if quoted and node.value.strip().lstrip("-").isdigit() else ""
+            digits = node.value.strip().lstrip("-+")
+            if quoted and digits.isdigit():
+                hint = "; remove the quotes"
+            elif not quoted and digits.isdigit():
+                # An integer too long for any number type: Go's YAML reader keeps such a scalar as a string.
+                hint = f"; a number of {len(digits):,} digits is too large for any number, so YAML reads it as text"
+                fix = f"write a number that fits {_go_type(kind)}"
         elif kind.kind == "array" and node.kind == "map":
             hint = "; write it as a list (each item starts with `- `)"
         value_text = got
@@ -192,7 +198,7 @@ class StructureChecker:
             value_text = f"number {_clip(_raw_text(node))}"  # encoding/json names the literal of a number
         self.findings.append(located(
             "type-mismatch", ERROR, node,
-            f"`{field_name}` must be {kind.describe()}, not {got}{hint}", fix=hint.lstrip("; "),
+            f"`{field_name}` must be {kind.describe()}, not {got}{hint}", fix=fix or hint.lstrip("; "),
             server=f"json: cannot unmarshal {value_text} into Go struct field {owner}.{_bare(node.path)} "
                    f"of type {_go_type(kind)}"))
 
