@@ -44,8 +44,10 @@ def test_a_full_behaviour_file(tmp_path):
     ({"containers": {"app": {"probes": {"liveness": {"answers": [[0, 200], "x"]}}}}},
      r"containers.app.probes.liveness.answers\[1\]: must be a list, not a string"),
     ({"containers": {"app": {"exitAfter": -1}}}, "containers.app.exitAfter: must be at least 0, not -1"),
-    ({"tickPhase": "soon"}, "tickPhase: soon is not valid here"),
+    ({"tickPhase": "soon"}, "tickPhase: must be a number or a mapping, not a string"),
     ({"deleteAt": -3}, "deleteAt: must be at least 0, not -3"),
+    ({"containers": {"app": {"exitAfter": "soon"}}},
+     r"containers.app.exitAfter: must be a number or null, not a string \(Seconds after each start"),
 ])
 def test_errors_name_the_field(data, message):
     with pytest.raises(BehaviourError, match=message):

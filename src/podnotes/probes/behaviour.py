@@ -324,6 +324,10 @@ def _describe(error) -> tuple[str, Any]:
         return f"{_clip(error.instance)} is not a valid name (1 to 63 characters)", None
     if kind in ("oneOf", "anyOf"):
         description = schema.get("description") or _one_of_text(schema)
+        types = [sub.validator_value for sub in error.context or () if sub.validator == "type"]
+        if error.context and len(types) == len(error.context):  # every choice refused the value's type
+            names = list(dict.fromkeys(_JSON_NAMES.get(t, t) for t in types))
+            return f"must be {' or '.join(names)}, not {_json_name(instance)} ({description})", None
         return f"{_clip(instance)} is not valid here: {description}", None
     return error.message[:200], None
 
