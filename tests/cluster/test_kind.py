@@ -24,7 +24,7 @@ def run_cli(*args, path):
 
 def test_both_missing_are_named_with_how_to_install(tmp_path):
     result = run_cli("kind", "up", path=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 5
     assert "kind: not found on PATH" in result.stderr and "go install sigs.k8s.io/kind@" in result.stderr
     assert "docker: not found on PATH" in result.stderr
     assert "Traceback" not in result.stderr
@@ -35,7 +35,7 @@ def test_docker_without_an_engine_is_named(tmp_path):
     fake_program(tmp_path, "docker", "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' >&2; "
                                      "exit 1")
     result = run_cli("kind", "check", path=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 5
     assert "cannot reach a Docker engine (Cannot connect to the Docker daemon" in result.stderr
     assert "kind:" not in result.stderr.split("kind cannot run here:")[1], "kind itself was found"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from podnotes.cli import CommandError
+from podnotes.cli import EXIT_UNAVAILABLE, CommandError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,5 +39,5 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(kind.down(args.name))
     except ClusterError as err:
-        raise CommandError(str(err), 1) from None
+        raise CommandError(str(err), EXIT_UNAVAILABLE) from None
     return 0

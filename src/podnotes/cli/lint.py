@@ -6,9 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from podnotes.cli import EXIT_CODES_HELP, CommandError
-
-USAGE_ERROR = 4
+from podnotes.cli import EXIT_BAD_INPUT, EXIT_CODES_HELP, EXIT_USAGE, CommandError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,10 +43,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         version = schema.normalize_version(args.k8s_version)
     except CatalogueError as err:
-        raise CommandError(str(err), USAGE_ERROR) from err
+        raise CommandError(str(err), EXIT_USAGE) from err
     documents = [doc for source in args.filename for doc in load(source if source == "-" else Path(source))]
     if not documents:
-        raise CommandError(f"no manifests found in {', '.join(args.filename)}", 3)
+        raise CommandError(f"no manifests found in {', '.join(args.filename)}", EXIT_BAD_INPUT)
     findings = lint_documents(documents, Options(version, args.level, not args.no_advice, frozenset(args.disable)))
     code = exit_code(findings)
     if args.output == "json":
