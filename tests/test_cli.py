@@ -143,3 +143,28 @@ def test_kind_without_kind_exits_5(tmp_path):
     result = subprocess.run([sys.executable, "-m", "podnotes", "kind", "check"], capture_output=True, text=True,
                             env=env, timeout=60)
     assert result.returncode == 5 and "kind: not found on PATH" in result.stderr
+
+
+@pytest.mark.parametrize("argv", [("explain", "pod"), ("explain", "pod", "--recursive"), ("explain", "pod", "-o", "json"),
+                                  ("explain", "deployment", "--recursive", "-o", "json"),
+                                  ("lint", "-f", "chapters/manifests/seed-full-template.yaml", "-o", "sarif")])
+def test_a_reader_that_went_away_ends_quietly_with_141(argv):
+    """`podnotes explain pod | head -3`: stdout's reader is gone before the first write; the shell's code for
+    SIGPIPE (128 + 13), and no traceback."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([sys.executable, "-m", "podnotes", *argv], stdout=write_end, stderr=subprocess.PIPE,
+                                text=True, timeout=60, cwd=Path(__file__).parents[1])
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141, result.stderr
+    assert result.stderr == ""
+
+
+def test_head_reads_the_first_lines_of_explain():
+    result = subprocess.run(f"{sys.executable} -m podnotes explain pod --recursive | head -3", shell=True,
+                            capture_output=True, text=True, timeout=60)
+    assert len(result.stdout.splitlines()) == 3 and "Traceback" not in result.stderr and result.stderr == ""
