@@ -783,6 +783,14 @@ def _read_file(path: Path | str) -> list[Document]:
     return parse_text(data, str(path))
 
 
+def _read_url(url: str) -> list[Document]:
+    try:
+        data = inputfile.read_url(url)
+    except InputError as err:
+        return [_unreadable(err)]
+    return parse_text(data, url)
+
+
 def _looks_like_path(text: str) -> bool:
     if not text.strip():
         return False  # empty text is an empty manifest, never the current folder
@@ -790,7 +798,8 @@ def _looks_like_path(text: str) -> bool:
 
 
 def load(source: Any, *, name: str | None = None) -> list[Document]:
-    """Load manifests from a path (file or folder), ``"-"`` (stdin), YAML text, bytes or a file object.
+    """Load manifests from a path (file or folder), an http(s) URL (fetched by
+    :func:`podnotes.inputfile.read_url`: 3 MiB, 30 s), ``"-"`` (stdin), YAML text, bytes or a file object.
 
     Also accepts an already loaded :class:`Document` or list of them (returned
     as they are), plain Python data (a dict or a list of dicts) and model
@@ -825,6 +834,8 @@ def load(source: Any, *, name: str | None = None) -> list[Document]:
     if isinstance(source, str):
         if source == "-":
             return _read_stream(sys.stdin, name or "<stdin>")
+        if inputfile.is_url(source):
+            return _read_url(source)
         if _looks_like_path(source):
             return _read_path(Path(source))
         return parse_text(source, name or "<string>")

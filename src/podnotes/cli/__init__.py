@@ -160,9 +160,22 @@ def _show_help(args: argparse.Namespace) -> int:
 def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
     """Parse ``argv``; an option the chosen command does not know is reported with that command's usage."""
     args, unknown = parser.parse_known_args(argv)
+    chosen = _chosen_parser(parser, args)
+    unknown = _intermixed(chosen, args, unknown)
     if unknown:
-        _chosen_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
+        chosen.error(f"unrecognized arguments: {' '.join(unknown)}")
     return args
+
+
+def _intermixed(parser: argparse.ArgumentParser, args: argparse.Namespace, unknown: list[str]) -> list[str]:
+    """Give file names that follow an option (``lint a.yaml -o json b.yaml``) to the command's list of files,
+    as kubeconform and kube-linter take them; return what is left."""
+    lists = [a for a in parser._actions if not a.option_strings and a.nargs == "*"]
+    if len(lists) != 1:
+        return unknown
+    words = [word for word in unknown if word == "-" or not word.startswith("-")]
+    getattr(args, lists[0].dest).extend(words)
+    return [word for word in unknown if word not in words]
 
 
 def _chosen_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:

@@ -23,8 +23,8 @@ def cluster_exit_code(err: Exception) -> int:
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every cluster command shares (kubectl's names where kubectl has one)."""
-    parser.add_argument("-f", "--filename", action="append", required=True, metavar="FILE|DIR|-",
-                        help="manifest file, folder or - for stdin; repeatable")
+    parser.add_argument("-f", "--filename", action="append", required=True, metavar="FILE|DIR|URL|-",
+                        help="manifest file, folder, http(s) URL (at most 3 MiB) or - for stdin; repeatable")
     parser.add_argument("--cluster", default=None, metavar="NAME",
                         help="kind cluster name; the context used is kind-NAME (default: $PODNOTES_CLUSTER or kind)")
     parser.add_argument("-n", "--namespace", default="default", help="namespace for objects that name none")
@@ -44,10 +44,10 @@ def check_files_exist(sources: list[str]) -> None:
     """Refuse a missing manifest before the kubeconfig is even read: the file is the first thing to fix."""
     import os
 
-    from podnotes.inputfile import describe_os_error, shown
+    from podnotes.inputfile import describe_os_error, is_url, shown
 
     for source in sources:
-        if source == "-":
+        if source == "-" or is_url(source):
             continue
         try:
             os.stat(source)

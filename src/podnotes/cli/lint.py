@@ -18,8 +18,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "2 the API server would reject something, 3 unreadable input, 4 bad command line. "
                     + EXIT_CODES_HELP,
     )
-    parser.add_argument("-f", "--filename", action="append", required=True, metavar="FILE|DIR|-",
-                        help="manifest file, folder (searched for *.yaml, *.yml, *.json) or - for stdin; repeatable")
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="manifest files, folders or URLs, as with -f (kubeconform's and kube-linter's habit)")
+    parser.add_argument("-f", "--filename", action="append", default=[], metavar="FILE|DIR|URL|-",
+                        help="manifest file, folder (searched for *.yaml, *.yml, *.json), http(s) URL (at most "
+                             "3 MiB, 30 s) or - for stdin; repeatable")
     parser.add_argument("-o", "--output", choices=("text", "json", "sarif"), default="text",
                         help="output format (default text: file:line:col: severity [RULE] message)")
     parser.add_argument("--k8s-version", metavar="X.Y", default=None,
@@ -44,9 +47,13 @@ def run(args: argparse.Namespace) -> int:
         version = schema.normalize_version(args.k8s_version)
     except CatalogueError as err:
         raise CommandError(str(err), EXIT_USAGE) from err
-    documents = [doc for source in args.filename for doc in load(source if source == "-" else Path(source))]
+    sources = args.files + args.filename
+    if not sources:
+        raise CommandError("give the manifests: podnotes lint FILE..., -f FILE|DIR|URL, or -f - for stdin",
+                           EXIT_USAGE)
+    documents = [doc for source in sources for doc in _load(source)]
     if not documents:
-        raise CommandError(f"no manifests found in {', '.join(args.filename)}", EXIT_BAD_INPUT)
+        raise CommandError(f"no manifests found in {', '.join(sources)}", EXIT_BAD_INPUT)
     findings = lint_documents(documents, Options(version, args.level, not args.no_advice, frozenset(args.disable)))
     code = exit_code(findings)
     if args.output == "json":
@@ -57,3 +64,10 @@ def run(args: argparse.Namespace) -> int:
         text = to_text(findings, verbose=args.verbose)
     sys.stdout.write(text + "\n")
     return code
+
+
+def _load(source: str) -> list:
+    from podnotes.inputfile import is_url
+    from podnotes.manifest import load
+
+    return load(source if source == "-" or is_url(source) else Path(source))
