@@ -26,6 +26,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def terminal_width() -> int:
+    """The width to wrap to: $COLUMNS, else the terminal's, else the book's code column (84) when the
+    output goes to a file or pipe, so piped output is the same everywhere."""
+    import os
+    import shutil
+    import sys
+
+    from podnotes.display import COLUMNS
+
+    if os.environ.get("COLUMNS", "").isdigit():
+        return max(int(os.environ["COLUMNS"]), 40)
+    if sys.stdout.isatty():
+        return max(shutil.get_terminal_size((COLUMNS, 24)).columns, 40)
+    return COLUMNS
+
+
 def run(args: argparse.Namespace) -> int:
     from podnotes.explain import ExplainError, annotate, explain_field
     from podnotes.lint.schema import CatalogueError
@@ -41,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "json":
         print(json.dumps(asdict(info), indent=2))
     else:
-        print(info.render(recursive=args.recursive))
+        print(info.render(recursive=args.recursive, width=terminal_width()))
     return 0
 
 
@@ -67,5 +83,5 @@ def _annotate(args: argparse.Namespace, annotate) -> int:
                            "defaults": [asdict(d) for d in r.defaults]} for r in results], indent=2))
         return 0
     for result in results:
-        print(result.render())
+        print(result.render(columns=terminal_width()))
     return 0
