@@ -25,8 +25,9 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every cluster command shares (kubectl's names where kubectl has one)."""
     parser.add_argument("-f", "--filename", action="append", required=True, metavar="FILE|DIR|URL|-",
                         help="manifest file, folder, http(s) URL (at most 3 MiB) or - for stdin; repeatable")
-    parser.add_argument("--cluster", default=None, metavar="NAME",
-                        help="kind cluster name; the context used is kind-NAME (default: $PODNOTES_CLUSTER or kind)")
+    parser.add_argument("--cluster", "--name", dest="cluster", default=None, metavar="NAME",
+                        help="kind cluster name, as given to `podnotes kind up --name` (either spelling works); "
+                             "the context used is kind-NAME (default: $PODNOTES_CLUSTER or kind)")
     parser.add_argument("-n", "--namespace", default="default", help="namespace for objects that name none")
     parser.add_argument("--kubeconfig", default=None, metavar="FILE",
                         help="kubeconfig to read (default: $PODNOTES_KUBECONFIG, $KUBECONFIG, ~/.kube/config)")

@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--all", action="store_true",
                         help="also what podnotes processes that are still running made on this machine, and "
                              "cluster objects of runs on other machines or of unknown runs")
-    parser.add_argument("--cluster", default=None, metavar="NAME",
+    parser.add_argument("--cluster", "--name", dest="cluster", default=None, metavar="NAME",
                         help="kind cluster name; the context used is kind-NAME (default: $PODNOTES_CLUSTER or kind)")
     parser.add_argument("--kubeconfig", default=None, metavar="FILE",
                         help="kubeconfig to read (default: $PODNOTES_KUBECONFIG, $KUBECONFIG, ~/.kube/config)")

@@ -68,12 +68,13 @@ def missing_tools(run=subprocess.run) -> list[Missing]:
     return problems
 
 
-def require_tools(run=subprocess.run) -> None:
+def require_tools(run=subprocess.run, again: str = "podnotes kind up") -> None:
+    """Raise ToolMissing naming each missing tool; ``again`` is the command the hint says to run again."""
     problems = missing_tools(run)
     if problems:
         raise ToolMissing("kind needs the kind program and a running Docker engine:\n  "
                           + "\n  ".join(str(p) for p in problems),
-                          hint="fix the above, then run `podnotes kind up` again; without Docker, the book's "
+                          hint=f"fix the above, then run `{again}` again; without Docker, the book's "
                                "cluster cells show the simulated outcome instead")
 
 
@@ -89,7 +90,7 @@ def up(name: str = "kind", image: str = NODE_IMAGE, wait: str = "180s", run=subp
 
     If creation fails or is interrupted, the half-made cluster is deleted again.
     """
-    require_tools(run)
+    require_tools(run, f"podnotes kind up --name {name}")
     if name in existing_clusters(run):
         return f"kind cluster {name!r} already exists (context kind-{name})"
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="podnotes-kind-", delete=False) as config:
@@ -109,10 +110,13 @@ def up(name: str = "kind", image: str = NODE_IMAGE, wait: str = "180s", run=subp
 
 
 def down(name: str = "kind", run=subprocess.run) -> str:
-    require_tools(run)
+    require_tools(run, f"podnotes kind down --name {name}")
     if name not in existing_clusters(run):
         return f"there is no kind cluster {name!r}"
     result = run(["kind", "delete", "cluster", "--name", name])
     if result.returncode != 0:
-        raise ClusterError(f"`kind delete cluster --name {name}` failed (exit {result.returncode})")
+        raise ClusterError(f"`kind delete cluster --name {name}` failed (exit {result.returncode})",
+                           hint="its output above says why; `docker ps -a --filter "
+                                f"label=io.x-k8s.kind.cluster={name}` lists the cluster's containers, and "
+                                f"`podnotes kind down --name {name}` tries again")
     return f"kind cluster {name!r} deleted"
