@@ -101,6 +101,11 @@ class Parser(argparse.ArgumentParser):
     "the API server would reject"), the usage of the command that was mistyped, and a suggestion for a
     misspelt command or option."""
 
+    def format_help(self) -> str:
+        if self.prog == "podnotes":
+            self.epilog = _epilog()  # built when shown, so building the parser imports nothing more
+        return super().format_help()
+
     def error(self, message: str):  # noqa: D102 - argparse's hook
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}{_suggestion(self, message)}\n"
@@ -128,7 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="podnotes",
         description="How a Kubernetes Pod is built from plain Linux processes.",
-        epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"podnotes {__version__}")
