@@ -79,6 +79,16 @@ def test_the_node_image_is_pinned_by_digest():
     assert "@sha256:" in kind.NODE_IMAGE and len(kind.NODE_IMAGE.split("@sha256:")[1]) == 64
 
 
+def test_the_node_image_runs_the_kubernetes_minor_the_book_targets():
+    """kind v0.33.0's release notes list kindest/node:v1.37.0@sha256:a1ed56cf… as its default image; the
+    book's API schemas and test API server are 1.37."""
+    from podnotes.lint.schema import default_version
+
+    assert kind.KIND_VERSION == "v0.33.0"
+    tag = kind.NODE_IMAGE.split("@")[0].rsplit(":", 1)[1]
+    assert tag.startswith(f"v{default_version()}."), (tag, default_version())
+
+
 def test_a_failed_down_says_how_to_look_and_retry_down_not_up(tmp_path):
     fake_program(tmp_path, "docker", "exit 0")
     fake_program(tmp_path, "kind", 'if [ "$1" = get ]; then echo book; exit 0; fi; echo "boom" >&2; exit 3')

@@ -17,9 +17,11 @@ import yaml
 
 from .errors import ClusterError, ToolMissing
 
-KIND_VERSION = "v0.31.0"
-# The node image kind v0.31.0 was released with, pinned by digest so every reader runs the same Kubernetes.
-NODE_IMAGE = "kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f"
+KIND_VERSION = "v0.33.0"
+# The default node image of kind v0.33.0 (its release notes, "Breaking Changes" and "Images pre-built for
+# this release": https://github.com/kubernetes-sigs/kind/releases/tag/v0.33.0), Kubernetes 1.37.0 as the
+# book targets, pinned by digest because kind supports an image only with the release that built it.
+NODE_IMAGE = "kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5"
 
 
 def cluster_config() -> dict:
