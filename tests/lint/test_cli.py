@@ -329,3 +329,13 @@ def test_empty_input_still_gives_a_whole_report(tmp_path, output):
         assert json.loads(result.stdout)["runs"][0]["results"][0]["ruleId"] == "no-objects"
     else:
         assert "[no-objects]" in result.stdout
+
+
+def test_a_template_that_parses_as_yaml_is_still_named_a_template(tmp_path):
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text('apiVersion: v1\nkind: Pod\nmetadata:\n  name: "{{ .Values.name }}"\nspec:\n  containers:\n'
+                        '  - name: c\n    image: "{{ .Values.image }}"\n')
+    result = podnotes("lint", str(manifest), "-v")
+    assert "warning [unrendered-template]" in result.stdout
+    assert "helm template RELEASE CHART | podnotes lint -f -" in result.stdout
+    assert result.stdout.count("[unrendered-template]") == 1, "one hint per document"

@@ -83,9 +83,28 @@ def lint_documents(documents: list[Document], options: Options | None = None) ->
     options = options or Options()
     findings: list[Finding] = []
     for document in documents:
-        findings.extend(_about(document, _lint_document(document, options)))
+        findings.extend(_about(document, _template_hint(document) + _lint_document(document, options)))
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.column or 0))
     return _at_most(findings, MAX_FINDINGS)
+
+
+_TEMPLATE = re.compile(r"\{\{-?\s*[.$\w(\"/-].*?\}\}")
+
+
+def _template_hint(document: Document) -> list[Finding]:
+    """A value such as ``"{{ .Values.image }}"``: the file is an unrendered Helm or Go template, so what lint
+    (and the API server) would see is not what the chart installs."""
+    from ..manifest import walk
+
+    if document.root is None:
+        return []
+    node = next((n for n in walk(document.root) if isinstance(n.value, str) and _TEMPLATE.search(n.value)), None)
+    if node is None:
+        return []
+    return [located("unrendered-template", WARNING, node, f"`{node.value}` is template syntax: this looks like an "
+                    "unrendered Helm or Go template, so the other findings are about the template, not about "
+                    "what it renders to", at_key=False,
+                    fix="render it first: `helm template RELEASE CHART | podnotes lint -f -`")]
 
 
 def _about(document: Document, findings: list[Finding]) -> list[Finding]:

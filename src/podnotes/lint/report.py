@@ -22,6 +22,7 @@ RULES: dict[str, str] = {
     "yaml-tag": "The input uses a YAML tag Kubernetes does not understand.",
     "unreadable": "The input could not be read as UTF-8 text.",
     "no-objects": "The input holds no Kubernetes object (it is empty or only comments).",
+    "unrendered-template": "A value holds Helm or Go template syntax ({{ ... }}): render the chart first.",
     "duplicate-key": "A key appears twice in one mapping.",
     "not-an-object": "A document is not a mapping.",
     "api-version": "The apiVersion does not serve this kind.",
