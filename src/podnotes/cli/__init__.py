@@ -63,7 +63,8 @@ EXIT_CODES_HELP = ("Exit codes are the same for every command; `podnotes --help`
 
 # The output formats of every command, for `podnotes --help` and the reference page.
 OUTPUT_FORMATS: tuple[tuple[str, str], ...] = (
-    ("lint -o", "text (file:line:col: severity [RULE] kind/name: message, then a summary line), json "
+    ("lint -o", "text (file:line:col: severity [RULE] Kind namespace/name: message, then kubeconform's "
+                "summary line), json "
                 "(schema: podnotes/data/lint-report.schema.json), sarif (SARIF 2.1.0, for code scanning)"),
     ("explain -o", "text (as kubectl explain), json"),
     ("doctor -o, cleanup -o", "table, json"),
