@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import podnotes
+import pytest
 from podnotes.cli import main
 
 
@@ -49,3 +50,121 @@ def test_help_text_covers_every_subcommand_and_nested_actions():
         assert help_text(command).startswith(f"usage: podnotes {command}")
     if "kind" in COMMAND_MODULES:
         assert "$ podnotes kind up --help" in help_text("kind")
+
+
+# --- one exit-code scheme for every command ---------------------------------------------------------------
+
+POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n"
+
+
+def test_exit_codes_are_distinct_and_listed_in_the_help():
+    from podnotes.cli import EXIT_CODES, help_text
+
+    codes = [code for code, _ in EXIT_CODES]
+    assert len(codes) == len(set(codes)) == 10
+    text = " ".join(help_text(width=200).split())
+    for code, meaning in EXIT_CODES:
+        assert f"{code} {' '.join(meaning.split())}" in text
+
+
+@pytest.mark.parametrize("argv", [
+    ("lint", "-f", "x.yaml", "--no-such-option"),
+    ("lint",),
+    ("lint", "-f", "x.yaml", "-o", "yaml"),
+    ("explain", "--bogus"),
+    ("explain",),
+    ("apply", "--bogus"),
+    ("apply",),
+    ("delete", "--bogus"),
+    ("cleanup", "--bogus"),
+    ("cleanup", "--yes", "--dry-run", "--machine-only"),
+    ("kind",),
+    ("kind", "up", "--bogus"),
+    ("kind", "sideways"),
+    ("doctor", "--bogus"),
+    ("doctor", "-o", "yaml"),
+    ("timeline", "--bogus"),
+    ("timeline", "--preset", "exec-liveness"),
+    ("timeline", "--preset", "exec-liveness", "-o", "t.txt"),
+    ("no-such-command",),
+    ("help", "no-such-command"),
+])
+def test_every_usage_error_exits_4_with_the_commands_own_usage(argv):
+    """argparse's own code is 2, which lint uses for "the API server would reject"; podnotes uses 4."""
+    result = run_cli(*argv)
+    assert result.returncode == 4, (argv, result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr
+    command = "" if argv[0] == "no-such-command" else argv[0]
+    assert f"usage: podnotes {command}".strip() in result.stderr, result.stderr
+
+
+def test_unknown_option_names_the_subcommand_and_suggests_the_option():
+    result = run_cli("kind", "up", "--nme", "x")
+    assert result.returncode == 4
+    assert "usage: podnotes kind up" in result.stderr and "usage: podnotes [-h]" not in result.stderr
+    assert "(did you mean --name?)" in result.stderr
+
+
+def test_misspelt_command_gets_a_suggestion():
+    result = run_cli("lnt", "-f", "x.yaml")
+    assert result.returncode == 4
+    assert "did you mean lint?" in result.stderr
+
+
+def test_help_command_prints_the_commands_help():
+    result = run_cli("help", "lint")
+    assert result.returncode == 0 and result.stdout.startswith("usage: podnotes lint")
+    nested = run_cli("help", "kind", "up")
+    assert nested.returncode == 0 and nested.stdout.startswith("usage: podnotes kind up")
+    assert run_cli("help").stdout.startswith("usage: podnotes")
+    assert "did you mean lint?" in run_cli("help", "lnt").stderr
+
+
+def test_apply_and_delete_name_a_missing_file_before_the_kubeconfig(tmp_path):
+    for command in ("apply", "delete"):
+        result = run_cli(command, "-f", str(tmp_path / "nope.yaml"), "--kubeconfig", str(tmp_path / "none"))
+        assert result.returncode == 3, result.stderr
+        assert "nope.yaml: cannot open the input: No such file or directory" in result.stderr
+        assert "kubeconfig" not in result.stderr
+
+
+def test_apply_without_a_cluster_exits_5_not_advice_only(tmp_path):
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(POD)
+    result = run_cli("apply", "-f", str(manifest), "--kubeconfig", str(tmp_path / "none"))
+    assert result.returncode == 5, result.stderr
+    assert "no kubeconfig found" in result.stderr
+
+
+def test_kind_without_kind_exits_5(tmp_path):
+    import os
+
+    env = {**os.environ, "PATH": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "podnotes", "kind", "check"], capture_output=True, text=True,
+                            env=env, timeout=60)
+    assert result.returncode == 5 and "kind: not found on PATH" in result.stderr
+
+
+@pytest.mark.parametrize("argv", [("explain", "pod"), ("explain", "pod", "--recursive"), ("explain", "pod", "-o", "json"),
+                                  ("explain", "deployment", "--recursive", "-o", "json"),
+                                  ("lint", "-f", "chapters/manifests/seed-full-template.yaml", "-o", "sarif")])
+def test_a_reader_that_went_away_ends_quietly_with_141(argv):
+    """`podnotes explain pod | head -3`: stdout's reader is gone before the first write; the shell's code for
+    SIGPIPE (128 + 13), and no traceback."""
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([sys.executable, "-m", "podnotes", *argv], stdout=write_end, stderr=subprocess.PIPE,
+                                text=True, timeout=60, cwd=Path(__file__).parents[1])
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141, result.stderr
+    assert result.stderr == ""
+
+
+def test_head_reads_the_first_lines_of_explain():
+    result = subprocess.run(f"{sys.executable} -m podnotes explain pod --recursive | head -3", shell=True,
+                            capture_output=True, text=True, timeout=60)
+    assert len(result.stdout.splitlines()) == 3 and "Traceback" not in result.stderr and result.stderr == ""

@@ -27,7 +27,8 @@ import yaml
 from .display import COLUMNS
 from .lint import pod_spec_of
 from .lint.advice import default_pull_policy
-from .lint.rules_table import DEFAULTS, ENUMS, ONE_OF, PROBES
+from .lint.rules_table import (CONTAINER_RESTART_POLICIES, DEFAULTS, ENUMS, ONE_OF, POD_RESTART_POLICIES,
+                               PROBES)
 from .lint.schema import KINDS, Catalogue, FieldSpec, FieldType, catalogue, short_name
 from .lint.structure import did_you_mean
 from .manifest import Document, Node, load
@@ -53,9 +54,15 @@ class FieldInfo:
     one_of: tuple[str, ...] = ()   # the group this field belongs to, if any
     fields: list[FieldInfo] = field(default_factory=list)  # filled for objects (one level, or all with recursive)
     corrected: list[tuple[str, str]] = field(default_factory=list)  # (typed, matched) fuzzy corrections
+    kind: str = ""                 # the object kind the path starts at, e.g. Pod
+    api_version: str = ""          # its apiVersion, e.g. v1 or apps/v1
 
-    def render(self, *, recursive: bool = False) -> str:
-        lines = [f"FIELD: {self.path} <{self.type}>"]
+    def render(self, *, recursive: bool = False, width: int = COLUMNS) -> str:
+        """The text ``kubectl explain`` prints: KIND and VERSION, the field and its type, facts (required,
+        default, allowed values), the description, then the child fields, each with its first sentence
+        (names only with ``recursive``, as kubectl does). Wrapped at word boundaries to ``width`` columns."""
+        lines = [f"KIND:       {self.kind}", f"VERSION:    {self.api_version}", ""] if self.kind else []
+        lines.append(f"FIELD: {self.path} <{self.type}>")
         facts = []
         if self.required:
             facts.append("required")
@@ -71,33 +78,29 @@ class FieldInfo:
             lines.append("  one of: " + ", ".join(self.one_of) + " (set exactly one)")
         for typed, matched in self.corrected:
             lines.append(f"  (read `{typed}` as `{matched}`)")
-        lines += ["", "DESCRIPTION:", *_wrap(self.description or "(no description)", "    ")]
+        lines += ["", "DESCRIPTION:", *_wrap(self.description or "(no description)", "    ", width)]
         if self.fields:
             lines += ["", "FIELDS:"]
-            lines += _render_fields(self.fields, "  ", recursive)
+            lines += _render_fields(self.fields, "  ", recursive, width)
         return "\n".join(lines)
 
 
-def _render_fields(fields: list[FieldInfo], indent: str, recursive: bool) -> list[str]:
+def _render_fields(fields: list[FieldInfo], indent: str, recursive: bool, width: int = COLUMNS) -> list[str]:
     lines = []
     for info in fields:
         tail = " -required-" if info.required else ""
         lines.append(f"{indent}{info.path.rsplit('.', 1)[-1]}\t<{info.type}>{tail}")
-        if recursive and info.fields:
-            lines += _render_fields(info.fields, indent + "  ", recursive)
+        if recursive:
+            lines += _render_fields(info.fields, indent + "  ", recursive, width) if info.fields else []
+        elif info.description:
+            lines += _wrap(first_sentence(info.description, limit=10_000), indent + "  ", width)
     return lines
 
 
 def _wrap(text: str, indent: str, width: int = COLUMNS) -> list[str]:
-    words, lines, line = text.split(), [], indent
-    for word in words:
-        if len(line) + len(word) + 1 > width and line.strip():
-            lines.append(line.rstrip())
-            line = indent
-        line += word + " "
-    if line.strip():
-        lines.append(line.rstrip())
-    return lines
+    """``text`` wrapped at spaces to ``width`` columns; a word longer than a line (a URL) is never cut."""
+    return textwrap.wrap(" ".join(text.split()), max(width, len(indent) + 20), initial_indent=indent,
+                         subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
 
 
 _ROOT_ALIASES = {"pod": "Pod", "pods": "Pod", "po": "Pod", "deployment": "Deployment", "deploy": "Deployment",
@@ -137,6 +140,7 @@ def explain_field(path: str, *, k8s_version: str | None = None, recursive: bool 
         info = FieldInfo(kind.lower(), kind, description)
     else:
         info = _info(".".join(resolved), spec, owner)
+    info.kind, info.api_version = kind, KINDS[kind][0]
     info.corrected = corrected
     info.fields = _children(cat, current, info.path, recursive, depth=0)
     return info
@@ -147,7 +151,17 @@ def _info(path: str, spec: FieldSpec, owner: str) -> FieldInfo:
                  ())
     return FieldInfo(path, spec.type.describe(), spec.description, spec.required, spec.immutable,
                      DEFAULTS.get((owner, spec.name)) or _default_from_text(spec.description),
-                     ENUMS.get((owner, spec.name), ()), group)
+                     allowed_values(owner, spec), group)
+
+
+def allowed_values(owner: str, spec: FieldSpec) -> tuple[str, ...]:
+    """The values a string field takes, from the curated tables (the published schemas leave enums out):
+    the enums, then the restart policies of a Pod and of a (sidecar) container."""
+    if (owner, spec.name) in ENUMS:
+        return ENUMS[(owner, spec.name)]
+    if spec.name == "restartPolicy":
+        return {"PodSpec": POD_RESTART_POLICIES, "Container": CONTAINER_RESTART_POLICIES}.get(owner, ())
+    return ()
 
 
 def _default_from_text(description: str) -> str | None:
@@ -283,7 +297,8 @@ def annotate(source: Any, *, k8s_version: str | None = None) -> list[AnnotatedMa
         notes: list[Annotation] = []
         _annotate(root, FieldType("object", ref=KINDS[root.scalar("kind")][1]), cat, notes)
         spec, context = pod_spec_of(root)
-        defaults = pod_defaults(spec, context) if spec is not None and spec.kind == "map" else []
+        defaults = workload_defaults(root, cat)
+        defaults += pod_defaults(spec, context) if spec is not None and spec.kind == "map" else []
         out.append(AnnotatedManifest(document, notes, defaults))
     return out
 
@@ -386,6 +401,52 @@ MAP_ENTRY_MEANINGS = {
 def first_sentence(text: str, limit: int = 90) -> str:
     sentence = re.split(r"(?<=[a-z0-9)])\.\s", text.strip(), maxsplit=1)[0].rstrip(".")
     return sentence if len(sentence) <= limit else sentence[:limit - 1].rstrip() + "…"
+
+
+# Where each workload keeps the fields SetDefaults_<Kind> fills in (see DEFAULTS), below the object's spec.
+_WORKLOAD_DEFAULTED = {
+    "Deployment": ("", "strategy", "strategy.rollingUpdate"),
+    "ReplicaSet": ("",),
+    "StatefulSet": ("", "updateStrategy", "updateStrategy.rollingUpdate"),
+    "DaemonSet": ("", "updateStrategy", "updateStrategy.rollingUpdate"),
+    "Job": ("",),
+    "CronJob": ("",),
+}
+
+
+def workload_defaults(root: Node, cat: Catalogue) -> list[Annotation]:
+    """What the API server would add to a workload's own spec (a Deployment's replicas,
+    revisionHistoryLimit, progressDeadlineSeconds, strategy ...), from :data:`DEFAULTS`. A nested object
+    the manifest leaves out (``strategy``) is defaulted as a whole, so its fields are listed too; a
+    rollingUpdate block only when the strategy is (or defaults to) RollingUpdate."""
+    kind = root.scalar("kind")
+    spec = root.get("spec")
+    if kind not in _WORKLOAD_DEFAULTED or (spec is not None and spec.kind != "map"):
+        return []
+    out = []
+    spec_type = cat.object(KINDS[kind][1]).fields["spec"].type
+    for relative in _WORKLOAD_DEFAULTED[kind]:
+        node, ftype, path = spec, spec_type, "spec"
+        for part in filter(None, relative.split(".")):
+            otype = cat.object(ftype.ref)
+            if part not in otype.fields:
+                break
+            ftype, path = otype.fields[part].type, f"{path}.{part}"
+            node = node.get(part) if node is not None and node.kind == "map" else None
+        else:
+            if relative.endswith("rollingUpdate"):
+                strategy = spec.get(relative.split(".")[0]) if spec is not None else None
+                chosen = strategy.scalar("type") if strategy is not None and strategy.kind == "map" else None
+                if chosen not in (None, "RollingUpdate"):
+                    continue
+            if node is not None and node.kind != "map":
+                continue
+            otype = cat.object(ftype.ref)
+            for name in otype.fields:
+                value = DEFAULTS.get((otype.short, name))
+                if value is not None and (node is None or node.get(name) is None):
+                    out.append(Annotation(0, f"{path}.{name}", value, defaulted=True))
+    return out
 
 
 def pod_defaults(spec: Node, context: str | None) -> list[Annotation]:

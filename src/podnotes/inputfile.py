@@ -207,3 +207,76 @@ def kind_of(path: str | os.PathLike) -> str:
     except (OSError, ValueError):
         return "file"  # reading it will say what is wrong
     return "dir" if stat.S_ISDIR(mode) else "file"
+
+
+URL_SCHEMES = ("http://", "https://")
+# How long a URL may take as a whole (connecting, waiting, reading), so a server that drips
+# its answer byte by byte cannot hold a command for ever.
+URL_TIMEOUT_SECONDS = float(os.environ.get("PODNOTES_URL_TIMEOUT", "30"))
+
+
+def is_url(source: str | os.PathLike) -> bool:
+    """Whether ``source`` is an http(s) URL (``kubectl apply -f https://…``) rather than a path."""
+    return isinstance(source, str) and source.lower().startswith(URL_SCHEMES)
+
+
+def read_url(url: str, budget: Budget = Budget(limit=MAX_BYTES, timeout=URL_TIMEOUT_SECONDS)) -> bytes:
+    """The body of the http(s) ``url``, at most ``budget.limit`` bytes, within ``budget.timeout`` seconds
+    in all. Redirects are followed to http(s) URLs only; proxies come from the environment as for any
+    HTTP client (``https_proxy``, ``no_proxy``).
+
+    Raises :class:`InputError` naming the URL for an HTTP error status, a host that cannot be reached, a
+    body larger than the limit (``too_large`` set; a ``Content-Length`` above it is refused before
+    reading) and an answer that does not end in time.
+    """
+    import http.client
+    import socket
+    import urllib.error
+    import urllib.request
+
+    name = shown(url)
+    opener = urllib.request.build_opener(_redirect_handler()())
+    request = urllib.request.Request(url, headers={"User-Agent": "podnotes", "Accept": "application/yaml, */*"})
+    deadline = time.monotonic() + budget.timeout
+    try:
+        with opener.open(request, timeout=budget.timeout) as response:
+            declared = response.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > budget.limit:
+                raise _too_large(name, budget.limit, int(declared))
+            chunks: list[bytes] = []
+            total = 0
+            while total <= budget.limit:
+                if time.monotonic() > deadline:
+                    raise InputError(name, f"the server did not finish its answer within {budget.timeout:g} s "
+                                           "(PODNOTES_URL_TIMEOUT=SECONDS to wait longer)")
+                chunk = response.read(min(_CHUNK, budget.limit + 1 - total))
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
+                total += len(chunk)
+            raise _too_large(name, budget.limit)
+    except urllib.error.HTTPError as err:
+        raise InputError(name, f"the server answered HTTP {err.code} {err.reason}") from None
+    except urllib.error.URLError as err:
+        reason = err.reason.strerror if isinstance(err.reason, OSError) and err.reason.strerror else err.reason
+        raise InputError(name, f"cannot fetch: {reason}") from None
+    except (socket.timeout, TimeoutError):
+        raise InputError(name, f"no answer within {budget.timeout:g} s "
+                               "(PODNOTES_URL_TIMEOUT=SECONDS to wait longer)") from None
+    except (http.client.HTTPException, OSError, ValueError) as err:
+        raise InputError(name, f"cannot fetch: {type(err).__name__}: {err}") from None
+
+
+def _redirect_handler():
+    import urllib.request
+
+    class HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+        """Follow redirects to http(s) only (urllib would also follow one to ftp://)."""
+
+        def redirect_request(self, req, fp, code, msg, headers, newurl):
+            if not is_url(newurl):
+                raise InputError(shown(req.full_url), f"redirected to {shown(newurl)}, which is not http(s)")
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return HttpOnlyRedirects
+

@@ -38,7 +38,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -485,6 +485,29 @@ def _syntax_error(error: yaml.YAMLError) -> LoadError:
     return LoadError("yaml-syntax", f"YAML syntax error: {message}{hint}", line, column)
 
 
+_TEMPLATE = re.compile(r"\{\{-?\s*[.$\w(\"/-].*?\}\}")
+
+
+def _with_hint(error: LoadError, text: str) -> LoadError:
+    """A YAML syntax error, with what usually causes it: a tab in the indentation of the line it points
+    at, or an unrendered Helm/Go template (``{{ .Values.x }}``), which is not YAML until it is rendered."""
+    if error.rule != "yaml-syntax":
+        return error
+    lines = text.splitlines()
+    if error.line and 1 <= error.line <= len(lines):
+        line = lines[error.line - 1]
+        indent = line[:len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent:
+            column = indent.index("\t") + 1
+            return replace(error, message=f"a tab character in the indentation (line {error.line}, column "
+                           f"{column}): YAML indents with spaces only; replace the tab with spaces "
+                           f"({error.message})", column=column)
+    if _TEMPLATE.search(text):
+        return replace(error, message=f"{error.message}; the file holds {{{{ ... }}}}: a Helm or Go template is "
+                       "not YAML until it is rendered: `helm template RELEASE CHART | podnotes lint -f -`")
+    return error
+
+
 def _check_text(data: bytes) -> str | LoadError:
     if len(data) > MAX_BYTES:
         return LoadError("yaml-limit", f"the input is {len(data):,} bytes; the API server accepts at most "
@@ -698,12 +721,12 @@ def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
             except _LimitExceeded as limit:
                 if budget < MAX_NODES and converter.nodes > budget:
                     return [Document(file, 0, None, error=LoadError("yaml-limit", limit.error.message))]
-                documents.append(Document(file, index, None, start, error=limit.error))
+                documents.append(Document(file, index, None, start, error=_with_hint(limit.error, text)))
                 continue
             values_left -= converter.nodes
             documents.append(Document(file, index, root, start, converter.duplicates, text=text))
     except yaml.YAMLError as err:
-        documents.append(Document(file, len(documents), None, error=_syntax_error(err)))
+        documents.append(Document(file, len(documents), None, error=_with_hint(_syntax_error(err), text)))
     except RecursionError:
         documents.append(Document(file, len(documents), None, error=LoadError(
             "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels")))
@@ -783,6 +806,14 @@ def _read_file(path: Path | str) -> list[Document]:
     return parse_text(data, str(path))
 
 
+def _read_url(url: str) -> list[Document]:
+    try:
+        data = inputfile.read_url(url)
+    except InputError as err:
+        return [_unreadable(err)]
+    return parse_text(data, url)
+
+
 def _looks_like_path(text: str) -> bool:
     if not text.strip():
         return False  # empty text is an empty manifest, never the current folder
@@ -790,7 +821,8 @@ def _looks_like_path(text: str) -> bool:
 
 
 def load(source: Any, *, name: str | None = None) -> list[Document]:
-    """Load manifests from a path (file or folder), ``"-"`` (stdin), YAML text, bytes or a file object.
+    """Load manifests from a path (file or folder), an http(s) URL (fetched by
+    :func:`podnotes.inputfile.read_url`: 3 MiB, 30 s), ``"-"`` (stdin), YAML text, bytes or a file object.
 
     Also accepts an already loaded :class:`Document` or list of them (returned
     as they are), plain Python data (a dict or a list of dicts) and model
@@ -825,6 +857,8 @@ def load(source: Any, *, name: str | None = None) -> list[Document]:
     if isinstance(source, str):
         if source == "-":
             return _read_stream(sys.stdin, name or "<stdin>")
+        if inputfile.is_url(source):
+            return _read_url(source)
         if _looks_like_path(source):
             return _read_path(Path(source))
         return parse_text(source, name or "<string>")

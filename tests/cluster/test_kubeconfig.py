@@ -136,7 +136,7 @@ def test_the_command_line_reports_a_broken_kubeconfig_without_a_traceback(tmp_pa
         path = _write(tmp_path, case_id, text)
         result = subprocess.run([sys.executable, "-m", "podnotes", "apply", "-f", str(manifest), "--kubeconfig",
                                  str(path)], capture_output=True, text=True, timeout=60)
-        assert result.returncode == 1, result.stderr
+        assert result.returncode == 5, result.stderr
         assert "Traceback" not in result.stderr and expected[0] in result.stderr, result.stderr
 
 

@@ -296,7 +296,7 @@ def test_cli_apply_and_delete(kind_cluster, control_plane):
     assert deleted.stdout.strip() == f"pod/nginx-test in {ns} deleted"
     assert "Immediate deletion does not wait" in deleted.stderr
     again = podnotes("delete", "-f", str(NGINX), "-n", ns, control_plane=control_plane)
-    assert again.returncode == 1 and "not found" in again.stderr and "Traceback" not in again.stderr
+    assert again.returncode == 2 and "not found" in again.stderr and "Traceback" not in again.stderr
 
 
 def test_cli_refuses_a_context_that_is_not_kind(tmp_path, control_plane):
@@ -305,7 +305,7 @@ def test_cli_refuses_a_context_that_is_not_kind(tmp_path, control_plane):
     path = tmp_path / "kubeconfig"
     path.write_text(yaml.safe_dump(config))
     result = podnotes("apply", "-f", str(NGINX), "--kubeconfig", str(path), control_plane=control_plane)
-    assert result.returncode == 1
+    assert result.returncode == 5
     assert "not a loopback address" in result.stderr and "Nothing was sent" in result.stderr
 
 
@@ -313,7 +313,7 @@ def test_cli_wait_timeout_removes_what_the_run_created(kind_cluster, control_pla
     ns = kind_cluster.namespace
     result = podnotes("apply", "-f", str(NGINX), "-n", ns, "--wait", "Ready", "--timeout", "2",
                       control_plane=control_plane)
-    assert result.returncode == 1
+    assert result.returncode == 5
     assert "was not Ready after 2 s" in result.stderr
     assert "removing what this run created: pod/nginx-test" in result.stderr
     assert not kind_cluster.exists("Pod", "nginx-test")

@@ -31,7 +31,7 @@ def test_unsupported_pull_policy_uses_the_servers_exact_message():
 def test_finding_is_a_keyword_constructible_dataclass():
     finding = Finding(rule="dry-run", severity="error", message="m", file="f.yaml", line=3, column=1,
                       path="spec", fix="", server_message="s")
-    assert finding.as_dict()["server_message"] == "s"
+    assert finding.as_dict()["serverMessage"] == "s" and finding.as_dict()["object"] is None
     assert str(finding) == "f.yaml:3:1: error [dry-run] m"
 
 

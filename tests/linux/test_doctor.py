@@ -37,8 +37,13 @@ def test_doctor_json_matches_detection():
 @pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root to start from")
 def test_doctor_works_for_an_unprivileged_user():
     # Everything is imported first: after setuid the interpreter's own files may be unreadable.
+    import textwrap  # noqa: F401
+
     import podnotes.cli.doctor  # noqa: F401
+    import podnotes.cluster.binaries  # noqa: F401
+    import podnotes.cluster.kind  # noqa: F401
     import podnotes.linux.privileges  # noqa: F401
+    import podnotes.node.observe  # noqa: F401
 
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -88,3 +93,30 @@ def test_doctor_counts_leftovers_the_way_cleanup_lists_them(tmp_path):
     finally:
         for path in made:
             os.rmdir(path)
+
+
+def test_docker_is_ok_only_when_its_engine_answers(tmp_path, monkeypatch):
+    """A docker program whose engine does not answer is not "ok" (kind cannot use it)."""
+    import stat
+
+    fake = tmp_path / "docker"
+    fake.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' >&2\nexit 1\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    table = run_doctor()
+    docker = next(line for line in table.splitlines() if line.startswith("docker "))
+    assert " no " in docker and "cannot reach a Docker engine" in docker, docker
+    report = json.loads(run_doctor("-o", "json"))
+    assert report["docker_engine"]["answers"] is False
+
+
+def test_doctor_says_what_decides_real_or_simulated_chapters(monkeypatch):
+    table = run_doctor()
+    assert "every experiment can run here" not in table
+    for chapters in ("2-6", "7 and 8", "11"):
+        assert any(line.startswith(chapters) for line in table.splitlines()), chapters
+    report = json.loads(run_doctor("-o", "json"))
+    assert [part["chapters"].split(" (")[0] for part in report["book"]] == ["2-6", "7 and 8", "11"]
+    monkeypatch.setenv("PODNOTES_PRETEND_NO_KUBERNETES", "1")
+    chapter_11 = json.loads(run_doctor("-o", "json"))["book"][2]
+    assert chapter_11["real"] is False and "make k8s-binaries" in chapter_11["detail"]

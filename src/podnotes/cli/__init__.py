@@ -31,35 +31,163 @@ class Terminated(KeyboardInterrupt):
 def _terminated(number, _frame) -> None:
     raise Terminated(number)
 
-# Exit codes shared by every command, beyond each command's own (lint: 0 clean,
-# 1 advice only, 2 the API server would reject something, 3 unreadable input,
-# 4 bad command line). They come from sysexits.h, so no command's own codes
-# can collide with them, and a crash can never look like "advice only".
+# One exit-code scheme for every command. 0-5 are podnotes' own; the rest come
+# from sysexits.h and the shell's 128 + signal, so a crash can never look like
+# "advice only" and a closed pipe never like a rejected manifest.
+EXIT_OK = 0
+EXIT_ADVICE = 1  # nothing refused, but there is advice (lint) or something left to act on (cleanup kept leftovers)
+EXIT_REJECTED = 2  # the API server would reject (lint, timeline) or did reject (apply, delete) an object
+EXIT_BAD_INPUT = 3  # an input file could not be used: missing, YAML syntax, size, nesting, alias limits, wrong kind
+EXIT_USAGE = 4  # bad command line: unknown option or command, missing or contradicting options
+EXIT_UNAVAILABLE = 5  # the environment cannot do it: no cluster or kubeconfig, cluster unreachable, kind or
+# Docker missing, the machine cannot run a node, a cluster or cleanup step failed
 EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in podnotes; the message says how to get the traceback
 EXIT_OUTPUT_ERROR = 74  # EX_IOERR: the output could not be written (a full disk, /dev/full)
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of stdout went away (`| head`), as a shell reports it
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
-EXIT_CODES_HELP = ("Every command: 70 internal error (a bug; PODNOTES_DEBUG=1 shows the traceback), 74 the output "
-                   "could not be written, 130 interrupted, 141 stdout closed early.")
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of stdout went away (`| head`), as a shell reports it
+
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (EXIT_OK, "success (lint: clean, information only)"),
+    (EXIT_ADVICE, "advice only (lint); leftovers found and kept (cleanup)"),
+    (EXIT_REJECTED, "the API server would reject (lint, timeline) or rejected (apply, delete) an object"),
+    (EXIT_BAD_INPUT, "unreadable input: missing file, YAML syntax, size or nesting limits, no Pod found"),
+    (EXIT_USAGE, "bad command line: unknown command or option, missing or contradicting options"),
+    (EXIT_UNAVAILABLE, "the environment cannot do it: no cluster, cluster unreachable, kind or Docker "
+                       "missing, a cluster or cleanup step failed"),
+    (EXIT_INTERNAL_ERROR, "internal error, a bug in podnotes (PODNOTES_DEBUG=1 shows the traceback)"),
+    (EXIT_OUTPUT_ERROR, "the output could not be written (full disk)"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C); 128 + N for signal N (143 SIGTERM, 129 SIGHUP)"),
+    (EXIT_BROKEN_PIPE, "stdout closed early (`| head`)"),
+)
+EXIT_CODES_HELP = ("Exit codes are the same for every command; `podnotes --help` lists them.")
+
+# The output formats of every command, for `podnotes --help` and the reference page.
+OUTPUT_FORMATS: tuple[tuple[str, str], ...] = (
+    ("lint -o", "text (file:line:col: severity [RULE] Kind namespace/name: message, then kubeconform's "
+                "summary line), json "
+                "(schema: podnotes/data/lint-report.schema.json), sarif (SARIF 2.1.0, for code scanning)"),
+    ("explain -o", "text (as kubectl explain), json"),
+    ("doctor -o, cleanup -o", "table, json"),
+    ("timeline -o FILE", "the file name's suffix picks the format: .png, .svg, .json; - writes JSON to stdout"),
+    ("apply --observe -o FILE", ".json, .png or .svg, as for timeline"),
+)
+
+
+def _epilog() -> str:
+    import os
+    import shutil
+    import textwrap
+
+    width = min(int(os.environ.get("COLUMNS", 0)) or shutil.get_terminal_size().columns, 100) - 2
+
+    def rows(items, key_width: int) -> str:
+        return "\n".join(textwrap.fill(what, width, initial_indent=f"  {str(key).rjust(key_width)}  ",
+                                        subsequent_indent=" " * (key_width + 4)) for key, what in items)
+
+    return (f"exit codes (every command):\n{rows(EXIT_CODES, 3)}\n\n"
+            f"output formats:\n{rows(((k + ':', v) for k, v in OUTPUT_FORMATS), 0)}\n\n"
+            "`podnotes help COMMAND` or `podnotes COMMAND --help` shows a command's options.")
 
 
 class CommandError(Exception):
     """A failure the user can act on; printed without a traceback."""
 
-    def __init__(self, message: str, exit_code: int = 2):
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE):
         super().__init__(message)
         self.exit_code = exit_code
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with podnotes' exit code for a bad command line (4, not argparse's 2, which ``lint`` uses for
+    "the API server would reject"), the usage of the command that was mistyped, and a suggestion for a
+    misspelt command or option."""
+
+    def format_help(self) -> str:
+        if self.prog == "podnotes":
+            self.epilog = _epilog()  # built when shown, so building the parser imports nothing more
+        return super().format_help()
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}{_suggestion(self, message)}\n"
+                              f"run `{self.prog} --help` for every option\n")
+
+
+def _suggestion(parser: argparse.ArgumentParser, message: str) -> str:
+    import difflib
+    import re
+
+    choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if choice:
+        word, known = choice.group(1), re.findall(r"'([^']*)'", choice.group(2))
+    else:
+        unknown = re.search(r"unrecognized arguments: (\S+)", message)
+        if not unknown:
+            return ""
+        word = unknown.group(1).split("=")[0]
+        known = [o for action in parser._actions for o in action.option_strings]
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="podnotes",
         description="How a Kubernetes Pod is built from plain Linux processes.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"podnotes {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"podnotes.cli.{name}").register(subparsers)
+    helper = subparsers.add_parser("help", help="show the help of podnotes or of a command (`podnotes help lint`)",
+                                   description="Show the help of podnotes or of a command, as COMMAND --help does.")
+    helper.add_argument("topic", nargs="*", metavar="COMMAND", help="a command, e.g. lint, or kind up")
+    helper.set_defaults(handler=_show_help)
+    return parser
+
+
+def _show_help(args: argparse.Namespace) -> int:
+    parser = build_parser()
+    for word in args.topic:
+        children = _subparsers(parser)
+        if word not in children:
+            known = [name for name in children if name != "help"]
+            listed = ", ".join(map(repr, known))
+            raise CommandError(f"no command {word!r}; the commands are {', '.join(known)}"
+                               f"{_suggestion(parser, f'invalid choice: {word!r} (choose from {listed})')}",
+                               EXIT_USAGE)
+        parser = children[word]
+    parser.print_help()
+    return EXIT_OK
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; an option the chosen command does not know is reported with that command's usage."""
+    args, unknown = parser.parse_known_args(argv)
+    chosen = _chosen_parser(parser, args)
+    unknown = _intermixed(chosen, args, unknown)
+    if unknown:
+        chosen.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
+def _intermixed(parser: argparse.ArgumentParser, args: argparse.Namespace, unknown: list[str]) -> list[str]:
+    """Give file names that follow an option (``lint a.yaml -o json b.yaml``) to the command's list of files,
+    as kubeconform and kube-linter take them; return what is left."""
+    lists = [a for a in parser._actions if not a.option_strings and a.nargs == "*"]
+    if len(lists) != 1:
+        return unknown
+    words = [word for word in unknown if word == "-" or not word.startswith("-")]
+    getattr(args, lists[0].dest).extend(words)
+    return [word for word in unknown if word not in words]
+
+
+def _chosen_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            return _chosen_parser(chosen, args) if chosen is not None else parser
     return parser
 
 
@@ -87,7 +215,7 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0
@@ -102,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         return code
     except CommandError as err:
+        if err.exit_code == EXIT_USAGE:
+            _chosen_parser(parser, args).print_usage(sys.stderr)
         _say(args, str(err))
         return err.exit_code
     except Terminated as err:

@@ -5,17 +5,29 @@ from __future__ import annotations
 import argparse
 import sys
 
-from podnotes.cli import CommandError
+from podnotes.cli import EXIT_BAD_INPUT, EXIT_REJECTED, EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
 
-CLUSTER_ERROR = 1
+
+def cluster_exit_code(err: Exception) -> int:
+    """The exit code for a cluster failure: 2 the API server refused the object, 3 the manifest itself is
+    unusable, 5 anything about reaching or choosing the cluster (no kubeconfig, unreachable, unsafe context)."""
+    from podnotes.cluster import ApiRejected
+    from podnotes.cluster.objects import ManifestProblem
+
+    if isinstance(err, ApiRejected):
+        return EXIT_REJECTED
+    if isinstance(err, ManifestProblem):
+        return EXIT_BAD_INPUT
+    return EXIT_UNAVAILABLE
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every cluster command shares (kubectl's names where kubectl has one)."""
-    parser.add_argument("-f", "--filename", action="append", required=True, metavar="FILE|DIR|-",
-                        help="manifest file, folder or - for stdin; repeatable")
-    parser.add_argument("--cluster", default=None, metavar="NAME",
-                        help="kind cluster name; the context used is kind-NAME (default: $PODNOTES_CLUSTER or kind)")
+    parser.add_argument("-f", "--filename", action="append", required=True, metavar="FILE|DIR|URL|-",
+                        help="manifest file, folder, http(s) URL (at most 3 MiB) or - for stdin; repeatable")
+    parser.add_argument("--cluster", "--name", dest="cluster", default=None, metavar="NAME",
+                        help="kind cluster name, as given to `podnotes kind up --name` (either spelling works); "
+                             "the context used is kind-NAME (default: $PODNOTES_CLUSTER or kind)")
     parser.add_argument("-n", "--namespace", default="default", help="namespace for objects that name none")
     parser.add_argument("--kubeconfig", default=None, metavar="FILE",
                         help="kubeconfig to read (default: $PODNOTES_KUBECONFIG, $KUBECONFIG, ~/.kube/config)")
@@ -27,6 +39,22 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-credential-plugins", action="store_true",
                         help="let the kubeconfig's user run its credential plugin (exec) or auth provider (gcp, "
                              "oidc ...); refused otherwise, because they run programs or contact other hosts")
+
+
+def check_files_exist(sources: list[str]) -> None:
+    """Refuse a missing manifest before the kubeconfig is even read: the file is the first thing to fix."""
+    import os
+
+    from podnotes.inputfile import describe_os_error, is_url, shown
+
+    for source in sources:
+        if source == "-" or is_url(source):
+            continue
+        try:
+            os.stat(source)
+        except OSError as err:
+            raise CommandError(f"{shown(source)}: cannot open the input: {describe_os_error(err)}",
+                               EXIT_BAD_INPUT) from None
 
 
 def open_from_args(args: argparse.Namespace):
@@ -43,7 +71,7 @@ def open_from_args(args: argparse.Namespace):
                                     context=args.context, allow_non_kind_context=args.allow_non_kind_context,
                                     allow_credential_plugins=args.allow_credential_plugins)
     except cluster.ClusterError as err:
-        raise CommandError(str(err), CLUSTER_ERROR) from None
+        raise CommandError(str(err), cluster_exit_code(err)) from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -73,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
     from podnotes import cluster
 
     if args.output and args.observe is None:
-        raise CommandError("-o/--output needs --observe SECONDS", 4)
+        raise CommandError("-o/--output needs --observe SECONDS", EXIT_USAGE)
+    check_files_exist(args.filename)
     target = open_from_args(args)
     try:
         if args.dry_run:
@@ -93,9 +122,9 @@ def run(args: argparse.Namespace) -> int:
                 _report_removed(record, err)
                 raise
     except cluster.ClusterError as err:
-        raise CommandError(str(err), CLUSTER_ERROR) from None
+        raise CommandError(str(err), cluster_exit_code(err)) from None
     except ValueError as err:
-        raise CommandError(str(err), 4) from None
+        raise CommandError(str(err), EXIT_USAGE) from None
     finally:
         target.close()
     return 0
@@ -118,7 +147,7 @@ def _dry_run(target, args) -> int:
               f"{finding.message}")
     if not findings:
         print("the API server accepts every object (nothing was stored)")
-    return 2 if any(f.severity == ERROR for f in findings) else 0
+    return EXIT_REJECTED if any(f.severity == ERROR for f in findings) else 0
 
 
 def _observe(target, pods, args) -> None:
@@ -150,5 +179,5 @@ def _write_timeline(timeline, output: str) -> None:
     try:
         from podnotes import plot
     except ImportError:
-        raise CommandError("plotting needs podnotes.plot (matplotlib); write .json instead", 4) from None
+        raise CommandError("plotting needs podnotes.plot (matplotlib); write .json instead", EXIT_USAGE) from None
     plot.save(plot.timeline(timeline), path)

@@ -18,9 +18,9 @@ import argparse
 import json
 import sys
 
-from podnotes.cli import CommandError
+from podnotes.cli import EXIT_ADVICE, EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
 
-KEPT, FAILED = 1, 2
+KEPT, FAILED = EXIT_ADVICE, EXIT_UNAVAILABLE
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--all", action="store_true",
                         help="also what podnotes processes that are still running made on this machine, and "
                              "cluster objects of runs on other machines or of unknown runs")
-    parser.add_argument("--cluster", default=None, metavar="NAME",
+    parser.add_argument("--cluster", "--name", dest="cluster", default=None, metavar="NAME",
                         help="kind cluster name; the context used is kind-NAME (default: $PODNOTES_CLUSTER or kind)")
     parser.add_argument("--kubeconfig", default=None, metavar="FILE",
                         help="kubeconfig to read (default: $PODNOTES_KUBECONFIG, $KUBECONFIG, ~/.kube/config)")
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from podnotes.linux import leaks
 
     if args.yes and args.dry_run:
-        raise CommandError("--yes and --dry-run contradict each other; drop one", 4)
+        raise CommandError("--yes and --dry-run contradict each other; drop one", EXIT_USAGE)
     leaks.skip_reaping()  # list first, remove only what the user agreed to
     machine = _machine_leftovers(args.all)
     cluster, note = (None, "not looked at (--machine-only)") if args.machine_only else _open_cluster(args)
@@ -98,10 +98,10 @@ def _open_cluster(args):
                                          allow_credential_plugins=args.allow_credential_plugins)
     except (cluster.NoKubeconfig, cluster.NoSuchContext, cluster.ClusterUnreachable) as err:
         if args.cluster or args.kubeconfig or args.context:
-            raise CommandError(str(err), 1) from None
+            raise CommandError(str(err), EXIT_UNAVAILABLE) from None
         return None, f"not looked at ({err.message})"
     except cluster.ClusterError as err:
-        raise CommandError(str(err), 1) from None
+        raise CommandError(str(err), EXIT_UNAVAILABLE) from None
     return connected, f"{connected.connection.context} at {connected.connection.target.pinned}"
 
 
@@ -112,7 +112,7 @@ def _cluster_leftovers(connected, everything: bool) -> list:
     try:
         return find_leftovers(connected, everything)
     except ClusterError as err:
-        raise CommandError(str(err), 1) from None
+        raise CommandError(str(err), EXIT_UNAVAILABLE) from None
 
 
 def _show(machine: list, objects: list, note: str, output: str) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from podnotes.cli import CommandError
-from podnotes.cli.apply import CLUSTER_ERROR, add_connection_arguments, open_from_args
+from podnotes.cli import EXIT_USAGE, CommandError
+from podnotes.cli.apply import add_connection_arguments, check_files_exist, cluster_exit_code, open_from_args
 
 FORCE_WARNING = ("Immediate deletion does not wait for the kubelet to confirm that the containers stopped; "
                  "if the node is unreachable they may keep running there.")
@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     from podnotes import cluster
 
     if args.force and args.grace_period not in (None, 0):
-        raise CommandError("--force means --grace-period=0; drop one of them", 4)
+        raise CommandError("--force means --grace-period=0; drop one of them", EXIT_USAGE)
+    check_files_exist(args.filename)
     target = open_from_args(args)
     try:
         for source in args.filename:
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             for outcome in outcomes:
                 print(outcome)
     except cluster.ClusterError as err:
-        raise CommandError(str(err), CLUSTER_ERROR) from None
+        raise CommandError(str(err), cluster_exit_code(err)) from None
     finally:
         target.close()
     return 0

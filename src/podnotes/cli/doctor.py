@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -13,7 +14,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Report whether this process runs on Linux as root (CAP_SYS_ADMIN), may create user "
                     "namespaces, which cgroup layout (v1, hybrid, v2) and controllers the machine has, whether "
                     "systemd is the init system, and which tools (unshare, nsenter, ip, busybox, kubectl, kind, "
-                    "docker) are installed. Exit status 0 whatever the findings.",
+                    "docker) are installed, whether the Docker engine answers, and what decides whether the "
+                    "book's chapters show real or simulated results here (chapters 2-6: root, namespaces and "
+                    "cgroups; 7 and 8: a local kubelet node, which needs root, the Kubernetes binaries, Go, "
+                    "containerd and runc; 11: a reachable cluster or the kube-apiserver and etcd programs). "
+                    "Exit status 0 whatever the findings.",
     )
     parser.add_argument("-o", "--output", choices=("table", "json"), default="table")
     parser.set_defaults(handler=run)
@@ -27,16 +32,93 @@ def run(args: argparse.Namespace) -> int:
 
     facts = detect()
     left = leaks.find()
+    engine = docker_engine_problem() if facts.tools.get("docker") else "not installed"
+    parts = book_parts(facts)
     if args.output == "json":
         report = facts.as_dict()
         report["can_run"] = {requirement: missing(requirement, facts) is None for requirement in ("namespaces", "cgroups")}
+        report["docker_engine"] = {"answers": engine is None, "problem": engine or ""}
+        report["book"] = [{"chapters": part.chapters, "real": part.real, "detail": part.detail} for part in parts]
         report["leftovers"] = {"orphaned": sum(item.orphaned for item in left),
                                "of_running_sessions": sum(not item.orphaned for item in left)}
         print(json.dumps(report, indent=2, sort_keys=True))
         return 0
-    print(format_table(facts))
+    print(format_table(facts, engine))
+    print()
+    print(format_book(parts))
     print(leftovers_line(left))
     return 0
+
+
+@dataclass
+class BookPart:
+    """Whether some chapters show real results on this machine, and what decides it."""
+
+    chapters: str
+    real: bool
+    detail: str
+
+
+def docker_engine_problem() -> str | None:
+    """None when ``docker info`` reaches an engine, else why not (``docker info`` waits at most 20 s)."""
+    from podnotes.cluster.kind import missing_tools
+
+    problem = next((p for p in missing_tools() if p.tool == "docker"), None)
+    return problem.problem if problem else None
+
+
+def book_parts(facts) -> list[BookPart]:
+    """What decides real or simulated results for the chapters that need more than Python."""
+    from podnotes.cluster.binaries import find_binaries
+    from podnotes.node.observe import observations_state, reasons_node_cannot_run
+
+    parts = [BookPart("2-6 (chroot, namespaces, cgroups, a container by hand)",
+                      facts.can_create_namespaces and facts.can_limit_resources,
+                      "run for real as root with namespaces and cgroups; otherwise those cells say what they "
+                      "need and skip")]
+    try:
+        state, cannot = observations_state(), reasons_node_cannot_run()
+    except OSError as err:  # a cache folder this user may not read
+        parts.append(BookPart("7 and 8 (lifecycle and probes beside a real kubelet)", False,
+                              f"simulated only; cannot check for a local node: {err.strerror}: {err.filename}"))
+        return parts + [_api_server_part(find_binaries)]
+    if state.current:
+        detail = f"observed on a real kubelet: {state.describe()}"
+    elif not cannot:
+        detail = ("this machine can run a local node; `sudo .venv/bin/python -m podnotes.node.observe` (or "
+                  "`sudo make book`) records the observed timelines beside the simulation")
+    else:
+        detail = "simulated only; a local node (kubelet, containerd, runc) needs: " + "; ".join(cannot)
+    parts.append(BookPart("7 and 8 (lifecycle and probes beside a real kubelet)", state.current, detail))
+    return parts + [_api_server_part(find_binaries)]
+
+
+def _api_server_part(find_binaries) -> BookPart:
+    what = "11 (kubectl against a real API server)"
+    try:
+        binaries = find_binaries()
+    except OSError as err:
+        binaries, problem = None, f"cannot look for them: {err.strerror}: {err.filename}"
+    else:
+        problem = "`make k8s-binaries` builds them with Go"
+    if binaries is not None:
+        return BookPart(what, True, f"a kind cluster if one answers, else a private API server from {binaries}")
+    return BookPart(what, False, "simulated unless a kind cluster (`podnotes kind up`) or $PODNOTES_KUBECONFIG "
+                                 f"answers: no kube-apiserver and etcd programs ({problem})")
+
+
+def format_book(parts: list[BookPart]) -> str:
+    """Each part: the chapters, then whether they show real results and what decides it, wrapped to 84."""
+    import textwrap
+
+    from podnotes.display import COLUMNS
+
+    lines = ["CHAPTERS  REAL  WHAT DECIDES"]
+    for part in parts:
+        lines.append(part.chapters)
+        lines += textwrap.wrap(part.detail, COLUMNS, initial_indent=f"          {'yes' if part.real else 'no':<4}  ",
+                               subsequent_indent=" " * 16, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines)
 
 
 def leftovers_line(left: list) -> str:
@@ -62,7 +144,7 @@ def _mark(ok: bool) -> str:
     return "ok" if ok else "no"
 
 
-def format_table(facts) -> str:
+def format_table(facts, docker_problem: str | None = None) -> str:
     from podnotes.linux.capabilities import NEEDED_CONTROLLERS
 
     controllers = ", ".join(facts.cgroup_controllers) or "none"
@@ -76,11 +158,14 @@ def format_table(facts) -> str:
         ("systemd", _mark(facts.systemd), "init system (not needed)"),
     ]
     for name, path in facts.tools.items():
+        if name == "docker" and path is not None and docker_problem:
+            rows.append((name, _mark(False), f"{path}, but {docker_problem}"))
+            continue
         rows.append((name, _mark(path is not None), path or "not installed"))
     width = max(len(name) for name, _, _ in rows)
     lines = [f"{'CHECK'.ljust(width)}  OK  DETAIL"]
     lines += [f"{name.ljust(width)}  {mark.ljust(2)}  {detail}" for name, mark, detail in rows]
-    verdict = ("every experiment can run here" if facts.can_limit_resources and facts.can_create_namespaces
-               else "privileged cells will say what they need and skip")
+    verdict = ("the namespace and cgroup experiments can run here" if facts.can_limit_resources
+               and facts.can_create_namespaces else "privileged cells will say what they need and skip")
     lines.append(f"\n{verdict}")
     return "\n".join(lines)

@@ -6,7 +6,7 @@ import argparse
 import json
 from dataclasses import asdict
 
-from podnotes.cli import CommandError
+from podnotes.cli import EXIT_BAD_INPUT, EXIT_USAGE, CommandError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,22 +26,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def terminal_width() -> int:
+    """The width to wrap to: $COLUMNS, else the terminal's, else the book's code column (84) when the
+    output goes to a file or pipe, so piped output is the same everywhere."""
+    import os
+    import shutil
+    import sys
+
+    from podnotes.display import COLUMNS
+
+    if os.environ.get("COLUMNS", "").isdigit():
+        return max(int(os.environ["COLUMNS"]), 40)
+    if sys.stdout.isatty():
+        return max(shutil.get_terminal_size((COLUMNS, 24)).columns, 40)
+    return COLUMNS
+
+
 def run(args: argparse.Namespace) -> int:
     from podnotes.explain import ExplainError, annotate, explain_field
     from podnotes.lint.schema import CatalogueError
 
     if bool(args.field) == bool(args.filename):
-        raise CommandError("give either a field path or -f FILE", 4)
+        raise CommandError("give either a field path or -f FILE", EXIT_USAGE)
     try:
         if args.filename:
             return _annotate(args, annotate)
         info = explain_field(args.field, k8s_version=args.k8s_version, recursive=args.recursive)
     except (ExplainError, CatalogueError) as err:
-        raise CommandError(str(err), 4) from err
+        raise CommandError(str(err), EXIT_USAGE) from err
     if args.output == "json":
         print(json.dumps(asdict(info), indent=2))
     else:
-        print(info.render(recursive=args.recursive))
+        print(info.render(recursive=args.recursive, width=terminal_width()))
     return 0
 
 
@@ -55,16 +71,17 @@ def _annotate(args: argparse.Namespace, annotate) -> int:
     if broken:
         error = broken[0].error
         where = f"{broken[0].file}:{error.line}:{error.column}" if error.line else broken[0].file
-        raise CommandError(f"{where}: {error.message}", 3)
+        raise CommandError(f"{where}: {error.message}", EXIT_BAD_INPUT)
     if not documents:
-        raise CommandError(f"{args.filename}: no Pod or Pod template found to explain (the input is empty)", 3)
+        raise CommandError(f"{args.filename}: no Pod or Pod template found to explain (the input is empty)",
+                           EXIT_BAD_INPUT)
     results = annotate(documents, k8s_version=args.k8s_version)
     if not results:
-        raise CommandError(f"{args.filename}: no Pod or Pod template found to explain", 3)
+        raise CommandError(f"{args.filename}: no Pod or Pod template found to explain", EXIT_BAD_INPUT)
     if args.output == "json":
         print(json.dumps([{"file": r.document.file, "fields": [asdict(n) for n in r.notes],
                            "defaults": [asdict(d) for d in r.defaults]} for r in results], indent=2))
         return 0
     for result in results:
-        print(result.render())
+        print(result.render(columns=terminal_width()))
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from podnotes.cli import CommandError
+from podnotes.cli import EXIT_UNAVAILABLE, CommandError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          ("check", "say whether kind and a Docker engine are available")):
         sub = actions.add_parser(action, help=text, description=text)
         if action != "check":
-            sub.add_argument("--name", default="kind", help="cluster name; context kind-NAME (default kind)")
+            sub.add_argument("--name", "--cluster", dest="name", default="kind",
+                             help="cluster name; context kind-NAME (default kind). --cluster is the same option, "
+                                  "as apply, delete and cleanup spell it")
         if action == "up":
             sub.add_argument("--image", default=None, help="node image (default: the pinned one)")
     parser.set_defaults(handler=run)
@@ -39,5 +41,5 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(kind.down(args.name))
     except ClusterError as err:
-        raise CommandError(str(err), 1) from None
+        raise CommandError(str(err), EXIT_UNAVAILABLE) from None
     return 0

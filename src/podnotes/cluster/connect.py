@@ -23,6 +23,7 @@ unless ``allow_credential_plugins=True``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -277,9 +278,23 @@ def unreachable(connection: Connection, err: BaseException) -> ClusterUnreachabl
              f"`podnotes kind up --name {connection.name}`")
 
 
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
+_TLS = re.compile(r"(certificate verify failed[^'\"()\]]*|wrong version number|unexpected eof[^'\"()\]]*)", re.I)
+
+
 def _short(err: BaseException) -> str:
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    return text if len(text) < 160 else text[:157] + "..."
+    """Why a connection failed, in the operating system's words (``Connection refused``) rather than
+    urllib3's wrapper text (``HTTPSConnectionPool(host=...): Max retries exceeded ... (Caused by ...``)."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    for pattern in (_ERRNO, _TLS):
+        found = pattern.search(text)
+        if found:
+            return found.group(1).strip().rstrip(":")
+    if "timed out" in text.lower() or "timeout" in type(err).__name__.lower():
+        return "no answer in time (timed out)"
+    if len(text) < 160:
+        return text
+    return text[:157].rsplit(" ", 1)[0] + " ..."
 
 
 def connect(name: str = DEFAULT_CLUSTER, *, kubeconfig: str | os.PathLike | None = None,

@@ -17,9 +17,11 @@ import yaml
 
 from .errors import ClusterError, ToolMissing
 
-KIND_VERSION = "v0.31.0"
-# The node image kind v0.31.0 was released with, pinned by digest so every reader runs the same Kubernetes.
-NODE_IMAGE = "kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f"
+KIND_VERSION = "v0.33.0"
+# The default node image of kind v0.33.0 (its release notes, "Breaking Changes" and "Images pre-built for
+# this release": https://github.com/kubernetes-sigs/kind/releases/tag/v0.33.0), Kubernetes 1.37.0 as the
+# book targets, pinned by digest because kind supports an image only with the release that built it.
+NODE_IMAGE = "kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5"
 
 
 def cluster_config() -> dict:
@@ -68,12 +70,13 @@ def missing_tools(run=subprocess.run) -> list[Missing]:
     return problems
 
 
-def require_tools(run=subprocess.run) -> None:
+def require_tools(run=subprocess.run, again: str = "podnotes kind up") -> None:
+    """Raise ToolMissing naming each missing tool; ``again`` is the command the hint says to run again."""
     problems = missing_tools(run)
     if problems:
         raise ToolMissing("kind needs the kind program and a running Docker engine:\n  "
                           + "\n  ".join(str(p) for p in problems),
-                          hint="fix the above, then run `podnotes kind up` again; without Docker, the book's "
+                          hint=f"fix the above, then run `{again}` again; without Docker, the book's "
                                "cluster cells show the simulated outcome instead")
 
 
@@ -89,7 +92,7 @@ def up(name: str = "kind", image: str = NODE_IMAGE, wait: str = "180s", run=subp
 
     If creation fails or is interrupted, the half-made cluster is deleted again.
     """
-    require_tools(run)
+    require_tools(run, f"podnotes kind up --name {name}")
     if name in existing_clusters(run):
         return f"kind cluster {name!r} already exists (context kind-{name})"
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="podnotes-kind-", delete=False) as config:
@@ -109,10 +112,13 @@ def up(name: str = "kind", image: str = NODE_IMAGE, wait: str = "180s", run=subp
 
 
 def down(name: str = "kind", run=subprocess.run) -> str:
-    require_tools(run)
+    require_tools(run, f"podnotes kind down --name {name}")
     if name not in existing_clusters(run):
         return f"there is no kind cluster {name!r}"
     result = run(["kind", "delete", "cluster", "--name", name])
     if result.returncode != 0:
-        raise ClusterError(f"`kind delete cluster --name {name}` failed (exit {result.returncode})")
+        raise ClusterError(f"`kind delete cluster --name {name}` failed (exit {result.returncode})",
+                           hint="its output above says why; `docker ps -a --filter "
+                                f"label=io.x-k8s.kind.cluster={name}` lists the cluster's containers, and "
+                                f"`podnotes kind down --name {name}` tries again")
     return f"kind cluster {name!r} deleted"

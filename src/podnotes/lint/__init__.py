@@ -83,9 +83,43 @@ def lint_documents(documents: list[Document], options: Options | None = None) ->
     options = options or Options()
     findings: list[Finding] = []
     for document in documents:
-        findings.extend(_lint_document(document, options))
+        findings.extend(_about(document, _template_hint(document) + _lint_document(document, options)))
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.column or 0))
     return _at_most(findings, MAX_FINDINGS)
+
+
+_TEMPLATE = re.compile(r"\{\{-?\s*[.$\w(\"/-].*?\}\}")
+
+
+def _template_hint(document: Document) -> list[Finding]:
+    """A value such as ``"{{ .Values.image }}"``: the file is an unrendered Helm or Go template, so what lint
+    (and the API server) would see is not what the chart installs."""
+    from ..manifest import walk
+
+    if document.root is None:
+        return []
+    node = next((n for n in walk(document.root) if isinstance(n.value, str) and _TEMPLATE.search(n.value)), None)
+    if node is None:
+        return []
+    return [located("unrendered-template", WARNING, node, f"`{node.value}` is template syntax: this looks like an "
+                    "unrendered Helm or Go template, so the other findings are about the template, not about "
+                    "what it renders to", at_key=False,
+                    fix="render it first: `helm template RELEASE CHART | podnotes lint -f -`")]
+
+
+def _about(document: Document, findings: list[Finding]) -> list[Finding]:
+    """Name the object (kind, namespace, name, document index) on each finding of ``document``."""
+    kind, name = _text(document.kind), _text(document.name)
+    metadata = document.root.get("metadata") if document.root is not None and document.root.kind == "map" else None
+    namespace = _text(metadata.scalar("namespace")) if metadata is not None and metadata.kind == "map" else ""
+    for finding in findings:
+        if finding.document is None:
+            finding.kind, finding.namespace, finding.name, finding.document = kind, namespace, name, document.index
+    return findings
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _at_most(findings: list[Finding], limit: int) -> list[Finding]:
@@ -159,6 +193,10 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
                                 fix="kind: Pod"))
         return findings
     if kind.value not in KINDS:
+        proper = next((name for name in KINDS if name.lower() == kind.value.lower()), None)
+        if proper is not None:
+            findings.append(_kind_case(root, kind, proper))
+            return findings
         findings.append(located("kind-not-checked", INFO, kind,
                                 f"`{kind.value}` objects are not checked (checked kinds: {', '.join(KINDS)})",
                                 at_key=False))
@@ -194,6 +232,20 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
                                 f"`{KINDS[kind.value][2]}`", path=f"{KINDS[kind.value][2]}.containers",
                                 server=f"{KINDS[kind.value][2]}.containers: Required value"))
     return _suppress(_unique(findings), root, options.disabled)
+
+
+def _kind_case(root: Node, kind: Node, proper: str) -> Finding:
+    """``kind: pod``: kinds are case-sensitive, so the API server's decoder knows no such kind. The server's
+    words come from transformDecodeError (k8s.io/apiserver/pkg/endpoints/handlers/rest.go) around the
+    scheme's notRegisteredErr (k8s.io/apimachinery/pkg/runtime/error.go)."""
+    api_version = root.scalar("apiVersion") or ""
+    version = api_version.rpartition("/")[2]
+    return located("kind-case", ERROR, kind, f"`kind: {kind.value}` is not a kind: kinds are case-sensitive, "
+                   f"and the API server refuses this one; write `kind: {proper}`", at_key=False, path="kind",
+                   fix=f"kind: {proper}",
+                   server=f'{kind.value} in version "{version}" cannot be handled as a {proper}: no kind '
+                          f'"{kind.value}" is registered for version "{api_version}" in scheme '
+                          '"pkg/runtime/scheme.go:111"')
 
 
 def _check_selector(root: Node, findings: list[Finding]) -> None:

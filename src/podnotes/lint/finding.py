@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 ERROR = "error"      # the API server would reject the manifest
 WARNING = "warning"  # accepted, but advice says otherwise
@@ -11,7 +11,7 @@ INFO = "info"        # worth knowing; never changes the exit code
 SEVERITIES = (ERROR, WARNING, INFO)
 
 # Rules meaning "the input could not be read at all" (exit code 3).
-UNREADABLE_RULES = frozenset({"yaml-syntax", "yaml-limit", "yaml-tag", "unreadable"})
+UNREADABLE_RULES = frozenset({"yaml-syntax", "yaml-limit", "yaml-tag", "unreadable", "no-objects"})
 
 
 @dataclass
@@ -34,6 +34,13 @@ class Finding:
     path: str = ""
     fix: str = ""
     server_message: str = ""
+    # The object the finding is about, as kube-linter and kubeconform name it; empty when unknown
+    # (an unreadable document has no kind or name). ``document`` is the 0-based index of the YAML
+    # document in its file (documents split by ``---``).
+    kind: str = ""
+    namespace: str = ""
+    name: str = ""
+    document: int | None = None
 
     @property
     def location(self) -> str:
@@ -44,8 +51,25 @@ class Finding:
                 parts.append(str(self.column))
         return ":".join(parts)
 
+    @property
+    def object_name(self) -> str:
+        """``Kind namespace/name`` (``Pod web/api``; ``Pod api`` when the manifest sets no namespace): the
+        kind, then the namespaced name as Kubernetes writes it (types.NamespacedName.String in
+        k8s.io/apimachinery). Empty when the document has no kind."""
+        if not self.kind:
+            return ""
+        name = self.name or "<no name>"
+        return f"{self.kind} {self.namespace}/{name}" if self.namespace else f"{self.kind} {name}"
+
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The finding as the JSON report carries it (camelCase keys, like the Kubernetes API)."""
+        return {
+            "rule": self.rule, "severity": self.severity, "message": self.message, "file": self.file,
+            "line": self.line, "column": self.column, "path": self.path, "fix": self.fix,
+            "serverMessage": self.server_message,
+            "object": {"kind": self.kind, "namespace": self.namespace, "name": self.name,
+                       "documentIndex": self.document} if self.document is not None else None,
+        }
 
     def __str__(self) -> str:
         return f"{self.location}: {self.severity} [{self.rule}] {self.message}"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass
 from importlib import resources
 
-from .finding import SEVERITIES, Finding
+from .finding import ERROR, SEVERITIES, UNREADABLE_RULES, Finding
 
 REPORT_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -20,10 +21,13 @@ RULES: dict[str, str] = {
     "yaml-limit": "The input is too large, too deeply nested or expands too many aliases.",
     "yaml-tag": "The input uses a YAML tag Kubernetes does not understand.",
     "unreadable": "The input could not be read as UTF-8 text.",
+    "no-objects": "The input holds no Kubernetes object (it is empty or only comments).",
+    "unrendered-template": "A value holds Helm or Go template syntax ({{ ... }}): render the chart first.",
     "duplicate-key": "A key appears twice in one mapping.",
     "not-an-object": "A document is not a mapping.",
     "api-version": "The apiVersion does not serve this kind.",
     "kind-not-checked": "Objects of this kind are not checked.",
+    "kind-case": "A checked kind spelt with the wrong case (kind: pod); kinds are case-sensitive.",
     "selector-mismatch": "A controller's selector does not match its Pod template's labels.",
     "unknown-field": "A field does not exist at this level (strict field validation).",
     "type-mismatch": "A value has the wrong JSON type.",
@@ -60,6 +64,14 @@ RULES: dict[str, str] = {
 }
 
 
+def known_rules() -> tuple[str, ...]:
+    """Every rule id lint reports, in a stable order: the rules above, then ``pss-<check>`` per Pod Security
+    Standards check."""
+    from .pss import CHECK_IDS
+
+    return tuple(RULES) + tuple(f"pss-{check}" for check in CHECK_IDS)
+
+
 def rule_description(rule: str) -> str:
     if rule.startswith("pss-"):
         return f"Pod Security Standards check {rule[4:]}."
@@ -83,10 +95,61 @@ def excerpt(finding: Finding, text: str) -> str:
     return f"{finding.line:5} | {source}\n      | {caret}"
 
 
-def to_text(findings: list[Finding], *, verbose: bool = False) -> str:
+@dataclass(frozen=True)
+class Resources:
+    """What kubeconform's summary line counts: objects found, in how many files, and how each fared.
+
+    ``valid``: no error; ``invalid``: the API server would reject it; ``errors``: it could not be read;
+    ``skipped``: a kind lint does not check.
+    """
+
+    found: int = 0
+    files: int = 0
+    valid: int = 0
+    invalid: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+    def line(self) -> str:
+        return (f"Summary: {self.found} resource{'s' * (self.found != 1)} found in {self.files} "
+                f"file{'s' * (self.files != 1)} - Valid: {self.valid}, Invalid: {self.invalid}, "
+                f"Errors: {self.errors}, Skipped: {self.skipped}")
+
+    def as_dict(self) -> dict:
+        return {"found": self.found, "files": self.files, "valid": self.valid, "invalid": self.invalid,
+                "errors": self.errors, "skipped": self.skipped}
+
+
+def count_resources(documents: list, findings: list[Finding]) -> Resources:
+    """Count ``documents`` (:class:`podnotes.manifest.Document`) as kubeconform does, from ``findings``."""
+    by_document: dict[tuple, set[str]] = {}
+    for finding in findings:
+        key = (finding.file, finding.document)
+        marks = by_document.setdefault(key, set())
+        if finding.rule in UNREADABLE_RULES:
+            marks.add("errors")
+        elif finding.rule == "kind-not-checked":
+            marks.add("skipped")
+        elif finding.severity == ERROR:
+            marks.add("invalid")
+    counts = Counter()
+    for document in documents:
+        marks = by_document.get((document.file, document.index), set())
+        if document.error is not None:
+            marks = marks | {"errors"}
+        fate = next((m for m in ("errors", "invalid", "skipped") if m in marks), "valid")
+        counts[fate] += 1
+    return Resources(len(documents), len({d.file for d in documents}), counts["valid"], counts["invalid"],
+                     counts["errors"], counts["skipped"])
+
+
+def to_text(findings: list[Finding], *, verbose: bool = False, documents: list | None = None) -> str:
+    """One line per finding, ``file:line:col: severity [RULE] Kind/name: message`` (the object as kube-linter
+    names it), then the counts; with ``documents``, also kubeconform's summary line."""
     lines = []
     for finding in findings:
-        lines.append(str(finding))
+        about = f"{finding.object_name}: " if finding.object_name else ""
+        lines.append(f"{finding.location}: {finding.severity} [{finding.rule}] {about}{finding.message}")
         if verbose:
             if finding.path:
                 lines.append(f"    field:  {finding.path}")
@@ -96,10 +159,15 @@ def to_text(findings: list[Finding], *, verbose: bool = False) -> str:
                 lines.append("    fix:    " + finding.fix.replace("\n", "\n            "))
     counts = summary(findings)
     lines.append(f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info")
+    if documents is not None:
+        lines.append(count_resources(documents, findings).line())
     return "\n".join(lines)
 
 
-def to_json(findings: list[Finding], *, k8s_version: str, level: str, exit_code: int) -> str:
+def to_json(findings: list[Finding], *, k8s_version: str, level: str, exit_code: int,
+            documents: list | None = None) -> str:
+    """The report ``lint -o json`` prints (schema: :func:`json_schema`). ``documents`` gives the
+    ``resources`` counts; without them the counts are taken from the findings alone."""
     report = {
         "version": REPORT_VERSION,
         "tool": "podnotes",
@@ -107,6 +175,7 @@ def to_json(findings: list[Finding], *, k8s_version: str, level: str, exit_code:
         "level": level,
         "exitCode": exit_code,
         "summary": summary(findings),
+        "resources": count_resources(documents or [], findings).as_dict(),
         "findings": [f.as_dict() for f in findings],
     }
     return json.dumps(report, indent=2, ensure_ascii=False)
@@ -128,8 +197,13 @@ def to_sarif(findings: list[Finding], *, version: str) -> str:
             if finding.column is not None:
                 region["startColumn"] = finding.column
             location["physicalLocation"]["region"] = region
+        logical = []
         if finding.path:
-            location["logicalLocations"] = [{"fullyQualifiedName": finding.path, "kind": "member"}]
+            logical.append({"fullyQualifiedName": finding.path, "kind": "member"})
+        if finding.object_name:
+            logical.append({"name": finding.name, "kind": "resource", "fullyQualifiedName": finding.object_name})
+        if logical:
+            location["logicalLocations"] = logical
         result = {
             "ruleId": finding.rule,
             "ruleIndex": rule_ids.index(finding.rule),
@@ -137,7 +211,8 @@ def to_sarif(findings: list[Finding], *, version: str) -> str:
             "message": {"text": finding.message},
             "locations": [location],
         }
-        properties = {k: v for k, v in (("fix", finding.fix), ("serverMessage", finding.server_message)) if v}
+        properties = {k: v for k, v in (("fix", finding.fix), ("serverMessage", finding.server_message),
+                                        ("object", finding.as_dict()["object"])) if v}
         if properties:
             result["properties"] = properties
         results.append(result)

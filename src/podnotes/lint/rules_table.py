@@ -102,6 +102,31 @@ DEFAULTS: dict[tuple[str, str], str] = {
     ("HTTPGetAction", "path"): "/",
     ("VolumeMount", "readOnly"): "false",
     ("VolumeMount", "mountPropagation"): "None",
+    # Workloads: SetDefaults_Deployment, _StatefulSet, _DaemonSet, _ReplicaSet in
+    # k8s.io/kubernetes pkg/apis/apps/v1/defaults.go; SetDefaults_Job, _CronJob in pkg/apis/batch/v1/defaults.go.
+    ("DeploymentSpec", "replicas"): "1",
+    ("DeploymentSpec", "revisionHistoryLimit"): "10",
+    ("DeploymentSpec", "progressDeadlineSeconds"): "600",
+    ("DeploymentStrategy", "type"): "RollingUpdate",
+    ("RollingUpdateDeployment", "maxUnavailable"): "25%",
+    ("RollingUpdateDeployment", "maxSurge"): "25%",
+    ("ReplicaSetSpec", "replicas"): "1",
+    ("StatefulSetSpec", "replicas"): "1",
+    ("StatefulSetSpec", "revisionHistoryLimit"): "10",
+    ("StatefulSetSpec", "podManagementPolicy"): "OrderedReady",
+    ("StatefulSetUpdateStrategy", "type"): "RollingUpdate",
+    ("RollingUpdateStatefulSetStrategy", "partition"): "0",
+    ("DaemonSetSpec", "revisionHistoryLimit"): "10",
+    ("DaemonSetUpdateStrategy", "type"): "RollingUpdate",
+    ("RollingUpdateDaemonSet", "maxUnavailable"): "1",
+    ("RollingUpdateDaemonSet", "maxSurge"): "0",
+    ("JobSpec", "backoffLimit"): "6",
+    ("JobSpec", "completionMode"): "NonIndexed",
+    ("JobSpec", "suspend"): "false",
+    ("CronJobSpec", "concurrencyPolicy"): "Allow",
+    ("CronJobSpec", "suspend"): "false",
+    ("CronJobSpec", "successfulJobsHistoryLimit"): "3",
+    ("CronJobSpec", "failedJobsHistoryLimit"): "1",
 }
 
 # One-of groups, for explain: the fields of which exactly one must be set.

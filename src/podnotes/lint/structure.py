@@ -15,7 +15,7 @@ from .finding import ERROR, Finding
 from .quantity import SERVER_MESSAGE as QUANTITY_MESSAGE
 from .quantity import QuantityError, parse_quantity, suggest_quantity, unsupported_number
 from .rules_table import ENUMS
-from .schema import Catalogue, FieldType, ObjectType, short_name
+from .schema import Catalogue, CatalogueError, FieldType, ObjectType, short_name
 
 _JSON_TYPE = {bool: "bool", int: "number", float: "number", str: "string"}
 # What a Go integer field holds (format in the OpenAPI schema; int64 when none is given).
@@ -211,6 +211,15 @@ class StructureChecker:
             fix=guess or allowed[0], server=unsupported(node, allowed)))
 
     def unknown_field(self, key: str, node: Node, otype: ObjectType) -> None:
+        since = self.added_later(key, otype)
+        if since is not None:
+            self.findings.append(located(
+                "unknown-field", ERROR, node, f"unknown field `{key}` in {otype.short}: Kubernetes "
+                f"{self.catalogue.version} does not have it; it was added in {since}{_feature_note(key, node, since)}",
+                at_key=True, fix=f"check against {since} or later (--k8s-version {since}) if the cluster runs it; "
+                                 "otherwise remove the field",
+                server=f'strict decoding error: unknown field "{node.path}"'))
+            return
         hint = ""
         guess = did_you_mean(key, list(otype.fields))
         if guess:
@@ -222,6 +231,20 @@ class StructureChecker:
             fix=f"rename it to `{guess}`" if guess else "remove it or move it to the level it belongs to",
             server=f'strict decoding error: unknown field "{node.path}"'))
 
+
+    def added_later(self, key: str, otype: ObjectType) -> str | None:
+        """The first Kubernetes version newer than the one checked whose ``otype`` has the field ``key``."""
+        from .schema import available_versions, catalogue
+
+        newer = [v for v in available_versions() if _minor(v) > _minor(self.catalogue.version)]
+        for version in newer:
+            try:
+                fields = catalogue(version).object(otype.name).fields
+            except (KeyError, CatalogueError):
+                continue
+            if key in fields:
+                return version
+        return None
 
     def wrong_level_hint(self, key: str, otype: ObjectType) -> str:
         """Where a misplaced field belongs: one level down first, else anywhere in a Pod."""
@@ -240,6 +263,19 @@ class StructureChecker:
             home_path = self.pod_spec_path + home_path[len("spec"):]
         return f"; `{key}` belongs to {short_name(home_type)} (`{home_path}`), not to {otype.short}: " \
                "check the indentation"
+
+
+def _minor(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def _feature_note(key: str, node: Node, since: str) -> str:
+    """What a field added in a later version is for, where readers look for it by that name."""
+    if key == "restartPolicy" and ".initContainers[" in node.path:
+        return (f" (sidecar containers, `restartPolicy: Always` on an init container, need Kubernetes {since} or "
+                "later: alpha behind the SidecarContainers feature gate in 1.28, on by default since 1.29)")
+    return ""
 
 
 def _bare(path: str) -> str:
