@@ -46,7 +46,7 @@ def notes_in(cells) -> int:
     return sum(NOTE_CLASS in text for cell in cells if cell.cell_type == "code" for text in output_texts(cell))
 
 
-SECTION_CALL = re.compile(r"\bsection\(\"(\w+)\"")
+SECTION_CALL = re.compile(r"\bsection\(\s*\"(\w+)\"")  # also a call wrapped over several lines
 
 
 def check_notes(execution) -> int:
