@@ -64,9 +64,10 @@ def test_behaviour_file_and_stdout(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--preset", "nope", "-o", "x.json"], "no preset 'nope'"),
-    (["--preset", "crash-loop", "-o", "x.gif"], "must end in .png, .svg or .json"),
+    (["--preset", "crash-loop", "-o", "x.gif"], "unknown output format; choose one of events, json, yaml, png, svg"),
+    (["--preset", "crash-loop", "-o", "table"], "unknown output format; choose one of events, json, yaml, png, svg"),
+    (["--preset", "crash-loop", "--output-file", "x.gif"], "say the format with -o"),
     (["-o", "x.json"], "give the Pod with -f"),
-    (["--preset", "crash-loop"], "-o FILE is required"),
 ])
 def test_usage_errors_are_clear(tmp_path, args, message):
     result = podnotes(*args, cwd=tmp_path)
