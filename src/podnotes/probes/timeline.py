@@ -254,15 +254,15 @@ class Timeline:
 
     def to_json(self, indent: int | None = 2) -> str:
         """The JSON text; with ``indent``, the header is indented and each event
-        takes one line (a day of events is written in well under a second:
-        Python's indenting encoder is pure Python, its compact one is C)."""
+        takes one line. Written by orjson: the standard library's encoder took
+        about a second for a day of events (173,000), its indenting one five."""
+        import orjson
+
         if indent is None:
-            return json.dumps(self.to_dict(), ensure_ascii=False)
+            return orjson.dumps(self.to_dict()).decode()
         header = json.dumps(self._header(), indent=indent, ensure_ascii=False)
-        encode = json.JSONEncoder(ensure_ascii=False).encode
         pad = " " * indent
-        events = f",\n{pad * 2}".join([encode(e.to_dict()) for e in self.events])
-        body = f"[\n{pad * 2}{events}\n{pad}]" if events else "[]"
+        body = _one_per_line([e.to_dict() for e in self.events], pad).decode() if self.events else "[]"
         return f'{header[:-2]},\n{pad}"events": {body}\n}}'
 
     @classmethod
@@ -282,6 +282,25 @@ class Timeline:
     @classmethod
     def from_json(cls, text: str) -> "Timeline":
         return cls.from_dict(json.loads(text))
+
+
+def _one_per_line(events: list[dict[str, Any]], pad: str) -> bytes:
+    """The events as a JSON array, one event per line.
+
+    One orjson call for the whole list (a call per event costs ten times as
+    much), then a line break at each boundary between two events. Events hold
+    no nested objects, so every ``},{`` is a boundary unless a string contains
+    one: then the counts differ and each event is written on its own.
+    """
+    import orjson
+
+    compact = orjson.dumps(events)
+    separator = f",\n{pad * 2}".encode()
+    if compact.count(b"},{") == len(events) - 1:
+        inner = compact[1:-1].replace(b"},{", b"}" + separator + b"{")
+    else:
+        inner = separator.join([orjson.dumps(event) for event in events])
+    return b"[\n" + (pad * 2).encode() + inner + b"\n" + pad.encode() + b"]"
 
 
 def _true_intervals(changes: Iterable[Event]) -> list[tuple[float, float | None]]:
