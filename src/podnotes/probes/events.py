@@ -21,8 +21,11 @@ the Event the kubelet records, with upstream's reason and message
   ``kuberuntime_container.go`` ``killContainer``);
 * ``BackOff`` (Warning): "Back-off restarting failed container <name> in pod
   <pod>_<ns>(<uid>)" (``kuberuntime_manager.go`` ``doBackOff``, ``format.Pod``);
-* ``DeadlineExceeded``: "Pod was active on the node longer than the specified deadline"
-  (``pkg/kubelet/active_deadline.go``).
+* past ``activeDeadlineSeconds`` the kubelet records no event of its own: the
+  Pod's status gets ``Reason: DeadlineExceeded`` and its message
+  (``pkg/kubelet/active_deadline.go``, ``generateAPIPodStatus``), which
+  ``kubectl describe pod`` prints above the Events, and each container its
+  ``Killing`` "Stopping container <name>".
 
 Identical events are counted, not repeated, as the event correlator of
 client-go does (``tools/record/events_cache.go``), and kubectl shows them as
@@ -99,8 +102,6 @@ def _recorded(event: Event, pod: str, images: dict[str, str | None]) -> list[tup
     if kind == "backoff":
         return [("Warning", "BackOff", "kubelet", f"Back-off restarting failed container {event.container} in pod "
                  f"{pod}_{NAMESPACE}({pod_uid(pod)})")]
-    if kind == "deadline":
-        return [("Normal", event.reason or "DeadlineExceeded", "kubelet", event.message or "")]
     return []
 
 
@@ -170,11 +171,15 @@ def restarts_column(timeline: Timeline, at: float | None = None) -> str:
 def describe_text(timeline: Timeline) -> str:
     """The Events table of ``kubectl describe pod``, preceded by the Pod's name, phase and RESTARTS."""
     end = timeline.duration
+    phases = [e for e in timeline.select("phase") if e.time <= end]
+    last = phases[-1] if phases else None
     lines = [f"Name:         {timeline.pod}",
              f"Namespace:    {NAMESPACE}",
-             f"Status:       {timeline.phase_at(end) or 'Pending'}",
-             f"Restarts:     {restarts_column(timeline)}",
-             f"Simulated:    {human_duration(end)} (ages below are taken at that instant)"]
+             f"Status:       {last.phase if last else 'Pending'}"]
+    if last is not None and last.reason:
+        lines += [f"Reason:       {last.reason}", f"Message:      {last.message or ''}"]
+    lines += [f"Restarts:     {restarts_column(timeline)}",
+              f"Simulated:    {human_duration(end)} (ages below are taken at that instant)"]
     for note in timeline.notes:
         lines.append(f"Note:         {note}")
     rows = [(row.type, row.reason, _age(row, end), f"{row.source}", row.message) for row in pod_events(timeline)]
