@@ -222,7 +222,8 @@ def test_a_bad_workload_template_is_refused_with_file_and_line(tmp_path):
     manifest.write_text(workload("Deployment").replace("periodSeconds: 5", "periodSeconds: -1"))
     result = podnotes("-f", str(manifest), "--preset", "exec-liveness")
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert f"{manifest}:" in result.stderr and "periodSeconds" in result.stderr
+    assert f"{manifest}:16: spec.template.spec.containers[0].livenessProbe.periodSeconds" in result.stderr
+    assert result.stderr.count("Invalid value") == 1  # the linter's message and the probe rules' are one
 
 
 def test_a_file_without_pod_or_template_names_what_it_found(tmp_path):

@@ -138,7 +138,21 @@ def lint_errors(pod: Any, data: dict | None = None) -> list[str]:
         seen.add(message)
         where = f"{finding.file}:{finding.line}: " if getattr(finding, "line", None) else ""
         errors.append(f"{where}{message}")
-    return errors + [message for message in probe_errors(data) if message not in seen]
+    prefix = _template_prefix(pod)
+    probe_messages = [prefix + message if prefix else message for message in probe_errors(data)]
+    return errors + [message for message in probe_messages if message not in seen]
+
+
+def _template_prefix(pod: Any) -> str:
+    """For a workload, where its Pod spec sits above ``spec.`` (``spec.template.`` for a Deployment), so the
+    probe rules' paths match the linter's; "" for a Pod."""
+    from podnotes.lint.schema import KINDS
+
+    data = pod.to_python() if hasattr(pod, "to_python") else pod
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind in (None, "Pod") or kind not in KINDS:
+        return ""
+    return KINDS[kind][2][: -len("spec")]
 
 
 def validate(pod: Any) -> dict:
