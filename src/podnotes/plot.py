@@ -311,14 +311,23 @@ def _keep_annotations_inside(figure) -> None:
 def timeline(data: Timeline):
     """One figure for one timeline."""
     with _style():
-        figure, ax, rows = _figure(data, notes=len(data.notes))
+        notes = _note_lines(data.notes, figure_size(data)[0])
+        figure, ax, rows = _figure(data, notes=len(notes))
         _draw(ax, data, rows)
         ax.set_title(LABELS["title"].format(pod=data.pod), fontsize=11, loc="left")
-        _draw_notes(figure, data.notes)
+        _draw_notes(figure, notes)
         errors = ("error",) if data.select("probe", result="error") else ()
         _legend(ax, results=("success", "failure", "timeout") + errors)
         _keep_annotations_inside(figure)
     return figure
+
+
+def _note_lines(notes: list[str], width_inches: float) -> list[str]:
+    """The notes as "Note: ..." lines that fit the figure's width (about 14 characters an inch at 9 points)."""
+    import textwrap
+
+    columns = max(int(width_inches * 14), 40)
+    return [line for note in notes for line in textwrap.wrap(f"Note: {note}", columns, subsequent_indent="  ")]
 
 
 def _draw_notes(figure, notes: list[str]) -> None:
@@ -326,7 +335,7 @@ def _draw_notes(figure, notes: list[str]) -> None:
     assumptions must say so where the chart is seen, not only on a terminal."""
     height = figure.get_figheight()
     for index, note in enumerate(notes):
-        figure.text(0.01, 1 - (0.12 + NOTE_LINE_INCHES * (index + 0.5)) / height, f"Note: {note}",
+        figure.text(0.01, 1 - (0.12 + NOTE_LINE_INCHES * (index + 0.5)) / height, note,
                     color=NOTE_COLOUR, fontsize=FONT_POINTS, ha="left", va="center")
 
 
