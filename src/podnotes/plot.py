@@ -327,7 +327,8 @@ def _note_lines(notes: list[str], width_inches: float) -> list[str]:
     import textwrap
 
     columns = max(int(width_inches * 14), 40)
-    return [line for note in notes for line in textwrap.wrap(f"Note: {note}", columns, subsequent_indent="  ", break_on_hyphens=False)]
+    return [line for note in notes
+            for line in textwrap.wrap(f"Note: {note}", columns, subsequent_indent="  ", break_on_hyphens=False)]
 
 
 def _draw_notes(figure, notes: list[str]) -> None:
