@@ -41,8 +41,9 @@ def test_http_liveness_events_use_the_kubelets_messages():
     assert [r.message for r in rows(timeline, "Pulled")] == [
         'Container image "registry.k8s.io/e2e-test-images/agnhost:2.40" already present on machine']
     backoff = rows(timeline, "BackOff")
+    uid = pod_uid("liveness-http")
     assert [(r.type, r.message) for r in backoff] == [
-        ("Warning", f"Back-off restarting failed container liveness in pod liveness-http_default({pod_uid('liveness-http')})")]
+        ("Warning", f"Back-off restarting failed container liveness in pod liveness-http_default({uid})")]
     assert backoff[0].count == len(timeline.select("backoff"))
     scheduled = rows(timeline, "Scheduled")
     assert [(r.source, r.message) for r in scheduled] == [
