@@ -226,6 +226,16 @@ def test_a_bad_workload_template_is_refused_with_file_and_line(tmp_path):
     assert result.stderr.count("Invalid value") == 1  # the linter's message and the probe rules' are one
 
 
+def test_of_several_pods_and_templates_the_first_is_simulated_and_named(tmp_path):
+    manifest = tmp_path / "all.yaml"
+    service = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n"
+    manifest.write_text(service + "---\n" + workload("Job") + "---\n" + OTHER_NAME)
+    result = podnotes("-f", str(manifest), "--preset", "exec-liveness", "--duration", "60", "-o", "json")
+    assert result.returncode == 0, result.stderr
+    assert "holds 2 Pods and Pod templates; simulating the first, Job web" in result.stderr
+    assert json.loads(result.stdout)["pod"] == "web"
+
+
 def test_a_file_without_pod_or_template_names_what_it_found(tmp_path):
     manifest = tmp_path / "svc.yaml"
     manifest.write_text("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n")

@@ -22,7 +22,9 @@ Behaviours can be written in YAML or JSON (``podnotes timeline --behaviour``)::
 Answers per handler: ``httpGet`` an HTTP status (100-599, ``null`` =
 connection refused), ``tcpSocket`` true/false (listening or not), ``exec`` an
 exit code (0-255), ``grpc`` a serving status (``SERVING``, ``NOT_SERVING``,
-``UNKNOWN``). A probe without answers always succeeds at once.
+``UNKNOWN``). A probe without answers always succeeds at once; the simulator
+lists such probes in ``Timeline.notes`` (:func:`assumed_healthy`), and a
+container or probe the Pod does not have is an error (:func:`name_problems`).
 
 Every file is checked against the JSON Schema ``behaviour.schema.json``
 shipped next to this module (:func:`json_schema`): times are finite seconds
