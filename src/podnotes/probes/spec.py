@@ -96,7 +96,7 @@ def pod_from_template(workload: Any) -> dict | None:
     """The Pod a workload's controller would create from its Pod template, or
     None for anything that is not a workload with one.
 
-    Where the template sits is :data:`podnotes.lint.schema.KINDS`'s fact
+    Where the template sits is the fact ``podnotes.lint.schema.KINDS`` holds
     (``spec.template`` for Deployment, ReplicaSet, StatefulSet, DaemonSet and
     Job; ``spec.jobTemplate.spec.template`` for CronJob). The Pod takes the
     template's metadata and the workload's name and namespace (a controller
