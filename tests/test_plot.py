@@ -195,3 +195,10 @@ def test_chinese_labels_are_drawn_with_a_cjk_font(monkeypatch):
     missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
     assert missing == []
     assert svg.count(b"<path") > 50
+
+
+def test_long_notes_are_wrapped_to_the_figure_width():
+    note = "no behaviour given for the liveness and readiness probes of container " + "a-long-name " * 20
+    lines = plot._note_lines([note], 6.0)
+    assert len(lines) > 1 and all(len(line) <= 84 for line in lines)
+    assert " ".join(line.strip() for line in lines) == f"Note: {note}".strip()

@@ -259,15 +259,21 @@ def _legend(ax, extra: list | None = None, results: tuple[str, ...] = ("success"
                      frameon=False)
 
 
-def _figure(*timelines: Timeline):
+NOTE_LINE_INCHES = 0.22
+NOTE_COLOUR = "#B00020"
+
+
+def _figure(*timelines: Timeline, notes: int = 0):
     from matplotlib.figure import Figure
 
     lanes = lanes_for(*timelines)
     width, height = figure_size(*timelines)
+    top = 0.4 + NOTE_LINE_INCHES * notes
+    height += NOTE_LINE_INCHES * notes
     figure = Figure(figsize=(width, height), dpi=DPI)
     # Fixed margins (in inches) instead of a layout engine: as readable, and
     # rendering stays fast for long timelines.
-    figure.subplots_adjust(left=1.25 / width, right=1 - 0.3 / width, top=1 - 0.4 / height, bottom=1.3 / height)
+    figure.subplots_adjust(left=1.25 / width, right=1 - 0.3 / width, top=1 - top / height, bottom=1.3 / height)
     ax = figure.add_subplot()
     rows = {lane.key: len(lanes) - 1 - index for index, lane in enumerate(lanes)}
     ax.set_yticks([rows[lane.key] for lane in lanes], [lane.label for lane in lanes], fontsize=FONT_POINTS)
@@ -305,13 +311,33 @@ def _keep_annotations_inside(figure) -> None:
 def timeline(data: Timeline):
     """One figure for one timeline."""
     with _style():
-        figure, ax, rows = _figure(data)
+        notes = _note_lines(data.notes, figure_size(data)[0])
+        figure, ax, rows = _figure(data, notes=len(notes))
         _draw(ax, data, rows)
         ax.set_title(LABELS["title"].format(pod=data.pod), fontsize=11, loc="left")
+        _draw_notes(figure, notes)
         errors = ("error",) if data.select("probe", result="error") else ()
         _legend(ax, results=("success", "failure", "timeout") + errors)
         _keep_annotations_inside(figure)
     return figure
+
+
+def _note_lines(notes: list[str], width_inches: float) -> list[str]:
+    """The notes as "Note: ..." lines that fit the figure's width (about 14 characters an inch at 9 points)."""
+    import textwrap
+
+    columns = max(int(width_inches * 14), 40)
+    return [line for note in notes
+            for line in textwrap.wrap(f"Note: {note}", columns, subsequent_indent="  ", break_on_hyphens=False)]
+
+
+def _draw_notes(figure, notes: list[str]) -> None:
+    """What the timeline assumed, in red above the chart: a chart drawn from
+    assumptions must say so where the chart is seen, not only on a terminal."""
+    height = figure.get_figheight()
+    for index, note in enumerate(notes):
+        figure.text(0.01, 1 - (0.12 + NOTE_LINE_INCHES * (index + 0.5)) / height, note,
+                    color=NOTE_COLOUR, fontsize=FONT_POINTS, ha="left", va="center")
 
 
 def compare(simulated: Timeline, observed: Timeline):

@@ -4,23 +4,49 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
-from podnotes.cli import EXIT_OUTPUT_ERROR, CommandError
+from podnotes.cli import EXIT_BAD_INPUT, EXIT_OUTPUT_ERROR, EXIT_REJECTED, CommandError
 
-FORMATS = ("png", "svg", "json")
+FORMATS = ("events", "json", "yaml", "png", "svg")
+SUFFIXES = {".txt": "events", ".json": "json", ".yaml": "yaml", ".yml": "yaml", ".png": "png", ".svg": "svg"}
+BEHAVIOUR_HELP = """\
+behaviour files (--behaviour FILE, YAML or JSON; checked against the JSON Schema
+podnotes/probes/behaviour.schema.json, shown on the site's "Behaviour files" page):
+  containers:
+    app:                          # a container of the Pod (init, sidecar or regular)
+      exitAfter: 45               # seconds after each start; omit to run until stopped
+      exitCode: 1
+      sigterm: exit               # or ignore (sh as PID 1)
+      probes:
+        liveness:                 # startup, liveness or readiness: a probe the container declares
+          answers: [[0, 200], [10, 500]]   # from second 0 HTTP 200, from 10 s 500
+          delays: [[0, 0], [60, 5]]        # answer delay; at or past timeoutSeconds a timeout
+  deleteAt: 60                    # optional: kubectl delete at this second
+answers: httpGet an HTTP status (or {status, body}; null = connection refused), tcpSocket
+true/false, exec an exit code, grpc SERVING/NOT_SERVING/UNKNOWN. A probe given no answers
+is assumed to succeed, and the output says so.
+
+output: -o events (default: kubectl describe pod's Events and the RESTARTS count), json,
+yaml, png or svg; --output-file FILE writes to FILE, its suffix choosing the format when -o
+is not given (-o FILE.png and -o - for JSON on stdout still work)."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "timeline",
         help="simulate a Pod's probes, restarts and readiness and draw or export the timeline",
-        description="Simulate what the kubelet does to a Pod (probes, kills, restarts with back-off, readiness, "
-                    "phase) given how its programs behave, and write the timeline as PNG, SVG or JSON. "
-                    "The format follows the output file's suffix; '-o -' writes JSON to stdout.",
+        description=textwrap.fill(
+            "Simulate what the kubelet does to a Pod (probes, kills, restarts with back-off, readiness, phase) "
+            "given how its programs behave, and print its Events as kubectl describe pod does, or write the "
+            "timeline as JSON, YAML, PNG or SVG.", 78),
+        epilog=BEHAVIOUR_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-f", "--filename", metavar="FILE|-",
-                        help="the Pod manifest (default: the preset's own manifest)")
+                        help="the Pod manifest, or a Deployment, ReplicaSet, StatefulSet, DaemonSet, Job or CronJob "
+                             "whose Pod template is simulated (default: the preset's own manifest)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--preset", metavar="NAME", help="a built-in behaviour (see --list-presets)")
     source.add_argument("--behaviour", "--behavior", metavar="FILE", dest="behaviour",
@@ -34,7 +60,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a KubeletConfiguration file: its featureGates and crashLoopBackOff are applied")
     parser.add_argument("--feature-gates", metavar="NAME=BOOL,...",
                         help="kubelet feature gates, as the kubelet's flag takes them (over --kubelet-config)")
-    parser.add_argument("-o", "--output", metavar="FILE", help="timeline.png, timeline.svg, timeline.json or -")
+    parser.add_argument("-o", "--output", metavar="FORMAT", default=None,
+                        help="events (default), json, yaml, png or svg")
+    parser.add_argument("--output-file", metavar="FILE",
+                        help="write to FILE instead of stdout; its suffix (.txt .json .yaml .png .svg) gives the "
+                             "format when -o is not given")
     parser.add_argument("--list-presets", action="store_true", help="list the presets and exit")
     parser.set_defaults(handler=run)
 
@@ -46,26 +76,67 @@ def run(args: argparse.Namespace) -> int:
         for name, chosen in PRESETS.items():
             print(f"{name:24} {chosen.summary}")
         return 0
-    if not args.output:
-        raise CommandError("-o FILE is required (timeline.png, timeline.svg, timeline.json, or - for JSON)")
-    fmt = "json" if args.output == "-" else Path(args.output).suffix.lstrip(".").lower()
-    if fmt not in FORMATS:
-        raise CommandError(f"-o {args.output}: the file name must end in .png, .svg or .json")
+    fmt, target = output_choice(args.output, args.output_file)
+    if fmt in ("png", "svg") and target is None and sys.stdout.isatty():
+        raise CommandError(f"-o {fmt} writes an image: give --output-file FILE.{fmt}, or redirect stdout")
     timeline = _simulate(args)
-    if fmt == "json":
-        text = timeline.to_json() + "\n"
-        if args.output == "-":
-            sys.stdout.write(text)
+    for note in timeline.notes:
+        print(f"podnotes timeline: note: {note}", file=sys.stderr)
+    data = render(timeline, fmt)
+    if target is None:
+        if isinstance(data, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
         else:
-            _write(Path(args.output), text.encode())
-        return 0
+            sys.stdout.write(data)
+    else:
+        _write(Path(target), data if isinstance(data, bytes) else data.encode())
+    return 0
+
+
+def output_choice(output: str | None, output_file: str | None) -> tuple[str, str | None]:
+    """(format, file or None for stdout) from ``-o`` and ``--output-file``.
+
+    ``-o`` is a format, as kubectl's is; ``--output-file``'s suffix gives the
+    format when ``-o`` is absent. The older ``-o FILE.png`` (a value with a
+    known suffix that is no format name) and ``-o -`` (JSON on stdout) keep working.
+    """
+    if output == "-":
+        return "json", output_file
+    if output is not None and output not in FORMATS:
+        suffix = Path(output).suffix.lower()
+        if suffix in SUFFIXES and output_file is None:
+            return SUFFIXES[suffix], output
+        raise CommandError(f"-o {output}: unknown output format; choose one of {', '.join(FORMATS)} "
+                           "(and --output-file FILE to write a file)")
+    if output is None and output_file is not None:
+        suffix = Path(output_file).suffix.lower()
+        if suffix not in SUFFIXES:
+            raise CommandError(f"--output-file {output_file}: say the format with -o ({', '.join(FORMATS)}), "
+                               f"or end the name in {', '.join(SUFFIXES)}")
+        return SUFFIXES[suffix], output_file
+    return output or "events", output_file
+
+
+def render(timeline, fmt: str) -> str | bytes:
+    """The timeline in one output format; matplotlib is imported only for a figure."""
+    if fmt == "events":
+        from podnotes.probes.events import describe_text
+
+        return describe_text(timeline)
+    if fmt == "json":
+        return timeline.to_json() + "\n"
+    if fmt == "yaml":
+        import yaml
+
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        return yaml.dump(timeline.to_dict(), Dumper=dumper, sort_keys=False, allow_unicode=True)
     import matplotlib
 
     matplotlib.use("Agg")
     from podnotes import plot
 
-    _write(Path(args.output), plot.render(plot.timeline(timeline), fmt))
-    return 0
+    return plot.render(plot.timeline(timeline), fmt)
 
 
 def _simulate(args: argparse.Namespace):
@@ -90,7 +161,7 @@ def _simulate(args: argparse.Namespace):
         try:
             behaviour = load_behaviour(args.behaviour)
         except BehaviourError as err:
-            raise CommandError(str(err), 3) from None
+            raise CommandError(str(err), EXIT_BAD_INPUT) from None
     else:
         behaviour = chosen.behaviour if chosen else Behaviour()
     if args.tick_phase is not None:
@@ -103,15 +174,17 @@ def _simulate(args: argparse.Namespace):
     try:
         return simulate(pod, behaviour, duration, kubelet=_kubelet_config(args))
     except InvalidPod as err:
-        raise CommandError(str(err), 2) from None
+        raise CommandError(str(err), EXIT_REJECTED) from None
     except BehaviourError as err:
         # A behaviour read from a file names its file and line in the message already.
-        raise CommandError(str(err) if behaviour.source else f"the behaviour: {err}", 3) from None
-    except ValueError as err:
-        raise CommandError(str(err)) from None
+        given = f"--preset {args.preset}" if args.preset else "the behaviour"
+        raise CommandError(str(err) if behaviour.source else f"{given}: {err}", EXIT_BAD_INPUT) from None
+    except ValueError as err:  # the simulation would pass its bounds (events, containers)
+        raise CommandError(str(err), EXIT_BAD_INPUT) from None
 
 
 def _load_pod(filename: str):
+    from podnotes.lint.schema import KINDS
     from podnotes.manifest import load
 
     documents = load(filename if filename == "-" else Path(filename))
@@ -121,12 +194,21 @@ def _load_pod(filename: str):
         if document.error is not None:
             where = f"{document.file}:{document.error.line}" if document.error.line else document.file
             raise CommandError(f"{where}: {document.error.message}", 3)
-    pods = [d for d in documents if d.kind == "Pod"]
-    if not pods:
+    found = [d for d in documents if d.kind in KINDS]
+    if not found:
         kinds = ", ".join(sorted({str(d.kind) for d in documents})) or "nothing"
-        raise CommandError(f"{filename}: no Pod found (found {kinds})", 3)
-    return pods[0]
+        raise CommandError(f"{filename}: no Pod or Pod template found (found {kinds}; the timeline takes "
+                           f"{', '.join(KINDS)})", 3)
+    if len(found) > 1:
+        first = found[0]
+        print(f"podnotes timeline: note: {filename} holds {len(found)} Pods and Pod templates; simulating the "
+              f"first, {first.kind} {_name(first)}", file=sys.stderr)
+    return found[0]
 
+
+def _name(document) -> str:
+    data = document.to_python()
+    return str(((data or {}).get("metadata") or {}).get("name", "?"))
 
 def _write(path: Path, data: bytes) -> None:
     try:
@@ -143,9 +225,12 @@ def _kubelet_config(args: argparse.Namespace):
 
     try:
         config = load_kubelet_config(args.kubelet_config) if args.kubelet_config else KubeletConfig()
-        if args.feature_gates:
+    except KubeletConfigError as err:
+        raise CommandError(str(err), EXIT_BAD_INPUT) from None
+    if args.feature_gates:
+        try:
             gates = {**config.feature_gates, **parse_feature_gates(args.feature_gates)}
             config = replace(config, feature_gates=gates)
-    except KubeletConfigError as err:
-        raise CommandError(str(err)) from None
+        except KubeletConfigError as err:
+            raise CommandError(f"--feature-gates: {err}") from None
     return config

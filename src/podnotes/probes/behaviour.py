@@ -22,7 +22,9 @@ Behaviours can be written in YAML or JSON (``podnotes timeline --behaviour``)::
 Answers per handler: ``httpGet`` an HTTP status (100-599, ``null`` =
 connection refused), ``tcpSocket`` true/false (listening or not), ``exec`` an
 exit code (0-255), ``grpc`` a serving status (``SERVING``, ``NOT_SERVING``,
-``UNKNOWN``). A probe without answers always succeeds at once.
+``UNKNOWN``). A probe without answers always succeeds at once; the simulator
+lists such probes in ``Timeline.notes`` (:func:`assumed_healthy`), and a
+container or probe the Pod does not have is an error (:func:`name_problems`).
 
 Every file is checked against the JSON Schema ``behaviour.schema.json``
 shipped next to this module (:func:`json_schema`): times are finite seconds
@@ -428,6 +430,39 @@ _ANSWER_TYPES = {
     "grpc": ("SERVING, NOT_SERVING, UNKNOWN or SERVICE_UNKNOWN",
              lambda a: a in ("SERVING", "NOT_SERVING", "UNKNOWN", "SERVICE_UNKNOWN")),
 }
+
+
+def name_problems(behaviour: Behaviour, probes_by_container: dict[str, tuple[str, ...]],
+                  source: str = "the behaviour") -> list[str]:
+    """Containers and probes a behaviour names that the Pod does not have.
+
+    ``probes_by_container`` maps each container of the Pod (init, sidecar and
+    regular, in declaration order) to the probe types it declares. A behaviour
+    for a container the Pod does not have would be ignored, and the Pod's
+    real containers would silently be assumed healthy, so it is an error
+    naming the Pod's containers.
+    """
+    problems = []
+    known = ", ".join(probes_by_container) or "none"
+    for name, container in behaviour.containers.items():
+        if name not in probes_by_container:
+            problems.append(f"{source} describes container {name!r}, which the Pod does not have "
+                            f"(the Pod's containers: {known})")
+            continue
+        declared = probes_by_container[name]
+        for probe in container.probes:
+            if probe not in declared:
+                has = ", ".join(declared) if declared else "no probes"
+                problems.append(f"{source} gives answers for the {probe} probe of container {name!r}, which "
+                                f"declares {has}")
+    return problems
+
+
+def assumed_healthy(behaviour: Behaviour, probes_by_container: dict[str, tuple[str, ...]]) -> list[tuple[str, str]]:
+    """The ``(container, probe type)`` pairs the behaviour gives no answers for:
+    the simulator assumes each of their attempts succeeds at once."""
+    return [(name, probe) for name, declared in probes_by_container.items() for probe in declared
+            if probe not in behaviour.container(name).probes]
 
 
 def answer_problems(behaviour: Behaviour, handlers: dict[tuple[str, str], str]) -> list[str]:

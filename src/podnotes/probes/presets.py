@@ -138,7 +138,10 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            duration=120.0),
     Preset("tcp-liveness-readiness", "goproxy: port 8080 always accepts connections",
            TCP_LIVENESS_READINESS,
-           Behaviour({"goproxy": ContainerBehaviour()}),
+           Behaviour({"goproxy": ContainerBehaviour(probes={
+               "readiness": ProbeAnswers(_steps((0, True))),
+               "liveness": ProbeAnswers(_steps((0, True))),
+           })}),
            duration=60.0),
     Preset("slow-start", "a server that needs 95 s to start, guarded by a startup probe",
            SLOW_START,
@@ -150,7 +153,9 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            duration=180.0),
     Preset("crash-loop", "a program that exits with code 1 five seconds after each start",
            CRASH_LOOP,
-           Behaviour({"app": ContainerBehaviour(exit_after=5.0, exit_code=1)}),
+           Behaviour({"app": ContainerBehaviour(exit_after=5.0, exit_code=1, probes={
+               "readiness": ProbeAnswers(_steps((0, 0))),  # `true` exits with 0
+           })}),
            duration=900.0),
     Preset("coredns", "coredns whose /health hangs after 120 s of uptime",
            COREDNS,

@@ -83,7 +83,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from podnotes.probes.backoff import CrashLoopBackOff
-from podnotes.probes.behaviour import MAX_SECONDS, Behaviour, BehaviourError, ContainerBehaviour, answer_problems
+from podnotes.probes.behaviour import (
+    MAX_SECONDS, Behaviour, BehaviourError, ContainerBehaviour, answer_problems, assumed_healthy, name_problems,
+)
 from podnotes.probes.kubelet import BACKOFF_EXPIRY, KubeletConfig, go_duration
 from podnotes.probes.rules import HEALTHY_ANSWER, judge
 from podnotes.probes.spec import (
@@ -135,10 +137,23 @@ def simulate(pod: Any, behaviour: Behaviour | None = None, duration: float = 300
     _check_probe_count(spec, duration)
     behaviour = behaviour or Behaviour()
     handlers = {(c.name, probe.type): probe.handler for c in spec.all_containers for probe in c.probes.values()}
-    problems = answer_problems(behaviour, handlers)
+    declared = {c.name: tuple(c.probes) for c in spec.all_containers}
+    problems = name_problems(behaviour, declared) or answer_problems(behaviour, handlers)
     if problems:
         raise BehaviourError("\n".join(problems))
-    return _Simulation(spec, behaviour, duration, kubelet or KubeletConfig(), tuple(updates)).run()
+    timeline = _Simulation(spec, behaviour, duration, kubelet or KubeletConfig(), tuple(updates)).run()
+    timeline.notes = assumption_notes(behaviour, declared)
+    return timeline
+
+
+def assumption_notes(behaviour: Behaviour, declared: dict[str, tuple[str, ...]]) -> list[str]:
+    """One note per container whose probes the behaviour gives no answers for (every attempt then succeeds)."""
+    assumed: dict[str, list[str]] = {}
+    for container, probe in assumed_healthy(behaviour, declared):
+        assumed.setdefault(container, []).append(probe)
+    return [f"no behaviour given for the {' and '.join(probes)} probe{'s' if len(probes) > 1 else ''} of "
+            f"container {container}: every attempt is assumed to succeed"
+            for container, probes in assumed.items()]
 
 
 def _check_container_count(pod: Any) -> None:
@@ -308,7 +323,7 @@ class _Simulation:
             pod=self.spec.name,
             duration=self.duration,
             events=self.events,
-            containers=[ContainerInfo(s.name, s.spec.type) for s in self.slots],
+            containers=[ContainerInfo(s.name, s.spec.type, s.spec.image or None) for s in self.slots],
             probes=[_probe_info(s.name, w.spec) for s in self.slots for w in s.workers.values()],
         )
 

@@ -74,16 +74,49 @@ class PodSpec:
 
 def pod_dict(pod: Any) -> tuple[dict, str]:
     """A plain dict for a Pod given as a dict, a ``podnotes.manifest`` Document
-    (or list of them) or Node, plus a name for messages (its file if known)."""
+    (or list of them) or Node, plus a name for messages (its file if known).
+
+    A Deployment, ReplicaSet, StatefulSet, DaemonSet, Job or CronJob stands for
+    a Pod made from its Pod template (:func:`pod_from_template`)."""
     if isinstance(pod, dict):
-        return pod, "the Pod"
+        return pod_from_template(pod) or pod, "the Pod"
     documents = pod if isinstance(pod, list) else [pod]
     for document in documents:
         if hasattr(document, "to_python"):
             data = document.to_python()
             if isinstance(data, dict) and data.get("kind", "Pod") == "Pod":
                 return data, str(getattr(document, "file", None) or "the Pod")
+            made = pod_from_template(data)
+            if made is not None:
+                return made, str(getattr(document, "file", None) or f"the {data.get('kind')}")
     raise TypeError(f"expected a Pod manifest (a dict or a loaded manifest), got {type(pod).__name__}")
+
+
+def pod_from_template(workload: Any) -> dict | None:
+    """The Pod a workload's controller would create from its Pod template, or
+    None for anything that is not a workload with one.
+
+    Where the template sits is the fact ``podnotes.lint.schema.KINDS`` holds
+    (``spec.template`` for Deployment, ReplicaSet, StatefulSet, DaemonSet and
+    Job; ``spec.jobTemplate.spec.template`` for CronJob). The Pod takes the
+    template's metadata and the workload's name and namespace (a controller
+    adds a random suffix to the name; the simulator does not need it).
+    """
+    from podnotes.lint.schema import KINDS
+
+    if not isinstance(workload, dict) or workload.get("kind") == "Pod" or workload.get("kind") not in KINDS:
+        return None
+    template: Any = workload
+    for key in KINDS[workload["kind"]][2].split(".")[:-1]:
+        template = template.get(key) if isinstance(template, dict) else None
+    if not isinstance(template, dict):
+        return None
+    metadata = dict(template.get("metadata") or {})
+    owner = workload.get("metadata") or {}
+    metadata.setdefault("name", owner.get("name", "pod"))
+    if owner.get("namespace"):
+        metadata.setdefault("namespace", owner["namespace"])
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template.get("spec") or {}}
 
 
 def lint_errors(pod: Any, data: dict | None = None) -> list[str]:
@@ -105,7 +138,21 @@ def lint_errors(pod: Any, data: dict | None = None) -> list[str]:
         seen.add(message)
         where = f"{finding.file}:{finding.line}: " if getattr(finding, "line", None) else ""
         errors.append(f"{where}{message}")
-    return errors + [message for message in probe_errors(data) if message not in seen]
+    prefix = _template_prefix(pod)
+    probe_messages = [prefix + message if prefix else message for message in probe_errors(data)]
+    return errors + [message for message in probe_messages if message not in seen]
+
+
+def _template_prefix(pod: Any) -> str:
+    """For a workload, where its Pod spec sits above ``spec.`` (``spec.template.`` for a Deployment), so the
+    probe rules' paths match the linter's; "" for a Pod."""
+    from podnotes.lint.schema import KINDS
+
+    data = pod.to_python() if hasattr(pod, "to_python") else pod
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind in (None, "Pod") or kind not in KINDS:
+        return ""
+    return KINDS[kind][2][: -len("spec")]
 
 
 def validate(pod: Any) -> dict:
