@@ -84,8 +84,8 @@ def test_exit_codes_are_distinct_and_listed_in_the_help():
     ("doctor", "--bogus"),
     ("doctor", "-o", "yaml"),
     ("timeline", "--bogus"),
-    ("timeline", "--preset", "exec-liveness"),
-    ("timeline", "--preset", "exec-liveness", "-o", "t.txt"),
+    ("timeline", "--preset", "exec-liveness", "-o", "pdf"),
+    ("timeline", "--preset", "exec-liveness", "--output-file", "t.unknown"),
     ("no-such-command",),
     ("help", "no-such-command"),
 ])
