@@ -72,7 +72,7 @@ def test_doctor_works_for_an_unprivileged_user():
     assert report["cgroup_version"] == capabilities.cgroup_version()
 
 
-def test_doctor_counts_leftovers_the_way_cleanup_lists_them(tmp_path):
+def test_doctor_counts_leftovers_the_way_cleanup_lists_them(tmp_path, monkeypatch):
     """What ended runs left is what `podnotes cleanup` lists by default; what a
     running process made appears only with `--all`, and doctor says so."""
     import tempfile
@@ -80,19 +80,17 @@ def test_doctor_counts_leftovers_the_way_cleanup_lists_them(tmp_path):
     from podnotes.cli.doctor import leftovers_line
     from podnotes.linux import leaks
 
+    # A private temporary folder: a cleanup run elsewhere on this machine must not take these away.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead_pid = os.getpid() + 1_000_000  # above pid_max: never a running process
     made = [tempfile.mkdtemp(prefix=f"podnotes-discovery-{dead_pid}-"),
             tempfile.mkdtemp(prefix=f"podnotes-discovery-{os.getpid()}-")]
-    try:
-        found = [item for item in leaks.find() if item.name in made]
-        assert len(found) == 2, "both folders are found"
-        line = leftovers_line(found)
-        assert "1 left behind by podnotes runs that have ended (`podnotes cleanup` lists them" in line
-        assert "1 more that podnotes processes still running may be using" in line
-        assert "`podnotes cleanup --all`" in line
-    finally:
-        for path in made:
-            os.rmdir(path)
+    found = [item for item in leaks.find() if item.name in made]
+    assert len(found) == 2, "both folders are found"
+    line = leftovers_line(found)
+    assert "1 left behind by podnotes runs that have ended (`podnotes cleanup` lists them" in line
+    assert "1 more that podnotes processes still running may be using" in line
+    assert "`podnotes cleanup --all`" in line
 
 
 def test_docker_is_ok_only_when_its_engine_answers(tmp_path, monkeypatch):

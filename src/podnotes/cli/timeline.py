@@ -176,9 +176,7 @@ def _simulate(args: argparse.Namespace):
     except InvalidPod as err:
         raise CommandError(str(err), EXIT_REJECTED) from None
     except BehaviourError as err:
-        # A behaviour read from a file names its file and line in the message already.
-        given = f"--preset {args.preset}" if args.preset else "the behaviour"
-        raise CommandError(str(err) if behaviour.source else f"{given}: {err}", EXIT_BAD_INPUT) from None
+        raise CommandError(_behaviour_problem(err, behaviour, args), EXIT_BAD_INPUT) from None
     except ValueError as err:  # the simulation would pass its bounds (events, containers)
         raise CommandError(str(err), EXIT_BAD_INPUT) from None
 
@@ -234,3 +232,12 @@ def _kubelet_config(args: argparse.Namespace):
         except KubeletConfigError as err:
             raise CommandError(f"--feature-gates: {err}") from None
     return config
+
+
+def _behaviour_problem(err, behaviour, args: argparse.Namespace) -> str:
+    """The message of a behaviour that does not fit the Pod, led by where the behaviour came from
+    (its file, unless the message names the file and line already, or the preset)."""
+    message = str(err)
+    if behaviour.source is not None:
+        return message if message.startswith(behaviour.source.file) else f"{behaviour.source.file}: {message}"
+    return f"--preset {args.preset}: {message}" if args.preset else f"the behaviour: {message}"
