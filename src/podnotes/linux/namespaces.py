@@ -76,7 +76,8 @@ class View:
         return ", ".join(f"{i.name} {'UP' if i.up else 'DOWN'} {i.ipv4 or ''}".strip() for i in self.interfaces)
 
     def shown_commands(self) -> dict[str, str]:
-        """:attr:`commands` with interpreter paths shortened (:func:`~podnotes.display.short_command`)."""
+        """``commands`` (PID -> command line) with a leading interpreter path shortened
+        to ``python``, as ``podnotes.display.short_command`` does."""
         return {pid: short_command(command) for pid, command in self.commands.items()}
 
     def describe(self, host: "View | None" = None) -> str:
