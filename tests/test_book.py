@@ -183,3 +183,30 @@ def test_the_status_page_runs_after_the_chapters_it_summarises():
 
     pages = ["chapters/08-probes", STATUS_PAGE, "chapters/11-kubectl"]
     assert executed_side_by_side(pages) == ["chapters/08-probes", "chapters/11-kubectl"]
+
+
+def test_outputs_a_reader_should_not_see_are_found_by_cell_and_kind(tmp_path):
+    import sys
+
+    from podnotes.book import machine_details, output_problems
+
+    path = write_notebook(
+        tmp_path / "outputs.md",
+        "(18685, 18686)",                                                   # 1: a bare tuple
+        "print(\"'cache-cleared\\\\n'\")",                                  # 2: a string repr
+        "[(0.0, 'waiting', 'ContainerCreating', None), (20.0, 'exit', 'Error', 1)]",  # 3
+        "print(\"IpcResult(key=5263172, inside_queues=[5263172])\")",      # 4: a dataclass repr
+        "print('x' * 85)",                                                  # 5: wider than the column
+        f"print({sys.executable!r} + ' -m podnotes.linux.pause')",         # 6: the venv's interpreter
+        "print('the web shop: PID 18685; the database: PID 18686')",        # 7: a sentence
+        "from IPython.display import Markdown\nMarkdown('**rich** output')", # 8: shown in its rich form
+        "import socket\nprint('hostname', socket.gethostname())",           # 9: this machine's name
+        "print('top level:', ['bin', 'dev'])",                              # 10: a list inside a sentence
+        "print('[local API server] pod/web created; spec.containers[0].image: busybox')",  # 11: not a repr
+    )
+    problems = output_problems(execute_notebook(path).notebook)
+    found = {(problem.cell, problem.kind) for problem in problems}
+    assert {(1, "repr"), (2, "repr"), (3, "repr"), (4, "repr"), (5, "wide"), (6, "machine"), (9, "machine"),
+            (10, "repr")} <= found
+    assert not {cell for cell, _ in found} & {7, 8, 11}, problems
+    assert sys.prefix in machine_details() and str(ROOT) in machine_details()

@@ -70,3 +70,46 @@ def test_clip_cuts_wide_lines_visibly():
     table = "short\n" + "    lo: " + "0 " * 60
     clipped = clip(table, 40).splitlines()
     assert clipped[0] == "short" and len(clipped[1]) == 40 and clipped[1].endswith("...")
+
+
+def test_an_interpreter_path_is_shown_as_python():
+    from podnotes.display import short_command
+
+    assert short_command("/work/main/.venv/bin/python -m podnotes.linux.pause") == "python -m podnotes.linux.pause"
+    assert short_command("/usr/bin/python3.11 -m podnotes.linux.launcher view") == \
+        "python -m podnotes.linux.launcher view"
+    assert short_command("sleep 3600") == "sleep 3600"
+    assert short_command("/bin/sh -c /opt/python") == "/bin/sh -c /opt/python", "only a leading interpreter"
+
+
+def test_a_machine_listing_is_shown_as_a_count_and_familiar_names():
+    from podnotes.display import among_them
+
+    entries = [".dockerenv", "bin", "container_info.json", "etc", "farm", "usr", "var"]
+    assert among_them(entries, ("bin", "etc", "usr", "var")) == "7 entries, among them bin, etc, usr, var"
+    assert among_them(["eth7"], ("lo",), "interfaces") == "1 interfaces"
+
+
+def _view(**changes):
+    from podnotes.linux.namespaces import Interface, View
+
+    values = dict(pid=1, ppid=0, pids=[1], commands={"1": "/srv/venv/bin/python -m podnotes.linux.pause"},
+                  hostname="build-host-7", interfaces=[Interface("lo", True, "127.0.0.1"), Interface("ifb0", False, None),
+                                                       Interface("eth0", True, "192.0.2.2")],
+                  mounts=[], uid=0, gid=0, namespaces={}, root_entries=[".dockerenv", "bin", "etc", "farm", "usr"],
+                  sysv_queues=[])
+    return View(**{**values, **changes})
+
+
+def test_a_view_names_what_it_shares_with_the_host_without_the_hosts_own_names():
+    host = _view(pid=4242, pids=list(range(1, 90)), is_host=True)
+    for text in (host.describe(), _view().describe(host)):
+        for detail in ("build-host-7", "ifb0", "192.0.2.2", ".dockerenv", "farm", "{", "["):
+            assert detail not in text
+        assert "host name: the host's" in text and "the host's 3 interfaces, among them lo, eth0" in text
+        assert "root directory: the host's, 5 entries, among them bin, etc, usr" in text
+        assert max(map(len, text.splitlines())) <= COLUMNS
+    assert host.describe().splitlines()[0] == "PID 4242, sees 89 processes in /proc"
+    own = _view(hostname="box", interfaces=[], root_entries=["bin", "www"]).describe(host)
+    assert "host name: box" in own and "interfaces: (none)" in own and "2 entries: bin, www" in own
+    assert _view().shown_commands() == {"1": "python -m podnotes.linux.pause"}

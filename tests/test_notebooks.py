@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from podnotes.book import execute_notebook, toc_notebooks
+from podnotes.book import execute_notebook, output_problems, toc_notebooks
 from podnotes.linux.leaks import leaks
 
 from .conftest import BUILD, ROOT
@@ -31,3 +31,8 @@ def test_notebook_executes(path):
     assert result.cells > 0
     left = leaks()  # cgroups, mounts, network namespaces, processes podnotes created
     assert left.empty(), f"{relative} left behind: {left}"
+    # What the reader sees: lines that fit the column at 1366 px, sentences and small tables
+    # rather than Python reprs, and nothing of the machine that built the page
+    # (repository and venv paths, home directory, user and host names).
+    problems = output_problems(result.notebook)
+    assert not problems, f"{relative} outputs:\n" + "\n".join(problem.message() for problem in problems)

@@ -197,3 +197,81 @@ def execute_notebook(path: Path, timeout: int = 900, kernel_name: str = "python3
     except CellExecutionError as err:
         raise NotebookFailed(failure_from_cell_error(path, path.read_text(), code_sources, err)) from None
     return Execution(path=path, seconds=time.perf_counter() - started, cells=len(code_sources), notebook=notebook)
+
+
+# --------------------------------------------------------------------------
+# What a reader sees of a cell's output
+
+
+@dataclass(frozen=True)
+class OutputProblem:
+    """One output line a reader should not see: ``cell`` counts code cells from 1;
+    ``kind`` is ``"wide"`` (more than :data:`podnotes.display.COLUMNS` characters,
+    so the page scrolls sideways at 1366 px), ``"repr"`` (a Python tuple, list,
+    dict, string or dataclass repr) or ``"machine"`` (a path, user or host name of
+    the machine that ran the notebook)."""
+
+    cell: int
+    kind: str
+    line: str
+
+    def message(self) -> str:
+        return f"code cell {self.cell}: {self.kind}: {self.line[:120]}"
+
+
+# A value shown as Python writes it, anywhere in a line: ('a', 1)  [(0.0, 'x')]  {'k': 1}
+# ['bin', 'etc']  [10.0, 20.0]  (0, -15)  Name(field=...), or a whole line that is a quoted string.
+# (Python quotes strings with '; YAML and JSON flow lists, ["httpd", "-f"], use ".)
+_REPR_LINE = re.compile(r"""[\[({]\s*'|[\[(]\s*[(\[{]|(?<![\w.])[\[(]\s*-?\d[\d.]*,\s*[-\d'(\[]"""
+                        r"""|\b[A-Z]\w*\(\w+=|^\s*'[^']*'$|^\s*"[^"]*"$""")
+
+
+def output_texts(notebook) -> list[tuple[int, str]]:
+    """``(code cell number, text)`` of every stream and plain-text result output;
+    results that also have a rich form (figure, HTML, Markdown) are left out,
+    since the page shows that form."""
+    texts, number = [], 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        number += 1
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                texts.append((number, output.get("text", "")))
+            elif "data" in output and set(output["data"]) == {"text/plain"}:
+                texts.append((number, output["data"]["text/plain"]))
+    return texts
+
+
+def machine_details() -> list[str]:
+    """What identifies the machine running this process, as it could appear in an
+    output: the repository and interpreter paths, the home directory, the user and
+    host names (names shorter than 3 characters only as whole words)."""
+    import getpass
+    import socket
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    details = {str(root), sys.prefix, str(Path(sys.executable).parent), str(Path.home()),
+               socket.gethostname(), getpass.getuser()}
+    return sorted(detail for detail in details if detail and detail not in ("/", "root", "/root"))
+
+
+def output_problems(notebook, width: int | None = None, details: list[str] | None = None) -> list[OutputProblem]:
+    """Every output line of an executed ``notebook`` that is too wide, a Python
+    repr, or names the building machine (:func:`machine_details`)."""
+    from podnotes.display import COLUMNS
+
+    width = width or COLUMNS
+    details = machine_details() if details is None else details
+    patterns = [re.compile(rf"(?<![\w.-]){re.escape(detail)}(?![\w-])") for detail in details]
+    problems = []
+    for cell, text in output_texts(notebook):
+        for line in text.splitlines():
+            if len(line) > width:
+                problems.append(OutputProblem(cell, "wide", line))
+            if _REPR_LINE.search(line):
+                problems.append(OutputProblem(cell, "repr", line))
+            if any(pattern.search(line) for pattern in patterns):
+                problems.append(OutputProblem(cell, "machine", line))
+    return problems

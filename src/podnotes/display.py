@@ -13,6 +13,7 @@ for a reader wraps there instead of running off to the right.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import fields
 
@@ -65,8 +66,8 @@ def field_table(obj, width: int = COLUMNS) -> str:
 
 
 def _value_text(value) -> str:
-    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
-        return ", ".join(value) if value else "(none)"
+    if isinstance(value, (list, tuple)) and all(isinstance(item, (str, int, float)) for item in value):
+        return ", ".join(map(str, value)) if value else "(none)"
     if isinstance(value, float):
         return repr(round(value, 6))
     return repr(value) if isinstance(value, str) else str(value)
@@ -98,3 +99,56 @@ class FieldTable:
             for line in rest:
                 printer.break_()
                 printer.text(line[2:])
+
+
+# An interpreter named by its full path (``/home/me/project/.venv/bin/python3.12``):
+# what a reader needs is that it is Python, not where the building machine keeps it.
+_INTERPRETER = re.compile(r"^\S*/python[\d.]*(?=\s|$)")
+
+
+def short_command(command: str) -> str:
+    """A process's command line with a leading interpreter path shortened to its
+    role: ``/opt/venv/bin/python3 -m podnotes.linux.pause`` becomes
+    ``python -m podnotes.linux.pause``. Other commands are returned unchanged."""
+    return _INTERPRETER.sub("python", command.strip(), count=1)
+
+
+def among_them(entries: list[str], familiar: tuple[str, ...] | list[str], noun: str = "entries") -> str:
+    """``"26 entries, among them bin, etc, usr"``: a count and the ``familiar``
+    names present, for a listing whose other names belong to one machine."""
+    present = [entry for entry in familiar if entry in entries]
+    text = f"{len(entries)} {noun}"
+    return f"{text}, among them {', '.join(present)}" if present else text
+
+
+def value_text(value) -> str:
+    """One value as a reader reads it: ``None`` as ``-``, ``20.0`` as ``20``,
+    ``1.005541`` as ``1.006``, other values as ``str()``."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}" if value != int(value) else f"{value:.0f}"
+    return str(value)
+
+
+def listing(values) -> str:
+    """Values joined with commas (:func:`value_text` each), ``(none)`` when empty:
+    ``[10.0, 20.0, 40.0]`` becomes ``10, 20, 40``."""
+    values = list(values)
+    return ", ".join(map(value_text, values)) if values else "(none)"
+
+
+def table(headers: list[str], rows, width: int = COLUMNS) -> str:
+    """Rows of values as a small text table under ``headers``, columns aligned
+    (numbers to the right), values as :func:`value_text`, lines clipped to ``width``.
+    For results a notebook would otherwise show as a list of tuples."""
+    cells = [[value_text(value) for value in row] for row in rows]
+    numeric = [all(isinstance(row[index], (int, float)) and not isinstance(row[index], bool) for row in rows)
+               for index in range(len(headers))] if rows else [False] * len(headers)
+    widths = [max([len(header)] + [len(row[index]) for row in cells]) for index, header in enumerate(headers)]
+
+    def line(values) -> str:
+        return "  ".join(value.rjust(size) if right else value.ljust(size)
+                         for value, size, right in zip(values, widths, numeric)).rstrip()
+
+    return clip("\n".join([line(headers)] + [line(row) for row in cells]), width)

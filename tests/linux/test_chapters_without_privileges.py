@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from podnotes.book import execute_notebook
+from podnotes.book import execute_notebook, output_problems
 from podnotes.linux import capabilities, privileges
 
 from ..conftest import ROOT
@@ -21,6 +21,8 @@ def test_chapter_runs_without_privileges(chapter, monkeypatch):
     monkeypatch.delenv(privileges.REQUIRE_ENV, raising=False)
     result = execute_notebook(ROOT / "chapters" / f"{chapter}.md")
     assert result.cells > 0  # its last cell checks that it left nothing behind
+    problems = output_problems(result.notebook)  # what this reader sees: no repr, wide line or machine detail
+    assert not problems, "\n".join(problem.message() for problem in problems)
 
 
 def test_pretending_hides_privileges(monkeypatch):

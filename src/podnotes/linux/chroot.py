@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from podnotes.display import FieldTable
 from podnotes.linux.launcher import Spec, run_probe, run_program
-from podnotes.linux.namespaces import View
+from podnotes.linux.namespaces import STANDARD_ROOT_ENTRIES, View
 from podnotes.linux.privileges import privileged
 from podnotes.linux.rootfs import Rootfs
 
@@ -20,9 +20,6 @@ def run_chrooted(rootfs: Rootfs | str, argv: list[str], timeout: float = 30.0) -
     return run_program(Spec(argv=list(argv), rootfs=str(rootfs), root_mode="chroot"), timeout)
 
 
-# Names every Linux root has; the escaped root is summarised by these, so the
-# page does not list the building machine's own top-level directories.
-STANDARD_ROOT_ENTRIES = ("bin", "etc", "usr", "var")
 
 
 @dataclass(frozen=True)

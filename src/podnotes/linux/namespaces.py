@@ -18,7 +18,7 @@ import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
-from podnotes.display import FieldTable
+from podnotes.display import FieldTable, among_them, short_command
 from podnotes.linux import views
 from podnotes.linux.launcher import Launched, Spec, run_probe, start
 from podnotes.linux.privileges import linux_only, privileged
@@ -26,6 +26,10 @@ from podnotes.linux.processes import Children
 
 NAMESPACE_KINDS = views.NAMESPACE_KINDS
 PAUSE_ARGV = (sys.executable, "-m", "podnotes.linux.pause")
+# Names a page may show of the host's own interfaces and top-level directories: every
+# Linux machine has them, unlike the rest of the building machine's listing.
+FAMILIAR_INTERFACES = ("lo", "eth0")
+STANDARD_ROOT_ENTRIES = ("bin", "etc", "usr", "var")
 
 
 @dataclass(frozen=True)
@@ -60,15 +64,45 @@ class View:
         values["interfaces"] = [Interface(**item) for item in data.get("interfaces", [])]
         return cls(**values)
 
+    #: True for :func:`host_view`'s result: what every ordinary process of this machine sees.
+    is_host: bool = False
+
     @property
     def interface_names(self) -> list[str]:
         return [interface.name for interface in self.interfaces]
 
-    def summary(self) -> dict:
-        """The fields worth printing (the full view lists every mount and PID)."""
-        return {"pid": self.pid, "visible_pids": len(self.pids), "hostname": self.hostname,
-                "interfaces": [f"{i.name} {'UP' if i.up else 'DOWN'} {i.ipv4 or ''}".strip() for i in self.interfaces],
-                "uid": self.uid, "root": self.root_entries[:8] + (["..."] if len(self.root_entries) > 8 else [])}
+    def interfaces_text(self) -> str:
+        """``"lo UP 127.0.0.1, eth1 DOWN"``: each interface, its state and IPv4 address."""
+        return ", ".join(f"{i.name} {'UP' if i.up else 'DOWN'} {i.ipv4 or ''}".strip() for i in self.interfaces)
+
+    def shown_commands(self) -> dict[str, str]:
+        """``commands`` (PID -> command line) with a leading interpreter path shortened
+        to ``python``, as ``podnotes.display.short_command`` does."""
+        return {pid: short_command(command) for pid, command in self.commands.items()}
+
+    def describe(self, host: "View | None" = None) -> str:
+        """The facts worth printing, one a line (the full view lists every mount and PID).
+
+        What equals ``host``'s view (default: this view itself when it is the host's)
+        is named as the host's, with a count and a few standard names instead of the
+        building machine's own host name, interfaces and top-level directories."""
+        host = host or (self if self.is_host else None)
+        processes = f"{len(self.pids)} process" + ("" if len(self.pids) == 1 else "es")
+        lines = [f"PID {self.pid}, sees {processes} in /proc"]
+        if host is not None and self.hostname == host.hostname:
+            lines.append("host name: the host's")
+        else:
+            lines.append(f"host name: {self.hostname}")
+        if host is not None and self.interfaces == host.interfaces:
+            lines.append(f"interfaces: the host's {among_them(self.interface_names, FAMILIAR_INTERFACES, 'interfaces')}")
+        else:
+            lines.append(f"interfaces: {self.interfaces_text() or '(none)'}")
+        lines.append(f"user ID: {self.uid}")
+        if host is not None and self.root_entries == host.root_entries:
+            lines.append(f"root directory: the host's, {among_them(self.root_entries, STANDARD_ROOT_ENTRIES)}")
+        else:
+            lines.append(f"root directory: {len(self.root_entries)} entries: {', '.join(self.root_entries)}")
+        return "\n".join(lines)
 
     def interface(self, name: str) -> Interface:
         return next(item for item in self.interfaces if item.name == name)
@@ -92,7 +126,7 @@ def shared_namespaces(first: dict[str, str], second: dict[str, str]) -> list[str
 @linux_only("reads /proc")
 def host_view() -> View:
     """The view of a plain child process: what every ordinary process sees."""
-    return View.from_dict(run_probe(Spec(probe="view")))
+    return View.from_dict({**run_probe(Spec(probe="view")), "is_host": True})
 
 
 @privileged("namespaces", "create namespaces")
@@ -227,10 +261,12 @@ class VethResult:
 def veth_link(address_a: str = "10.200.0.1", address_b: str = "10.200.0.2", port: int = 8080) -> VethResult:
     """Two network namespaces joined by a veth pair; a server in the first
     answers a client in the second across the link."""
-    with Children() as group, holder(["net"], group=group) as first, holder(["net"], group=group) as second:
+    with Children() as group, holder(["net", "uts"], hostname="veth-first", group=group) as first, \
+            holder(["net"], group=group) as second:
         connect_veth(first.pid, second.pid, "podnotes-veth0", "podnotes-veth1", address_a, address_b)
+        # In the first's UTS namespace too, so the reply names "veth-first", not the host
         server = start(Spec(probe="serve", probe_args=[port, "hello across the veth", address_a],
-                            join={"net": ns_path(first.pid, "net")}), group)
+                            join={"net": ns_path(first.pid, "net"), "uts": ns_path(first.pid, "uts")}), group)
         server.wait_ready()
         reply = join(second.pid, ["net"], probe="fetch", probe_args=[port, address_a])["reply"]
         server.close()
@@ -242,7 +278,7 @@ def veth_link(address_a: str = "10.200.0.1", address_b: str = "10.200.0.2", port
 
 
 @dataclass(frozen=True)
-class IpcResult:
+class IpcResult(FieldTable):
     key: int
     inside_queues: list[int]
     host_queues: list[int]

@@ -13,11 +13,14 @@ Behaviours can be written in YAML or JSON (``podnotes timeline --behaviour``)::
         preStopSeconds: 0         # how long a preStop hook runs, if the Pod has one
         probes:
           liveness:
-            answers: [[0, 200], [10, 500]]   # [from second, answer]: HTTP status from uptime 0, 500 from 10 s
-            delays: [[0, 0], [60, 5]]        # response delay; at or above timeoutSeconds it is a timeout
-            clock: uptime                    # "uptime" (since this container started) or "pod"
-    tickPhase: 0                  # seconds the probe tickers fire after start + initialDelaySeconds
-    deleteAt: 60                  # optional: the Pod is deleted (kubectl delete) at this second
+            # [from second, answer] pairs: status 200 from uptime 0, 500 from 10 s
+            answers: [[0, 200], [10, 500]]
+            # response delay; at or above timeoutSeconds it is a timeout
+            delays: [[0, 0], [60, 5]]
+            clock: uptime         # "uptime" (since this container started) or "pod"
+    # seconds the probe tickers fire after start + initialDelaySeconds
+    tickPhase: 0
+    deleteAt: 60                  # optional: the Pod is deleted (kubectl delete) then
 
 Answers per handler: ``httpGet`` an HTTP status (100-599, ``null`` =
 connection refused), ``tcpSocket`` true/false (listening or not), ``exec`` an
