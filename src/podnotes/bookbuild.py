@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .provenance import OBSERVATIONS_ENV
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO_ROOT / "tools" / "k8s-binaries" / "build.sh"
 INPUTS_FILE = ".podnotes-book-inputs.json"
@@ -87,6 +89,7 @@ def make_observations(out_dir: Path) -> str:
 
     state = observe.observations_state(out_dir)
     if state.current:
+        os.environ[OBSERVATIONS_ENV] = "reused"  # the status page says so
         return f"reusing {state.folder} (current for these examples and pins)"
     reasons = observe.reasons_node_cannot_run()
     if reasons:
@@ -94,6 +97,7 @@ def make_observations(out_dir: Path) -> str:
     status = observe.main(["--out", str(out_dir)])
     if status != 0:
         return f"failed (exit {status}); the chapters will say which examples are missing"
+    os.environ[OBSERVATIONS_ENV] = "recorded"
     return f"ran the examples on a real kubelet into {out_dir}"
 
 
