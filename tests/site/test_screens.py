@@ -287,6 +287,11 @@ def test_the_status_page_fits_a_phone_without_sideways_scrolling(phone, site_url
         (td) => td.getBoundingClientRect().right)""")
     assert cells, "the status page lists the real parts in a stacking table"
     assert max(cells) <= phone.viewport_size["width"], f"a cell ends at {max(cells):.0f}px"
+    runs = phone.evaluate("""() => Array.from(document.querySelectorAll("#execution-of-every-notebook td"),
+        (td) => ({text: td.innerText.trim(), right: td.getBoundingClientRect().right}))""")
+    assert any(cell["text"] == "ran" for cell in runs), "the execution table is there, with each status"
+    late = [cell["text"] for cell in runs if cell["right"] > phone.viewport_size["width"]]
+    assert not late, f"execution table cells past the screen's edge: {late[:6]}"
     text = phone.locator("article").inner_text()
     assert "pure Python" in text and "real-kubelet observations" in text
     screenshot(phone, "status-phone")
