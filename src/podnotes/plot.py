@@ -73,9 +73,9 @@ WIDTH_INCHES = 5.8
 LANE_INCHES = 0.62
 # The legend sits under the time axis, in two columns.
 LEGEND_COLUMNS = 2
-LEGEND_ROW_INCHES = 0.2
+LEGEND_ROW_INCHES = 0.18
 TOP_INCHES = 0.4
-AXIS_INCHES = 0.75
+AXIS_INCHES = 0.62
 DPI = 100
 
 
