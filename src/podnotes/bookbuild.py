@@ -101,6 +101,16 @@ def make_observations(out_dir: Path) -> str:
     return f"ran the examples on a real kubelet into {out_dir}"
 
 
+def package_digest(package: Path = REPO_ROOT / "src" / "podnotes") -> str:
+    """A digest of the package the chapters import (its code and data files): the execution cache knows
+    only the notebooks' own code, so a figure drawn by a changed ``podnotes.plot`` would stay old."""
+    files = sorted(path for path in package.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def chapter_inputs(out_dir: Path) -> dict:
     """What the chapters' outputs depend on besides their code: a change re-executes every notebook."""
     from .cluster.binaries import find_binaries
@@ -112,6 +122,7 @@ def chapter_inputs(out_dir: Path) -> dict:
     facts = capabilities.detect()
     return {
         "observations": digest[:16] if observed else None,
+        "package": package_digest(),
         "binaries": str(binaries.kube_apiserver.parent) if binaries else None,
         "root": facts.root,
         "kernel": facts.kernel,
