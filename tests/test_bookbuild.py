@@ -64,3 +64,26 @@ def test_force_executes_every_notebook_again(tmp_path):
     assert runs.read_text().count("ran") == 2, "FORCE=1 executed it again"
     assert "every notebook executed (--force)" in forced
 
+
+
+def test_reused_observations_are_passed_on_to_the_status_page(monkeypatch, tmp_path):
+    import os
+
+    from podnotes.node.observe import examples_digest
+    from podnotes.provenance import OBSERVATIONS_ENV
+
+    (tmp_path / "agreement.json").write_text("{}")
+    (tmp_path / "node.json").write_text(json.dumps({"examples_digest": examples_digest()}))
+    monkeypatch.setenv(OBSERVATIONS_ENV, "")  # restored after the test, whatever make_observations sets
+    assert bookbuild.make_observations(tmp_path).startswith("reusing")
+    assert os.environ[OBSERVATIONS_ENV] == "reused"
+
+
+def test_a_change_to_the_package_re_executes_the_chapters(tmp_path):
+    package = tmp_path / "podnotes"
+    package.mkdir()
+    (package / "plot.py").write_text("WIDTH_INCHES = 10.0\n")
+    before = bookbuild.package_digest(package)
+    (package / "plot.py").write_text("WIDTH_INCHES = 5.8\n")
+    assert bookbuild.package_digest(package) != before
+    assert "package" in bookbuild.chapter_inputs(tmp_path / "observed")

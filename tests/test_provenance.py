@@ -57,13 +57,34 @@ def test_records_feed_the_status_page(monkeypatch, tmp_path):
                                       "make book", kind="api server"))
     provenance.record(provenance.Part("11-kubectl", "the commands", True, used={"kube-apiserver": "v1.37.2"},
                                       kind="api server"))  # a later answer for the same part replaces it
-    table = provenance.status_markdown(["07-lifecycle", "11-kubectl"])
-    assert "| 07-lifecycle | examples on a real kubelet | ran for real | Kubernetes v1.37.2, containerd 1.6.20 |" \
+    table = provenance.status_markdown(["07-lifecycle", "09-init-and-ephemeral", "11-kubectl"])
+    assert ("* - 07-lifecycle\n  - examples on a real kubelet\n  - ran for real\n"
+            "  - Kubernetes v1.37.2, containerd 1.6.20\n") in table
+    assert "* - 11-kubectl\n  - commands against a real API server\n  - ran for real\n  - kube-apiserver v1.37.2" \
         in table
-    assert "| 11-kubectl | commands against a real API server | ran for real | kube-apiserver v1.37.2 |" in table
     assert "fell back" not in table
-    for row in ("| commit |", "| podnotes version |", "| built |", "| system |"):
+    assert "(09-init-and-ephemeral) are pure Python" in table, "a chapter with no real part says why it is absent"
+    for row in ("- **commit**:", "- **podnotes version**:", "- **built**:", "- **system**:",
+                "- **real-kubelet observations**:"):
         assert row in table
+
+
+def test_the_status_page_says_when_the_observations_were_recorded_and_if_reused(monkeypatch, tmp_path):
+    import json
+
+    from podnotes.node.observe import examples_digest
+
+    (tmp_path / "agreement.json").write_text("{}")
+    (tmp_path / "node.json").write_text(json.dumps({"kubernetes": "v1.37.2", "observed_at": "2026-11-30 18:54 UTC",
+                                                    "examples_digest": examples_digest()}))
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
+    monkeypatch.setenv(provenance.OBSERVATIONS_ENV, "reused")
+    assert provenance.observations_line() == (
+        "recorded 2026-11-30 18:54 UTC on Kubernetes v1.37.2; this build reused them (same examples, same pins)")
+    monkeypatch.setenv(provenance.OBSERVATIONS_ENV, "recorded")
+    assert provenance.observations_line().endswith("; this build recorded them")
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path / "none"))
+    assert provenance.observations_line().startswith("none that are current")
 
 
 def test_the_chapters_with_real_parts_are_found():
@@ -76,5 +97,5 @@ def test_the_status_page_lists_the_kernel_chapters_as_this_build_ran_them(monkey
     monkeypatch.setenv(provenance.RECORDS_ENV, str(tmp_path))
     monkeypatch.setenv(capabilities.PRETEND_ENV, "1")
     table = provenance.status_markdown(["02-chroot", "08-probes"])
-    assert "| 02-chroot | kernel experiments (root) | fell back | This copy was built without root" in table
+    assert "* - 02-chroot\n  - kernel experiments (root)\n  - fell back\n  - This copy was built without root" in table
     assert ", not root, Python" in table

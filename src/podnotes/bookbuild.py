@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .provenance import OBSERVATIONS_ENV
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = REPO_ROOT / "tools" / "k8s-binaries" / "build.sh"
 INPUTS_FILE = ".podnotes-book-inputs.json"
@@ -87,6 +89,7 @@ def make_observations(out_dir: Path) -> str:
 
     state = observe.observations_state(out_dir)
     if state.current:
+        os.environ[OBSERVATIONS_ENV] = "reused"  # the status page says so
         return f"reusing {state.folder} (current for these examples and pins)"
     reasons = observe.reasons_node_cannot_run()
     if reasons:
@@ -94,7 +97,18 @@ def make_observations(out_dir: Path) -> str:
     status = observe.main(["--out", str(out_dir)])
     if status != 0:
         return f"failed (exit {status}); the chapters will say which examples are missing"
+    os.environ[OBSERVATIONS_ENV] = "recorded"
     return f"ran the examples on a real kubelet into {out_dir}"
+
+
+def package_digest(package: Path = REPO_ROOT / "src" / "podnotes") -> str:
+    """A digest of the package the chapters import (its code and data files): the execution cache knows
+    only the notebooks' own code, so a figure drawn by a changed ``podnotes.plot`` would stay old."""
+    files = sorted(path for path in package.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def chapter_inputs(out_dir: Path) -> dict:
@@ -108,6 +122,7 @@ def chapter_inputs(out_dir: Path) -> dict:
     facts = capabilities.detect()
     return {
         "observations": digest[:16] if observed else None,
+        "package": package_digest(),
         "binaries": str(binaries.kube_apiserver.parent) if binaries else None,
         "root": facts.root,
         "kernel": facts.kernel,

@@ -66,9 +66,16 @@ MARKERS = {"success": "o", "failure": "X", "timeout": "s", "error": "D"}
 # to the first CJK font installed (Debian: fonts-wqy-zenhei, fonts-noto-cjk).
 FONT_FAMILIES = ("DejaVu Sans", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP")
 FONT_POINTS = 9
-WIDTH_INCHES = 10.0
+# Narrow enough that a phone's 342 px column shows the whole figure with 9 pt
+# labels still over 7 px high (9 pt = 12 px at natural size × 342 / 557); a
+# desktop shows it at its natural size.
+WIDTH_INCHES = 5.8
 LANE_INCHES = 0.62
-EXTRA_INCHES = 1.6
+# The legend sits under the time axis, in two columns.
+LEGEND_COLUMNS = 2
+LEGEND_ROW_INCHES = 0.18
+TOP_INCHES = 0.4
+AXIS_INCHES = 0.62
 DPI = 100
 
 
@@ -131,9 +138,27 @@ def lanes_for(*timelines: Timeline) -> list[Lane]:
     return lanes
 
 
+def legend_results(*timelines: Timeline) -> tuple[str, ...]:
+    """The probe results the legend explains: "error" only where a single timeline has one."""
+    errors = len(timelines) == 1 and bool(timelines[0].select("probe", result="error"))
+    return ("success", "failure", "timeout") + (("error",) if errors else ())
+
+
+def legend_rows(*timelines: Timeline) -> int:
+    """Rows of the legend: the probe results, five container states and restart, Ready and endpoints, and
+    for an overlay of two timelines "simulated" and "observed"."""
+    entries = len(legend_results(*timelines)) + 5 + 2 + (2 if len(timelines) > 1 else 0)
+    return -(-entries // LEGEND_COLUMNS)
+
+
+def bottom_inches(*timelines: Timeline) -> float:
+    """Room under the lanes: the time axis with its label, then the legend."""
+    return AXIS_INCHES + legend_rows(*timelines) * LEGEND_ROW_INCHES + 0.1
+
+
 def figure_size(*timelines: Timeline) -> tuple[float, float]:
     """Width and height in inches (pixels = inches × ``DPI``)."""
-    return WIDTH_INCHES, EXTRA_INCHES + LANE_INCHES * len(lanes_for(*timelines))
+    return WIDTH_INCHES, TOP_INCHES + bottom_inches(*timelines) + LANE_INCHES * len(lanes_for(*timelines))
 
 
 def container_spans(timeline: Timeline, container: str) -> list[tuple[float, float, str]]:
@@ -255,7 +280,8 @@ def _legend(ax, extra: list | None = None, results: tuple[str, ...] = ("success"
     handles += [Patch(color=COLOURS["ready"], label=LABELS["ready"]),
                 Patch(color=COLOURS["endpoint"], label=LABELS["endpoint"])]
     handles += extra or []
-    ax.figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=5, fontsize=FONT_POINTS,
+    ax.figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=LEGEND_COLUMNS,
+                     fontsize=FONT_POINTS, labelspacing=0.45,
                      frameon=False)
 
 
@@ -268,12 +294,13 @@ def _figure(*timelines: Timeline, notes: int = 0):
 
     lanes = lanes_for(*timelines)
     width, height = figure_size(*timelines)
-    top = 0.4 + NOTE_LINE_INCHES * notes
+    top = TOP_INCHES + NOTE_LINE_INCHES * notes
     height += NOTE_LINE_INCHES * notes
     figure = Figure(figsize=(width, height), dpi=DPI)
     # Fixed margins (in inches) instead of a layout engine: as readable, and
     # rendering stays fast for long timelines.
-    figure.subplots_adjust(left=1.25 / width, right=1 - 0.3 / width, top=1 - top / height, bottom=1.3 / height)
+    figure.subplots_adjust(left=1.25 / width, right=1 - 0.3 / width, top=1 - top / height,
+                           bottom=bottom_inches(*timelines) / height)
     ax = figure.add_subplot()
     rows = {lane.key: len(lanes) - 1 - index for index, lane in enumerate(lanes)}
     ax.set_yticks([rows[lane.key] for lane in lanes], [lane.label for lane in lanes], fontsize=FONT_POINTS)
@@ -306,6 +333,22 @@ def _keep_annotations_inside(figure) -> None:
                 note.set_verticalalignment("top")
                 dy = -abs(dy)
             note.xyann = (dx, dy)
+    _drop_overlapping_annotations(figure, renderer)
+
+
+def _drop_overlapping_annotations(figure, renderer) -> None:
+    """On a narrow figure two thresholds close in time would print over each
+    other: the earlier note stays, a later one that would touch it is left out."""
+    from matplotlib.text import Annotation
+
+    for ax in figure.axes:
+        kept = []
+        for note in [text for text in ax.texts if isinstance(text, Annotation)]:
+            box = note.get_window_extent(renderer).expanded(1.05, 1.1)
+            if any(box.overlaps(other) for other in kept):
+                note.remove()
+            else:
+                kept.append(box)
 
 
 def timeline(data: Timeline):
@@ -316,8 +359,7 @@ def timeline(data: Timeline):
         _draw(ax, data, rows)
         ax.set_title(LABELS["title"].format(pod=data.pod), fontsize=11, loc="left")
         _draw_notes(figure, notes)
-        errors = ("error",) if data.select("probe", result="error") else ()
-        _legend(ax, results=("success", "failure", "timeout") + errors)
+        _legend(ax, results=legend_results(data))
         _keep_annotations_inside(figure)
     return figure
 

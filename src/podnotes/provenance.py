@@ -302,36 +302,78 @@ def missing_records(folder: Path | None = None) -> list[str]:
     return [chapter for chapter in chapters_with_real_parts() if not found.get(chapter)]
 
 
-def status_markdown(chapters: list[str] | None = None, folder: Path | None = None) -> str:
-    """The status page's tables: this build (commit, version, date, host), then one row per real part of
-    each chapter in ``chapters`` (default: the book's, in reading order)."""
+OBSERVATIONS_ENV = "PODNOTES_OBSERVATIONS"  # set by the book build: "reused" or "recorded"
+
+
+def observations_line() -> str:
+    """When the real-kubelet observations this copy draws were recorded, on what, and whether this build
+    recorded them or reused earlier ones (``make book`` says so in ``PODNOTES_OBSERVATIONS``)."""
+    from .node.observe import observations_state
+    from .node.overlays import node_setup
+
+    state = observations_state()
+    if not state.current:
+        return "none that are current for these examples; the chapters draw their simulations alone"
+    setup = node_setup(state.folder)
+    when = setup.get("observed_at", "at an unknown time")
+    how = {"reused": "; this build reused them (same examples, same pins)",
+           "recorded": "; this build recorded them"}.get(os.environ.get(OBSERVATIONS_ENV, ""), "")
+    return f"recorded {when} on Kubernetes {setup.get('kubernetes', 'unknown')}{how}"
+
+
+def build_markdown() -> str:
+    """This build as a Markdown list: commit, version, date, the system, the real-kubelet observations."""
     from . import __version__
     from .linux.capabilities import detect, host_facts
 
-    chapters = chapters if chapters is not None else book_chapters()
     facts = host_facts()
     root = detect().root
-    lines = ["| | |", "|---|---|",
-             f"| commit | `{commit()}` |",
-             f"| podnotes version | {__version__} |",
-             f"| built | {_now()} |",
-             f"| system | {facts.system} {facts.kernel}, cgroups {facts.cgroup_version}, "
-             f"{'root' if root else 'not root'}, Python {facts.python} |",
-             "",
-             "| chapter | real part | in this copy | ran on, or why not |",
-             "|---|---|---|---|"]
+    return "\n".join([
+        f"- **commit**: `{commit()}`",
+        f"- **podnotes version**: {__version__}",
+        f"- **built**: {_now()}",
+        f"- **system**: {facts.system} {facts.kernel}, cgroups {facts.cgroup_version}, "
+        f"{'root' if root else 'not root'}, Python {facts.python}",
+        f"- **real-kubelet observations**: {observations_line()}",
+    ])
+
+
+def _cell(text: str) -> str:
+    return text.replace("\n", " ") or "-"
+
+
+def parts_markdown(chapters: list[str] | None = None, folder: Path | None = None) -> str:
+    """One row per real part of each chapter in ``chapters`` (default: the book's, in reading order), as a
+    MyST list-table whose rows stack on a phone (class ``podnotes-stack``), then a line naming the
+    chapters that need nothing but Python."""
+    chapters = chapters if chapters is not None else book_chapters()
     folder = folder or records_dir()
     if folder is None:
-        lines[-3:] = ["", "Per-chapter records are kept only by a site build (`make book`)."]
-        return "\n".join(lines)
+        return "Per-chapter records are kept only by a site build (`make book`)."
     found = read_records(folder)
     kernel = kernel_chapters()
+    rows, python_only = [], []
     for chapter in chapters:
         recorded = [part for part in found.get(chapter, []) if part.kind != "privileged"]  # from kernel_part
         parts = ([kernel_part(chapter)] if chapter in kernel else []) + recorded
+        if not parts and chapter[:2].isdigit():  # numbered chapters; the reference pages are not listed
+            python_only.append(chapter)
         for part in parts:
             outcome = "ran for real" if part.real else "fell back"
             detail = ", ".join(f"{name} {version}" for name, version in part.used.items()) if part.real \
                 else part.reason
-            lines.append(f"| {chapter} | {KIND_LABELS.get(part.kind, part.what)} | {outcome} | {detail} |")
-    return "\n".join(lines)
+            rows.append((chapter, KIND_LABELS.get(part.kind, part.what), outcome, detail))
+    table = ["```{list-table}", ":header-rows: 1", ":class: podnotes-stack", ""]
+    for row in [("chapter", "real part", "in this copy", "ran on, or why not"), *rows]:
+        table += [f"* - {_cell(row[0])}", *(f"  - {_cell(cell)}" for cell in row[1:])]
+    table.append("```")
+    if python_only:
+        names = ", ".join(python_only)
+        table += ["", f"The other chapters ({names}) are pure Python: nothing in them needs root, an API "
+                      "server or a kubelet, so they run the same on every machine."]
+    return "\n".join(table)
+
+
+def status_markdown(chapters: list[str] | None = None, folder: Path | None = None) -> str:
+    """The status page's content: :func:`build_markdown`, then :func:`parts_markdown`."""
+    return build_markdown() + "\n\n" + parts_markdown(chapters, folder)

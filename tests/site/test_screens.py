@@ -32,6 +32,11 @@ GENERATED_GLOBS = ("py-modindex.html", "_modules/**/*.html")
 # (kubectl's nine-column `-o wide` table is clipped to the column, as display.clip does.)
 SCROLL_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
+# Book pages whose code cells are all hidden, with the reason.
+PAGES_WITHOUT_CODE = {
+    "chapters/reference/status.html": "it shows what the build recorded, as lists and tables, not how",
+}
+
 # The elements wider than the screen, for the failure message: only the
 # outermost ones whose overflow no scrolling ancestor contains.
 OVERFLOWING_JS = """() => {
@@ -189,7 +194,7 @@ def test_generated_pages_fit_a_phone(phone, site_dir, site_url):
 def test_code_fits_the_column_on_a_desktop(desktop, site_url, page_name):
     """No code block a reader must read needs a sideways scroll at 1366 px."""
     open_page(desktop, site_url + page_name)
-    if page_name in CHAPTERS:
+    if page_name in CHAPTERS and page_name not in PAGES_WITHOUT_CODE:
         assert desktop.locator("article .cell_input pre").count() > 0, f"{page_name} shows no code"
         # Outputs are measured too: a site built without executing its notebooks has none to measure
         assert desktop.locator("article .cell_output").count() > 0, f"{page_name} shows no outputs"
@@ -212,40 +217,103 @@ def test_the_scroll_exceptions_are_still_needed(desktop, site_url):
                 assert any(line.startswith(start) for line in lines), f"{page}: {start!r} fits now"
 
 
-FIGURES_JS = """() => Array.from(document.querySelectorAll("article figure img, article .cell_output img"), (img) => ({
-    src: img.currentSrc || img.src,
-    link: img.closest("a") ? img.closest("a").href : null,
-    shown: img.getBoundingClientRect().width,
-    natural: img.naturalWidth,
-    box: (img.closest("a") || img.parentElement).clientWidth,
-}))"""
+FIGURES_JS = """() => Array.from(document.querySelectorAll("article figure img, article .cell_output img"), (img) => {
+    const box = img.closest("a") || img.parentElement;
+    return {
+        src: img.currentSrc || img.src,
+        link: img.closest("a") ? img.closest("a").href : null,
+        shown: img.getBoundingClientRect().width,
+        left: img.getBoundingClientRect().left,
+        right: img.getBoundingClientRect().right,
+        natural: img.naturalWidth,
+        box: box.clientWidth,
+        sideways: box.scrollWidth - box.clientWidth,
+        hint: img.closest("a") ? getComputedStyle(img.closest("a"), "::after").content : "none",
+    };
+})"""
 # The smallest letters in a timeline figure (podnotes.plot.FONT_POINTS, in the
-# SVG's own points: 4/3 px each at natural size) and how large they must appear.
+# SVG's own points: 4/3 px each at natural size) and how large they must appear
+# when the whole figure is shown at a phone column's width.
 SMALLEST_POINTS = 9
-MIN_LETTER_PX = 8
+MIN_LETTER_PX = 7
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_figures_are_vector_legible_on_a_phone_and_open_full_size(phone, site_url, chapter):
-    """Every figure is an SVG (sharp at any zoom); on a phone its smallest labels
-    are at least 8 px high, inside a box no wider than the column that scrolls
-    sideways, and a tap opens the full-size drawing."""
+def test_figures_are_whole_and_legible_on_a_phone_and_open_full_size(phone, site_url, chapter):
+    """Every figure is an SVG (sharp at any zoom); on a phone it is shown whole,
+    no wider than the column and with nothing to scroll sideways, its smallest
+    labels at least 7 px high; it says a tap opens it full size, and does."""
     open_page(phone, site_url + chapter)
     figures = phone.evaluate(FIGURES_JS)
     if not figures:
         pytest.skip(f"{chapter} has no figures")
     column = phone.evaluate("document.querySelector('article').clientWidth")
+    screen = phone.viewport_size["width"]
     for figure in figures:
         name = figure["src"].rsplit("/", 1)[-1]
         assert figure["src"].endswith(".svg"), f"{chapter}: {name} is not a vector drawing"
         assert 0 < figure["box"] <= column, f"{chapter}: {name}'s box is {figure['box']}px in a {column}px column"
+        assert figure["shown"] <= column + 0.5, f"{chapter}: {name} is {figure['shown']:.0f}px in a {column}px column"
+        assert figure["sideways"] <= 1, f"{chapter}: {name} scrolls {figure['sideways']}px sideways"
+        assert figure["left"] >= 0 and figure["right"] <= screen, f"{chapter}: {name} is not all on the screen"
         letters = SMALLEST_POINTS * 4 / 3 * figure["shown"] / figure["natural"]
         assert letters >= MIN_LETTER_PX, f"{chapter}: {name}'s labels are {letters:.1f}px high on a phone"
         assert figure["link"] == figure["src"], f"{chapter}: {name} does not link to its full-size file"
+        assert "full size" in figure["hint"], f"{chapter}: {name} does not say a tap opens it full size"
         response = phone.context.request.get(figure["link"])
         assert response.ok and response.headers["content-type"].startswith("image/svg+xml"), figure["link"]
     phone.locator("article figure").first.scroll_into_view_if_needed()
     screenshot(phone, f"figure-{Path(chapter).stem}-phone")
+
+
+# Inline code inside table cells, and whether it was split across lines
+# within a word (more line boxes than the code has words).
+SPLIT_CODE_JS = """() => Array.from(document.querySelectorAll("article table code")).map((code) => {
+    const words = code.innerText.trim().split(/\\s+/).length;
+    return {text: code.innerText.trim(), lines: code.getClientRects().length, words: words};
+}).filter((code) => code.lines > code.words)"""
+
+
+@pytest.mark.parametrize("page_name", CHAPTERS)
+def test_tables_never_split_an_identifier_on_a_phone(phone, site_url, page_name):
+    """In tables, `Pending`, `Succeeded` or `PodReadyToStartContainers` stay whole
+    on a phone (the table scrolls in its own box instead)."""
+    open_page(phone, site_url + page_name)
+    split = phone.evaluate(SPLIT_CODE_JS)
+    assert not split, f"{page_name}: identifiers split across lines: {[code['text'] for code in split][:8]}"
+
+
+def test_the_status_page_fits_a_phone_without_sideways_scrolling(phone, site_url):
+    """The status page's list of real parts stacks its rows on a phone: every
+    cell, down to what each part ran on, is on the screen."""
+    open_page(phone, site_url + "chapters/reference/status.html")
+    cells = phone.evaluate("""() => Array.from(document.querySelectorAll("table.podnotes-stack td"),
+        (td) => td.getBoundingClientRect().right)""")
+    assert cells, "the status page lists the real parts in a stacking table"
+    assert max(cells) <= phone.viewport_size["width"], f"a cell ends at {max(cells):.0f}px"
+    runs = phone.evaluate("""() => Array.from(document.querySelectorAll("#execution-of-every-notebook td"),
+        (td) => ({text: td.innerText.trim(), right: td.getBoundingClientRect().right}))""")
+    assert any(cell["text"] == "ran" for cell in runs), "the execution table is there, with each status"
+    late = [cell["text"] for cell in runs if cell["right"] > phone.viewport_size["width"]]
+    assert not late, f"execution table cells past the screen's edge: {late[:6]}"
+    text = phone.locator("article").inner_text()
+    assert "pure Python" in text and "real-kubelet observations" in text
+    screenshot(phone, "status-phone")
+
+
+def test_source_links_stay_on_their_signature_on_a_phone(phone, site_url):
+    """On the API page each `[source]` link sits after its signature, never
+    inside the docstring's first sentence below it."""
+    open_page(phone, site_url + "chapters/reference/api.html")
+    misplaced = phone.evaluate("""() => Array.from(document.querySelectorAll("dt.sig .viewcode-link"), (link) => {
+        const signature = link.closest("dt").getBoundingClientRect(), box = link.getBoundingClientRect();
+        return {id: link.closest("dt").id, inside: box.top >= signature.top - 1 && box.bottom <= signature.bottom + 1,
+                floated: getComputedStyle(link).float !== "none"
+                         || getComputedStyle(link.parentElement).float !== "none"};
+    }).filter((link) => !link.inside || link.floated)""")
+    count = phone.evaluate("document.querySelectorAll('dt.sig .viewcode-link').length")
+    assert count > 10, "the API page links its objects to their source"
+    assert not misplaced, f"[source] links outside their signature: {[link['id'] for link in misplaced][:8]}"
 
 
 def test_the_timeline_chapters_have_figures(phone, site_url):
