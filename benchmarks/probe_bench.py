@@ -11,8 +11,6 @@ median of several runs.
 
 from __future__ import annotations
 
-import statistics
-import time
 
 import matplotlib
 
@@ -20,6 +18,7 @@ matplotlib.use("Agg")
 
 from podnotes import plot  # noqa: E402
 from podnotes.probes import Behaviour, ContainerBehaviour, ProbeAnswers, Steps, simulate  # noqa: E402
+from timing import timed  # noqa: E402  (benchmarks/timing.py, beside this script)
 
 SIMULATE_TARGET = 0.050
 PLOT_TARGET = 1.0
@@ -40,14 +39,6 @@ BEHAVIOUR = Behaviour({"app": ContainerBehaviour(exit_after=60.0, exit_code=1, p
     "readiness": ProbeAnswers(Steps(((0.0, 503), (8.0, 200)))),
 })})
 
-
-def timed(action, repeat: int) -> tuple[float, float, object]:
-    seconds, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = action()
-        seconds.append(time.perf_counter() - started)
-    return min(seconds), statistics.median(seconds), result
 
 
 def main() -> None:

@@ -14,7 +14,6 @@ median of several runs.
 from __future__ import annotations
 
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 
 from podnotes.probes import Behaviour, ContainerBehaviour, ProbeAnswers, Steps, simulate
 from podnotes.probes.events import describe_text
+from timing import timed  # benchmarks/timing.py, beside this script
 
 JSON_TARGET = 1.0
 EVENTS_TARGET = 1.0
@@ -38,14 +38,6 @@ POD = {
 BEHAVIOUR = Behaviour({"app": ContainerBehaviour(probes={
     kind: ProbeAnswers(Steps(((0.0, 200),))) for kind in ("startup", "liveness", "readiness")})})
 
-
-def timed(action, repeat: int) -> tuple[float, float, object]:
-    seconds, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = action()
-        seconds.append(time.perf_counter() - started)
-    return min(seconds), statistics.median(seconds), result
 
 
 def verdict(best: float, target: float) -> str:
