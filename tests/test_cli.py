@@ -84,6 +84,8 @@ def test_exit_codes_are_distinct_and_listed_in_the_help():
     ("doctor", "--bogus"),
     ("doctor", "-o", "yaml"),
     ("timeline", "--bogus"),
+    ("apply", "-f", "pod.yaml", "-o", "json"),  # -o formats the observed timeline: needs --observe
+    ("apply", "-f", "pod.yaml", "--observe", "5", "-o", "pdf"),
     ("timeline", "--preset", "exec-liveness", "-o", "pdf"),
     ("timeline", "--preset", "exec-liveness", "--output-file", "t.unknown"),
     ("no-such-command",),

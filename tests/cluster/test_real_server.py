@@ -341,12 +341,17 @@ def test_ctrl_c_during_wait_removes_what_the_run_created(kind_cluster, control_p
     assert not kind_cluster.exists("Pod", "nginx-test")
 
 
-def test_cli_observe_writes_the_timeline(kind_cluster, control_plane, tmp_path):
+@pytest.mark.parametrize("output_args", [
+    ("-o", "{dir}/timeline.json"),  # the older form: a file whose suffix names the format
+    ("-o", "json", "--output-file", "{dir}/timeline.out"),  # kubectl's habit: -o is a format
+])
+def test_cli_observe_writes_the_timeline(kind_cluster, control_plane, tmp_path, output_args):
     ns = kind_cluster.namespace
-    output = tmp_path / "timeline.json"
+    output = tmp_path / output_args[-1].format(dir=tmp_path).rsplit("/", 1)[1]
+    output_args = [arg.format(dir=tmp_path) for arg in output_args]
     env = {**os.environ, "PODNOTES_KUBECONFIG": str(control_plane.kubeconfig), "PODNOTES_CLUSTER": CLUSTER_NAME}
     process = subprocess.Popen([sys.executable, "-m", "podnotes", "apply", "-f", str(NGINX), "-n", ns,
-                                "--observe", "8", "-o", str(output)], stdout=subprocess.PIPE,
+                                "--observe", "8", *output_args], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=env)
     try:
         seen = []

@@ -92,16 +92,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="for --wait (default 120)")
     parser.add_argument("--observe", type=float, default=None, metavar="SECONDS",
                         help="record the (single) Pod's status changes and events for SECONDS into a timeline")
-    parser.add_argument("-o", "--output", default=None, metavar="FILE",
-                        help="with --observe: write the timeline to FILE (.json, or .png/.svg for a plot)")
+    parser.add_argument("-o", "--output", default=None, metavar="FORMAT",
+                        help="with --observe: print the observed timeline as events, json, yaml, png or svg "
+                             "(as podnotes timeline does)")
+    parser.add_argument("--output-file", metavar="FILE",
+                        help="with --observe: write the timeline to FILE; its suffix (.txt .json .yaml .png .svg) "
+                             "gives the format when -o is not given")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from podnotes import cluster
 
-    if args.output and args.observe is None:
-        raise CommandError("-o/--output needs --observe SECONDS", EXIT_USAGE)
+    if (args.output or args.output_file) and args.observe is None:
+        raise CommandError("-o/--output and --output-file need --observe SECONDS", EXIT_USAGE)
+    if args.output or args.output_file:
+        from podnotes.cli.timeline import output_choice
+
+        args.output_format, args.output_target = output_choice(args.output, args.output_file)
+        if args.output_format in ("png", "svg") and args.output_target is None and sys.stdout.isatty():
+            raise CommandError(f"-o {args.output_format} writes an image: give --output-file "
+                               f"FILE.{args.output_format}, or redirect stdout", EXIT_USAGE)
     check_files_exist(args.filename)
     target = open_from_args(args)
     try:
@@ -159,9 +170,8 @@ def _observe(target, pods, args) -> None:
     print(f"observing pod/{ref.name} for {args.observe:.0f} s", file=sys.stderr)
     timeline = cluster.observe(target, ref.name, args.observe, namespace=ref.namespace,
                                on_event=lambda e: print(f"  {e.time:7.1f} s  {_describe(e)}", file=sys.stderr))
-    if args.output:
-        _write_timeline(timeline, args.output)
-        print(f"timeline written to {args.output}")
+    if args.output or args.output_file:
+        _write_timeline(timeline, args.output_format, args.output_target)
 
 
 def _describe(event) -> str:
@@ -169,15 +179,15 @@ def _describe(event) -> str:
     return f"{event.kind} " + " ".join(f"{k}={v}" for k, v in details.items())
 
 
-def _write_timeline(timeline, output: str) -> None:
+def _write_timeline(timeline, fmt: str, target: str | None) -> None:
+    """The observed timeline in the format ``podnotes timeline`` writes, to ``target`` or stdout."""
     from pathlib import Path
 
-    path = Path(output)
-    if path.suffix == ".json":
-        path.write_text(timeline.to_json() + "\n")
+    from podnotes.cli.timeline import render, write_output
+
+    data = render(timeline, fmt)
+    if target is None:
+        write_output(None, data)
         return
-    try:
-        from podnotes import plot
-    except ImportError:
-        raise CommandError("plotting needs podnotes.plot (matplotlib); write .json instead", EXIT_USAGE) from None
-    plot.save(plot.timeline(timeline), path)
+    write_output(Path(target), data)
+    print(f"timeline written to {target}", file=sys.stderr)

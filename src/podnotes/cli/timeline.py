@@ -82,16 +82,19 @@ def run(args: argparse.Namespace) -> int:
     timeline = _simulate(args)
     for note in timeline.notes:
         print(f"podnotes timeline: note: {note}", file=sys.stderr)
-    data = render(timeline, fmt)
-    if target is None:
-        if isinstance(data, bytes):
-            sys.stdout.flush()
-            sys.stdout.buffer.write(data)
-        else:
-            sys.stdout.write(data)
-    else:
-        _write(Path(target), data if isinstance(data, bytes) else data.encode())
+    write_output(None if target is None else Path(target), render(timeline, fmt))
     return 0
+
+
+def write_output(path: Path | None, data: str | bytes) -> None:
+    """Rendered output to ``path``, or to stdout when it is None."""
+    if path is not None:
+        _write(path, data if isinstance(data, bytes) else data.encode())
+    elif isinstance(data, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+    else:
+        sys.stdout.write(data)
 
 
 def output_choice(output: str | None, output_file: str | None) -> tuple[str, str | None]:
