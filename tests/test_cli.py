@@ -166,6 +166,24 @@ def test_a_reader_that_went_away_ends_quietly_with_141(argv):
     assert result.stderr == ""
 
 
+def test_a_reader_that_leaves_in_the_middle_of_a_large_report_ends_it_with_141(tmp_path):
+    """`podnotes lint -f many.yaml | head -c 10`: the reader goes away after the first bytes of half a megabyte
+    of findings. Python's buffered stdout can return from a partial write to such a pipe without an error; the
+    report must still end with 141, never with lint's own "advice only" (1)."""
+    manifest = tmp_path / "many.yaml"
+    manifest.write_text("---\n".join(f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}}}\nspec:\n  containers:\n"
+                                     "  - {name: a, image: nginx}\n" for i in range(1500)))
+    reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    try:
+        result = subprocess.run([sys.executable, "-m", "podnotes", "lint", "-f", str(manifest)], stdout=reader.stdin,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=30)
+    assert result.returncode == 141, result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_head_reads_the_first_lines_of_explain():
     result = subprocess.run(f"{sys.executable} -m podnotes explain pod --recursive | head -3", shell=True,
                             capture_output=True, text=True, timeout=60)

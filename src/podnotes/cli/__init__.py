@@ -266,6 +266,23 @@ def _is_output_error(err: OSError) -> bool:
     return err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EPIPE, errno.EBADF)
 
 
+def write_stdout(data: str | bytes) -> None:
+    """Write a command's whole output to stdout, every byte or an error.
+
+    Python's buffered stdout can return from a large write to a pipe whose
+    reader left (``| head``) having sent only part of it, and no error follows;
+    writing to the file descriptor until all is written makes the next write
+    fail with EPIPE, so the command ends with ``EXIT_BROKEN_PIPE`` as documented.
+    """
+    import os
+
+    payload = data.encode() if isinstance(data, str) else data
+    sys.stdout.flush()
+    view, fd = memoryview(payload), sys.stdout.fileno()
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def _detach_stdout() -> None:
     """Point stdout at /dev/null, so the interpreter's final flush cannot fail again."""
     import os

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from podnotes.cli import EXIT_CODES_HELP, EXIT_USAGE, CommandError
+from podnotes.cli import EXIT_CODES_HELP, EXIT_USAGE, CommandError, write_stdout
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         text = to_sarif(findings, version=__version__)
     else:
         text = to_text(findings, verbose=args.verbose, documents=documents)
-    sys.stdout.write(text + "\n")
+    write_stdout(text + "\n")
     return code
 
 

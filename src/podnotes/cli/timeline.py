@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from podnotes.cli import EXIT_BAD_INPUT, EXIT_OUTPUT_ERROR, EXIT_REJECTED, CommandError
+from podnotes.cli import EXIT_BAD_INPUT, EXIT_OUTPUT_ERROR, EXIT_REJECTED, CommandError, write_stdout
 
 FORMATS = ("events", "json", "yaml", "png", "svg")
 SUFFIXES = {".txt": "events", ".json": "json", ".yaml": "yaml", ".yml": "yaml", ".png": "png", ".svg": "svg"}
@@ -90,11 +90,8 @@ def write_output(path: Path | None, data: str | bytes) -> None:
     """Rendered output to ``path``, or to stdout when it is None."""
     if path is not None:
         _write(path, data if isinstance(data, bytes) else data.encode())
-    elif isinstance(data, bytes):
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
     else:
-        sys.stdout.write(data)
+        write_stdout(data)
 
 
 def output_choice(output: str | None, output_file: str | None) -> tuple[str, str | None]:
