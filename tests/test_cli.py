@@ -149,7 +149,8 @@ def test_kind_without_kind_exits_5(tmp_path):
 
 @pytest.mark.parametrize("argv", [("explain", "pod"), ("explain", "pod", "--recursive"), ("explain", "pod", "-o", "json"),
                                   ("explain", "deployment", "--recursive", "-o", "json"),
-                                  ("lint", "-f", "chapters/manifests/seed-full-template.yaml", "-o", "sarif")])
+                                  ("lint", "-f", "chapters/manifests/seed-full-template.yaml", "-o", "sarif"),
+                                  ("--help",), ("lint", "--help"), ("help", "kind", "up")])
 def test_a_reader_that_went_away_ends_quietly_with_141(argv):
     """`podnotes explain pod | head -3`: stdout's reader is gone before the first write; the shell's code for
     SIGPIPE (128 + 13), and no traceback."""

@@ -107,6 +107,16 @@ class Parser(argparse.ArgumentParser):
             self.epilog = _epilog()  # built when shown, so building the parser imports nothing more
         return super().format_help()
 
+    def print_help(self, file=None) -> None:  # noqa: D102 - argparse's hook
+        if file is not None and file is not sys.stdout:
+            return super().print_help(file)
+        # argparse ignores a failed write; written here, a reader that went away ends the command with 141.
+        try:
+            write_stdout(self.format_help())
+        except BrokenPipeError:
+            _detach_stdout()
+            raise SystemExit(EXIT_BROKEN_PIPE) from None
+
     def error(self, message: str):  # noqa: D102 - argparse's hook
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}{_suggestion(self, message)}\n"
@@ -276,9 +286,16 @@ def write_stdout(data: str | bytes) -> None:
     """
     import os
 
-    payload = data.encode() if isinstance(data, str) else data
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # stdout replaced in-process (a test's capture)
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data)
+        return
     sys.stdout.flush()
-    view, fd = memoryview(payload), sys.stdout.fileno()
+    view = memoryview(data.encode() if isinstance(data, str) else data)
     while view:
         view = view[os.write(fd, view):]
 
