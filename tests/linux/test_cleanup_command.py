@@ -40,7 +40,7 @@ def test_cleanup_lists_then_removes_what_a_dead_run_left(tmp_path):
         assert str(alive_folder) not in names, "a running process's folder is not a leftover"
         assert folder.exists() and process.poll() is None, "--dry-run removes nothing"
         doctor = _cli("doctor")
-        assert "leftovers of podnotes runs that have ended" in doctor.stdout
+        assert "left behind by podnotes runs that have ended (`podnotes cleanup` lists them" in doctor.stdout
 
         removed = subprocess.run([sys.executable, "-m", "podnotes", "cleanup", "--machine-only", "--yes"],
                                  capture_output=True, text=True, timeout=120, env={**os.environ, **env_cli})
@@ -66,7 +66,7 @@ def test_cleanup_without_a_terminal_lists_and_keeps(tmp_path):
                                 capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
                                 env={**os.environ, "TMPDIR": str(tmp_path.parent)})
         assert result.returncode == 1 and str(folder) in result.stdout
-        assert "podnotes cleanup --yes" in result.stderr and folder.exists()
+        assert "`podnotes cleanup --machine-only --yes` removes them" in result.stderr and folder.exists()
         assert _cli("cleanup", "--yes", "--dry-run").returncode == 4
     finally:
         if folder.exists():

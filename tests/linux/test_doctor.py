@@ -89,7 +89,7 @@ def test_doctor_counts_leftovers_the_way_cleanup_lists_them(tmp_path, monkeypatc
     assert len(found) == 2, "both folders are found"
     line = leftovers_line(found)
     assert "1 left behind by podnotes runs that have ended (`podnotes cleanup` lists them" in line
-    assert "1 more that podnotes processes still running may be using" in line
+    assert "1 more in use by running podnotes processes or of unknown origin" in line
     assert "`podnotes cleanup --all`" in line
 
 

@@ -68,8 +68,10 @@ OUTPUT_FORMATS: tuple[tuple[str, str], ...] = (
                 "(schema: podnotes/data/lint-report.schema.json), sarif (SARIF 2.1.0, for code scanning)"),
     ("explain -o", "text (as kubectl explain), json"),
     ("doctor -o, cleanup -o", "table, json"),
-    ("timeline -o FILE", "the file name's suffix picks the format: .png, .svg, .json; - writes JSON to stdout"),
-    ("apply --observe -o FILE", ".json, .png or .svg, as for timeline"),
+    ("timeline -o", "events (default: as kubectl describe pod shows them, with RESTARTS), json "
+                    "(schema: podnotes/probes/timeline.schema.json), yaml, png, svg; --output-file FILE writes "
+                    "to FILE, its suffix (.txt .json .yaml .png .svg) choosing the format when -o is not given"),
+    ("apply --observe -o", "as for timeline: events, json, yaml, png, svg, and --output-file FILE"),
 )
 
 

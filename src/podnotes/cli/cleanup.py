@@ -8,7 +8,7 @@ whose run is over (:mod:`podnotes.cluster.ownership`).
 
 Exit status: 0 nothing is left (or everything listed was removed), 1
 leftovers were listed and kept (``--dry-run``, or the question was answered
-no or could not be asked), 2 something could not be removed, 4 bad command
+no or could not be asked), 5 something could not be removed, 4 bad command
 line.
 """
 
@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "mounts, network interfaces, temporary folders) and on the kind cluster kind-NAME (objects "
                     "labelled app.kubernetes.io/managed-by=podnotes whose run is over), then remove them: at "
                     "once with --yes, after asking when the terminal can answer. Exit status: 0 nothing left "
-                    "(or all removed), 1 leftovers kept, 2 some could not be removed, 4 bad command line.",
+                    "(or all removed), 1 leftovers kept, 5 some could not be removed, 4 bad command line.",
     )
     parser.add_argument("-y", "--yes", action="store_true", help="remove without asking")
     parser.add_argument("--dry-run", action="store_true", help="only list; never remove")
@@ -69,12 +69,26 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.dry_run or not _confirmed(args, len(machine) + len(objects)):
             if args.output == "table":
-                print("kept; `podnotes cleanup --yes` removes them", file=sys.stderr)
+                print(f"kept; `{_removal_command(args)}` removes them"
+                      + (" (--all: also what running podnotes processes are still using)" if args.all else ""),
+                      file=sys.stderr)
             return KEPT
         return _remove(machine, objects, cluster, args.output)
     finally:
         if cluster is not None:
             cluster.close()
+
+
+def _removal_command(args: argparse.Namespace) -> str:
+    """The command that removes what this run listed: the same selection, with --yes."""
+    words = ["podnotes cleanup"]
+    if args.all:
+        words.append("--all")
+    if args.machine_only:
+        words.append("--machine-only")
+    if args.cluster:
+        words.append(f"--cluster {args.cluster}")
+    return " ".join(words + ["--yes"])
 
 
 def _machine_leftovers(everything: bool) -> list:

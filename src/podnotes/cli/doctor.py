@@ -135,8 +135,8 @@ def leftovers_line(left: list) -> str:
     else:
         parts.append("nothing left behind by earlier podnotes runs")
     if in_use:
-        parts.append(f"{in_use} more that podnotes processes still running may be using, or whose maker is "
-                     "unknown (`podnotes cleanup --all` lists them too)")
+        parts.append(f"{in_use} more in use by running podnotes processes or of unknown origin "
+                     "(`podnotes cleanup --all` lists them too)")
     return "; ".join(parts)
 
 

@@ -445,18 +445,24 @@ def name_problems(behaviour: Behaviour, probes_by_container: dict[str, tuple[str
     real containers would silently be assumed healthy, so it is an error
     naming the Pod's containers.
     """
+    import difflib
+
     problems = []
     known = ", ".join(probes_by_container) or "none"
     for name, container in behaviour.containers.items():
+        where = f"{behaviour.source.where(['containers', name])}: " if behaviour.source else ""
         if name not in probes_by_container:
-            problems.append(f"{source} describes container {name!r}, which the Pod does not have "
-                            f"(the Pod's containers: {known})")
+            close = difflib.get_close_matches(name, list(probes_by_container), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(f"{where}{source} describes container {name!r}, which the Pod does not have "
+                            f"(the Pod's containers: {known}){hint}")
             continue
         declared = probes_by_container[name]
         for probe in container.probes:
             if probe not in declared:
                 has = ", ".join(declared) if declared else "no probes"
-                problems.append(f"{source} gives answers for the {probe} probe of container {name!r}, which "
+                at = f"{behaviour.source.where(['containers', name, 'probes', probe])}: " if behaviour.source else ""
+                problems.append(f"{at}{source} gives answers for the {probe} probe of container {name!r}, which "
                                 f"declares {has}")
     return problems
 
