@@ -294,3 +294,25 @@ def test_usage_shows_o_as_a_format_and_documents_behaviour_files():
     assert "[-o FORMAT]" in result.stdout and "events (default), json, yaml, png or svg" in result.stdout
     assert "behaviour.schema.json" in result.stdout and "answers: [[0, 200], [10, 500]]" in result.stdout
     assert "required" not in result.stdout
+
+
+def test_a_kind_in_the_wrong_case_is_named_with_its_spelling(tmp_path):
+    """The API server knows kinds only as registered (`no kind "pod" is registered for version "v1"`), as
+    `podnotes lint` reports too; the timeline says which spelling it means."""
+    manifest = tmp_path / "lower.yaml"
+    manifest.write_text(workload("Deployment").replace("kind: Deployment", "kind: deployment"))
+    result = podnotes("-f", str(manifest), "--preset", "exec-liveness")
+    assert result.returncode == 3 and "Traceback" not in result.stderr
+    assert "kinds are case-sensitive: write kind: Deployment" in result.stderr
+
+
+def test_a_behaviour_for_a_missing_container_gives_its_line_and_a_suggestion(tmp_path):
+    behaviour = tmp_path / "b.yaml"
+    behaviour.write_text("containers:\n  ap:\n    exitAfter: 5\n")
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                        "  - {name: app, image: nginx:1.27}\n")
+    result = podnotes("-f", str(manifest), "--behaviour", str(behaviour))
+    assert result.returncode == 3, result.stderr
+    assert f"{behaviour}:2: the behaviour describes container 'ap', which the Pod does not have" in result.stderr
+    assert "did you mean 'app'?" in result.stderr

@@ -195,8 +195,12 @@ def _load_pod(filename: str):
     found = [d for d in documents if d.kind in KINDS]
     if not found:
         kinds = ", ".join(sorted({str(d.kind) for d in documents})) or "nothing"
+        by_case = {kind.lower(): kind for kind in KINDS}
+        miscased = sorted({by_case[str(d.kind).lower()] for d in documents if str(d.kind).lower() in by_case})
+        hint = (f"; kinds are case-sensitive: write kind: {', '.join(miscased)}, as the API server only knows "
+                "that spelling" if miscased else "")
         raise CommandError(f"{filename}: no Pod or Pod template found (found {kinds}; the timeline takes "
-                           f"{', '.join(KINDS)})", 3)
+                           f"{', '.join(KINDS)}){hint}", 3)
     if len(found) > 1:
         first = found[0]
         print(f"podnotes timeline: note: {filename} holds {len(found)} Pods and Pod templates; simulating the "
