@@ -234,7 +234,8 @@ def build_cases(stand_in, tmp: Path, decoy: _Decoy) -> list[dict]:
     manifest.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n")
     bad = _variant(stand_in, tmp, "cli", server=f"https://{ELSEWHERE}\\@127.0.0.1:PORT")
     for verb in (["apply"], ["apply", "--dry-run=server"], ["delete"]):
-        add(f"podnotes {' '.join(verb)}", "exit 1", argv=[*verb, "-f", str(manifest), "--kubeconfig", bad])
+        # A refused cluster is one this environment cannot use: exit 5, as `podnotes --help` lists it.
+        add(f"podnotes {' '.join(verb)}", "exit 5", argv=[*verb, "-f", str(manifest), "--kubeconfig", bad])
     return cases
 
 
@@ -292,7 +293,7 @@ def test_no_input_makes_the_guard_connect_outside_loopback_or_run_anything(stand
             assert "next:" in report["message"] or "Nothing was" in report["message"] or report["message"], report
     traced, traced_outside = _strace_outside(trace) if strace else (0, 0)
     assert traced_outside == 0
-    refused = sum(r["outcome"] in ("refused", "bad kubeconfig") or r["outcome"].startswith("exit 1") for r in reports)
+    refused = sum(r["outcome"] in ("refused", "bad kubeconfig") or r["outcome"].startswith("exit 5") for r in reports)
     slowest = max(reports, key=lambda r: r["seconds"])
     REPORT["guard"] = (f"{len(cases)} inputs tried, {refused} refused, "
                        f"{sum(r['outcome'] == 'connected' for r in reports)} connected to the pinned loopback "

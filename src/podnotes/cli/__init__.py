@@ -52,8 +52,8 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_REJECTED, "the API server would reject (lint, timeline) or rejected (apply, delete) an object"),
     (EXIT_BAD_INPUT, "unreadable input: missing file, YAML syntax, size or nesting limits, no Pod found"),
     (EXIT_USAGE, "bad command line: unknown command or option, missing or contradicting options"),
-    (EXIT_UNAVAILABLE, "the environment cannot do it: no cluster, cluster unreachable, kind or Docker "
-                       "missing, a cluster or cleanup step failed"),
+    (EXIT_UNAVAILABLE, "the environment cannot do it: no cluster, a cluster the guard refuses, cluster "
+                       "unreachable, kind or Docker missing, a cluster or cleanup step failed"),
     (EXIT_INTERNAL_ERROR, "internal error, a bug in podnotes (PODNOTES_DEBUG=1 shows the traceback)"),
     (EXIT_OUTPUT_ERROR, "the output could not be written (full disk)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C); 128 + N for signal N (143 SIGTERM, 129 SIGHUP)"),
