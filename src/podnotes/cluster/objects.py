@@ -38,6 +38,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -50,6 +51,8 @@ FIELD_MANAGER = "podnotes"
 # Like kubectl since 1.27: unknown or duplicate fields are errors, not silently dropped.
 STRICT = {"query_params": [("fieldValidation", "Strict")]}
 DEFAULT_NAMESPACE = "default"
+# How long an interrupted run waits for its last create, already sent, to show up before it stops looking.
+IN_FLIGHT_SECONDS = 2.0
 MANAGED_BY = ownership.MANAGED_BY
 
 # Of a running Pod's spec, an update may change only these (the API server's ValidatePodUpdate).
@@ -457,7 +460,6 @@ class Cluster:
         return Outcome(ref, "deleted" if gone else "terminating", remaining)
 
     def _wait_until_gone(self, resource, ref: ObjectRef, timeout: float) -> bool:
-        import time
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -508,10 +510,14 @@ class Cluster:
 
     def _remove(self, record: CleanupRecord) -> None:
         mine = str(ownership.current())
-        for ref in reversed(record.created):
+        for index, ref in enumerate(reversed(record.created)):
             try:
                 resource = self._resource(ref)
                 live = self._live(resource, ref.name, ref.namespace)
+                if live is None and index == 0:
+                    # The last object may have been interrupted in flight: its request was sent, and the
+                    # server can still be storing it after we stopped waiting for the answer.
+                    live = self._arriving(resource, ref)
                 if live is None:
                     continue  # the request never arrived, or the server refused it
                 if str(ownership.owner_of(live) or "") != mine:
@@ -520,6 +526,16 @@ class Cluster:
                 record.removed.append(ref)
             except ClusterError:
                 continue
+
+    def _arriving(self, resource, ref: ObjectRef, seconds: float = IN_FLIGHT_SECONDS) -> dict | None:
+        """The object, if a request already sent creates it within ``seconds``; else None."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            live = self._live(resource, ref.name, ref.namespace)
+            if live is not None:
+                return live
+        return None
 
     @contextlib.contextmanager
     def workshop_namespace(self, prefix: str = "podnotes") -> Iterator[str]:
