@@ -460,7 +460,6 @@ class Cluster:
         return Outcome(ref, "deleted" if gone else "terminating", remaining)
 
     def _wait_until_gone(self, resource, ref: ObjectRef, timeout: float) -> bool:
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self._exists(resource, ref.name, ref.namespace):
