@@ -183,7 +183,9 @@ NOTE = "could not run these examples on a real kubelet"
 
 
 def write_observations(folder: Path, names: list[str], empty_rows: tuple[str, ...] = ()) -> None:
-    """Observations as a node run writes them, each observed timeline equal to its simulation."""
+    """Observations as a node run writes them, each observed timeline equal to its simulation except for
+    what a real node does not show: only failed probes are seen (the kubelet records an Event for those
+    alone), and no Service endpoints (the test node runs no endpoint controller for Services)."""
     from podnotes.node.agreement import compare
     from podnotes.node.examples import ExampleRun, examples, write_observed
     from podnotes.probes import Timeline, simulate
@@ -193,7 +195,10 @@ def write_observations(folder: Path, names: list[str], empty_rows: tuple[str, ..
         if example.name not in names:
             continue
         simulated = simulate(example.manifest, example.behaviour, example.duration)
-        observed = Timeline.from_dict({**simulated.to_dict(), "source": "observed"})
+        data = simulated.to_dict()
+        events = [event for event in data["events"] if event["kind"] != "endpoint"
+                  and (event["kind"] != "probe" or event.get("result") == "failure")]
+        observed = Timeline.from_dict({**data, "events": events, "source": "observed"})
         runs.append(ExampleRun(example, simulated, observed, compare(example.name, simulated, observed)))
     write_observed(runs, folder)
     if empty_rows:
