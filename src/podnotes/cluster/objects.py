@@ -481,16 +481,29 @@ class Cluster:
         try:
             yield record
         except BaseException:
-            with _sigint_deferred():
-                self._remove(record)
-            with self._lock:
-                self._records.remove(record)
+            self._undo(record)
             raise
-        with self._lock:
-            self._records.remove(record)
-            still_held = {ref for other in self._records for ref in other.created}
+        released = False
+        try:
+            with _sigint_deferred():
+                with self._lock:
+                    self._records.remove(record)
+                    still_held = {ref for other in self._records for ref in other.created}
+                self._release([ref for ref in record.created if ref not in still_held])
+                released = True
+        except BaseException:
+            # A signal that came after the block's last step but before the release began: the run did
+            # not finish, so it is undone as an interrupt inside the block would be.
+            if not released:
+                self._undo(record)
+            raise
+
+    def _undo(self, record: CleanupRecord) -> None:
         with _sigint_deferred():
-            self._release([ref for ref in record.created if ref not in still_held])
+            self._remove(record)
+        with self._lock:
+            if record in self._records:
+                self._records.remove(record)
 
     def _release(self, refs: list[ObjectRef]) -> None:
         """The run completed: drop its annotation, so the objects are no longer leftovers of a run."""
