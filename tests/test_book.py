@@ -210,3 +210,21 @@ def test_outputs_a_reader_should_not_see_are_found_by_cell_and_kind(tmp_path):
             (10, "repr")} <= found
     assert not {cell for cell, _ in found} & {7, 8, 11}, problems
     assert sys.prefix in machine_details() and str(ROOT) in machine_details()
+
+
+@pytest.mark.slow
+def test_what_a_kernel_prints_on_its_own_standard_error_stays_out_of_the_build_output(tmp_path):
+    """ipykernel may log a traceback when a message races its shutdown (the iopub
+    socket closed under it: ipython/ipykernel#1518 fixed one such path). Whatever a
+    kernel process itself writes to its standard error belongs to that kernel's log
+    in the build's reports, not to the build's terminal."""
+    noise = ("import atexit, os\n"
+             "atexit.register(lambda: os.write(2, b'Traceback (most recent call last): kernel shutdown noise\\n'))")
+    make_book_of(tmp_path, {"alone": [noise]})
+    built = build(tmp_path)
+    assert built.returncode == 0, built.stdout + built.stderr
+    output = built.stdout + built.stderr
+    assert "Executed notebook in" in output
+    assert "kernel shutdown noise" not in output
+    log = tmp_path / "_build" / "html" / "reports" / "alone.kernel.log"
+    assert "kernel shutdown noise" in log.read_text()

@@ -234,8 +234,11 @@ def stop_build(env, text: str, error, docname: str | None = None) -> None:
     report.write_text(ANSI_ESCAPE.sub("", f"{error}\n"), encoding="utf-8")
     # Python prints this message as the process's last words, after Sphinx
     # has flushed its pending warnings, and exits with status 1.
+    kernel_log = report.with_name(f"{Path(docname).name}.kernel.log")
+    kernel_said = (f"\nThe kernel's own messages: {kernel_log}"
+                   if not hasattr(error, "ename") and kernel_log.is_file() and kernel_log.stat().st_size else "")
     raise SystemExit(f"\nThe book was not built: a cell failed.\n{failure.message(Path(env.srcdir))}\n"
-                     f"Full traceback: {report}")
+                     f"Full traceback: {report}{kernel_said}")
 
 
 def execute_in_parallel(app, env, docnames):
@@ -243,19 +246,27 @@ def execute_in_parallel(app, env, docnames):
     lacks, ``podnotes_execution_jobs`` at a time, and cache them."""
     config = getattr(env, "mystnb_config", None)
     jobs = app.config.podnotes_execution_jobs or default_jobs()
-    if config is None or config.execution_mode != "cache" or jobs < 2:
+    if config is None or config.execution_mode != "cache":
         return
     from jupyter_cache import get_cache
 
     cache = get_cache(config.execution_cache_path)
     pending = [found for found in (_uncached_notebook(env, cache, docname) for docname in executed_side_by_side(docnames))
                if found]
-    if len(pending) < 2:
-        return  # nothing to gain: myst-nb runs it as usual
-    logger.info(f"executing {len(pending)} notebooks, {jobs} at a time")
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(lambda item: _execute(config, *item), pending))
-    for (docname, path, text, notebook), result in zip(pending, results):
+    reports = Path(app.outdir) / "reports"
+    if pending:
+        logger.info(f"executing {len(pending)} notebooks, {max(jobs, 1)} at a time")
+        with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
+            results = list(pool.map(lambda item: _execute(config, *item, reports / f"{item[0]}.kernel.log"), pending))
+        _keep_results(env, cache, pending, results)
+    # The status page last, once the chapters it summarises have recorded what they ran.
+    status = _uncached_notebook(env, cache, STATUS_PAGE) if STATUS_PAGE in docnames else None
+    if status:
+        _keep_results(env, cache, [status], [_execute(config, *status, reports / f"{STATUS_PAGE}.kernel.log")])
+
+
+def _keep_results(env, cache, executed, results) -> None:
+    for (docname, path, text, notebook), result in zip(executed, results):
         if result.err is not None:
             stop_build(env, text, result.err, docname)
         _cache_result(cache, path, notebook, result.time)
@@ -300,16 +311,35 @@ def _uncached_notebook(env, cache, docname):
         return docname, path, text, notebook
 
 
-def _execute(config, docname, path, text, notebook):
+def _execute(config, docname, path, text, notebook, kernel_log: Path | None = None):
     import traceback
 
     from jupyter_cache.executors.utils import ExecutionResult, single_nb_execution
 
+    extra = {} if kernel_log is None else {"kernel_manager_class": kernel_manager_logging_to(kernel_log)}
     try:
         return single_nb_execution(notebook, cwd=str(path.parent), timeout=config.execution_timeout,
-                                   allow_errors=config.execution_allow_errors, meta_override=True)
+                                   allow_errors=config.execution_allow_errors, meta_override=True, **extra)
     except Exception as err:  # noqa: BLE001 - a dead kernel: reported like a failed cell
         return ExecutionResult(notebook, str(path.parent), 0.0, err, traceback.format_exc())
+
+
+def kernel_manager_logging_to(log: Path):
+    """A kernel manager class whose kernels write their standard error to ``log``
+    instead of the build's terminal: what a kernel prints there (ipykernel logs a
+    traceback when a message races its own shutdown) is about the kernel, not the
+    book, and would bury the build's own report. The log is kept with the build's
+    other reports."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class KernelManagerWithLog(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with log.open("ab") as stderr:  # the kernel keeps its own copy of the descriptor
+                kw.setdefault("stderr", stderr)
+                return await super().start_kernel(**kw)
+
+    return KernelManagerWithLog
 
 
 def _cache_result(cache, path: Path, notebook, seconds: float) -> None:
