@@ -259,10 +259,6 @@ def execute_in_parallel(app, env, docnames):
         with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
             results = list(pool.map(lambda item: _execute(config, *item, reports / f"{item[0]}.kernel.log"), pending))
         _keep_results(env, cache, pending, results)
-    # The status page last, once the chapters it summarises have recorded what they ran.
-    status = _uncached_notebook(env, cache, STATUS_PAGE) if STATUS_PAGE in docnames else None
-    if status:
-        _keep_results(env, cache, [status], [_execute(config, *status, reports / f"{STATUS_PAGE}.kernel.log")])
 
 
 def _keep_results(env, cache, executed, results) -> None:
