@@ -14,16 +14,16 @@ PYTEST_ARGS ?=
 
 .PHONY: book test venv clean clean-observed force-book site-archive k8s-binaries
 
-# Phases, each printed with its time (podnotes.bookbuild): the Kubernetes binaries (built once with Go, else
+# Phases, each printed with its time (podnotes.book.build): the Kubernetes binaries (built once with Go, else
 # skipped), the real-node observations (as root, unless current), then the site. FORCE=1 executes every
 # notebook again; so does any change of the observations, root or the binaries since the last build.
 book: $(STAMP)
-	$(BIN)/python -m podnotes.bookbuild $(if $(FORCE),--force) --book $(BOOK) --out $(BOOK_OUT) -- $(JB_FLAGS)
+	$(BIN)/python -m podnotes.book.build $(if $(FORCE),--force) --book $(BOOK) --out $(BOOK_OUT) -- $(JB_FLAGS)
 
 # The built site as one versioned tarball plus a .sha256 file, for a workshop
 # machine or a static host: _build/podnotes-site-<version>.tar.gz
 site-archive: book
-	$(BIN)/python -m podnotes.publish --site $(BOOK_OUT)/_build/html --out $(BOOK_OUT)/_build
+	$(BIN)/python -m podnotes.book.publish --site $(BOOK_OUT)/_build/html --out $(BOOK_OUT)/_build
 
 test: $(STAMP) k8s-binaries
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from podnotes.book import execute_notebook, read_notebook, toc_notebooks
+from podnotes.book.notebooks import execute_notebook, read_notebook, toc_notebooks
 
 from .conftest import ROOT
 
@@ -261,7 +261,7 @@ def test_with_observations_the_page_draws_them(chapter, monkeypatch, tmp_path):
 @pytest.mark.slow
 def test_a_claim_without_data_fails_the_chapter(monkeypatch, tmp_path):
     """Observations that hold no paired instant for one example: the probes chapter must not state agreement."""
-    from podnotes.book import NotebookFailed
+    from podnotes.book.notebooks import NotebookFailed
 
     names = OBSERVATION_CHAPTERS["08-probes"]
     write_observations(tmp_path, names, empty_rows=("slow-start",))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from podnotes.book import execute_notebook, output_problems, toc_notebooks
+from podnotes.book.notebooks import execute_notebook, output_problems, toc_notebooks
 
 # Reference pages that print a program's own output verbatim (a command's --help, Events in kubectl's
 # columns), with the reason; the reader-facing checks of outputs skip them.

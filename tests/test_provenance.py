@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from podnotes import provenance
-from podnotes.linux import capabilities
+from podnotes.linux import machine
 
 
 def test_a_part_that_could_not_run_says_what_why_how_and_where_the_real_result_is():
@@ -27,7 +27,7 @@ def test_a_part_that_ran_names_what_it_ran_on():
 
 
 def test_without_root_the_privileged_chapters_say_so(monkeypatch):
-    monkeypatch.setenv(capabilities.PRETEND_ENV, "1")
+    monkeypatch.setenv(machine.PRETEND_ENV, "1")
     monkeypatch.delenv("PODNOTES_REQUIRE_PRIVILEGED", raising=False)
     part = provenance.privileged_part("03-namespaces")
     assert not part.real and "without root" in part.reason and part.command == "sudo make book"
@@ -95,7 +95,7 @@ def test_the_chapters_with_real_parts_are_found():
 
 def test_the_status_page_lists_the_kernel_chapters_as_this_build_ran_them(monkeypatch, tmp_path):
     monkeypatch.setenv(provenance.RECORDS_ENV, str(tmp_path))
-    monkeypatch.setenv(capabilities.PRETEND_ENV, "1")
+    monkeypatch.setenv(machine.PRETEND_ENV, "1")
     table = provenance.status_markdown(["02-chroot", "08-probes"])
     assert "* - 02-chroot\n  - kernel experiments (root)\n  - fell back\n  - This copy was built without root" in table
     assert ", not root, Python" in table

@@ -418,7 +418,7 @@ def as_image(figure):
     """The figure as an IPython SVG image, for notebooks (e.g. ``myst_nb.glue``).
 
     The book's site shows it at the column's width and links it to the full-size
-    drawing (``podnotes.sphinxext``)."""
+    drawing (``podnotes.book.sphinxext``)."""
     from IPython.display import SVG
 
     return SVG(data=render(figure, "svg").decode("utf-8"))

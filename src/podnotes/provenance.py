@@ -8,7 +8,7 @@ such section asks here, once, whether its real part ran, and shows the answer wi
 - where it could not, one note for the reader: what this copy could not run, why, the one command that
   runs it, and that the published site shows the real result.
 
-During a site build (the Sphinx extension :mod:`podnotes.sphinxext` sets ``PODNOTES_PROVENANCE_DIR``) every
+During a site build (the Sphinx extension :mod:`podnotes.book.sphinxext` sets ``PODNOTES_PROVENANCE_DIR``) every
 answer is also written to ``_build/provenance/<chapter>.json``, and the status page ("How this copy was
 built") lists them with :func:`status_markdown`.
 
@@ -196,9 +196,9 @@ def server_version(cluster) -> str:
 def privileged_part(chapter: str, requirement: str = "namespaces") -> Part:
     """Whether the kernel experiments of a chapter run for real (``requirement`` as in
     :mod:`podnotes.linux.privileges`)."""
-    from .linux import capabilities, privileges
+    from .linux import machine, privileges
 
-    facts = capabilities.detect()
+    facts = machine.detect()
     what = "the experiments on this page"
     lacking = privileges.missing(requirement, facts)
     if lacking is None:
@@ -269,14 +269,14 @@ def commit() -> str:
 
 def book_chapters() -> list[str]:
     """The notebooks of the book, in reading order (``08-probes``)."""
-    from .book import toc_notebooks
+    from .book.notebooks import toc_notebooks
 
     return [path.stem for path in toc_notebooks(REPO_ROOT)]
 
 
 def chapters_with_real_parts() -> list[str]:
     """The notebooks that show a real part's answer (their code calls ``provenance.show``)."""
-    from .book import toc_notebooks
+    from .book.notebooks import toc_notebooks
 
     return [path.stem for path in toc_notebooks(REPO_ROOT) if "provenance.show(" in path.read_text()]
 
@@ -284,7 +284,7 @@ def chapters_with_real_parts() -> list[str]:
 def kernel_chapters() -> list[str]:
     """The notebooks whose experiments need root (their code uses :mod:`podnotes.linux.privileges`); their
     sections say themselves where they cannot run."""
-    from .book import toc_notebooks
+    from .book.notebooks import toc_notebooks
 
     return [path.stem for path in toc_notebooks(REPO_ROOT) if "podnotes.linux.privileges" in path.read_text()]
 
@@ -324,7 +324,7 @@ def observations_line() -> str:
 def build_markdown() -> str:
     """This build as a Markdown list: commit, version, date, the system, the real-kubelet observations."""
     from . import __version__
-    from .linux.capabilities import detect, host_facts
+    from .linux.machine import detect, host_facts
 
     facts = host_facts()
     root = detect().root

@@ -146,7 +146,7 @@ def test_an_error_inside_the_block_kills_the_processes_and_removes_the_group(no_
 
 
 def _v2_mount() -> Path | None:
-    from podnotes.linux.capabilities import _cgroup_mounts
+    from podnotes.linux.machine import _cgroup_mounts
 
     return next((Path(point) for point, kind in _cgroup_mounts(Path("/proc/self/mounts")).items()
                  if kind == "cgroup2"), None)

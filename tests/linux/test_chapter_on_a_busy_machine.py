@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from podnotes.book import execute_notebook
+from podnotes.book.notebooks import execute_notebook
 from podnotes.linux import processes
 
 from ..conftest import ROOT
@@ -96,7 +96,7 @@ def test_chapter_1_holds_on_a_busy_machine_as_a_normal_user(two_busy_loops, tmp_
         f"""\
         import os
         from pathlib import Path
-        from podnotes.book import execute_notebook
+        from podnotes.book.notebooks import execute_notebook
         assert os.geteuid() != 0
         result = execute_notebook(Path({str(ROOT / "chapters" / "01-processes.md")!r}))
         print("cells", result.cells)

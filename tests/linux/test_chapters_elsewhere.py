@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from podnotes.book import execute_notebook, toc_notebooks
-from podnotes.linux import capabilities, privileges
+from podnotes.book.notebooks import execute_notebook, toc_notebooks
+from podnotes.linux import machine, privileges
 
 from ..conftest import ROOT
 
@@ -76,7 +76,7 @@ def check_notes(execution) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
 def test_chapter_on_another_system_says_what_it_could_not_run(path, monkeypatch):
-    monkeypatch.setenv(capabilities.PRETEND_SYSTEM_ENV, "Darwin")
+    monkeypatch.setenv(machine.PRETEND_SYSTEM_ENV, "Darwin")
     monkeypatch.delenv(privileges.REQUIRE_ENV, raising=False)
     monkeypatch.delenv("CI", raising=False)
     execution = execute_notebook(path)
@@ -89,16 +89,16 @@ def test_chapter_on_another_system_says_what_it_could_not_run(path, monkeypatch)
 @pytest.mark.slow
 @pytest.mark.parametrize("chapter", KERNEL_CHAPTERS[1:])
 def test_chapter_without_root_notes_each_section_once(chapter, monkeypatch):
-    monkeypatch.setenv(capabilities.PRETEND_ENV, "1")
+    monkeypatch.setenv(machine.PRETEND_ENV, "1")
     monkeypatch.delenv(privileges.REQUIRE_ENV, raising=False)
     execution = execute_notebook(ROOT / "chapters" / f"{chapter}.md")
     assert check_notes(execution) > 0, "a privileged chapter ran without privileges"
 
 
 def test_pretending_another_system_is_what_the_host_facts_say(monkeypatch):
-    monkeypatch.setenv(capabilities.PRETEND_SYSTEM_ENV, "Darwin")
-    assert not capabilities.is_linux()
-    assert capabilities.host_facts().system == "Darwin"
+    monkeypatch.setenv(machine.PRETEND_SYSTEM_ENV, "Darwin")
+    assert not machine.is_linux()
+    assert machine.host_facts().system == "Darwin"
     assert privileges.missing("linux") == "Linux"
     assert privileges.missing("namespaces") is not None
 
@@ -106,26 +106,26 @@ def test_pretending_another_system_is_what_the_host_facts_say(monkeypatch):
 def test_a_linux_only_function_elsewhere_says_why(monkeypatch):
     from podnotes.linux import processes
 
-    monkeypatch.setenv(capabilities.PRETEND_SYSTEM_ENV, "Darwin")
+    monkeypatch.setenv(machine.PRETEND_SYSTEM_ENV, "Darwin")
     with pytest.raises(privileges.NotLinux, match="reads /proc, which only Linux has; this machine runs Darwin"):
         processes.list_pids()
 
 
 def test_the_note_says_what_why_and_which_command(monkeypatch, capsys):
-    monkeypatch.setenv(capabilities.PRETEND_SYSTEM_ENV, "Darwin")
+    monkeypatch.setenv(machine.PRETEND_SYSTEM_ENV, "Darwin")
     monkeypatch.delenv(privileges.REQUIRE_ENV, raising=False)
     assert privileges.section("namespaces", "create namespaces") is False
     printed = capsys.readouterr().out
     assert "create namespaces" in printed and "runs Darwin, not Linux" in printed
     assert "`sudo make book`" in printed and "published site" in printed
-    monkeypatch.delenv(capabilities.PRETEND_SYSTEM_ENV)
+    monkeypatch.delenv(machine.PRETEND_SYSTEM_ENV)
     if privileges.missing("linux") is None:
         assert privileges.section("linux", "read /proc") is True
         assert capsys.readouterr().out == ""
 
 
 def test_a_section_note_is_an_error_when_privileged_runs_are_required(monkeypatch):
-    monkeypatch.setenv(capabilities.PRETEND_SYSTEM_ENV, "Darwin")
+    monkeypatch.setenv(machine.PRETEND_SYSTEM_ENV, "Darwin")
     monkeypatch.setenv(privileges.REQUIRE_ENV, "1")
     with pytest.raises(privileges.PrivilegeRequired):
         privileges.section("linux", "read /proc")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from podnotes.book import execute_notebook, output_problems
-from podnotes.linux import capabilities, privileges
+from podnotes.book.notebooks import execute_notebook, output_problems
+from podnotes.linux import machine, privileges
 
 from ..conftest import ROOT
 
@@ -17,7 +17,7 @@ CHAPTERS = ["02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scrat
 @pytest.mark.slow
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_runs_without_privileges(chapter, monkeypatch):
-    monkeypatch.setenv(capabilities.PRETEND_ENV, "1")
+    monkeypatch.setenv(machine.PRETEND_ENV, "1")
     monkeypatch.delenv(privileges.REQUIRE_ENV, raising=False)
     result = execute_notebook(ROOT / "chapters" / f"{chapter}.md")
     assert result.cells > 0  # its last cell checks that it left nothing behind
@@ -26,7 +26,7 @@ def test_chapter_runs_without_privileges(chapter, monkeypatch):
 
 
 def test_pretending_hides_privileges(monkeypatch):
-    monkeypatch.setenv(capabilities.PRETEND_ENV, "1")
-    facts = capabilities.detect()
+    monkeypatch.setenv(machine.PRETEND_ENV, "1")
+    facts = machine.detect()
     assert not facts.can_create_namespaces and not facts.can_limit_resources
     assert privileges.missing("namespaces") is not None

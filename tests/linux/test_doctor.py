@@ -9,7 +9,7 @@ from contextlib import redirect_stdout
 import pytest
 
 from podnotes.cli import main
-from podnotes.linux import capabilities
+from podnotes.linux import machine
 
 
 def run_doctor(*args) -> str:
@@ -23,12 +23,12 @@ def test_doctor_prints_a_table():
     table = run_doctor()
     for check in ("root", "CAP_SYS_ADMIN", "user namespaces", "cgroups", "unshare", "kubectl", "kind", "docker"):
         assert check in table
-    assert capabilities.cgroup_version() in table
+    assert machine.cgroup_version() in table
 
 
 def test_doctor_json_matches_detection():
     report = json.loads(run_doctor("-o", "json"))
-    facts = capabilities.detect()
+    facts = machine.detect()
     assert report["root"] == facts.root and report["cgroup_version"] == facts.cgroup_version
     assert set(report["can_run"]) == {"namespaces", "cgroups"}
     assert set(report["tools"]) >= {"unshare", "nsenter", "ip", "kubectl", "kind", "docker"}
@@ -69,7 +69,7 @@ def test_doctor_works_for_an_unprivileged_user():
     report = json.loads(output)
     assert report["root"] is False and report["cap_sys_admin"] is False
     assert report["can_run"] == {"namespaces": False, "cgroups": False}
-    assert report["cgroup_version"] == capabilities.cgroup_version()
+    assert report["cgroup_version"] == machine.cgroup_version()
 
 
 def test_doctor_counts_leftovers_the_way_cleanup_lists_them(tmp_path, monkeypatch):

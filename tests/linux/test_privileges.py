@@ -4,11 +4,11 @@ import dataclasses
 
 import pytest
 
-from podnotes.linux import capabilities, privileges
+from podnotes.linux import machine, privileges
 from podnotes.linux.privileges import PrivilegeRequired, Skipped, privileged, ran
 
 
-REAL_DETECT = capabilities.detect
+REAL_DETECT = machine.detect
 
 
 def unprivileged_facts():
@@ -18,7 +18,7 @@ def unprivileged_facts():
 
 @pytest.fixture
 def unprivileged(monkeypatch):
-    monkeypatch.setattr(capabilities, "detect", unprivileged_facts)
+    monkeypatch.setattr(machine, "detect", unprivileged_facts)
     monkeypatch.delenv(privileges.REQUIRE_ENV, raising=False)
 
 

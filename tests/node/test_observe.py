@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from podnotes.node import observe
-from podnotes.linux import capabilities
+from podnotes.linux import machine
 
 
 def write_node_json(folder, digest):
@@ -32,7 +32,7 @@ def test_check_exit_codes(tmp_path, capsys):
 
 
 def test_a_machine_that_cannot_run_a_node_says_why(monkeypatch, tmp_path):
-    monkeypatch.setenv(capabilities.PRETEND_ENV, "1")
+    monkeypatch.setenv(machine.PRETEND_ENV, "1")
     reasons = observe.reasons_node_cannot_run()
     assert reasons and reasons[0].startswith("root")
     assert observe.main(["--out", str(tmp_path)]) == observe.CANNOT_RUN

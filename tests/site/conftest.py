@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from podnotes.book import toc_documents
-from podnotes.site import site_pages, weight_report
+from podnotes.book.notebooks import toc_documents
+from podnotes.book.site import site_pages, weight_report
 
 from ..conftest import BUILD, ROOT, in_ci
 
@@ -43,7 +43,7 @@ PAGES = site_pages(ROOT)
 # Sphinx notices changed pages and configuration by itself, but not a change to
 # the project's own Sphinx extension: then every page is written again.
 EXTENSION_FILES = [
-    ROOT / "src" / "podnotes" / "sphinxext.py", ROOT / "src" / "podnotes" / "data" / "favicon.svg",
+    ROOT / "src" / "podnotes" / "book" / "sphinxext.py", ROOT / "src" / "podnotes" / "data" / "favicon.svg",
     *sorted((ROOT / "src" / "podnotes" / "data" / "site-static").rglob("*.*")),
 ]
 

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urldefrag, urlsplit
 
-from podnotes.site import LOCAL_HOSTS
+from podnotes.book.site import LOCAL_HOSTS
 
 # Figures: every image in the page, forced to load now (lazy images wait for a scroll).
 FIGURES_JS = """async () => Promise.all(Array.from(document.images, async (img) => {

@@ -14,7 +14,7 @@ from urllib.request import urlopen
 import pytest
 import yaml
 
-from podnotes.book import toc_notebooks
+from podnotes.book.notebooks import toc_notebooks
 
 from ..conftest import ROOT
 from .conftest import PAGES, SCREENSHOTS

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import pytest
 
-from podnotes.site import external_fetches, page_weight, toc_pages
+from podnotes.book.site import external_fetches, page_weight, toc_pages
 
 from ..conftest import ROOT
 from .conftest import PAGES

@@ -11,7 +11,7 @@ import tarfile
 import pytest
 
 from podnotes import __version__
-from podnotes.publish import PublishError, archive_site, describe_checkout, site_version, verify_archive
+from podnotes.book.publish import PublishError, archive_site, describe_checkout, site_version, verify_archive
 
 from ..conftest import BUILD, ROOT
 from .conftest import serving

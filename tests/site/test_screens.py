@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from podnotes.book import toc_notebooks
+from podnotes.book.notebooks import toc_notebooks
 
 from ..conftest import ROOT
 from .conftest import PAGES, SCREENSHOTS

@@ -1,11 +1,11 @@
-"""The site audit (podnotes.site) on small hand-written sites: which addresses
+"""The site audit (podnotes.book.site) on small hand-written sites: which addresses
 count as fetched from another host, and how a page's own weight is counted."""
 
 from __future__ import annotations
 
 import pytest
 
-from podnotes.site import (
+from podnotes.book.site import (
     css_references, external_fetches, html_fetches, is_external, page_weight, site_pages, weight_report,
 )
 

@@ -1,4 +1,4 @@
-"""What podnotes.sphinxext does to a small book built with the project's
+"""What podnotes.book.sphinxext does to a small book built with the project's
 _config.yml: math is written as MathML when the site is built, so it needs no
 script from another host, and Chromium lays it out; every page names its own
 icon, so browsers do not ask for a missing /favicon.ico; and the ``.ipynb``
@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from podnotes.site import external_fetches
+from podnotes.book.site import external_fetches
 
 from ..conftest import ROOT
 from .conftest import serving

@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 import nbformat
 import pytest
 
-from podnotes.book import toc_notebooks
-from podnotes.sphinxext import DOWNLOAD_NOTE_TAG
+from podnotes.book.notebooks import toc_notebooks
+from podnotes.book.sphinxext import DOWNLOAD_NOTE_TAG
 
 from ..conftest import ROOT
 from .conftest import PAGES

@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from podnotes.linux.capabilities import detect
+    from podnotes.linux.machine import detect
     from podnotes.linux.privileges import missing
 
     from podnotes.linux import leaks
@@ -145,7 +145,7 @@ def _mark(ok: bool) -> str:
 
 
 def format_table(facts, docker_problem: str | None = None) -> str:
-    from podnotes.linux.capabilities import NEEDED_CONTROLLERS
+    from podnotes.linux.machine import NEEDED_CONTROLLERS
 
     controllers = ", ".join(facts.cgroup_controllers) or "none"
     rows = [

@@ -107,7 +107,7 @@ class Outcome:
 
 
 @dataclass
-class Document:
+class ObjectToSend:
     """A loaded manifest document ready to send: its body and its identity."""
 
     body: dict
@@ -123,7 +123,7 @@ class CleanupRecord:
     removed: list[ObjectRef] = field(default_factory=list)
 
 
-def load_documents(manifest: Any, namespace: str | None = None) -> list[Document]:
+def load_documents(manifest: Any, namespace: str | None = None) -> list[ObjectToSend]:
     """Load with podnotes.manifest and check each document names a kind, apiVersion and name."""
     from podnotes import manifest as manifest_module
 
@@ -150,7 +150,7 @@ def load_documents(manifest: Any, namespace: str | None = None) -> list[Document
                 f"{where}: metadata.namespace is {body_namespace!r} but the namespace asked for is {namespace!r}",
                 hint="drop one of them (kubectl refuses this too)")
         ref = ObjectRef(body["apiVersion"], body["kind"], name, body_namespace or namespace, doc.file, doc.line)
-        documents.append(Document(body, ref, doc))
+        documents.append(ObjectToSend(body, ref, doc))
     return documents
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from podnotes.display import FieldTable
-from podnotes.linux.capabilities import CGROUP_ROOT, MOUNTS, _cgroup_mounts, cgroup_version
+from podnotes.linux.machine import CGROUP_ROOT, MOUNTS, _cgroup_mounts, cgroup_version
 
 CGROUP_PREFIX = "podnotes-"
 V1_CONTROLLERS = ("memory", "cpu", "cpuacct", "pids")

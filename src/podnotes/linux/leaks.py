@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from podnotes.linux.capabilities import MOUNTS, _cgroup_mounts, is_linux
+from podnotes.linux.machine import MOUNTS, _cgroup_mounts, is_linux
 from podnotes.linux.processes import MARKER_ENV, pid_exists
 
 PREFIX = "podnotes-"

@@ -17,7 +17,7 @@ import functools
 import os
 from dataclasses import dataclass
 
-from podnotes.linux import capabilities
+from podnotes.linux import machine
 
 REQUIRE_ENV = "PODNOTES_REQUIRE_PRIVILEGED"
 
@@ -54,13 +54,13 @@ class NotLinux(RuntimeError):
     """A Linux-only function was called on another system."""
 
 
-def missing(requirement: str, facts: capabilities.Capabilities | None = None) -> str | None:
+def missing(requirement: str, facts: machine.HostCapabilities | None = None) -> str | None:
     """What this machine lacks for ``requirement``, or None if it has it."""
     if requirement not in REQUIREMENTS:
         raise ValueError(f"unknown requirement {requirement!r}; expected one of {sorted(REQUIREMENTS)}")
     if requirement == "linux":
-        return None if capabilities.is_linux() else REQUIREMENTS["linux"]
-    facts = facts or capabilities.detect()
+        return None if machine.is_linux() else REQUIREMENTS["linux"]
+    facts = facts or machine.detect()
     able = facts.can_create_namespaces if requirement == "namespaces" else facts.can_limit_resources
     return None if able else REQUIREMENTS[requirement]
 
@@ -73,9 +73,9 @@ def linux_only(reason: str):
     def decorate(function):
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            if not capabilities.is_linux():
+            if not machine.is_linux():
                 raise NotLinux(f"{function.__qualname__} {reason}, which only Linux has; "
-                               f"this machine runs {capabilities.system()}")
+                               f"this machine runs {machine.system()}")
             return function(*args, **kwargs)
 
         return wrapper
@@ -115,17 +115,17 @@ class SectionNote:
 _noted: set[str] = set()
 
 
-def why_missing(requirement: str, facts: capabilities.Capabilities | None = None) -> str:
+def why_missing(requirement: str, facts: machine.HostCapabilities | None = None) -> str:
     """Why this machine lacks ``requirement``, as the end of a sentence."""
-    if not capabilities.is_linux():
-        return f"this machine runs {capabilities.system()}, not Linux"
-    facts = facts or capabilities.detect()
+    if not machine.is_linux():
+        return f"this machine runs {machine.system()}, not Linux"
+    facts = facts or machine.detect()
     if not facts.root:
         return "this notebook runs as a normal user, not root"
     if not facts.cap_sys_admin:
         return "this process lacks CAP_SYS_ADMIN"
     if requirement == "cgroups":
-        lacking = [name for name in capabilities.NEEDED_CONTROLLERS if name not in facts.cgroup_controllers]
+        lacking = [name for name in machine.NEEDED_CONTROLLERS if name not in facts.cgroup_controllers]
         if lacking:
             return f"this machine's cgroups lack the {', '.join(lacking)} controller(s)"
         if not facts.cgroup_writable:

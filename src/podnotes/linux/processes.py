@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Sequence
 
 from podnotes.display import FieldTable
-from podnotes.linux.capabilities import is_linux
+from podnotes.linux.machine import is_linux
 from podnotes.linux.privileges import linux_only
 
 PROC = Path("/proc")

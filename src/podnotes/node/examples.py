@@ -186,7 +186,7 @@ def node_setup() -> dict[str, str]:
     import platform
 
     from ..cluster.binaries import pinned_versions
-    from ..linux.capabilities import cgroup_version
+    from ..linux.machine import cgroup_version
     from .observe import examples_digest
 
     kubernetes, _ = pinned_versions()

@@ -75,13 +75,13 @@ def reasons_node_cannot_run() -> list[str]:
     """Why this machine cannot run a local node, as short phrases (empty: it can).
 
     Honours ``PODNOTES_PRETEND_UNPRIVILEGED`` like the privileged chapters do."""
-    from ..linux import capabilities
+    from ..linux import machine
     from .binaries import missing_prerequisites
 
-    if not capabilities.is_linux():
+    if not machine.is_linux():
         return [f"this copy was built on {platform.system() or 'an unknown system'}, and a kubelet needs Linux"]
     reasons = missing_prerequisites()
-    if not capabilities.detect().root and not any(reason.startswith("root") for reason in reasons):
+    if not machine.detect().root and not any(reason.startswith("root") for reason in reasons):
         reasons.insert(0, "root (the kubelet and containerd need it)")
     return reasons
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from podnotes.linux import capabilities
+from podnotes.linux import machine
 
 V1_HYBRID = """\
 sysfs /sys sysfs rw 0 0
@@ -25,15 +25,15 @@ V2 = "cgroup2 /sys/fs/cgroup cgroup2 rw,nsdelegate 0 0\n"
 def test_cgroup_layout_is_classified_from_the_mount_table(tmp_path, mounts, expected):
     mounts_file = tmp_path / "mounts"
     mounts_file.write_text(mounts)
-    assert capabilities.cgroup_version(mounts_file=mounts_file) == expected
+    assert machine.cgroup_version(mounts_file=mounts_file) == expected
 
 
 def test_unreadable_mount_table_means_no_cgroups(tmp_path):
-    assert capabilities.cgroup_version(mounts_file=tmp_path / "missing") == "none"
+    assert machine.cgroup_version(mounts_file=tmp_path / "missing") == "none"
 
 
 def test_host_facts_describe_this_machine():
-    facts = capabilities.host_facts()
+    facts = machine.host_facts()
     assert facts.system == "Linux"
     assert facts.kernel
     assert facts.cgroup_version in {"v1", "hybrid", "v2"}
@@ -46,23 +46,23 @@ def test_v2_controllers_come_from_the_root_cgroup(tmp_path):
     (root / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
     mounts = tmp_path / "mounts"
     mounts.write_text(f"cgroup2 {root} cgroup2 rw 0 0\n")
-    assert capabilities.cgroup_controllers(mounts_file=mounts, root=root) == ("cpu", "cpuset", "io", "memory", "pids")
+    assert machine.cgroup_controllers(mounts_file=mounts, root=root) == ("cpu", "cpuset", "io", "memory", "pids")
 
 
 def test_v1_controllers_come_from_the_mount_options(tmp_path):
     mounts = tmp_path / "mounts"
     mounts.write_text(V1_HYBRID)
-    assert capabilities.cgroup_controllers(mounts_file=mounts) == ("cpu", "cpuacct", "memory")
+    assert machine.cgroup_controllers(mounts_file=mounts) == ("cpu", "cpuacct", "memory")
 
 
 def test_capability_bits_are_read_from_status(tmp_path):
     status = tmp_path / "status"
     status.write_text("Name:\tx\nCapEff:\t0000000000200000\n")
-    assert capabilities.effective_capabilities(status) == 1 << capabilities.CAP_SYS_ADMIN
+    assert machine.effective_capabilities(status) == 1 << machine.CAP_SYS_ADMIN
 
 
 def test_detect_reports_this_machine():
-    facts = capabilities.detect()
-    assert facts.linux and facts.cgroup_version == capabilities.cgroup_version()
+    facts = machine.detect()
+    assert facts.linux and facts.cgroup_version == machine.cgroup_version()
     assert facts.can_create_namespaces == (facts.cap_sys_admin and facts.linux)
-    assert set(facts.tools) == set(capabilities.LINUX_TOOLS + capabilities.CLUSTER_TOOLS)
+    assert set(facts.tools) == set(machine.LINUX_TOOLS + machine.CLUSTER_TOOLS)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from podnotes.book import NotebookFailed, execute_notebook, is_notebook, toc_documents, toc_notebooks
+from podnotes.book.notebooks import NotebookFailed, execute_notebook, is_notebook, toc_documents, toc_notebooks
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 HEADER = textwrap.dedent(
     """\
@@ -179,7 +179,7 @@ def test_a_failing_notebook_among_several_ends_the_build_with_the_short_message(
 def test_the_status_page_runs_after_the_chapters_it_summarises():
     """The status page reads the records the chapters write while they execute:
     it must not be in the batch executed side by side with them."""
-    from podnotes.sphinxext import STATUS_PAGE, executed_side_by_side
+    from podnotes.book.sphinxext import STATUS_PAGE, executed_side_by_side
 
     pages = ["chapters/08-probes", STATUS_PAGE, "chapters/11-kubectl"]
     assert executed_side_by_side(pages) == ["chapters/08-probes", "chapters/11-kubectl"]
@@ -188,7 +188,7 @@ def test_the_status_page_runs_after_the_chapters_it_summarises():
 def test_outputs_a_reader_should_not_see_are_found_by_cell_and_kind(tmp_path):
     import sys
 
-    from podnotes.book import machine_details, output_problems
+    from podnotes.book.notebooks import machine_details, output_problems
 
     path = write_notebook(
         tmp_path / "outputs.md",

@@ -59,9 +59,9 @@ then open this chapter's `.md` file there (jupytext opens it as a notebook).
 Cells that need root or a cluster say so and what they would need. As downloaded,
 this notebook shows the outputs of the build that published the site."""
 logger = logging.getLogger(__name__)
-FAVICON = Path(__file__).parent / "data" / "favicon.svg"
+FAVICON = Path(__file__).parents[1] / "data" / "favicon.svg"
 # The book's stylesheet (narrow screens, long code) and anything else the pages load.
-SITE_STATIC = Path(__file__).parent / "data" / "site-static"
+SITE_STATIC = Path(__file__).parents[1] / "data" / "site-static"
 STYLESHEET = "podnotes.css"
 
 
@@ -220,7 +220,7 @@ def notebook_parser():
 def stop_build(env, text: str, error, docname: str | None = None) -> None:
     """Print where the chapter failed, keep the full traceback in a file, and
     end the build (exit status 1) without Sphinx's crash report."""
-    from podnotes.book import ANSI_ESCAPE, describe_failure, failure_from_cell_error, read_text_notebook
+    from podnotes.book.notebooks import ANSI_ESCAPE, describe_failure, failure_from_cell_error, read_text_notebook
 
     docname = docname or env.docname
     path = Path(env.doc2path(docname))

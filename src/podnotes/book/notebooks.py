@@ -251,7 +251,7 @@ def machine_details() -> list[str]:
     import socket
     import sys
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     details = {str(root), sys.prefix, str(Path(sys.executable).parent), str(Path.home()),
                socket.gethostname(), getpass.getuser()}
     return sorted(detail for detail in details if detail and detail not in ("/", "root", "/root"))

@@ -1,4 +1,4 @@
-"""make book's phases (podnotes.bookbuild) and make clean."""
+"""make book's phases (podnotes.book.build) and make clean."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import subprocess
 
 import pytest
 
-from podnotes import bookbuild
+from podnotes.book import build as bookbuild
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 
 def test_a_change_of_what_the_chapters_depend_on_is_noticed(tmp_path):
@@ -45,7 +45,7 @@ def test_make_clean_keeps_the_observations(tmp_path):
 @pytest.mark.slow
 def test_force_executes_every_notebook_again(tmp_path):
     """FORCE=1 once only cleared the execution cache, and Sphinx still counted its pages as up to date."""
-    from .test_book import make_book
+    from .test_notebooks import make_book
 
     runs = tmp_path / "runs.txt"
     make_book(tmp_path, f"open({str(runs)!r}, 'a').write('ran\\n')")

@@ -106,7 +106,7 @@ USERNS_SYSCTLS = {
 
 
 @dataclass(frozen=True)
-class Capabilities:
+class HostCapabilities:
     """What this machine lets this process do, for ``podnotes doctor``."""
 
     linux: bool
@@ -213,11 +213,11 @@ def find_tools(names=LINUX_TOOLS + CLUSTER_TOOLS) -> dict:
 PRETEND_ENV = "PODNOTES_PRETEND_UNPRIVILEGED"
 
 
-def detect() -> Capabilities:
+def detect() -> HostCapabilities:
     linux = is_linux()
     version = cgroup_version() if linux else "none"
     pretend = os.environ.get(PRETEND_ENV, "").lower() in ("1", "true", "yes")
-    return Capabilities(
+    return HostCapabilities(
         linux=linux,
         kernel=platform.release(),
         root=is_root() and not pretend,

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from podnotes.book import toc_documents
+from podnotes.book.notebooks import toc_documents
 
 # Pages Sphinx writes besides the table of contents' documents.
 GENERATED_PAGES = ("index.html", "genindex.html", "search.html")

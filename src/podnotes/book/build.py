@@ -1,6 +1,6 @@
 """``make book``: everything the site needs, in order, each phase printed with its time.
 
-    python -m podnotes.bookbuild [--force] [--book DIR] [--out DIR] [-- JUPYTER_BOOK_FLAGS...]
+    python -m podnotes.book.build [--force] [--book DIR] [--out DIR] [-- JUPYTER_BOOK_FLAGS...]
 
 1. **Kubernetes binaries**: as root with Go installed, ``tools/k8s-binaries/build.sh`` builds the pinned
    kube-apiserver, etcd, kubelet, kube-scheduler and kube-controller-manager once, or reuses them (the kubectl
@@ -30,9 +30,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .provenance import OBSERVATIONS_ENV
+from ..provenance import OBSERVATIONS_ENV
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 BUILD_SCRIPT = REPO_ROOT / "tools" / "k8s-binaries" / "build.sh"
 INPUTS_FILE = ".podnotes-book-inputs.json"
 DEFAULT_FLAGS = ["-W", "-n", "--keep-going"]
@@ -65,14 +65,14 @@ def build_binaries() -> str:
     A cold build takes a quarter of an hour or more, so ``make book`` starts one only as root (where the
     real node needs it too); a normal user's build reuses binaries that exist and otherwise says how to
     build them (``make k8s-binaries``)."""
-    from .cluster.binaries import find_binaries, pretending_no_kubernetes
-    from .linux import capabilities
+    from ..cluster.binaries import find_binaries, pretending_no_kubernetes
+    from ..linux import machine
 
     if pretending_no_kubernetes():
         return "skipped: PODNOTES_PRETEND_NO_KUBERNETES is set"
     if shutil.which("go") is None:
         return "skipped: Go is not installed (the kubectl chapter and the real node need Go 1.26 to build them)"
-    if not capabilities.detect().root:
+    if not machine.detect().root:
         found = find_binaries()
         if found is not None:
             return f"reusing {found.kube_apiserver.parent}"
@@ -85,7 +85,7 @@ def build_binaries() -> str:
 
 
 def make_observations(out_dir: Path) -> str:
-    from .node import observe
+    from ..node import observe
 
     state = observe.observations_state(out_dir)
     if state.current:
@@ -113,13 +113,13 @@ def package_digest(package: Path = REPO_ROOT / "src" / "podnotes") -> str:
 
 def chapter_inputs(out_dir: Path) -> dict:
     """What the chapters' outputs depend on besides their code: a change re-executes every notebook."""
-    from .cluster.binaries import find_binaries
-    from .linux import capabilities
+    from ..cluster.binaries import find_binaries
+    from ..linux import machine
 
     observed = sorted(out_dir.glob("*.json")) if out_dir.is_dir() else []
     digest = hashlib.sha256(b"".join(path.name.encode() + path.read_bytes() for path in observed)).hexdigest()
     binaries = find_binaries()
-    facts = capabilities.detect()
+    facts = machine.detect()
     return {
         "observations": digest[:16] if observed else None,
         "package": package_digest(),
@@ -159,9 +159,9 @@ def build_site(book: Path, out: Path, flags: list[str], force: bool, inputs: dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .node.overlays import observed_dir
+    from ..node.overlays import observed_dir
 
-    parser = argparse.ArgumentParser(prog="python -m podnotes.bookbuild", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m podnotes.book.build", description=__doc__.split("\n")[0])
     parser.add_argument("--force", action="store_true", help="execute every notebook again")
     parser.add_argument("--book", type=Path, default=REPO_ROOT, help="the book's folder (with _config.yml)")
     parser.add_argument("--out", type=Path, default=None, help="where _build goes (default: the book's folder)")

@@ -1,7 +1,7 @@
 """Package the built site as one versioned tarball with a SHA-256 checksum, ready
 to copy to a workshop machine or to unpack on any static web host.
 
-    python -m podnotes.publish --site _build/html --out _build
+    python -m podnotes.book.publish --site _build/html --out _build
 
 The archive holds one folder, ``podnotes-site-<version>/``, with ``index.html``
 at its top. Names are sorted and owners cleared, so the same site gives the
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podnotes import __version__
-from podnotes.site import site_files
+from podnotes.book.site import site_files
 
 ARCHIVE_PREFIX = "podnotes-site"
 
@@ -108,7 +108,7 @@ def verify_archive(checksum_path: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m podnotes.publish", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m podnotes.book.publish", description=__doc__.split("\n\n")[0])
     parser.add_argument("--site", type=Path, default=Path("_build/html"), help="the built site (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=Path("_build"), help="where to write the archive (default: %(default)s)")
     parser.add_argument("--version", dest="version", help="version in the file name (default: package version + git describe)")
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         archive = archive_site(args.site, args.out, version)
     except PublishError as err:
-        print(f"podnotes.publish: {err}", file=sys.stderr)
+        print(f"podnotes.book.publish: {err}", file=sys.stderr)
         return 2
     size = archive.path.stat().st_size
     print(f"{archive.path} ({archive.files} files, {size / 2**20:.2f} MiB)")
