@@ -263,38 +263,12 @@ class Connection:
 
     def version(self) -> str:
         """The server's gitVersion; raises ClusterUnreachable if it does not answer."""
-        from kubernetes import client
+        from . import api
 
         try:
-            return client.VersionApi(self.api_client).get_code(_request_timeout=5).git_version
+            return api.version_api(self.api_client).get_code(_request_timeout=5).git_version
         except Exception as err:  # urllib3 errors, ApiException, ssl errors
-            raise unreachable(self, err) from None
-
-
-def unreachable(connection: Connection, err: BaseException) -> ClusterUnreachable:
-    return ClusterUnreachable(
-        f"the API server of {connection.context} at {connection.server} does not answer ({_short(err)})",
-        hint=f"is the cluster running? `kind get clusters`, `docker ps`; recreate it with "
-             f"`podnotes kind up --name {connection.name}`")
-
-
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\"()\]]+)")
-_TLS = re.compile(r"(certificate verify failed[^'\"()\]]*|wrong version number|unexpected eof[^'\"()\]]*)", re.I)
-
-
-def _short(err: BaseException) -> str:
-    """Why a connection failed, in the operating system's words (``Connection refused``) rather than
-    urllib3's wrapper text (``HTTPSConnectionPool(host=...): Max retries exceeded ... (Caused by ...``)."""
-    text = " ".join(str(err).split()) or type(err).__name__
-    for pattern in (_ERRNO, _TLS):
-        found = pattern.search(text)
-        if found:
-            return found.group(1).strip().rstrip(":")
-    if "timed out" in text.lower() or "timeout" in type(err).__name__.lower():
-        return "no answer in time (timed out)"
-    if len(text) < 160:
-        return text
-    return text[:157].rsplit(" ", 1)[0] + " ..."
+            raise api.unreachable(self, err) from None
 
 
 def connect(name: str = DEFAULT_CLUSTER, *, kubeconfig: str | os.PathLike | None = None,

@@ -44,7 +44,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from . import ownership
-from .connect import Connection, unreachable
+from . import api
+from .connect import Connection
 from .errors import ApiRejected, ClusterError
 
 FIELD_MANAGER = "podnotes"
@@ -178,8 +179,6 @@ class Cluster:
     def dynamic(self):
         """A DynamicClient whose discovery cache lives in a private folder, removed by close()."""
         if self._dynamic is None:
-            from kubernetes.dynamic import DynamicClient
-
             from podnotes.linux.leaks import reap_orphans_once
 
             from podnotes.linux.processes import on_termination
@@ -188,11 +187,9 @@ class Cluster:
             self._cache_dir = tempfile.mkdtemp(prefix=f"podnotes-discovery-{os.getpid()}-")
             on_termination(self._remove_cache)
             try:
-                self._dynamic = DynamicClient(self.api_client, cache_file=str(Path(self._cache_dir) / "cache.json"))
+                self._dynamic = api.dynamic_client(self.api_client, str(Path(self._cache_dir) / "cache.json"))
             except Exception as err:
-                if _is_api_error(err):
-                    raise _rejected(err, "discovering the server's resources") from None
-                raise unreachable(self.connection, err) from None
+                raise api.failure(self.connection, err, "discovering the server's resources") from None
         return self._dynamic
 
     def _remove_cache(self) -> None:
@@ -215,16 +212,15 @@ class Cluster:
         self.close()
 
     def core(self):
-        from kubernetes import client
-
-        return client.CoreV1Api(self.api_client)
+        """``CoreV1Api`` over this cluster's connection."""
+        return api.core_v1(self.api_client)
 
     def _resource(self, ref: ObjectRef):
-        from kubernetes.dynamic.exceptions import ResourceNotFoundError
-
         try:
             return self.dynamic.resources.get(api_version=ref.api_version, kind=ref.kind)
-        except ResourceNotFoundError:
+        except Exception as err:
+            if not api.is_unknown_kind(err):
+                raise
             raise ManifestProblem(f"{ref.location}: the server has no {ref.kind} in {ref.api_version}",
                                   hint="check apiVersion and kind (`kubectl api-resources` lists them)") from None
 
@@ -234,13 +230,9 @@ class Cluster:
     def _call(self, what: str, ref: ObjectRef, operation):
         try:
             return operation()
-        except ClusterError:
-            raise
         except Exception as err:
-            if _is_api_error(err):
-                raise _rejected(err, f"{ref.location}: {what} {ref}",
-                                hint=POD_UPDATE_HINT if _is_pod_update_refusal(ref, err) else "") from None
-            raise unreachable(self.connection, err) from None
+            hint = POD_UPDATE_HINT if api.is_api_error(err) and _is_pod_update_refusal(ref, err) else ""
+            raise api.failure(self.connection, err, f"{ref.location}: {what} {ref}", hint) from None
 
     def _remember_created(self, ref: ObjectRef) -> None:
         with self._lock:
@@ -418,35 +410,27 @@ class Cluster:
 
     def _live(self, resource, name: str, namespace: str | None) -> dict | None:
         """The live object, or None if there is none."""
-        from kubernetes.dynamic.exceptions import NotFoundError
-
         try:
             return self.dynamic.get(resource, name=name, namespace=namespace).to_dict()
-        except NotFoundError:
-            return None
         except Exception as err:
-            if _is_api_error(err):
-                raise _rejected(err, f"reading {resource.kind.lower()}/{name}") from None
-            raise unreachable(self.connection, err) from None
+            if api.is_not_found(err):
+                return None
+            raise api.failure(self.connection, err, f"reading {resource.kind.lower()}/{name}") from None
 
     def _delete_one(self, resource, ref: ObjectRef, grace_period: int | None, wait: bool, timeout: float = 60,
                     ignore_not_found: bool = False) -> Outcome:
-        from kubernetes.dynamic.exceptions import NotFoundError
-
         body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
         if grace_period is not None:
             body["gracePeriodSeconds"] = grace_period
         try:
             result = self.dynamic.delete(resource, name=ref.name, namespace=ref.namespace, body=body)
-        except NotFoundError:
+        except Exception as err:
+            if not api.is_not_found(err):
+                raise api.failure(self.connection, err, f"{ref.location}: deleting {ref}") from None
             if ignore_not_found:
                 return Outcome(ref, "not found")
             raise ApiRejected(f"{ref.location}: {ref} not found in {ref.namespace or 'the cluster'}",
                               {"reason": "NotFound"}) from None
-        except Exception as err:
-            if _is_api_error(err):
-                raise _rejected(err, f"{ref.location}: deleting {ref}") from None
-            raise unreachable(self.connection, err) from None
         remaining = result.to_dict() if hasattr(result, "to_dict") else {}
         metadata = remaining.get("metadata") or {}
         # The server answers with the object as deleted: marked (deletionTimestamp) but still stored while a
@@ -607,34 +591,7 @@ def _with_namespace(ref: ObjectRef, namespace: str | None) -> ObjectRef:
     return ObjectRef(ref.api_version, ref.kind, ref.name, namespace, ref.file, ref.line)
 
 
-def _is_api_error(err: BaseException) -> bool:
-    from kubernetes.client.exceptions import ApiException
-
-    return isinstance(err, ApiException) and getattr(err, "status", None) not in (None, 0)
-
-
-def status_of(err: BaseException) -> dict:
-    """The Status object the server sent with an error response."""
-    body = getattr(err, "body", None)
-    if isinstance(body, bytes):
-        body = body.decode(errors="replace")
-    try:
-        status = json.loads(body) if body else {}
-    except (TypeError, ValueError):
-        status = {}
-    if not isinstance(status, dict):
-        status = {}
-    status.setdefault("code", getattr(err, "status", None))
-    status.setdefault("message", str(body or getattr(err, "reason", "")))
-    return status
-
-
-def _rejected(err: BaseException, doing: str, hint: str = "") -> ApiRejected:
-    status = status_of(err)
-    return ApiRejected(f"{doing}: {status.get('message', '')}", status, hint)
-
-
 def _is_pod_update_refusal(ref: ObjectRef, err: BaseException) -> bool:
-    status = status_of(err)
+    status = api.status_of(err)
     return ref.kind == "Pod" and status.get("reason") == "Invalid" and "pod updates may not change" in str(
         status.get("message", ""))

@@ -154,9 +154,9 @@ def _listable(dynamic) -> list:
 
 
 def _new_listable(resource, seen: set) -> bool:
-    from kubernetes.dynamic.resource import ResourceList
+    from . import api
 
-    if isinstance(resource, ResourceList):  # the client's view of "PodList" and the like: not a resource
+    if api.is_resource_list(resource):  # the client's view of "PodList" and the like: not a resource
         return False
     name = getattr(resource, "name", None) or ""
     if "/" in name or "list" not in (getattr(resource, "verbs", None) or []):

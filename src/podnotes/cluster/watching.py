@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import api
 from .errors import ClusterError
 from .objects import Cluster
 
@@ -156,8 +157,6 @@ def wait_for(cluster: Cluster, pod: str, until: str = "Ready", timeout: float = 
 
 def _pod_changes(cluster: Cluster, pod: str, namespace: str, timeout: float):
     """(type, pod dict) for the Pod's current state and every change until ``timeout`` runs out."""
-    from kubernetes import watch
-
     deadline = time.monotonic() + timeout
     core = cluster.core()
     resource_version = None
@@ -165,7 +164,7 @@ def _pod_changes(cluster: Cluster, pod: str, namespace: str, timeout: float):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return
-        stream = watch.Watch()
+        stream = api.watch()
         try:
             # deserialize=False: plain dicts as the server sent them, not models that insist on every field.
             for change in stream.stream(core.list_namespaced_pod, namespace, field_selector=f"metadata.name={pod}",
@@ -177,21 +176,13 @@ def _pod_changes(cluster: Cluster, pod: str, namespace: str, timeout: float):
                 if time.monotonic() >= deadline:
                     return
         except Exception as err:
-            from kubernetes.client.exceptions import ApiException
-
             # History compacted (410 Gone); without deserialising the client fails on that event with KeyError.
-            if (isinstance(err, ApiException) and err.status == 410) or isinstance(err, KeyError):
+            if api.is_expired(err) or isinstance(err, KeyError):
                 resource_version = None
                 continue
-            if isinstance(err, ApiException):
-                from .objects import _rejected
-
-                raise _rejected(err, f"watching pod/{pod}") from None
-            if time.monotonic() >= deadline:
+            if not api.is_api_error(err) and time.monotonic() >= deadline:
                 return
-            from .connect import unreachable
-
-            raise unreachable(cluster.connection, err) from None
+            raise api.failure(cluster.connection, err, f"watching pod/{pod}") from None
         finally:
             stream.stop()
 
@@ -321,9 +312,7 @@ def observe(cluster: Cluster, pod: str, duration: float, *, namespace: str | Non
             changes.put(("end", None, None, clock()))
 
     def follow_events() -> None:
-        from kubernetes import watch
-
-        stream = watch.Watch()
+        stream = api.watch()
         try:
             for change in stream.stream(cluster.core().list_namespaced_event, namespace,
                                         field_selector=f"involvedObject.name={pod},involvedObject.kind=Pod",

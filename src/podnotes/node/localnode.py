@@ -295,9 +295,11 @@ class LocalNode:
 
     def _bind_node_role(self) -> None:
         """The API server authorizes with RBAC only, so give the group system:nodes the bootstrap node role."""
-        from kubernetes import client
+        from kubernetes import client  # the typed models of the request body
 
-        rbac = client.RbacAuthorizationV1Api(self.api_client())
+        from ..cluster import api
+
+        rbac = api.rbac_v1(self.api_client())
         rbac.create_cluster_role_binding(client.V1ClusterRoleBinding(
             metadata=client.V1ObjectMeta(name="podnotes:nodes"),
             role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole", name="system:node"),
@@ -315,15 +317,16 @@ class LocalNode:
                     (child / name).write_text((hierarchy / name).read_text())
 
     def _node_ready(self) -> bool:
-        from kubernetes import client
-        from kubernetes.client.rest import ApiException
+        from ..cluster import api
 
         if not hasattr(self, "_core"):
-            self._core = client.CoreV1Api(self.api_client())
+            self._core = api.core_v1(self.api_client())
         try:
             node = self._core.read_node(self.node_name)
-        except ApiException:
-            return False
+        except Exception as err:
+            if api.is_api_error(err):
+                return False
+            raise
         ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
         blocking = [t for t in node.spec.taints or [] if t.effect in ("NoSchedule", "NoExecute")]
         return ready and not blocking
@@ -331,9 +334,9 @@ class LocalNode:
     def _delete_all_pods(self, timeout: float = 30.0) -> None:
         """Delete every Pod and give the kubelet ``timeout`` seconds to stop their containers; what it has not
         stopped by then is noted in ``self.notes`` and killed by :meth:`stop` itself."""
-        from kubernetes import client
+        from ..cluster import api
 
-        core = client.CoreV1Api(self.api_client())
+        core = api.core_v1(self.api_client())
         for pod in core.list_pod_for_all_namespaces().items:
             core.delete_namespaced_pod(pod.metadata.name, pod.metadata.namespace, grace_period_seconds=0)
         deadline = time.monotonic() + timeout
