@@ -154,6 +154,23 @@ def test_wait_for_follows_the_watch_until_ready(kind_cluster):
     assert "Running" in str(caught.value)
 
 
+
+def test_wait_for_says_when_the_pod_ended_or_was_deleted(kind_cluster):
+    """Typed outcomes: a Pod that reached Failed can never become Ready (PodEnded, with its last state);
+    a Pod deleted while waited for raises PodDeleted."""
+    kind_cluster.create(NGINX)
+    kubelet = FakeKubelet(kind_cluster, "nginx-test", kind_cluster.namespace)
+    kubelet.bind()
+    kubelet.play([Event(0.0, "phase", phase="Failed")], 0.1)
+    with pytest.raises(cluster.PodEnded) as ended:
+        cluster.wait_for(kind_cluster, "nginx-test", "Ready", timeout=10, progress=False)
+    assert ended.value.pod["status"]["phase"] == "Failed" and "never be Ready" in str(ended.value)
+    kind_cluster.force_delete(NGINX)
+    kind_cluster.create(NGINX)  # Pending, and nothing will run it
+    threading.Timer(1.0, lambda: kind_cluster.force_delete(NGINX)).start()
+    with pytest.raises(cluster.PodDeleted):
+        cluster.wait_for(kind_cluster, "nginx-test", "Ready", timeout=20, progress=False)
+
 LIVENESS_RESTART = [
     Event(0.0, "phase", phase="Pending"),
     Event(0.0, "condition", condition="PodScheduled", status=True),

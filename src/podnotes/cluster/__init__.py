@@ -30,7 +30,7 @@ from .errors import (
     UnsafeCluster,
 )
 from .objects import FIELD_MANAGER, POD_UPDATE_HINT, Cluster, ManifestProblem, ObjectRef, Outcome, load_documents
-from .watching import Progress, WaitTimeout, observe, summary, wait_for
+from .watching import PodDeleted, PodEnded, Progress, WaitTimeout, observe, summary, wait_for
 
 
 def open_cluster(name: str = DEFAULT_CLUSTER, namespace: str = "default", **connect_options) -> Cluster:
@@ -49,7 +49,7 @@ __all__ = [
     "DEFAULT_CLUSTER", "FIELD_MANAGER", "POD_UPDATE_HINT",
     "ApiRejected", "BadKubeconfig", "Cluster", "ClusterError", "ClusterUnreachable", "Connection", "GuardRefused", "ManifestProblem",
     "NoKubeconfig", "NoSuchContext", "ObjectRef", "Outcome", "Progress", "Target", "ToolMissing",
-    "UnsafeCluster", "WaitTimeout",
+    "UnsafeCluster", "WaitTimeout", "PodDeleted", "PodEnded",
     "choose_context", "connect", "dry_run", "is_loopback_server", "kind_context", "load_documents",
     "observe", "open_cluster", "summary", "wait_for",
 ]

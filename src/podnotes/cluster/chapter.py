@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ClusterError
+from .interface import ClusterVerbs
 
 KIND = "kind cluster"
 LOCAL = "local API server"
@@ -31,7 +32,7 @@ OFFLINE = "simulated"
 @dataclass
 class ChapterCluster:
     mode: str  # KIND, LOCAL or OFFLINE
-    cluster: Any  # Cluster or OfflineCluster
+    cluster: ClusterVerbs  # Cluster or OfflineCluster
     description: str
     plane: Any = None
     kubeconfig: str | None = None

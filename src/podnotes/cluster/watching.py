@@ -35,6 +35,19 @@ class WaitTimeout(ClusterError):
         self.pod = pod or {}
 
 
+class PodDeleted(ClusterError):
+    """The Pod was deleted while something waited for it."""
+
+
+class PodEnded(ClusterError):
+    """The Pod reached a terminal phase (Succeeded or Failed) from which the awaited state cannot come;
+    ``pod`` is its last state."""
+
+    def __init__(self, message: str, pod: dict, hint: str = ""):
+        super().__init__(message, hint)
+        self.pod = pod
+
+
 # --- reading a Pod ---------------------------------------------------------------------------
 def _status(pod: dict) -> dict:
     return pod.get("status") or {}
@@ -127,8 +140,8 @@ class Progress:
 def wait_for(cluster: Cluster, pod: str, until: str = "Ready", timeout: float = 120, *,
              namespace: str | None = None, progress: bool | Progress = True) -> dict:
     """Wait until Pod ``pod`` is in phase ``until`` (Running, Succeeded ...) or has condition ``until``
-    (Ready, PodScheduled ...) True; return the Pod. Raises WaitTimeout, or ClusterError if the Pod is
-    deleted or ends in a phase from which ``until`` can no longer be reached."""
+    (Ready, PodScheduled ...) True; return the Pod. Raises :class:`WaitTimeout`, :class:`PodDeleted`, or
+    :class:`PodEnded` when the Pod ends in a phase from which ``until`` can no longer be reached."""
     if until not in PHASES and until not in ("PodScheduled", "PodReadyToStartContainers", "Initialized",
                                              "ContainersReady", "Ready"):
         raise ValueError(f"until must be a phase ({', '.join(PHASES)}) or a Pod condition, not {until!r}")
@@ -138,7 +151,7 @@ def wait_for(cluster: Cluster, pod: str, until: str = "Ready", timeout: float = 
     last: dict | None = None
     for kind, current in _pod_changes(cluster, pod, namespace, timeout):
         if kind == "DELETED":
-            raise ClusterError(f"pod/{pod} was deleted while waiting for {until}")
+            raise PodDeleted(f"pod/{pod} was deleted while waiting for {until}")
         last = current
         if display:
             display.update(f"{summary(current)} after {time.monotonic() - started:.0f} s")
@@ -148,8 +161,8 @@ def wait_for(cluster: Cluster, pod: str, until: str = "Ready", timeout: float = 
             return current
         phase = _status(current).get("phase")
         if phase in ("Succeeded", "Failed") and until not in (phase, "PodScheduled", "Initialized"):
-            raise ClusterError(f"pod/{pod} ended in phase {phase} and will never be {until}",
-                               hint=f"`kubectl describe pod {pod} -n {namespace}` shows why")
+            raise PodEnded(f"pod/{pod} ended in phase {phase} and will never be {until}", current,
+                           hint=f"`kubectl describe pod {pod} -n {namespace}` shows why")
     state = summary(last) if last else "not found"
     raise WaitTimeout(f"pod/{pod} was not {until} after {timeout:.0f} s (last seen: {state})", last,
                       hint=f"`kubectl describe pod {pod} -n {namespace}` shows its events")
