@@ -4,7 +4,10 @@ and how it sorts Pods into QoS classes.
 The rules follow the kubelet (``pkg/kubelet/cm`` and ``pkg/kubelet/qos``):
 
 - ``requests.cpu`` becomes a relative weight: ``cpu.shares`` = millicores ×
-  1024 / 1000 (at least 2) on cgroup v1, converted to ``cpu.weight`` on v2;
+  1024 / 1000 (at least 2) on cgroup v1, converted to ``cpu.weight`` on v2
+  (by the runtime for a container, by the kubelet for the Pod-level group;
+  ``cgroups.shares_to_weight_quadratic`` since runc 1.3.2, crun 1.23 and
+  Kubernetes 1.35, ``cgroups.shares_to_weight`` before);
 - ``limits.cpu`` becomes a CFS quota: millicores × period / 1000 µs per
   100 000 µs period (``cpu.cfs_quota_us`` or ``cpu.max``);
 - ``limits.memory`` becomes the hard memory limit (``memory.limit_in_bytes``
@@ -17,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from podnotes.linux.cgroups import Limits, shares_to_weight
+from podnotes.linux.cgroups import Limits, shares_to_weight, shares_to_weight_quadratic
 
 CFS_PERIOD_US = 100_000
 MIN_SHARES = 2
@@ -51,10 +54,11 @@ class CgroupSettings:
     """What the kubelet writes for one container."""
 
     cpu_shares: int  # v1
-    cpu_weight: int  # v2
+    cpu_weight: int  # v2, the conversion of runc >= 1.3.2 / crun >= 1.23 / Kubernetes 1.35+
     cpu_quota_us: int | None  # None: no limit ("max" / -1)
     cpu_period_us: int
     memory_limit_bytes: int | None
+    cpu_weight_linear: int = 0  # v2, the older linear conversion (runc < 1.3.2, crun < 1.23)
 
     def limits(self) -> Limits:
         return Limits(memory_bytes=self.memory_limit_bytes, cpu_quota_us=self.cpu_quota_us,
@@ -88,7 +92,8 @@ def cgroup_settings(resources: dict | None) -> CgroupSettings:
     if "cpu" in limits:
         quota = max(MIN_QUOTA_US, millicores(limits["cpu"]) * CFS_PERIOD_US // 1000)
     memory = int(quantity(limits["memory"])) if "memory" in limits else None
-    return CgroupSettings(cpu_shares=shares, cpu_weight=shares_to_weight(shares), cpu_quota_us=quota,
+    return CgroupSettings(cpu_shares=shares, cpu_weight=shares_to_weight_quadratic(shares),
+                          cpu_weight_linear=shares_to_weight(shares), cpu_quota_us=quota,
                           cpu_period_us=CFS_PERIOD_US, memory_limit_bytes=memory)
 
 

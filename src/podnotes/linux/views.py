@@ -211,6 +211,27 @@ def mount_tmpfs(target: str) -> dict:
     return {"entries": sorted(os.listdir(target)), "mounts": mount_points()}
 
 
+def cgroup_membership() -> dict:
+    """The lines of ``/proc/self/cgroup`` (``ID:CONTROLLERS:PATH``), as this
+    process's cgroup namespace shows them: paths are relative to the cgroup the
+    namespace was created in, so inside a new one they read ``/``."""
+    with open("/proc/self/cgroup") as own:
+        lines = [line.strip() for line in own if line.strip()]
+    return {"lines": lines, "paths": sorted({line.split(":", 2)[2] for line in lines}),
+            "namespaces": namespace_ids()}
+
+
+def proc_root_escape(marker: str) -> dict:
+    """After ``pivot_root`` with the host's PIDs still visible in ``/proc``:
+    does ``marker`` (a host path) exist under ``/proc/1/root``, the root
+    directory of the host's PID 1? Root with ``CAP_SYS_PTRACE`` may follow that
+    link (proc(5), "/proc/pid/root")."""
+    confined = _root_view(marker)
+    through_proc = "/proc/1/root" + marker
+    return {"confined": confined, "escaped": {"root_entries": sorted(os.listdir("/proc/1/root")),
+                                              "marker_visible": os.path.exists(through_proc)}}
+
+
 _ready_callback = None
 
 
@@ -228,4 +249,6 @@ PROBES = {
     "serve": serve,
     "fetch": fetch,
     "mount_tmpfs": mount_tmpfs,
+    "cgroup_membership": cgroup_membership,
+    "proc_root_escape": proc_root_escape,
 }
