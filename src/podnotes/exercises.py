@@ -291,7 +291,7 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
     Exercise("kubectl/force-delete-grace", _exact_number(
         2, {0: "only the API object goes at once; the kubelet still gives the program a minimum.",
             30: "that is the default grace period, which --force overrides."},
-        "look for minimumGracePeriodInSeconds in the kubelet's kuberuntime_container.go."),
+        "look for minimumGracePeriodInSeconds in the kubelet's kuberuntime_manager.go."),
         "the kubelet sends SIGTERM and waits at least 2 s."),
     Exercise("kubectl/resize-subresource", _one_of(
         {"resize", "pods/resize"}, {"status": "status is the kubelet's; resources are changed elsewhere.",

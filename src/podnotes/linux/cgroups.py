@@ -98,17 +98,19 @@ def shares_to_weight(shares: int) -> int:
     """v1 ``cpu.shares`` to v2 ``cpu.weight`` with the *linear* conversion:
     ``1 + ((shares - 2) * 9999) // 262142``, maps 2..262144 onto 1..10000.
 
-    runc before 1.3.2, crun before 1.23 and the kubelet's Pod-level cgroups
-    before Kubernetes 1.35 used it; it sends the v1 default 1024 to 39, not to
-    v2's default 100. :func:`shares_to_weight_quadratic` replaced it.
+    runc before 1.3.2 and crun before 1.23 used it for containers; the kubelet
+    still uses it for the Pod-level and QoS groups it manages itself
+    (``getCPUWeight`` in ``pkg/kubelet/cm/cgroup_manager_linux.go``, v1.37.2).
+    It sends the v1 default 1024 to 39, not to v2's default 100; runc and crun
+    replaced it with :func:`shares_to_weight_quadratic`.
     """
     shares = min(max(shares, 2), 262144)
     return 1 + ((shares - 2) * 9999) // 262142
 
 
 def shares_to_weight_quadratic(shares: int) -> int:
-    """v1 ``cpu.shares`` to v2 ``cpu.weight`` with the conversion of runc >= 1.3.2,
-    crun >= 1.23 and the kubelet's Pod-level cgroups since Kubernetes 1.35.
+    """v1 ``cpu.shares`` to v2 ``cpu.weight`` with the conversion of runc >= 1.3.2
+    and crun >= 1.23, which write a container's group.
 
     With ``l = log2(shares)``: ``weight = ceil(10 ** ((l*l + 125*l) / 612 - 7/34))``,
     a quadratic in ``l`` chosen so that the minimum (2 -> 1), the default

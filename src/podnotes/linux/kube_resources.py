@@ -5,9 +5,9 @@ The rules follow the kubelet (``pkg/kubelet/cm`` and ``pkg/kubelet/qos``):
 
 - ``requests.cpu`` becomes a relative weight: ``cpu.shares`` = millicores ×
   1024 / 1000 (at least 2) on cgroup v1, converted to ``cpu.weight`` on v2
-  (by the runtime for a container, by the kubelet for the Pod-level group;
-  ``cgroups.shares_to_weight_quadratic`` since runc 1.3.2, crun 1.23 and
-  Kubernetes 1.35, ``cgroups.shares_to_weight`` before);
+  (by the runtime for a container: ``cgroups.shares_to_weight_quadratic``
+  since runc 1.3.2 and crun 1.23, ``cgroups.shares_to_weight`` before; the
+  kubelet's own Pod-level group still uses the linear one, v1.37.2);
 - ``limits.cpu`` becomes a CFS quota: millicores × period / 1000 µs per
   100 000 µs period (``cpu.cfs_quota_us`` or ``cpu.max``);
 - ``limits.memory`` becomes the hard memory limit (``memory.limit_in_bytes``
@@ -54,11 +54,11 @@ class CgroupSettings:
     """What the kubelet writes for one container."""
 
     cpu_shares: int  # v1
-    cpu_weight: int  # v2, the conversion of runc >= 1.3.2 / crun >= 1.23 / Kubernetes 1.35+
+    cpu_weight: int  # v2, the container's, as runc >= 1.3.2 / crun >= 1.23 convert it
     cpu_quota_us: int | None  # None: no limit ("max" / -1)
     cpu_period_us: int
     memory_limit_bytes: int | None
-    cpu_weight_linear: int = 0  # v2, the older linear conversion (runc < 1.3.2, crun < 1.23)
+    cpu_weight_linear: int = 0  # v2, linear: runc < 1.3.2, crun < 1.23, the kubelet's Pod-level group
 
     def limits(self) -> Limits:
         return Limits(memory_bytes=self.memory_limit_bytes, cpu_quota_us=self.cpu_quota_us,
