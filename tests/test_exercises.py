@@ -27,7 +27,7 @@ WRONG = {
     "processes/share-with-two-hogs": [0.5, 1.0, "a half"],
     "processes/other-users-environ": [FileNotFoundError, "OSError", "nothing"],
     "chroot/second-chroot-capability": ["CAP_SYS_ADMIN", "sys_ptrace"],
-    "chroot/way-out-after-pivot-root": ["/proc/self/root", "/proc/1/cwd", "/"],
+    "chroot/way-out-after-pivot-root": ["/proc/self/root", "/proc/1/cwd", "/", "/proc/1/root/../../etc"],
     "namespaces/runtime-kinds": [["pid", "ipc", "uts", "mnt", "net", "user"], "pid mnt uts ipc net",
                                  "pid mnt uts ipc net cgroup user"],
     "namespaces/unprivileged-first": ["pid", "mnt", "net"],

@@ -164,6 +164,17 @@ def _pair(expected: tuple[float, float], hint_first: str, hint_second: str) -> C
     return judge
 
 
+def _proc_root_of_a_host_process(answer) -> str | None:
+    path = _text(answer).rstrip("/")
+    if re.fullmatch(r"/proc/(\d+|PID|pid)/root", path):
+        return None
+    if path in ("/proc/self/root", "/proc/thread-self/root"):
+        return "that is your own root; you want a host process's."
+    if re.fullmatch(r"/proc/(\d+|PID|pid)/cwd", path):
+        return "close: the link you want is the root, not the working directory."
+    return "look at what proc(5) says each /proc/PID entry links to, for a host process."
+
+
 def _field_path(text: str) -> str:
     return re.sub(r"\[\d+\]", "", text.strip().removeprefix(".")).lower()
 
@@ -188,11 +199,8 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
         {"CAP_SYS_CHROOT"}, {"CAP_SYS_ADMIN": "that one is for mount and pivot_root; chroot() checks a narrower one."},
         "chroot(2) names the capability it checks in its ERRORS section.", normalise=_capability),
         "and Docker and containerd keep it by default, so it is not what confines a container."),
-    Exercise("chroot/way-out-after-pivot-root", _one_of(
-        {"/proc/1/root", "/proc/1/root/"}, {"/proc/1/cwd": "close: the link you want is the root, not the working directory.",
-                                            "/proc/self/root": "that is your own root; you want the host's first process's."},
-        "look at what proc(5) says each /proc/PID entry links to, for PID 1.", normalise=str.lower),
-        "a PID namespace hides it, which is why runtimes use one."),
+    Exercise("chroot/way-out-after-pivot-root", _proc_root_of_a_host_process,
+        "a PID namespace hides every host process, which is why runtimes use one."),
     # 3. namespaces
     Exercise("namespaces/runtime-kinds", _same_set(
         _RUNTIME_KINDS,

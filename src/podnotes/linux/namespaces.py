@@ -388,6 +388,15 @@ class CgroupNamespaceResult(FieldTable):
     host_paths: list[str]
     inside_paths: list[str]
 
+    @property
+    def group_path_from_host(self) -> str:
+        """The group's path as the host's namespace shows it, its parents
+        elided (``".../podnotes-cgroupns-..."``): where it sits is this machine's own."""
+        found = next((path for path in self.host_paths if path.endswith("/" + self.group)), None)
+        if found is None:
+            return "not listed"
+        return found if found.count("/") == 1 else ".../" + self.group
+
 
 @privileged("cgroups", "create a cgroup and a cgroup namespace")
 def cgroup_namespace() -> CgroupNamespaceResult:

@@ -223,13 +223,14 @@ def cgroup_membership() -> dict:
 
 def proc_root_escape(marker: str) -> dict:
     """After ``pivot_root`` with the host's PIDs still visible in ``/proc``:
-    does ``marker`` (a host path) exist under ``/proc/1/root``, the root
-    directory of the host's PID 1? Root with ``CAP_SYS_PTRACE`` may follow that
-    link (proc(5), "/proc/pid/root")."""
+    does ``marker`` (a host path) exist under ``/proc/PID/root`` of a host
+    process, here the parent that launched this one? That link is the host
+    process's root directory, and root with ``CAP_SYS_PTRACE`` over the process
+    may follow it (proc(5), "/proc/pid/root"; the classic target is PID 1)."""
     confined = _root_view(marker)
-    through_proc = "/proc/1/root" + marker
-    return {"confined": confined, "escaped": {"root_entries": sorted(os.listdir("/proc/1/root")),
-                                              "marker_visible": os.path.exists(through_proc)}}
+    host_root = f"/proc/{os.getppid()}/root"
+    return {"confined": confined, "escaped": {"root_entries": sorted(os.listdir(host_root)),
+                                              "marker_visible": os.path.exists(host_root + marker)}}
 
 
 _ready_callback = None
