@@ -53,4 +53,6 @@ def test_oom_score_adjustments():
     assert kr.oom_score_adj("Guaranteed") == -997
     assert kr.oom_score_adj("BestEffort") == 1000
     assert kr.oom_score_adj("Burstable", 2**30, 4 * 2**30) == 750
-    assert kr.oom_score_adj("Burstable", 4 * 2**30, 4 * 2**30) == 2
+    # pkg/kubelet/qos/policy.go: never below 1000 + guaranteedOOMScoreAdj = 3, never 1000
+    assert kr.oom_score_adj("Burstable", 4 * 2**30, 4 * 2**30) == 3
+    assert kr.oom_score_adj("Burstable", 0, 4 * 2**30) == 999

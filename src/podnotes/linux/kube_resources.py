@@ -116,10 +116,15 @@ def qos_class(pod_spec: dict) -> str:
 
 def oom_score_adj(qos: str, memory_request_bytes: int = 0, memory_capacity_bytes: int = 1) -> int:
     """The ``oom_score_adj`` the kubelet gives a container: who the kernel's
-    OOM killer picks first when the whole node runs out of memory."""
+    OOM killer picks first when the whole node runs out of memory.
+
+    Burstable: ``1000 - 1000 * request / capacity``, kept between 3
+    (``1000 + guaranteedOOMScoreAdj``, so that a Burstable container always
+    scores above a Guaranteed one using all its memory) and 999 (below
+    BestEffort); ``GetContainerOOMScoreAdjust`` in pkg/kubelet/qos/policy.go."""
     if qos == "Guaranteed":
         return GUARANTEED_OOM_SCORE_ADJ
     if qos == "BestEffort":
         return BEST_EFFORT_OOM_SCORE_ADJ
     score = 1000 - (1000 * memory_request_bytes) // memory_capacity_bytes
-    return min(max(score, 2), 999)
+    return min(max(score, 1000 + GUARANTEED_OOM_SCORE_ADJ), BEST_EFFORT_OOM_SCORE_ADJ - 1)
