@@ -175,3 +175,18 @@ def test_a_real_v2_group_takes_a_process_accounts_it_and_is_removed(no_leaks):
         assert group.usage().cpu_usage_usec > 0
     assert not path.exists()
     assert launched.process.returncode == -9, "killed by cgroup.kill, not by the Children group's SIGTERM"
+
+
+def test_quadratic_conversion_keeps_minimum_default_and_maximum():
+    # ConvertCPUSharesToCgroupV2Value, opencontainers/cgroups utils.go (runc PR 4785)
+    assert cgroups.shares_to_weight_quadratic(0) == 0, "0 means unset"
+    assert cgroups.shares_to_weight_quadratic(2) == 1
+    assert cgroups.shares_to_weight_quadratic(1024) == 100
+    assert cgroups.shares_to_weight_quadratic(262144) == 10000
+    assert cgroups.shares_to_weight_quadratic(256) == 35, "250m: 35, where the linear formula gives 10"
+    assert cgroups.shares_to_weight(256) == 10
+
+
+def test_quadratic_conversion_is_monotonic():
+    weights = [cgroups.shares_to_weight_quadratic(shares) for shares in range(2, 262145, 97)]
+    assert weights == sorted(weights) and weights[0] == 1

@@ -21,7 +21,9 @@ def test_requests_and_limits_become_shares_quota_and_memory_limit():
     assert settings.cpu_shares == 256
     assert settings.cpu_quota_us == 50_000 and settings.cpu_period_us == 100_000
     assert settings.memory_limit_bytes == 128 * 2**20
-    assert settings.files("v2") == {"cpu.weight": "10", "cpu.max": "50000 100000", "memory.max": str(128 * 2**20)}
+    # cpu.weight as runc >= 1.3.2 and crun >= 1.23 convert 256 shares; the older linear formula gave 10
+    assert settings.files("v2") == {"cpu.weight": "35", "cpu.max": "50000 100000", "memory.max": str(128 * 2**20)}
+    assert settings.cpu_weight_linear == 10
     assert settings.files("v1")["cpu.cfs_quota_us"] == "50000"
 
 
@@ -51,4 +53,6 @@ def test_oom_score_adjustments():
     assert kr.oom_score_adj("Guaranteed") == -997
     assert kr.oom_score_adj("BestEffort") == 1000
     assert kr.oom_score_adj("Burstable", 2**30, 4 * 2**30) == 750
-    assert kr.oom_score_adj("Burstable", 4 * 2**30, 4 * 2**30) == 2
+    # pkg/kubelet/qos/policy.go: never below 1000 + guaranteedOOMScoreAdj = 3, never 1000
+    assert kr.oom_score_adj("Burstable", 4 * 2**30, 4 * 2**30) == 3
+    assert kr.oom_score_adj("Burstable", 0, 4 * 2**30) == 999

@@ -101,3 +101,30 @@ def test_user_namespace_can_map_root_to_the_caller(no_leaks):
     view = namespaces.View.from_dict(run_probe(Spec(probe="view", unshare=["user"], map_root_to_self=True)))
     assert view.uid == 0
     assert view.namespaces["user"] != namespaces.namespace_ids()["user"]
+
+
+def test_an_ordinary_user_creates_namespaces_inside_a_user_namespace():
+    # user_namespaces(7): the creator of a user namespace holds CAP_SYS_ADMIN over the
+    # namespaces it owns, so unshare --uts works with --user and is refused without.
+    result = namespaces.unprivileged_user_namespace()
+    assert result.outside_uid != 0
+    assert "not permitted" in result.without_user_namespace.lower()
+    if not result.created:
+        pytest.skip(f"this kernel refuses unprivileged user namespaces: {result.refusal}")
+    assert result.inside_uid == 0 and result.inside_hostname == "inside-userns"
+
+
+@needs_root
+def test_a_new_cgroup_namespace_shows_its_group_as_the_root(no_leaks):
+    # cgroup_namespaces(7)
+    result = namespaces.cgroup_namespace()
+    assert result.group_path_from_host.endswith("/" + result.group)
+    assert result.inside_paths == ["/"]
+
+
+def test_runtime_namespace_kinds_follow_cgroup_version_and_host_users():
+    from podnotes.linux.container import runtime_namespaces
+
+    assert runtime_namespaces(cgroup_v2=False) == ["ipc", "mnt", "net", "pid", "uts"]
+    assert runtime_namespaces(cgroup_v2=True) == ["cgroup", "ipc", "mnt", "net", "pid", "uts"]
+    assert "user" in runtime_namespaces(cgroup_v2=True, host_users=False)

@@ -47,3 +47,13 @@ def test_root_escapes_chroot_but_not_pivot_root(no_leaks):
         assert not chrooted.confined_sees_marker and chrooted.escaped_sees_marker
         pivoted = chroot.pivot_root_escape(root, marker.name)
         assert not pivoted.escaped_sees_marker and pivoted.escaped_root == pivoted.confined_root
+
+
+@needs_root
+def test_pivot_root_without_a_pid_namespace_leads_out_through_proc(no_leaks):
+    # proc(5), /proc/pid/root: the root directory of a host process is the host's /.
+    with rootfs.build_rootfs() as root, tempfile.NamedTemporaryFile(prefix="podnotes-marker-") as marker:
+        through_proc = chroot.proc_root_escape(root, marker.name)
+        assert not through_proc.confined_sees_marker, "not at its own path inside the new root"
+        assert through_proc.escaped_sees_marker, "but under /proc/PID/root of a host process"
+        assert "bin" in through_proc.escaped_root

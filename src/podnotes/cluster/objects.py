@@ -354,9 +354,12 @@ class Cluster:
 
         What it skips: the API server deletes the Pod object immediately,
         without waiting for the kubelet to confirm that the containers have
-        stopped. The kubelet, if it is alive, still kills them, but with no
-        grace period, so no preStop hook runs to its end and the programs get
-        no time to finish requests or flush data. If the node is unreachable
+        stopped (an object with finalizers still stays until they are
+        removed). The kubelet, if it is alive, still stops the containers the
+        usual way but with almost no time: it starts the preStop hook, sends
+        SIGTERM and waits at least 2 s (``minimumGracePeriodInSeconds`` in
+        pkg/kubelet/kuberuntime/kuberuntime_manager.go) before SIGKILL, too
+        little for most programs to finish requests or flush data. If the node is unreachable
         (the usual reason a Pod hangs in Terminating) the containers may keep
         running there, unseen, while a replacement with the same name can
         already start elsewhere: for a StatefulSet that means two Pods with

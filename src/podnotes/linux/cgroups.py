@@ -15,6 +15,8 @@ Every group podnotes creates is named ``podnotes-...``, which is how
 
 from __future__ import annotations
 
+import math
+
 import errno
 import itertools
 import os
@@ -93,9 +95,38 @@ def weight_to_shares(weight: int) -> int:
 
 
 def shares_to_weight(shares: int) -> int:
-    """v1 ``cpu.shares`` to v2 ``cpu.weight``, as runc converts them."""
+    """v1 ``cpu.shares`` to v2 ``cpu.weight`` with the *linear* conversion:
+    ``1 + ((shares - 2) * 9999) // 262142``, maps 2..262144 onto 1..10000.
+
+    runc before 1.3.2 and crun before 1.23 used it for containers; the kubelet
+    still uses it for the Pod-level and QoS groups it manages itself
+    (``getCPUWeight`` in ``pkg/kubelet/cm/cgroup_manager_linux.go``, v1.37.2).
+    It sends the v1 default 1024 to 39, not to v2's default 100; runc and crun
+    replaced it with :func:`shares_to_weight_quadratic`.
+    """
     shares = min(max(shares, 2), 262144)
     return 1 + ((shares - 2) * 9999) // 262142
+
+
+def shares_to_weight_quadratic(shares: int) -> int:
+    """v1 ``cpu.shares`` to v2 ``cpu.weight`` with the conversion of runc >= 1.3.2
+    and crun >= 1.23, which write a container's group.
+
+    With ``l = log2(shares)``: ``weight = ceil(10 ** ((l*l + 125*l) / 612 - 7/34))``,
+    a quadratic in ``l`` chosen so that the minimum (2 -> 1), the default
+    (1024 -> 100) and the maximum (262144 -> 10000) all map onto each other.
+    0 means unset and stays 0. Source: ``ConvertCPUSharesToCgroupV2Value`` in
+    opencontainers/cgroups (``utils.go``), introduced by
+    https://github.com/opencontainers/runc/pull/4785.
+    """
+    if shares == 0:
+        return 0
+    if shares <= 2:
+        return 1
+    if shares >= 262144:
+        return 10000
+    level = math.log2(shares)
+    return math.ceil(10 ** ((level * level + 125 * level) / 612 - 7 / 34))
 
 
 class Cgroup:

@@ -60,6 +60,19 @@ def pivot_root_escape(rootfs: Rootfs | str, marker: str) -> EscapeResult:
     return _escape_result(run_probe(spec))
 
 
+@privileged("namespaces", "pivot_root, then follow /proc/1/root")
+def proc_root_escape(rootfs: Rootfs | str, marker: str) -> EscapeResult:
+    """After ``pivot_root`` in a new mount namespace but in the host's PID
+    namespace, with a fresh ``/proc``: host processes are listed, and the
+    ``/proc/PID/root`` link of one (here the launching parent; classically
+    PID 1) is the host's root directory, which root with ``CAP_SYS_PTRACE``
+    can walk into. ``pivot_root`` confines only together with a PID namespace
+    and dropped capabilities."""
+    spec = Spec(probe="proc_root_escape", probe_args=[marker], unshare=["mnt"], rootfs=str(rootfs),
+                root_mode="pivot_root", mount_proc=True)
+    return _escape_result(run_probe(spec))
+
+
 @privileged("namespaces", "look around from inside a chroot")
 def chroot_view(rootfs: Rootfs | str) -> View:
     """What a chrooted process sees: its own files, but everyone's PIDs,

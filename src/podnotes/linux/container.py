@@ -13,6 +13,21 @@ from podnotes.linux.privileges import privileged
 from podnotes.linux.rootfs import Rootfs
 
 CONTAINER_NAMESPACES = ("pid", "mnt", "uts", "ipc", "net")
+# What containerd's CRI plugin gives a non-privileged container
+# (internal/cri/server/container_create_linux.go): pid, ipc, uts, mnt and net
+# (net, ipc and uts joined from the Pod sandbox), a cgroup namespace of its own
+# on cgroup v2 only, and a user namespace only when the Pod sets hostUsers: false.
+CRI_NAMESPACES = ("pid", "ipc", "uts", "mnt", "net")
+
+
+def runtime_namespaces(cgroup_v2: bool, host_users: bool = True) -> list[str]:
+    """The namespace kinds a non-privileged container gets from containerd's CRI,
+    sorted: :data:`CRI_NAMESPACES`, plus ``cgroup`` on cgroup v2, plus ``user``
+    when the Pod has ``hostUsers: false`` (KEP-127, user namespaces)."""
+    kinds = set(CRI_NAMESPACES) | ({"cgroup"} if cgroup_v2 else set()) | (set() if host_users else {"user"})
+    return sorted(kinds)
+
+
 DEFAULT_LIMITS = Limits(memory_bytes=64 * 1024 * 1024, cpu_quota_us=50_000, pids_max=32)
 
 

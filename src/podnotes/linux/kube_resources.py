@@ -4,7 +4,10 @@ and how it sorts Pods into QoS classes.
 The rules follow the kubelet (``pkg/kubelet/cm`` and ``pkg/kubelet/qos``):
 
 - ``requests.cpu`` becomes a relative weight: ``cpu.shares`` = millicores ×
-  1024 / 1000 (at least 2) on cgroup v1, converted to ``cpu.weight`` on v2;
+  1024 / 1000 (at least 2) on cgroup v1, converted to ``cpu.weight`` on v2
+  (by the runtime for a container: ``cgroups.shares_to_weight_quadratic``
+  since runc 1.3.2 and crun 1.23, ``cgroups.shares_to_weight`` before; the
+  kubelet's own Pod-level group still uses the linear one, v1.37.2);
 - ``limits.cpu`` becomes a CFS quota: millicores × period / 1000 µs per
   100 000 µs period (``cpu.cfs_quota_us`` or ``cpu.max``);
 - ``limits.memory`` becomes the hard memory limit (``memory.limit_in_bytes``
@@ -17,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from podnotes.linux.cgroups import Limits, shares_to_weight
+from podnotes.linux.cgroups import Limits, shares_to_weight, shares_to_weight_quadratic
 
 CFS_PERIOD_US = 100_000
 MIN_SHARES = 2
@@ -51,10 +54,11 @@ class CgroupSettings:
     """What the kubelet writes for one container."""
 
     cpu_shares: int  # v1
-    cpu_weight: int  # v2
+    cpu_weight: int  # v2, the container's, as runc >= 1.3.2 / crun >= 1.23 convert it
     cpu_quota_us: int | None  # None: no limit ("max" / -1)
     cpu_period_us: int
     memory_limit_bytes: int | None
+    cpu_weight_linear: int = 0  # v2, linear: runc < 1.3.2, crun < 1.23, the kubelet's Pod-level group
 
     def limits(self) -> Limits:
         return Limits(memory_bytes=self.memory_limit_bytes, cpu_quota_us=self.cpu_quota_us,
@@ -88,7 +92,8 @@ def cgroup_settings(resources: dict | None) -> CgroupSettings:
     if "cpu" in limits:
         quota = max(MIN_QUOTA_US, millicores(limits["cpu"]) * CFS_PERIOD_US // 1000)
     memory = int(quantity(limits["memory"])) if "memory" in limits else None
-    return CgroupSettings(cpu_shares=shares, cpu_weight=shares_to_weight(shares), cpu_quota_us=quota,
+    return CgroupSettings(cpu_shares=shares, cpu_weight=shares_to_weight_quadratic(shares),
+                          cpu_weight_linear=shares_to_weight(shares), cpu_quota_us=quota,
                           cpu_period_us=CFS_PERIOD_US, memory_limit_bytes=memory)
 
 
@@ -111,10 +116,15 @@ def qos_class(pod_spec: dict) -> str:
 
 def oom_score_adj(qos: str, memory_request_bytes: int = 0, memory_capacity_bytes: int = 1) -> int:
     """The ``oom_score_adj`` the kubelet gives a container: who the kernel's
-    OOM killer picks first when the whole node runs out of memory."""
+    OOM killer picks first when the whole node runs out of memory.
+
+    Burstable: ``1000 - 1000 * request / capacity``, kept between 3
+    (``1000 + guaranteedOOMScoreAdj``, so that a Burstable container always
+    scores above a Guaranteed one using all its memory) and 999 (below
+    BestEffort); ``GetContainerOOMScoreAdjust`` in pkg/kubelet/qos/policy.go."""
     if qos == "Guaranteed":
         return GUARANTEED_OOM_SCORE_ADJ
     if qos == "BestEffort":
         return BEST_EFFORT_OOM_SCORE_ADJ
     score = 1000 - (1000 * memory_request_bytes) // memory_capacity_bytes
-    return min(max(score, 2), 999)
+    return min(max(score, 1000 + GUARANTEED_OOM_SCORE_ADJ), BEST_EFFORT_OOM_SCORE_ADJ - 1)

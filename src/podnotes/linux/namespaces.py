@@ -324,3 +324,90 @@ def user_namespace(outside_first_uid: int = 100_000, count: int = 65_536) -> Use
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+
+
+NOBODY_UID = 65534
+UNPRIVILEGED_UNSHARE = ("unshare", "--user", "--map-root-user", "--uts", "--net", "--ipc")
+INSIDE_SCRIPT = "hostname inside-userns && id -u && hostname && readlink /proc/self/ns/uts"
+
+
+@dataclass(frozen=True)
+class UnprivilegedResult(FieldTable):
+    """What an ordinary user could do: ``outside_uid`` is the caller's uid,
+    ``without_user_namespace`` the error of ``unshare --uts`` alone (``""`` when it
+    worked), ``inside_uid``/``inside_hostname`` what the shell reported inside the
+    user namespace it created first (``None`` when the kernel refused it)."""
+
+    outside_uid: int
+    without_user_namespace: str
+    inside_uid: int | None
+    inside_hostname: str | None
+    refusal: str
+
+    @property
+    def created(self) -> bool:
+        return self.inside_uid is not None
+
+
+@linux_only("create namespaces as an ordinary user")
+def unprivileged_user_namespace() -> UnprivilegedResult:
+    """As an unprivileged user (``nobody`` when called by root): try ``unshare --uts``
+    alone, which needs ``CAP_SYS_ADMIN`` and fails, then ``unshare --user
+    --map-root-user --uts --net --ipc``, which creates the user namespace first and
+    the others inside it, owned by it (user_namespaces(7), "Interaction of user
+    namespaces and other types of namespaces"). Rootless containers rely on this.
+    The kernel can forbid it (``user.max_user_namespaces`` = 0, Debian's
+    ``kernel.unprivileged_userns_clone`` = 0, Ubuntu's AppArmor restriction):
+    ``refusal`` then holds unshare's message."""
+    as_user = {"user": NOBODY_UID, "group": NOBODY_UID, "extra_groups": []} if os.geteuid() == 0 else {}
+    outside_uid = NOBODY_UID if as_user else os.geteuid()
+    alone = subprocess.run(["unshare", "--uts", "true"], capture_output=True, text=True, timeout=10, cwd="/",
+                           **as_user)
+    inside = subprocess.run([*UNPRIVILEGED_UNSHARE, "sh", "-c", INSIDE_SCRIPT], capture_output=True, text=True,
+                            timeout=10, cwd="/", **as_user)
+    lines = inside.stdout.split()
+    created = inside.returncode == 0 and len(lines) >= 2
+    return UnprivilegedResult(outside_uid=outside_uid,
+                              without_user_namespace="" if alone.returncode == 0 else _last_line(alone.stderr),
+                              inside_uid=int(lines[0]) if created else None,
+                              inside_hostname=lines[1] if created else None,
+                              refusal="" if created else _last_line(inside.stderr))
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+@dataclass(frozen=True)
+class CgroupNamespaceResult(FieldTable):
+    """``/proc/self/cgroup`` paths of a process placed in ``group``, seen from the
+    host's cgroup namespace (``host_paths``) and from a new one (``inside_paths``)."""
+
+    group: str
+    host_paths: list[str]
+    inside_paths: list[str]
+
+    @property
+    def group_path_from_host(self) -> str:
+        """The group's path as the host's namespace shows it, its parents
+        elided (``".../podnotes-cgroupns-..."``): where it sits is this machine's own."""
+        found = next((path for path in self.host_paths if path.endswith("/" + self.group)), None)
+        if found is None:
+            return "not listed"
+        return found if found.count("/") == 1 else ".../" + self.group
+
+
+@privileged("cgroups", "create a cgroup and a cgroup namespace")
+def cgroup_namespace() -> CgroupNamespaceResult:
+    """Put a child into a new cgroup, once as is and once after
+    ``unshare(CLONE_NEWCGROUP)``, and compare what ``/proc/self/cgroup`` says.
+    Inside the new namespace the group is the root, ``/`` (cgroup_namespaces(7));
+    containerd gives every non-privileged container one on cgroup v2."""
+    from podnotes.linux import cgroups
+
+    with cgroups.create_cgroup(name="cgroupns") as group:
+        procs = group.procs_files()
+        host = run_probe(Spec(probe="cgroup_membership", cgroup_procs=procs))
+        inside = run_probe(Spec(probe="cgroup_membership", cgroup_procs=procs, unshare=["cgroup"]))
+        return CgroupNamespaceResult(group=group.name, host_paths=host["paths"], inside_paths=inside["paths"])

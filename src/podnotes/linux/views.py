@@ -211,6 +211,28 @@ def mount_tmpfs(target: str) -> dict:
     return {"entries": sorted(os.listdir(target)), "mounts": mount_points()}
 
 
+def cgroup_membership() -> dict:
+    """The lines of ``/proc/self/cgroup`` (``ID:CONTROLLERS:PATH``), as this
+    process's cgroup namespace shows them: paths are relative to the cgroup the
+    namespace was created in, so inside a new one they read ``/``."""
+    with open("/proc/self/cgroup") as own:
+        lines = [line.strip() for line in own if line.strip()]
+    return {"lines": lines, "paths": sorted({line.split(":", 2)[2] for line in lines}),
+            "namespaces": namespace_ids()}
+
+
+def proc_root_escape(marker: str) -> dict:
+    """After ``pivot_root`` with the host's PIDs still visible in ``/proc``:
+    does ``marker`` (a host path) exist under ``/proc/PID/root`` of a host
+    process, here the parent that launched this one? That link is the host
+    process's root directory, and root with ``CAP_SYS_PTRACE`` over the process
+    may follow it (proc(5), "/proc/pid/root"; the classic target is PID 1)."""
+    confined = _root_view(marker)
+    host_root = f"/proc/{os.getppid()}/root"
+    return {"confined": confined, "escaped": {"root_entries": sorted(os.listdir(host_root)),
+                                              "marker_visible": os.path.exists(host_root + marker)}}
+
+
 _ready_callback = None
 
 
@@ -228,4 +250,6 @@ PROBES = {
     "serve": serve,
     "fetch": fetch,
     "mount_tmpfs": mount_tmpfs,
+    "cgroup_membership": cgroup_membership,
+    "proc_root_escape": proc_root_escape,
 }

@@ -1,0 +1,310 @@
+"""Self-checking exercises: the reader writes an answer into a cell, and
+:func:`check` says whether it is right, with a hint when it is not, never
+with the answer itself.
+
+Each exercise is an :class:`Exercise` in :data:`EXERCISES`, keyed
+``"CHAPTER/NAME"``. Where the answer is a fact the package already computes
+(the namespaces a runtime creates, the kubelet's back-off, the cpu.weight
+conversion), the exercise asks the package, so the book and its checks cannot
+drift apart. In a chapter::
+
+    answer = ...  # your answer
+    exercises.check("cgroups/weight-500m", answer)
+
+prints ``Right: ...`` or ``Not yet: <hint>``. ``...`` (Ellipsis, the cell's
+starting value) means no answer yet.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from podnotes.linux import cgroups, container, kube_resources, pod, views
+from podnotes.probes import kubelet
+
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of :func:`check`: ``right`` and a sentence for the reader."""
+
+    right: bool
+    message: str
+
+    def __repr__(self) -> str:
+        return self.message
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One checkable question. ``judge(answer)`` returns ``None`` for a right
+    answer and a hint otherwise; ``praise`` is said when it is right."""
+
+    key: str
+    judge: Callable[[Any], str | None]
+    praise: str = "that is it."
+
+
+class UnknownExercise(KeyError):
+    pass
+
+
+def check(key: str, answer: Any) -> Verdict:
+    """Judge ``answer`` for exercise ``key``; raises :class:`UnknownExercise` for
+    a key not in :data:`EXERCISES`. Never raises for a malformed answer: that is
+    a wrong answer with a hint about the expected form."""
+    try:
+        exercise = EXERCISES[key]
+    except KeyError:
+        raise UnknownExercise(f"no exercise {key!r}; known: {', '.join(sorted(EXERCISES))}") from None
+    if answer is Ellipsis:
+        return Verdict(False, "No answer yet: replace ... with your answer and run the cell again.")
+    try:
+        hint = exercise.judge(answer)
+    except (TypeError, ValueError, AttributeError):
+        hint = "that answer has the wrong form; read the question again for what to write."
+    if hint is None:
+        return Verdict(True, f"Right: {exercise.praise}")
+    return Verdict(False, f"Not yet: {hint}")
+
+
+# Answer readers: each turns what a reader may write into one comparable form.
+
+def _words(answer) -> set[str]:
+    """``"pid, net"``, ``["PID", "net"]`` or ``{"pid"}`` -> ``{"pid", "net"}``."""
+    if isinstance(answer, str):
+        answer = re.split(r"[\s,;]+", answer)
+    return {str(item).strip().lower() for item in answer if str(item).strip()}
+
+
+def _namespace_kinds(answer) -> set[str]:
+    aliases = {"mount": "mnt", "network": "net", "cgroups": "cgroup"}
+    return {aliases.get(word, word) for word in _words(answer)}
+
+
+def _text(answer) -> str:
+    return str(answer).strip()
+
+
+def _number(answer) -> float:
+    if isinstance(answer, bool):
+        raise TypeError("a yes/no is not a number")
+    if isinstance(answer, str):
+        answer = answer.strip().removesuffix("s").strip()
+    return float(answer)
+
+
+def _same_set(expected: set[str], missing_hint: Callable[[set[str]], str],
+              extra_hint: Callable[[set[str]], str]) -> Callable[[Any], str | None]:
+    def judge(answer) -> str | None:
+        given = _namespace_kinds(answer)
+        if given - expected:
+            return extra_hint(given - expected)
+        if expected - given:
+            return missing_hint(expected - given)
+        return None
+    return judge
+
+
+def _exact_number(expected: float, hints: dict[float, str], otherwise: str,
+                  tolerance: float = 0.0) -> Callable[[Any], str | None]:
+    def judge(answer) -> str | None:
+        value = _number(answer)
+        if math.isclose(value, expected, abs_tol=tolerance):
+            return None
+        for wrong, hint in hints.items():
+            if math.isclose(value, wrong, abs_tol=tolerance):
+                return hint
+        return otherwise
+    return judge
+
+
+def _one_of(accepted: set[str], hints: dict[str, str], otherwise: str,
+            normalise: Callable[[str], str] = str.lower) -> Callable[[Any], str | None]:
+    accepted = {normalise(item) for item in accepted}
+    hints = {normalise(key): value for key, value in hints.items()}
+
+    def judge(answer) -> str | None:
+        if not isinstance(answer, str):
+            answer = getattr(answer, "__name__", answer)
+        given = normalise(_text(answer))
+        if given in accepted:
+            return None
+        return hints.get(given, otherwise)
+    return judge
+
+
+def _capability(text: str) -> str:
+    return "CAP_" + text.strip().upper().removeprefix("CAP_")
+
+
+def _backoff_before_restart(restart: int) -> float:
+    """Seconds the kubelet waits before restart number ``restart`` (1-based) of a
+    container that crashes at once: the first is immediate, then the back-off
+    starts at ``INITIAL_BACKOFF`` and doubles up to ``MAX_BACKOFF``
+    (pkg/kubelet/kuberuntime, ``doBackOff``)."""
+    if restart <= 1:
+        return 0.0
+    return min(kubelet.INITIAL_BACKOFF * 2 ** (restart - 2), kubelet.MAX_BACKOFF)
+
+
+def _pair(expected: tuple[float, float], hint_first: str, hint_second: str) -> Callable[[Any], str | None]:
+    def judge(answer) -> str | None:
+        first, second = (_number(value) for value in answer)
+        if not math.isclose(first, expected[0]):
+            return hint_first
+        if not math.isclose(second, expected[1]):
+            return hint_second
+        return None
+    return judge
+
+
+def _proc_root_of_a_host_process(answer) -> str | None:
+    path = _text(answer).rstrip("/")
+    if re.fullmatch(r"/proc/(\d+|PID|pid)/root", path):
+        return None
+    if path in ("/proc/self/root", "/proc/thread-self/root"):
+        return "that is your own root; you want a host process's."
+    if re.fullmatch(r"/proc/(\d+|PID|pid)/cwd", path):
+        return "close: the link you want is the root, not the working directory."
+    return "look at what proc(5) says each /proc/PID entry links to, for a host process."
+
+
+def _field_path(text: str) -> str:
+    return re.sub(r"\[\d+\]", "", text.strip().removeprefix(".")).lower()
+
+
+_RUNTIME_KINDS = set(container.runtime_namespaces(cgroup_v2=True, host_users=True))
+_RESTARTS = (4, 10)
+
+EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
+    # 1. processes
+    Exercise("processes/share-with-two-hogs", _exact_number(
+        1 / 3, {0.5: "count the worker itself among the processes that want the core.",
+                1 / 2: "count the worker itself among the processes that want the core."},
+        "the scheduler splits one busy core fairly among every process that wants it.", tolerance=0.02),
+        "three processes want one core, each gets a third."),
+    Exercise("processes/other-users-environ", _one_of(
+        {"PermissionError", "EACCES"}, {"FileNotFoundError": "PID 1 always exists; what stops you is who you are.",
+                                        "OSError": "a more precise exception: which OSError subclass?"},
+        "as an ordinary user, try open('/proc/1/environ') and read the exception's name.", normalise=str.lower),
+        "only a process that may ptrace the target can read its environment."),
+    # 2. chroot
+    Exercise("chroot/second-chroot-capability", _one_of(
+        {"CAP_SYS_CHROOT"}, {"CAP_SYS_ADMIN": "that one is for mount and pivot_root; chroot() checks a narrower one."},
+        "chroot(2) names the capability it checks in its ERRORS section.", normalise=_capability),
+        "and Docker and containerd keep it by default, so it is not what confines a container."),
+    Exercise("chroot/way-out-after-pivot-root", _proc_root_of_a_host_process,
+        "a PID namespace hides every host process, which is why runtimes use one."),
+    # 3. namespaces
+    Exercise("namespaces/runtime-kinds", _same_set(
+        _RUNTIME_KINDS,
+        lambda missing: ("on cgroup v2 there is one more, the one that makes the container's cgroup look like /."
+                         if missing == {"cgroup"} else f"{len(missing)} kind(s) missing."),
+        lambda extra: ("a user namespace only with hostUsers: false." if "user" in extra
+                       else f"not created for a non-privileged container: {len(extra)} of yours.")),
+        "five always, and cgroup on cgroup v2; user only with hostUsers: false."),
+    Exercise("namespaces/unprivileged-first", _one_of(
+        {"user"}, {"pid": "an unprivileged process cannot create that one on its own.",
+                   "mnt": "an unprivileged process cannot create that one on its own."},
+        "which namespace makes its creator root with every capability inside it?"),
+        "inside it the creator has CAP_SYS_ADMIN over the namespaces it then creates."),
+    # 4. cgroups
+    Exercise("cgroups/quota-250m", _exact_number(
+        kube_resources.cgroup_settings({"limits": {"cpu": "250m"}}).cpu_quota_us,
+        {250: "the quota is in microseconds per 100 000 µs period, not millicores.",
+         256: "that is the shares of a 250m request; a limit becomes a quota."},
+        "millicores × period / 1000, with a period of 100 000 µs."),
+        "a quarter of each 100 ms period."),
+    Exercise("cgroups/weight-500m", _exact_number(
+        cgroups.shares_to_weight_quadratic(512),
+        {cgroups.shares_to_weight(512): "that is the older linear formula; current runc and crun use the quadratic one.",
+         512: "that is cpu.shares (v1); convert it to cpu.weight (v2)."},
+        "first cpu.shares = millicores × 1024 / 1000, then the quadratic conversion."),
+        "shares 512, weight by runc >= 1.3.2's conversion."),
+    # 5. container from scratch
+    Exercise("container/pid-inside", _exact_number(
+        1, {}, "the container has a PID namespace of its own; what number does its first process get?"),
+        "the first process of a new PID namespace is its PID 1."),
+    Exercise("container/kinds-not-created", _same_set(
+        set(views.NAMESPACE_KINDS) - set(container.CONTAINER_NAMESPACES),
+        lambda missing: f"{len(missing)} kind(s) missing: compare CONTAINER_NAMESPACES with the seven kinds.",
+        lambda extra: "run_in_container does create some of those; look at CONTAINER_NAMESPACES."),
+        "a real runtime adds cgroup (on v2) and, with hostUsers: false, user."),
+    # 6. Pod and pause
+    Exercise("pod/shared-kinds", _same_set(
+        set(pod.POD_NAMESPACES),
+        lambda missing: f"{len(missing)} more: what do containers of a Pod share besides the network?",
+        lambda extra: ("PID only with shareProcessNamespace: true." if "pid" in extra
+                       else "each container keeps that one of its own.")),
+        "the pause process holds net, uts and ipc."),
+    Exercise("pod/second-bind-error", _one_of(
+        {"EADDRINUSE", "Address already in use", "OSError: [Errno 98] Address already in use"},
+        {"ECONNREFUSED": "that is what a client gets when nobody listens; here someone does."},
+        "both containers share one network namespace: what does bind() say for a port in use?",
+        normalise=str.upper),
+        "one network namespace, one set of ports."),
+    # 7. lifecycle
+    Exercise("lifecycle/phase-onfailure", _one_of(
+        {"Running"}, {"Succeeded": "only when every container has terminated successfully.",
+                      "Pending": "every container has started at least once."},
+        "getPhase looks at every container, not just the one that exited.", normalise=str.lower),
+        "one container still runs."),
+    Exercise("lifecycle/backoff-4th-and-10th", _pair(
+        tuple(_backoff_before_restart(n) for n in _RESTARTS),
+        "the first restart is immediate; the back-off starts at 10 s and doubles.",
+        "the back-off stops doubling at a maximum."),
+        "40 s, then it is capped at 300 s."),
+    # 8. probes
+    Exercise("probes/coredns-503-kill", _exact_number(
+        40, {50: "the first failure is probe number one, not zero.",
+             45: "a 503 comes back at once: no timeout is added.",
+             25: "the period is 10 s, the timeout does not apply here."},
+        "count the probes from the first failure to the fifth, 10 s apart."),
+        "the fifth failure is 4 periods after the first."),
+    Exercise("probes/readiness-window", _exact_number(
+        15, {10: "the failure can begin just after a successful probe.",
+             20: "three failures, not four."},
+        "how many periods can pass before the third failure in a row?"),
+        "three periods of 5 s."),
+    # 9. init and ephemeral
+    Exercise("init/failing-init-phase", _one_of(
+        {"Pending"}, {"Failed": "only with restartPolicy: Never; here the kubelet retries.",
+                      "Running": "no app container has started."},
+        "which phase does a Pod have while its init containers have not all succeeded?",
+        normalise=str.lower),
+        "init containers run before the Pod is Running."),
+    Exercise("init/sidecar-field", _one_of(
+        {"spec.initContainers"}, {"spec.containers": "that makes it an ordinary app container.",
+                                  "spec.ephemeralContainers": "those are for debugging, never restarted."},
+        "a sidecar is a restartable init container: under which list?", normalise=_field_path),
+        "with restartPolicy: Always."),
+    # 10. Pod template
+    Exercise("template/pull-policy-untagged", _one_of(
+        {"Always"}, {"IfNotPresent": "that is the default for a fixed tag; what is the tag here?"},
+        "no tag means :latest; what does the server choose for :latest?", normalise=str.lower),
+        "a moving tag is re-checked on every start."),
+    Exercise("template/deployment-restart-policy", _one_of(
+        {"spec.template.spec.restartPolicy"},
+        {"spec.restartPolicy": "in a Deployment, the Pod's spec sits inside the template.",
+         "restartPolicy": "give the whole field path, from the Deployment's spec."},
+        "where does a Deployment keep the Pod spec?", normalise=_field_path),
+        "and only Always is allowed there."),
+    # 11. kubectl
+    Exercise("kubectl/force-delete-grace", _exact_number(
+        2, {0: "only the API object goes at once; the kubelet still gives the program a minimum.",
+            30: "that is the default grace period, which --force overrides."},
+        "look for minimumGracePeriodInSeconds in the kubelet's kuberuntime_manager.go."),
+        "the kubelet sends SIGTERM and waits at least 2 s."),
+    Exercise("kubectl/resize-subresource", _one_of(
+        {"resize", "pods/resize"}, {"status": "status is the kubelet's; resources are changed elsewhere.",
+                                    "scale": "scale belongs to Deployments and ReplicaSets, not Pods."},
+        "Kubernetes 1.35 made changing a running Pod's CPU and memory stable; through which subresource?",
+        normalise=lambda text: text.strip().lower().removeprefix("pods/")),
+        "kubectl patch pod NAME --subresource resize ..."),
+]}
