@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from podnotes import exercises
-from podnotes.book import toc_notebooks
+from podnotes.book.notebooks import toc_notebooks
 
 from .conftest import ROOT
 

@@ -92,7 +92,7 @@ def test_real_container_has_the_namespace_kinds_the_book_lists(local_node, node_
     """The kinds in which a container of a Pod without hostUsers differs from the host are
     podnotes.linux.container.runtime_namespaces: pid, ipc, uts, mnt and net, cgroup only on a
     cgroup v2 host (containerd's CRI, internal/cri/server/container_create_linux.go), no user."""
-    from podnotes.linux import capabilities, views
+    from podnotes.linux import machine, views
     from podnotes.linux.container import runtime_namespaces
 
     pod = run_pod(node_cluster, two_containers("namespace-kinds", False))
@@ -100,5 +100,5 @@ def test_real_container_has_the_namespace_kinds_the_book_lists(local_node, node_
     host = {kind: os.readlink(f"/proc/self/ns/{kind}") for kind in views.NAMESPACE_KINDS}
     own = {kind for kind in views.NAMESPACE_KINDS if os.readlink(f"/proc/{container}/ns/{kind}") != host[kind]}
     assert own, "the container's namespaces were read"
-    expected = runtime_namespaces(cgroup_v2=capabilities.cgroup_version() == "v2", host_users=True)
+    expected = runtime_namespaces(cgroup_v2=machine.cgroup_version() == "v2", host_users=True)
     assert sorted(own) == expected
