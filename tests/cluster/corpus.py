@@ -136,30 +136,28 @@ def zero_cases() -> list[Input]:
 
 
 # --- workloads -----------------------------------------------------------------------------------------------
-def _template(pod: dict) -> dict:
-    labels = dict(pod.get("metadata", {}).get("labels") or {}) or {"app": "demo"}
-    return {"metadata": {"labels": labels}, "spec": copy.deepcopy(pod.get("spec"))}
-
-
 def workload(kind: str, pod: dict | None = None, name: str = "demo") -> dict:
-    """A valid ``kind`` around ``pod``'s spec (a fresh busybox Pod by default)."""
-    pod = pod or _pod()
-    pod = copy.deepcopy(pod)
-    pod.setdefault("metadata", {}).setdefault("labels", {"app": "demo"})
-    template = _template(pod)
-    if template["spec"] is None:
-        template.pop("spec")
-    selector = {"matchLabels": dict(template["metadata"]["labels"])}
+    """A valid ``kind`` around ``pod``'s spec (a fresh busybox Pod by default).
+
+    The selector is ``workload: demo``, added to the Pod's own labels, so a mistake in those labels stays in
+    the template; a restartPolicy the workload does not allow is replaced (Always for apps/v1 kinds, Never
+    for Job and CronJob), so each mutation changes one thing."""
+    pod = copy.deepcopy(pod or _pod())
+    labels = {**(pod.get("metadata", {}).get("labels") or {}), "workload": "demo"}
+    template: dict = {"metadata": {"labels": labels}}
+    if pod.get("spec") is not None:
+        template["spec"] = pod["spec"]
+    spec_of_template = template.get("spec")
     if kind in ("Deployment", "ReplicaSet", "DaemonSet", "StatefulSet"):
-        spec = {"selector": selector, "template": template}
+        if isinstance(spec_of_template, dict):
+            spec_of_template.pop("restartPolicy", None)
+        spec = {"selector": {"matchLabels": {"workload": "demo"}}, "template": template}
         if kind == "StatefulSet":
             spec["serviceName"] = "demo"
         return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name}, "spec": spec}
+    if isinstance(spec_of_template, dict) and spec_of_template.get("restartPolicy") not in ("Never", "OnFailure"):
+        spec_of_template["restartPolicy"] = "Never"
     job_spec = {"template": template}
-    if "spec" in template:
-        template["spec"].setdefault("restartPolicy", "Never")
-        if template["spec"]["restartPolicy"] == "Always":
-            template["spec"]["restartPolicy"] = "Never"
     if kind == "Job":
         return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name}, "spec": job_spec}
     return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": name},
@@ -186,8 +184,8 @@ WORKLOAD_RULES: dict[str, dict[str, tuple[str, object]]] = {
     "Deployment": {
         "replicas -1": ("spec.replicas", -1), "replicas 0 (valid)": ("spec.replicas", 0),
         "no selector": ("spec.selector", _DELETE), "empty selector": ("spec.selector", {}),
-        "selector does not match template": ("spec.selector", {"matchLabels": {"app": "other"}}),
-        "selector bad expression": ("spec.selector", {"matchExpressions": [{"key": "app", "operator": "Is"}]}),
+        "selector does not match template": ("spec.selector", {"matchLabels": {"workload": "other"}}),
+        "selector bad expression": ("spec.selector", {"matchExpressions": [{"key": "workload", "operator": "Is"}]}),
         "strategy type lowercase": ("spec.strategy", {"type": "recreate"}),
         "Recreate with rollingUpdate": ("spec.strategy", {"type": "Recreate", "rollingUpdate": {"maxSurge": 1}}),
         "maxSurge and maxUnavailable 0": ("spec.strategy", {"type": "RollingUpdate",
@@ -210,13 +208,13 @@ WORKLOAD_RULES: dict[str, dict[str, tuple[str, object]]] = {
     },
     "ReplicaSet": {
         "replicas -1": ("spec.replicas", -1), "no selector": ("spec.selector", _DELETE),
-        "selector does not match template": ("spec.selector", {"matchLabels": {"app": "other"}}),
+        "selector does not match template": ("spec.selector", {"matchLabels": {"workload": "other"}}),
         "minReadySeconds -1": ("spec.minReadySeconds", -1),
         "template restartPolicy OnFailure": ("spec.template.spec.restartPolicy", "OnFailure"),
     },
     "StatefulSet": {
         "replicas -1": ("spec.replicas", -1), "no serviceName (valid)": ("spec.serviceName", _DELETE),
-        "selector does not match template": ("spec.selector", {"matchLabels": {"app": "other"}}),
+        "selector does not match template": ("spec.selector", {"matchLabels": {"workload": "other"}}),
         "podManagementPolicy invalid": ("spec.podManagementPolicy", "Sequential"),
         "podManagementPolicy Parallel (valid)": ("spec.podManagementPolicy", "Parallel"),
         "OnDelete with rollingUpdate": ("spec.updateStrategy", {"type": "OnDelete", "rollingUpdate": {"partition": 1}}),
@@ -239,7 +237,7 @@ WORKLOAD_RULES: dict[str, dict[str, tuple[str, object]]] = {
     },
     "DaemonSet": {
         "no selector": ("spec.selector", _DELETE),
-        "selector does not match template": ("spec.selector", {"matchLabels": {"app": "other"}}),
+        "selector does not match template": ("spec.selector", {"matchLabels": {"workload": "other"}}),
         "maxUnavailable 0 and maxSurge 0": ("spec.updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {
             "maxUnavailable": 0, "maxSurge": 0}}),
         "maxSurge 1 maxUnavailable 0 (valid)": ("spec.updateStrategy", {"type": "RollingUpdate", "rollingUpdate": {
@@ -261,7 +259,7 @@ WORKLOAD_RULES: dict[str, dict[str, tuple[str, object]]] = {
         "Indexed without completions": ("spec.completionMode", "Indexed"),
         "completionMode invalid": ("spec.completionMode", "indexed"),
         "backoffLimitPerIndex without Indexed": ("spec.backoffLimitPerIndex", 1),
-        "selector without manualSelector": ("spec.selector", {"matchLabels": {"app": "demo"}}),
+        "selector without manualSelector": ("spec.selector", {"matchLabels": {"workload": "demo"}}),
         "manualSelector without selector": ("spec.manualSelector", True),
         "podFailurePolicy bad action": ("spec.podFailurePolicy", {"rules": [{"action": "Retry", "onExitCodes": {
             "operator": "In", "values": [1]}}]}),
@@ -323,6 +321,7 @@ def stream_cases() -> list[Input]:
     good, bad = _SMALL_POD.format(name="a", image="busybox"), _SMALL_POD.format(name="b", image="''")
     as_json = json.dumps(yaml.safe_load(good))
     bad_json = json.dumps(yaml.safe_load(bad))
+    anchored = good.replace("  - name: c\n", "  - &first\n    name: c\n")
     cases = [
         Input("stream: trailing ---", "Pod", good + "---\n"),
         Input("stream: empty documents", "Pod", "---\n---\n" + good + "---\n\n---\n"),
@@ -353,12 +352,16 @@ def stream_cases() -> list[Input]:
         Input("duplicate key: name twice, both valid", "Pod", good.replace("  name: a\n", "  name: a\n  name: a1\n")),
         Input("duplicate key: later value invalid", "Pod", good + "    image: ''\n"),
         Input("duplicate key: earlier value invalid", "Pod", bad + "    image: busybox\n"),
-        Input("merge key: overrides image", "Pod", "x-base: &base\n  image: ''\n" + good.replace(
-            "    image: busybox\n", "    <<: *base\n    image: busybox\n")),
+        Input("merge key: overrides with an invalid image", "Pod", anchored + "  - <<: *first\n    name: d\n"
+                                                                              "    image: ''\n"),
+        Input("merge key: overrides the name (valid)", "Pod", anchored + "  - <<: *first\n    name: d\n"),
+        Input("merge key: no override, duplicate name", "Pod", anchored + "  - <<: *first\n"),
         Input("merge key: base only", "Pod", good.replace("  - name: c\n    image: busybox\n",
                                                             "  - <<: {name: c, image: busybox}\n")),
         Input("merge key: list of maps", "Pod", good.replace("  - name: c\n    image: busybox\n",
                                                               "  - <<: [{name: c}, {image: busybox}]\n")),
+        Input("merge key: first map of the list wins", "Pod", good.replace(
+            "  - name: c\n    image: busybox\n", "  - <<: [{name: c, image: ''}, {image: busybox}]\n")),
         Input("anchor and alias", "Pod", good.replace("  name: a\n", "  name: &n a\n  labels: {app: *n}\n")),
         Input("tab after value", "Pod", good.replace("image: busybox", "image: busybox\t")),
         Input("document start with directive", "Pod", "%YAML 1.1\n---\n" + good),

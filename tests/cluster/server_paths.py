@@ -37,6 +37,8 @@ RESOURCES = {
     "DaemonSet": ("apis", "apps/v1", "daemonsets"),
     "Job": ("apis", "batch/v1", "jobs"),
     "CronJob": ("apis", "batch/v1", "cronjobs"),
+    "ConfigMap": ("api", "v1", "configmaps"),
+    "Service": ("api", "v1", "services"),
 }
 
 
