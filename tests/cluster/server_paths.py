@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,11 +120,25 @@ class Server:
         with ThreadPoolExecutor(WORKERS) as pool:
             return list(pool.map(function, items))
 
-    def create_namespace(self) -> None:
-        body = json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}})
+    def create_namespace(self, labels: dict[str, str] | None = None) -> None:
+        body = json.dumps({"apiVersion": "v1", "kind": "Namespace",
+                           "metadata": {"name": self.namespace, "labels": labels or {}}})
         answer = self.http.request("POST", f"{self.base}/api/v1/namespaces", body=body.encode(),
                                    headers={"Content-Type": "application/json"})
         assert answer.status == 201, answer.data[:300]
+
+    def wait_for_service_account(self, timeout: float = 30.0) -> None:
+        """The ServiceAccount admission plugin needs the namespace's default ServiceAccount, which
+        kube-controller-manager creates a moment after the namespace."""
+        url = f"{self.base}/api/v1/namespaces/{self.namespace}/serviceaccounts/default"
+        deadline = time.monotonic() + timeout
+        while self.http.request("GET", url).status != 200:
+            assert time.monotonic() < deadline, f"no default ServiceAccount in {self.namespace} after {timeout} s"
+            time.sleep(0.1)
+
+    def post_status(self, url: str, body: bytes) -> tuple[int, dict]:
+        answer = self.http.request("POST", url, body=body, headers={"Content-Type": "application/json"})
+        return answer.status, json.loads(answer.data)
 
     def delete_namespace(self) -> None:
         self.http.request("DELETE", f"{self.base}/api/v1/namespaces/{self.namespace}")

@@ -172,23 +172,52 @@ CheckFn = Callable[[PodView], "Violation | None"]
 
 
 # --- baseline checks ----------------------------------------------------------------------------------------
+def _app_armor_field(owner: Node) -> tuple[str, str] | None:
+    """(type, localhostProfile) of a securityContext.appArmorProfile, or None where none is set."""
+    profile = _nested(owner, "securityContext", "appArmorProfile")
+    if profile is None or profile.kind != "map":
+        return None
+    return _go_string(profile.scalar("type", "")), _go_string(profile.scalar("localhostProfile", ""))
+
+
+def _app_armor_from_annotation(value: str) -> tuple[str, str] | None:
+    """podutil.ApparmorFieldForAnnotation: the field the API server makes of a beta annotation value."""
+    if value == "unconfined":
+        return "Unconfined", ""
+    if value == "runtime/default":
+        return "RuntimeDefault", ""
+    if value.startswith("localhost/") and value != "localhost/":
+        return "Localhost", value.removeprefix("localhost/")
+    return None
+
+
+def _container_app_armor(pod: PodView, container: Node) -> tuple[str, str] | None:
+    """The container's AppArmor profile as the plugin sees it after the API server created the Pod: since
+    1.30 a beta annotation without a container field becomes that field, unless it equals the Pod's own
+    (registry/core/pod/strategy.go, applyAppArmorVersionSkew; not for Windows Pods)."""
+    own = _app_armor_field(container)
+    if own is not None or pod.windows:
+        return own
+    annotation = pod.annotations().get(APPARMOR_CONTAINER_ANNOTATION + _name(container))
+    derived = _app_armor_from_annotation(annotation) if annotation is not None else None
+    return derived if derived is not None and derived != _app_armor_field(pod.spec) else None
+
+
 def app_armor_profile(pod: PodView) -> Violation | None:
     setters, values, where = [], set(), []
-
-    def bad(owner: Node) -> bool:
-        profile = _nested(owner, "securityContext", "appArmorProfile")
-        if profile is None or profile.kind != "map":
-            return False
-        kind = _go_string(profile.scalar("type", ""))
-        if kind in ("RuntimeDefault", "Localhost"):
-            return False
-        values.add(kind)
-        where.append(profile)
-        return True
-
-    if bad(pod.spec):
+    allowed = ("RuntimeDefault", "Localhost")
+    pod_profile = _app_armor_field(pod.spec)
+    if pod_profile is not None and pod_profile[0] not in allowed:
         setters.append("pod")
-    containers = [_name(c) for c in pod.containers if bad(c)]
+        values.add(pod_profile[0])
+        where.append(_nested(pod.spec, "securityContext", "appArmorProfile"))
+    containers = []
+    for container in pod.containers:
+        profile = _container_app_armor(pod, container)
+        if profile is not None and profile[0] not in allowed:
+            containers.append(_name(container))
+            values.add(profile[0])
+            where.append(_nested(container, "securityContext", "appArmorProfile") or container)
     if containers:
         setters.append(_containers_phrase(containers))
     annotations = sorted(f"{key}={_go_quote(value)}" for key, value in pod.annotations().items()
