@@ -95,3 +95,14 @@ def test_version_gates_cover_every_check_and_only_restricted_checks_override():
 def test_a_version_that_is_not_1_n_is_refused(text):
     with pytest.raises(ValueError, match="not a Kubernetes version"):
         minor_of(text)
+
+
+def test_the_reference_page_tables_the_gates_the_code_has():
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "chapters" / "reference" / "linter-vs-server.md"
+    rows = [line for line in page.read_text().splitlines() if line.startswith("| `")
+            and line.count("|") == 6 and line.split("|")[2].strip() in ("baseline", "restricted")]
+    assert rows, "the page has a table of gates"
+    tabled = [tuple(cell.strip().strip("`") for cell in row.strip("|").split("|")) for row in rows]
+    assert tabled == [tuple(gate) for gate in version_gates()]
