@@ -205,6 +205,8 @@ WORKLOAD_RULES: dict[str, dict[str, tuple[str, object]]] = {
         "paused (valid)": ("spec.paused", True),
         "name uppercase": ("metadata.name", "Demo"),
         "rollbackTo (removed field)": ("spec.rollbackTo", {"revision": 1}),
+        "template activeDeadlineSeconds": ("spec.template.spec.activeDeadlineSeconds", 30),
+        "replicas as string": ("spec.replicas", "3"),
     },
     "ReplicaSet": {
         "replicas -1": ("spec.replicas", -1), "no selector": ("spec.selector", _DELETE),
@@ -228,12 +230,13 @@ WORKLOAD_RULES: dict[str, dict[str, tuple[str, object]]] = {
         "retention policy valid": ("spec.persistentVolumeClaimRetentionPolicy",
                                    {"whenDeleted": "Delete", "whenScaled": "Retain"}),
         "template restartPolicy Never": ("spec.template.spec.restartPolicy", "Never"),
-        "claim template mounted (valid)": ("spec.volumeClaimTemplates", [
+        "claim template declared (valid)": ("spec.volumeClaimTemplates", [
             {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"],
                                                    "resources": {"requests": {"storage": "1Gi"}}}}]),
         "claim template without accessModes": ("spec.volumeClaimTemplates", [
             {"metadata": {"name": "data"}, "spec": {"resources": {"requests": {"storage": "1Gi"}}}}]),
         "name with dots": ("metadata.name", "demo.v1"),
+        "template activeDeadlineSeconds": ("spec.template.spec.activeDeadlineSeconds", 30),
     },
     "DaemonSet": {
         "no selector": ("spec.selector", _DELETE),
@@ -270,6 +273,11 @@ WORKLOAD_RULES: dict[str, dict[str, tuple[str, object]]] = {
         "podReplacementPolicy invalid": ("spec.podReplacementPolicy", "Sometimes"),
         "suspend (valid)": ("spec.suspend", True),
         "name 64 chars": ("metadata.name", "j" * 64),
+        "Indexed with completions (valid)": ("spec", {"completionMode": "Indexed", "completions": 3,
+                                                      "template": {"metadata": {"labels": {"workload": "demo"}},
+                                                                   "spec": _pod(restartPolicy="Never")["spec"]}}),
+        "maxFailedIndexes without backoffLimitPerIndex": ("spec.maxFailedIndexes", 1),
+        "successPolicy without Indexed": ("spec.successPolicy", {"rules": [{"succeededCount": 1}]}),
     },
     "CronJob": {
         "schedule invalid": ("spec.schedule", "every 5 minutes"),
@@ -382,5 +390,36 @@ def _as_input(label: str, body: dict) -> Input:
     return Input(label, str(body.get("kind", "Pod")), yaml.safe_dump(body, sort_keys=False, allow_unicode=True))
 
 
+# --- inputs rebuilt from public bug reports of YAML and manifest tools ------------------------------------------
+def reported_cases() -> list[Input]:
+    """Small inputs in the shape of reports against kubeconform, kubeval, kubectl-validate, helm and others."""
+    mounted_claim = workload("StatefulSet")
+    mounted_claim["spec"]["volumeClaimTemplates"] = [{"metadata": {"name": "data"}, "spec": {
+        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]
+    mounted_claim["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [
+        {"name": "data", "mountPath": "/data"}]
+    token = _pod(volumes=[{"name": "token", "projected": {"sources": [
+        {"serviceAccountToken": {"path": "token", "expirationSeconds": 3600, "audience": "vault"}}]}}])
+    token["spec"]["containers"][0]["volumeMounts"] = [{"name": "token", "mountPath": "/var/run/token"}]
+    cases = [
+        _as_input("reported: StatefulSet container mounts a volumeClaimTemplate", mounted_claim),
+        _as_input("reported: projected service-account token", token),
+        _as_input("reported: serviceAccountName empty", _pod(serviceAccountName="")),
+        _as_input("reported: pod-level limits pids", _pod(resources={"limits": {"pids": "100"}})),
+        _as_input("reported: pod-level limits nvidia.com/gpu", _pod(resources={"limits": {"nvidia.com/gpu": "1"}})),
+        _as_input("reported: pod-level limits cpu and memory (valid)", _pod(resources={"limits": {
+            "cpu": "1", "memory": "1Gi"}})),
+        _as_input("reported: duplicate container ports (a warning)", _pod(containers=[{
+            "name": "app", "image": "busybox:1.36", "ports": [{"containerPort": 80}, {"containerPort": 80}]}])),
+        _as_input("reported: fractional memory (a warning)", _pod(containers=[{
+            "name": "app", "image": "busybox:1.36", "resources": {"requests": {"memory": "0.5"}}}])),
+        Input("reported: defaultMode 0o644", "Pod", SLOTS["defaultMode (int32)"].replace("@", "0o644")),
+        Input("reported: defaultMode 0999", "Pod", SLOTS["defaultMode (int32)"].replace("@", "0999")),
+        Input("reported: command with \\' in double quotes", "Pod", _POD_HEAD +
+              "    command: [\"sh\", \"-c\", \"echo \\'hi\\'\"]\n"),
+    ]
+    return cases
+
+
 def all_cases() -> list[Input]:
-    return scalar_cases() + zero_cases() + workload_cases() + stream_cases()
+    return scalar_cases() + zero_cases() + workload_cases() + stream_cases() + reported_cases()

@@ -84,6 +84,9 @@ KNOWN: list[Known] = [
     Known("both", _SCALAR + r"!!(set|omap) ", "both refuse; the linter names the tag without a field path"),
     Known("both", _SCALAR + r"!!binary aGk=$", "go-yaml v2 decodes !!binary to its bytes (`hi`); the "
           "linter checks the base64 text"),
+    Known("both", r"^reported: defaultMode 0o644$", "go-yaml v2 reads 0o644 as 420; PyYAML reads a string"),
+    Known("both", r"^reported: command with \\' in double quotes$",
+          "go-yaml v2 accepts the escape \\' in double quotes; PyYAML refuses the file"),
     Known("both", r"^scalar defaultMode \(int32\): (-0b101|1_000|-1)$",
           "no linter rule for the range of defaultMode (0 to 0777, ValidateVolumes)"),
     # --- document streams, encodings, List, duplicate and merge keys (client-side reading) ---
@@ -108,6 +111,14 @@ KNOWN: list[Known] = [
           "priority with no class; the linter refuses any priority"),
     Known("both", r"^zero (securityContext\.(fsGroup: -1|supplementalGroups: \[-1\])|preStop sleep seconds: -1)$",
           "no linter rule for negative fsGroup, supplementalGroups or preStop sleep seconds"),
+    Known("both", r"^reported: StatefulSet container mounts a volumeClaimTemplate$",
+          "the server counts volumeClaimTemplates as volumes of the template; the linter does not"),
+    Known("both", r"^reported: serviceAccountName empty$", "the server reads an empty serviceAccountName as "
+          "unset; the linter refuses it as a name"),
+    Known("both", r"^reported: pod-level limits (pids|nvidia\.com/gpu)$",
+          "Pod-level resources allow only cpu, memory and hugepages-*; the linter has no rule for them"),
+    Known("both", r"^(Deployment|StatefulSet): template activeDeadlineSeconds$",
+          "ValidatePodTemplateSpecForReplicaSet/StatefulSet forbid activeDeadlineSeconds; not in the linter"),
     Known("both", r"^Deployment: (replicas -1|empty selector|selector bad expression|Recreate with rollingUpdate|"
           r"maxSurge|maxUnavailable|revisionHistoryLimit -1|minReadySeconds -1|progressDeadlineSeconds|"
           r"no selector|strategy type lowercase)",
@@ -124,7 +135,8 @@ KNOWN: list[Known] = [
           "apps/v1 ValidateDaemonSetSpec is not in the linter, or names other fields"),
     Known("both", r"^Job: (backoffLimit -1|backoffLimitPerIndex|completions -1|manualSelector|name 64 chars|"
           r"parallelism -1|podFailurePolicy|podReplacementPolicy|selector without manualSelector|"
-          r"ttlSecondsAfterFinished -1|completionMode invalid|Indexed without completions|activeDeadlineSeconds 0)",
+          r"ttlSecondsAfterFinished -1|completionMode invalid|Indexed without completions|activeDeadlineSeconds 0|"
+          r"maxFailedIndexes without backoffLimitPerIndex|successPolicy without Indexed)",
           "batch/v1 ValidateJobSpec is not in the linter"),
     Known("both", r"^CronJob: (schedule|timeZone|startingDeadlineSeconds|successfulJobsHistoryLimit|"
           r"failedJobsHistoryLimit|name 53 chars|jobTemplate completions|no jobTemplate|concurrencyPolicy)",
