@@ -5,13 +5,13 @@
 # the hash covering main.go, go.mod and go.sum; the binary's path is printed on the last line.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-command -v go >/dev/null || { echo "build.sh: Go is not installed (https://go.dev/dl/, Go >= 1.26 needed)" >&2; exit 2; }
 digest=$(cat "$here/main.go" "$here/go.mod" "$here/go.sum" | sha256sum | cut -c1-10)
 cache_root=${PODNOTES_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/podnotes}
 out="$cache_root/kubectl-decode-$digest"
 mkdir -p "$cache_root"
 if command -v flock >/dev/null; then exec 9>"$cache_root/.kubectl-decode.lock"; flock 9; fi
 if [ ! -x "$out/kubectl-decode" ]; then
+    command -v go >/dev/null || { echo "build.sh: Go is not installed (https://go.dev/dl/, Go >= 1.26 needed)" >&2; exit 2; }
     mkdir -p "$out"
     (cd "$here" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags "-s -w" \
         -o "$out/kubectl-decode.tmp" .)
