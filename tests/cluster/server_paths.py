@@ -148,8 +148,20 @@ class Server:
         answer = self.http.request("POST", url, body=body, headers={"Content-Type": "application/json"})
         return answer.status, json.loads(answer.data)
 
+    def post_warnings(self, url: str, body: bytes) -> tuple[int, list[str]]:
+        """The status and the texts of the ``Warning: 299 - "..."`` headers (RFC 7234) of the answer."""
+        answer = self.http.request("POST", url, body=body, headers={"Content-Type": "application/json"})
+        return answer.status, [warning_text(value) for value in answer.headers.getlist("Warning")]
+
     def delete_namespace(self) -> None:
         self.http.request("DELETE", f"{self.base}/api/v1/namespaces/{self.namespace}")
+
+
+def warning_text(header: str) -> str:
+    """``299 - "text with \\" escapes"`` -> the text."""
+    code, _, rest = header.partition(" - ")
+    assert code.strip() == "299", header
+    return json.loads(rest.strip())
 
 
 def rejection(status: int, data: bytes) -> Verdict:

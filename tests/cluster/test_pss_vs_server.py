@@ -118,3 +118,26 @@ def test_lint_findings_carry_the_plugins_message(namespaces):
                 assert prefix + finding.server_message == answer, label
                 checked += 1
     assert checked > 50
+
+
+def test_workload_warnings_are_the_plugins(namespaces):
+    """For a Deployment the plugin only warns (``would violate PodSecurity ...``) about its Pod template;
+    the linter's Pod Security findings on the Deployment carry the same text."""
+    from .corpus import workload
+
+    cases = [case for case in generate() if "+" not in case[0] and "win" not in case[0]]
+    checked = 0
+    for level in LEVELS:
+        server = namespaces[(level, "latest")]
+        deployments = [(label, workload("Deployment", pod)) for label, pod in cases]
+        answers = server.map(lambda case: server.post_warnings(server.url("Deployment"),
+                                                               json.dumps(case[1]).encode()), deployments)
+        for (label, deployment), (status, warnings) in zip(deployments, answers):
+            if status == 422:
+                continue  # a template the Deployment's own validation refuses
+            assert status == 201, f"{level} {label}: {status}"
+            plugin = [w for w in warnings if "PodSecurity" in w]
+            findings = {f.server_message for f in lint(deployment, level=level) if f.rule.startswith("pss-")}
+            assert [f"would {text}" for text in findings] == plugin, f"{level} {label}"
+            checked += bool(plugin)
+    assert checked > 50

@@ -185,7 +185,7 @@ def check_pod(spec: Node, kind: str, document_root: Node, level: str, version: s
             "naked-pod", INFO, where, "a bare Pod is not replaced if its node fails or it is deleted; "
             "real workloads use a Deployment, StatefulSet, DaemonSet or Job that creates Pods from a template",
             at_key=False))
-    report = pss.evaluate(spec, version, metadata=_pod_metadata(kind, document_root))
+    report = pss.evaluate(spec, version, metadata=_pod_metadata(kind, document_root), template=kind != "Pod")
     above = {"privileged": "baseline", "baseline": "restricted"}.get(report.level)
     why_not = ""
     if above:

@@ -96,6 +96,7 @@ class PodView:
     metadata: Node | None
     spec: Node
     containers: list[Node]
+    created: bool = True  # a Pod as the API server stored it, not a workload's template
 
     def annotations(self) -> dict[str, str]:
         found = _nested(self.metadata, "annotations")
@@ -196,7 +197,7 @@ def _container_app_armor(pod: PodView, container: Node) -> tuple[str, str] | Non
     1.30 a beta annotation without a container field becomes that field, unless it equals the Pod's own
     (registry/core/pod/strategy.go, applyAppArmorVersionSkew; not for Windows Pods)."""
     own = _app_armor_field(container)
-    if own is not None or pod.windows:
+    if own is not None or pod.windows or not pod.created:
         return own
     annotation = pod.annotations().get(APPARMOR_CONTAINER_ANNOTATION + _name(container))
     derived = _app_armor_from_annotation(annotation) if annotation is not None else None
@@ -720,11 +721,14 @@ def version_gates() -> list[tuple[str, str, str, str, str]]:
             for check in CHECKS for version in check.versions]
 
 
-def evaluate(spec: Node, version: str = "latest", metadata: Node | None = None) -> PodSecurityReport:
+def evaluate(spec: Node, version: str = "latest", metadata: Node | None = None,
+             template: bool = False) -> PodSecurityReport:
     """Run the checks of both levels on a Pod spec (a Node map) at ``version`` (``latest`` or ``1.N``), with
-    the Pod's ``metadata`` for the annotation checks. Raises ValueError for a version that is not 1.N."""
+    the Pod's ``metadata`` for the annotation checks. ``template``: the spec is a workload's Pod template,
+    which the plugin checks (to warn) as written, without what the API server changes in a Pod it creates.
+    Raises ValueError for a version that is not 1.N."""
     minor = minor_of(version)
-    pod = PodView(metadata, spec, _containers(spec))
+    pod = PodView(metadata, spec, _containers(spec), created=not template)
     by_level = {level: [v for _, versioned in checks_at(level, minor) if (v := versioned.run(pod)) is not None]
                 for level in ("baseline", "restricted")}
     level = "privileged" if by_level["baseline"] else "baseline" if by_level["restricted"] else "restricted"
