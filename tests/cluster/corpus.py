@@ -92,6 +92,7 @@ SLOTS: dict[str, str] = {
     "cpu limit (quantity)": _POD_HEAD + "    resources:\n      limits:\n        cpu: @\n",
     "annotation value (string)": _POD_HEAD.replace("  name: scalars\n",
                                                    "  name: scalars\n  annotations:\n    note: @\n"),
+    "label key (map key)": _POD_HEAD.replace("  name: scalars\n", "  name: scalars\n  labels:\n    @: v\n"),
 }
 
 

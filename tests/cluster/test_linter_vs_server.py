@@ -87,6 +87,13 @@ KNOWN: list[Known] = [
     Known("both", r"^reported: defaultMode 0o644$", "go-yaml v2 reads 0o644 as 420; PyYAML reads a string"),
     Known("both", r"^reported: command with \\' in double quotes$",
           "go-yaml v2 accepts the escape \\' in double quotes; PyYAML refuses the file"),
+    Known("kubectl", r"^scalar label key \(map key\): (~|null|Null|NULL|!!null ''|9223372036854775808)$",
+          "sigs.k8s.io/yaml cannot make a JSON key of a null or an unsigned 64-bit map key, so kubectl cannot "
+          "read the file; the linter reads a key"),
+    Known("both", r"^scalar label key \(map key\): (\.inf|\+\.INF|\.nan|\.NaN)$",
+          "go-yaml v2 reads a float key and sigs.k8s.io/yaml writes it as .inf or .nan, not a valid label key; "
+          "the linter reads a different key"),
+    Known("both", r"^scalar label key \(map key\): !!str$", "both refuse; the linter names no field path"),
     Known("both", r"^scalar defaultMode \(int32\): (-0b101|1_000|-1)$",
           "no linter rule for the range of defaultMode (0 to 0777, ValidateVolumes)"),
     # --- document streams, encodings, List, duplicate and merge keys (client-side reading) ---
