@@ -54,7 +54,7 @@ class Verdict:
 
 
 def kubectl_decode_binary() -> Path:
-    """Build (once, cached in ~/.cache/podnotes) and return the kubectl-decode helper; without Go the test
+    """Build (once, cached in ~/.cache/podnotes) and return the kubectl-decode program; without Go the test
     skips (fails under CI=true), saying what to install."""
     done = subprocess.run(["bash", str(BUILD_SCRIPT)], capture_output=True, text=True, timeout=900)
     if done.returncode == 2 and shutil.which("go") is None:
