@@ -39,7 +39,7 @@ pytestmark = pytest.mark.cluster
 FIXTURES = ROOT / "tests" / "fixtures"
 RESULTS = BUILD / "linter-vs-server.json"
 _INDICES = re.compile(r"\[[^\]]*\]")
-_NAMESPACE_LINE = re.compile(rb"^\s+namespace:.*\n", re.M)
+_NAMESPACE_LINE = re.compile(rb"^\s+namespace:.*\n", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def mutation_inputs() -> list[Input]:
 
 
 def _first_kind(content: bytes) -> str:
-    match = re.search(rb"^kind:\s*(\w+)", content, re.M)
+    match = re.search(rb"^kind:\s*(\w+)", content, re.MULTILINE)
     return match.group(1).decode() if match else "Pod"
 
 
@@ -223,7 +223,7 @@ def lint_verdict(item: Input, options: Options) -> Verdict:
     return Verdict(bool(errors), sorted({f.path for f in errors if f.path}), errors[0].message if errors else "")
 
 
-_DOCUMENT_MARKER = re.compile(rb"^(---|\.\.\.)(\s|$)", re.M)
+_DOCUMENT_MARKER = re.compile(rb"^(---|\.\.\.)(\s|$)", re.MULTILINE)
 
 
 def sends_raw(item: Input, decoded: dict) -> bool:

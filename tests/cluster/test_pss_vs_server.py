@@ -75,7 +75,7 @@ def test_pod_security_messages_are_the_plugins(namespaces):
     compared, differences = 0, []
     refused, invalid = 0, set()
     for (level, version), server in namespaces.items():
-        answers = server.map(lambda case: server_message(server, case[1]), cases)
+        answers = server.map(lambda case, target=server: server_message(target, case[1]), cases)
         for (label, pod), answer in zip(cases, answers):
             if answer is None:
                 invalid.add(label)  # a combination the API's validation refuses: admission never sees it
@@ -108,7 +108,7 @@ def test_lint_findings_carry_the_plugins_message(namespaces):
     checked = 0
     for level in LEVELS:
         server = namespaces[(level, "latest")]
-        answers = server.map(lambda case: server_message(server, case[1]), cases)
+        answers = server.map(lambda case, target=server: server_message(target, case[1]), cases)
         for (label, pod), answer in zip(cases, answers):
             assert answer is not None, f"{label}: refused by validation"
             findings = [f for f in lint(pod, level=level) if f.rule.startswith("pss-")]
@@ -130,8 +130,8 @@ def test_workload_warnings_are_the_plugins(namespaces):
     for level in LEVELS:
         server = namespaces[(level, "latest")]
         deployments = [(label, workload("Deployment", pod)) for label, pod in cases]
-        answers = server.map(lambda case: server.post_warnings(server.url("Deployment"),
-                                                               json.dumps(case[1]).encode()), deployments)
+        answers = server.map(lambda case, target=server: target.post_warnings(
+            target.url("Deployment"), json.dumps(case[1]).encode()), deployments)
         for (label, deployment), (status, warnings) in zip(deployments, answers):
             if status == 422:
                 continue  # a template the Deployment's own validation refuses

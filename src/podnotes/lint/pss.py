@@ -326,8 +326,8 @@ def _proc_mounts(pod: PodView) -> tuple[str, Node] | None:
             where = where or mount
     if where is None:
         return None
-    return (f"{_containers_phrase(containers)} must not set securityContext.procMount to "
-            f"{_join_quote(sorted(kinds))}", where)
+    detail = f"{_containers_phrase(containers)} must not set securityContext.procMount to {_join_quote(sorted(kinds))}"
+    return detail, where
 
 
 def proc_mount_1_0(pod: PodView) -> Violation | None:
