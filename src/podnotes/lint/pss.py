@@ -114,7 +114,7 @@ class PodView:
 
 
 def _containers(spec: Node) -> list[Node]:
-    out = []
+    out: list[Node] = []
     for group in CONTAINER_GROUPS:
         items = spec.get(group)
         if items is not None and items.kind == "seq":
@@ -211,7 +211,7 @@ def app_armor_profile(pod: PodView) -> Violation | None:
     if pod_profile is not None and pod_profile[0] not in allowed:
         setters.append("pod")
         values.add(pod_profile[0])
-        where.append(_nested(pod.spec, "securityContext", "appArmorProfile"))
+        where.append(_nested(pod.spec, "securityContext", "appArmorProfile") or pod.spec)
     containers = []
     for container in pod.containers:
         profile = _container_app_armor(pod, container)
@@ -249,7 +249,7 @@ def capabilities_baseline(pod: PodView) -> Violation | None:
         return None
     return Violation("capabilities_baseline", "baseline", "non-default capabilities",
                      f"{_containers_phrase(containers)} must not include {_join_quote(sorted(extra))} in "
-                     "securityContext.capabilities.add", where)
+                     "securityContext.capabilities.add", where or pod.spec)
 
 
 def host_namespaces(pod: PodView) -> Violation | None:
@@ -257,7 +257,7 @@ def host_namespaces(pod: PodView) -> Violation | None:
     if not used:
         return None
     return Violation("hostNamespaces", "baseline", "host namespaces", ", ".join(f"{k}=true" for k in used),
-                     pod.spec.get(used[0]))
+                     pod.spec.get(used[0]) or pod.spec)
 
 
 def host_path_volumes(pod: PodView) -> Violation | None:
@@ -266,14 +266,14 @@ def host_path_volumes(pod: PodView) -> Violation | None:
         return None
     names = [_go_string(v.scalar("name", "")) for v in bad]
     return Violation("hostPathVolumes", "baseline", "hostPath volumes",
-                     f"{_plural('volume', 'volumes', len(names))} {_join_quote(names)}", bad[0].get("hostPath"))
+                     f"{_plural('volume', 'volumes', len(names))} {_join_quote(names)}", bad[0].get("hostPath") or bad[0])
 
 
 def host_ports(pod: PodView) -> Violation | None:
-    containers, ports, where = [], set(), None
+    containers, ports, where = [], set[str](), None
     for container in pod.containers:
-        found = [port.get("hostPort") for port in _seq(container.get("ports")) if port.kind == "map"]
-        found = [p for p in found if p is not None and isinstance(p.value, int) and p.value != 0]
+        found = [host for port in _seq(container.get("ports")) if port.kind == "map"
+                 and (host := port.get("hostPort")) is not None and isinstance(host.value, int) and host.value != 0]
         if found:
             containers.append(_name(container))
             ports.update(str(p.value) for p in found)
@@ -282,7 +282,7 @@ def host_ports(pod: PodView) -> Violation | None:
         return None
     return Violation("hostPorts", "baseline", "hostPort",
                      f"{_containers_phrase(containers)} {_plural('uses', 'use', len(containers))} "
-                     f"{_plural('hostPort', 'hostPorts', len(ports))} {', '.join(sorted(ports))}", where)
+                     f"{_plural('hostPort', 'hostPorts', len(ports))} {', '.join(sorted(ports))}", where or pod.spec)
 
 
 def host_probes_and_host_lifecycle(pod: PodView) -> Violation | None:
@@ -303,7 +303,7 @@ def host_probes_and_host_lifecycle(pod: PodView) -> Violation | None:
     return Violation("hostProbesAndHostLifecycle", "baseline", "probe or lifecycle host",
                      f"{_containers_phrase(sorted(containers))} {_plural('uses', 'use', len(containers))} "
                      f"{_plural('probe or lifecycle host', 'probe or lifecycle hosts', len(hosts))} "
-                     f"{_join_quote(sorted(hosts))}", where)
+                     f"{_join_quote(sorted(hosts))}", where or pod.spec)
 
 
 def privileged(pod: PodView) -> Violation | None:
@@ -312,7 +312,7 @@ def privileged(pod: PodView) -> Violation | None:
         return None
     return Violation("privileged", "baseline", "privileged",
                      f"{_containers_phrase([_name(c) for c in bad])} must not set securityContext.privileged=true",
-                     _nested(bad[0], "securityContext", "privileged"))
+                     _nested(bad[0], "securityContext", "privileged") or bad[0])
 
 
 def _proc_mounts(pod: PodView) -> tuple[str, Node] | None:
@@ -413,14 +413,14 @@ def _seccomp_explicit(pod: PodView) -> tuple[list[str], set[str], list[Node], bo
     if pod_set and not pod_good:
         setters.append("pod")
         values.add(pod_type)
-        where.append(node)
+        where.append(node or pod.spec)
     explicit, implicit = [], []
     for container in pod.containers:
         is_set, kind, node = _seccomp_type(container)
         if is_set and kind not in ("RuntimeDefault", "Localhost"):
             explicit.append(_name(container))
             values.add(kind)
-            where.append(node)
+            where.append(node or container)
         elif not is_set and not pod_good:
             implicit.append(container)
     if explicit:
@@ -463,7 +463,7 @@ def windows_host_process(pod: PodView) -> Violation | None:
     owner = pod.spec if bad(pod.spec) else containers[0]
     return Violation("windowsHostProcess", "baseline", "hostProcess",
                      f"{' and '.join(setters)} must not set securityContext.windowsOptions.hostProcess=true",
-                     _nested(owner, "securityContext", "windowsOptions", "hostProcess"))
+                     _nested(owner, "securityContext", "windowsOptions", "hostProcess") or owner)
 
 
 # --- restricted checks --------------------------------------------------------------------------------------
@@ -504,7 +504,7 @@ def capabilities_restricted_1_22(pod: PodView) -> Violation | None:
                        "securityContext.capabilities.add")
     if not details:
         return None
-    return Violation("capabilities_restricted", "restricted", "unrestricted capabilities", "; ".join(details), where)
+    return Violation("capabilities_restricted", "restricted", "unrestricted capabilities", "; ".join(details), where or pod.spec)
 
 
 def capabilities_restricted_1_25(pod: PodView) -> Violation | None:
@@ -533,7 +533,7 @@ def restricted_volumes(pod: PodView) -> Violation | None:
                      f"{_plural('volume', 'volumes', len(names))} {_join_quote(names)} "
                      f"{_plural('uses', 'use', len(names))} "
                      f"{_plural('restricted volume type', 'restricted volume types', len(kinds))} "
-                     f"{_join_quote(sorted(kinds))}", where)
+                     f"{_join_quote(sorted(kinds))}", where or pod.spec)
 
 
 def run_as_non_root_1_0(pod: PodView) -> Violation | None:
@@ -554,7 +554,7 @@ def run_as_non_root_1_0(pod: PodView) -> Violation | None:
         setters.append(_containers_phrase(explicit))
     if setters:
         return Violation("runAsNonRoot", "restricted", "runAsNonRoot != true",
-                         f"{' and '.join(setters)} must not set securityContext.runAsNonRoot=false", where)
+                         f"{' and '.join(setters)} must not set securityContext.runAsNonRoot=false", where or pod.spec)
     if implicit:
         return Violation("runAsNonRoot", "restricted", "runAsNonRoot != true",
                          f"pod or {_containers_phrase([_name(c) for c in implicit])} must set "
@@ -578,7 +578,7 @@ def run_as_user_1_23(pod: PodView) -> Violation | None:
     if not setters:
         return None
     return Violation("runAsUser", "restricted", "runAsUser=0", f"{' and '.join(setters)} must not set runAsUser=0",
-                     where)
+                     where or pod.spec)
 
 
 def run_as_user_1_35(pod: PodView) -> Violation | None:
