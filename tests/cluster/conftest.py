@@ -26,8 +26,9 @@ def control_plane():
         pytest.skip(missing_binaries_reason())
     plane = LocalControlPlane(CLUSTER_NAME, binaries)
     plane.start()
-    REPORT["control plane"] = (f"etcd + kube-apiserver ready in {plane.start_seconds:.1f} s at {plane.server} "
-                               f"({binaries.source})")
+    programs = "etcd + kube-apiserver" + (" + kube-controller-manager" if plane.controller_manager else "")
+    REPORT["control plane"] = (f"{programs} ready in {plane.start_seconds:.1f} s at {plane.server} "
+                               f"({binaries.source}); {plane.admission_note}")
     yield plane
     plane.stop()
 

@@ -165,6 +165,39 @@ def test_a_real_control_plane_stops_without_being_killed(control_plane_binaries)
     # kube-apiserver ends with status 0 once it has drained; etcd shuts down and
     # then ends by the SIGTERM it was sent (-15). SIGKILL (-9) would mean the
     # grace period ran out.
-    etcd, apiserver = processes
+    etcd, apiserver, *controllers = processes
     assert apiserver.returncode == 0
     assert etcd.returncode in (0, -signal.SIGTERM)
+    assert [c.returncode in (0, -signal.SIGTERM) for c in controllers] == [True] * len(controllers)
+
+
+@pytest.mark.cluster
+def test_the_service_account_admission_plugin_runs_as_in_a_cluster(control_plane_binaries, tmp_path):
+    """kubeadm and kind clusters run the ServiceAccount admission plugin: a Pod in a namespace gets the
+    namespace's default ServiceAccount and the projected token volume kube-api-access-*, and a Pod that
+    projects its own token is accepted (plugin/pkg/admission/serviceaccount/admission.go)."""
+    import json
+    import ssl
+    import urllib.request
+
+    if control_plane_binaries.kube_apiserver.with_name("kube-controller-manager").exists() is False:
+        pytest.skip("no kube-controller-manager next to kube-apiserver: the plugin is off, and the plane says so")
+    with LocalControlPlane("admission", control_plane_binaries) as plane:
+        assert plane.admission_note == "default admission plugins"
+        pki = plane.workdir / "pki"
+        context = ssl.create_default_context(cafile=str(pki / "ca.crt"))
+        context.load_cert_chain(str(pki / "admin.crt"), str(pki / "admin.key"))
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "token"},
+               "spec": {"containers": [{"name": "app", "image": "busybox:1.36", "volumeMounts": [
+                   {"name": "token", "mountPath": "/var/run/token"}]}],
+                        "volumes": [{"name": "token", "projected": {"sources": [
+                            {"serviceAccountToken": {"path": "token", "expirationSeconds": 3600,
+                                                     "audience": "vault"}}]}}]}}
+        request = urllib.request.Request(
+            f"{plane.server}/api/v1/namespaces/default/pods?dryRun=All&fieldValidation=Strict",
+            data=json.dumps(pod).encode(), headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, context=context, timeout=30) as answer:
+            created = json.load(answer)
+    assert created["spec"]["serviceAccountName"] == "default"
+    volumes = [volume["name"] for volume in created["spec"]["volumes"]]
+    assert "token" in volumes and any(name.startswith("kube-api-access-") for name in volumes)

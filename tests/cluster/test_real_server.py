@@ -69,16 +69,30 @@ def test_create_refuses_an_existing_object_with_the_servers_reason(kind_cluster)
 
 
 def test_replace_may_change_the_image_but_not_the_ports(kind_cluster):
-    kind_cluster.create(NGINX)
-    replaced = kind_cluster.replace(nginx(**{"spec.containers.0.image": "nginx:1.28"}))
+    # The ServiceAccount admission plugin sets serviceAccountName and adds the token volume on create, not
+    # on update, so a replace that sends the manifest again would drop them, a change a Pod refuses (kubectl
+    # replace does the same). This Pod names its account and opts out of the token.
+    no_token = {"spec.automountServiceAccountToken": False, "spec.serviceAccountName": "default"}
+    kind_cluster.create(nginx(**no_token))
+    replaced = kind_cluster.replace(nginx(**no_token, **{"spec.containers.0.image": "nginx:1.28"}))
     assert replaced[0].object["spec"]["containers"][0]["image"] == "nginx:1.28"
 
-    changed_port = nginx(**{"spec.containers.0.ports": [{"name": "http", "containerPort": 8080}]})
+    changed_port = nginx(**no_token, **{"spec.containers.0.ports": [{"name": "http", "containerPort": 8080}]})
     with pytest.raises(ApiRejected) as caught:
         kind_cluster.replace(changed_port)
     assert caught.value.reason == "Invalid"
     assert "pod updates may not change fields other than" in caught.value.message
     assert caught.value.hint == cluster.POD_UPDATE_HINT
+
+
+def test_replace_with_the_manifest_again_drops_the_token_volume_and_is_refused(kind_cluster):
+    """As on any cluster with the ServiceAccount admission plugin: the created Pod holds kube-api-access-*,
+    the manifest does not, and a Pod update may not remove a volume."""
+    created = kind_cluster.create(NGINX)[0].object
+    assert any(v["name"].startswith("kube-api-access-") for v in created["spec"]["volumes"])
+    with pytest.raises(ApiRejected) as caught:
+        kind_cluster.replace(nginx(**{"spec.containers.0.image": "nginx:1.28"}))
+    assert "pod updates may not change fields other than" in caught.value.message
 
 
 def test_replace_force_deletes_and_creates_a_new_object(kind_cluster):

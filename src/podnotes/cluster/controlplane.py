@@ -9,7 +9,16 @@ writes a kubeconfig whose context, cluster and user are all named
 ``kind-<name>``, exactly as kind names them. Code that connects to a kind
 cluster therefore runs unchanged, guard included, against this server.
 
-What it does not run: no scheduler, no controllers, no kubelet. Pods stay
+Admission runs as in a cluster made by kubeadm or kind: the default plugins,
+ServiceAccount included. That plugin refuses a Pod whose ServiceAccount does
+not exist and adds the projected token volume, so the control plane also runs
+kube-controller-manager with only the controllers that create each
+namespace's ``default`` ServiceAccount and its ``kube-root-ca.crt``
+ConfigMap. Where no kube-controller-manager binary sits next to
+kube-apiserver (an envtest folder), the plugin is turned off instead and
+``admission_note`` says so.
+
+What it does not run: no scheduler, no other controllers, no kubelet. Pods stay
 Pending unless someone writes their status (the tests play the kubelet);
 a Pod bound to a node waits forever for a kubelet to confirm a graceful
 delete; namespaces stay Terminating after deletion.
@@ -101,6 +110,10 @@ class LocalControlPlane:
         self.kubeconfig = self.workdir / "kubeconfig"
         self.etcd_port = self.apiserver_port = 0
         self.start_seconds: float | None = None
+        self.controller_manager = _sibling(self.binaries.kube_apiserver, "kube-controller-manager")
+        self.admission_note = ("default admission plugins" if self.controller_manager else
+                               "default admission plugins except ServiceAccount (no kube-controller-manager "
+                               "next to kube-apiserver to create the default ServiceAccounts)")
         self._processes: list[tuple[str, subprocess.Popen]] = []
 
     @property
@@ -123,6 +136,8 @@ class LocalControlPlane:
             self._start_apiserver(credentials, deadline=time.monotonic() + timeout)
             _write_kubeconfig(self.kubeconfig, self.context, self.server, credentials)
             self._wait_for_default_namespace(deadline=time.monotonic() + 30)
+            if self.controller_manager:
+                self._start_service_account_controllers(credentials, deadline=time.monotonic() + timeout)
         except BaseException:
             self.stop()
             raise
@@ -194,14 +209,34 @@ class LocalControlPlane:
             f"--service-account-signing-key-file={credentials.sa_private}",
             "--authorization-mode=RBAC",
             "--allow-privileged=true",
-            # The default ServiceAccount is made by a controller that does not run here.
-            "--disable-admission-plugins=ServiceAccount",
+            *([] if self.controller_manager else ["--disable-admission-plugins=ServiceAccount"]),
             f"--cert-dir={self.workdir / 'pki'}",
         ])
         context = ssl.create_default_context(cafile=str(credentials.ca_cert))
         context.load_cert_chain(str(credentials.client_cert), str(credentials.client_key))
         # /readyz answers 403 to anonymous callers until RBAC is bootstrapped, so ask as admin.
         self._poll("kube-apiserver", process, lambda: _http_ok(f"{self.server}/readyz", context), deadline)
+
+    def _start_service_account_controllers(self, credentials: _Credentials, deadline: float) -> None:
+        """kube-controller-manager with the two controllers the ServiceAccount admission plugin relies on;
+        ready once namespace ``default`` has its ServiceAccount."""
+        assert self.controller_manager is not None
+        process = self._spawn("kube-controller-manager", [
+            str(self.controller_manager),
+            f"--kubeconfig={self.kubeconfig}",
+            "--controllers=serviceaccount,root-ca-cert-publisher",
+            "--leader-elect=false",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={free_port()}",
+            f"--cert-dir={self.workdir / 'controller-manager'}",
+            f"--root-ca-file={credentials.ca_cert}",
+            f"--service-account-private-key-file={credentials.sa_private}",
+            "--use-service-account-credentials=false",
+        ])
+        context = ssl.create_default_context(cafile=str(credentials.ca_cert))
+        context.load_cert_chain(str(credentials.client_cert), str(credentials.client_key))
+        url = f"{self.server}/api/v1/namespaces/default/serviceaccounts/default"
+        self._poll("kube-controller-manager", process, lambda: _http_ok(url, context), deadline)
 
     def _wait_for_default_namespace(self, deadline: float) -> None:
         context = ssl.create_default_context(cafile=str(self.workdir / "pki" / "ca.crt"))
@@ -217,6 +252,11 @@ class LocalControlPlane:
         if not path.exists():
             return "(no log)"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _sibling(program: Path, name: str) -> Path | None:
+    candidate = program.with_name(name)
+    return candidate if candidate.is_file() and os.access(candidate, os.X_OK) else None
 
 
 def _terminate_and_wait(process: subprocess.Popen, grace: float) -> None:

@@ -185,21 +185,30 @@ def check_pod(spec: Node, kind: str, document_root: Node, level: str, version: s
             "naked-pod", INFO, where, "a bare Pod is not replaced if its node fails or it is deleted; "
             "real workloads use a Deployment, StatefulSet, DaemonSet or Job that creates Pods from a template",
             at_key=False))
-    report = pss.evaluate(spec, version)
+    report = pss.evaluate(spec, version, metadata=_pod_metadata(kind, document_root), template=kind != "Pod")
     above = {"privileged": "baseline", "baseline": "restricted"}.get(report.level)
     why_not = ""
     if above:
-        reasons = "; ".join(v.text for v in report.violations if v.level == above)
-        why_not = f"; not {above}: {reasons}"
+        why_not = f"; not {above}: {report.detail(above)}"
     findings.append(located("pod-security-level", INFO, spec, f"Pod Security level met: {report.level}{why_not}",
                             at_key=True))
     if level != "privileged":
+        server = f'violates PodSecurity "{level}:latest": {report.detail(level)}'
         for violation in report.at(level):
             findings.append(located(
                 f"pss-{violation.check}", WARNING, violation.node,
-                f"Pod Security {violation.level}: {violation.text}", at_key=True,
-                server=f'violates PodSecurity "{violation.level}:latest": {violation.text}'))
+                f"Pod Security {level}: {violation.text}", at_key=True, server=server))
     return report
+
+
+def _pod_metadata(kind: str, root: Node) -> Node | None:
+    """The metadata of the Pod (or of the Pod template) whose annotations the Pod Security checks read."""
+    path = {"Pod": ("metadata",), "CronJob": ("spec", "jobTemplate", "spec", "template", "metadata")}.get(
+        kind, ("spec", "template", "metadata"))
+    node: Node | None = root
+    for key in path:
+        node = node.get(key) if node is not None else None
+    return node
 
 
 _QOS_MEANING = {
