@@ -1,15 +1,15 @@
 """The book's drawings of how a Pod is built: processes, roots, namespaces, cgroups, the Pod's anatomy,
 and the Pod's phases and container states.
 
-Each function returns a :class:`Diagram`: a matplotlib figure drawn from the package's own data (the
-steps :func:`podnotes.linux.launcher.setup_steps` takes, the namespace matrix of
-:func:`podnotes.linux.pod.planned_sharing`, the kubelet's cgroup names in
-:mod:`podnotes.linux.kube_resources`, the phases and states of :mod:`podnotes.probes.timeline`), together
+Each function returns a ``Diagram``: a matplotlib figure drawn from the package's own data (the
+steps ``podnotes.linux.launcher.setup_steps`` takes, the namespace matrix of
+``podnotes.linux.pod.planned_sharing``, the kubelet's cgroup names in
+``podnotes.linux.kube_resources``, the phases and states of ``podnotes.probes.timeline``), together
 with an alt text written from the same data. Drawings are built offline with matplotlib, which the
 book already uses for its timelines, so a reader's machine needs no other program.
 
-They follow the timelines' rules for a phone (:mod:`podnotes.plot`): :data:`podnotes.plot.WIDTH_INCHES`
-wide, no letter smaller than :data:`podnotes.plot.FONT_POINTS`, shown as SVG (vector, text as outlines,
+They follow the timelines' rules for a phone (``podnotes.plot``): ``podnotes.plot.WIDTH_INCHES``
+wide, no letter smaller than ``podnotes.plot.FONT_POINTS``, shown as SVG (vector, text as outlines,
 no raster image inside). The drawing area is measured in inches, y growing downwards.
 """
 
@@ -55,7 +55,7 @@ ISOLATES = {
     "cgroup": "cgroup root directory",
     "time": "boot and monotonic clocks",
 }
-#: The words the drawings use for a cell of the Pod's namespace matrix (:data:`podnotes.linux.pod.SHARING`).
+#: The words the drawings use for a cell of the Pod's namespace matrix (``podnotes.linux.pod.SHARING``).
 SHARING_WORDS = {"pod": "Pod's", "own": "own", "host": "node's"}
 SHARING_LEGEND = {"pod": "Pod's: held by pause, joined with setns", "own": "own: created by the container",
                   "host": "node's: not unshared"}
@@ -224,7 +224,7 @@ def _step_text(step: SetupStep) -> str:
 
 def root_switch() -> Diagram:
     """Chapter 2: the steps of ``chroot`` and of ``pivot_root`` in a mount namespace, side by side, as
-    :func:`podnotes.linux.launcher.setup_steps` lists them for :func:`root_specs`; chroot(2), pivot_root(2)."""
+    ``podnotes.linux.launcher.setup_steps`` lists them for ``root_specs``; chroot(2), pivot_root(2)."""
     specs = root_specs()
     titles = {"chroot": "chroot", "pivot_root": "pivot_root in a mount namespace"}
     columns = {mode: setup_steps(spec) for mode, spec in specs.items()}
@@ -255,7 +255,7 @@ def root_switch() -> Diagram:
 
 def container_gets(kind: str) -> str:
     """When a non-privileged container gets a namespace of ``kind`` of its own or its Pod's, by
-    :func:`podnotes.linux.container.runtime_namespaces`: always, on cgroup v2, with hostUsers: false, or never."""
+    ``podnotes.linux.container.runtime_namespaces``: always, on cgroup v2, with hostUsers: false, or never."""
     from podnotes.linux.container import runtime_namespaces
 
     if kind in runtime_namespaces(cgroup_v2=False):
@@ -268,9 +268,9 @@ def container_gets(kind: str) -> str:
 
 
 def namespace_kinds() -> Diagram:
-    """Chapter 3: one row per namespace kind (:data:`ISOLATES`, namespaces(7)): its ``clone`` flag (the
-    package's :data:`podnotes.linux.syscalls.NAMESPACE_FLAGS`; ``CLONE_NEWTIME`` for time) and whether a
-    container gets one from containerd (:func:`container_gets`)."""
+    """Chapter 3: one row per namespace kind (``ISOLATES``, namespaces(7)): its ``clone`` flag (the
+    package's ``podnotes.linux.syscalls.NAMESPACE_FLAGS``; ``CLONE_NEWTIME`` for time) and whether a
+    container gets one from containerd (``container_gets``)."""
     headers = ("kind", "clone flag", "isolates", "a container gets one")
     widths = (0.62, 1.5, 2.08, 1.4)
     rows = [(kind, clone_flag(kind), ISOLATES[kind], container_gets(kind)) for kind in ISOLATES]
@@ -320,7 +320,7 @@ def cgroup_nodes(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs
     """The groups the kubelet and containerd create for ``pods`` (Pod name -> (QoS class, container
     names)), in ``tree`` order: ``kubepods``, Guaranteed Pods directly inside it, then ``burstable`` and
     ``besteffort`` with their Pods, each Pod with a group per container
-    (:func:`podnotes.linux.kube_resources.pod_cgroup_path` and ``container_cgroup_name``)."""
+    (``podnotes.linux.kube_resources.pod_cgroup_path`` and ``container_cgroup_name``)."""
     tree: dict[tuple[str, ...], dict] = {}
     for name, (qos, containers) in pods.items():
         path = kube_resources.pod_cgroup_path(qos, example_uid(name), driver)
@@ -361,7 +361,7 @@ def _shortened(name: str) -> str:
 
 
 def cgroup_tree(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs") -> Diagram:
-    """Chapter 4: the cgroup tree of :func:`cgroup_nodes`, one group a row, what each holds beside it.
+    """Chapter 4: the cgroup tree of ``cgroup_nodes``, one group a row, what each holds beside it.
     Container IDs are shortened to 12 digits."""
     nodes = cgroup_nodes(pods, driver)
     indent, row_h = 0.24, 0.3
@@ -396,7 +396,7 @@ def cgroup_tree(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs"
 
 def container_steps(spec: Spec) -> Diagram:
     """Chapter 5: what the launcher does to make a container of ``spec``
-    (:func:`podnotes.linux.container.container_spec`), one numbered step a row with its shell equivalent."""
+    (``podnotes.linux.container.container_spec``), one numbered step a row with its shell equivalent."""
     steps = setup_steps(spec)
     call_w, shell_w = 3.05, 2.35
     heights = [max(_lines_height(len(_wrap(step.call, call_w, True))),
@@ -425,8 +425,8 @@ def container_steps(spec: Spec) -> Diagram:
 
 def pod_anatomy(pod_name: str, containers: list[str], share_process_namespace: bool = False) -> Diagram:
     """Chapter 6: a node holding a Pod: the pause process in the namespaces the Pod shares
-    (:func:`podnotes.linux.pod.shared_kinds`), each container with its own
-    (:func:`podnotes.linux.pod.container_own_kinds`), and the veth pair a CNI plugin (the bridge plugin,
+    (``podnotes.linux.pod.shared_kinds``), each container with its own
+    (``podnotes.linux.pod.container_own_kinds``), and the veth pair a CNI plugin (the bridge plugin,
     containernetworking/plugins) lays from the node's bridge into the Pod's network namespace."""
     shared = pod.shared_kinds(share_process_namespace)
     own = pod.container_own_kinds(share_process_namespace)
@@ -483,8 +483,8 @@ def pod_anatomy(pod_name: str, containers: list[str], share_process_namespace: b
 
 def namespace_matrix(matrix: dict[str, dict[str, str]]) -> Diagram:
     """Chapter 6: whose namespace each process of a Pod is in, one row per kind, one column per process,
-    from :func:`podnotes.linux.pod.planned_sharing` or :func:`podnotes.linux.pod.measured_sharing`.
-    Raises ``ValueError`` when a cell is not one of :data:`podnotes.linux.pod.SHARING`."""
+    from ``podnotes.linux.pod.planned_sharing`` or ``podnotes.linux.pod.measured_sharing``.
+    Raises ``ValueError`` when a cell is not one of ``podnotes.linux.pod.SHARING``."""
     if not matrix:
         raise ValueError("the namespace matrix is empty")
     kinds = list(matrix)
@@ -521,7 +521,7 @@ def namespace_matrix(matrix: dict[str, dict[str, str]]) -> Diagram:
 # ---------------------------------------------------------------------------------------------------------
 # Chapter 7: phases and container states.
 
-#: How a Pod moves between :data:`podnotes.probes.timeline.PHASES`: (from, to, when). The kubelet computes
+#: How a Pod moves between ``podnotes.probes.timeline.PHASES``: (from, to, when). The kubelet computes
 #: the phase from its containers' states (``getPhase`` in pkg/kubelet/kubelet_pods.go); Unknown is what the
 #: API shows when the node cannot be asked (the "Pod lifecycle" page of the Kubernetes documentation).
 PHASE_TRANSITIONS = (
@@ -551,7 +551,7 @@ def _phase_anchor(phase: str, side: str, shift: float) -> tuple[float, float]:
 
 
 def phase_diagram() -> Diagram:
-    """Chapter 7: the five Pod phases and the moves between them (:data:`PHASE_TRANSITIONS`)."""
+    """Chapter 7: the five Pod phases and the moves between them (``PHASE_TRANSITIONS``)."""
     missing = set(PHASES) ^ set(_PHASE_PLACES)
     if missing:
         raise ValueError(f"phases without a place in the drawing: {sorted(missing)}")
@@ -580,7 +580,7 @@ def _phase_swatch(x: float, y: float, h: float, colour: str):
     return Rectangle((x + 0.06, y + 0.07), 0.14, h - 0.14, facecolor=colour, edgecolor=INK, linewidth=0.6)
 
 
-#: How a container moves between :data:`podnotes.probes.timeline.CONTAINER_STATES`, and the reasons each
+#: How a container moves between ``podnotes.probes.timeline.CONTAINER_STATES``, and the reasons each
 #: state shows (``kubectl describe pod``; pkg/kubelet/kuberuntime, pkg/kubelet/images).
 STATE_TRANSITIONS = (
     ("waiting", "running", "created and started"),
@@ -596,7 +596,7 @@ STATE_REASONS = {
 
 def container_state_diagram() -> Diagram:
     """Chapter 7: a container's three states (core/v1 ContainerState), the moves between them
-    (:data:`STATE_TRANSITIONS`) and the reasons each shows (:data:`STATE_REASONS`)."""
+    (``STATE_TRANSITIONS``) and the reasons each shows (``STATE_REASONS``)."""
     if set(STATE_REASONS) != set(CONTAINER_STATES):
         raise ValueError("every container state needs its reasons")
     box_w, gap, top = 1.5, 0.55, 0.55
@@ -632,7 +632,7 @@ def container_state_diagram() -> Diagram:
 
 
 def layout_problems(diagram: Diagram) -> list[str]:
-    """Text that would be hard to read: letters under :data:`FONT` points, text reaching outside the
+    """Text that would be hard to read: letters under ``FONT`` points, text reaching outside the
     figure, or two texts overlapping. Empty when the drawing is fine."""
     figure = diagram.figure
     with plot._style():
@@ -661,7 +661,7 @@ def layout_problems(diagram: Diagram) -> list[str]:
 
 
 def chapter_diagrams() -> list[Diagram]:
-    """Every drawing of :mod:`podnotes.diagrams` with the data the chapters give it."""
+    """Every drawing of ``podnotes.diagrams`` with the data the chapters give it."""
     from podnotes.linux.container import container_spec
 
     return [
