@@ -122,7 +122,7 @@ def test_cgroup_tree_follows_the_kubelets_names():
     for name, (qos, containers) in pods.items():
         path = kube_resources.pod_cgroup_path(qos, diagrams.example_uid(name))
         assert depth[path[-1]] == len(path), path
-        for container in containers:
+        for container in [*containers, diagrams.SANDBOX]:
             assert depth[diagrams.example_container_id(name, container)] == len(path) + 1
     assert depth["pod" + diagrams.example_uid("db")] == 2, "a Guaranteed Pod sits directly under kubepods"
     texts = drawn_texts(diagrams.cgroup_tree(pods))

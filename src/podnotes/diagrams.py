@@ -306,6 +306,10 @@ class CgroupNode:
     holds: str = ""
 
 
+#: The name ``cgroup_nodes`` gives the Pod sandbox when it makes up its container ID.
+SANDBOX = "pause"
+
+
 def example_uid(pod_name: str) -> str:
     """A stable UID for a drawn Pod (a real one comes from the API server)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"podnotes/{pod_name}"))
@@ -319,7 +323,8 @@ def example_container_id(pod_name: str, container: str) -> str:
 def cgroup_nodes(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs") -> list[CgroupNode]:
     """The groups the kubelet and containerd create for ``pods`` (Pod name -> (QoS class, container
     names)), in ``tree`` order: ``kubepods``, Guaranteed Pods directly inside it, then ``burstable`` and
-    ``besteffort`` with their Pods, each Pod with a group per container
+    ``besteffort`` with their Pods, each Pod with a group for its sandbox (the pause container) and one per
+    container
     (``podnotes.linux.kube_resources.pod_cgroup_path`` and ``container_cgroup_name``)."""
     tree: dict[tuple[str, ...], dict] = {}
     for name, (qos, containers) in pods.items():
@@ -328,6 +333,9 @@ def cgroup_nodes(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs
         for part in path:
             node = node.setdefault((part,), {})
         node["holds"] = f"Pod {name}" + (", Guaranteed" if qos == "Guaranteed" else "")
+        # The Pod sandbox (containerd's pause container) gets a group beside the containers' groups.
+        sandbox = kube_resources.container_cgroup_name(example_container_id(name, SANDBOX), driver)
+        node[(sandbox,)] = {"holds": "pause (Pod sandbox)"}
         for container in containers:
             group = kube_resources.container_cgroup_name(example_container_id(name, container), driver)
             node[(group,)] = {"holds": f"container {container}"}
@@ -341,8 +349,9 @@ def cgroup_nodes(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs
 
     def walk(children: dict, depth: int) -> None:
         # Guaranteed Pods first, as the kubelet nests them directly under kubepods; then the QoS groups.
+        # Otherwise in the order given: a Pod's sandbox, then its containers.
         keys = sorted((key for key in children if key != "holds"),
-                      key=lambda key: (not key[0].startswith(("pod", "kubepods-pod")), key[0]))
+                      key=lambda key: not key[0].startswith(("pod", "kubepods-pod")))
         for key in keys:
             nodes.append(CgroupNode(key[0], depth, children[key].get("holds", "")))
             walk(children[key], depth + 1)
