@@ -128,3 +128,39 @@ def oom_score_adj(qos: str, memory_request_bytes: int = 0, memory_capacity_bytes
         return BEST_EFFORT_OOM_SCORE_ADJ
     score = 1000 - (1000 * memory_request_bytes) // memory_capacity_bytes
     return min(max(score, 1000 + GUARANTEED_OOM_SCORE_ADJ), BEST_EFFORT_OOM_SCORE_ADJ - 1)
+
+
+#: The kubelet's top cgroup for Pods (``defaultNodeAllocatableCgroupName`` in pkg/kubelet/cm/node_container_manager_linux.go).
+KUBEPODS = "kubepods"
+#: The QoS classes with a group of their own under ``kubepods``; a Guaranteed Pod's group sits directly in
+#: ``kubepods`` (pkg/kubelet/cm/qos_container_manager_linux.go, ``strings.ToLower`` of the class).
+QOS_GROUPS = ("burstable", "besteffort")
+#: Prefix of a Pod's group, followed by its UID (``podCgroupNamePrefix``, pkg/kubelet/cm/pod_container_manager_linux.go).
+POD_GROUP_PREFIX = "pod"
+CGROUP_DRIVERS = ("cgroupfs", "systemd")
+
+
+def pod_cgroup_path(qos: str, pod_uid: str, driver: str = "cgroupfs") -> tuple[str, ...]:
+    """The groups from the cgroup root down to a Pod's own group, as the kubelet names them.
+
+    cgroupfs driver: ``("kubepods", "burstable", "pod<UID>")``; systemd driver: each name becomes a slice
+    carrying its parents' names, with ``-`` in the UID escaped as ``_`` (``("kubepods.slice",
+    "kubepods-burstable.slice", "kubepods-burstable-pod<UID_>.slice")``; ``ToSystemd`` in
+    pkg/kubelet/cm/cgroup_manager_linux.go). Raises ``ValueError`` for an unknown QoS class or driver."""
+    if qos not in ("Guaranteed", "Burstable", "BestEffort"):
+        raise ValueError(f"unknown QoS class {qos!r}; expected Guaranteed, Burstable or BestEffort")
+    if driver not in CGROUP_DRIVERS:
+        raise ValueError(f"unknown cgroup driver {driver!r}; expected one of {', '.join(CGROUP_DRIVERS)}")
+    names = [KUBEPODS] + ([] if qos == "Guaranteed" else [qos.lower()]) + [POD_GROUP_PREFIX + pod_uid]
+    if driver == "cgroupfs":
+        return tuple(names)
+    escaped = [name.replace("-", "_") for name in names]
+    return tuple("-".join(escaped[: depth + 1]) + ".slice" for depth in range(len(escaped)))
+
+
+def container_cgroup_name(container_id: str, driver: str = "cgroupfs") -> str:
+    """A container's group inside its Pod's, as containerd's CRI plugin names it: the container ID with the
+    cgroupfs driver, ``cri-containerd-<ID>.scope`` with the systemd driver."""
+    if driver not in CGROUP_DRIVERS:
+        raise ValueError(f"unknown cgroup driver {driver!r}; expected one of {', '.join(CGROUP_DRIVERS)}")
+    return container_id if driver == "cgroupfs" else f"cri-containerd-{container_id}.scope"

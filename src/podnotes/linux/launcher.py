@@ -378,6 +378,62 @@ def _kill_quietly(child: int) -> None:
         pass
 
 
+
+@dataclass(frozen=True)
+class SetupStep:
+    """One step :func:`main` takes before the program runs: the call, as C spells it, and what a shell
+    user types for the same effect (util-linux ``unshare``, ``nsenter``, ``mount``, iproute2 ``ip``)."""
+
+    call: str
+    shell: str
+
+
+_UNSHARE_OPTIONS = {"mnt": "-m", "uts": "-u", "ipc": "-i", "net": "-n", "pid": "-p", "user": "-U", "cgroup": "-C"}
+_NSENTER_OPTIONS = {"mnt": "-m", "uts": "-u", "ipc": "-i", "net": "-n", "pid": "-p", "user": "-U", "cgroup": "-C"}
+
+
+def clone_flag(kind: str) -> str:
+    """The ``CLONE_NEW*`` flag that creates a namespace of ``kind`` (as ``/proc/PID/ns/`` names it):
+    ``mnt`` is ``CLONE_NEWNS``, the first namespace Linux had (namespaces(7))."""
+    return "CLONE_NEWNS" if kind == "mnt" else f"CLONE_NEW{kind.upper()}"
+
+
+def setup_steps(spec: Spec) -> list[SetupStep]:
+    """What the launched process does for ``spec``, in :func:`main`'s order (cgroups, ``setns``,
+    ``unshare``, ID maps, the fork into a PID namespace, private mounts, host name, loopback, the new
+    root, ``/proc``), ending with the ``execve`` of ``spec.argv``. File names only, no host paths."""
+    kinds = [kind for kind in _NSENTER_OPTIONS if kind in spec.unshare]
+    steps = [SetupStep("write(cgroup.procs, getpid())", "echo $$ > cgroup.procs") for _ in spec.cgroup_procs]
+    steps += [SetupStep(f"setns(/proc/PID/ns/{kind}, {clone_flag(kind)})", f"nsenter -t PID {_NSENTER_OPTIONS[kind]}")
+              for kind in ("user", "ipc", "uts", "net", "pid", "cgroup", "mnt") if kind in spec.join]
+    if kinds:
+        steps.append(SetupStep(f"unshare({' | '.join(clone_flag(kind) for kind in kinds)})",
+                               "unshare " + " ".join(_UNSHARE_OPTIONS[kind] for kind in kinds)))
+    if spec.map_root_to_self:
+        steps.append(SetupStep("write(uid_map, \"0 UID 1\")", "unshare -U -r"))
+    if spec.enters_pid_namespace:
+        steps.append(SetupStep("fork(): the child is PID 1", "unshare -f"))
+    if "mnt" in spec.unshare:
+        steps.append(SetupStep("mount(\"/\", MS_REC|MS_PRIVATE)", "mount --make-rprivate /"))
+    if spec.hostname:
+        steps.append(SetupStep(f"sethostname(\"{spec.hostname}\")", f"hostname {spec.hostname}"))
+    if spec.loopback_up:
+        steps.append(SetupStep("ioctl(SIOCSIFFLAGS, lo, IFF_UP)", "ip link set lo up"))
+    if spec.rootfs and spec.root_mode == "pivot_root":
+        steps.append(SetupStep("mount(ROOT, ROOT, MS_BIND|MS_REC)", "mount --rbind ROOT ROOT"))
+        if spec.populate_dev:
+            steps.append(SetupStep("mount(tmpfs, ROOT/dev); bind null, zero…", "mount -t tmpfs tmpfs ROOT/dev"))
+        steps.append(SetupStep("pivot_root(\".\", \".oldroot\")", "cd ROOT; pivot_root . .oldroot"))
+        steps.append(SetupStep("umount2(\"/.oldroot\", MNT_DETACH)", "umount -l /.oldroot"))
+    elif spec.rootfs:
+        steps.append(SetupStep("chroot(ROOT); chdir(\"/\")", "chroot ROOT"))
+    if spec.mount_proc:
+        steps.append(SetupStep("mount(\"proc\", \"/proc\", \"proc\")", "mount -t proc proc /proc"))
+    program = " ".join(spec.argv) if spec.argv else f"the {spec.probe} probe"
+    steps.append(SetupStep(f"execve({program})", f"exec {program}"))
+    return steps
+
+
 def _prepare_view(spec: Spec) -> None:
     if "mnt" in spec.unshare:
         syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)

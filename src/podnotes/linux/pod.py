@@ -21,6 +21,45 @@ from podnotes.linux.processes import Children
 from podnotes.linux.rootfs import Rootfs
 
 POD_NAMESPACES = ("net", "uts", "ipc")
+#: What a cell of :func:`planned_sharing` and :func:`measured_sharing` says of one namespace of one process.
+SHARING = ("host", "pod", "own")
+
+
+def shared_kinds(share_process_namespace: bool = False) -> list[str]:
+    """The namespace kinds the pause process creates and every container joins."""
+    return list(POD_NAMESPACES) + (["pid"] if share_process_namespace else [])
+
+
+def container_own_kinds(share_process_namespace: bool = False) -> list[str]:
+    """The namespace kinds each container creates for itself: mount, and PID unless the Pod shares one."""
+    return ["mnt"] if share_process_namespace else ["mnt", "pid"]
+
+
+def planned_sharing(containers: list[str], share_process_namespace: bool = False) -> dict[str, dict[str, str]]:
+    """Whose namespace each process of a :class:`Pod` is in, by kind (rows, ``views.NAMESPACE_KINDS``) and
+    process (columns: ``pause``, then ``containers``): ``"pod"`` for the pause process's, ``"own"`` for one
+    the container created, ``"host"`` for the node's. The same rules :class:`Pod` starts processes by."""
+    shared, own = shared_kinds(share_process_namespace), container_own_kinds(share_process_namespace)
+    matrix = {}
+    for kind in views.NAMESPACE_KINDS:
+        row = {"pause": "pod" if kind in shared else "host"}
+        for name in containers:
+            row[name] = "pod" if kind in shared else "own" if kind in own else "host"
+        matrix[kind] = row
+    return matrix
+
+
+def measured_sharing(host: dict[str, str], pause: dict[str, str],
+                     containers: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The matrix of :func:`planned_sharing` from namespace identities read in ``/proc/PID/ns``
+    (``views.namespace_ids``) of the host, the pause process and each container."""
+    matrix = {}
+    for kind in views.NAMESPACE_KINDS:
+        row = {"pause": "host" if pause[kind] == host[kind] else "pod"}
+        for name, ids in containers.items():
+            row[name] = "host" if ids[kind] == host[kind] else "pod" if ids[kind] == pause[kind] else "own"
+        matrix[kind] = row
+    return matrix
 
 
 @dataclass
@@ -48,7 +87,7 @@ class Pod:
     def __init__(self, name: str, share_process_namespace: bool = False):
         self.name = name
         self.share_process_namespace = share_process_namespace
-        self.shared = list(POD_NAMESPACES) + (["pid"] if share_process_namespace else [])
+        self.shared = shared_kinds(share_process_namespace)
         self.containers: dict[str, Container] = {}
         self._group = Children()
         self.pause: Launched | None = None
@@ -80,7 +119,7 @@ class Pod:
         return views.namespace_ids(self.pause.pid)
 
     def _spec(self, rootfs: Rootfs | str, **command) -> Spec:
-        unshare = ["mnt"] if self.share_process_namespace else ["mnt", "pid"]
+        unshare = container_own_kinds(self.share_process_namespace)
         return Spec(join={kind: ns_path(self.pause.pid, kind) for kind in self.shared}, unshare=unshare,
                     rootfs=str(rootfs), root_mode="pivot_root", mount_proc=True, **command)
 

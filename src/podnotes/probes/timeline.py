@@ -90,6 +90,8 @@ EVENT_KINDS = (
 PROBE_TYPES = ("startup", "liveness", "readiness")
 PROBE_RESULTS = ("success", "failure", "timeout", "error")
 PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
+# The three fields of core/v1 ContainerState, exactly one of which is set (staging/src/k8s.io/api/core/v1/types.go).
+CONTAINER_STATES = ("waiting", "running", "terminated")
 CONDITIONS = ("PodScheduled", "PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready")
 CONTAINER_TYPES = ("init", "sidecar", "app")
 

@@ -1,0 +1,692 @@
+"""The book's drawings of how a Pod is built: processes, roots, namespaces, cgroups, the Pod's anatomy,
+and the Pod's phases and container states.
+
+Each function returns a ``Diagram``: a matplotlib figure drawn from the package's own data (the
+steps ``podnotes.linux.launcher.setup_steps`` takes, the namespace matrix of
+``podnotes.linux.pod.planned_sharing``, the kubelet's cgroup names in
+``podnotes.linux.kube_resources``, the phases and states of ``podnotes.probes.timeline``), together
+with an alt text written from the same data. Drawings are built offline with matplotlib, which the
+book already uses for its timelines, so a reader's machine needs no other program.
+
+They follow the timelines' rules for a phone (``podnotes.plot``): ``podnotes.plot.WIDTH_INCHES``
+wide, no letter smaller than ``podnotes.plot.FONT_POINTS``, shown as SVG (vector, text as outlines,
+no raster image inside). The drawing area is measured in inches, y growing downwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+import uuid
+from dataclasses import dataclass
+from html import escape
+
+from podnotes import plot
+from podnotes.linux import kube_resources, pod
+from podnotes.linux.launcher import SetupStep, Spec, clone_flag, setup_steps
+from podnotes.probes.timeline import CONTAINER_STATES, PHASES
+
+WIDTH = plot.WIDTH_INCHES
+FONT = plot.FONT_POINTS
+# Characters of 9 pt text an inch holds (DejaVu Sans; monospace is a little wider).
+CHARS_PER_INCH = 13.0
+MONO_CHARS_PER_INCH = 12.5
+BOLD_CHARS_PER_INCH = 11.5
+# The advance of one 9 pt DejaVu Sans Mono character (0.6 em), as matplotlib measures it at 100 dpi.
+MONO_CHAR_INCHES = 0.08
+LINE_INCHES = 0.165
+MONO = "DejaVu Sans Mono"
+INK = "#222222"
+GREY = "#555555"
+# Okabe-Ito hues, lightened for fills, so that text on them stays dark on light.
+FILLS = {"host": "#E6E6E6", "pod": "#CFE8F7", "own": "#FBE3B8", "step": "#F4F4F4", "ok": "#CDEBDD",
+         "bad": "#F6D2BF", "plain": "#FFFFFF"}
+EDGES = {"host": "#7F7F7F", "pod": "#0072B2", "own": "#E69F00", "step": "#7F7F7F", "ok": "#009E73",
+         "bad": "#D55E00", "plain": "#555555"}
+
+#: What each namespace kind isolates, in the words of namespaces(7)'s table.
+ISOLATES = {
+    "pid": "process IDs",
+    "mnt": "mount points",
+    "uts": "host name and NIS domain name",
+    "net": "network devices, stacks, ports",
+    "ipc": "System V IPC, POSIX message queues",
+    "user": "user and group IDs",
+    "cgroup": "cgroup root directory",
+    "time": "boot and monotonic clocks",
+}
+#: The words the drawings use for a cell of the Pod's namespace matrix (``podnotes.linux.pod.SHARING``).
+SHARING_WORDS = {"pod": "Pod's", "own": "own", "host": "node's"}
+SHARING_LEGEND = {"pod": "Pod's: held by pause, joined with setns", "own": "own: created by the container",
+                  "host": "node's: not unshared"}
+
+
+@dataclass
+class Diagram:
+    """A drawing: ``name`` (a file stem), the matplotlib ``figure`` and its ``alt`` text."""
+
+    name: str
+    figure: object
+    alt: str
+
+    def svg(self) -> str:
+        """The drawing as SVG text, its alt text as the SVG's ``<title>`` and ``aria-label``."""
+        text = plot.render(self.figure, "svg").decode("utf-8")
+        start = text.index("<svg")
+        end = text.index(">", start)
+        label = escape(self.alt, quote=True)
+        return (text[:end] + f' role="img" aria-label="{label}">' + f"\n <title>{escape(self.alt)}</title>"
+                + text[end + 1:])
+
+    def image(self):
+        """An IPython SVG image, for ``myst_nb.glue`` and a ``glue:figure`` with ``:alt:``."""
+        from IPython.display import SVG
+
+        return SVG(data=self.svg())
+
+    def _repr_svg_(self) -> str:
+        return self.svg()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Drawing primitives, in inches.
+
+
+def _canvas(height: float):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(WIDTH, height), dpi=plot.DPI)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, WIDTH)
+    ax.set_ylim(height, 0)
+    ax.axis("off")
+    return figure, ax
+
+
+def _wrap(text: str, width: float, mono: bool = False, bold: bool = False) -> list[str]:
+    per_inch = MONO_CHARS_PER_INCH if mono else BOLD_CHARS_PER_INCH if bold else CHARS_PER_INCH
+    columns = max(int((width - 0.14) * per_inch), 8)
+    return [line for part in text.split("\n")
+            for line in (textwrap.wrap(part, columns, break_on_hyphens=False) or [""])]
+
+
+def _lines_height(lines: int) -> float:
+    return lines * LINE_INCHES + 0.14
+
+
+def _box(ax, x: float, y: float, w: float, h: float, kind: str = "plain", dashed: bool = False) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle="round,pad=0,rounding_size=0.06",
+                                facecolor=FILLS[kind], edgecolor=EDGES[kind], linewidth=1.1,
+                                linestyle="--" if dashed else "-"))
+
+
+def _text(ax, x: float, y: float, text: str, align: str = "center", colour: str = INK, bold: bool = False,
+          mono: bool = False, va: str = "center", on_line: bool = False) -> None:
+    """Text at (x, y); ``on_line`` puts it on a white ground, for a label sitting on an arrow."""
+    ax.text(x, y, text, ha=align, va=va, color=colour, fontsize=FONT, fontweight="bold" if bold else "normal",
+            family=MONO if mono else None, linespacing=1.15,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5} if on_line else None)
+
+
+def _label_box(ax, x: float, y: float, w: float, text: str, kind: str = "plain", bold: bool = False,
+               mono: bool = False, dashed: bool = False) -> float:
+    """A box ``w`` wide at (x, y) holding ``text`` wrapped to fit; returns its height."""
+    lines = _wrap(text, w, mono, bold)
+    h = _lines_height(len(lines))
+    _box(ax, x, y, w, h, kind, dashed)
+    _text(ax, x + w / 2, y + h / 2, "\n".join(lines), bold=bold, mono=mono)
+    return h
+
+
+def _arrow(ax, start: tuple[float, float], end: tuple[float, float], dashed: bool = False,
+           bend: float = 0.0, colour: str = INK) -> None:
+    ax.annotate("", xy=end, xytext=start,
+                arrowprops={"arrowstyle": "-|>", "color": colour, "linewidth": 1.2, "shrinkA": 0, "shrinkB": 0,
+                            "linestyle": "--" if dashed else "-", "mutation_scale": 12,
+                            "connectionstyle": f"arc3,rad={bend}"})
+
+
+def _diagram(name: str, figure, alt: str) -> Diagram:
+    return Diagram(name=name, figure=figure, alt=" ".join(alt.split()))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Chapter 1: fork and exec.
+
+#: The life of a child process, as (column, text) rows: the parent's column 0, the child's 1.
+FORK_EXEC_ROWS = (
+    (0, "parent process\nPID P"),
+    (1, "child: a copy of the parent\nPID C, parent P; same memory, open files, root, namespaces"),
+    (1, "child runs a new program\nsame PID C, new memory image"),
+    (1, "child exits with a status\na zombie until its parent asks"),
+    (0, "parent: waitpid(C) returns the status; C is gone"),
+)
+#: The calls that lead from one row to the next.
+FORK_EXEC_CALLS = ("fork()", "execve(\"/bin/sleep\", argv)", "exit(0)", "SIGCHLD, waitpid()")
+
+
+def fork_exec() -> Diagram:
+    """Chapter 1: how one process starts another (``fork``, ``execve``, ``exit``, ``waitpid``; fork(2),
+    execve(2), wait(2)). The child inherits the parent's view and budget, which is why the later chapters
+    change them between ``fork`` and ``execve``."""
+    column_x, column_w, gap = (0.1, 2.95), 2.75, 0.34
+    heights = [_lines_height(len(_wrap(text, column_w))) for _, text in FORK_EXEC_ROWS]
+    tops, y = [], 0.08
+    for height in heights:
+        tops.append(y)
+        y += height + gap
+    figure, ax = _canvas(y - gap + 0.1)
+    with plot._style():
+        for (column, text), top in zip(FORK_EXEC_ROWS, tops):
+            _label_box(ax, column_x[column], top, column_w, text, "own" if column else "pod")
+        for index, call in enumerate(FORK_EXEC_CALLS):
+            (from_col, _), (to_col, _) = FORK_EXEC_ROWS[index], FORK_EXEC_ROWS[index + 1]
+            start = (column_x[from_col] + column_w / 2, tops[index] + heights[index])
+            end = (column_x[to_col] + column_w / 2, tops[index + 1])
+            _arrow(ax, start, end)
+            middle_x, middle_y = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
+            if from_col == to_col:  # beside the arrow, towards the empty middle
+                _text(ax, middle_x - 0.1, middle_y, call, align="right", mono=True, colour=GREY)
+            else:
+                _text(ax, middle_x, middle_y, call, mono=True, colour=GREY, on_line=True)
+        ax.plot([column_x[0] + column_w / 2] * 2, [tops[0] + heights[0], tops[-1]], color=EDGES["pod"],
+                linestyle=":", linewidth=1.1)
+        _text(ax, column_x[0] + column_w / 2 - 0.1, (tops[1] + tops[-1] + heights[1]) / 2,
+              "parent carries on", align="right", colour=GREY)
+    rows = "; then ".join(f"{call} leads to: {text.splitlines()[0]}"
+                          for call, (_, text) in zip(FORK_EXEC_CALLS, FORK_EXEC_ROWS[1:]))
+    return _diagram("fork-exec", figure,
+                    f"A parent process (left) and its child (right). {rows}. The parent keeps running meanwhile.")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Chapter 2: chroot against pivot_root.
+
+#: What each way of changing the root leaves behind.
+ROOT_OUTCOMES = {
+    "chroot": "the old root stays mounted: a process with CAP_SYS_CHROOT can walk back out",
+    "pivot_root": "the old root is unmounted: nothing is left to walk back to",
+}
+
+
+def root_specs() -> dict[str, Spec]:
+    """The two ways of entering a root file system ``ROOT`` that chapter 2 compares, as launcher specs."""
+    return {"chroot": Spec(argv=["sh"], rootfs="ROOT", root_mode="chroot"),
+            "pivot_root": Spec(argv=["sh"], rootfs="ROOT", unshare=["mnt"], root_mode="pivot_root",
+                               mount_proc=True)}
+
+
+def _step_text(step: SetupStep) -> str:
+    return f"{step.call}\n$ {step.shell}"
+
+
+def root_switch() -> Diagram:
+    """Chapter 2: the steps of ``chroot`` and of ``pivot_root`` in a mount namespace, side by side, as
+    ``podnotes.linux.launcher.setup_steps`` lists them for ``root_specs``; chroot(2), pivot_root(2)."""
+    specs = root_specs()
+    titles = {"chroot": "chroot", "pivot_root": "pivot_root in a mount namespace"}
+    columns = {mode: setup_steps(spec) for mode, spec in specs.items()}
+    column_w, gap = 2.8, 0.22
+    heights = {mode: [_lines_height(len(_wrap(_step_text(step), column_w, mono=True))) for step in steps]
+               + [_lines_height(len(_wrap(ROOT_OUTCOMES[mode], column_w)))] for mode, steps in columns.items()}
+    total = max(sum(h) + gap * (len(h) - 1) for h in heights.values()) + 0.45
+    figure, ax = _canvas(total + 0.1)
+    with plot._style():
+        for column, mode in enumerate(columns):
+            x = 0.07 + column * (column_w + 0.06)
+            _text(ax, x + column_w / 2, 0.18, titles[mode], bold=True)
+            y = 0.38
+            for index, step in enumerate(columns[mode]):
+                h = _label_box(ax, x, y, column_w, _step_text(step), "step", mono=True)
+                y += h
+                _arrow(ax, (x + column_w / 2, y), (x + column_w / 2, y + gap))
+                y += gap
+            _label_box(ax, x, y, column_w, ROOT_OUTCOMES[mode], "bad" if mode == "chroot" else "ok")
+    described = " ".join(f"{titles[mode]}: {', then '.join(step.call for step in steps)}; "
+                         f"{ROOT_OUTCOMES[mode]}." for mode, steps in columns.items())
+    return _diagram("root-switch", figure, f"Two columns of steps, each with its shell command. {described}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Chapter 3: the namespace kinds.
+
+
+def container_gets(kind: str) -> str:
+    """When a non-privileged container gets a namespace of ``kind`` of its own or its Pod's, by
+    ``podnotes.linux.container.runtime_namespaces``: always, on cgroup v2, with hostUsers: false, or never."""
+    from podnotes.linux.container import runtime_namespaces
+
+    if kind in runtime_namespaces(cgroup_v2=False):
+        return "always"
+    if kind in runtime_namespaces(cgroup_v2=True):
+        return "on cgroup v2"
+    if kind in runtime_namespaces(cgroup_v2=False, host_users=False):
+        return "with hostUsers: false"
+    return "no"
+
+
+def namespace_kinds() -> Diagram:
+    """Chapter 3: one row per namespace kind (``ISOLATES``, namespaces(7)): its ``clone`` flag (the
+    package's ``podnotes.linux.syscalls.NAMESPACE_FLAGS``; ``CLONE_NEWTIME`` for time) and whether a
+    container gets one from containerd (``container_gets``)."""
+    headers = ("kind", "clone flag", "isolates", "a container gets one")
+    widths = (0.62, 1.5, 2.08, 1.4)
+    rows = [(kind, clone_flag(kind), ISOLATES[kind], container_gets(kind)) for kind in ISOLATES]
+    row_h = _lines_height(2)
+    figure, ax = _canvas(0.12 + row_h * (len(rows) + 1))
+    with plot._style():
+        y = 0.06
+        for index, row in enumerate([headers] + rows):
+            x = 0.1
+            kind = "step" if index == 0 else "pod" if row[3] == "always" else "own" if row[3] != "no" else "host"
+            for column, (value, width) in enumerate(zip(row, widths)):
+                _box(ax, x, y, width, row_h, "plain" if index and column != 3 else kind)
+                lines = _wrap(value, width, mono=column == 1 and index > 0)
+                _text(ax, x + 0.07, y + row_h / 2, "\n".join(lines), align="left", bold=index == 0,
+                      mono=column == 1 and index > 0)
+                x += width
+            y += row_h
+    described = "; ".join(f"{kind} ({flag}) isolates {isolates}, a container gets one: {gets}"
+                          for kind, flag, isolates, gets in rows)
+    return _diagram("namespace-kinds", figure, f"A table of the {len(rows)} namespace kinds. {described}.")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Chapter 4: the kubelet's cgroup tree.
+
+
+@dataclass(frozen=True)
+class CgroupNode:
+    """One group of the drawn tree: its ``name``, ``depth`` under the root and what it holds."""
+
+    name: str
+    depth: int
+    holds: str = ""
+
+
+#: The name ``cgroup_nodes`` gives the Pod sandbox when it makes up its container ID.
+SANDBOX = "pause"
+
+
+def example_uid(pod_name: str) -> str:
+    """A stable UID for a drawn Pod (a real one comes from the API server)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"podnotes/{pod_name}"))
+
+
+def example_container_id(pod_name: str, container: str) -> str:
+    """A stable 64-hex-digit container ID for a drawn container (a real one comes from the runtime)."""
+    return hashlib.sha256(f"{pod_name}/{container}".encode()).hexdigest()
+
+
+def cgroup_nodes(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs") -> list[CgroupNode]:
+    """The groups the kubelet and containerd create for ``pods`` (Pod name -> (QoS class, container
+    names)), in ``tree`` order: ``kubepods``, Guaranteed Pods directly inside it, then ``burstable`` and
+    ``besteffort`` with their Pods, each Pod with a group for its sandbox (the pause container) and one per
+    container
+    (``podnotes.linux.kube_resources.pod_cgroup_path`` and ``container_cgroup_name``)."""
+    tree: dict[tuple[str, ...], dict] = {}
+    for name, (qos, containers) in pods.items():
+        path = kube_resources.pod_cgroup_path(qos, example_uid(name), driver)
+        node = tree
+        for part in path:
+            node = node.setdefault((part,), {})
+        node["holds"] = f"Pod {name}" + (", Guaranteed" if qos == "Guaranteed" else "")
+        # The Pod sandbox (containerd's pause container) gets a group beside the containers' groups.
+        sandbox = kube_resources.container_cgroup_name(example_container_id(name, SANDBOX), driver)
+        node[(sandbox,)] = {"holds": "pause (Pod sandbox)"}
+        for container in containers:
+            group = kube_resources.container_cgroup_name(example_container_id(name, container), driver)
+            node[(group,)] = {"holds": f"container {container}"}
+    top = tree.setdefault((kube_resources.KUBEPODS if driver == "cgroupfs" else "kubepods.slice",), {})
+    top["holds"] = "every Pod"
+    for qos_group, qos in zip(kube_resources.QOS_GROUPS, ("Burstable", "BestEffort")):
+        # The kubelet creates both at start, Pods or not.
+        name = (qos_group if driver == "cgroupfs" else f"{kube_resources.KUBEPODS}-{qos_group}.slice",)
+        top.setdefault(name, {})["holds"] = f"{qos} Pods"
+    nodes: list[CgroupNode] = []
+
+    def walk(children: dict, depth: int) -> None:
+        # Guaranteed Pods first, as the kubelet nests them directly under kubepods; then the QoS groups.
+        # Otherwise in the order given: a Pod's sandbox, then its containers.
+        keys = sorted((key for key in children if key != "holds"),
+                      key=lambda key: not key[0].startswith(("pod", "kubepods-pod")))
+        for key in keys:
+            nodes.append(CgroupNode(key[0], depth, children[key].get("holds", "")))
+            walk(children[key], depth + 1)
+
+    walk(tree, 1)
+    return [CgroupNode("/sys/fs/cgroup", 0, "the root (on cgroup v1, one per controller)")] + nodes
+
+
+def _shortened(name: str) -> str:
+    """A 64-hex-digit container ID cut to its first 12 digits, as crictl shows it."""
+    for prefix in ("cri-containerd-", ""):
+        rest = name[len(prefix):]
+        if name.startswith(prefix) and len(rest.split(".")[0]) == 64:
+            return f"{prefix}{rest[:12]}…{'.scope' if rest.endswith('.scope') else ''}"
+    return name
+
+
+def cgroup_tree(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs") -> Diagram:
+    """Chapter 4: the cgroup tree of ``cgroup_nodes``, one group a row, what each holds beside it.
+    Container IDs are shortened to 12 digits."""
+    nodes = cgroup_nodes(pods, driver)
+    indent, row_h = 0.24, 0.3
+    figure, ax = _canvas(0.16 + row_h * len(nodes))
+    with plot._style():
+        last_at_depth: dict[int, float] = {}
+        for index, node in enumerate(nodes):
+            y = 0.08 + row_h * index + row_h / 2
+            x = 0.12 + indent * node.depth
+            if node.depth:
+                parent_y = last_at_depth[node.depth - 1]
+                stem_x = x - indent + 0.08
+                ax.plot([stem_x, stem_x, x - 0.04], [parent_y + 0.1, y, y], color=GREY, linewidth=1.0)
+            last_at_depth[node.depth] = y
+            name = _shortened(node.name)
+            kind = "pod" if node.holds.startswith("Pod ") else "own" if node.holds.startswith("container") \
+                else "host"
+            width = len(name) * MONO_CHAR_INCHES + 0.16
+            _box(ax, x, y - 0.11, width, 0.22, kind)
+            _text(ax, x + 0.07, y, name, align="left", mono=True)
+            if node.holds:
+                _text(ax, x + width + 0.1, y, node.holds, align="left", colour=GREY)
+    groups = "; ".join(f"{'  ' * node.depth}{_shortened(node.name)}" + (f" ({node.holds})" if node.holds else "")
+                       for node in nodes)
+    return _diagram("cgroup-tree", figure,
+                    f"A tree of cgroups, one per row, children indented under their parent: {groups}.")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Chapter 5: the steps of a container.
+
+
+def container_steps(spec: Spec) -> Diagram:
+    """Chapter 5: what the launcher does to make a container of ``spec``
+    (``podnotes.linux.container.container_spec``), one numbered step a row with its shell equivalent."""
+    steps = setup_steps(spec)
+    call_w, shell_w = 3.05, 2.35
+    heights = [max(_lines_height(len(_wrap(step.call, call_w, True))),
+                   _lines_height(len(_wrap("$ " + step.shell, shell_w, True)))) for step in steps]
+    figure, ax = _canvas(0.5 + sum(heights) + 0.06 * len(steps))
+    with plot._style():
+        _text(ax, 0.4, 0.2, "system call", align="left", bold=True)
+        _text(ax, 0.4 + call_w + 0.05, 0.2, "in a shell", align="left", bold=True)
+        y = 0.38
+        for number, (step, h) in enumerate(zip(steps, heights), start=1):
+            _text(ax, 0.24, y + h / 2, str(number), align="right", bold=True)
+            _box(ax, 0.32, y, call_w, h, "own" if step.call.startswith(("unshare", "setns")) else "step")
+            _text(ax, 0.39, y + h / 2, "\n".join(_wrap(step.call, call_w, True)), align="left", mono=True)
+            _box(ax, 0.37 + call_w, y, shell_w, h, "plain")
+            _text(ax, 0.44 + call_w, y + h / 2, "\n".join(_wrap("$ " + step.shell, shell_w, True)),
+                  align="left", mono=True, colour=GREY)
+            y += h + 0.06
+    described = "; ".join(f"{number}. {step.call} (shell: {step.shell})" for number, step in enumerate(steps, 1))
+    return _diagram("container-steps", figure,
+                    f"The {len(steps)} steps that make a container, top to bottom: {described}.")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Chapter 6: the Pod's anatomy and its namespace matrix.
+
+
+def pod_anatomy(pod_name: str, containers: list[str], share_process_namespace: bool = False) -> Diagram:
+    """Chapter 6: a node holding a Pod: the pause process in the namespaces the Pod shares
+    (``podnotes.linux.pod.shared_kinds``), each container with its own
+    (``podnotes.linux.pod.container_own_kinds``), and the veth pair a CNI plugin (the bridge plugin,
+    containernetworking/plugins) lays from the node's bridge into the Pod's network namespace."""
+    shared = pod.shared_kinds(share_process_namespace)
+    own = pod.container_own_kinds(share_process_namespace)
+    count = len(containers)
+    gap = 0.15
+    container_w = (5.2 - gap * (count - 1)) / count
+    container_text = {name: f"container {name}\nown {', '.join(own)} namespaces; its own root file system"
+                      for name in containers}
+    container_h = max(_lines_height(len(_wrap(text, container_w))) for text in container_text.values())
+    pause_text = f"pause process: holds the {', '.join(shared)} namespaces; sleeps, reaps orphans"
+    pause_h = _lines_height(len(_wrap(pause_text, 5.2)))
+    pod_top = 1.25
+    pod_title = f"Pod {pod_name}: shared {', '.join(shared)} namespaces"
+    title_h = len(_wrap(pod_title, 5.2)) * LINE_INCHES
+    pod_inside = pod_top + 0.12 + title_h + 0.1
+    interfaces_top = pod_inside
+    pause_top = interfaces_top + 0.42
+    containers_top = pause_top + pause_h + 0.45
+    pod_bottom = containers_top + container_h + 0.15
+    figure, ax = _canvas(pod_bottom + 0.2)
+    with plot._style():
+        _box(ax, 0.05, 0.05, WIDTH - 0.1, pod_bottom + 0.1, "host")
+        _text(ax, 0.18, 0.2, "node: the host's namespaces", align="left", bold=True)
+        eth_h = _label_box(ax, 0.2, 0.4, 0.9, "eth0", "plain", mono=True)
+        _label_box(ax, 1.5, 0.4, 1.3, "cni0 bridge", "plain")
+        _label_box(ax, 3.3, 0.4, 2.1, "veth (node's end)", "plain")
+        middle = 0.4 + eth_h / 2
+        ax.plot([1.1, 1.5], [middle, middle], color=INK, linewidth=1.2)
+        ax.plot([2.8, 3.3], [middle, middle], color=INK, linewidth=1.2)
+        _box(ax, 0.2, pod_top, 5.4, pod_bottom - pod_top, "pod")
+        _text(ax, 0.32, pod_top + 0.1, "\n".join(_wrap(pod_title, 5.2)), align="left", bold=True, va="top")
+        _label_box(ax, 3.3, interfaces_top, 2.1, "eth0 (veth, Pod's end)", "plain")
+        _label_box(ax, 0.32, interfaces_top, 0.6, "lo", "plain", mono=True)
+        _label_box(ax, 1.05, interfaces_top, 2.1, f"hostname {pod_name}", "plain")
+        ax.plot([4.35, 4.35], [0.4 + eth_h, interfaces_top], color=INK, linewidth=2.0)
+        _text(ax, 4.45, (0.4 + eth_h + pod_top) / 2, "veth pair", align="left", colour=GREY)
+        _label_box(ax, 0.3, pause_top, 5.2, pause_text, "plain", bold=True)
+        for index, name in enumerate(containers):
+            x = 0.3 + index * (container_w + gap)
+            _box(ax, x, containers_top, container_w, container_h, "own")
+            _text(ax, x + container_w / 2, containers_top + container_h / 2,
+                  "\n".join(_wrap(container_text[name], container_w)))
+            _arrow(ax, (x + container_w / 2, containers_top), (x + container_w / 2, pause_top + pause_h),
+                   dashed=True)
+            _text(ax, x + container_w / 2 + 0.08, (containers_top + pause_top + pause_h) / 2,
+                  f"setns: {', '.join(shared)}", align="left", colour=GREY)
+    return _diagram("pod-anatomy", figure,
+                    f"A node with its eth0 and a cni0 bridge; a veth pair leads from the bridge into the Pod "
+                    f"{pod_name}, where its end is the Pod's eth0 next to lo and the host name {pod_name}. In the "
+                    f"Pod the pause process holds the {', '.join(shared)} namespaces. Below it the containers "
+                    f"{', '.join(containers)}, each with its own {', '.join(own)} namespaces and root file "
+                    f"system, join the pause process's namespaces with setns.")
+
+
+def namespace_matrix(matrix: dict[str, dict[str, str]]) -> Diagram:
+    """Chapter 6: whose namespace each process of a Pod is in, one row per kind, one column per process,
+    from ``podnotes.linux.pod.planned_sharing`` or ``podnotes.linux.pod.measured_sharing``.
+    Raises ``ValueError`` when a cell is not one of ``podnotes.linux.pod.SHARING``."""
+    if not matrix:
+        raise ValueError("the namespace matrix is empty")
+    kinds = list(matrix)
+    processes = list(matrix[kinds[0]])
+    for kind, row in matrix.items():
+        if list(row) != processes or not set(row.values()) <= set(pod.SHARING):
+            raise ValueError(f"row {kind!r} of the namespace matrix: {row!r}")
+    label_w = 0.8
+    cell_w = min((WIDTH - 0.2 - label_w) / len(processes), 1.3)
+    row_h = 0.3
+    legend_top = 0.1 + row_h * (len(kinds) + 1) + 0.12
+    figure, ax = _canvas(legend_top + row_h * len(pod.SHARING) + 0.05)
+    with plot._style():
+        for column, process in enumerate(processes):
+            _text(ax, 0.1 + label_w + cell_w * (column + 0.5), 0.1 + row_h / 2, process, bold=True)
+        for index, kind in enumerate(kinds):
+            y = 0.1 + row_h * (index + 1)
+            _text(ax, 0.1, y + row_h / 2, kind, align="left", bold=True, mono=True)
+            for column, process in enumerate(processes):
+                cell = matrix[kind][process]
+                _box(ax, 0.1 + label_w + cell_w * column + 0.03, y + 0.03, cell_w - 0.06, row_h - 0.06, cell)
+                _text(ax, 0.1 + label_w + cell_w * (column + 0.5), y + row_h / 2, SHARING_WORDS[cell])
+        for index, cell in enumerate(("pod", "own", "host")):
+            y = legend_top + row_h * index
+            _box(ax, 0.1, y + 0.05, 0.3, row_h - 0.1, cell)
+            _text(ax, 0.5, y + row_h / 2, SHARING_LEGEND[cell], align="left")
+    described = "; ".join(f"{kind}: " + ", ".join(f"{process} {SHARING_WORDS[matrix[kind][process]]}"
+                                                  for process in processes) for kind in kinds)
+    return _diagram("namespace-matrix", figure,
+                    f"A grid with one row per namespace kind and one column per process ({', '.join(processes)}); "
+                    f"each cell says whose namespace the process is in. {described}.")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Chapter 7: phases and container states.
+
+#: How a Pod moves between ``podnotes.probes.timeline.PHASES``: (from, to, when). The kubelet computes
+#: the phase from its containers' states (``getPhase`` in pkg/kubelet/kubelet_pods.go); Unknown is what the
+#: API shows when the node cannot be asked (the "Pod lifecycle" page of the Kubernetes documentation).
+PHASE_TRANSITIONS = (
+    ("Pending", "Running", "bound to a node, a container started"),
+    ("Running", "Succeeded", "every container exited 0 and will not restart"),
+    ("Running", "Failed", "every container ended, one with an error, none will restart"),
+    ("Pending", "Failed", "an init container failed and will not restart"),
+    ("Pending", "Unknown", "the node cannot be reached"),
+    ("Running", "Unknown", "the node cannot be reached"),
+)
+# Where each phase's box sits (centre x, top y), in inches, and where each arrow leaves and enters a box.
+_PHASE_PLACES = {"Pending": (1.3, 0.1), "Running": (1.3, 1.5), "Unknown": (4.6, 0.82),
+                 "Succeeded": (0.95, 3.15), "Failed": (4.3, 3.15)}
+_PHASE_BOX = (1.6, 0.36)
+_PHASE_ARROWS = {("Pending", "Running"): (("bottom", 0.0), ("top", 0.0), 0.5),
+                 ("Running", "Succeeded"): (("bottom", -0.35), ("top", 0.0), 0.5),
+                 ("Running", "Failed"): (("bottom", 0.35), ("top", -0.4), 0.5),
+                 ("Pending", "Failed"): (("right", 0.0), ("top", 0.3), 0.55),
+                 ("Pending", "Unknown"): (("right", -0.08), ("left", -0.08), 0.55),
+                 ("Running", "Unknown"): (("right", 0.08), ("left", 0.08), 0.45)}
+
+
+def _phase_anchor(phase: str, side: str, shift: float) -> tuple[float, float]:
+    (x, y), (w, h) = _PHASE_PLACES[phase], _PHASE_BOX
+    return {"top": (x + shift, y), "bottom": (x + shift, y + h), "left": (x - w / 2, y + h / 2 + shift),
+            "right": (x + w / 2, y + h / 2 + shift)}[side]
+
+
+def phase_diagram() -> Diagram:
+    """Chapter 7: the five Pod phases and the moves between them (``PHASE_TRANSITIONS``)."""
+    missing = set(PHASES) ^ set(_PHASE_PLACES)
+    if missing:
+        raise ValueError(f"phases without a place in the drawing: {sorted(missing)}")
+    (box_w, box_h), label_w = _PHASE_BOX, 1.45
+    figure, ax = _canvas(3.6)
+    with plot._style():
+        for phase, (x, y) in _PHASE_PLACES.items():
+            _box(ax, x - box_w / 2, y, box_w, box_h, "plain")
+            ax.add_patch(_phase_swatch(x - box_w / 2, y, box_h, plot.COLOURS[phase]))
+            _text(ax, x + 0.1, y + box_h / 2, phase, bold=True)
+        for source, target, when in PHASE_TRANSITIONS:
+            (start_side, start_shift), (end_side, end_shift), at = _PHASE_ARROWS[(source, target)]
+            start, end = _phase_anchor(source, start_side, start_shift), _phase_anchor(target, end_side, end_shift)
+            _arrow(ax, start, end, dashed=target == "Unknown")
+            _text(ax, start[0] + (end[0] - start[0]) * at, start[1] + (end[1] - start[1]) * at,
+                  "\n".join(_wrap(when, label_w)), colour=GREY, on_line=True)
+    moves = "; ".join(f"{source} to {target} when {when}" for source, target, when in PHASE_TRANSITIONS)
+    return _diagram("pod-phases", figure,
+                    f"The five Pod phases ({', '.join(PHASES)}) as boxes with arrows between them: {moves}. "
+                    f"Succeeded and Failed have no arrows out; a restarted container keeps the Pod Running.")
+
+
+def _phase_swatch(x: float, y: float, h: float, colour: str):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x + 0.06, y + 0.07), 0.14, h - 0.14, facecolor=colour, edgecolor=INK, linewidth=0.6)
+
+
+#: How a container moves between ``podnotes.probes.timeline.CONTAINER_STATES``, and the reasons each
+#: state shows (``kubectl describe pod``; pkg/kubelet/kuberuntime, pkg/kubelet/images).
+STATE_TRANSITIONS = (
+    ("waiting", "running", "created and started"),
+    ("running", "terminated", "its process exited or was killed"),
+    ("terminated", "waiting", "restartPolicy restarts it, after the back-off"),
+)
+STATE_REASONS = {
+    "waiting": ("ContainerCreating", "PodInitializing", "CrashLoopBackOff", "ImagePullBackOff"),
+    "running": ("since startedAt",),
+    "terminated": ("Completed (exit 0)", "Error (exit 1-255)", "OOMKilled (137)"),
+}
+
+
+def container_state_diagram() -> Diagram:
+    """Chapter 7: a container's three states (core/v1 ContainerState), the moves between them
+    (``STATE_TRANSITIONS``) and the reasons each shows (``STATE_REASONS``)."""
+    if set(STATE_REASONS) != set(CONTAINER_STATES):
+        raise ValueError("every container state needs its reasons")
+    box_w, gap, top = 1.5, 0.55, 0.55
+    places = {state: 0.12 + index * (box_w + gap) for index, state in enumerate(CONTAINER_STATES)}
+    reasons_h = max(len(reasons) for reasons in STATE_REASONS.values()) * LINE_INCHES + 0.16
+    figure, ax = _canvas(top + 0.45 + reasons_h + 0.75)
+    with plot._style():
+        for state, x in places.items():
+            _box(ax, x, top, box_w, 0.4 + reasons_h, "step")
+            _text(ax, x + box_w / 2, top + 0.2, state.capitalize(), bold=True)
+            _text(ax, x + 0.08, top + 0.4, "\n".join(STATE_REASONS[state]), align="left", va="top",
+                  colour=GREY)
+        bottom = top + 0.4 + reasons_h
+        for source, target, when in STATE_TRANSITIONS:
+            if places[target] > places[source]:
+                start, end = (places[source] + box_w, top + 0.2), (places[target], top + 0.2)
+                _arrow(ax, start, end)
+                _text(ax, (start[0] + end[0]) / 2, top - 0.08, "\n".join(_wrap(when, box_w + 0.2)),
+                      va="bottom", colour=GREY)
+            else:
+                start, end = (places[source] + box_w / 2, bottom), (places[target] + box_w / 2, bottom)
+                _arrow(ax, start, end, bend=-0.18)
+                _text(ax, (start[0] + end[0]) / 2, bottom + 0.55, when, va="center", colour=GREY)
+    moves = "; ".join(f"{source} to {target}: {when}" for source, target, when in STATE_TRANSITIONS)
+    reasons = "; ".join(f"{state}: {', '.join(reasons)}" for state, reasons in STATE_REASONS.items())
+    return _diagram("container-states", figure,
+                    f"Three boxes, the container states {', '.join(CONTAINER_STATES)}, with arrows: {moves}. "
+                    f"Reasons shown in each state: {reasons}.")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Checks a drawing must pass (used by the tests).
+
+
+def layout_problems(diagram: Diagram) -> list[str]:
+    """Text that would be hard to read: letters under ``FONT`` points, text reaching outside the
+    figure, or two texts overlapping. Empty when the drawing is fine."""
+    figure = diagram.figure
+    with plot._style():
+        renderer = figure.canvas.get_renderer() if hasattr(figure.canvas, "get_renderer") else None
+        if renderer is None:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+            renderer = FigureCanvasAgg(figure).get_renderer()
+        figure.draw_without_rendering()
+        bounds = figure.bbox
+        texts = [text for ax in figure.axes for text in ax.texts if text.get_text().strip()]
+        boxes = [(text, text.get_window_extent(renderer)) for text in texts]
+    problems = []
+    for text, box in boxes:
+        words = text.get_text().splitlines()[0][:30]
+        if text.get_fontsize() < FONT:
+            problems.append(f"{diagram.name}: {words!r} is {text.get_fontsize()} pt")
+        if box.x0 < bounds.x0 - 0.5 or box.x1 > bounds.x1 + 0.5 or box.y0 < bounds.y0 - 0.5 \
+                or box.y1 > bounds.y1 + 0.5:
+            problems.append(f"{diagram.name}: {words!r} reaches outside the figure")
+    for index, (text, box) in enumerate(boxes):
+        for other, other_box in boxes[index + 1:]:
+            if box.overlaps(other_box):
+                problems.append(f"{diagram.name}: {text.get_text()[:30]!r} overlaps {other.get_text()[:30]!r}")
+    return problems
+
+
+def chapter_diagrams() -> list[Diagram]:
+    """Every drawing of ``podnotes.diagrams`` with the data the chapters give it."""
+    from podnotes.linux.container import container_spec
+
+    return [
+        fork_exec(),
+        root_switch(),
+        namespace_kinds(),
+        cgroup_tree({"db": ("Guaranteed", ["c0"]), "web": ("Burstable", ["c0"]),
+                     "cache": ("Burstable", ["c0", "c1"]), "batch": ("BestEffort", ["c0"])}),
+        container_steps(container_spec("ROOT", "container", ["cgroup.procs"], argv=["sh"])),
+        pod_anatomy("web-pod", ["web", "sidecar"]),
+        namespace_matrix(pod.planned_sharing(["web", "sidecar"])),
+        phase_diagram(),
+        container_state_diagram(),
+    ]
+
+
+__all__ = ["Diagram", "chapter_diagrams", "fork_exec", "root_switch", "namespace_kinds", "cgroup_tree",
+           "cgroup_nodes", "container_steps", "pod_anatomy", "namespace_matrix", "phase_diagram",
+           "container_state_diagram", "layout_problems"]

@@ -1,0 +1,219 @@
+"""The book's drawings (podnotes.diagrams): vector, phone-legible, with alt text, drawn from the data the
+chapters assert."""
+
+from __future__ import annotations
+
+import re
+from types import SimpleNamespace
+from collections import Counter
+from xml.etree import ElementTree
+
+import pytest
+
+from podnotes import diagrams, plot
+from podnotes.linux import kube_resources
+from podnotes.linux.container import container_spec
+from podnotes.linux.launcher import Spec, setup_steps
+from podnotes.linux.pod import POD_NAMESPACES, Pod, SHARING, planned_sharing
+from podnotes.probes.timeline import CONTAINER_STATES, PHASES
+
+from .conftest import ROOT
+
+SVG = "{http://www.w3.org/2000/svg}"
+DRAWINGS = diagrams.chapter_diagrams()
+NAMES = [drawing.name for drawing in DRAWINGS]
+# The chapters of part one and the lifecycle chapter, each of which shows at least one drawing.
+CHAPTERS = ["01-processes", "02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch",
+            "06-pod-and-pause", "07-lifecycle"]
+
+
+def drawn_texts(drawing: diagrams.Diagram) -> list[str]:
+    return [text.get_text() for ax in drawing.figure.axes for text in ax.texts]
+
+
+def test_every_chapter_drawing_is_made():
+    assert len(DRAWINGS) == 9 and len(set(NAMES)) == 9
+
+
+@pytest.mark.parametrize("drawing", DRAWINGS, ids=NAMES)
+def test_svg_is_vector_with_the_alt_text_as_its_title(drawing):
+    svg = drawing.svg()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "<image" not in svg and "data:image" not in svg, "no raster picture inside"
+    assert len(drawing.alt) > 80, drawing.alt
+    root = ElementTree.fromstring(svg.encode())
+    assert root.find(f"{SVG}title").text == drawing.alt
+    assert root.get("role") == "img" and root.get("aria-label") == drawing.alt
+    width = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg)
+    assert width and float(width.group(1)) == pytest.approx(plot.WIDTH_INCHES * 72)
+
+
+@pytest.mark.parametrize("drawing", DRAWINGS, ids=NAMES)
+def test_no_letter_is_small_outside_or_over_another(drawing):
+    assert drawn_texts(drawing), "the drawing has text to check"
+    assert diagrams.layout_problems(drawing) == []
+
+
+def test_layout_check_finds_overlapping_text():
+    drawing = diagrams.fork_exec()
+    ax = drawing.figure.axes[0]
+    first = ax.texts[0]
+    ax.text(*first.get_position(), "an overlapping label", fontsize=plot.FONT_POINTS)
+    ax.text(-1, -1, "outside", fontsize=6)
+    problems = diagrams.layout_problems(drawing)
+    assert any("overlaps" in problem for problem in problems)
+    assert any("outside" in problem for problem in problems) and any("6.0 pt" in problem for problem in problems)
+
+
+def test_svg_is_reproducible():
+    assert diagrams.phase_diagram().svg() == diagrams.phase_diagram().svg()
+
+
+# --- drawn from the same data the chapters assert -----------------------------------------------------
+
+
+def test_namespace_matrix_draws_every_cell_of_the_plan():
+    plan = planned_sharing(["web", "sidecar"])
+    drawing = diagrams.namespace_matrix(plan)
+    words = Counter(drawn_texts(drawing))
+    cells = Counter(diagrams.SHARING_WORDS[cell] for row in plan.values() for cell in row.values())
+    assert cells and all(words[word] == count for word, count in cells.items())
+    for kind, row in plan.items():
+        assert kind in words and f"{kind}: " + ", ".join(
+            f"{process} {diagrams.SHARING_WORDS[cell]}" for process, cell in row.items()) in drawing.alt
+
+
+@pytest.mark.parametrize("share_process_namespace", [False, True])
+def test_the_plan_is_the_pods_own_rules(share_process_namespace):
+    plan = planned_sharing(["a"], share_process_namespace)
+    pod = Pod("p", share_process_namespace=share_process_namespace)
+    pod.pause = SimpleNamespace(pid=1)  # only for the paths of the namespaces a container would join
+    assert {kind for kind, row in plan.items() if row["a"] == "pod"} == set(pod.shared)
+    assert {kind for kind, row in plan.items() if row["pause"] == "pod"} == set(pod.shared)
+    assert {kind for kind, row in plan.items() if row["a"] == "own"} == set(pod._spec("/", argv=["sh"]).unshare)
+    assert {kind for kind, row in planned_sharing(["a"]).items() if row["a"] == "pod"} == set(POD_NAMESPACES)
+
+
+@pytest.mark.parametrize("matrix", [{}, {"net": {"pause": "shared"}}, {"net": {"pause": "pod"}, "uts": {"x": "pod"}}])
+def test_a_bad_matrix_is_refused(matrix):
+    with pytest.raises(ValueError):
+        diagrams.namespace_matrix(matrix)
+
+
+def test_every_sharing_word_is_explained():
+    assert set(diagrams.SHARING_WORDS) == set(diagrams.SHARING_LEGEND) == set(SHARING)
+
+
+def test_pod_anatomy_names_the_shared_and_own_namespaces():
+    drawing = diagrams.pod_anatomy("web-pod", ["web", "sidecar"])
+    text = " ".join(drawn_texts(drawing)).replace("\n", " ")
+    assert "shared net, uts, ipc namespaces" in text and "veth pair" in text
+    assert text.count("own mnt, pid namespaces") == 2
+    shared_pid = " ".join(drawn_texts(diagrams.pod_anatomy("p", ["a"], share_process_namespace=True)))
+    assert "net, uts, ipc, pid" in shared_pid.replace("\n", " ")
+
+
+def test_cgroup_tree_follows_the_kubelets_names():
+    pods = {"db": ("Guaranteed", ["c0"]), "web": ("Burstable", ["c0", "c1"]), "batch": ("BestEffort", ["c0"])}
+    nodes = diagrams.cgroup_nodes(pods)
+    names = [node.name for node in nodes]
+    depth = {node.name: node.depth for node in nodes}
+    assert names[:2] == ["/sys/fs/cgroup", "kubepods"]
+    for name, (qos, containers) in pods.items():
+        path = kube_resources.pod_cgroup_path(qos, diagrams.example_uid(name))
+        assert depth[path[-1]] == len(path), path
+        for container in [*containers, diagrams.SANDBOX]:
+            assert depth[diagrams.example_container_id(name, container)] == len(path) + 1
+    assert depth["pod" + diagrams.example_uid("db")] == 2, "a Guaranteed Pod sits directly under kubepods"
+    texts = drawn_texts(diagrams.cgroup_tree(pods))
+    assert all(diagrams._shortened(name) in texts for name in names)
+
+
+def test_cgroup_tree_with_the_systemd_driver():
+    names = [node.name for node in diagrams.cgroup_nodes({"web": ("Burstable", ["c0"])}, driver="systemd")]
+    uid = diagrams.example_uid("web").replace("-", "_")
+    assert "kubepods.slice" in names and "kubepods-besteffort.slice" in names
+    assert f"kubepods-burstable-pod{uid}.slice" in names
+    assert f"cri-containerd-{diagrams.example_container_id('web', 'c0')}.scope" in names
+
+
+def test_pod_cgroup_paths():
+    uid = "8a5d0a1e-3c2b-4f6d-9e8f-0123456789ab"
+    assert kube_resources.pod_cgroup_path("Guaranteed", uid) == ("kubepods", f"pod{uid}")
+    assert kube_resources.pod_cgroup_path("Burstable", uid) == ("kubepods", "burstable", f"pod{uid}")
+    assert kube_resources.pod_cgroup_path("BestEffort", uid, "systemd") == (
+        "kubepods.slice", "kubepods-besteffort.slice",
+        f"kubepods-besteffort-pod{uid.replace('-', '_')}.slice")
+    with pytest.raises(ValueError, match="QoS class"):
+        kube_resources.pod_cgroup_path("Gold", uid)
+    with pytest.raises(ValueError, match="driver"):
+        kube_resources.pod_cgroup_path("Burstable", uid, "openrc")
+
+
+def test_phase_diagram_draws_every_phase_and_transition():
+    drawing = diagrams.phase_diagram()
+    texts = drawn_texts(drawing)
+    assert all(phase in texts for phase in PHASES)
+    labels = {" ".join(text.split()) for text in texts}
+    assert all(when in labels for _, _, when in diagrams.PHASE_TRANSITIONS)
+    assert {source for source, _, _ in diagrams.PHASE_TRANSITIONS} == {"Pending", "Running"}, \
+        "Succeeded and Failed are final; nothing leaves Unknown in the drawing"
+    assert all(source in PHASES and target in PHASES for source, target, _ in diagrams.PHASE_TRANSITIONS)
+
+
+def test_container_state_diagram_draws_every_state_and_reason():
+    texts = drawn_texts(diagrams.container_state_diagram())
+    assert all(state.capitalize() in texts for state in CONTAINER_STATES)
+    joined = "\n".join(texts)
+    assert all(reason in joined for reasons in diagrams.STATE_REASONS.values() for reason in reasons)
+
+
+def test_namespace_kinds_cover_every_kind_the_package_creates():
+    from podnotes.linux.syscalls import NAMESPACE_FLAGS
+
+    assert set(NAMESPACE_FLAGS) <= set(diagrams.ISOLATES)
+    texts = drawn_texts(diagrams.namespace_kinds())
+    assert all(kind in texts for kind in diagrams.ISOLATES)
+    assert diagrams.container_gets("net") == "always" and diagrams.container_gets("cgroup") == "on cgroup v2"
+    assert diagrams.container_gets("user") == "with hostUsers: false" and diagrams.container_gets("time") == "no"
+
+
+def test_container_steps_follow_the_launchers_order():
+    spec = container_spec("ROOT", "c", ["cgroup.procs"], argv=["sh"])
+    calls = [step.call.split("(")[0] for step in setup_steps(spec)]
+    assert calls == ["write", "unshare", "fork", "mount", "sethostname", "ioctl", "mount", "mount", "pivot_root",
+                     "umount2", "mount", "execve"]
+    joined = "\n".join(drawn_texts(diagrams.container_steps(spec))).replace("\n", " ")
+    assert "pivot_root" in joined and "$ unshare -m -u -i -n -p" in joined
+
+
+def test_root_switch_compares_chroot_with_pivot_root():
+    specs = diagrams.root_specs()
+    chroot_calls = [step.call for step in setup_steps(specs["chroot"])]
+    pivot_calls = [step.call for step in setup_steps(specs["pivot_root"])]
+    assert chroot_calls[0].startswith("chroot(") and not any("unshare" in call for call in chroot_calls)
+    assert pivot_calls[0] == "unshare(CLONE_NEWNS)" and any(call.startswith("umount2") for call in pivot_calls)
+
+
+def test_setup_steps_for_joining_and_user_namespaces():
+    steps = setup_steps(Spec(argv=["sh"], join={"net": "/proc/1/ns/net"}, unshare=["user"], map_root_to_self=True))
+    assert [step.shell for step in steps] == ["nsenter -t PID -n", "unshare -U", "unshare -U -r", "exec sh"]
+
+
+# --- the chapters show them ------------------------------------------------------------------------------
+
+GLUED = re.compile(r'glue\(\s*"([^"]+)",\s*diagrams\.(\w+)\(')
+FIGURE = re.compile(r"```\{glue:figure\} (\S+)\n((?::[^\n]*\n)*)")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_each_chapter_shows_a_drawing_with_alt_text(chapter):
+    text = (ROOT / "chapters" / f"{chapter}.md").read_text()
+    glued = dict(GLUED.findall(text))
+    assert glued, f"{chapter} shows no drawing"
+    figures = {key: options for key, options in FIGURE.findall(text)}
+    for key, function in glued.items():
+        assert hasattr(diagrams, function), function
+        assert key in figures, f"{chapter}: {key} is glued but not shown"
+        alt = re.search(r"^:alt: (.+)$", figures[key], re.M)
+        assert alt and len(alt.group(1)) > 80, f"{chapter}: {key} has no alt text"
