@@ -16,11 +16,14 @@ import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from podnotes.cluster import Cluster, ClusterError
+from podnotes.cluster import ApiRejected, Cluster, ClusterError
 
 from . import exercises, kubeconfigs, namespace_objects, records, rest
 from .connection import WORKERS, Place
 from .participants import Participant
+
+
+QUOTA_TIMEOUT = 15.0
 
 
 class SetupError(ClusterError):
@@ -91,11 +94,30 @@ def _participant(cluster: Cluster, record: records.Record, person: Participant, 
         if stop.is_set():
             raise KeyboardInterrupt
         rest.apply(cluster, body)
+    wait_for_quota(cluster, person, stop)
     seed_exercises(cluster, record.workshop, person, stop)
     token = kubeconfigs.request_token(cluster, person, hours)
     kubeconfigs.write_kubeconfig(record.workshop, person,
                                  kubeconfigs.kubeconfig_text(cluster, person, token, record.server))
     return person
+
+
+def wait_for_quota(cluster: Cluster, person: Participant, stop: threading.Event | None = None,
+                   timeout: float = QUOTA_TIMEOUT) -> None:
+    """Wait until the resource quota controller (kube-controller-manager) has counted the namespace: until
+    then the ResourceQuota admission plugin refuses every Pod ("status unknown for quota", see
+    plugin/pkg/admission/resourcequota upstream)."""
+    deadline = time.monotonic() + timeout
+    while not ((rest.get(cluster, "v1", "ResourceQuota", person.namespace, "workshop") or {}).get("status") or
+               {}).get("hard"):
+        if stop is not None and stop.is_set():
+            raise KeyboardInterrupt
+        if time.monotonic() > deadline:
+            raise SetupError(f"the ResourceQuota of {person.namespace} has no status {timeout:.0f} s after it was "
+                             "made, so the API server refuses every Pod there",
+                             hint="is kube-controller-manager running? it counts quotas; then run `podnotes "
+                                  "workshop up` again")
+        time.sleep(0.1)
 
 
 def seed_exercises(cluster: Cluster, workshop: str, person: Participant, stop: threading.Event | None = None):
@@ -109,4 +131,21 @@ def seed_exercises(cluster: Cluster, workshop: str, person: Participant, stop: t
                                                 **namespace_objects.labels(workshop, person.name)}}}
         if rest.get(cluster, body["apiVersion"], body["kind"], person.namespace, body["metadata"]["name"]):
             continue
-        rest.apply(cluster, body)
+        _apply_when_quota_allows(cluster, body, stop)
+
+
+def _apply_when_quota_allows(cluster: Cluster, body: dict, stop: threading.Event | None,
+                             timeout: float = QUOTA_TIMEOUT) -> None:
+    """Apply ``body``; while the quota still counts objects just deleted (the quota controller recounts
+    usage shortly after a deletion, e.g. after a reset), wait and try again."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            rest.apply(cluster, body)
+            return
+        except ApiRejected as err:
+            if "exceeded quota" not in err.message or time.monotonic() > deadline:
+                raise
+        if stop is not None and stop.is_set():
+            raise KeyboardInterrupt
+        time.sleep(0.2)
