@@ -67,3 +67,23 @@ def test_command_line_exit_code_3_and_no_traceback(tmp_path):
     usage = subprocess.run([sys.executable, "-m", "podnotes", "workshop", "up", "ws"],
                            capture_output=True, text=True, timeout=60)
     assert usage.returncode == 4 and "Traceback" not in usage.stderr
+
+
+def test_offline_folder_has_the_exercise_images_and_checkable_sums(tmp_path):
+    """The OCI archive names every image the exercises use, and SHA256SUMS verifies with sha256sum -c."""
+    import json
+    import shutil
+    import tarfile
+
+    from podnotes.workshop import offline
+
+    if not shutil.which("busybox") and not __import__("pathlib").Path("/bin/busybox").exists():
+        pytest.skip("busybox-static is not installed")
+    assert offline.main(["--out", str(tmp_path)]) == 0
+    with tarfile.open(tmp_path / "images" / "busybox.tar") as tar:
+        index = json.load(tar.extractfile("index.json"))
+    names = {m["annotations"]["io.containerd.image.name"] for m in index["manifests"]}
+    assert offline.exercise_images() and set(offline.exercise_images()) <= names
+    checked = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path, capture_output=True, text=True)
+    assert checked.returncode == 0 and "images/busybox.tar: OK" in checked.stdout
+    assert "pip install --no-index --find-links wheels podnotes" in (tmp_path / "README.txt").read_text()
