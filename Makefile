@@ -33,7 +33,7 @@ workshop-offline: $(STAMP)
 	rm -rf $(WORKSHOP_OFFLINE) && mkdir -p $(WORKSHOP_OFFLINE)/wheels
 	$(BIN)/python -m pip download --quiet --only-binary=:all: -r requirements.txt -d $(WORKSHOP_OFFLINE)/wheels
 	$(BIN)/python -m pip wheel --quiet --no-deps . -w $(WORKSHOP_OFFLINE)/wheels
-	$(BIN)/python -m podnotes.workshop.offline --out $(WORKSHOP_OFFLINE) \
+	$(BIN)/python -m podnotes.workshop.offline --out $(WORKSHOP_OFFLINE) --requirements requirements.txt \
 		--site-archive "$$(ls -t $(BOOK_OUT)/_build/podnotes-site-*.tar.gz 2>/dev/null | head -1)"
 
 test: $(STAMP) k8s-binaries

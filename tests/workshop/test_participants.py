@@ -79,11 +79,15 @@ def test_offline_folder_has_the_exercise_images_and_checkable_sums(tmp_path):
 
     if not shutil.which("busybox") and not __import__("pathlib").Path("/bin/busybox").exists():
         pytest.skip("busybox-static is not installed")
-    assert offline.main(["--out", str(tmp_path)]) == 0
+    listed = tmp_path / "pins.txt"
+    listed.write_text("pyyaml==6.0.4\n")
+    assert offline.main(["--out", str(tmp_path), "--requirements", str(listed)]) == 0
+    assert (tmp_path / "requirements.txt").read_text() == "pyyaml==6.0.4\n"
     with tarfile.open(tmp_path / "images" / "busybox.tar") as tar:
         index = json.load(tar.extractfile("index.json"))
     names = {m["annotations"]["io.containerd.image.name"] for m in index["manifests"]}
     assert offline.exercise_images() and set(offline.exercise_images()) <= names
     checked = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path, capture_output=True, text=True)
     assert checked.returncode == 0 and "images/busybox.tar: OK" in checked.stdout
-    assert "pip install --no-index --find-links wheels podnotes" in (tmp_path / "README.txt").read_text()
+    assert "pip install --no-index --find-links wheels -r requirements.txt podnotes" in \
+        (tmp_path / "README.txt").read_text()

@@ -56,7 +56,8 @@ def write_readme(folder: Path) -> Path:
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "README.txt")
     lines = ["podnotes for a workshop without the internet", "",
              "Install (same Python version and platform as the machine that packed this):",
-             "  python3 -m venv .venv && .venv/bin/pip install --no-index --find-links wheels podnotes",
+             "  python3 -m venv .venv",
+             "  .venv/bin/pip install --no-index --find-links wheels -r requirements.txt podnotes",
              "Load the exercises' images:",
              "  kind load image-archive images/busybox.tar --name CLUSTER     # a kind cluster",
              "  ctr -n k8s.io images import images/busybox.tar               # containerd",
@@ -72,6 +73,7 @@ def write_readme(folder: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m podnotes.workshop.offline", description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, type=Path, help="the folder to fill (wheels/ may already be there)")
+    parser.add_argument("--requirements", type=Path, help="the pinned requirements the wheels were fetched for")
     parser.add_argument("--site-archive", default="", help="the site archive of `make site-archive`, copied in")
     args = parser.parse_args(argv)
     site = Path(args.site_archive) if args.site_archive else None
@@ -80,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     except images.ImageError as err:
         print(f"workshop-offline: {err}", file=sys.stderr)
         return 5
+    if args.requirements is not None:
+        shutil.copy2(args.requirements, args.out / "requirements.txt")
     if site is not None and site.is_file():
         shutil.copy2(site, args.out / site.name)
     else:
