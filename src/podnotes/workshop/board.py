@@ -109,6 +109,13 @@ def html_page(board: Board, refresh: int | None = REFRESH_SECONDS) -> str:
             state = result.state.replace(" ", "-")
             cells.append(f'<td class="{state}" title="{tip}">{html.escape(MARKS[result.state])}</td>')
         rows.append(f"<tr><th>{html.escape(person.name)}</th>{''.join(cells)}</tr>")
+    stuck = "".join(
+        f"<li><b>{html.escape(person.name)}</b> {html.escape(exercise.id)}: "
+        f"{html.escape(board.results[person.name][exercise.id].detail)}"
+        + (f" <i>hint: {html.escape(board.results[person.name][exercise.id].hint)}</i>"
+           if board.results[person.name][exercise.id].hint else "") + "</li>"
+        for person in board.people for exercise in board.exercises
+        if board.results[person.name][exercise.id].state == FAILING)
     legend = "".join(f"<li><b>{html.escape(e.id)}</b>: {html.escape(e.title)} ({html.escape(e.chapter)})</li>"
                      for e in board.exercises)
     meta = f'<meta http-equiv="refresh" content="{refresh}">' if refresh else ""
@@ -120,12 +127,15 @@ def html_page(board: Board, refresh: int | None = REFRESH_SECONDS) -> str:
         "body{font:16px/1.3 sans-serif;margin:1em}table{border-collapse:collapse}"
         "th,td{border:1px solid #999;padding:.25em .6em;text-align:center}"
         "td.passed{background:#b7e4b0}td.failing{background:#f4b6b0;font-weight:bold}"
-        "td.not-yet{background:#eee;color:#555}th{text-align:left}</style></head><body>"
+        "td.not-yet{background:#eee;color:#555}th{text-align:left}.wide{overflow-x:auto}"
+        "ul.stuck{font-size:14px}</style></head><body>"
         f"<h1>Workshop {html.escape(board.workshop)}</h1>"
         f"<p>{board.count(PASSED)} of {total} passed, {board.count(FAILING)} failing; checked at "
         f"{time.strftime('%H:%M:%S', time.localtime(board.taken_at))} in {board.seconds:.2f} s.</p>"
-        f"<table><thead><tr><th>participant</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        f"<ul>{legend}</ul></body></html>\n")
+        f'<div class="wide"><table><thead><tr><th>participant</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        + (f'<h2>Failing</h2><ul class="stuck">{stuck}</ul>' if stuck else "")
+        + f"<h2>Exercises</h2><ul>{legend}</ul></body></html>\n")
 
 
 def write_html(board: Board, record: records.Record, refresh: int | None = REFRESH_SECONDS) -> str:
