@@ -65,3 +65,8 @@ def seed_as_given(repo_root: Path) -> dict:
     body = yaml.safe_load((repo_root / "chapters/manifests/seed-full-template.yaml").read_text())
     body["metadata"].pop("namespace", None)
     return body
+
+
+EPHEMERAL = {"spec": {"ephemeralContainers": [{
+    "name": "debugger", "image": IMAGE, "targetContainerName": "app",
+    "command": ["sh", "-c", "ps; sleep 1"]}]}}

@@ -68,6 +68,16 @@ def _wait_for_board(room, wanted, timeout=SOLVE_TIMEOUT):
         time.sleep(2)
 
 
+def _wait_until_running(cluster, name: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pod = rest.get(cluster, "v1", "Pod", cluster.namespace, name) or {}
+        if (pod.get("status") or {}).get("phase") == "Running":
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{name} is not Running after {timeout:.0f} s: {pod.get('status')}")
+
+
 def test_each_exercise_solved_by_a_scripted_participant_is_seen_by_check(room, local_node, repo_root):
     fresh = board.check_round(room.cluster, "ws", room.people)
     assert set(fresh.results) == {p.name for p in room.people}
@@ -78,6 +88,10 @@ def test_each_exercise_solved_by_a_scripted_participant_is_seen_by_check(room, l
         for body in (solutions.liveness(7), solutions.init_first(), solutions.slow_ready(),
                      solutions.seed_fixed(repo_root)):
             p01.create(body)
+        _wait_until_running(p01, "init-first")
+        rest.request(p01, "PATCH", "/api/v1/namespaces/ws-p01/pods/init-first/ephemeralcontainers",
+                     "adding an ephemeral container", solutions.EPHEMERAL,
+                     content_type="application/strategic-merge-patch+json")
     with room.as_participant("p02", local_node.name) as p02:
         p02.namespace = "ws-p02"
         p02.create(solutions.liveness(60))  # killed after about 7 s, not 60

@@ -300,7 +300,32 @@ STARTUP = Exercise(
     check_ready_after_startup)
 
 
-EXERCISES: tuple[Exercise, ...] = (CRASHLOOP, LIVENESS, STARTUP, INIT, SEED)
+# --- 6. an ephemeral container with kubectl debug (chapters 9 and 11) -----------------------------------------
+def check_debug(view: NamespaceView) -> Result:
+    debugged = [pod for pod in view.pods.values() if containers(pod, "ephemeralContainers")]
+    if not debugged:
+        return Result(NOT_YET, "no Pod in your namespace has an ephemeral container yet", DEBUG.hints[0])
+    for pod in debugged:
+        for name, status in statuses(pod, "ephemeralContainerStatuses").items():
+            state = status.get("state") or {}
+            if "running" in state or "terminated" in state:
+                return Result(PASSED, f"ephemeral container {name} ran in Pod {pod['metadata']['name']}")
+    return Result(NOT_YET, "the ephemeral container has not started yet", DEBUG.hints[1])
+
+
+DEBUG = Exercise(
+    "debug", "A debugging container in a running Pod", "9. Init and ephemeral containers",
+    "Add an ephemeral container to one of your running Pods (for example init-first) with `kubectl debug`, "
+    "and run a command in it that looks at the app container's processes. The check passes once an "
+    "ephemeral container has run in one of your Pods.",
+    (f"`kubectl debug -it init-first --image={IMAGE} --target=app -- sh` adds one and attaches to it; "
+     "`ps` then shows the app's processes (--target shares its process namespace).",
+     "`kubectl describe pod init-first` lists Ephemeral Containers with their state; an image the node "
+     "does not have stays Waiting."),
+    check_debug)
+
+
+EXERCISES: tuple[Exercise, ...] = (CRASHLOOP, LIVENESS, STARTUP, INIT, SEED, DEBUG)
 
 
 def by_id(exercise_id: str) -> Exercise:
