@@ -72,7 +72,3 @@ def call(cluster: Cluster, what: str, operation):
             raise _rejected(err, what) from None
         raise unreachable(cluster.connection, err) from None
 
-
-def status_code(err: BaseException) -> int | None:
-    return (getattr(err, "status", None) or {}).get("code") if isinstance(getattr(err, "status", None), dict) \
-        else getattr(err, "status", None)
