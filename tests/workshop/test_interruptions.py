@@ -78,6 +78,8 @@ def test_an_interrupted_set_up_is_finished_by_a_rerun_then_removed_by_down(admin
     assert "Traceback" not in stderr
     assert f"podnotes workshop down {workshop}" in stderr and "again finishes the job" in stderr
     assert records.load(workshop).state == "setting-up"
+    listed = subprocess.run(_podnotes("list"), capture_output=True, text=True, timeout=60, env=os.environ.copy())
+    assert f"{workshop}  20 participants" in listed.stdout and "interrupted" in listed.stdout
     assert len(down.workshop_namespaces(admin, workshop)) < 20
     rerun = subprocess.run(_podnotes("up", workshop, "--participants", "20", *place), capture_output=True,
                            text=True, timeout=300, env=os.environ.copy())

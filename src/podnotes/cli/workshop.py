@@ -223,8 +223,24 @@ def _list(args: argparse.Namespace) -> int:
         print(f"no workshops recorded in {records.home()}")
     for name in names:
         record = records.load(name)
-        print(f"{name}  {record.state}  {len(record.participants)} participants  {record.context}")
+        state = record.state
+        if state == "setting-up" and not _running(record.pid):
+            state = (f"interrupted (`podnotes workshop up {name}` finishes it, `podnotes workshop down {name}` "
+                     "removes it)")
+        print(f"{name}  {len(record.participants)} participants  {record.context}  {state}")
     return 0
+
+
+def _running(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return pid > 0
 
 
 def _exercises(args: argparse.Namespace) -> int:
