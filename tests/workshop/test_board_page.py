@@ -65,11 +65,15 @@ def test_the_board_page_shows_every_cell_and_the_hints(chromium, tmp_path):
 
 
 def test_the_page_reloads_itself_while_check_watches(chromium, tmp_path):
+    from podnotes.workshop.records import write_atomically
+
     page_file = tmp_path / "board.html"
-    page_file.write_text(board.html_page(_board(3, [Result(NOT_YET, "nothing yet")]), refresh=1))
+    write_atomically(page_file, board.html_page(_board(3, [Result(NOT_YET, "nothing yet")]), refresh=1))
     page = chromium.new_page()
     page.goto(page_file.as_uri())
     assert page.locator("td.passed").count() == 0
-    page_file.write_text(board.html_page(_board(3, [Result(PASSED, "done")]), refresh=1))
-    page.wait_for_function("document.querySelectorAll('td.passed').length === 15", timeout=10_000)
+    # Written as check --watch writes it: a new file renamed into place, so a reload never reads half a page.
+    write_atomically(page_file, board.html_page(_board(3, [Result(PASSED, "done")]), refresh=1))
+    page.wait_for_function("document.querySelectorAll('td.passed').length === 3 * %d" % len(EXERCISES),
+                           timeout=30_000)
     page.close()
