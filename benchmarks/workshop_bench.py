@@ -43,7 +43,8 @@ def one_room(node: LocalNode, size: int, rounds: int) -> dict[str, float]:
         assert len(result.results) == size
         removed = down.down(cluster, workshop)
     return {"set-up": report.seconds, "check round": statistics.median(checks), "worst check round": max(checks),
-            "down": removed.seconds, "left": len(removed.left), "resources checked": removed.resources_checked}
+            "down": removed.seconds, **{f"  {name}": value for name, value in removed.phases.items()},
+            "left": len(removed.left), "resources checked": removed.resources_checked}
 
 
 def main() -> int:

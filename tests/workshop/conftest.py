@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 ROOM_SIZE = 20
+FIGURES: dict[str, str] = {}  # for the terminal summary; targets are checked by benchmarks/workshop_bench.py
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +57,15 @@ def room(local_node, workshop_home):
     people = participants.numbered(ROOM_SIZE, "ws")
     record = setup.begin(place, cluster, "ws", people)
     report = setup.set_up(cluster, record)
+    FIGURES["set-up"] = f"{ROOM_SIZE} participants in {report.seconds:.1f} s"
     yield Room(place, cluster, record, people, report.seconds)
     if records.load("ws") is not None or down.workshop_namespaces(cluster, "ws"):
         down.down(cluster, "ws")
     cluster.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("workshop kit on the real node")
+        for name, figure in FIGURES.items():
+            terminalreporter.write_line(f"{name}: {figure}")

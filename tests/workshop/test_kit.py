@@ -23,7 +23,7 @@ from podnotes.workshop import board, down, exercises, namespace_objects, records
 from podnotes.workshop.notebook import check as notebook_check
 
 from . import solutions
-from .conftest import ROOM_SIZE
+from .conftest import FIGURES, ROOM_SIZE
 
 pytestmark = [pytest.mark.node, pytest.mark.cluster]
 SOLVE_TIMEOUT = 180.0
@@ -105,6 +105,7 @@ def test_each_exercise_solved_by_a_scripted_participant_is_seen_by_check(room, l
             theirs["liveness"].state == exercises.FAILING and theirs["startup"].state == exercises.FAILING
 
     result = _wait_for_board(room, settled)
+    FIGURES["check round"] = f"{ROOM_SIZE} participants x {len(ids)} exercises in {result.seconds:.2f} s"
     shown = board.text(result)
     for exercise_id in ids:
         assert result.passed("p01", exercise_id), f"{exercise_id}: {result.results['p01'][exercise_id]}\n{shown}"
@@ -268,6 +269,7 @@ def test_down_removes_everything_and_proves_it(room):
                           capture_output=True, text=True, timeout=180, env=os.environ.copy())
     assert done.returncode == 0, done.stderr
     assert "nothing labelled podnotes.io/workshop=ws is left" in done.stdout
+    FIGURES["down"] = done.stdout.strip().splitlines()[-1]
     assert down.workshop_namespaces(room.cluster, "ws") == []
     left, checked = down.labelled_objects(room.cluster, "ws")
     assert checked > 30 and left == []

@@ -32,6 +32,7 @@ class DownReport:
     seconds: float
     left: list[str] = field(default_factory=list)  # what still carries the label: empty when proved gone
     resources_checked: int = 0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: deleting, namespace controller, proof
 
 
 def workshop_namespaces(cluster: Cluster, workshop: str) -> list[str]:
@@ -51,6 +52,7 @@ def down(cluster: Cluster, workshop: str, timeout: float = DOWN_TIMEOUT) -> Down
 
     with ThreadPoolExecutor(WORKERS) as pool:
         list(pool.map(remove, namespaces))
+    phases = {"deleting": time.perf_counter() - started}
     deadline = time.monotonic() + timeout
     while remaining := workshop_namespaces(cluster, workshop):
         if time.monotonic() > deadline:
@@ -59,10 +61,12 @@ def down(cluster: Cluster, workshop: str, timeout: float = DOWN_TIMEOUT) -> Down
                                hint="is kube-controller-manager running? it empties and removes namespaces; "
                                     f"`kubectl get ns {remaining[0]} -o yaml` shows status.conditions")
         time.sleep(0.25)
+    phases["namespace controller"] = time.perf_counter() - started - phases["deleting"]
     left, checked = labelled_objects(cluster, workshop)
+    phases["proof"] = time.perf_counter() - started - sum(phases.values())
     if not left:
         records.remove(workshop)
-    return DownReport(workshop, namespaces, time.perf_counter() - started, left, checked)
+    return DownReport(workshop, namespaces, time.perf_counter() - started, left, checked, phases)
 
 
 def labelled_objects(cluster: Cluster, workshop: str) -> tuple[list[str], int]:
