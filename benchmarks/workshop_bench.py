@@ -70,7 +70,7 @@ def main() -> int:
                 verdict = "" if target is None else (f"  (target < {target:.0f} s: "
                                                      f"{'ok' if value < target else 'MISSED'})")
                 unit = " s" if isinstance(value, float) else ""
-                print(f"  {name:<18} {value:7.2f}{unit}{verdict}" if unit else f"  {name:<18} {value:7d}")
+                print(f"  {name:<24} {value:7.2f}{unit}{verdict}" if unit else f"  {name:<24} {value:7d}")
                 failed |= target is not None and value >= target
             failed |= figures["left"] != 0
     finally:
