@@ -12,7 +12,7 @@ BOOK_OUT ?= $(BOOK)
 JB_FLAGS = -W -n --keep-going
 PYTEST_ARGS ?=
 
-.PHONY: book test venv clean clean-observed force-book site-archive k8s-binaries
+.PHONY: book test venv clean clean-observed force-book site-archive k8s-binaries workshop-offline
 
 # Phases, each printed with its time (podnotes.book.build): the Kubernetes binaries (built once with Go, else
 # skipped), the real-node observations (as root, unless current), then the site. FORCE=1 executes every
@@ -24,6 +24,17 @@ book: $(STAMP)
 # machine or a static host: _build/podnotes-site-<version>.tar.gz
 site-archive: book
 	$(BIN)/python -m podnotes.book.publish --site $(BOOK_OUT)/_build/html --out $(BOOK_OUT)/_build
+
+# What a participant's laptop needs without the internet (README.md and the book's appendix "Running a
+# workshop"): the wheels of podnotes and of every pinned requirement, the exercises' images as OCI archives,
+# the site archive when `make site-archive` has made one, and a README with SHA-256 sums.
+WORKSHOP_OFFLINE = $(BOOK_OUT)/_build/podnotes-workshop-offline
+workshop-offline: $(STAMP)
+	rm -rf $(WORKSHOP_OFFLINE) && mkdir -p $(WORKSHOP_OFFLINE)/wheels
+	$(BIN)/python -m pip download --quiet --only-binary=:all: -r requirements.txt -d $(WORKSHOP_OFFLINE)/wheels
+	$(BIN)/python -m pip wheel --quiet --no-deps . -w $(WORKSHOP_OFFLINE)/wheels
+	$(BIN)/python -m podnotes.workshop.offline --out $(WORKSHOP_OFFLINE) --requirements requirements.txt \
+		--site-archive "$$(ls -t $(BOOK_OUT)/_build/podnotes-site-*.tar.gz 2>/dev/null | head -1)"
 
 test: $(STAMP) k8s-binaries
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

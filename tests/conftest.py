@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,33 @@ def in_ci() -> bool:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+# One real node per test run, shared by tests/node and tests/workshop: one node runs per host at a time.
+@pytest.fixture(scope="session")
+def local_node():
+    from podnotes.node import LocalNode, missing_prerequisites
+
+    from tests.node.conftest import REPORT
+    from tests.node.support import skip_or_fail
+
+    missing = missing_prerequisites()
+    if missing:
+        skip_or_fail("no local node: missing " + "; ".join(missing))
+    node = LocalNode("podnotes-node-test")
+    started = time.perf_counter()
+    node.start()
+    REPORT.append(f"node Ready in {time.perf_counter() - started:.1f} s")
+    REPORT.extend(f"  {phase.name}: {phase.seconds:.1f} s" for phase in node.phases)
+    yield node
+    stopped = time.perf_counter()
+    left = node.stop()
+    REPORT.append(f"node stopped and host cleaned in {time.perf_counter() - stopped:.1f} s; checked processes, "
+                  f"mounts (network namespaces included), cgroups, bridge {node.network.bridge}, "
+                  f"{len(node.veths)} veth(s), sysctls, kubelet/containerd/CNI paths; "
+                  f"left behind: {', '.join(left) if left else 'nothing'}")
+    REPORT.extend(f"  note: {note}" for note in node.notes)
+    assert left == [], f"the node left things on the host: {left}"
 
 
 def pytest_terminal_summary(terminalreporter):

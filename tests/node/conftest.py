@@ -4,36 +4,12 @@ fail instead, because CI must check the simulator against a real kubelet."""
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
-from .support import skip_or_fail
 
 REPORT: list[str] = []  # lines for the terminal summary: phase times, per-example agreement
-
-
-@pytest.fixture(scope="session")
-def local_node():
-    from podnotes.node import LocalNode, missing_prerequisites
-
-    missing = missing_prerequisites()
-    if missing:
-        skip_or_fail("no local node: missing " + "; ".join(missing))
-    node = LocalNode("podnotes-node-test")
-    started = time.perf_counter()
-    node.start()
-    REPORT.append(f"node Ready in {time.perf_counter() - started:.1f} s")
-    REPORT.extend(f"  {phase.name}: {phase.seconds:.1f} s" for phase in node.phases)
-    yield node
-    stopped = time.perf_counter()
-    left = node.stop()
-    REPORT.append(f"node stopped and host cleaned in {time.perf_counter() - stopped:.1f} s; checked processes, "
-                  f"mounts (network namespaces included), cgroups, bridge {node.network.bridge}, "
-                  f"{len(node.veths)} veth(s), sysctls, kubelet/containerd/CNI paths; "
-                  f"left behind: {', '.join(left) if left else 'nothing'}")
-    REPORT.extend(f"  note: {note}" for note in node.notes)
-    assert left == [], f"the node left things on the host: {left}"
+# local_node, the one real node of a test run, is defined in tests/conftest.py: the workshop tests share it.
 
 
 @pytest.fixture

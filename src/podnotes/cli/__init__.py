@@ -15,7 +15,7 @@ from podnotes import __version__
 from podnotes.display import COLUMNS
 
 # Subcommand modules, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("lint", "explain", "apply", "delete", "cleanup", "kind", "doctor",
+COMMAND_MODULES: tuple[str, ...] = ("lint", "explain", "apply", "delete", "cleanup", "kind", "workshop", "doctor",
                                          "timeline")
 
 

@@ -1,0 +1,72 @@
+"""What a participant who solved each exercise applies, and a wrong answer per exercise for the
+"failing" column. Every object is created with the participant's own kubeconfig."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from podnotes.workshop.exercises import IMAGE, PREDICTION_ANNOTATION
+
+LOOP = 'trap "exit 0" TERM; while true; do sleep 1 & wait; done'
+
+
+def _pod(name: str, spec: dict, annotations: dict | None = None) -> dict:
+    metadata = {"name": name, **({"annotations": annotations} if annotations else {})}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata,
+            "spec": {"terminationGracePeriodSeconds": 2, **spec}}
+
+
+def liveness(predicted: float) -> dict:
+    # The file goes at 6 s; the probe runs every 2 s from 1 s on, so the kill comes 6 to 8 s after the start.
+    return _pod("predicted", {"containers": [{
+        "name": "app", "image": IMAGE,
+        "command": ["sh", "-c", f'touch /tmp/healthy; trap "exit 0" TERM; sleep 6 & wait; rm /tmp/healthy; {LOOP}'],
+        "livenessProbe": {"exec": {"command": ["cat", "/tmp/healthy"]}, "initialDelaySeconds": 1,
+                          "periodSeconds": 2, "failureThreshold": 1}}]},
+        {PREDICTION_ANNOTATION: str(predicted)})
+
+
+CRASHER_CONFIG = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "crasher-config"},
+                  "data": {"greeting": "hello from the workshop"}}
+
+
+def init_first() -> dict:
+    mount = [{"name": "work", "mountPath": "/work"}]
+    return _pod("init-first", {
+        "volumes": [{"name": "work", "emptyDir": {}}],
+        "initContainers": [{"name": "prepare", "image": IMAGE, "volumeMounts": mount,
+                            "command": ["sh", "-c", "sleep 1; echo ok > /work/ready"]}],
+        "containers": [{"name": "app", "image": IMAGE, "volumeMounts": mount,
+                        "command": ["sh", "-c", f"test -f /work/ready || exit 1; {LOOP}"]}]})
+
+
+def slow_ready(start_after: int = 7) -> dict:
+    probe = {"exec": {"command": ["cat", "/tmp/started"]}, "periodSeconds": 1}
+    return _pod("slow-ready", {"containers": [{
+        "name": "app", "image": IMAGE,
+        "command": ["sh", "-c", f'trap "exit 0" TERM; sleep {start_after} & wait; touch /tmp/started; {LOOP}'],
+        "startupProbe": {**probe, "failureThreshold": 30}, "readinessProbe": probe}]})
+
+
+def seed_fixed(repo_root: Path) -> dict:
+    """The book's fixed seed template, made to fit a workshop namespace (no namespace of its own; requests
+    and limits within the namespace's LimitRange and ResourceQuota)."""
+    body = yaml.safe_load((repo_root / "chapters/manifests/seed-full-template.fixed.yaml").read_text())
+    body["metadata"].pop("namespace", None)
+    for container in body["spec"]["containers"]:
+        container["resources"] = {"requests": {"cpu": "20m", "memory": "32Mi"},
+                                  "limits": {"cpu": "200m", "memory": "64Mi"}}
+    return body
+
+
+def seed_as_given(repo_root: Path) -> dict:
+    body = yaml.safe_load((repo_root / "chapters/manifests/seed-full-template.yaml").read_text())
+    body["metadata"].pop("namespace", None)
+    return body
+
+
+EPHEMERAL = {"spec": {"ephemeralContainers": [{
+    "name": "debugger", "image": IMAGE, "targetContainerName": "app",
+    "command": ["sh", "-c", "ps; sleep 1"]}]}}
