@@ -51,6 +51,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20, 40])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--report-only", action="store_true",
+                        help="exit 0 when a timing target is missed (still 1 when `down` left anything)")
     args = parser.parse_args()
     missing = missing_prerequisites()
     if missing:
@@ -71,7 +73,7 @@ def main() -> int:
                                                      f"{'ok' if value < target else 'MISSED'})")
                 unit = " s" if isinstance(value, float) else ""
                 print(f"  {name:<24} {value:7.2f}{unit}{verdict}" if unit else f"  {name:<24} {value:7d}")
-                failed |= target is not None and value >= target
+                failed |= target is not None and value >= target and not args.report_only
             failed |= figures["left"] != 0
     finally:
         left = node.stop()

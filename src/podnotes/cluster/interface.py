@@ -1,5 +1,5 @@
 """The verbs every cluster in this package offers: the real one (:class:`~podnotes.cluster.objects.Cluster`,
-over a guarded connection) and the offline stand-in (:class:`~podnotes.cluster.offline.OfflineCluster`,
+over a guarded connection) and the offline stand-in (``podnotes.cluster.offline.OfflineCluster``,
 which predicts the server's answers). Chapters and the command line program against this Protocol, so
 either can stand behind a page.
 
