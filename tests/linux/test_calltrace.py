@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from podnotes.linux import rootfs
-from podnotes.linux.calltrace import Call, listing, read_calls
+from podnotes.linux.calltrace import Call, listing, read_calls, short_names
 from podnotes.linux.container import CONTAINER_NAMESPACES, run_in_container
 
 from .conftest import needs_root
@@ -61,3 +61,21 @@ def test_a_container_child_records_its_calls_in_order(no_leaks):
     assert [names.index(step) for step in steps] == sorted(names.index(step) for step in steps)
     assert run.calls[-1] == Call("execve", ("sh", ["sh", "-c", "true"]))
     assert run.calls[names.index("fork")].result > 0, "the host PID of the container's PID 1"
+
+
+def test_short_names_hide_the_machines_cgroup_layout(tmp_path):
+    mounts = tmp_path / "mounts"
+    mounts.write_text("cgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0\n"
+                      "cgroup /sys/fs/cgroup/pids cgroup rw,pids 0 0\n"
+                      "proc /proc proc rw 0 0\n")
+    group = "podnotes-container-7-1"
+    calls = [Call("write", (f"/sys/fs/cgroup/memory/machine/abc123/{group}/cgroup.procs", "7")),
+             Call("write", (f"/sys/fs/cgroup/pids/{group}/cgroup.procs", "7")),
+             Call("mount", ("/tmp/podnotes-rootfs-7-x", "/tmp/podnotes-rootfs-7-x", None, ["MS_BIND"], None))]
+    names = short_names(calls, "/tmp/podnotes-rootfs-7-x", group, mounts)
+    assert names == {"/tmp/podnotes-rootfs-7-x": "$ROOTFS",
+                     f"/sys/fs/cgroup/memory/machine/abc123/{group}": "/sys/fs/cgroup/memory/…/$GROUP",
+                     f"/sys/fs/cgroup/pids/{group}": "/sys/fs/cgroup/pids/$GROUP"}
+    text = listing(calls, names)
+    assert "abc123" not in text and "podnotes-rootfs" not in text
+    assert "$ echo $$ > /sys/fs/cgroup/memory/…/$GROUP/cgroup.procs" in text

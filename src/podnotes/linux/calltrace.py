@@ -14,6 +14,7 @@ umount(8), pivot_root(8)) and iproute2 (``ip link set lo up``).
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,7 +97,7 @@ class Call:
         if self.name == "chroot":
             return f"chroot {self.args[0]}"
         if self.name == "execve":
-            return "exec " + " ".join(self.args[1])
+            return "exec " + shlex.join(self.args[1])
         return self.c()
 
 
@@ -123,6 +124,28 @@ def read_calls(path: Path | str) -> list[Call]:
         entry = json.loads(line)
         calls.append(Call(entry["call"], tuple(entry["args"]), entry.get("result", 0)))
     return calls
+
+
+def short_names(calls: list[Call], rootfs: str, cgroup: str, mounts: Path = Path("/proc/mounts")) -> dict[str, str]:
+    """Short names for :func:`listing`: ``rootfs`` becomes ``$ROOTFS``; each directory of the cgroup named
+    ``cgroup`` becomes the mount point of its hierarchy (from ``mounts``), ``/…`` for any groups between,
+    and ``$GROUP`` (``/sys/fs/cgroup/memory/…/$GROUP``), so neither this machine's paths nor its cgroup
+    layout shows."""
+    cgroup_mounts = [line.split()[1] for line in mounts.read_text().splitlines()
+                     if len(line.split()) > 2 and line.split()[2] in ("cgroup", "cgroup2")]
+    names = {rootfs: "$ROOTFS"}
+    for call in calls:
+        if call.name != "write" or not call.args[0].endswith("/cgroup.procs"):
+            continue
+        directory = call.args[0].rsplit("/", 1)[0]
+        if directory.rsplit("/", 1)[-1] != cgroup:
+            continue
+        mount = max((m for m in cgroup_mounts if directory.startswith(m + "/")), key=len, default=None)
+        if mount is None:
+            continue
+        between = "/…" if directory[len(mount) + 1:].count("/") else ""
+        names[directory] = f"{mount}{between}/$GROUP"
+    return names
 
 
 def listing(calls: list[Call], names: dict[str, str] | None = None) -> str:
