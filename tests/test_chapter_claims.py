@@ -220,13 +220,16 @@ def outputs(notebook) -> str:
 
 
 def executed(chapter: str, monkeypatch, folder: Path):
+    return executed_path(ROOT / "chapters" / f"{chapter}.md", monkeypatch, folder)
+
+
+def executed_path(path: Path, monkeypatch, folder: Path):
     import nbformat
     from nbclient import NotebookClient
 
     monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(folder))
     for name in ("CI", "PODNOTES_REQUIRE_REAL"):
         monkeypatch.delenv(name, raising=False)
-    path = ROOT / "chapters" / f"{chapter}.md"
     notebook = read_notebook(path)
     NotebookClient(notebook, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
@@ -260,16 +263,32 @@ def test_with_observations_the_page_draws_them(chapter, monkeypatch, tmp_path):
 @pytest.mark.notebooks
 @pytest.mark.slow
 def test_a_claim_without_data_fails_the_chapter(monkeypatch, tmp_path):
-    """Observations that hold no paired instant for one example: the probes chapter must not state agreement."""
+    """Observations that hold no paired instant for one example: the page that compares the real kubelet
+    with the simulation must not state agreement."""
     from podnotes.book.notebooks import NotebookFailed
 
-    names = OBSERVATION_CHAPTERS["08-probes"]
+    names = [name for chapter in OBSERVATION_CHAPTERS.values() for name in chapter]
     write_observations(tmp_path, names, empty_rows=("slow-start",))
     monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
     for name in ("CI", "PODNOTES_REQUIRE_REAL"):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(NotebookFailed, match="paired instants"):
-        execute_notebook(ROOT / "chapters" / "08-probes.md")
+        execute_notebook(CHECKS_ITSELF)
+
+
+CHECKS_ITSELF = ROOT / "chapters" / "reference" / "checks-itself.md"
+
+
+@pytest.mark.notebooks
+@pytest.mark.slow
+def test_the_comparison_page_states_agreement_only_with_observations(monkeypatch, tmp_path):
+    names = [name for chapter in OBSERVATION_CHAPTERS.values() for name in chapter]
+    without = outputs(executed_path(CHECKS_ITSELF, monkeypatch, tmp_path / "none"))
+    assert without.count(NOTE) == 1 and "largest difference" not in without.lower()
+    write_observations(tmp_path, names)
+    shown = outputs(executed_path(CHECKS_ITSELF, monkeypatch, tmp_path))
+    assert NOTE not in shown and "ran for real" in shown
+    assert shown.count("instants compared") == len(names)
 
 
 def test_the_checker_catches_the_old_agreement_cell(tmp_path):

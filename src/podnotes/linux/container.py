@@ -4,8 +4,11 @@ cgroup), in the order a runtime such as runc applies them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from podnotes.linux.calltrace import Call, read_calls
 from podnotes.linux.cgroups import Limits, Usage, create_cgroup
 from podnotes.linux.launcher import Spec, run_probe, run_program
 from podnotes.linux.namespaces import View
@@ -43,6 +46,7 @@ class ContainerRun:
     cgroup_version: str
     limits: Limits
     usage: Usage
+    calls: list[Call] = field(default_factory=list)  # the system calls the child made, in order
 
 
 def container_spec(rootfs: Rootfs | str, hostname: str, cgroup_procs: list[str], **command) -> Spec:
@@ -55,13 +59,16 @@ def run_in_container(argv: list[str], rootfs: Rootfs | str, hostname: str = "con
                      limits: Limits = DEFAULT_LIMITS, timeout: float = 60.0) -> ContainerRun:
     """Run ``argv`` (a program inside ``rootfs``) as a container: new PID,
     mount, UTS, IPC and network namespaces, ``rootfs`` as ``/`` with its own
-    ``/proc``, and ``limits`` enforced by a fresh cgroup, removed afterwards."""
-    with create_cgroup(limits, name="container") as group:
-        spec = container_spec(rootfs, hostname, group.procs_files(), argv=list(argv))
+    ``/proc``, and ``limits`` enforced by a fresh cgroup, removed afterwards.
+    ``calls`` lists the system calls the child made on the way
+    (:mod:`podnotes.linux.calltrace`)."""
+    with create_cgroup(limits, name="container") as group, tempfile.TemporaryDirectory(prefix="podnotes-") as scratch:
+        trace = Path(scratch) / "calls.jsonl"
+        spec = container_spec(rootfs, hostname, group.procs_files(), argv=list(argv), trace=str(trace))
         completed = run_program(spec, timeout)
         return ContainerRun(argv=list(argv), returncode=completed.returncode, stdout=completed.stdout,
                             stderr=completed.stderr, cgroup=group.name, cgroup_version=group.version,
-                            limits=limits, usage=group.usage())
+                            limits=limits, usage=group.usage(), calls=read_calls(trace))
 
 
 @privileged("cgroups", "look around inside a container")

@@ -35,7 +35,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from podnotes.linux import syscalls, views
+from podnotes.linux import calltrace, syscalls, views
 from podnotes.linux.processes import MARKER_ENV, Children
 
 CONTAINER_PATH = "/bin:/sbin:/usr/bin:/usr/sbin"
@@ -67,6 +67,7 @@ class Spec:
     env: dict[str, str] | None = None
     status_fd: int = -1
     go_fd: int = -1
+    trace: str | None = None  # a file the child records its system calls into (podnotes.linux.calltrace)
 
     def __post_init__(self) -> None:
         syscalls.flags_for(self.unshare)  # rejects unknown names
@@ -265,10 +266,12 @@ def main(spec_json: str) -> None:
 
     step = "starting"
     try:
+        calltrace.start(spec.trace)
         step = "joining cgroups"
         for procs in spec.cgroup_procs:
             with open(procs, "w") as target:
                 target.write(str(os.getpid()))
+            calltrace.record("write", procs, str(os.getpid()))
         step = "joining namespaces"
         for kind in ("user", "ipc", "uts", "net", "pid", "cgroup", "mnt"):
             if kind in spec.join:
@@ -312,6 +315,7 @@ def main(spec_json: str) -> None:
     # The creator's PID, also when the caller passed its own environment (which may carry another marker).
     env[MARKER_ENV] = os.environ.get(MARKER_ENV, "1")
     status.close()
+    calltrace.record("execve", spec.argv[0], spec.argv)
     try:
         os.execvpe(spec.argv[0], spec.argv, env)
     except OSError as err:
@@ -322,6 +326,7 @@ def main(spec_json: str) -> None:
 def _write(path: str, text: str) -> None:
     with open(path, "w") as target:
         target.write(text)
+    calltrace.record("write", path, text)
 
 
 def _fork_into_pid_namespace(report, status, already_reported: bool) -> None:
@@ -340,6 +345,7 @@ def _fork_into_pid_namespace(report, status, already_reported: bool) -> None:
         os.close(reported_read)
         return
     os.close(reported_read)
+    calltrace.record("fork", result=child)
     try:
         report(pid=child)
     finally:
@@ -439,6 +445,7 @@ def _prepare_view(spec: Spec) -> None:
         syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)
     if spec.hostname:
         socket.sethostname(spec.hostname)
+        calltrace.record("sethostname", spec.hostname)
     if spec.loopback_up:
         syscalls.set_interface_up("lo")
     if spec.rootfs:
@@ -446,6 +453,7 @@ def _prepare_view(spec: Spec) -> None:
             _pivot_root(spec.rootfs, spec.populate_dev)
         else:
             os.chroot(spec.rootfs)
+            calltrace.record("chroot", spec.rootfs)
             os.chdir("/")
     if spec.mount_proc:
         os.makedirs("/proc", exist_ok=True)
@@ -469,6 +477,7 @@ def _pivot_root(new_root: str, populate_dev: bool) -> None:
             open(target, "w").close()
             syscalls.mount(f"/dev/{device}", target, None, syscalls.MS_BIND)
     os.chdir(new_root)
+    calltrace.record("chdir", new_root)
     os.makedirs(".oldroot", exist_ok=True)
     syscalls.pivot_root(".", ".oldroot")
     os.chdir("/")

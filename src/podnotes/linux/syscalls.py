@@ -20,6 +20,8 @@ import platform
 import socket
 import struct
 
+from podnotes.linux import calltrace
+
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
 CLONE_NEWUTS = 0x04000000
@@ -45,6 +47,8 @@ MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
 MNT_DETACH = 2
+MOUNT_FLAG_NAMES = {MS_RDONLY: "MS_RDONLY", MS_REMOUNT: "MS_REMOUNT", MS_BIND: "MS_BIND", MS_REC: "MS_REC",
+                    MS_PRIVATE: "MS_PRIVATE"}
 
 # glibc has no pivot_root() wrapper, so it goes through syscall(2).
 _PIVOT_ROOT_SYSCALL = {"x86_64": 155, "aarch64": 41, "i686": 217, "i386": 217, "armv7l": 218,
@@ -77,8 +81,14 @@ def flags_for(names) -> int:
     return mask
 
 
+def kinds_for(flags: int) -> list[str]:
+    """The namespace names a CLONE_NEW* mask sets (the inverse of :func:`flags_for`)."""
+    return [name for name, flag in NAMESPACE_FLAGS.items() if flags & flag]
+
+
 def unshare(flags: int) -> None:
     _check(libc().unshare(flags), f"unshare({flags:#x})")
+    calltrace.record("unshare", kinds_for(flags))
 
 
 def setns(path: str, nstype: int = 0) -> None:
@@ -88,16 +98,23 @@ def setns(path: str, nstype: int = 0) -> None:
         _check(libc().setns(fd, nstype), f"setns({path})")
     finally:
         os.close(fd)
+    calltrace.record("setns", path, os.path.basename(path))
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None) -> None:
     encode = lambda value: value.encode() if value is not None else None  # noqa: E731
     _check(libc().mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
            f"mount {source} on {target}")
+    calltrace.record("mount", source, target, fstype, _flag_names(flags), data)
 
 
 def umount2(target: str, flags: int = 0) -> None:
     _check(libc().umount2(target.encode(), flags), f"umount {target}")
+    calltrace.record("umount2", target, ["MNT_DETACH"] if flags & MNT_DETACH else [])
+
+
+def _flag_names(flags: int) -> list[str]:
+    return [name for bit, name in MOUNT_FLAG_NAMES.items() if flags & bit]
 
 
 def pivot_root(new_root: str, put_old: str) -> None:
@@ -105,6 +122,7 @@ def pivot_root(new_root: str, put_old: str) -> None:
     if number is None:
         raise OSError(38, f"pivot_root: syscall number unknown for {platform.machine()}")
     _check(libc().syscall(number, new_root.encode(), put_old.encode()), f"pivot_root({new_root}, {put_old})")
+    calltrace.record("pivot_root", new_root, put_old)
 
 
 SIOCGIFFLAGS = 0x8913
@@ -129,6 +147,7 @@ def set_interface_up(name: str) -> None:
         reply = fcntl.ioctl(sock, SIOCGIFFLAGS, _ifreq(name))
         flags = struct.unpack("16sH", reply[:18])[1] | IFF_UP
         fcntl.ioctl(sock, SIOCSIFFLAGS, struct.pack("16sH14s", name.encode(), flags, b""))
+    calltrace.record("ioctl", name)
 
 
 def interface_ipv4(name: str) -> str | None:
