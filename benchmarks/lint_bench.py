@@ -77,6 +77,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="1, 100 and 1,000 documents only")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured, also into a file
     sizes = QUICK_SIZES if args.quick else SIZES
 
     manifests = cached_corpus(max(sizes))
@@ -91,6 +92,7 @@ def main() -> int:
     }
     print_setup(manifests)
     with tempfile.TemporaryDirectory(prefix="lint-bench-") as scratch:
+        print_header()
         runs = []
         for size in sizes:
             folder, stream = write_corpus(Path(scratch) / str(size), manifests[:size])
@@ -98,7 +100,8 @@ def main() -> int:
                 for tool in TOOLS:
                     runs.append(best_run(tool, size, layout, commands[tool] + [str(path)],
                                          repeat=3 if size <= 100 else 1))
-        print_runs(runs)
+                    print_run(runs[-1])
+                print_verdict(runs[-3:])
         problems += [f"{run.tool} at {run.size} {run.layout}: exit {run.exit_code} {run.note}"
                      for run in runs if run.exit_code not in (0, 1, 2, 3)]
         in_process(manifests, (100, 1_000) if args.quick else (100, 1_000, 5_000))
@@ -106,7 +109,7 @@ def main() -> int:
         folder, _ = write_corpus(Path(scratch) / "detection", manifests[:DETECTION_SIZE])
         detection(manifests[:DETECTION_SIZE], kubeconform, folder)
     for problem in problems:
-        print(f"PROBLEM: {problem}")
+        print(f"PROBLEM: {problem}", flush=True)
     return 1 if problems else 0
 
 
@@ -199,25 +202,31 @@ def run_once(tool: str, size: int, layout: str, command: list[str]) -> Run:
     return Run(tool, size, layout, user + system, wall, peak_kib / 1024, code, note)
 
 
-def print_runs(runs: list[Run]) -> None:
+def print_header() -> None:
     print("\n1. Whole processes (best of 3 at 1 and 100 documents, one run above). CPU = user + system of the child;"
           " RSS = peak resident memory")
     header = f"{'documents':>9} {'layout':7} {'tool':20} {'CPU s':>7} {'wall s':>7} {'ms/doc':>7} {'RSS MB':>7} {'exit':>4}"
     print(header)
-    print("-" * len(header))
-    by_key = {(run.size, run.layout, run.tool): run for run in runs}
-    for run in runs:
-        print(f"{run.size:>9,} {run.layout:7} {run.tool:20} {run.cpu:7.2f} {run.wall:7.2f} "
-              f"{run.cpu / run.size * 1000:7.3f} {run.peak_rss_mb:7.0f} {run.exit_code:>4}"
-              + (f"  {run.note}" if run.note else ""))
-        if run.tool == TOOLS[-1]:
-            ours, theirs = by_key[(run.size, run.layout, "podnotes")], by_key[(run.size, run.layout, "kubeconform")]
-            refused = ours.exit_code == 3
-            verdict = ("podnotes refused the input" if refused else
-                       f"podnotes / kubeconform: CPU {ours.cpu / theirs.cpu:.2f}x, wall {ours.wall / theirs.wall:.2f}x,"
-                       f" RSS {ours.peak_rss_mb / theirs.peak_rss_mb:.2f}x -> target (<= kubeconform CPU and wall) "
-                       + ("met" if ours.cpu <= theirs.cpu and ours.wall <= theirs.wall else "NOT met"))
-            print(f"{'':>18}{verdict}")
+    print("-" * len(header), flush=True)
+
+
+def print_run(run: Run) -> None:
+    print(f"{run.size:>9,} {run.layout:7} {run.tool:20} {run.cpu:7.2f} {run.wall:7.2f} "
+          f"{run.cpu / run.size * 1000:7.3f} {run.peak_rss_mb:7.0f} {run.exit_code:>4}"
+          + (f"  {run.note}" if run.note else ""), flush=True)
+
+
+def print_verdict(runs: list[Run]) -> None:
+    """podnotes against kubeconform on one size and layout: the target is at most kubeconform's CPU and wall time."""
+    ours, theirs = (next(run for run in runs if run.tool == tool) for tool in ("podnotes", "kubeconform"))
+    if ours.exit_code == 3:
+        verdict = "podnotes refused the input (exit 3), target NOT met"
+    else:
+        met = ours.cpu <= theirs.cpu and ours.wall <= theirs.wall
+        verdict = (f"podnotes / kubeconform: CPU {ours.cpu / theirs.cpu:.2f}x, wall {ours.wall / theirs.wall:.2f}x, "
+                   f"RSS {ours.peak_rss_mb / theirs.peak_rss_mb:.2f}x; target "
+                   + ("met" if met else "NOT met"))
+    print(f"{'':>18}{verdict}", flush=True)
 
 
 # --- in process -----------------------------------------------------------------------------------------------
