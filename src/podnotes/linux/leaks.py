@@ -41,7 +41,7 @@ from podnotes.linux.processes import MARKER_ENV, pid_exists
 
 PREFIX = "podnotes-"
 TEMP_PREFIXES = ("podnotes-rootfs-", "podnotes-mountpoint-", "podnotes-userns-", "podnotes-marker-",
-                 "podnotes-discovery-", "podnotes-controlplane-")
+                 "podnotes-discovery-", "podnotes-controlplane-", "podnotes-calltrace-")
 NETNS_DIR = Path("/run/netns")
 # The names podnotes.linux.cgroups gives: podnotes-NAME-PID-N (other tools may
 # use the same prefix for other things, e.g. container images).
