@@ -70,7 +70,7 @@ def test_exit_codes_are_distinct_and_listed_in_the_help():
 @pytest.mark.parametrize("argv", [
     ("lint", "-f", "x.yaml", "--no-such-option"),
     ("lint",),
-    ("lint", "-f", "x.yaml", "-o", "yaml"),
+    ("lint", "-f", "x.yaml", "-o", "xml"),
     ("explain", "--bogus"),
     ("explain",),
     ("apply", "--bogus"),

@@ -257,15 +257,6 @@ def test_disable_takes_a_comma_separated_list():
     assert not {"qos-class", "naked-pod"} & {f["rule"] for f in json.loads(hidden.stdout)["findings"]}
 
 
-def test_every_pss_check_id_is_a_known_rule():
-    import re
-
-    import podnotes.lint.pss as pss
-
-    source = Path(pss.__file__).read_text()
-    assert set(re.findall(r'Violation\("(\w+)"', source)) == set(pss.CHECK_IDS)
-
-
 def test_lower_case_kind_is_an_error_with_the_servers_words(tmp_path):
     """Checked against a real 1.37 kube-apiserver (POST /api/v1/namespaces/default/pods): HTTP 400 with this
     message, from transformDecodeError in k8s.io/apiserver/pkg/endpoints/handlers/rest.go."""
