@@ -10,6 +10,7 @@ allows. Messages carry the server's own wording in ``server_message``.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from ..manifest import Node
 from .finding import ERROR, WARNING, Finding
@@ -34,11 +35,14 @@ _SUBDOMAIN_MESSAGE = ("a lowercase RFC 1123 subdomain must consist of lower case
                       "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
                       "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
 
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
 _CONTAINER_WORD = {"initContainers": "init container", "containers": "container",
                    "ephemeralContainers": "ephemeral container"}
 
 
-def _present(node: Node | None) -> bool:
+def _present(node: Node | None) -> TypeIs[Node]:
     return node is not None and not (node.kind == "scalar" and node.value is None)
 
 
@@ -131,7 +135,7 @@ class PodRules:
                        "priority admission controller computed 0 from the given PriorityClass name",
                        fix="remove `priority`; set `priorityClassName` instead")
         if spec.scalar("dnsPolicy") == "None" and not _present(spec.get("dnsConfig")):
-            self.error("required-field", spec.get("dnsPolicy"), "`dnsPolicy: None` means \"no DNS settings from "
+            self.error("required-field", spec.get("dnsPolicy") or spec, "`dnsPolicy: None` means \"no DNS settings from "
                        "Kubernetes\", so the Pod must bring its own in `dnsConfig`",
                        f"{spec.path}.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None",
                        path=f"{spec.path}.dnsConfig", fix="dnsConfig:\n  nameservers: [10.0.0.10]")
@@ -398,6 +402,7 @@ class PodRules:
                        fix="httpGet:\n  path: /healthz\n  port: 8080")
         for extra in present[1:]:
             child = node.get(extra)
+            assert child is not None  # present
             self.error("handler-count", child,
                        f"this {what} has {len(present)} handlers ({', '.join(present)}); it must have exactly one, "
                        "because the kubelet runs a single check",
@@ -405,6 +410,7 @@ class PodRules:
                        fix=f"keep `{present[0]}` and delete `{extra}` (or the other way round)")
         for name in present:
             action = node.get(name)
+            assert action is not None  # present
             port = action.get("port") if action.kind == "map" else None
             if _present(port) and name in ("httpGet", "tcpSocket", "grpc"):
                 self.check_action_port(port, name == "grpc")
