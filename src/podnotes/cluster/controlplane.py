@@ -93,9 +93,10 @@ class LocalControlPlane:
     def __init__(self, name: str = "podnotes", binaries: Binaries | None = None, workdir: Path | None = None):
         self.name = name
         self.context = f"kind-{name}"
-        self.binaries = binaries or find_binaries()
-        if self.binaries is None:
+        found = binaries or find_binaries()
+        if found is None:
             raise ControlPlaneError(missing_binaries_reason())
+        self.binaries: Binaries = found
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix=f"podnotes-controlplane-{os.getpid()}-"))
         self.kubeconfig = self.workdir / "kubeconfig"

@@ -29,6 +29,7 @@ killed run left are found by ``podnotes cleanup``
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import getpass
 import json
@@ -391,7 +392,7 @@ class Cluster:
         resource = self._resource(ref)
         return self._exists(resource, name, self._namespace_for(resource, ref))
 
-    def dry_run(self, manifest: Any, namespace: str | None = None) -> list:
+    def dry_run(self, manifest: Any, namespace: str | None = None) -> builtins.list:
         """Ask the server whether it would create each object (kubectl create --dry-run=server).
 
         Nothing is stored. Returns one list of :class:`podnotes.lint.Finding`
@@ -505,7 +506,7 @@ class Cluster:
             if record in self._records:
                 self._records.remove(record)
 
-    def _release(self, refs: list[ObjectRef]) -> None:
+    def _release(self, refs: builtins.list[ObjectRef]) -> None:
         """The run completed: drop its annotation, so the objects are no longer leftovers of a run."""
         mine = str(ownership.current())
         for ref in refs:

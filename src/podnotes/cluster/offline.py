@@ -10,6 +10,7 @@ same either way; its outcomes are predictions, and the chapter labels them so.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import copy
 import datetime as dt
@@ -200,7 +201,7 @@ class OfflineCluster:
     def exists(self, kind: str, name: str, namespace: str | None = None, api_version: str = "v1") -> bool:
         return (kind, namespace or self.namespace, name) in self.objects
 
-    def dry_run(self, manifest, namespace: str | None = None) -> list:
+    def dry_run(self, manifest, namespace: str | None = None) -> builtins.list:
         """What the API server would answer to a dry run, as :meth:`Cluster.dry_run` returns it: one
         Finding per cause, in the server's words (``Invalid value: 80000: must be between 1 and 65535,
         inclusive``), with the linter's line and field path."""

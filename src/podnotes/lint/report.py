@@ -83,7 +83,7 @@ def count_resources(documents: list, findings: list[Finding]) -> Resources:
             marks.add("skipped")
         elif finding.severity == ERROR:
             marks.add("invalid")
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for document in documents:
         marks = by_document.get((document.file, document.index), set())
         if document.error is not None:

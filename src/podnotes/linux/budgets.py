@@ -93,7 +93,7 @@ def memory_limit(limit_mib: int = 64, allocate_mib: int = 256, step_mib: int = 8
         launched.close()
         reports = [int(line) for line in output.split()]
         usage = group.usage()
-        return MemoryResult(version=group.version, limit_bytes=limits.memory_bytes, wanted_mib=allocate_mib,
+        return MemoryResult(version=group.version, limit_bytes=limit_mib * MIB, wanted_mib=allocate_mib,
                             reached_mib=max(reports, default=0), returncode=launched.process.returncode,
                             signal=killed_by(launched.process.returncode), usage=usage)
 

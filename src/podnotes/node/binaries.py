@@ -41,7 +41,8 @@ def find_node_binaries() -> NodeBinaries | None:
     for folder in folders:
         paths = [folder / name for name in KUBE_PROGRAMS]
         if all(path.is_file() and os.access(path, os.X_OK) for path in paths):
-            return NodeBinaries(*paths, folder=folder)
+            kubelet, scheduler, controller_manager = paths
+            return NodeBinaries(kubelet, scheduler, controller_manager, folder)
     return None
 
 
