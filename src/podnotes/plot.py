@@ -228,7 +228,7 @@ def _draw(ax, timeline: Timeline, rows: dict, offset: float = 0.0, height: float
     for event in timeline.select("probe"):
         row = rows.get(("probe", event.container, event.probe))
         if row is not None:
-            points[(row + offset, event.result)].append(event.time)
+            points[(row + offset, event.result)].append(event.time)  # type: ignore[index]
     for (row, result), times in points.items():
         colour = COLOURS[result]
         ax.scatter(times, [row] * len(times), marker=MARKERS[result], s=36, zorder=5,
@@ -274,11 +274,11 @@ def _legend(ax, extra: list | None = None, results: tuple[str, ...] = ("success"
 
     handles = [Line2D([], [], linestyle="none", marker=MARKERS[r], color=COLOURS[r], label=LABELS[f"probe_{r}"])
                for r in results]
-    handles += [Patch(color=COLOURS[s], label=LABELS[s]) for s in ("running", "terminating", "backoff", "terminated")]
+    handles += [Patch(color=COLOURS[s], label=LABELS[s]) for s in ("running", "terminating", "backoff", "terminated")]  # type: ignore[misc]
     handles += [Line2D([], [], linestyle="none", marker="|", markersize=12, markeredgewidth=2,
                        color=COLOURS["restart"], label=LABELS["restart"])]
-    handles += [Patch(color=COLOURS["ready"], label=LABELS["ready"]),
-                Patch(color=COLOURS["endpoint"], label=LABELS["endpoint"])]
+    handles += [Patch(color=COLOURS["ready"], label=LABELS["ready"]),  # type: ignore[list-item]
+                Patch(color=COLOURS["endpoint"], label=LABELS["endpoint"])]  # type: ignore[list-item]
     handles += extra or []
     ax.figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=LEGEND_COLUMNS,
                      fontsize=FONT_POINTS, labelspacing=0.45,
@@ -342,7 +342,7 @@ def _drop_overlapping_annotations(figure, renderer) -> None:
     from matplotlib.text import Annotation
 
     for ax in figure.axes:
-        kept = []
+        kept = []  # type: ignore[var-annotated]
         for note in [text for text in ax.texts if isinstance(text, Annotation)]:
             box = note.get_window_extent(renderer).expanded(1.05, 1.1)
             if any(box.overlaps(other) for other in kept):

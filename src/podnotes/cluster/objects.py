@@ -150,7 +150,7 @@ def load_documents(manifest: Any, namespace: str | None = None) -> list[Document
             raise ManifestProblem(
                 f"{where}: metadata.namespace is {body_namespace!r} but the namespace asked for is {namespace!r}",
                 hint="drop one of them (kubectl refuses this too)")
-        ref = ObjectRef(body["apiVersion"], body["kind"], name, body_namespace or namespace, doc.file, doc.line)
+        ref = ObjectRef(body["apiVersion"], body["kind"], name, body_namespace or namespace, doc.file, doc.line)  # type: ignore[arg-type]
         documents.append(Document(body, ref, doc))
     return documents
 
@@ -436,7 +436,7 @@ class Cluster:
 
         body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
         if grace_period is not None:
-            body["gracePeriodSeconds"] = grace_period
+            body["gracePeriodSeconds"] = grace_period  # type: ignore[assignment]
         try:
             result = self.dynamic.delete(resource, name=ref.name, namespace=ref.namespace, body=body)
         except NotFoundError:

@@ -139,7 +139,7 @@ class OfflineCluster:
     apply = create
 
     def replace(self, manifest, namespace: str | None = None, *, force: bool = False) -> list[Outcome]:
-        outcomes = []
+        outcomes = []  # type: ignore[var-annotated]
         for doc in load_documents(manifest, namespace or self.namespace):
             key = self._key(doc.ref)
             if key not in self.objects:
@@ -152,7 +152,7 @@ class OfflineCluster:
             updated = copy.deepcopy(doc.body)
             if doc.ref.kind == "Pod":
                 _default_pod(updated)  # the server defaults the new object before comparing
-            if doc.ref.kind == "Pod" and _comparable_spec(old.get("spec")) != _comparable_spec(updated.get("spec")):
+            if doc.ref.kind == "Pod" and _comparable_spec(old.get("spec")) != _comparable_spec(updated.get("spec")):  # type: ignore[arg-type]
                 message = POD_UPDATE_MESSAGE.format(name=doc.ref.name)
                 raise ApiRejected(f"{doc.ref.location}: replacing {doc.ref}: {message}",
                                   {"reason": "Invalid", "code": 422, "message": message}, hint=POD_UPDATE_HINT)

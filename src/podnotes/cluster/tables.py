@@ -45,7 +45,7 @@ def pod_row(pod: dict, wide: bool = False, now: float | None = None) -> tuple[st
            str(restarts), age((now or time.time()) - created) if created else "<unknown>")
     if wide:
         gates = spec.get("readinessGates") or []
-        row += (status.get("podIP") or "<none>", spec.get("nodeName") or "<none>",
+        row += (status.get("podIP") or "<none>", spec.get("nodeName") or "<none>",  # type: ignore[assignment]
                 status.get("nominatedNodeName") or "<none>",
                 f"{len(gates)}/{len(gates)}" if gates else "<none>")
     return row

@@ -185,7 +185,7 @@ def _resolve_once(host: str, port: int, where: str) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as err:
         raise UnsafeCluster(f"{where}: cannot resolve {host}: {err}. Nothing was sent.") from None
-    return infos[0][4][0]
+    return infos[0][4][0]  # type: ignore[return-value]
 
 
 # --- credentials, in memory -------------------------------------------------------------------------

@@ -125,8 +125,8 @@ def cpu_limit(percent: float = 20, seconds: float = 2.0, weight: int = 10_000) -
         time.sleep(seconds)
         after, elapsed = group.usage(), time.monotonic() - started
         launched.close()
-    cpu_seconds = (after.cpu_usage_usec - before) / 1e6
-    return CpuResult(version=group.version, quota_us=limits.cpu_quota_us, period_us=limits.cpu_period_us,
+    cpu_seconds = (after.cpu_usage_usec - before) / 1e6  # type: ignore[operator]
+    return CpuResult(version=group.version, quota_us=limits.cpu_quota_us, period_us=limits.cpu_period_us,  # type: ignore[arg-type]
                      seconds=elapsed, cpu_seconds=cpu_seconds, share=cpu_seconds / elapsed, usage=after)
 
 

@@ -359,7 +359,7 @@ def process_cpu_seconds(pid: int) -> float:
 def _start_hogs(group: Children, cpu: int, count: int, seconds: float) -> list[subprocess.Popen]:
     hogs = [group.python(_BUSY_LOOP, str(cpu), str(seconds + 30)) for _ in range(count)]
     for hog in hogs:
-        hog.stdout.readline()  # wait until each hog is pinned and spinning
+        hog.stdout.readline()  # type: ignore[union-attr]  # wait until each hog is pinned and spinning
     return hogs
 
 
@@ -501,11 +501,11 @@ def _measure_neighbour_once(held_mib: int, attempt: int) -> MemoryMeasurement:
     before = _steady_available_memory_mib()
     with children() as group:
         neighbour = group.python(_HOLD_MEMORY, str(held_mib), stdin=subprocess.PIPE)
-        if neighbour.stdout.readline().strip() != "holding":
-            raise RuntimeError(f"neighbour failed to allocate {held_mib} MiB: {neighbour.stderr.read().strip()}")
+        if neighbour.stdout.readline().strip() != "holding":  # type: ignore[union-attr]
+            raise RuntimeError(f"neighbour failed to allocate {held_mib} MiB: {neighbour.stderr.read().strip()}")  # type: ignore[union-attr]
         during = _steady_available_memory_mib()
         rss = _rss_mib(neighbour.pid)
-        neighbour.stdin.close()  # lets it exit
+        neighbour.stdin.close()  # type: ignore[union-attr]  # lets it exit
         neighbour.wait(timeout=30)
     after = _available_once_settled(during + held_mib // 2)
     return MemoryMeasurement(held_mib, rss, before, during, after, attempt)

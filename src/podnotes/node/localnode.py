@@ -172,11 +172,11 @@ class LocalNode:
         import fcntl
 
         HOST_LOCK.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_file = open(HOST_LOCK, "a")
+        self._lock_file = open(HOST_LOCK, "a")  # type: ignore[assignment]
         deadline = time.monotonic() + timeout
         while True:
             try:
-                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[arg-type]
                 return
             except BlockingIOError:
                 if time.monotonic() > deadline:
@@ -324,8 +324,8 @@ class LocalNode:
             node = self._core.read_node(self.node_name)
         except ApiException:
             return False
-        ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
-        blocking = [t for t in node.spec.taints or [] if t.effect in ("NoSchedule", "NoExecute")]
+        ready = any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])  # type: ignore[union-attr]
+        blocking = [t for t in node.spec.taints or [] if t.effect in ("NoSchedule", "NoExecute")]  # type: ignore[union-attr]
         return ready and not blocking
 
     def _delete_all_pods(self, timeout: float = 30.0) -> None:
@@ -335,7 +335,7 @@ class LocalNode:
 
         core = client.CoreV1Api(self.api_client())
         for pod in core.list_pod_for_all_namespaces().items:
-            core.delete_namespaced_pod(pod.metadata.name, pod.metadata.namespace, grace_period_seconds=0)
+            core.delete_namespaced_pod(pod.metadata.name, pod.metadata.namespace, grace_period_seconds=0)  # type: ignore[arg-type, union-attr]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not running_tasks(self.containerd):

@@ -75,7 +75,7 @@ class Steps:
         return cls(((0.0, value),))
 
     def at(self, t: float) -> Any:
-        index = bisect_right(self._times, t)
+        index = bisect_right(self._times, t)  # type: ignore[attr-defined]
         return self.points[max(index - 1, 0)][1]
 
 
@@ -311,7 +311,7 @@ def _describe(error) -> tuple[str, Any]:
     if kind == "type":
         expected = error.validator_value
         names = [_JSON_NAMES.get(t, t) for t in (expected if isinstance(expected, list) else [expected])]
-        return f"must be {' or '.join(names)}, not {_json_name(instance)}", None
+        return f"must be {' or '.join(names)}, not {_json_name(instance)}", None  # type: ignore[arg-type]
     if kind == "enum":
         allowed = ", ".join("null" if v is None else str(v) for v in error.validator_value)
         return f"must be one of {allowed}, not {_clip(instance)}", None
@@ -332,7 +332,7 @@ def _describe(error) -> tuple[str, Any]:
         types = [sub.validator_value for sub in error.context or () if sub.validator == "type"]
         if error.context and len(types) == len(error.context):  # every choice refused the value's type
             names = list(dict.fromkeys(_JSON_NAMES.get(t, t) for t in types))
-            return f"must be {' or '.join(names)}, not {_json_name(instance)} ({description})", None
+            return f"must be {' or '.join(names)}, not {_json_name(instance)} ({description})", None  # type: ignore[arg-type]
         return f"{_clip(instance)} is not valid here: {description}", None
     return error.message[:200], None
 

@@ -136,10 +136,10 @@ def _get(url: str, headers: dict, deadline: float) -> tuple[int, str | None, str
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-        connection = http.client.HTTPSConnection(parts.hostname, parts.port or 443, timeout=remaining,
+        connection = http.client.HTTPSConnection(parts.hostname, parts.port or 443, timeout=remaining,  # type: ignore[arg-type]
                                                  context=context)
     else:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=remaining)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=remaining)  # type: ignore[arg-type, assignment]
     try:
         request_headers = {**headers, "Connection": "close"}
         host_header = request_headers.pop("Host", None)

@@ -195,7 +195,7 @@ def _container(data: dict, init: bool) -> ContainerSpec:
     ports = tuple((str(p["name"]), p.get("containerPort")) for p in data.get("ports") or []
                   if isinstance(p, dict) and p.get("name"))
     return ContainerSpec(name=data.get("name", ""), type=kind, probes=probes, has_pre_stop=pre_stop,
-                         image=str(data.get("image") or ""), ports=ports)
+                         image=str(data.get("image") or ""), ports=ports)  # type: ignore[arg-type]
 
 
 class PortError(ValueError):

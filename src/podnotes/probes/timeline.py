@@ -197,7 +197,7 @@ class Timeline:
         latest: dict[str, int] = {}
         for event in self.select("start", container):
             if event.time <= at:
-                latest[event.container] = event.restart_count or 0
+                latest[event.container] = event.restart_count or 0  # type: ignore[index]
         return sum(latest.values())
 
     def kills(self, container: str | None = None) -> list[float]:
@@ -223,7 +223,7 @@ class Timeline:
         return phases[index - 1].phase if index else None
 
     def phases(self) -> list[tuple[float, str]]:
-        return [(e.time, e.phase) for e in self.select("phase")]
+        return [(e.time, e.phase) for e in self.select("phase")]  # type: ignore[misc]
 
     def deleted_at(self) -> float | None:
         """When the Pod was deleted (None if it was not)."""
