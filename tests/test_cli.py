@@ -4,8 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import podnotes
 import pytest
+
+import podnotes
 from podnotes.cli import main
 
 

@@ -27,8 +27,7 @@ import yaml
 from .display import COLUMNS
 from .lint import pod_spec_of
 from .lint.advice import default_pull_policy
-from .lint.rules_table import (CONTAINER_RESTART_POLICIES, DEFAULTS, ENUMS, ONE_OF, POD_RESTART_POLICIES,
-                               PROBES)
+from .lint.rules_table import CONTAINER_RESTART_POLICIES, DEFAULTS, ENUMS, ONE_OF, POD_RESTART_POLICIES, PROBES
 from .lint.schema import KINDS, Catalogue, FieldSpec, FieldType, catalogue, short_name
 from .lint.structure import did_you_mean
 from .manifest import Document, Node, load

@@ -230,7 +230,6 @@ def read_url(url: str, budget: Budget = Budget(limit=MAX_BYTES, timeout=URL_TIME
     reading) and an answer that does not end in time.
     """
     import http.client
-    import socket
     import urllib.error
     import urllib.request
 
@@ -260,7 +259,7 @@ def read_url(url: str, budget: Budget = Budget(limit=MAX_BYTES, timeout=URL_TIME
     except urllib.error.URLError as err:
         reason = err.reason.strerror if isinstance(err.reason, OSError) and err.reason.strerror else err.reason
         raise InputError(name, f"cannot fetch: {reason}") from None
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise InputError(name, f"no answer within {budget.timeout:g} s "
                                "(PODNOTES_URL_TIMEOUT=SECONDS to wait longer)") from None
     except (http.client.HTTPException, OSError, ValueError) as err:

@@ -32,7 +32,6 @@ cache, where myst-nb then finds them.
 from __future__ import annotations
 
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import random
-from typing import Callable
+from collections.abc import Callable
 
 Mutation = Callable[[dict], None]
 

@@ -8,7 +8,6 @@ special files are podnotes' own, because a kubeconfig may come from anywhere.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import textwrap
@@ -16,7 +15,7 @@ import time
 
 import pytest
 
-from podnotes.cluster import BadKubeconfig, NoKubeconfig, choose_context, connect
+from podnotes.cluster import BadKubeconfig, NoKubeconfig, choose_context
 from podnotes.cluster.kubeconfig import MAX_KUBECONFIG_BYTES, load
 
 from .conftest import REPORT

@@ -7,7 +7,6 @@ import pytest
 from podnotes.linux import capabilities, privileges
 from podnotes.linux.privileges import PrivilegeRequired, Skipped, privileged, ran
 
-
 REAL_DETECT = capabilities.detect
 
 

@@ -126,8 +126,14 @@ def test_healthz_handler_follows_the_schedule(tmp_path):
 @pytest.fixture
 def private_containerd(tmp_path_factory):
     from podnotes.node.binaries import pause_binary
-    from podnotes.node.host import (HostSnapshot, leftovers, mounts_under, processes_mentioning, restore_paths,
-                                    unmount_under)
+    from podnotes.node.host import (
+        HostSnapshot,
+        leftovers,
+        mounts_under,
+        processes_mentioning,
+        restore_paths,
+        unmount_under,
+    )
     from podnotes.node.runtime import ContainerdLayout, PodNetwork, force_remove_everything, write_containerd_files
 
     if os.geteuid() != 0 or not shutil.which("containerd") or not HAVE_BUSYBOX or not shutil.which("go"):

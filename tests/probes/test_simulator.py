@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from podnotes.probes import (
-    Behaviour, ContainerBehaviour, InvalidPod, KubeletConfig, KubeletConfigError, PodUpdate, ProbeAnswers, Steps,
+    Behaviour,
+    ContainerBehaviour,
+    InvalidPod,
+    KubeletConfig,
+    KubeletConfigError,
+    PodUpdate,
+    ProbeAnswers,
+    Steps,
     simulate,
 )
 from podnotes.probes.backoff import CrashLoopBackOff

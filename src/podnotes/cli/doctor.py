@@ -25,10 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from podnotes.linux import leaks
     from podnotes.linux.capabilities import detect
     from podnotes.linux.privileges import missing
-
-    from podnotes.linux import leaks
 
     facts = detect()
     left = leaks.find()

@@ -62,9 +62,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _annotate(args: argparse.Namespace, annotate) -> int:
-    from podnotes.manifest import load
-
     from pathlib import Path
+
+    from podnotes.manifest import load
 
     documents = load(args.filename if args.filename == "-" else Path(args.filename))
     broken = [doc for doc in documents if doc.error is not None]

@@ -43,8 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from podnotes import __version__
-    from podnotes.lint import ERROR, CatalogueError, Finding, exit_code, lint_documents
-    from podnotes.lint import Options, schema
+    from podnotes.lint import ERROR, CatalogueError, Finding, Options, exit_code, lint_documents, schema
     from podnotes.lint.report import report, to_json, to_sarif, to_text, to_yaml
 
     try:

@@ -255,7 +255,7 @@ class Connection:
     def close(self) -> None:
         self.api_client.close()
 
-    def __enter__(self) -> "Connection":
+    def __enter__(self) -> Connection:
         return self
 
     def __exit__(self, *exc) -> None:

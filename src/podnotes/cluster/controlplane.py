@@ -109,14 +109,14 @@ class LocalControlPlane:
         return f"https://127.0.0.1:{self.apiserver_port}"
 
     # --- lifecycle -------------------------------------------------------------
-    def __enter__(self) -> "LocalControlPlane":
+    def __enter__(self) -> LocalControlPlane:
         self.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def start(self, timeout: float = START_TIMEOUT) -> "LocalControlPlane":
+    def start(self, timeout: float = START_TIMEOUT) -> LocalControlPlane:
         started = time.perf_counter()
         try:
             credentials = _write_credentials(self.workdir / "pki")

@@ -40,9 +40,10 @@ import signal
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from . import ownership
 from .connect import Connection, unreachable
@@ -182,7 +183,6 @@ class Cluster:
             from kubernetes.dynamic import DynamicClient
 
             from podnotes.linux.leaks import reap_orphans_once
-
             from podnotes.linux.processes import on_termination
 
             reap_orphans_once()  # also removes discovery folders of killed runs, and starts the watchdog
@@ -209,7 +209,7 @@ class Cluster:
         self._dynamic = None
         self.connection.close()
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         return self
 
     def __exit__(self, *exc) -> None:

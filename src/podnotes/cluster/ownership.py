@@ -48,7 +48,7 @@ class Run:
         return f"host={self.host} pid={self.pid} start={self.start}"
 
     @classmethod
-    def parse(cls, text: str | None) -> "Run | None":
+    def parse(cls, text: str | None) -> Run | None:
         if not isinstance(text, str):
             return None
         fields = dict(part.split("=", 1) for part in text.split() if "=" in part)

@@ -67,7 +67,7 @@ class PinnedAddress:
     def __str__(self) -> str:
         return self.netloc
 
-    def resolved(self) -> "PinnedAddress":
+    def resolved(self) -> PinnedAddress:
         """This address with its host name resolved (once) when it was left unresolved (override only)."""
         if self.ip:
             return self

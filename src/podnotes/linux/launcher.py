@@ -107,7 +107,7 @@ class Launched:
 
     process: Any  # subprocess.Popen of the launcher
     pid: int
-    _status: "_LineReader"
+    _status: _LineReader
     _go_fd: int
 
     def proceed(self) -> None:

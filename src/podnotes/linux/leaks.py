@@ -90,7 +90,7 @@ class Leaks:
         return sum(len(getattr(self, kind)) for kind in KINDS)
 
     @classmethod
-    def of(cls, items: list[Leftover]) -> "Leaks":
+    def of(cls, items: list[Leftover]) -> Leaks:
         grouped = {kind: sorted(str(item) for item in items if item.kind == kind) for kind in KINDS}
         return cls(**grouped, items=tuple(items))
 

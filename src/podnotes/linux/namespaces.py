@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 
 from podnotes.display import FieldTable, among_them, short_command
 from podnotes.linux import views
-from podnotes.linux.launcher import Launched, Spec, run_probe, start
+from podnotes.linux.launcher import Spec, run_probe, start
 from podnotes.linux.privileges import linux_only, privileged
 from podnotes.linux.processes import Children
 
@@ -58,7 +58,7 @@ class View:
     sysv_queues: list[int]
 
     @classmethod
-    def from_dict(cls, data: dict) -> "View":
+    def from_dict(cls, data: dict) -> View:
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
         values["interfaces"] = [Interface(**item) for item in data.get("interfaces", [])]
@@ -80,7 +80,7 @@ class View:
         to ``python``, as ``podnotes.display.short_command`` does."""
         return {pid: short_command(command) for pid, command in self.commands.items()}
 
-    def describe(self, host: "View | None" = None) -> str:
+    def describe(self, host: View | None = None) -> str:
         """The facts worth printing, one a line (the full view lists every mount and PID).
 
         What equals ``host``'s view (default: this view itself when it is the host's)

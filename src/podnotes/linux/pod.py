@@ -53,7 +53,7 @@ class Pod:
         self._group = Children()
         self.pause: Launched | None = None
 
-    def __enter__(self) -> "Pod":
+    def __enter__(self) -> Pod:
         skipped = skip_unless("namespaces", "build a Pod from namespaces")
         if skipped is not None:
             raise PrivilegeRequired(str(skipped))

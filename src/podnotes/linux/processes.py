@@ -20,9 +20,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from podnotes.display import FieldTable
 from podnotes.linux.capabilities import is_linux
@@ -125,7 +125,7 @@ class Children:
         atexit.register(self.close)
         on_termination(self.close)
 
-    def __enter__(self) -> "Children":
+    def __enter__(self) -> Children:
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..cluster.binaries import RECIPE, PIN_FILES, cache_root, pinned_folder, pretending_no_kubernetes
+from ..cluster.binaries import PIN_FILES, RECIPE, cache_root, pinned_folder, pretending_no_kubernetes
 from .runtime import cni_bin_dir
 
 KUBE_PROGRAMS = ("kubelet", "kube-scheduler", "kube-controller-manager")

@@ -47,7 +47,7 @@ class HostSnapshot:
     missing_paths: set[str] = field(default_factory=set)
 
     @classmethod
-    def take(cls) -> "HostSnapshot":
+    def take(cls) -> HostSnapshot:
         snapshot = cls()
         for name in KUBELET_SYSCTLS:
             snapshot.sysctls[name] = _read_sysctl(name)

@@ -81,7 +81,7 @@ class LocalNode:
         self.notes: list[str] = []  # things worth knowing about a run that are not failures
 
     # --- public ---------------------------------------------------------------------------------------------
-    def __enter__(self) -> "LocalNode":
+    def __enter__(self) -> LocalNode:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -104,7 +104,7 @@ class LocalNode:
         assert self.control_plane is not None
         return self.control_plane.environment()
 
-    def start(self, timeout: float = READY_TIMEOUT) -> "LocalNode":
+    def start(self, timeout: float = READY_TIMEOUT) -> LocalNode:
         missing = missing_prerequisites()
         if missing:
             shutil.rmtree(self.workdir, ignore_errors=True)

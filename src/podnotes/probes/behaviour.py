@@ -71,7 +71,7 @@ class Steps:
         object.__setattr__(self, "_times", times)
 
     @classmethod
-    def constant(cls, value: Any) -> "Steps":
+    def constant(cls, value: Any) -> Steps:
         return cls(((0.0, value),))
 
     def at(self, t: float) -> Any:
@@ -145,7 +145,7 @@ class Behaviour:
             return 0.0
         return float(self.tick_phase)
 
-    def with_container(self, name: str, **changes: Any) -> "Behaviour":
+    def with_container(self, name: str, **changes: Any) -> Behaviour:
         """A copy with one container's behaviour changed (exercises use this)."""
         current = self.containers.get(name, DEFAULT_APP_BEHAVIOUR)
         return replace(self, containers={**self.containers, name: replace(current, **changes)})

@@ -116,7 +116,7 @@ def _http(action: dict, target: str, timeout: float) -> tuple[str, str, Any]:
             url = next_url
         else:
             return "failure", f"stopped after {MAX_REDIRECTS} redirects", None
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         return "timeout", f"no answer within {timeout:g}s (Client.Timeout exceeded)", None
     except OSError as err:
         return "failure", _os_error(err), None
@@ -180,7 +180,7 @@ def _tcp(action: dict, target: str, timeout: float) -> tuple[str, str, Any]:
     try:
         with socket.create_connection((host, _port(action)), timeout=timeout):
             pass
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         return "timeout", f"no connection within {timeout:g}s", None
     except OSError as err:
         return "failure", _os_error(err), None

@@ -79,17 +79,31 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from podnotes.probes.backoff import CrashLoopBackOff
 from podnotes.probes.behaviour import (
-    MAX_SECONDS, Behaviour, BehaviourError, ContainerBehaviour, answer_problems, assumed_healthy, name_problems,
+    MAX_SECONDS,
+    Behaviour,
+    BehaviourError,
+    ContainerBehaviour,
+    answer_problems,
+    assumed_healthy,
+    name_problems,
 )
 from podnotes.probes.kubelet import BACKOFF_EXPIRY, KubeletConfig, go_duration
 from podnotes.probes.rules import HEALTHY_ANSWER, judge
 from podnotes.probes.spec import (
-    ContainerSpec, InvalidPod, PodSpec, PodUpdate, PortError, ProbeSpec, parse_pod, resolve_port,
+    ContainerSpec,
+    InvalidPod,
+    PodSpec,
+    PodUpdate,
+    PortError,
+    ProbeSpec,
+    parse_pod,
+    resolve_port,
 )
 from podnotes.probes.timeline import ContainerInfo, Event, ProbeInfo, Timeline
 
@@ -201,7 +215,7 @@ class _Worker:
     """One probe worker (``prober/worker.go``), for one probe of one container."""
 
     spec: ProbeSpec
-    slot: "_Slot"
+    slot: _Slot
     anchor: float | None = None  # the ticker fires at anchor + k * period
     last_result: str | None = None
     result_run: int = 0
