@@ -148,7 +148,8 @@ def test_kind_without_kind_exits_5(tmp_path):
     assert result.returncode == 5 and "kind: not found on PATH" in result.stderr
 
 
-@pytest.mark.parametrize("argv", [("explain", "pod"), ("explain", "pod", "--recursive"), ("explain", "pod", "-o", "json"),
+@pytest.mark.parametrize("argv", [("explain", "pod"), ("explain", "pod", "--recursive"),
+                                  ("explain", "pod", "-o", "json"),
                                   ("explain", "deployment", "--recursive", "-o", "json"),
                                   ("lint", "-f", "chapters/manifests/seed-full-template.yaml", "-o", "sarif"),
                                   ("--help",), ("lint", "--help"), ("help", "kind", "up")])

@@ -247,14 +247,15 @@ def execute_in_parallel(app, env, docnames):
     from jupyter_cache import get_cache
 
     cache = get_cache(config.execution_cache_path)
-    pending = [found for found in (_uncached_notebook(env, cache, docname) for docname in executed_side_by_side(docnames))
+    pending = [found for found in (_uncached_notebook(env, cache, docname)
+                                   for docname in executed_side_by_side(docnames))
                if found]
     if len(pending) < 2:
         return  # nothing to gain: myst-nb runs it as usual
     logger.info(f"executing {len(pending)} notebooks, {jobs} at a time")
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(lambda item: _execute(config, *item), pending))
-    for (docname, path, text, notebook), result in zip(pending, results):
+    for (docname, path, text, notebook), result in zip(pending, results, strict=True):
         if result.err is not None:
             stop_build(env, text, result.err, docname)
         _cache_result(cache, path, notebook, result.time)

@@ -157,7 +157,8 @@ LARGEST = textwrap.dedent("""
 
 
 def test_the_largest_accepted_kubeconfig_stays_within_a_second_and_200_mb(tmp_path):
-    entry = "- name: c{0}\n  cluster: {{server: 'https://127.0.0.1:{1}', certificate-authority-data: '" + "Q" * 2000 + "'}}\n"
+    entry = ("- name: c{0}\n  cluster: {{server: 'https://127.0.0.1:{1}', certificate-authority-data: '"
+             + "Q" * 2000 + "'}}\n")
     parts, size, index = ["clusters:\n"], 10, 0
     while size < MAX_KUBECONFIG_BYTES - 3000:
         parts.append(entry.format(index, 1000 + index % 60000))

@@ -106,7 +106,8 @@ def test_linter_and_server_agree(kind_cluster):
     verdicts = sum(c.verdicts_agree for c in cases)
     paths = sum(c.paths_agree for c in comparable)
     summary = (f"{verdicts}/{len(cases)} verdicts agree ({verdicts / len(cases):.1%}); field paths agree on "
-               f"{paths}/{len(comparable)} rejected by both with a server path ({paths / max(1, len(comparable)):.1%}); "
+               f"{paths}/{len(comparable)} rejected by both with a server path "
+               f"({paths / max(1, len(comparable)):.1%}); "
                f"{len(fixtures)} fixture documents + {len(mutations)} mutations")
     REPORT["linter vs server"] = summary
     print(summary)

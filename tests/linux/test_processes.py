@@ -59,7 +59,8 @@ def test_children_are_stopped_on_keyboard_interrupt():
 
 def test_a_child_that_ignores_sigterm_is_killed():
     with children() as group:
-        stubborn = group.python("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ok', flush=True); time.sleep(60)")
+        stubborn = group.python("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                                "print('ok', flush=True); time.sleep(60)")
         stubborn.stdout.readline()
         group.close(grace=0.2)
     assert stubborn.returncode == -signal.SIGKILL

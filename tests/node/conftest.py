@@ -41,7 +41,7 @@ def node_cluster(local_node):
     """A podnotes Cluster on the local node, connected through the kind guard, in a fresh namespace."""
     from podnotes import cluster
 
-    with cluster.open_cluster(local_node.name, kubeconfig=local_node.kubeconfig) as connected:
+    with cluster.open_cluster(local_node.name, kubeconfig=local_node.kubeconfig) as connected:  # noqa: SIM117 - the inner context needs the outer one
         with connected.workshop_namespace("node") as namespace:
             assert connected.namespace == namespace
             yield connected

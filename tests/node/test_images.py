@@ -142,7 +142,7 @@ def private_containerd(tmp_path_factory):
     snapshot = HostSnapshot.take()  # runc keeps state in /run/containerd whatever containerd's root is
     layout = ContainerdLayout(folder / "c")
     write_containerd_files(layout, PodNetwork(bridge="pnimgtest0", subnet="10.218.0.0/24"))
-    log = open(folder / "containerd.log", "wb")
+    log = open(folder / "containerd.log", "wb")  # noqa: SIM115 - kept open while the process runs
     process = subprocess.Popen(["containerd", "--config", str(layout.config)], stdout=log, stderr=log,
                                start_new_session=True)
     try:

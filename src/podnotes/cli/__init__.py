@@ -8,6 +8,7 @@ so ``podnotes --version`` and ``--help`` stay fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 
@@ -266,10 +267,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _say(args: argparse.Namespace, message: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         print(f"podnotes {args.command}: {message}", file=sys.stderr)
-    except OSError:
-        pass
 
 
 def _is_output_error(err: OSError) -> bool:

@@ -151,7 +151,7 @@ class LocalControlPlane:
 
     # --- the two programs --------------------------------------------------------
     def _spawn(self, label: str, argv: list[str]) -> subprocess.Popen:
-        log = open(self.workdir / f"{label}.log", "wb")
+        log = open(self.workdir / f"{label}.log", "wb")  # noqa: SIM115 - kept open while the process runs
         try:
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                        preexec_fn=_die_with_parent)

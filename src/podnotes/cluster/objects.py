@@ -281,7 +281,7 @@ class Cluster:
             ref = _with_namespace(doc.ref, ns)
             body = self._stamp(doc.body)
             created = self._send_creating("creating", ref, lambda: self.dynamic.create(
-                resource, body=body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
+                resource, body=body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))  # noqa: B023 - called before the loop moves on
             outcomes.append(Outcome(ref, "created", created.to_dict()))
         return outcomes
 
@@ -303,7 +303,7 @@ class Cluster:
 
             def send():
                 return self.dynamic.server_side_apply(
-                    resource, body=body, name=doc.ref.name, namespace=ns, field_manager=FIELD_MANAGER,
+                    resource, body=body, name=doc.ref.name, namespace=ns, field_manager=FIELD_MANAGER,  # noqa: B023 - called before the loop moves on
                     force_conflicts=force_conflicts or None, **_strict())
 
             # An object an ended run left has no owner any more: this run takes it over, cleanup included.
@@ -330,12 +330,12 @@ class Cluster:
                 self._delete_one(resource, ref, grace_period=None, wait=True)
                 body = self._stamp(doc.body, new=False)
                 created = self._call("creating", ref, lambda: self.dynamic.create(
-                    resource, body=body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
+                    resource, body=body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))  # noqa: B023 - called before the loop moves on
                 outcomes.append(Outcome(ref, "replaced", created.to_dict()))
                 continue
             stamped = self._stamp(doc.body, new=False)
             replaced = self._call("replacing", ref, lambda: self.dynamic.replace(
-                resource, body=stamped, name=ref.name, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
+                resource, body=stamped, name=ref.name, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))  # noqa: B023 - called before the loop moves on
             outcomes.append(Outcome(ref, "replaced", replaced.to_dict()))
         return outcomes
 
@@ -408,7 +408,7 @@ class Cluster:
             ns = self._namespace_for(resource, doc.ref)
             try:
                 self._call("dry-run creating", doc.ref, lambda: self.dynamic.create(
-                    resource, body=doc.body, namespace=ns, dry_run="All", field_manager=FIELD_MANAGER, **_strict()))
+                    resource, body=doc.body, namespace=ns, dry_run="All", field_manager=FIELD_MANAGER, **_strict()))  # noqa: B023 - called before the loop moves on
             except ApiRejected as rejected:
                 findings.extend(findings_from_rejection(rejected, doc))
         return findings
@@ -516,7 +516,7 @@ class Cluster:
                 if live is None or str(ownership.owner_of(live) or "") != mine:
                     continue
                 self._call("releasing", ref, lambda: self.dynamic.patch(
-                    resource, body=ownership.RELEASE_PATCH, name=ref.name, namespace=ref.namespace,
+                    resource, body=ownership.RELEASE_PATCH, name=ref.name, namespace=ref.namespace,  # noqa: B023 - called before the loop moves on
                     content_type="application/merge-patch+json", field_manager=FIELD_MANAGER))
             except ClusterError:
                 continue

@@ -148,8 +148,8 @@ class PodRules:
                        "priority admission controller computed 0 from the given PriorityClass name",
                        fix="remove `priority`; set `priorityClassName` instead")
         if spec.scalar("dnsPolicy") == "None" and not _present(spec.get("dnsConfig")):
-            self.error("required-field", spec.get("dnsPolicy") or spec, "`dnsPolicy: None` means \"no DNS settings from "
-                       "Kubernetes\", so the Pod must bring its own in `dnsConfig`",
+            self.error("required-field", spec.get("dnsPolicy") or spec, "`dnsPolicy: None` means \"no DNS "
+                       "settings from Kubernetes\", so the Pod must bring its own in `dnsConfig`",
                        f"{spec.path}.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None",
                        path=f"{spec.path}.dnsConfig", fix="dnsConfig:\n  nameservers: [10.0.0.10]")
         selector = spec.get("nodeSelector")
@@ -373,7 +373,8 @@ class PodRules:
             number = port.get("containerPort")
             if not _present(number):
                 self.error("required-field", port, "every port needs a `containerPort`",
-                           f"{port.path}.containerPort: Required value", at_key=False, path=f"{port.path}.containerPort",
+                           f"{port.path}.containerPort: Required value", at_key=False,
+                           path=f"{port.path}.containerPort",
                            fix="containerPort: 8080")
             elif isinstance(number.value, int) and not 1 <= number.value <= 65535:
                 self.error("field-constraint", number, f"port {number.value} is out of range (1-65535)",

@@ -179,7 +179,7 @@ class Catalogue:
             self._field_index = index
         return self._field_index
 
-    @cache
+    @cache  # noqa: B019 - one catalogue per version, kept for the process
     def pod_type_paths(self) -> dict[str, str]:
         """The shortest field path from a Pod to each type it contains (breadth first)."""
         paths = {"io.k8s.api.core.v1.Pod": ""}

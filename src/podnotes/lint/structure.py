@@ -222,10 +222,7 @@ class StructureChecker:
             return
         hint = ""
         guess = did_you_mean(key, list(otype.fields))
-        if guess:
-            hint = f"; did you mean `{guess}`?"
-        else:
-            hint = self.wrong_level_hint(key, otype)
+        hint = f"; did you mean `{guess}`?" if guess else self.wrong_level_hint(key, otype)
         self.findings.append(located(
             "unknown-field", ERROR, node, f"unknown field `{key}` in {otype.short}{hint}", at_key=True,
             fix=f"rename it to `{guess}`" if guess else "remove it or move it to the level it belongs to",

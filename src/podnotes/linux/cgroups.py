@@ -15,6 +15,7 @@ Every group podnotes creates is named ``podnotes-...``, which is how
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import os
@@ -143,10 +144,8 @@ class Cgroup:
             if not pids:
                 return
             for pid in pids:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             if time.monotonic() > deadline:
                 raise CgroupError(f"{self}: processes {pids} did not die")
             time.sleep(0.02)

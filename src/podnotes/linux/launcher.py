@@ -24,6 +24,7 @@ output of the program itself stays on stdout and stderr.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -372,10 +373,8 @@ def _relay(child: int, number: int) -> None:
 
 
 def _kill_quietly(child: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(child, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _prepare_view(spec: Spec) -> None:

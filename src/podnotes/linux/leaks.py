@@ -360,7 +360,7 @@ def _remove_path(item: Leftover) -> None:
     path = Path(item.name)
     if any(point.startswith(str(path) + "/") or point == str(path) for point in _mount_points()):
         raise RuntimeError("something is still mounted inside")
-    try:
+    try:  # noqa: SIM105 - the except clause says why
         shutil.rmtree(path)
     except FileNotFoundError:
         pass  # removed meanwhile (by the run's own watchdog, say)

@@ -94,7 +94,8 @@ class View:
         else:
             lines.append(f"host name: {self.hostname}")
         if host is not None and self.interfaces == host.interfaces:
-            lines.append(f"interfaces: the host's {among_them(self.interface_names, FAMILIAR_INTERFACES, 'interfaces')}")
+            shown = among_them(self.interface_names, FAMILIAR_INTERFACES, 'interfaces')
+            lines.append(f"interfaces: the host's {shown}")
         else:
             lines.append(f"interfaces: {self.interfaces_text() or '(none)'}")
         lines.append(f"user ID: {self.uid}")
@@ -231,7 +232,8 @@ def connect_veth(pid_a: int, pid_b: int, name_a: str, name_b: str, address_a: st
         raise RuntimeError(f"creating veth pair {name_a}/{name_b} failed: {result.stderr.strip()}")
 
 
-_VETH_CHILD = "import json, sys; from podnotes.linux.namespaces import _connect_veth; _connect_veth(*json.loads(sys.argv[1]))"
+_VETH_CHILD = ("import json, sys; from podnotes.linux.namespaces import _connect_veth; "
+               "_connect_veth(*json.loads(sys.argv[1]))")
 
 
 def _connect_veth(pid_a, pid_b, name_a, name_b, address_a, address_b, prefix) -> None:

@@ -11,6 +11,7 @@ the process that started it dies, however that happens.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import os
 import shlex
@@ -229,7 +230,7 @@ def _terminate(number, _frame) -> None:
         callbacks = list(reversed(_termination_callbacks))
         _termination_callbacks.clear()
     for callback in callbacks:
-        try:
+        try:  # noqa: SIM105 - the except clause says why
             callback()
         except Exception:  # noqa: BLE001 - the process is ending; clean up as much as possible
             pass
@@ -255,10 +256,8 @@ def _wait_until_exec_visible(child: subprocess.Popen, argv: list[str], timeout: 
 def _signal_group(child: subprocess.Popen, sig: int) -> None:
     if child.poll() is not None:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def children() -> Children:

@@ -172,7 +172,7 @@ class LocalNode:
         import fcntl
 
         HOST_LOCK.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_file = open(HOST_LOCK, "a")  # type: ignore[assignment]
+        self._lock_file = open(HOST_LOCK, "a")  # type: ignore[assignment]  # noqa: SIM115 - kept open while the process runs
         deadline = time.monotonic() + timeout
         while True:
             try:

@@ -192,7 +192,8 @@ def describe_text(timeline: Timeline) -> str:
     table = [header, tuple("-" * len(h) for h in header), *rows]
     widths = [max(len(row[i]) for row in table) for i in range(4)]
     for row in table:
-        lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4])
+        cells = "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True))
+        lines.append("  " + cells + "  " + row[4])
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
