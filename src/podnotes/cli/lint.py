@@ -93,7 +93,16 @@ def _rules_listing(output: str, verbose: bool, k8s_version: str | None) -> str:
         return to_yaml([rule.as_dict() for rule in rules]).rstrip("\n")
     if output == "sarif":
         return to_sarif([], version=__version__, rules=tuple(rule.id for rule in rules))
-    return rules_text(rules, verbose=verbose)
+    return rules_text(rules, verbose=verbose, width=_terminal_width())
+
+
+def _terminal_width() -> int:
+    """The terminal's width (``COLUMNS`` first, as argparse reads it), at most 100 columns."""
+    import os
+    import shutil
+
+    columns = os.environ.get("COLUMNS", "")
+    return min(int(columns) if columns.isdigit() and int(columns) > 0 else shutil.get_terminal_size().columns, 100)
 
 
 def _load(source: str) -> list:

@@ -122,8 +122,8 @@ _RULES: tuple[Rule, ...] = (
           ("k8s.io/kubectl pkg/cmd/apply/apply.go: \"no objects passed to apply\"",
            KUBERNETES_TREE + "staging/src/k8s.io/kubectl/pkg/cmd/apply/apply.go"), "1.0"),
     _rule("unrendered-template", WARNING, READING,
-          "A value holds Helm or Go template syntax ({{ ... }}): render the chart first.",
-          "A value such as \"{{ .Values.image }}\" means the file is an unrendered Helm chart or Go template; "
+          "A value holds Helm or Go template syntax (`{{ ... }}`): render the chart first.",
+          "A value such as `\"{{ .Values.image }}\"` means the file is an unrendered Helm chart or Go template; "
           "the other findings are then about the template, not about what it renders to.",
           "Render it first: `helm template RELEASE CHART | podnotes lint -f -`.",
           ("Helm: helm template (renders charts locally)", "https://helm.sh/docs/helm/helm_template/"), ""),
