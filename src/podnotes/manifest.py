@@ -293,7 +293,7 @@ class Document:
     file: str
     index: int
     root: Node | None
-    line: int = 1
+    line: int | None = 1  # None for plain Python input
     duplicates: list[DuplicateKey] = field(default_factory=list)
     error: LoadError | None = None
     text: str | None = field(default=None, repr=False)  # the whole input the document came from
@@ -773,9 +773,9 @@ def _from_python(obj: Any, file: str | None, parent: Node | None, segment: str, 
 
 def _python_document(obj: Any, name: str, index: int) -> Document:
     try:
-        return Document(name, index, from_python(obj), line=None)  # type: ignore[arg-type]
+        return Document(name, index, from_python(obj), line=None)
     except ValueError as err:
-        return Document(name, index, None, line=None, error=LoadError("yaml-limit", str(err)))  # type: ignore[arg-type]
+        return Document(name, index, None, line=None, error=LoadError("yaml-limit", str(err)))
 
 
 def yaml_files(folder: Path) -> list[Path]:
@@ -847,7 +847,7 @@ def load(source: Any, *, name: str | None = None) -> list[Document]:
         return [_python_document(source, name or "<object>", 0)]
     if isinstance(source, list):
         if len(source) > MAX_DOCUMENTS:
-            return [Document(name or "<object>", 0, None, line=None, error=LoadError(  # type: ignore[arg-type]
+            return [Document(name or "<object>", 0, None, line=None, error=LoadError(
                 "yaml-limit", f"{len(source):,} objects; one input may hold at most {MAX_DOCUMENTS:,}"))]
         return [_python_document(item, name or "<object>", index) for index, item in enumerate(source)]
     if isinstance(source, os.PathLike):

@@ -272,13 +272,14 @@ def _legend(ax, extra: list | None = None, results: tuple[str, ...] = ("success"
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [Line2D([], [], linestyle="none", marker=MARKERS[r], color=COLOURS[r], label=LABELS[f"probe_{r}"])
-               for r in results]
-    handles += [Patch(color=COLOURS[s], label=LABELS[s]) for s in ("running", "terminating", "backoff", "terminated")]  # type: ignore[misc]
+    handles: list[Line2D | Patch] = [
+        Line2D([], [], linestyle="none", marker=MARKERS[r], color=COLOURS[r], label=LABELS[f"probe_{r}"])
+        for r in results]
+    handles += [Patch(color=COLOURS[s], label=LABELS[s]) for s in ("running", "terminating", "backoff", "terminated")]
     handles += [Line2D([], [], linestyle="none", marker="|", markersize=12, markeredgewidth=2,
                        color=COLOURS["restart"], label=LABELS["restart"])]
-    handles += [Patch(color=COLOURS["ready"], label=LABELS["ready"]),  # type: ignore[list-item]
-                Patch(color=COLOURS["endpoint"], label=LABELS["endpoint"])]  # type: ignore[list-item]
+    handles += [Patch(color=COLOURS["ready"], label=LABELS["ready"]),
+                Patch(color=COLOURS["endpoint"], label=LABELS["endpoint"])]
     handles += extra or []
     ax.figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=LEGEND_COLUMNS,
                      fontsize=FONT_POINTS, labelspacing=0.45,
@@ -342,7 +343,7 @@ def _drop_overlapping_annotations(figure, renderer) -> None:
     from matplotlib.text import Annotation
 
     for ax in figure.axes:
-        kept = []  # type: ignore[var-annotated]
+        kept: list = []
         for note in [text for text in ax.texts if isinstance(text, Annotation)]:
             box = note.get_window_extent(renderer).expanded(1.05, 1.1)
             if any(box.overlaps(other) for other in kept):

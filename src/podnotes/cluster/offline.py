@@ -139,7 +139,7 @@ class OfflineCluster:
     apply = create
 
     def replace(self, manifest, namespace: str | None = None, *, force: bool = False) -> list[Outcome]:
-        outcomes = []  # type: ignore[var-annotated]
+        outcomes: list[Outcome] = []
         for doc in load_documents(manifest, namespace or self.namespace):
             key = self._key(doc.ref)
             if key not in self.objects:

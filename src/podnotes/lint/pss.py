@@ -104,7 +104,7 @@ def host_namespaces(spec: Node, minor: int) -> list[Violation]:
     if not set_:
         return []
     return [Violation("hostNamespaces", "baseline", "host namespaces", ", ".join(f"{k}=true" for k in set_),
-                      spec.get(set_[0]))]  # type: ignore[arg-type]
+                      spec.get(set_[0]) or spec)]
 
 
 def privileged(spec: Node, minor: int) -> list[Violation]:
@@ -113,7 +113,7 @@ def privileged(spec: Node, minor: int) -> list[Violation]:
         return []
     return [Violation("privileged", "baseline", "privileged",
                       f"{_names(bad)} must not set securityContext.privileged=true",
-                      _nested(bad[0], "securityContext", "privileged"))]  # type: ignore[arg-type]
+                      _nested(bad[0], "securityContext", "privileged") or bad[0])]
 
 
 def capabilities_baseline(spec: Node, minor: int) -> list[Violation]:
@@ -225,7 +225,7 @@ def windows_host_process(spec: Node, minor: int) -> list[Violation]:
     return [Violation("windowsHostProcess", "baseline", "hostProcess",
                       f"{', '.join(label for _, label in bad)} must not set "
                       "securityContext.windowsOptions.hostProcess=true",
-                      _nested(bad[0][0], "securityContext", "windowsOptions", "hostProcess"))]  # type: ignore[arg-type]
+                      _nested(bad[0][0], "securityContext", "windowsOptions", "hostProcess") or bad[0][0])]
 
 
 def host_probes(spec: Node, minor: int) -> list[Violation]:
@@ -283,7 +283,7 @@ def run_as_non_root(spec: Node, minor: int) -> list[Violation]:
     if pod_level is False:
         return [Violation("runAsNonRoot", "restricted", "runAsNonRoot != true",
                           "pod must not set securityContext.runAsNonRoot=false",
-                          _nested(spec, "securityContext", "runAsNonRoot"))]  # type: ignore[arg-type]
+                          _nested(spec, "securityContext", "runAsNonRoot") or spec)]
     if not bad:
         return []
     return [Violation("runAsNonRoot", "restricted", "runAsNonRoot != true",
