@@ -147,3 +147,81 @@ def test_rules_older_than_the_oldest_covered_version_apply_there():
     assert len(old) > 40
     for rule in old:
         assert rule.id in rules_found(FIXTURES / f"{rule.id}.yaml", "--k8s-version", oldest), rule.id
+
+
+def cli_output(*args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["lint", *args])
+    return code, out.getvalue()
+
+
+def test_list_rules_prints_every_rule_as_text_json_and_yaml():
+    import yaml
+
+    code, text = cli_output("--list-rules")
+    assert code == 0 and all(rule.id in text for rule in all_rules())
+    assert "reading (" in text and "pod-security (" in text
+    code, verbose = cli_output("--list-rules", "-v")
+    assert code == 0 and REGISTRY["handler-count"].remediation in " ".join(verbose.split())
+    for output, parse in (("json", json.loads), ("yaml", yaml.safe_load)):
+        code, listed = cli_output("--list-rules", "-o", output)
+        assert code == 0
+        assert parse(listed) == [rule.as_dict() for rule in all_rules()]
+
+
+def test_list_rules_for_a_version_leaves_out_the_rules_that_came_later():
+    _, listed = cli_output("--list-rules", "-o", "json", "--k8s-version", "1.33")
+    ids = {rule["id"] for rule in json.loads(listed)}
+    assert ids, "the rules of 1.33"
+    assert "pss-hostProbesAndHostLifecycle" not in ids and "pss-procMount_restricted" not in ids
+    assert ids == {rule.id for rule in all_rules() if applies_at(rule.id, "1.33")}
+
+
+def test_list_rules_takes_no_files():
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        code, _ = cli_output("--list-rules", str(FIXTURES / "naked-pod.yaml"))
+    assert code == 4 and "--list-rules takes no files" in err.getvalue()
+
+
+def test_sarif_describes_each_rule_from_the_registry():
+    path = FIXTURES.parent / "lint" / "bad" / "classic-mistakes.yaml"
+    code, text = cli_output(str(path), "-o", "sarif")
+    run = json.loads(text)["runs"][0]
+    described = run["tool"]["driver"]["rules"]
+    assert run["results"] and described, "the findings and their rules"
+    assert [rule["id"] for rule in described] == sorted({result["ruleId"] for result in run["results"]})
+    for result in run["results"]:
+        assert described[result["ruleIndex"]]["id"] == result["ruleId"]
+    for entry in described:
+        rule = REGISTRY[entry["id"]]
+        assert entry["shortDescription"]["text"] == rule.summary
+        assert entry["fullDescription"]["text"] == rule.description
+        assert entry["helpUri"] == rule.help_uri and rule.remediation in entry["help"]["text"]
+        assert entry["defaultConfiguration"]["level"] == {"error": "error", "warning": "warning",
+                                                          "info": "note"}[rule.severity]
+        assert rule.category in entry["properties"]["tags"] and entry["properties"]["source"] == rule.source
+
+
+def test_list_rules_as_sarif_describes_every_rule_without_results():
+    code, text = cli_output("--list-rules", "-o", "sarif")
+    run = json.loads(text)["runs"][0]
+    assert code == 0 and run["results"] == []
+    assert {rule["id"] for rule in run["tool"]["driver"]["rules"]} == set(REGISTRY)
+
+
+def test_the_report_as_yaml_is_the_json_report():
+    import yaml
+
+    path = FIXTURES / "handler-count.yaml"
+    code, as_json = cli_output(str(path), "-o", "json")
+    code_yaml, as_yaml = cli_output(str(path), "-o", "yaml")
+    assert code == code_yaml == 2
+    assert yaml.safe_load(as_yaml) == json.loads(as_json)
+
+
+def test_disable_knows_every_registered_rule():
+    code, report = run_lint(str(FIXTURES / "pss-procMount_restricted.yaml"), "--level", "restricted",
+                            "--disable", "pss-procMount_restricted")
+    assert "pss-procMount_restricted" not in {finding["rule"] for finding in report["findings"]}
+    assert report["findings"], "the other findings stay"
