@@ -116,10 +116,10 @@ def _disabled(given: list[str]) -> frozenset[str]:
     """The rules of ``--disable a,b --disable c``; an unknown rule is a usage error naming the known ones."""
     import difflib
 
-    from podnotes.lint.report import known_rules
+    from podnotes.lint.rules import rule_ids
 
     rules = [rule.strip() for item in given for rule in item.split(",") if rule.strip()]
-    known = known_rules()
+    known = rule_ids()
     unknown = [rule for rule in rules if rule not in known]
     if unknown:
         close = difflib.get_close_matches(unknown[0], known, n=1)

@@ -1,4 +1,5 @@
-"""Findings as text, JSON or SARIF 2.1.0.
+"""Findings as text, JSON, YAML or SARIF 2.1.0; the rule registry as text (``lint --list-rules``) and as
+Markdown (the reference page "Lint rules").
 
 The JSON layout is described by ``podnotes/data/lint-report.schema.json``
 (JSON Schema 2020-12), which ships with the package.
@@ -13,20 +14,10 @@ from dataclasses import dataclass
 from importlib import resources
 
 from .finding import ERROR, INFO, SEVERITIES, UNREADABLE_RULES, WARNING, Finding
-from .rules import CATEGORIES, POD_SECURITY, PROJECT_URI, REGISTRY, Rule, rule_ids
+from .rules import CATEGORIES, POD_SECURITY, PROJECT_URI, REGISTRY, Rule
 
 REPORT_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-
-def known_rules() -> tuple[str, ...]:
-    """Every rule id lint reports, in the registry's order (:mod:`podnotes.lint.rules`)."""
-    return rule_ids()
-
-
-def rule_description(rule: str) -> str:
-    """The one-line summary of a registered rule; the id itself for one the registry does not know."""
-    registered = REGISTRY.get(rule)
-    return registered.summary if registered is not None else rule
 
 
 def summary(findings: list[Finding]) -> dict[str, int]:
