@@ -243,27 +243,14 @@ def rules_text(rules: tuple[Rule, ...], *, verbose: bool = False, width: int = 1
     return "\n".join(lines)
 
 
-_CATEGORY_TITLES = {
-    "reading": "Reading the input",
-    "acceptance": "What the API server refuses",
-    "advice": "Accepted, but advised against",
-    "pod-security": "Pod Security Standards",
-    "report": "About the report",
-}
-
-
 def rules_markdown(rules: tuple[Rule, ...]) -> str:
-    """The rules as MyST Markdown for the reference page "Lint rules": a section per category, and per rule a
-    definition (severity, first Kubernetes version, summary, description, fix, linked upstream source)."""
+    """The rules as MyST Markdown for the reference page "Lint rules": per rule a definition (severity, first
+    Kubernetes version, summary, description, fix, linked upstream source). No headings: the page gives each
+    category its own section."""
     parts: list[str] = []
-    for category in CATEGORIES:
-        group = [rule for rule in rules if rule.category == category]
-        if not group:
-            continue
-        parts.append(f"## {_CATEGORY_TITLES[category]}\n")
-        for rule in group:
-            since = f"Kubernetes {rule.since} and later" if rule.since else "a rule of podnotes itself"
-            parts.append(f"`{rule.id}`\n: **{rule.severity}**, {since}. {rule.summary}\n\n"
-                         f"  {rule.description}\n\n  Fix: {rule.remediation}\n\n"
-                         f"  Source: [{rule.source}]({rule.help_uri})\n")
+    for rule in rules:
+        since = f"Kubernetes {rule.since} and later" if rule.since else "a rule of podnotes itself"
+        parts.append(f"`{rule.id}`\n: **{rule.severity}**, {since}. {rule.summary}\n\n"
+                     f"  {rule.description}\n\n  Fix: {rule.remediation}\n\n"
+                     f"  Source: [{rule.source}]({rule.help_uri})\n")
     return "\n".join(parts)
