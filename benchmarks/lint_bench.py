@@ -253,16 +253,16 @@ def in_process(manifests: list[Manifest], sizes: tuple[int, ...]) -> None:
         texts = ["---\n".join(m.text for m in manifests[start:min(start + CHUNK, size)])
                  for start in range(0, size, CHUNK)]
         repeat = 1 if size > 1_000 else 3
-        read = best_cpu(lambda: [load(text) for text in texts], repeat)
+        read = best_cpu(lambda texts=texts: [load(text) for text in texts], repeat)
         documents = [document for text in texts for document in load(text)]
         refused = [document.error for document in documents if document.error]
         assert not refused and len(documents) == size, f"podnotes read {len(documents)} of {size}: {refused[:1]}"
-        rules = best_cpu(lambda: lint_documents(documents, Options()), repeat)
-        kv = best_cpu(lambda: [cached.errors(d) for text in texts
+        rules = best_cpu(lambda documents=documents: lint_documents(documents, Options()), repeat)
+        kv = best_cpu(lambda texts=texts: [cached.errors(d) for text in texts
                                for d in yaml.load_all(text, Loader=yaml.CSafeLoader)], repeat)
         shipped = ""
         if size <= 100:
-            seconds = best_cpu(lambda: shipped_kubernetes_validate(kubernetes_validate, yaml, texts[0]), 1)
+            seconds = best_cpu(lambda texts=texts: shipped_kubernetes_validate(kubernetes_validate, yaml, texts[0]), 1)
             shipped = f"{seconds / size * 1000:14.2f}"
         print(f"{size:>9,} {read / size * 1000:14.3f} {rules / size * 1000:7.3f} {(read + rules) / size * 1000:7.3f}"
               f"   {kv / size * 1000:10.3f} {shipped}")

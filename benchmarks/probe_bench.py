@@ -11,14 +11,14 @@ median of several runs.
 
 from __future__ import annotations
 
-
 import matplotlib
 
 matplotlib.use("Agg")
 
+from timing import timed  # noqa: E402  (benchmarks/timing.py, beside this script)
+
 from podnotes import plot  # noqa: E402
 from podnotes.probes import Behaviour, ContainerBehaviour, ProbeAnswers, Steps, simulate  # noqa: E402
-from timing import timed  # noqa: E402  (benchmarks/timing.py, beside this script)
 
 SIMULATE_TARGET = 0.050
 PLOT_TARGET = 1.0

@@ -20,9 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import timed  # benchmarks/timing.py, beside this script
+
 from podnotes.probes import Behaviour, ContainerBehaviour, ProbeAnswers, Steps, simulate
 from podnotes.probes.events import describe_text
-from timing import timed  # benchmarks/timing.py, beside this script
 
 JSON_TARGET = 1.0
 EVENTS_TARGET = 1.0

@@ -23,7 +23,6 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def local_node():
     from podnotes.node import LocalNode, missing_prerequisites
-
     from tests.node.conftest import REPORT
     from tests.node.support import skip_or_fail
 

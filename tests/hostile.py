@@ -17,9 +17,9 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 # The documented budget of one input: CPU seconds and peak memory of the process.
 BUDGET_SECONDS = 1.0

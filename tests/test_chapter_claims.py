@@ -73,9 +73,9 @@ class ClaimChecker:
 
     def _statement(self, statement: ast.stmt, cell: int) -> None:
         for node in ast.walk(statement):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                if self._nonempty(node.value):
-                    self.known.add(node.targets[0].id)
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                    and self._nonempty(node.value)):
+                self.known.add(node.targets[0].id)
             if isinstance(node, ast.If) and self._asserts(node.body) and not self._asserts(node.orelse):
                 self._guarded(node, cell)
         for node in _in_order(statement):

@@ -4,8 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import podnotes
 import pytest
+
+import podnotes
 from podnotes.cli import main
 
 
@@ -70,7 +71,7 @@ def test_exit_codes_are_distinct_and_listed_in_the_help():
 @pytest.mark.parametrize("argv", [
     ("lint", "-f", "x.yaml", "--no-such-option"),
     ("lint",),
-    ("lint", "-f", "x.yaml", "-o", "yaml"),
+    ("lint", "-f", "x.yaml", "-o", "xml"),
     ("explain", "--bogus"),
     ("explain",),
     ("apply", "--bogus"),
@@ -147,7 +148,8 @@ def test_kind_without_kind_exits_5(tmp_path):
     assert result.returncode == 5 and "kind: not found on PATH" in result.stderr
 
 
-@pytest.mark.parametrize("argv", [("explain", "pod"), ("explain", "pod", "--recursive"), ("explain", "pod", "-o", "json"),
+@pytest.mark.parametrize("argv", [("explain", "pod"), ("explain", "pod", "--recursive"),
+                                  ("explain", "pod", "-o", "json"),
                                   ("explain", "deployment", "--recursive", "-o", "json"),
                                   ("lint", "-f", "chapters/manifests/seed-full-template.yaml", "-o", "sarif"),
                                   ("--help",), ("lint", "--help"), ("help", "kind", "up")])

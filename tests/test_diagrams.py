@@ -4,8 +4,8 @@ chapters assert."""
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 from collections import Counter
+from types import SimpleNamespace
 from xml.etree import ElementTree
 
 import pytest
@@ -14,7 +14,7 @@ from podnotes import diagrams, plot
 from podnotes.linux import kube_resources
 from podnotes.linux.container import container_spec
 from podnotes.linux.launcher import Spec, setup_steps
-from podnotes.linux.pod import POD_NAMESPACES, Pod, SHARING, planned_sharing
+from podnotes.linux.pod import POD_NAMESPACES, SHARING, Pod, planned_sharing
 from podnotes.probes.timeline import CONTAINER_STATES, PHASES
 
 from .conftest import ROOT

@@ -94,8 +94,9 @@ def _view(**changes):
     from podnotes.linux.namespaces import Interface, View
 
     values = dict(pid=1, ppid=0, pids=[1], commands={"1": "/srv/venv/bin/python -m podnotes.linux.pause"},
-                  hostname="build-host-7", interfaces=[Interface("lo", True, "127.0.0.1"), Interface("ifb0", False, None),
-                                                       Interface("eth0", True, "192.0.2.2")],
+                  hostname="build-host-7",
+                  interfaces=[Interface("lo", True, "127.0.0.1"), Interface("ifb0", False, None),
+                              Interface("eth0", True, "192.0.2.2")],
                   mounts=[], uid=0, gid=0, namespaces={}, root_entries=[".dockerenv", "bin", "etc", "farm", "usr"],
                   sysv_queues=[])
     return View(**{**values, **changes})

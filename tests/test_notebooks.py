@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from podnotes.book.notebooks import execute_notebook, output_problems, toc_notebooks
+from podnotes.linux.leaks import leaks
+
+from .conftest import BUILD, ROOT
 
 # Reference pages that print a program's own output verbatim (a command's --help, Events in kubectl's
 # columns), with the reason; the reader-facing checks of outputs skip them.
@@ -12,9 +15,6 @@ VERBATIM_PAGES = {
     "chapters/reference/cli.md": "each command's --help exactly as the program prints it",
     "chapters/reference/behaviour.md": "Events in the columns kubectl describe pod uses",
 }
-from podnotes.linux.leaks import leaks
-
-from .conftest import BUILD, ROOT
 
 NOTEBOOKS = toc_notebooks(ROOT)
 TIMES = BUILD / "notebook-times.tsv"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import struct
 
-import pytest
-
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 

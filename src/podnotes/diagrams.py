@@ -20,6 +20,7 @@ import textwrap
 import uuid
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from podnotes import plot
 from podnotes.linux import kube_resources, pod
@@ -66,7 +67,7 @@ class Diagram:
     """A drawing: ``name`` (a file stem), the matplotlib ``figure`` and its ``alt`` text."""
 
     name: str
-    figure: object
+    figure: Any  # a matplotlib Figure; matplotlib is imported only when drawing
     alt: str
 
     def svg(self) -> str:
@@ -179,7 +180,7 @@ def fork_exec() -> Diagram:
         y += height + gap
     figure, ax = _canvas(y - gap + 0.1)
     with plot._style():
-        for (column, text), top in zip(FORK_EXEC_ROWS, tops):
+        for (column, text), top in zip(FORK_EXEC_ROWS, tops, strict=True):
             _label_box(ax, column_x[column], top, column_w, text, "own" if column else "pod")
         for index, call in enumerate(FORK_EXEC_CALLS):
             (from_col, _), (to_col, _) = FORK_EXEC_ROWS[index], FORK_EXEC_ROWS[index + 1]
@@ -196,7 +197,7 @@ def fork_exec() -> Diagram:
         _text(ax, column_x[0] + column_w / 2 - 0.1, (tops[1] + tops[-1] + heights[1]) / 2,
               "parent carries on", align="right", colour=GREY)
     rows = "; then ".join(f"{call} leads to: {text.splitlines()[0]}"
-                          for call, (_, text) in zip(FORK_EXEC_CALLS, FORK_EXEC_ROWS[1:]))
+                          for call, (_, text) in zip(FORK_EXEC_CALLS, FORK_EXEC_ROWS[1:], strict=False))
     return _diagram("fork-exec", figure,
                     f"A parent process (left) and its child (right). {rows}. The parent keeps running meanwhile.")
 
@@ -238,7 +239,7 @@ def root_switch() -> Diagram:
             x = 0.07 + column * (column_w + 0.06)
             _text(ax, x + column_w / 2, 0.18, titles[mode], bold=True)
             y = 0.38
-            for index, step in enumerate(columns[mode]):
+            for step in columns[mode]:
                 h = _label_box(ax, x, y, column_w, _step_text(step), "step", mono=True)
                 y += h
                 _arrow(ax, (x + column_w / 2, y), (x + column_w / 2, y + gap))
@@ -281,7 +282,7 @@ def namespace_kinds() -> Diagram:
         for index, row in enumerate([headers] + rows):
             x = 0.1
             kind = "step" if index == 0 else "pod" if row[3] == "always" else "own" if row[3] != "no" else "host"
-            for column, (value, width) in enumerate(zip(row, widths)):
+            for column, (value, width) in enumerate(zip(row, widths, strict=False)):
                 _box(ax, x, y, width, row_h, "plain" if index and column != 3 else kind)
                 lines = _wrap(value, width, mono=column == 1 and index > 0)
                 _text(ax, x + 0.07, y + row_h / 2, "\n".join(lines), align="left", bold=index == 0,
@@ -332,7 +333,7 @@ def cgroup_nodes(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs
         node = tree
         for part in path:
             node = node.setdefault((part,), {})
-        node["holds"] = f"Pod {name}" + (", Guaranteed" if qos == "Guaranteed" else "")
+        node["holds"] = f"Pod {name}" + (", Guaranteed" if qos == "Guaranteed" else "")  # type: ignore[index, assignment]
         # The Pod sandbox (containerd's pause container) gets a group beside the containers' groups.
         sandbox = kube_resources.container_cgroup_name(example_container_id(name, SANDBOX), driver)
         node[(sandbox,)] = {"holds": "pause (Pod sandbox)"}
@@ -341,9 +342,9 @@ def cgroup_nodes(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs
             node[(group,)] = {"holds": f"container {container}"}
     top = tree.setdefault((kube_resources.KUBEPODS if driver == "cgroupfs" else "kubepods.slice",), {})
     top["holds"] = "every Pod"
-    for qos_group, qos in zip(kube_resources.QOS_GROUPS, ("Burstable", "BestEffort")):
+    for qos_group, qos in zip(kube_resources.QOS_GROUPS, ("Burstable", "BestEffort"), strict=True):
         # The kubelet creates both at start, Pods or not.
-        name = (qos_group if driver == "cgroupfs" else f"{kube_resources.KUBEPODS}-{qos_group}.slice",)
+        name = (qos_group if driver == "cgroupfs" else f"{kube_resources.KUBEPODS}-{qos_group}.slice",)  # type: ignore[assignment]
         top.setdefault(name, {})["holds"] = f"{qos} Pods"
     nodes: list[CgroupNode] = []
 
@@ -415,7 +416,7 @@ def container_steps(spec: Spec) -> Diagram:
         _text(ax, 0.4, 0.2, "system call", align="left", bold=True)
         _text(ax, 0.4 + call_w + 0.05, 0.2, "in a shell", align="left", bold=True)
         y = 0.38
-        for number, (step, h) in enumerate(zip(steps, heights), start=1):
+        for number, (step, h) in enumerate(zip(steps, heights, strict=True), start=1):
             _text(ax, 0.24, y + h / 2, str(number), align="right", bold=True)
             _box(ax, 0.32, y, call_w, h, "own" if step.call.startswith(("unshare", "setns")) else "step")
             _text(ax, 0.39, y + h / 2, "\n".join(_wrap(step.call, call_w, True)), align="left", mono=True)

@@ -149,6 +149,6 @@ def table(headers: list[str], rows, width: int = COLUMNS) -> str:
 
     def line(values) -> str:
         return "  ".join(value.rjust(size) if right else value.ljust(size)
-                         for value, size, right in zip(values, widths, numeric)).rstrip()
+                         for value, size, right in zip(values, widths, numeric, strict=False)).rstrip()
 
     return clip("\n".join([line(headers)] + [line(row) for row in cells]), width)

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from podnotes.linux import cgroups, container, kube_resources, pod, views
 from podnotes.probes import kubelet
-
 
 
 @dataclass(frozen=True)
@@ -216,14 +216,15 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
         "inside it the creator has CAP_SYS_ADMIN over the namespaces it then creates."),
     # 4. cgroups
     Exercise("cgroups/quota-250m", _exact_number(
-        kube_resources.cgroup_settings({"limits": {"cpu": "250m"}}).cpu_quota_us,
+        kube_resources.cgroup_settings({"limits": {"cpu": "250m"}}).cpu_quota_us,  # type: ignore[arg-type]
         {250: "the quota is in microseconds per 100 000 µs period, not millicores.",
          256: "that is the shares of a 250m request; a limit becomes a quota."},
         "millicores × period / 1000, with a period of 100 000 µs."),
         "a quarter of each 100 ms period."),
     Exercise("cgroups/weight-500m", _exact_number(
         cgroups.shares_to_weight_quadratic(512),
-        {cgroups.shares_to_weight(512): "that is the older linear formula; current runc and crun use the quadratic one.",
+        {cgroups.shares_to_weight(512):
+             "that is the older linear formula; current runc and crun use the quadratic one.",
          512: "that is cpu.shares (v1); convert it to cpu.weight (v2)."},
         "first cpu.shares = millicores × 1024 / 1000, then the quadratic conversion."),
         "shares 512, weight by runc >= 1.3.2's conversion."),
@@ -256,7 +257,7 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
         "getPhase looks at every container, not just the one that exited.", normalise=str.lower),
         "one container still runs."),
     Exercise("lifecycle/backoff-4th-and-10th", _pair(
-        tuple(_backoff_before_restart(n) for n in _RESTARTS),
+        tuple(_backoff_before_restart(n) for n in _RESTARTS),  # type: ignore[arg-type]
         "the first restart is immediate; the back-off starts at 10 s and doubles.",
         "the back-off stops doubling at a maximum."),
         "40 s, then it is capped at 300 s."),

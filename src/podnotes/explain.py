@@ -27,8 +27,7 @@ import yaml
 from .display import COLUMNS
 from .lint import pod_spec_of
 from .lint.advice import default_pull_policy
-from .lint.rules_table import (CONTAINER_RESTART_POLICIES, DEFAULTS, ENUMS, ONE_OF, POD_RESTART_POLICIES,
-                               PROBES)
+from .lint.rules_table import CONTAINER_RESTART_POLICIES, DEFAULTS, ENUMS, ONE_OF, POD_RESTART_POLICIES, PROBES
 from .lint.schema import KINDS, Catalogue, FieldSpec, FieldType, catalogue, short_name
 from .lint.structure import did_you_mean
 from .manifest import Document, Node, load
@@ -125,7 +124,7 @@ def explain_field(path: str, *, k8s_version: str | None = None, recursive: bool 
             current = current.item
         if current.kind != "object":
             raise ExplainError(f"`{'.'.join(resolved)}` is a {current.describe()}; it has no field `{part}`")
-        otype = cat.object(current.ref)
+        otype = cat.object(current.ref)  # type: ignore[arg-type]
         name = part if part in otype.fields else did_you_mean(part, list(otype.fields))
         if name is None:
             known = ", ".join(sorted(otype.fields))
@@ -139,7 +138,7 @@ def explain_field(path: str, *, k8s_version: str | None = None, recursive: bool 
         description = cat.object(KINDS[kind][1]).description
         info = FieldInfo(kind.lower(), kind, description)
     else:
-        info = _info(".".join(resolved), spec, owner)
+        info = _info(".".join(resolved), spec, owner)  # type: ignore[arg-type]
     info.kind, info.api_version = kind, KINDS[kind][0]
     info.corrected = corrected
     info.fields = _children(cat, current, info.path, recursive, depth=0)
@@ -174,7 +173,7 @@ def _children(cat: Catalogue, kind: FieldType, path: str, recursive: bool, depth
         kind = kind.item
     if kind.kind != "object" or depth > 12:
         return []
-    otype = cat.object(kind.ref)
+    otype = cat.object(kind.ref)  # type: ignore[arg-type]
     out = []
     for name in sorted(otype.fields):
         spec = otype.fields[name]
@@ -312,7 +311,7 @@ def _annotate(node: Node, kind: FieldType, cat: Catalogue, notes: list[Annotatio
         return
     if kind.kind != "object" or node.kind != "map":
         return
-    otype = cat.object(kind.ref)
+    otype = cat.object(kind.ref)  # type: ignore[arg-type]
     for key, child in node.value.items():
         spec = otype.fields.get(key)
         if spec is None:
@@ -322,7 +321,7 @@ def _annotate(node: Node, kind: FieldType, cat: Catalogue, notes: list[Annotatio
         notes.append(Annotation(child.key_line or 0, child.path, meaning))
         if spec.type.kind == "map" and child.kind == "map":
             for entry_key, entry in child.value.items():
-                meaning = MAP_ENTRY_MEANINGS.get((key, entry_key)) or MAP_ENTRY_MEANINGS.get((key, "*"))
+                meaning = MAP_ENTRY_MEANINGS.get((key, entry_key)) or MAP_ENTRY_MEANINGS.get((key, "*"))  # type: ignore[assignment]
                 if meaning:
                     notes.append(Annotation(entry.key_line or 0, entry.path, meaning))
         _annotate(child, spec.type, cat, notes)
@@ -428,7 +427,7 @@ def workload_defaults(root: Node, cat: Catalogue) -> list[Annotation]:
     for relative in _WORKLOAD_DEFAULTED[kind]:
         node, ftype, path = spec, spec_type, "spec"
         for part in filter(None, relative.split(".")):
-            otype = cat.object(ftype.ref)
+            otype = cat.object(ftype.ref)  # type: ignore[arg-type]
             if part not in otype.fields:
                 break
             ftype, path = otype.fields[part].type, f"{path}.{part}"
@@ -441,7 +440,7 @@ def workload_defaults(root: Node, cat: Catalogue) -> list[Annotation]:
                     continue
             if node is not None and node.kind != "map":
                 continue
-            otype = cat.object(ftype.ref)
+            otype = cat.object(ftype.ref)  # type: ignore[arg-type]
             for name in otype.fields:
                 value = DEFAULTS.get((otype.short, name))
                 if value is not None and (node is None or node.get(name) is None):

@@ -153,7 +153,7 @@ def _read_fd(fd: int, name: str, budget: Budget, deadline: float | None) -> byte
         poller = select.poll()
         poller.register(fd, select.POLLIN | select.POLLPRI)
     while total <= budget.limit:
-        if poller is not None:
+        if poller is not None and deadline is not None:
             left = deadline - time.monotonic()
             if left <= 0 or not poller.poll(max(left, 0) * 1000):
                 got = f" after {total:,} bytes" if total else ""
@@ -191,7 +191,7 @@ def files_under(folder: str | os.PathLike, suffixes: tuple[str, ...]) -> tuple[l
         problems.append(InputError(shown(err.filename or folder), f"cannot list this folder: "
                                                                   f"{describe_os_error(err)}"))
 
-    for root, _dirs, names in os.walk(folder, onerror=on_error):
+    for root, _dirs, names in os.walk(os.fspath(folder), onerror=on_error):
         for name in names:
             if name.endswith(suffixes):
                 found.append(Path(root, name))
@@ -230,7 +230,6 @@ def read_url(url: str, budget: Budget = Budget(limit=MAX_BYTES, timeout=URL_TIME
     reading) and an answer that does not end in time.
     """
     import http.client
-    import socket
     import urllib.error
     import urllib.request
 
@@ -260,7 +259,7 @@ def read_url(url: str, budget: Budget = Budget(limit=MAX_BYTES, timeout=URL_TIME
     except urllib.error.URLError as err:
         reason = err.reason.strerror if isinstance(err.reason, OSError) and err.reason.strerror else err.reason
         raise InputError(name, f"cannot fetch: {reason}") from None
-    except (socket.timeout, TimeoutError):
+    except TimeoutError:
         raise InputError(name, f"no answer within {budget.timeout:g} s "
                                "(PODNOTES_URL_TIMEOUT=SECONDS to wait longer)") from None
     except (http.client.HTTPException, OSError, ValueError) as err:

@@ -212,8 +212,8 @@ class Node:
             node = node.parent
         text = node._path if node is not None else ""
         for segment in reversed(parts):
-            text = (segment[1:] if not text else text + segment) if segment.startswith(".") else text + segment
-        return text
+            text = (segment[1:] if not text else text + segment) if segment.startswith(".") else text + segment  # type: ignore[operator]
+        return text  # type: ignore[return-value]
 
     @path.setter
     def path(self, value: str) -> None:
@@ -293,7 +293,7 @@ class Document:
     file: str
     index: int
     root: Node | None
-    line: int = 1
+    line: int | None = 1  # None for plain Python input
     duplicates: list[DuplicateKey] = field(default_factory=list)
     error: LoadError | None = None
     text: str | None = field(default=None, repr=False)  # the whole input the document came from
@@ -370,7 +370,7 @@ class _Converter:
             node.value = [self.convert(item, node, f"[{index}]", depth + 1) for index, item in enumerate(ynode.value)]
             return node
         node = Node({}, "map", "", self.file, line, column, key_line, key_column, tag, parent=parent, segment=segment)
-        node.value = self._entries(ynode, node, depth)
+        node.value = self._entries(ynode, node, depth)  # type: ignore[arg-type]
         return node
 
     def _entries(self, ynode: yaml.MappingNode, node: Node, depth: int) -> dict[str, Node]:
@@ -640,7 +640,7 @@ def _scan_events(text: str, loader: type) -> LoadError | None:
                 if documents > MAX_DOCUMENTS:
                     return LoadError("yaml-limit", f"this input holds more than {MAX_DOCUMENTS:,} documents (empty "
                                      "ones count), the most one input may hold here: split it into several files",
-                                     *_at(event.start_mark))
+                                     *_at(event.start_mark))  # type: ignore[arg-type]
                 continue
             if kind not in (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent):
                 continue
@@ -651,14 +651,14 @@ def _scan_events(text: str, loader: type) -> LoadError | None:
                 values += 1
                 document_values += 1
                 if document_values > MAX_NODES:
-                    return LoadError("yaml-limit", _too_many_values(MAX_NODES), *_at(event.start_mark))
+                    return LoadError("yaml-limit", _too_many_values(MAX_NODES), *_at(event.start_mark))  # type: ignore[arg-type]
                 if values > MAX_INPUT_NODES:
-                    return LoadError("yaml-limit", _too_many_values(0), *_at(event.start_mark))
+                    return LoadError("yaml-limit", _too_many_values(0), *_at(event.start_mark))  # type: ignore[arg-type]
             if kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                expecting_key.append(True if kind is yaml.MappingStartEvent else None)
+                expecting_key.append(True if kind is yaml.MappingStartEvent else None)  # type: ignore[arg-type]
                 if len(expecting_key) > MAX_DEPTH:
                     return LoadError("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels",
-                                     *_at(event.start_mark))
+                                     *_at(event.start_mark))  # type: ignore[arg-type]
     except yaml.YAMLError:
         return None
     return None
@@ -909,9 +909,9 @@ def load_single_document(path: str | os.PathLike, what: str) -> tuple[Document |
     documents = parse_text(data, name)
     broken = next((d for d in documents if d.error is not None), None)
     if broken is not None:
-        where = f"{name}:{broken.error.line}" if broken.error.line else name
-        problem = "not valid YAML" if broken.error.rule == "yaml-syntax" else "cannot be read"
-        raise SingleDocumentError(f"{where}: {problem}: {broken.error.message}")
+        where = f"{name}:{broken.error.line}" if broken.error.line else name  # type: ignore[union-attr]
+        problem = "not valid YAML" if broken.error.rule == "yaml-syntax" else "cannot be read"  # type: ignore[union-attr]
+        raise SingleDocumentError(f"{where}: {problem}: {broken.error.message}")  # type: ignore[union-attr]
     if len(documents) > 1:
         raise SingleDocumentError(f"{name}:{documents[1].line}: {what} holds one document, not {len(documents)}")
     if documents and documents[0].duplicates:

@@ -228,7 +228,7 @@ def _draw(ax, timeline: Timeline, rows: dict, offset: float = 0.0, height: float
     for event in timeline.select("probe"):
         row = rows.get(("probe", event.container, event.probe))
         if row is not None:
-            points[(row + offset, event.result)].append(event.time)
+            points[(row + offset, event.result)].append(event.time)  # type: ignore[index]
     for (row, result), times in points.items():
         colour = COLOURS[result]
         ax.scatter(times, [row] * len(times), marker=MARKERS[result], s=36, zorder=5,
@@ -272,8 +272,9 @@ def _legend(ax, extra: list | None = None, results: tuple[str, ...] = ("success"
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [Line2D([], [], linestyle="none", marker=MARKERS[r], color=COLOURS[r], label=LABELS[f"probe_{r}"])
-               for r in results]
+    handles: list[Line2D | Patch] = [
+        Line2D([], [], linestyle="none", marker=MARKERS[r], color=COLOURS[r], label=LABELS[f"probe_{r}"])
+        for r in results]
     handles += [Patch(color=COLOURS[s], label=LABELS[s]) for s in ("running", "terminating", "backoff", "terminated")]
     handles += [Line2D([], [], linestyle="none", marker="|", markersize=12, markeredgewidth=2,
                        color=COLOURS["restart"], label=LABELS["restart"])]
@@ -342,7 +343,7 @@ def _drop_overlapping_annotations(figure, renderer) -> None:
     from matplotlib.text import Annotation
 
     for ax in figure.axes:
-        kept = []
+        kept: list = []
         for note in [text for text in ax.texts if isinstance(text, Annotation)]:
             box = note.get_window_extent(renderer).expanded(1.05, 1.1)
             if any(box.overlaps(other) for other in kept):

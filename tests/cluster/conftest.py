@@ -38,7 +38,7 @@ def kind_cluster(control_plane):
     """A Cluster connected through the real guard and kubeconfig, working in a fresh namespace."""
     from podnotes import cluster
 
-    with cluster.open_cluster(CLUSTER_NAME, kubeconfig=control_plane.kubeconfig) as connected:
+    with cluster.open_cluster(CLUSTER_NAME, kubeconfig=control_plane.kubeconfig) as connected:  # noqa: SIM117 - the inner context needs the outer one
         with connected.workshop_namespace("test") as namespace:
             assert connected.namespace == namespace
             yield connected

@@ -323,7 +323,8 @@ def workload_cases() -> list[Input]:
 
 
 # --- document streams ---------------------------------------------------------------------------------------
-_SMALL_POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - name: c\n    image: {image}\n"
+_SMALL_POD = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n"
+              "spec:\n  containers:\n  - name: c\n    image: {image}\n")
 
 
 def stream_cases() -> list[Input]:

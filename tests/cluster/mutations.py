@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import random
-from typing import Callable
+from collections.abc import Callable
 
 Mutation = Callable[[dict], None]
 
@@ -265,7 +265,7 @@ def generate(pairs: int = 60, seed: int = 20261126) -> list[tuple[str, dict]]:
 
 
 def _apply(mutate: Mutation, pod: dict) -> None:
-    try:
+    try:  # noqa: SIM105 - the except clause says why
         mutate(pod)
     except (KeyError, IndexError, TypeError, AttributeError):
         pass  # the operator does not fit this Pod (e.g. no spec left); the Pod stays as it is

@@ -126,7 +126,8 @@ def _variant(stand_in, tmp: Path, case_id: str, *, server=None, cluster=None, us
 
 MARKER_SCRIPT = """#!/bin/sh
 touch "{marker}"
-echo '{{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", "status": {{"token": "from-plugin"}}}}'
+echo '{{"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential", \
+"status": {{"token": "from-plugin"}}}}'
 """
 
 
@@ -274,7 +275,7 @@ def test_no_input_makes_the_guard_connect_outside_loopback_or_run_anything(stand
     reports = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert len(reports) == len(cases), result.stderr[-3000:]
     outside, runs, failures = [], [], []
-    for case, report in zip(cases, reports):
+    for case, report in zip(cases, reports, strict=True):
         events = report["events"]
         outside += [(case["id"], e) for e in events if e["event"] in ("connect", "lookup") and not e["loopback"]]
         if case["id"] != "exec plugin, explicitly allowed":

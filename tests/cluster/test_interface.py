@@ -23,7 +23,8 @@ def test_the_protocol_names_the_verbs():
 def test_each_cluster_takes_the_verbs_parameters(implementation, verb):
     wanted = inspect.signature(getattr(ClusterVerbs, verb)).parameters
     offered = inspect.signature(getattr(implementation, verb)).parameters
-    assert list(offered) == list(wanted), f"{implementation.__name__}.{verb}{inspect.signature(getattr(implementation, verb))}"
+    offered_signature = inspect.signature(getattr(implementation, verb))
+    assert list(offered) == list(wanted), f"{implementation.__name__}.{verb}{offered_signature}"
     for name, parameter in wanted.items():
         assert offered[name].kind == parameter.kind, f"{implementation.__name__}.{verb}: {name}"
         assert offered[name].default == parameter.default, f"{implementation.__name__}.{verb}: {name}"

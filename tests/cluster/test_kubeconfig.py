@@ -8,7 +8,6 @@ special files are podnotes' own, because a kubeconfig may come from anywhere.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import textwrap
@@ -16,7 +15,7 @@ import time
 
 import pytest
 
-from podnotes.cluster import BadKubeconfig, NoKubeconfig, choose_context, connect
+from podnotes.cluster import BadKubeconfig, NoKubeconfig, choose_context
 from podnotes.cluster.kubeconfig import MAX_KUBECONFIG_BYTES, load
 
 from .conftest import REPORT
@@ -158,7 +157,8 @@ LARGEST = textwrap.dedent("""
 
 
 def test_the_largest_accepted_kubeconfig_stays_within_a_second_and_200_mb(tmp_path):
-    entry = "- name: c{0}\n  cluster: {{server: 'https://127.0.0.1:{1}', certificate-authority-data: '" + "Q" * 2000 + "'}}\n"
+    entry = ("- name: c{0}\n  cluster: {{server: 'https://127.0.0.1:{1}', certificate-authority-data: '"
+             + "Q" * 2000 + "'}}\n")
     parts, size, index = ["clusters:\n"], 10, 0
     while size < MAX_KUBECONFIG_BYTES - 3000:
         parts.append(entry.format(index, 1000 + index % 60000))

@@ -28,7 +28,7 @@ def test_streams_encodings_and_lists(binary):
         "items [[]]": "apiVersion: v1\nkind: List\nitems: [[]]\n",
     }
     contents = [text.encode() for text in files.values()] + [POD.encode("utf-16")]
-    results = dict(zip([*files, "UTF-16"], kubectl_decode(binary, contents)))
+    results = dict(zip([*files, "UTF-16"], kubectl_decode(binary, contents), strict=True))
     assert len(results["trailing ---"]["objects"]) == 1 and not results["trailing ---"]["error"]
     assert len(results["comments and empty documents"]["objects"]) == 1
     assert [o["metadata"]["name"] for o in results["JSON stream"]["objects"]] == ["a", "b"]

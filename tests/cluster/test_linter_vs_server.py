@@ -69,7 +69,8 @@ KNOWN: list[Known] = [
     Known("both", _SCALAR + r"(0o17|0O17|0999|08|0X1f|1e3|1\.0e3|1E3|1e-3|-\.5|\+\.5)$",
           "go-yaml v2 reads these as numbers (0o octal, 0999 and 08 as floats, 0X hex, exponents without a dot "
           "or sign, signed .5); PyYAML reads strings"),
-    Known("both", _SCALAR.replace("[^:]+", r"[^:]+\((int32|int64|IntOrString)\)") + r"(1\.0|8080\.0|5\.|1\.0e\+3|!!float 1)$",
+    Known("both", _SCALAR.replace("[^:]+", r"[^:]+\((int32|int64|IntOrString)\)")
+          + r"(1\.0|8080\.0|5\.|1\.0e\+3|!!float 1)$",
           "a float without a fraction (8080.0) is written to JSON as 8080 by sigs.k8s.io/yaml, an integer the "
           "server takes; the linter refuses a float"),
     Known("both", _SCALAR + r"(10:30|1:20:30|-1:30|190:20:30\.15)$",
@@ -252,7 +253,7 @@ def test_linter_and_server_agree(server, control_plane):
     raw_items = [(index, item) for index, item in enumerate(inputs) if sends_raw(item, decoded[index])]
     via_raw = server.map(lambda pair: server.send_raw(pair[1].kind, pair[1].content), raw_items)
     cases = [Case(item.label, "kubectl", lint[i], via_kubectl[i]) for i, item in enumerate(inputs)]
-    cases += [Case(item.label, "raw", lint[i], verdict) for (i, item), verdict in zip(raw_items, via_raw)
+    cases += [Case(item.label, "raw", lint[i], verdict) for (i, item), verdict in zip(raw_items, via_raw, strict=True)
               if verdict is not None]
     assert len(cases) >= 2 * 2000 - 500
 

@@ -3,12 +3,9 @@ test_real_server.py where both apply)."""
 
 from __future__ import annotations
 
-import copy
-
 import pytest
-import yaml
 
-from podnotes.cluster import ApiRejected, POD_UPDATE_HINT
+from podnotes.cluster import POD_UPDATE_HINT, ApiRejected
 from podnotes.cluster.offline import OfflineCluster
 from podnotes.cluster.tables import pod_table
 

@@ -76,7 +76,7 @@ def test_pod_security_messages_are_the_plugins(namespaces):
     refused, invalid = 0, set()
     for (level, version), server in namespaces.items():
         answers = server.map(lambda case, target=server: server_message(target, case[1]), cases)
-        for (label, pod), answer in zip(cases, answers):
+        for (label, pod), answer in zip(cases, answers, strict=True):
             if answer is None:
                 invalid.add(label)  # a combination the API's validation refuses: admission never sees it
                 continue
@@ -109,7 +109,7 @@ def test_lint_findings_carry_the_plugins_message(namespaces):
     for level in LEVELS:
         server = namespaces[(level, "latest")]
         answers = server.map(lambda case, target=server: server_message(target, case[1]), cases)
-        for (label, pod), answer in zip(cases, answers):
+        for (label, pod), answer in zip(cases, answers, strict=True):
             assert answer is not None, f"{label}: refused by validation"
             findings = [f for f in lint(pod, level=level) if f.rule.startswith("pss-")]
             assert bool(findings) == bool(answer), f"{level} {label}: lint {findings} / server {answer}"
@@ -132,7 +132,7 @@ def test_workload_warnings_are_the_plugins(namespaces):
         deployments = [(label, workload("Deployment", pod)) for label, pod in cases]
         answers = server.map(lambda case, target=server: target.post_warnings(
             target.url("Deployment"), json.dumps(case[1]).encode()), deployments)
-        for (label, deployment), (status, warnings) in zip(deployments, answers):
+        for (label, deployment), (status, warnings) in zip(deployments, answers, strict=True):
             if status == 422:
                 continue  # a template the Deployment's own validation refuses
             assert status == 201, f"{level} {label}: {status}"

@@ -286,11 +286,10 @@ def test_workshop_namespace_is_deleted_afterwards(control_plane):
 
 def test_an_error_inside_cleanup_on_error_removes_what_it_created(kind_cluster):
     kind_cluster.create(nginx(**{"metadata.name": "existing"}))
-    with pytest.raises(RuntimeError):
-        with kind_cluster.cleanup_on_error() as record:
-            kind_cluster.apply(nginx(**{"metadata.name": "existing"}))
-            kind_cluster.apply(NGINX)
-            raise RuntimeError("something failed half-way")
+    with pytest.raises(RuntimeError), kind_cluster.cleanup_on_error() as record:
+        kind_cluster.apply(nginx(**{"metadata.name": "existing"}))
+        kind_cluster.apply(NGINX)
+        raise RuntimeError("something failed half-way")
     assert [str(r) for r in record.removed] == ["pod/nginx-test"]
     assert not kind_cluster.exists("Pod", "nginx-test")
     assert kind_cluster.exists("Pod", "existing"), "an object that existed before is left alone"

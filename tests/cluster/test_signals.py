@@ -76,7 +76,7 @@ def test_an_interrupt_at_any_moment_of_a_long_apply_leaves_nothing(kind_cluster,
         for attempt in range(8):
             process = _start(["apply", "-f", str(manifest), "-n", ns], control_plane)
             # Wait until the run has created some objects, then interrupt it a little later each time.
-            _wait_until(lambda: _made_by(kind_cluster, process.pid, "ConfigMap") or process.poll() is not None)
+            _wait_until(lambda: _made_by(kind_cluster, process.pid, "ConfigMap") or process.poll() is not None)  # noqa: B023 - called before the loop moves on
             time.sleep(0.03 * attempt)
             at_signal = len(_made_by(kind_cluster, process.pid, "ConfigMap"))
             process.send_signal(sig)

@@ -97,7 +97,8 @@ def test_pure_python_parser_gives_the_same_tree(monkeypatch):
     monkeypatch.setattr(manifest, "LIBYAML", False)
     [pure] = load(POD)
     assert pure.to_python() == fast.to_python()
-    assert [(n.path, n.line, n.column) for n in walk(pure.root)] == [(n.path, n.line, n.column) for n in walk(fast.root)]
+    assert ([(n.path, n.line, n.column) for n in walk(pure.root)]
+            == [(n.path, n.line, n.column) for n in walk(fast.root)])
 
 
 def test_kubernetes_client_models_are_accepted():

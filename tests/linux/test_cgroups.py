@@ -135,7 +135,7 @@ def test_an_error_inside_the_block_kills_the_processes_and_removes_the_group(no_
     from podnotes.linux.launcher import Spec, start
     from podnotes.linux.processes import Children
 
-    with pytest.raises(RuntimeError, match="midway"):
+    with pytest.raises(RuntimeError, match="midway"):  # noqa: SIM117 - the inner context needs the outer one
         with create_cgroup(Limits(pids_max=10), name="error") as group, Children() as children:
             launched = start(Spec(argv=[sys.executable, "-c", "import time; time.sleep(60)"],
                                   cgroup_procs=group.procs_files()), children)

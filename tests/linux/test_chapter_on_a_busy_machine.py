@@ -51,7 +51,8 @@ def _wait_for_children(pid: int, count: int, timeout: float = 10.0) -> list[int]
 
 
 # The kernel nbclient starts is this interpreter again, from another folder.
-PROBE = "import subprocess, sys; subprocess.run([sys.executable, '-c', 'import podnotes, ipykernel'], cwd='/', check=True)"
+PROBE = ("import subprocess, sys; "
+         "subprocess.run([sys.executable, '-c', 'import podnotes, ipykernel'], cwd='/', check=True)")
 
 
 def python_for(uid: int, home) -> tuple[str, dict] | None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import sys
 from contextlib import redirect_stdout
 
 import pytest
@@ -98,7 +97,8 @@ def test_docker_is_ok_only_when_its_engine_answers(tmp_path, monkeypatch):
     import stat
 
     fake = tmp_path / "docker"
-    fake.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' >&2\nexit 1\n")
+    fake.write_text("#!/bin/sh\n"
+                    "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock' >&2\nexit 1\n")
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
     table = run_doctor()

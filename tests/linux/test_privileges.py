@@ -7,7 +7,6 @@ import pytest
 from podnotes.linux import machine, privileges
 from podnotes.linux.privileges import PrivilegeRequired, Skipped, privileged, ran
 
-
 REAL_DETECT = machine.detect
 
 

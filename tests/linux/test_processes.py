@@ -41,27 +41,26 @@ def test_children_are_visible_and_readable():
 
 
 def test_children_are_stopped_when_the_block_raises():
-    with pytest.raises(RuntimeError):
-        with children() as group:
-            child = group.start(["sleep", "30"])
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), children() as group:
+        child = group.start(["sleep", "30"])
+        raise RuntimeError("boom")
     assert child.returncode is not None
     assert not alive(child.pid)
 
 
 def test_children_are_stopped_on_keyboard_interrupt():
-    with pytest.raises(KeyboardInterrupt):
-        with children() as group:
-            child = group.start(["sh", "-c", "sleep 30 & sleep 30; wait"])
-            grandchild_probe = group.start(["sleep", "30"])
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), children() as group:
+        child = group.start(["sh", "-c", "sleep 30 & sleep 30; wait"])
+        grandchild_probe = group.start(["sleep", "30"])
+        raise KeyboardInterrupt
     assert not alive(child.pid)
     assert not alive(grandchild_probe.pid)
 
 
 def test_a_child_that_ignores_sigterm_is_killed():
     with children() as group:
-        stubborn = group.python("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ok', flush=True); time.sleep(60)")
+        stubborn = group.python("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                                "print('ok', flush=True); time.sleep(60)")
         stubborn.stdout.readline()
         group.close(grace=0.2)
     assert stubborn.returncode == -signal.SIGKILL

@@ -20,7 +20,7 @@ def example_runs(local_node, repo_root):
     from podnotes import cluster
     from podnotes.node.examples import examples, run_examples
 
-    with cluster.open_cluster(local_node.name, kubeconfig=local_node.kubeconfig) as admin:
+    with cluster.open_cluster(local_node.name, kubeconfig=local_node.kubeconfig) as admin:  # noqa: SIM117 - the inner context needs the outer one
         with admin.workshop_namespace("probes") as namespace:
             @contextlib.contextmanager
             def factory():

@@ -16,7 +16,8 @@ def test_delete_without_grace_period_removes_the_object_then_the_containers(loca
 
     manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "deleted-at-once"}, "spec": {
         "terminationGracePeriodSeconds": 30,
-        "containers": [{"name": "app", "image": "registry.k8s.io/busybox:1.27.2", "command": ["sh", "-c", "sleep 3600"]}],
+        "containers": [{"name": "app", "image": "registry.k8s.io/busybox:1.27.2",
+                        "command": ["sh", "-c", "sleep 3600"]}],
     }}
     node_cluster.create(manifest)
     pod = wait_for(node_cluster, "deleted-at-once", "Ready", timeout=60, progress=False)

@@ -126,8 +126,14 @@ def test_healthz_handler_follows_the_schedule(tmp_path):
 @pytest.fixture
 def private_containerd(tmp_path_factory):
     from podnotes.node.binaries import pause_binary
-    from podnotes.node.host import (HostSnapshot, leftovers, mounts_under, processes_mentioning, restore_paths,
-                                    unmount_under)
+    from podnotes.node.host import (
+        HostSnapshot,
+        leftovers,
+        mounts_under,
+        processes_mentioning,
+        restore_paths,
+        unmount_under,
+    )
     from podnotes.node.runtime import ContainerdLayout, PodNetwork, force_remove_everything, write_containerd_files
 
     if os.geteuid() != 0 or not shutil.which("containerd") or not HAVE_BUSYBOX or not shutil.which("go"):
@@ -136,7 +142,7 @@ def private_containerd(tmp_path_factory):
     snapshot = HostSnapshot.take()  # runc keeps state in /run/containerd whatever containerd's root is
     layout = ContainerdLayout(folder / "c")
     write_containerd_files(layout, PodNetwork(bridge="pnimgtest0", subnet="10.218.0.0/24"))
-    log = open(folder / "containerd.log", "wb")
+    log = open(folder / "containerd.log", "wb")  # noqa: SIM115 - kept open while the process runs
     process = subprocess.Popen(["containerd", "--config", str(layout.config)], stdout=log, stderr=log,
                                start_new_session=True)
     try:

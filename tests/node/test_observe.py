@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from podnotes.node import observe
 from podnotes.linux import machine
+from podnotes.node import observe
 
 
 def write_node_json(folder, digest):

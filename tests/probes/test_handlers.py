@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import sys
 import threading
@@ -14,8 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from podnotes.linux.processes import children, list_processes, read_proc
-from podnotes.probes import check
-from podnotes.probes import demo_server
+from podnotes.probes import check, demo_server
 from podnotes.probes.handlers import USER_AGENT, grpc_available
 from podnotes.probes.kubelet import KUBERNETES_VERSION
 
@@ -167,10 +165,9 @@ def _fetch(port, path):
 
 def test_demo_server_is_stopped_on_error_and_interrupt():
     for exc in (RuntimeError, KeyboardInterrupt):
-        with pytest.raises(exc):
-            with children() as group:
-                server = demo_server.start(group)
-                raise exc("stop")
+        with pytest.raises(exc), children() as group:
+            server = demo_server.start(group)
+            raise exc("stop")
         assert server.process.poll() is not None
         with pytest.raises(ProcessLookupError):
             read_proc(server.process.pid)

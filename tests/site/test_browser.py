@@ -6,7 +6,7 @@ screenshots at desktop and phone widths are kept for review."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import urlopen
@@ -63,7 +63,7 @@ def test_every_figure_loads_with_a_size(visit, page):
     assert not seen.broken_figures, f"{page}: images that did not load:\n" + "\n".join(seen.broken_figures)
 
 
-@lru_cache(maxsize=None)
+@cache
 def fetch(url: str) -> tuple[int, str]:
     try:
         with urlopen(url, timeout=10) as response:

@@ -27,7 +27,8 @@ def test_the_site_is_built_with_make_book_and_nothing_else():
 
 
 def test_the_published_folder_is_the_one_make_book_writes():
-    uploads = [step for step in steps(load_workflow()) if step.get("uses", "").startswith("actions/upload-pages-artifact")]
+    uploads = [step for step in steps(load_workflow())
+               if step.get("uses", "").startswith("actions/upload-pages-artifact")]
     assert [step["with"]["path"] for step in uploads] == ["_build/html"]
 
 

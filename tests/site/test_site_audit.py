@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from podnotes.book.site import (
-    css_references, external_fetches, html_fetches, is_external, page_weight, site_pages, weight_report,
+    css_references,
+    external_fetches,
+    html_fetches,
+    is_external,
+    page_weight,
+    site_pages,
+    weight_report,
 )
 
 from ..conftest import ROOT

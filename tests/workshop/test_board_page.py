@@ -74,6 +74,6 @@ def test_the_page_reloads_itself_while_check_watches(chromium, tmp_path):
     assert page.locator("td.passed").count() == 0
     # Written as check --watch writes it: a new file renamed into place, so a reload never reads half a page.
     write_atomically(page_file, board.html_page(_board(3, [Result(PASSED, "done")]), refresh=1))
-    page.wait_for_function("document.querySelectorAll('td.passed').length === 3 * %d" % len(EXERCISES),
+    page.wait_for_function(f"document.querySelectorAll('td.passed').length === 3 * {len(EXERCISES)}",
                            timeout=30_000)
     page.close()

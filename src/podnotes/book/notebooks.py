@@ -222,7 +222,8 @@ class OutputProblem:
 # A value shown as Python writes it, anywhere in a line: ('a', 1)  [(0.0, 'x')]  {'k': 1}
 # ['bin', 'etc']  [10.0, 20.0]  (0, -15)  Name(field=...), or a whole line that is a quoted string.
 # (Python quotes strings with '; YAML and JSON flow lists, ["httpd", "-f"], use ".)
-_REPR_LINE = re.compile(r"""\[\s*'|\(\s*'[^']*'\s*,|\{\s*'[^']*'\s*:|[\[(]\s*[(\[{]|(?<![\w.])[\[(]\s*-?\d[\d.]*,\s*[-\d'(\[]"""
+_REPR_LINE = re.compile(r"""\[\s*'|\(\s*'[^']*'\s*,|\{\s*'[^']*'\s*:|[\[(]\s*[(\[{]"""
+                        r"""|(?<![\w.])[\[(]\s*-?\d[\d.]*,\s*[-\d'(\[]"""
                         r"""|\b[A-Z]\w*\(\w+=|^\s*'[^']*'$|^\s*"[^"]*"$""")
 
 

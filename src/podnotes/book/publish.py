@@ -110,8 +110,10 @@ def verify_archive(checksum_path: Path) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m podnotes.book.publish", description=__doc__.split("\n\n")[0])
     parser.add_argument("--site", type=Path, default=Path("_build/html"), help="the built site (default: %(default)s)")
-    parser.add_argument("--out", type=Path, default=Path("_build"), help="where to write the archive (default: %(default)s)")
-    parser.add_argument("--version", dest="version", help="version in the file name (default: package version + git describe)")
+    parser.add_argument("--out", type=Path, default=Path("_build"),
+                        help="where to write the archive (default: %(default)s)")
+    parser.add_argument("--version", dest="version",
+                        help="version in the file name (default: package version + git describe)")
     args = parser.parse_args(argv)
     version = args.version or site_version(__version__, describe_checkout(Path.cwd()))
     try:

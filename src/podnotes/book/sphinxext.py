@@ -32,7 +32,6 @@ cache, where myst-nb then finds them.
 from __future__ import annotations
 
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -251,7 +250,8 @@ def execute_in_parallel(app, env, docnames):
     from jupyter_cache import get_cache
 
     cache = get_cache(config.execution_cache_path)
-    pending = [found for found in (_uncached_notebook(env, cache, docname) for docname in executed_side_by_side(docnames))
+    pending = [found for found in (_uncached_notebook(env, cache, docname)
+                                   for docname in executed_side_by_side(docnames))
                if found]
     reports = Path(app.outdir) / "reports"
     if pending:
@@ -262,7 +262,7 @@ def execute_in_parallel(app, env, docnames):
 
 
 def _keep_results(env, cache, executed, results) -> None:
-    for (docname, path, text, notebook), result in zip(executed, results):
+    for (docname, path, text, notebook), result in zip(executed, results, strict=True):
         if result.err is not None:
             stop_build(env, text, result.err, docname)
         _cache_result(cache, path, notebook, result.time)

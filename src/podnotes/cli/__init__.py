@@ -8,6 +8,7 @@ so ``podnotes --version`` and ``--help`` stay fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 
@@ -65,7 +66,8 @@ EXIT_CODES_HELP = ("Exit codes are the same for every command; `podnotes --help`
 OUTPUT_FORMATS: tuple[tuple[str, str], ...] = (
     ("lint -o", "text (file:line:col: severity [RULE] Kind namespace/name: message, then kubeconform's "
                 "summary line), json "
-                "(schema: podnotes/data/lint-report.schema.json), sarif (SARIF 2.1.0, for code scanning)"),
+                "(schema: podnotes/data/lint-report.schema.json), yaml (the same report), sarif (SARIF 2.1.0, "
+                "for code scanning, with each rule's description); lint --list-rules -o: text, json, yaml, sarif"),
     ("explain -o", "text (as kubectl explain), json"),
     ("doctor -o, cleanup -o", "table, json"),
     ("timeline -o", "events (default: as kubectl describe pod shows them, with RESTARTS), json "
@@ -266,10 +268,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _say(args: argparse.Namespace, message: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         print(f"podnotes {args.command}: {message}", file=sys.stderr)
-    except OSError:
-        pass
 
 
 def _is_output_error(err: OSError) -> bool:

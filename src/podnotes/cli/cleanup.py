@@ -92,9 +92,9 @@ def _removal_command(args: argparse.Namespace) -> str:
 
 
 def _machine_leftovers(everything: bool) -> list:
-    from podnotes.linux import leaks
-
     import os
+
+    from podnotes.linux import leaks
 
     mine = leaks._ancestors(os.getpid())
     return [item for item in leaks.find() if (everything or item.orphaned) and item.pid not in mine]

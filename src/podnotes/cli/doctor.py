@@ -25,10 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from podnotes.linux import leaks
     from podnotes.linux.machine import detect
     from podnotes.linux.privileges import missing
-
-    from podnotes.linux import leaks
 
     facts = detect()
     left = leaks.find()
@@ -36,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     parts = book_parts(facts)
     if args.output == "json":
         report = facts.as_dict()
-        report["can_run"] = {requirement: missing(requirement, facts) is None for requirement in ("namespaces", "cgroups")}
+        report["can_run"] = {requirement: missing(requirement, facts) is None
+                             for requirement in ("namespaces", "cgroups")}
         report["docker_engine"] = {"answers": engine is None, "problem": engine or ""}
         report["book"] = [{"chapters": part.chapters, "real": part.real, "detail": part.detail} for part in parts]
         report["leftovers"] = {"orphaned": sum(item.orphaned for item in left),

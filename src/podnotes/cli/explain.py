@@ -62,16 +62,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _annotate(args: argparse.Namespace, annotate) -> int:
-    from podnotes.manifest import load
-
     from pathlib import Path
+
+    from podnotes.manifest import load
 
     documents = load(args.filename if args.filename == "-" else Path(args.filename))
     broken = [doc for doc in documents if doc.error is not None]
     if broken:
         error = broken[0].error
-        where = f"{broken[0].file}:{error.line}:{error.column}" if error.line else broken[0].file
-        raise CommandError(f"{where}: {error.message}", EXIT_BAD_INPUT)
+        where = f"{broken[0].file}:{error.line}:{error.column}" if error.line else broken[0].file  # type: ignore[union-attr]
+        raise CommandError(f"{where}: {error.message}", EXIT_BAD_INPUT)  # type: ignore[union-attr]
     if not documents:
         raise CommandError(f"{args.filename}: no Pod or Pod template found to explain (the input is empty)",
                            EXIT_BAD_INPUT)

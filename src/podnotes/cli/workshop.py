@@ -223,11 +223,11 @@ def _list(args: argparse.Namespace) -> int:
         print(f"no workshops recorded in {records.home()}")
     for name in names:
         record = records.load(name)
-        state = record.state
-        if state == "setting-up" and not _running(record.pid):
+        state = record.state  # type: ignore[union-attr]
+        if state == "setting-up" and not _running(record.pid):  # type: ignore[union-attr]
             state = (f"interrupted (`podnotes workshop up {name}` finishes it, `podnotes workshop down {name}` "
                      "removes it)")
-        print(f"{name}  {len(record.participants)} participants  {record.context}  {state}")
+        print(f"{name}  {len(record.participants)} participants  {record.context}  {state}")  # type: ignore[union-attr]
     return 0
 
 

@@ -47,7 +47,8 @@ def dry_run(manifest, name: str = DEFAULT_CLUSTER, namespace: str = "default", *
 
 __all__ = [
     "DEFAULT_CLUSTER", "FIELD_MANAGER", "POD_UPDATE_HINT",
-    "ApiRejected", "BadKubeconfig", "Cluster", "ClusterError", "ClusterUnreachable", "Connection", "GuardRefused", "ManifestProblem",
+    "ApiRejected", "BadKubeconfig", "Cluster", "ClusterError", "ClusterUnreachable", "Connection", "GuardRefused",
+    "ManifestProblem",
     "NoKubeconfig", "NoSuchContext", "ObjectRef", "Outcome", "Progress", "Target", "ToolMissing",
     "UnsafeCluster", "WaitTimeout", "PodDeleted", "PodEnded",
     "choose_context", "connect", "dry_run", "is_loopback_server", "kind_context", "load_documents",

@@ -95,6 +95,15 @@ def is_expired(err: BaseException) -> bool:
     return is_api_error(err) and getattr(err, "status", None) == 410
 
 
+def http_error(status: int, reason: str, body: bytes | str | None) -> Exception:
+    """The client's exception for an answer outside 2xx to a request sent through its REST client
+    directly, so :func:`failure` reads it like any other."""
+    from kubernetes.client.exceptions import ApiException
+
+    text = body.decode(errors="replace") if isinstance(body, bytes) else body
+    return ApiException(status=status, reason=reason, body=text)
+
+
 def status_of(err: BaseException) -> dict:
     """The Status object the server sent with an error response (``code`` and ``message`` always set)."""
     body = getattr(err, "body", None)

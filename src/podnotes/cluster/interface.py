@@ -10,6 +10,7 @@ per object, in the manifest's order, or raises a :class:`~podnotes.cluster.error
 
 from __future__ import annotations
 
+import builtins
 from contextlib import AbstractContextManager
 from typing import Any, Protocol, runtime_checkable
 
@@ -43,7 +44,7 @@ class ClusterVerbs(Protocol):
     def exists(self, kind: str, name: str, namespace: str | None = None, api_version: str = "v1") -> bool:
         """Whether the object is stored."""
 
-    def dry_run(self, manifest: Any, namespace: str | None = None) -> list:
+    def dry_run(self, manifest: Any, namespace: str | None = None) -> builtins.list[Any]:
         """The server's verdict on creating the objects, as lint Findings (empty: accepted)."""
 
     def workshop_namespace(self, prefix: str = "podnotes") -> AbstractContextManager[str]:

@@ -29,9 +29,9 @@ killed run left are found by ``podnotes cleanup``
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import getpass
-import json
 import os
 import secrets
 import shutil
@@ -39,12 +39,12 @@ import signal
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from . import ownership
-from . import api
+from . import api, ownership
 from .connect import Connection
 from .errors import ApiRejected, ClusterError
 
@@ -150,7 +150,7 @@ def load_documents(manifest: Any, namespace: str | None = None) -> list[ObjectTo
             raise ManifestProblem(
                 f"{where}: metadata.namespace is {body_namespace!r} but the namespace asked for is {namespace!r}",
                 hint="drop one of them (kubectl refuses this too)")
-        ref = ObjectRef(body["apiVersion"], body["kind"], name, body_namespace or namespace, doc.file, doc.line)
+        ref = ObjectRef(body["apiVersion"], body["kind"], name, body_namespace or namespace, doc.file, doc.line)  # type: ignore[arg-type]
         documents.append(ObjectToSend(body, ref, doc))
     return documents
 
@@ -180,7 +180,6 @@ class Cluster:
         """A DynamicClient whose discovery cache lives in a private folder, removed by close()."""
         if self._dynamic is None:
             from podnotes.linux.leaks import reap_orphans_once
-
             from podnotes.linux.processes import on_termination
 
             reap_orphans_once()  # also removes discovery folders of killed runs, and starts the watchdog
@@ -205,7 +204,7 @@ class Cluster:
         self._dynamic = None
         self.connection.close()
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -272,7 +271,7 @@ class Cluster:
             ref = _with_namespace(doc.ref, ns)
             body = self._stamp(doc.body)
             created = self._send_creating("creating", ref, lambda: self.dynamic.create(
-                resource, body=body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
+                resource, body=body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))  # noqa: B023 - called before the loop moves on
             outcomes.append(Outcome(ref, "created", created.to_dict()))
         return outcomes
 
@@ -294,7 +293,7 @@ class Cluster:
 
             def send():
                 return self.dynamic.server_side_apply(
-                    resource, body=body, name=doc.ref.name, namespace=ns, field_manager=FIELD_MANAGER,
+                    resource, body=body, name=doc.ref.name, namespace=ns, field_manager=FIELD_MANAGER,  # noqa: B023 - called before the loop moves on
                     force_conflicts=force_conflicts or None, **_strict())
 
             # An object an ended run left has no owner any more: this run takes it over, cleanup included.
@@ -321,12 +320,12 @@ class Cluster:
                 self._delete_one(resource, ref, grace_period=None, wait=True)
                 body = self._stamp(doc.body, new=False)
                 created = self._call("creating", ref, lambda: self.dynamic.create(
-                    resource, body=body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
+                    resource, body=body, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))  # noqa: B023 - called before the loop moves on
                 outcomes.append(Outcome(ref, "replaced", created.to_dict()))
                 continue
             stamped = self._stamp(doc.body, new=False)
             replaced = self._call("replacing", ref, lambda: self.dynamic.replace(
-                resource, body=stamped, name=ref.name, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))
+                resource, body=stamped, name=ref.name, namespace=ns, field_manager=FIELD_MANAGER, **_strict()))  # noqa: B023 - called before the loop moves on
             outcomes.append(Outcome(ref, "replaced", replaced.to_dict()))
         return outcomes
 
@@ -386,7 +385,7 @@ class Cluster:
         resource = self._resource(ref)
         return self._exists(resource, name, self._namespace_for(resource, ref))
 
-    def dry_run(self, manifest: Any, namespace: str | None = None) -> list:
+    def dry_run(self, manifest: Any, namespace: str | None = None) -> builtins.list:
         """Ask the server whether it would create each object (kubectl create --dry-run=server).
 
         Nothing is stored. Returns one list of :class:`podnotes.lint.Finding`
@@ -402,7 +401,7 @@ class Cluster:
             ns = self._namespace_for(resource, doc.ref)
             try:
                 self._call("dry-run creating", doc.ref, lambda: self.dynamic.create(
-                    resource, body=doc.body, namespace=ns, dry_run="All", field_manager=FIELD_MANAGER, **_strict()))
+                    resource, body=doc.body, namespace=ns, dry_run="All", field_manager=FIELD_MANAGER, **_strict()))  # noqa: B023 - called before the loop moves on
             except ApiRejected as rejected:
                 findings.extend(findings_from_rejection(rejected, doc))
         return findings
@@ -424,7 +423,7 @@ class Cluster:
                     ignore_not_found: bool = False) -> Outcome:
         body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
         if grace_period is not None:
-            body["gracePeriodSeconds"] = grace_period
+            body["gracePeriodSeconds"] = grace_period  # type: ignore[assignment]
         try:
             result = self.dynamic.delete(resource, name=ref.name, namespace=ref.namespace, body=body)
         except Exception as err:
@@ -492,7 +491,7 @@ class Cluster:
             if record in self._records:
                 self._records.remove(record)
 
-    def _release(self, refs: list[ObjectRef]) -> None:
+    def _release(self, refs: builtins.list[ObjectRef]) -> None:
         """The run completed: drop its annotation, so the objects are no longer leftovers of a run."""
         mine = str(ownership.current())
         for ref in refs:
@@ -502,7 +501,7 @@ class Cluster:
                 if live is None or str(ownership.owner_of(live) or "") != mine:
                     continue
                 self._call("releasing", ref, lambda: self.dynamic.patch(
-                    resource, body=ownership.RELEASE_PATCH, name=ref.name, namespace=ref.namespace,
+                    resource, body=ownership.RELEASE_PATCH, name=ref.name, namespace=ref.namespace,  # noqa: B023 - called before the loop moves on
                     content_type="application/merge-patch+json", field_manager=FIELD_MANAGER))
             except ClusterError:
                 continue

@@ -10,6 +10,7 @@ same either way; its outcomes are predictions, and the chapter labels them so.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import copy
 import datetime as dt
@@ -138,7 +139,7 @@ class OfflineCluster:
     apply = create
 
     def replace(self, manifest, namespace: str | None = None, *, force: bool = False) -> list[Outcome]:
-        outcomes = []
+        outcomes: list[Outcome] = []
         for doc in load_documents(manifest, namespace or self.namespace):
             key = self._key(doc.ref)
             if key not in self.objects:
@@ -151,7 +152,7 @@ class OfflineCluster:
             updated = copy.deepcopy(doc.body)
             if doc.ref.kind == "Pod":
                 _default_pod(updated)  # the server defaults the new object before comparing
-            if doc.ref.kind == "Pod" and _comparable_spec(old.get("spec")) != _comparable_spec(updated.get("spec")):
+            if doc.ref.kind == "Pod" and _comparable_spec(old.get("spec")) != _comparable_spec(updated.get("spec")):  # type: ignore[arg-type]
                 message = POD_UPDATE_MESSAGE.format(name=doc.ref.name)
                 raise ApiRejected(f"{doc.ref.location}: replacing {doc.ref}: {message}",
                                   {"reason": "Invalid", "code": 422, "message": message}, hint=POD_UPDATE_HINT)
@@ -200,7 +201,7 @@ class OfflineCluster:
     def exists(self, kind: str, name: str, namespace: str | None = None, api_version: str = "v1") -> bool:
         return (kind, namespace or self.namespace, name) in self.objects
 
-    def dry_run(self, manifest, namespace: str | None = None) -> list:
+    def dry_run(self, manifest, namespace: str | None = None) -> builtins.list:
         """What the API server would answer to a dry run, as :meth:`Cluster.dry_run` returns it: one
         Finding per cause, in the server's words (``Invalid value: 80000: must be between 1 and 65535,
         inclusive``), with the linter's line and field path."""

@@ -48,7 +48,7 @@ class Run:
         return f"host={self.host} pid={self.pid} start={self.start}"
 
     @classmethod
-    def parse(cls, text: str | None) -> "Run | None":
+    def parse(cls, text: str | None) -> Run | None:
         if not isinstance(text, str):
             return None
         fields = dict(part.split("=", 1) for part in text.split() if "=" in part)
@@ -145,7 +145,8 @@ def find_leftovers(cluster, everything: bool = False) -> list[ClusterLeftover]:
 
 
 def _listable(dynamic) -> list:
-    seen, found = set(), []
+    seen: set[tuple] = set()
+    found: list = []
     for entry in dynamic.resources:
         for resource in entry if isinstance(entry, list) else [entry]:  # a kind served twice comes as a list
             if _new_listable(resource, seen):

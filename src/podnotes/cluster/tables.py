@@ -45,7 +45,7 @@ def pod_row(pod: dict, wide: bool = False, now: float | None = None) -> tuple[st
            str(restarts), age((now or time.time()) - created) if created else "<unknown>")
     if wide:
         gates = spec.get("readinessGates") or []
-        row += (status.get("podIP") or "<none>", spec.get("nodeName") or "<none>",
+        row += (status.get("podIP") or "<none>", spec.get("nodeName") or "<none>",  # type: ignore[assignment]
                 status.get("nominatedNodeName") or "<none>",
                 f"{len(gates)}/{len(gates)}" if gates else "<none>")
     return row
@@ -57,4 +57,5 @@ def pod_table(pods: list[dict], wide: bool = False, now: float | None = None) ->
         return "No resources found."
     rows = [WIDE_COLUMNS if wide else COLUMNS] + [pod_row(p, wide, now) for p in pods]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("   ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join("   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip()
+                     for row in rows)

@@ -67,7 +67,7 @@ class PinnedAddress:
     def __str__(self) -> str:
         return self.netloc
 
-    def resolved(self) -> "PinnedAddress":
+    def resolved(self) -> PinnedAddress:
         """This address with its host name resolved (once) when it was left unresolved (override only)."""
         if self.ip:
             return self
@@ -185,7 +185,7 @@ def _resolve_once(host: str, port: int, where: str) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as err:
         raise UnsafeCluster(f"{where}: cannot resolve {host}: {err}. Nothing was sent.") from None
-    return infos[0][4][0]
+    return infos[0][4][0]  # type: ignore[return-value]
 
 
 # --- credentials, in memory -------------------------------------------------------------------------

@@ -16,8 +16,9 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from . import api
 from .errors import ClusterError
@@ -83,10 +84,7 @@ def summary(pod: dict) -> str:
 def parse_time(text: str | None) -> float | None:
     if not text:
         return None
-    if isinstance(text, dt.datetime):
-        moment = text
-    else:
-        moment = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    moment = text if isinstance(text, dt.datetime) else dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return moment.timestamp()

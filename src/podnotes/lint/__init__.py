@@ -220,11 +220,11 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
         if context != "pod":
             template_metadata = root
             for key in KINDS[kind.value][2].split(".")[:-1] + ["metadata"]:
-                template_metadata = template_metadata.get(key) if template_metadata is not None else None
+                template_metadata = template_metadata.get(key) if template_metadata is not None else None  # type: ignore[assignment]
             check_metadata(template_metadata, root, False, findings)
         if context == "workload":
             _check_selector(root, findings)
-        PodRules(spec, context, findings, int(checker.catalogue.version.split(".")[1])).run()
+        PodRules(spec, context, findings, int(checker.catalogue.version.split(".")[1])).run()  # type: ignore[arg-type]
         if options.advice:
             advice.check_pod(spec, kind.value, root, options.level, checker.catalogue.version, findings)
     elif spec is None:
@@ -266,7 +266,7 @@ def _check_selector(root: Node, findings: list[Finding]) -> None:
     where = labels or metadata or template or spec
     shown = ", ".join(f'"{k}":"{v}"' for k, v in have.items())
     findings.append(located(
-        "selector-mismatch", ERROR, where,
+        "selector-mismatch", ERROR, where,  # type: ignore[arg-type]
         "the template's labels do not carry the selector's " + ", ".join(f"{k}={v}" for k, v in missing.items())
         + ": the controller could never find the Pods it creates", at_key=True,
         path="spec.template.metadata.labels",

@@ -10,14 +10,28 @@ allows. Messages carry the server's own wording in ``server_message``.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from ..manifest import Node
 from .finding import ERROR, WARNING, Finding
 from .quantity import parse_quantity
-from .rules_table import (CONTAINER_GROUPS, CONTAINER_RESTART_RULES_SINCE, POD_RESTART_POLICIES,
-                          RELAXED_ENV_NAMES_SINCE, STANDARD_RESOURCES, CONTAINER_RESTART_POLICIES, EPHEMERAL_FORBIDDEN, INIT_ONLY_WITH_SIDECAR,
-                          LIFECYCLE_HANDLERS, PROBE_HANDLERS, PROBES, RESTART_POLICIES_BY_CONTEXT,
-                          SUPPORTED_LIFECYCLE_HANDLERS, VOLUME_SERVER_NAMES, VOLUME_SOURCE_ORDER)
+from .rules_table import (
+    CONTAINER_GROUPS,
+    CONTAINER_RESTART_POLICIES,
+    CONTAINER_RESTART_RULES_SINCE,
+    EPHEMERAL_FORBIDDEN,
+    INIT_ONLY_WITH_SIDECAR,
+    LIFECYCLE_HANDLERS,
+    POD_RESTART_POLICIES,
+    PROBE_HANDLERS,
+    PROBES,
+    RELAXED_ENV_NAMES_SINCE,
+    RESTART_POLICIES_BY_CONTEXT,
+    STANDARD_RESOURCES,
+    SUPPORTED_LIFECYCLE_HANDLERS,
+    VOLUME_SERVER_NAMES,
+    VOLUME_SOURCE_ORDER,
+)
 from .structure import did_you_mean, located, unsupported
 
 ENV_NAME = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*\Z")
@@ -34,11 +48,14 @@ _SUBDOMAIN_MESSAGE = ("a lowercase RFC 1123 subdomain must consist of lower case
                       "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
                       "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
 
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
 _CONTAINER_WORD = {"initContainers": "init container", "containers": "container",
                    "ephemeralContainers": "ephemeral container"}
 
 
-def _present(node: Node | None) -> bool:
+def _present(node: Node | None) -> TypeIs[Node]:
     return node is not None and not (node.kind == "scalar" and node.value is None)
 
 
@@ -131,8 +148,8 @@ class PodRules:
                        "priority admission controller computed 0 from the given PriorityClass name",
                        fix="remove `priority`; set `priorityClassName` instead")
         if spec.scalar("dnsPolicy") == "None" and not _present(spec.get("dnsConfig")):
-            self.error("required-field", spec.get("dnsPolicy"), "`dnsPolicy: None` means \"no DNS settings from "
-                       "Kubernetes\", so the Pod must bring its own in `dnsConfig`",
+            self.error("required-field", spec.get("dnsPolicy") or spec, "`dnsPolicy: None` means \"no DNS "
+                       "settings from Kubernetes\", so the Pod must bring its own in `dnsConfig`",
                        f"{spec.path}.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None",
                        path=f"{spec.path}.dnsConfig", fix="dnsConfig:\n  nameservers: [10.0.0.10]")
         selector = spec.get("nodeSelector")
@@ -356,7 +373,8 @@ class PodRules:
             number = port.get("containerPort")
             if not _present(number):
                 self.error("required-field", port, "every port needs a `containerPort`",
-                           f"{port.path}.containerPort: Required value", at_key=False, path=f"{port.path}.containerPort",
+                           f"{port.path}.containerPort: Required value", at_key=False,
+                           path=f"{port.path}.containerPort",
                            fix="containerPort: 8080")
             elif isinstance(number.value, int) and not 1 <= number.value <= 65535:
                 self.error("field-constraint", number, f"port {number.value} is out of range (1-65535)",
@@ -398,6 +416,7 @@ class PodRules:
                        fix="httpGet:\n  path: /healthz\n  port: 8080")
         for extra in present[1:]:
             child = node.get(extra)
+            assert child is not None  # present
             self.error("handler-count", child,
                        f"this {what} has {len(present)} handlers ({', '.join(present)}); it must have exactly one, "
                        "because the kubelet runs a single check",
@@ -405,6 +424,7 @@ class PodRules:
                        fix=f"keep `{present[0]}` and delete `{extra}` (or the other way round)")
         for name in present:
             action = node.get(name)
+            assert action is not None  # present
             port = action.get("port") if action.kind == "map" else None
             if _present(port) and name in ("httpGet", "tcpSocket", "grpc"):
                 self.check_action_port(port, name == "grpc")

@@ -266,7 +266,8 @@ def host_path_volumes(pod: PodView) -> Violation | None:
         return None
     names = [_go_string(v.scalar("name", "")) for v in bad]
     return Violation("hostPathVolumes", "baseline", "hostPath volumes",
-                     f"{_plural('volume', 'volumes', len(names))} {_join_quote(names)}", bad[0].get("hostPath") or bad[0])
+                     f"{_plural('volume', 'volumes', len(names))} {_join_quote(names)}",
+                     bad[0].get("hostPath") or bad[0])
 
 
 def host_ports(pod: PodView) -> Violation | None:
@@ -504,7 +505,8 @@ def capabilities_restricted_1_22(pod: PodView) -> Violation | None:
                        "securityContext.capabilities.add")
     if not details:
         return None
-    return Violation("capabilities_restricted", "restricted", "unrestricted capabilities", "; ".join(details), where or pod.spec)
+    return Violation("capabilities_restricted", "restricted", "unrestricted capabilities", "; ".join(details),
+                     where or pod.spec)
 
 
 def capabilities_restricted_1_25(pod: PodView) -> Violation | None:

@@ -53,7 +53,8 @@ def unsupported_number(value: float) -> str | None:
 
 
 def parse_quantity(value: str | int | float) -> Decimal:
-    """The quantity as a Decimal (``"500m"`` -> 0.5, ``"1Gi"`` -> 1073741824); QuantityError (a ValueError) if invalid."""
+    """The quantity as a Decimal (``"500m"`` -> 0.5, ``"1Gi"`` -> 1073741824); QuantityError (a ValueError) if
+    invalid."""
     if isinstance(value, bool) or value is None:
         raise QuantityError(f"{value!r} is not a quantity")
     if isinstance(value, float):

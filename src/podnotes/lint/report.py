@@ -1,4 +1,5 @@
-"""Findings as text, JSON or SARIF 2.1.0.
+"""Findings as text, JSON, YAML or SARIF 2.1.0; the rule registry as text (``lint --list-rules``) and as
+Markdown (the reference page "Lint rules").
 
 The JSON layout is described by ``podnotes/data/lint-report.schema.json``
 (JSON Schema 2020-12), which ships with the package.
@@ -7,75 +8,16 @@ The JSON layout is described by ``podnotes/data/lint-report.schema.json``
 from __future__ import annotations
 
 import json
+import textwrap
 from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 
-from .finding import ERROR, SEVERITIES, UNREADABLE_RULES, Finding
+from .finding import ERROR, INFO, SEVERITIES, UNREADABLE_RULES, WARNING, Finding
+from .rules import CATEGORIES, POD_SECURITY, PROJECT_URI, REGISTRY, Rule
 
 REPORT_VERSION = 1
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-
-RULES: dict[str, str] = {
-    "yaml-syntax": "The input is not valid YAML.",
-    "yaml-limit": "The input is too large, too deeply nested or expands too many aliases.",
-    "yaml-tag": "The input uses a YAML tag Kubernetes does not understand.",
-    "unreadable": "The input could not be read as UTF-8 text.",
-    "no-objects": "The input holds no Kubernetes object (it is empty or only comments).",
-    "unrendered-template": "A value holds Helm or Go template syntax ({{ ... }}): render the chart first.",
-    "duplicate-key": "A key appears twice in one mapping.",
-    "not-an-object": "A document is not a mapping.",
-    "api-version": "The apiVersion does not serve this kind.",
-    "kind-not-checked": "Objects of this kind are not checked.",
-    "kind-case": "A checked kind spelt with the wrong case (kind: pod); kinds are case-sensitive.",
-    "selector-mismatch": "A controller's selector does not match its Pod template's labels.",
-    "unknown-field": "A field does not exist at this level (strict field validation).",
-    "type-mismatch": "A value has the wrong JSON type.",
-    "required-field": "A required field is missing.",
-    "invalid-enum": "A value is not one of the values the server supports.",
-    "invalid-quantity": "A resource quantity does not parse.",
-    "invalid-name": "A name, port name or label value breaks the naming rules.",
-    "duplicate-name": "A name or mount path is used twice.",
-    "handler-count": "A probe or lifecycle hook does not have exactly one handler.",
-    "priority-admission": "A hand-written priority, which the Priority admission plugin refuses.",
-    "volume-sources": "A volume does not have exactly one source.",
-    "volume-mount-not-found": "A volumeMount names no volume of the Pod.",
-    "field-constraint": "A number is outside the range the server allows.",
-    "number-range": "A number its field's Go type cannot hold (int32/int64 overflow) or JSON cannot carry (.inf, .nan).",
-    "requests-exceed-limits": "A resource request is larger than its limit.",
-    "restart-policy-context": "The restart policy is not allowed in this context.",
-    "init-container-field": "A field an init container may not set (unless it is a sidecar).",
-    "ephemeral-container-field": "A field an ephemeral container may not set.",
-    "ephemeral-on-create": "Ephemeral containers cannot be part of a manifest.",
-    "fractional-memory": "A memory quantity with the milli suffix (fractions of a byte).",
-    "duplicate-env": "An environment variable is set twice.",
-    "env-source": "An environment variable without exactly one source for its value.",
-    "lifecycle-tcp-socket": "A lifecycle hook with tcpSocket, which is not supported.",
-    "image-tag-missing": "An image without a tag (it means :latest).",
-    "image-tag-latest": "An image with the moving :latest tag.",
-    "resources-missing": "A container without requests or a memory limit.",
-    "readiness-probe-missing": "A serving container without a readiness probe.",
-    "probe-port-unknown": "A probe names a port the container does not declare.",
-    "qos-class": "The QoS class the Pod gets.",
-    "pod-security-level": "The highest Pod Security Standard level the Pod meets.",
-    "naked-pod": "A Pod not managed by a controller.",
-    "ignore-without-reason": "An ignore annotation without a reason.",
-    "findings-truncated": "More findings than are reported at once; this one counts the rest.",
-}
-
-
-def known_rules() -> tuple[str, ...]:
-    """Every rule id lint reports, in a stable order: the rules above, then ``pss-<check>`` per Pod Security
-    Standards check."""
-    from .pss import CHECK_IDS
-
-    return tuple(RULES) + tuple(f"pss-{check}" for check in CHECK_IDS)
-
-
-def rule_description(rule: str) -> str:
-    if rule.startswith("pss-"):
-        return f"Pod Security Standards check {rule[4:]}."
-    return RULES.get(rule, rule)
 
 
 def summary(findings: list[Finding]) -> dict[str, int]:
@@ -132,7 +74,7 @@ def count_resources(documents: list, findings: list[Finding]) -> Resources:
             marks.add("skipped")
         elif finding.severity == ERROR:
             marks.add("invalid")
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for document in documents:
         marks = by_document.get((document.file, document.index), set())
         if document.error is not None:
@@ -164,11 +106,11 @@ def to_text(findings: list[Finding], *, verbose: bool = False, documents: list |
     return "\n".join(lines)
 
 
-def to_json(findings: list[Finding], *, k8s_version: str, level: str, exit_code: int,
-            documents: list | None = None) -> str:
-    """The report ``lint -o json`` prints (schema: :func:`json_schema`). ``documents`` gives the
-    ``resources`` counts; without them the counts are taken from the findings alone."""
-    report = {
+def report(findings: list[Finding], *, k8s_version: str, level: str, exit_code: int,
+           documents: list | None = None) -> dict:
+    """The report ``lint -o json`` and ``-o yaml`` print (schema: :func:`json_schema`). ``documents`` gives
+    the ``resources`` counts; without them the counts are taken from the findings alone."""
+    return {
         "version": REPORT_VERSION,
         "tool": "podnotes",
         "k8sVersion": k8s_version,
@@ -178,7 +120,20 @@ def to_json(findings: list[Finding], *, k8s_version: str, level: str, exit_code:
         "resources": count_resources(documents or [], findings).as_dict(),
         "findings": [f.as_dict() for f in findings],
     }
-    return json.dumps(report, indent=2, ensure_ascii=False)
+
+
+def to_json(findings: list[Finding], *, k8s_version: str, level: str, exit_code: int,
+            documents: list | None = None) -> str:
+    """:func:`report` as JSON."""
+    return json.dumps(report(findings, k8s_version=k8s_version, level=level, exit_code=exit_code,
+                             documents=documents), indent=2, ensure_ascii=False)
+
+
+def to_yaml(data: object) -> str:
+    """``data`` (a report, or the rule list) as block-style YAML, keys in their given order."""
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
 def json_schema() -> dict:
@@ -187,8 +142,10 @@ def json_schema() -> dict:
     return json.loads(text)
 
 
-def to_sarif(findings: list[Finding], *, version: str) -> str:
-    rule_ids = sorted({f.rule for f in findings})
+def to_sarif(findings: list[Finding], *, version: str, rules: tuple[str, ...] | None = None) -> str:
+    """A SARIF 2.1.0 log of ``findings``. ``tool.driver.rules`` describes, from the rule registry, the rules
+    the findings carry, or every rule of ``rules`` (``lint --list-rules -o sarif`` passes them all)."""
+    used = sorted({f.rule for f in findings} | set(rules or ()))
     results = []
     for finding in findings:
         location: dict = {"physicalLocation": {"artifactLocation": {"uri": finding.file or "<object>"}}}
@@ -206,7 +163,7 @@ def to_sarif(findings: list[Finding], *, version: str) -> str:
             location["logicalLocations"] = logical
         result = {
             "ruleId": finding.rule,
-            "ruleIndex": rule_ids.index(finding.rule),
+            "ruleIndex": used.index(finding.rule),
             "level": {"error": "error", "warning": "warning"}.get(finding.severity, "note"),
             "message": {"text": finding.message},
             "locations": [location],
@@ -223,11 +180,77 @@ def to_sarif(findings: list[Finding], *, version: str) -> str:
             "tool": {"driver": {
                 "name": "podnotes",
                 "version": version,
-                "informationUri": "https://github.com/podnotes/podnotes",
-                "rules": [{"id": rule, "shortDescription": {"text": rule_description(rule)}} for rule in rule_ids],
+                "informationUri": PROJECT_URI,
+                "rules": [sarif_rule(rule) for rule in used],
             }},
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     }
     return json.dumps(log, indent=2, ensure_ascii=False)
+
+
+_SARIF_LEVELS = {ERROR: "error", WARNING: "warning", INFO: "note"}
+# GitHub code scanning's problem.severity: what it filters and sorts alerts by.
+_PROBLEM_SEVERITY = {ERROR: "error", WARNING: "warning", INFO: "recommendation"}
+
+
+def sarif_rule(rule_id: str) -> dict:
+    """The SARIF ``reportingDescriptor`` of a rule, from the registry: short and full description, help text
+    (the remediation), helpUri (the upstream source or document), the default level, and properties (tags,
+    category, upstream source, first Kubernetes version)."""
+    rule = REGISTRY.get(rule_id)
+    if rule is None:  # not registered: tests/lint/test_rules_registry.py keeps this from happening
+        return {"id": rule_id, "shortDescription": {"text": rule_id}}
+    tags = ["kubernetes", rule.category] + (["security"] if rule.category == POD_SECURITY else [])
+    properties = {"tags": tags, "category": rule.category, "source": rule.source,
+                  "problem.severity": _PROBLEM_SEVERITY[rule.severity]}
+    if rule.since:
+        properties["kubernetesVersion"] = rule.since
+    return {
+        "id": rule.id,
+        "name": "".join(part[:1].upper() + part[1:] for part in rule.id.replace("_", "-").split("-")),
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.description},
+        "help": {"text": f"{rule.remediation}\nSource: {rule.source}",
+                 "markdown": f"{rule.remediation}\n\nSource: [{rule.source}]({rule.help_uri})"},
+        "helpUri": rule.help_uri,
+        "defaultConfiguration": {"level": _SARIF_LEVELS[rule.severity]},
+        "properties": properties,
+    }
+
+
+def rules_text(rules: tuple[Rule, ...], *, verbose: bool = False, width: int = 100) -> str:
+    """The rules as ``lint --list-rules`` prints them: grouped by category, one line per rule (id, severity,
+    first Kubernetes version, summary); ``verbose`` adds the description, the fix and the upstream source."""
+    id_width = max((len(rule.id) for rule in rules), default=0)
+    lines: list[str] = []
+    for category in CATEGORIES:
+        group = [rule for rule in rules if rule.category == category]
+        if not group:
+            continue
+        lines.append(("\n" if lines else "") + f"{category} ({len(group)} rule{'s' * (len(group) != 1)})")
+        for rule in group:
+            since = f"{rule.since}+" if rule.since else "-"
+            lead = f"  {rule.id:<{id_width}}  {rule.severity:<7}  {since:<5}  "
+            lines.append(textwrap.fill(rule.summary, width=max(width, len(lead) + 30), initial_indent=lead,
+                                       subsequent_indent=" " * len(lead), break_on_hyphens=False))
+            if verbose:
+                for label, text in (("", rule.description), ("fix: ", rule.remediation),
+                                    ("source: ", f"{rule.source} <{rule.help_uri}>")):
+                    lines.append(textwrap.fill(label + text, width=width, initial_indent=" " * 6,
+                                               subsequent_indent=" " * 8, break_on_hyphens=False))
+    return "\n".join(lines)
+
+
+def rules_markdown(rules: tuple[Rule, ...]) -> str:
+    """The rules as MyST Markdown for the reference page "Lint rules": per rule a definition (severity, first
+    Kubernetes version, summary, description, fix, linked upstream source). No headings: the page gives each
+    category its own section."""
+    parts: list[str] = []
+    for rule in rules:
+        since = f"Kubernetes {rule.since} and later" if rule.since else "a rule of podnotes itself"
+        parts.append(f"`{rule.id}`\n: **{rule.severity}**, {since}. {rule.summary}\n\n"
+                     f"  {rule.description}\n\n  Fix: {rule.remediation}\n\n"
+                     f"  Source: [{rule.source}]({rule.help_uri})\n")
+    return "\n".join(parts)

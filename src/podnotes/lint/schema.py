@@ -14,7 +14,7 @@ import importlib.util
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 # Where each checked kind is defined, and where its Pod spec sits.
@@ -179,7 +179,7 @@ class Catalogue:
             self._field_index = index
         return self._field_index
 
-    @lru_cache(maxsize=None)
+    @cache  # noqa: B019 - one catalogue per version, kept for the process
     def pod_type_paths(self) -> dict[str, str]:
         """The shortest field path from a Pod to each type it contains (breadth first)."""
         paths = {"io.k8s.api.core.v1.Pod": ""}
@@ -213,7 +213,7 @@ def _special_type(target: str) -> FieldType | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(version: str | None = None) -> Catalogue:
     """The catalogue for a Kubernetes minor version ("1.33"); the newest covered one by default."""
     version = normalize_version(version)

@@ -103,18 +103,18 @@ class StructureChecker:
         if expected == "object":
             if node.kind != "map":
                 return self.mismatch(node, kind, owner, field_name)
-            return self.check_object(node, self.catalogue.object(kind.ref))
+            return self.check_object(node, self.catalogue.object(kind.ref))  # type: ignore[arg-type]
         if expected in ("array", "map"):
             want = "seq" if expected == "array" else "map"
             if node.kind != want:
                 return self.mismatch(node, kind, owner, field_name)
             if want == "seq":
                 for child in node.value:
-                    self.check_value(child, kind.item, owner, f"{field_name}[]")
+                    self.check_value(child, kind.item, owner, f"{field_name}[]")  # type: ignore[arg-type]
                 return None
             for key, child in node.value.items():
                 child.bracket_key(key)  # the server writes map keys in brackets: limits[memory]
-                self.check_value(child, kind.item, owner, f"{field_name}[{key}]")
+                self.check_value(child, kind.item, owner, f"{field_name}[{key}]")  # type: ignore[arg-type]
             return None
         if node.kind != "scalar":
             if expected != "any":
@@ -222,10 +222,7 @@ class StructureChecker:
             return
         hint = ""
         guess = did_you_mean(key, list(otype.fields))
-        if guess:
-            hint = f"; did you mean `{guess}`?"
-        else:
-            hint = self.wrong_level_hint(key, otype)
+        hint = f"; did you mean `{guess}`?" if guess else self.wrong_level_hint(key, otype)
         self.findings.append(located(
             "unknown-field", ERROR, node, f"unknown field `{key}` in {otype.short}{hint}", at_key=True,
             fix=f"rename it to `{guess}`" if guess else "remove it or move it to the level it belongs to",
@@ -252,7 +249,7 @@ class StructureChecker:
             inner = spec.type
             while inner.kind in ("array", "map") and inner.item is not None:
                 inner = inner.item
-            if inner.kind == "object" and key in self.catalogue.object(inner.ref).fields:
+            if inner.kind == "object" and key in self.catalogue.object(inner.ref).fields:  # type: ignore[arg-type]
                 return f"; `{key}` belongs inside `{name}` (`{name}.{key}`), not directly in {otype.short}: " \
                        "check the indentation"
         homes = [(t, p) for t, p in self.catalogue.field_index().get(key, []) if t != otype.name]

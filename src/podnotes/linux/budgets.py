@@ -93,7 +93,7 @@ def memory_limit(limit_mib: int = 64, allocate_mib: int = 256, step_mib: int = 8
         launched.close()
         reports = [int(line) for line in output.split()]
         usage = group.usage()
-        return MemoryResult(version=group.version, limit_bytes=limits.memory_bytes, wanted_mib=allocate_mib,
+        return MemoryResult(version=group.version, limit_bytes=limit_mib * MIB, wanted_mib=allocate_mib,
                             reached_mib=max(reports, default=0), returncode=launched.process.returncode,
                             signal=killed_by(launched.process.returncode), usage=usage)
 
@@ -125,8 +125,8 @@ def cpu_limit(percent: float = 20, seconds: float = 2.0, weight: int = 10_000) -
         time.sleep(seconds)
         after, elapsed = group.usage(), time.monotonic() - started
         launched.close()
-    cpu_seconds = (after.cpu_usage_usec - before) / 1e6
-    return CpuResult(version=group.version, quota_us=limits.cpu_quota_us, period_us=limits.cpu_period_us,
+    cpu_seconds = (after.cpu_usage_usec - before) / 1e6  # type: ignore[operator]
+    return CpuResult(version=group.version, quota_us=limits.cpu_quota_us, period_us=limits.cpu_period_us,  # type: ignore[arg-type]
                      seconds=elapsed, cpu_seconds=cpu_seconds, share=cpu_seconds / elapsed, usage=after)
 
 

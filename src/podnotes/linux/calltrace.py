@@ -30,7 +30,7 @@ def start(path: str | None) -> None:
     """In the child: record every following call into ``path`` (nothing when ``None``)."""
     global _trace
     if path:
-        _trace = open(path, "a", buffering=1)
+        _trace = open(path, "a", buffering=1)  # noqa: SIM115 - stays open for the child's remaining calls
 
 
 def record(call: str, *args, result=0) -> None:

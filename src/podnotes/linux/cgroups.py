@@ -15,10 +15,10 @@ Every group podnotes creates is named ``podnotes-...``, which is how
 
 from __future__ import annotations
 
-import math
-
+import contextlib
 import errno
 import itertools
+import math
 import os
 import signal
 import time
@@ -67,7 +67,7 @@ class Limits(FieldTable):
     pids_max: int | None = None
 
     @classmethod
-    def cpu_percent(cls, percent: float, period_us: int = 100_000, **others) -> "Limits":
+    def cpu_percent(cls, percent: float, period_us: int = 100_000, **others) -> Limits:
         """A CPU cap of ``percent`` of one core, e.g. 20 -> 20000 µs per 100000 µs."""
         return cls(cpu_quota_us=int(period_us * percent / 100), cpu_period_us=period_us, **others)
 
@@ -141,7 +141,7 @@ class Cgroup:
     def __repr__(self) -> str:
         return f"<cgroup {self.version} {self.name}: {', '.join(str(p) for p in self.directories())}>"
 
-    def __enter__(self) -> "Cgroup":
+    def __enter__(self) -> Cgroup:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -174,10 +174,8 @@ class Cgroup:
             if not pids:
                 return
             for pid in pids:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             if time.monotonic() > deadline:
                 raise CgroupError(f"{self}: processes {pids} did not die")
             time.sleep(0.02)

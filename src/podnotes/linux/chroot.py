@@ -35,7 +35,8 @@ class EscapeResult(FieldTable):
         if self.escaped_root == self.confined_root:
             return "the same as confined_root"
         standard = [entry for entry in STANDARD_ROOT_ENTRIES if entry in self.escaped_root]
-        return f"{len(self.escaped_root)} entries, among them {', '.join(standard) or 'none of ' + ', '.join(STANDARD_ROOT_ENTRIES)}"
+        familiar = ', '.join(standard) or 'none of ' + ', '.join(STANDARD_ROOT_ENTRIES)
+        return f"{len(self.escaped_root)} entries, among them {familiar}"
 
 
 @privileged("namespaces", "chroot and try to break out")

@@ -63,7 +63,9 @@ def run_in_container(argv: list[str], rootfs: Rootfs | str, hostname: str = "con
     ``/proc``, and ``limits`` enforced by a fresh cgroup, removed afterwards.
     ``calls`` lists the system calls the child made on the way
     (:mod:`podnotes.linux.calltrace`)."""
-    with create_cgroup(limits, name="container") as group, tempfile.TemporaryDirectory(prefix=f"podnotes-calltrace-{os.getpid()}-") as scratch:
+    scratch_prefix = f"podnotes-calltrace-{os.getpid()}-"
+    with create_cgroup(limits, name="container") as group, \
+            tempfile.TemporaryDirectory(prefix=scratch_prefix) as scratch:
         trace = Path(scratch) / "calls.jsonl"
         spec = container_spec(rootfs, hostname, group.procs_files(), argv=list(argv), trace=str(trace))
         completed = run_program(spec, timeout)

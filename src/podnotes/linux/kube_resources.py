@@ -130,12 +130,14 @@ def oom_score_adj(qos: str, memory_request_bytes: int = 0, memory_capacity_bytes
     return min(max(score, 1000 + GUARANTEED_OOM_SCORE_ADJ), BEST_EFFORT_OOM_SCORE_ADJ - 1)
 
 
-#: The kubelet's top cgroup for Pods (``defaultNodeAllocatableCgroupName`` in pkg/kubelet/cm/node_container_manager_linux.go).
+#: The kubelet's top cgroup for Pods (``defaultNodeAllocatableCgroupName`` in
+#: pkg/kubelet/cm/node_container_manager_linux.go).
 KUBEPODS = "kubepods"
 #: The QoS classes with a group of their own under ``kubepods``; a Guaranteed Pod's group sits directly in
 #: ``kubepods`` (pkg/kubelet/cm/qos_container_manager_linux.go, ``strings.ToLower`` of the class).
 QOS_GROUPS = ("burstable", "besteffort")
-#: Prefix of a Pod's group, followed by its UID (``podCgroupNamePrefix``, pkg/kubelet/cm/pod_container_manager_linux.go).
+#: Prefix of a Pod's group, followed by its UID (``podCgroupNamePrefix``,
+#: pkg/kubelet/cm/pod_container_manager_linux.go).
 POD_GROUP_PREFIX = "pod"
 CGROUP_DRIVERS = ("cgroupfs", "systemd")
 

@@ -24,6 +24,7 @@ output of the program itself stays on stdout and stderr.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -108,7 +109,7 @@ class Launched:
 
     process: Any  # subprocess.Popen of the launcher
     pid: int
-    _status: "_LineReader"
+    _status: _LineReader
     _go_fd: int
 
     def proceed(self) -> None:
@@ -215,7 +216,7 @@ def _label(spec: Spec) -> list[str]:
     """Words that only describe the launch in ``ps`` (the spec travels in the environment)."""
     if spec.probe is not None:
         return [spec.probe, *(str(arg) for arg in spec.probe_args)]
-    return ["exec", *spec.argv]
+    return ["exec", *spec.argv]  # type: ignore[misc]
 
 
 def run_probe(spec: Spec, timeout: float = 30.0) -> Any:
@@ -236,7 +237,7 @@ def run_program(spec: Spec, timeout: float = 30.0) -> subprocess.CompletedProces
             stdout, stderr = launched.process.communicate(timeout=timeout)
         finally:
             launched.close()
-        return subprocess.CompletedProcess(spec.argv, launched.process.returncode, stdout, stderr)
+        return subprocess.CompletedProcess(spec.argv, launched.process.returncode, stdout, stderr)  # type: ignore[arg-type]
 
 
 SPEC_ENV = "PODNOTES_LAUNCH_SPEC"
@@ -303,9 +304,9 @@ def main(spec_json: str) -> None:
     if spec.probe is not None:
         # As PID 1 of a namespace, a process ignores SIGTERM unless it handles it.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-        views._ready_callback = lambda: report(ready=True)
+        views._ready_callback = lambda: report(ready=True)  # type: ignore[assignment]
         try:
-            result = views.PROBES[spec.probe](*spec.probe_args)
+            result = views.PROBES[spec.probe](*spec.probe_args)  # type: ignore[operator]
         except Exception as err:
             report(error=f"probe {spec.probe}: {type(err).__name__}: {err}")
             sys.exit(1)
@@ -315,11 +316,11 @@ def main(spec_json: str) -> None:
     # The creator's PID, also when the caller passed its own environment (which may carry another marker).
     env[MARKER_ENV] = os.environ.get(MARKER_ENV, "1")
     status.close()
-    calltrace.record("execve", spec.argv[0], spec.argv)
+    calltrace.record("execve", spec.argv[0], spec.argv)  # type: ignore[index]
     try:
-        os.execvpe(spec.argv[0], spec.argv, env)
+        os.execvpe(spec.argv[0], spec.argv, env)  # type: ignore[arg-type, index]
     except OSError as err:
-        print(f"podnotes launcher: cannot run {spec.argv[0]}: {err.strerror}", file=sys.stderr)
+        print(f"podnotes launcher: cannot run {spec.argv[0]}: {err.strerror}", file=sys.stderr)  # type: ignore[index]
         sys.exit(127)
 
 
@@ -378,10 +379,8 @@ def _relay(child: int, number: int) -> None:
 
 
 def _kill_quietly(child: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(child, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 

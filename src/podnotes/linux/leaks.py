@@ -90,7 +90,7 @@ class Leaks:
         return sum(len(getattr(self, kind)) for kind in KINDS)
 
     @classmethod
-    def of(cls, items: list[Leftover]) -> "Leaks":
+    def of(cls, items: list[Leftover]) -> Leaks:
         grouped = {kind: sorted(str(item) for item in items if item.kind == kind) for kind in KINDS}
         return cls(**grouped, items=tuple(items))
 
@@ -153,7 +153,7 @@ def _network(processes: list[Leftover]) -> list[Leftover]:
         if namespace is None or namespace in seen:
             continue
         seen.add(namespace)
-        for name in _interfaces_in(process.pid):
+        for name in _interfaces_in(process.pid):  # type: ignore[arg-type]
             if name.startswith(PREFIX):
                 found.append(Leftover("network", f"interface {name} (in the network namespace of process "
                                                  f"{process.pid})", process.creator))
@@ -219,10 +219,10 @@ def leftover_paths(directory: str | None = None, created_by: int | None = None) 
 
 
 def _paths(directory: str | None = None) -> list[Leftover]:
-    directory = Path(directory or tempfile.gettempdir())
+    directory = Path(directory or tempfile.gettempdir())  # type: ignore[assignment]
     found = []
     try:
-        entries = list(directory.iterdir())
+        entries = list(directory.iterdir())  # type: ignore[union-attr]
     except OSError:
         return []
     for path in entries:
@@ -314,11 +314,11 @@ def remove(items: list[Leftover]) -> Removal:
 
 def _remove_process(item: Leftover) -> None:
     try:
-        os.kill(item.pid, signal.SIGKILL)
+        os.kill(item.pid, signal.SIGKILL)  # type: ignore[arg-type]
     except ProcessLookupError:
         return
     deadline = time.monotonic() + 5
-    while Path(f"/proc/{item.pid}").exists() and _state(item.pid) not in ("Z", "X", None):
+    while Path(f"/proc/{item.pid}").exists() and _state(item.pid) not in ("Z", "X", None):  # type: ignore[arg-type]
         if time.monotonic() > deadline:
             raise RuntimeError(f"process {item.pid} did not die")
         time.sleep(0.02)
@@ -360,7 +360,7 @@ def _remove_path(item: Leftover) -> None:
     path = Path(item.name)
     if any(point.startswith(str(path) + "/") or point == str(path) for point in _mount_points()):
         raise RuntimeError("something is still mounted inside")
-    try:
+    try:  # noqa: SIM105 - the except clause says why
         shutil.rmtree(path)
     except FileNotFoundError:
         pass  # removed meanwhile (by the run's own watchdog, say)

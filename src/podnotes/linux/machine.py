@@ -167,7 +167,8 @@ def user_namespaces_allowed(root: bool | None = None) -> bool:
     return True
 
 
-def cgroup_controllers(version: str | None = None, mounts_file: Path = MOUNTS, root: Path = CGROUP_ROOT) -> tuple[str, ...]:
+def cgroup_controllers(version: str | None = None, mounts_file: Path = MOUNTS,
+                       root: Path = CGROUP_ROOT) -> tuple[str, ...]:
     """Controllers this process can use: on v1 and hybrid machines those
     mounted as v1 hierarchies, on v2 those listed in the root's ``cgroup.controllers``."""
     version = version or cgroup_version(root, mounts_file)

@@ -17,10 +17,11 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from typing import Any
 
 from podnotes.display import FieldTable, among_them, short_command
 from podnotes.linux import views
-from podnotes.linux.launcher import Launched, Spec, run_probe, start
+from podnotes.linux.launcher import Spec, run_probe, start
 from podnotes.linux.privileges import linux_only, privileged
 from podnotes.linux.processes import Children
 
@@ -58,7 +59,7 @@ class View:
     sysv_queues: list[int]
 
     @classmethod
-    def from_dict(cls, data: dict) -> "View":
+    def from_dict(cls, data: dict) -> View:
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
         values["interfaces"] = [Interface(**item) for item in data.get("interfaces", [])]
@@ -80,7 +81,7 @@ class View:
         to ``python``, as ``podnotes.display.short_command`` does."""
         return {pid: short_command(command) for pid, command in self.commands.items()}
 
-    def describe(self, host: "View | None" = None) -> str:
+    def describe(self, host: View | None = None) -> str:
         """The facts worth printing, one a line (the full view lists every mount and PID).
 
         What equals ``host``'s view (default: this view itself when it is the host's)
@@ -94,7 +95,8 @@ class View:
         else:
             lines.append(f"host name: {self.hostname}")
         if host is not None and self.interfaces == host.interfaces:
-            lines.append(f"interfaces: the host's {among_them(self.interface_names, FAMILIAR_INTERFACES, 'interfaces')}")
+            shown = among_them(self.interface_names, FAMILIAR_INTERFACES, 'interfaces')
+            lines.append(f"interfaces: the host's {shown}")
         else:
             lines.append(f"interfaces: {self.interfaces_text() or '(none)'}")
         lines.append(f"user ID: {self.uid}")
@@ -231,7 +233,8 @@ def connect_veth(pid_a: int, pid_b: int, name_a: str, name_b: str, address_a: st
         raise RuntimeError(f"creating veth pair {name_a}/{name_b} failed: {result.stderr.strip()}")
 
 
-_VETH_CHILD = "import json, sys; from podnotes.linux.namespaces import _connect_veth; _connect_veth(*json.loads(sys.argv[1]))"
+_VETH_CHILD = ("import json, sys; from podnotes.linux.namespaces import _connect_veth; "
+               "_connect_veth(*json.loads(sys.argv[1]))")
 
 
 def _connect_veth(pid_a, pid_b, name_a, name_b, address_a, address_b, prefix) -> None:
@@ -359,7 +362,7 @@ def unprivileged_user_namespace() -> UnprivilegedResult:
     The kernel can forbid it (``user.max_user_namespaces`` = 0, Debian's
     ``kernel.unprivileged_userns_clone`` = 0, Ubuntu's AppArmor restriction):
     ``refusal`` then holds unshare's message."""
-    as_user = {"user": NOBODY_UID, "group": NOBODY_UID, "extra_groups": []} if os.geteuid() == 0 else {}
+    as_user: dict[str, Any] = {"user": NOBODY_UID, "group": NOBODY_UID, "extra_groups": []} if os.geteuid() == 0 else {}
     outside_uid = NOBODY_UID if as_user else os.geteuid()
     alone = subprocess.run(["unshare", "--uts", "true"], capture_output=True, text=True, timeout=10, cwd="/",
                            **as_user)

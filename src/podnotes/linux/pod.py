@@ -92,7 +92,7 @@ class Pod:
         self._group = Children()
         self.pause: Launched | None = None
 
-    def __enter__(self) -> "Pod":
+    def __enter__(self) -> Pod:
         skipped = skip_unless("namespaces", "build a Pod from namespaces")
         if skipped is not None:
             raise PrivilegeRequired(str(skipped))
@@ -116,11 +116,11 @@ class Pod:
 
     def namespaces(self) -> dict[str, str]:
         """The pause process's namespaces: the Pod's."""
-        return views.namespace_ids(self.pause.pid)
+        return views.namespace_ids(self.pause.pid)  # type: ignore[union-attr]
 
     def _spec(self, rootfs: Rootfs | str, **command) -> Spec:
         unshare = container_own_kinds(self.share_process_namespace)
-        return Spec(join={kind: ns_path(self.pause.pid, kind) for kind in self.shared}, unshare=unshare,
+        return Spec(join={kind: ns_path(self.pause.pid, kind) for kind in self.shared}, unshare=unshare,  # type: ignore[union-attr]
                     rootfs=str(rootfs), root_mode="pivot_root", mount_proc=True, **command)
 
     def start_container(self, name: str, rootfs: Rootfs | str, argv: list[str] | None = None,

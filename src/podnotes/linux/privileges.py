@@ -102,7 +102,8 @@ class SectionNote:
         from html import escape
 
         body = escape(str(self).removeprefix("Not run here: "))
-        body = (body[:1].upper() + body[1:]).replace(f"`{escape(self.command)}`", f"<code>{escape(self.command)}</code>")
+        command = escape(self.command)
+        body = (body[:1].upper() + body[1:]).replace(f"`{command}`", f"<code>{command}</code>")
         return (f'<div class="admonition note podnotes-not-run"><p class="admonition-title">Not run on this machine</p>'
                 f"<p>{body}</p></div>")
 

@@ -11,6 +11,7 @@ the process that started it dies, however that happens.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import os
 import shlex
@@ -20,9 +21,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from podnotes.display import FieldTable
 from podnotes.linux.machine import is_linux
@@ -125,7 +126,7 @@ class Children:
         atexit.register(self.close)
         on_termination(self.close)
 
-    def __enter__(self) -> "Children":
+    def __enter__(self) -> Children:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -229,7 +230,7 @@ def _terminate(number, _frame) -> None:
         callbacks = list(reversed(_termination_callbacks))
         _termination_callbacks.clear()
     for callback in callbacks:
-        try:
+        try:  # noqa: SIM105 - the except clause says why
             callback()
         except Exception:  # noqa: BLE001 - the process is ending; clean up as much as possible
             pass
@@ -255,10 +256,8 @@ def _wait_until_exec_visible(child: subprocess.Popen, argv: list[str], timeout: 
 def _signal_group(child: subprocess.Popen, sig: int) -> None:
     if child.poll() is not None:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def children() -> Children:
@@ -359,7 +358,7 @@ def process_cpu_seconds(pid: int) -> float:
 def _start_hogs(group: Children, cpu: int, count: int, seconds: float) -> list[subprocess.Popen]:
     hogs = [group.python(_BUSY_LOOP, str(cpu), str(seconds + 30)) for _ in range(count)]
     for hog in hogs:
-        hog.stdout.readline()  # wait until each hog is pinned and spinning
+        hog.stdout.readline()  # type: ignore[union-attr]  # wait until each hog is pinned and spinning
     return hogs
 
 
@@ -501,11 +500,11 @@ def _measure_neighbour_once(held_mib: int, attempt: int) -> MemoryMeasurement:
     before = _steady_available_memory_mib()
     with children() as group:
         neighbour = group.python(_HOLD_MEMORY, str(held_mib), stdin=subprocess.PIPE)
-        if neighbour.stdout.readline().strip() != "holding":
-            raise RuntimeError(f"neighbour failed to allocate {held_mib} MiB: {neighbour.stderr.read().strip()}")
+        if neighbour.stdout.readline().strip() != "holding":  # type: ignore[union-attr]
+            raise RuntimeError(f"neighbour failed to allocate {held_mib} MiB: {neighbour.stderr.read().strip()}")  # type: ignore[union-attr]
         during = _steady_available_memory_mib()
         rss = _rss_mib(neighbour.pid)
-        neighbour.stdin.close()  # lets it exit
+        neighbour.stdin.close()  # type: ignore[union-attr]  # lets it exit
         neighbour.wait(timeout=30)
     after = _available_once_settled(during + held_mib // 2)
     return MemoryMeasurement(held_mib, rss, before, during, after, attempt)

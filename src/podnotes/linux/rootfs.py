@@ -51,7 +51,7 @@ class Rootfs:
         atexit.register(self.remove)
         on_termination(self.remove)
 
-    def __enter__(self) -> "Rootfs":
+    def __enter__(self) -> Rootfs:
         return self
 
     def __exit__(self, *exc_info) -> None:

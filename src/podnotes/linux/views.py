@@ -119,7 +119,7 @@ def identity(scratch_dir: str) -> dict:
     except PermissionError:
         shadow = "permission denied"
     except OSError as err:
-        shadow = err.strerror
+        shadow = err.strerror  # type: ignore[assignment]
     return {
         "uid": os.getuid(),
         "gid": os.getgid(),

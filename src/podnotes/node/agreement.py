@@ -13,11 +13,11 @@ then every instant is compared with its counterpart:
 An instant agrees when the gap is within its tolerance: one probe period (the kubelet's probe tickers run
 on their own phase) plus the kubelet's sync latency (PLEG relist every second, status sync, watch delivery)
 for every container start and every earlier kill up to that instant, because each step follows from the
-kubelet noticing the previous one at its next relist, so latencies add up along the chain. Each CrashLoopBackOff wait of ``b``
-seconds before the instant adds ``b / 2``: the kubelet re-queues a backed-off Pod at the back-off expiry
-with jitter factor 0.5 (``pod_workers.go``, ``completeWork`` and ``workerBackOffPeriodJitterFactor``),
-which the simulator's nominal back-off does not include. Instants later than the end of the shorter
-timeline minus their tolerance are not required to have a partner.
+kubelet noticing the previous one at its next relist, so latencies add up along the chain. Each
+CrashLoopBackOff wait of ``b`` seconds before the instant adds ``b / 2``: the kubelet re-queues a backed-off
+Pod at the back-off expiry with jitter factor 0.5 (``pod_workers.go``, ``completeWork`` and
+``workerBackOffPeriodJitterFactor``), which the simulator's nominal back-off does not include. Instants
+later than the end of the shorter timeline minus their tolerance are not required to have a partner.
 
 What is not compared, and why:
 

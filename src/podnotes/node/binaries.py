@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..cluster.binaries import RECIPE, PIN_FILES, cache_root, pinned_folder, pretending_no_kubernetes
+from ..cluster.binaries import PIN_FILES, RECIPE, cache_root, pinned_folder, pretending_no_kubernetes
 from .runtime import cni_bin_dir
 
 KUBE_PROGRAMS = ("kubelet", "kube-scheduler", "kube-controller-manager")
@@ -41,7 +41,8 @@ def find_node_binaries() -> NodeBinaries | None:
     for folder in folders:
         paths = [folder / name for name in KUBE_PROGRAMS]
         if all(path.is_file() and os.access(path, os.X_OK) for path in paths):
-            return NodeBinaries(*paths, folder=folder)
+            kubelet, scheduler, controller_manager = paths
+            return NodeBinaries(kubelet, scheduler, controller_manager, folder)
     return None
 
 

@@ -28,7 +28,7 @@ def issue_client_certificate(pki: Path, name: str, common_name: str, organizatio
                    .not_valid_before(now).not_valid_after(now + dt.timedelta(days=7))
                    .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                    .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-                   .sign(ca_key, hashes.SHA256()))
+                   .sign(ca_key, hashes.SHA256()))  # type: ignore[arg-type]
     cert_path, key_path = pki / f"{name}.crt", pki / f"{name}.key"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

@@ -163,7 +163,7 @@ def write_observed(runs: list[ExampleRun], out_dir: Path) -> None:
     summary = {}
     for run in runs:
         if run.observed is not None:
-            (out_dir / f"{run.example.name}.json").write_text(run.observed.to_json())
+            (out_dir / f"{run.example.name}.json").write_text(run.observed.to_json())  # type: ignore[attr-defined]
         if run.agreement is not None:
             agreement = run.agreement
             summary[run.example.name] = {

@@ -10,6 +10,7 @@ crashed program left behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -47,7 +48,7 @@ class HostSnapshot:
     missing_paths: set[str] = field(default_factory=set)
 
     @classmethod
-    def take(cls) -> "HostSnapshot":
+    def take(cls) -> HostSnapshot:
         snapshot = cls()
         for name in KUBELET_SYSCTLS:
             snapshot.sysctls[name] = _read_sysctl(name)
@@ -118,7 +119,7 @@ def mounts_under(prefix: str) -> list[str]:
 
 def cgroup_dirs(name: str) -> list[Path]:
     """Every directory called ``name`` right under a cgroup hierarchy root (v1 controllers and v2)."""
-    found = []
+    found: list[Path] = []
     if not CGROUP_ROOT.is_dir():
         return found
     candidates = [CGROUP_ROOT / name]
@@ -140,7 +141,7 @@ def bridge_ports(bridge: str) -> list[str]:
 
 # --- the proof --------------------------------------------------------------------------------------------
 def leftovers(snapshot: HostSnapshot, *, workdir: Path, cgroup_name: str, bridge: str,
-              veths: set[str] = frozenset()) -> list[str]:
+              veths: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """Everything a stopped node still has on the host; an empty list means the host is as it was."""
     marker = str(workdir)
     found = [f"process {pid}: {cmd[:160]}" for pid, cmd in processes_mentioning(marker)]
@@ -153,10 +154,10 @@ def leftovers(snapshot: HostSnapshot, *, workdir: Path, cgroup_name: str, bridge
     found += [f"veth {name}" for name in sorted(veths & links)]
     if workdir.exists():
         found.append(f"directory {workdir}")
-    for name, before in snapshot.sysctls.items():
+    for name, was in snapshot.sysctls.items():
         now = _read_sysctl(name)
-        if now != before:
-            found.append(f"sysctl {name} = {now} (was {before})")
+        if now != was:
+            found.append(f"sysctl {name} = {now} (was {was})")
     for path in snapshot.missing_paths:
         if Path(path).exists():
             found.append(f"path {path} (did not exist before)")
@@ -178,10 +179,8 @@ def kill_processes(pids: list[int], grace: float = 5.0) -> None:
 
 
 def _signal(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _alive(pid: int) -> bool:

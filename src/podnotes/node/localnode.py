@@ -81,7 +81,7 @@ class LocalNode:
         self.notes: list[str] = []  # things worth knowing about a run that are not failures
 
     # --- public ---------------------------------------------------------------------------------------------
-    def __enter__(self) -> "LocalNode":
+    def __enter__(self) -> LocalNode:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -104,7 +104,7 @@ class LocalNode:
         assert self.control_plane is not None
         return self.control_plane.environment()
 
-    def start(self, timeout: float = READY_TIMEOUT) -> "LocalNode":
+    def start(self, timeout: float = READY_TIMEOUT) -> LocalNode:
         missing = missing_prerequisites()
         if missing:
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -172,11 +172,11 @@ class LocalNode:
         import fcntl
 
         HOST_LOCK.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_file = open(HOST_LOCK, "a")
+        self._lock_file = open(HOST_LOCK, "a")  # type: ignore[assignment]  # noqa: SIM115 - kept open while the process runs
         deadline = time.monotonic() + timeout
         while True:
             try:
-                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)  # type: ignore[arg-type]
                 return
             except BlockingIOError:
                 if time.monotonic() > deadline:

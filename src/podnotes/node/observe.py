@@ -100,7 +100,7 @@ def observe(folder: Path, name: str = "podnotes-observe", progress=print) -> lis
     try:
         node.start()
         progress(f"node Ready in {time.perf_counter() - started:.1f} s")
-        with cluster.open_cluster(node.name, kubeconfig=node.kubeconfig) as admin:
+        with cluster.open_cluster(node.name, kubeconfig=node.kubeconfig) as admin:  # noqa: SIM117 - the inner context needs the outer one
             with admin.workshop_namespace("book") as namespace:
                 @contextlib.contextmanager
                 def factory():

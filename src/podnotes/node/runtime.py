@@ -41,7 +41,7 @@ class PodNetwork:
         return ipaddress.ip_network(self.subnet).prefixlen
 
     @classmethod
-    def from_environment(cls) -> "PodNetwork":
+    def from_environment(cls) -> PodNetwork:
         """The defaults, or ``PODNOTES_NODE_BRIDGE`` / ``PODNOTES_NODE_SUBNET`` where the host already uses them."""
         return cls(bridge=os.environ.get("PODNOTES_NODE_BRIDGE", cls.bridge),
                    subnet=os.environ.get("PODNOTES_NODE_SUBNET", cls.subnet))

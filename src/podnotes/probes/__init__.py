@@ -9,7 +9,13 @@ real probe handlers that check local processes the way the kubelet does.
 """
 
 from podnotes.probes.behaviour import (
-    Behaviour, BehaviourError, ContainerBehaviour, ProbeAnswers, Steps, behaviour_from_dict, load_behaviour,
+    Behaviour,
+    BehaviourError,
+    ContainerBehaviour,
+    ProbeAnswers,
+    Steps,
+    behaviour_from_dict,
+    load_behaviour,
 )
 from podnotes.probes.handlers import ProbeResult, check
 from podnotes.probes.kubelet import KubeletConfig, KubeletConfigError, kubelet_config_from_dict, load_kubelet_config

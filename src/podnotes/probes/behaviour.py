@@ -71,11 +71,11 @@ class Steps:
         object.__setattr__(self, "_times", times)
 
     @classmethod
-    def constant(cls, value: Any) -> "Steps":
+    def constant(cls, value: Any) -> Steps:
         return cls(((0.0, value),))
 
     def at(self, t: float) -> Any:
-        index = bisect_right(self._times, t)
+        index = bisect_right(self._times, t)  # type: ignore[attr-defined]
         return self.points[max(index - 1, 0)][1]
 
 
@@ -145,7 +145,7 @@ class Behaviour:
             return 0.0
         return float(self.tick_phase)
 
-    def with_container(self, name: str, **changes: Any) -> "Behaviour":
+    def with_container(self, name: str, **changes: Any) -> Behaviour:
         """A copy with one container's behaviour changed (exercises use this)."""
         current = self.containers.get(name, DEFAULT_APP_BEHAVIOUR)
         return replace(self, containers={**self.containers, name: replace(current, **changes)})
@@ -311,7 +311,7 @@ def _describe(error) -> tuple[str, Any]:
     if kind == "type":
         expected = error.validator_value
         names = [_JSON_NAMES.get(t, t) for t in (expected if isinstance(expected, list) else [expected])]
-        return f"must be {' or '.join(names)}, not {_json_name(instance)}", None
+        return f"must be {' or '.join(names)}, not {_json_name(instance)}", None  # type: ignore[arg-type]
     if kind == "enum":
         allowed = ", ".join("null" if v is None else str(v) for v in error.validator_value)
         return f"must be one of {allowed}, not {_clip(instance)}", None
@@ -332,7 +332,7 @@ def _describe(error) -> tuple[str, Any]:
         types = [sub.validator_value for sub in error.context or () if sub.validator == "type"]
         if error.context and len(types) == len(error.context):  # every choice refused the value's type
             names = list(dict.fromkeys(_JSON_NAMES.get(t, t) for t in types))
-            return f"must be {' or '.join(names)}, not {_json_name(instance)} ({description})", None
+            return f"must be {' or '.join(names)}, not {_json_name(instance)} ({description})", None  # type: ignore[arg-type]
         return f"{_clip(instance)} is not valid here: {description}", None
     return error.message[:200], None
 

@@ -85,16 +85,17 @@ def _recorded(event: Event, pod: str, images: dict[str, str | None]) -> list[tup
     if kind == "condition" and event.condition == "PodScheduled" and event.status:
         return [("Normal", "Scheduled", "default-scheduler", f"Successfully assigned {NAMESPACE}/{pod} to {NODE}")]
     if kind == "start":
-        name = event.container
+        name = event.container or ""
         pulled = [("Normal", "Pulled", "kubelet", f'Container image "{images[name]}" already present on machine')
                   ] if images.get(name) else []
         return pulled + [("Normal", "Created", "kubelet", f"Created container: {name}"),
                          ("Normal", "Started", "kubelet", f"Started container {name}")]
     if kind == "probe" and event.result in ("failure", "timeout"):
-        return [("Warning", "Unhealthy", "kubelet", f"{PROBE_NAME[event.probe]} probe failed: {probe_output(event)}")]
+        return [("Warning", "Unhealthy", "kubelet", f"{PROBE_NAME[event.probe or '']} probe failed: "
+                                                    f"{probe_output(event)}")]
     if kind == "probe" and event.result == "error":
         return [("Warning", "Unhealthy", "kubelet",
-                 f"{PROBE_NAME[event.probe]} probe errored and resulted in unknown state: {event.message}")]
+                 f"{PROBE_NAME[event.probe or '']} probe errored and resulted in unknown state: {event.message}")]
     if kind == "warning":
         return [("Warning", event.reason or "ProbeWarning", "kubelet", event.message or "")]
     if kind == "kill":
@@ -163,8 +164,8 @@ def restarts_column(timeline: Timeline, at: float | None = None) -> str:
     later: dict[str, float] = {}
     for event in timeline.events:
         if event.kind in ("start", "backoff") and event.time <= at:
-            later[event.container] = event.time
-    exits = [e.time for e in timeline.select("exit") if e.time <= later.get(e.container, -1.0)]
+            later[event.container or ""] = event.time
+    exits = [e.time for e in timeline.select("exit") if e.time <= later.get(e.container or "", -1.0)]
     return f"{count} ({human_duration(at - max(exits))} ago)" if exits else str(count)
 
 
@@ -191,7 +192,8 @@ def describe_text(timeline: Timeline) -> str:
     table = [header, tuple("-" * len(h) for h in header), *rows]
     widths = [max(len(row[i]) for row in table) for i in range(4)]
     for row in table:
-        lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths)) + "  " + row[4])
+        cells = "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True))
+        lines.append("  " + cells + "  " + row[4])
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 

@@ -28,10 +28,10 @@ an initial back-off of 1 s but keeps the 300 s maximum; the 60 s maximum needs
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
-
+from typing import Any
 
 KUBERNETES_VERSION = "1.37"
 INITIAL_BACKOFF = 10.0  # initialCrashLoopBackOff

@@ -79,17 +79,31 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from podnotes.probes.backoff import CrashLoopBackOff
 from podnotes.probes.behaviour import (
-    MAX_SECONDS, Behaviour, BehaviourError, ContainerBehaviour, answer_problems, assumed_healthy, name_problems,
+    MAX_SECONDS,
+    Behaviour,
+    BehaviourError,
+    ContainerBehaviour,
+    answer_problems,
+    assumed_healthy,
+    name_problems,
 )
 from podnotes.probes.kubelet import BACKOFF_EXPIRY, KubeletConfig, go_duration
 from podnotes.probes.rules import HEALTHY_ANSWER, judge
 from podnotes.probes.spec import (
-    ContainerSpec, InvalidPod, PodSpec, PodUpdate, PortError, ProbeSpec, parse_pod, resolve_port,
+    ContainerSpec,
+    InvalidPod,
+    PodSpec,
+    PodUpdate,
+    PortError,
+    ProbeSpec,
+    parse_pod,
+    resolve_port,
 )
 from podnotes.probes.timeline import ContainerInfo, Event, ProbeInfo, Timeline
 
@@ -201,7 +215,7 @@ class _Worker:
     """One probe worker (``prober/worker.go``), for one probe of one container."""
 
     spec: ProbeSpec
-    slot: "_Slot"
+    slot: _Slot
     anchor: float | None = None  # the ticker fires at anchor + k * period
     last_result: str | None = None
     result_run: int = 0
@@ -382,7 +396,7 @@ class _Simulation:
         exit_after = slot.behaviour.exit_after
         slot.natural_exit_at = None if exit_after is None else self.now + exit_after
         if exit_after is not None:
-            self.at(slot.natural_exit_at, self._natural_exit, slot, slot.instance)
+            self.at(slot.natural_exit_at, self._natural_exit, slot, slot.instance)  # type: ignore[arg-type]
         for worker in slot.workers.values():
             # doProbe on a new container ID: initial result, off hold; the
             # result run is deliberately not reset.
@@ -406,7 +420,7 @@ class _Simulation:
         strict = strictly and earliest == after
         if worker.last_attempt is not None and earliest <= worker.last_attempt + EPSILON:
             earliest, strict = worker.last_attempt, True
-        self.at(_grid_tick(worker.anchor, worker.spec.period, earliest, strict), self._tick, worker, worker.token)
+        self.at(_grid_tick(worker.anchor, worker.spec.period, earliest, strict), self._tick, worker, worker.token)  # type: ignore[arg-type]
 
     def _tick(self, worker: _Worker, token: int) -> None:
         slot = worker.slot
@@ -465,7 +479,7 @@ class _Simulation:
         if result != "error":  # doProbe: "Prober error, throw away the result."
             self._count(worker, SUCCESS if result in ("success", "warning") else FAILURE)
         if not worker.on_hold and token == worker.token and worker.slot.running:
-            tick = _grid_tick(worker.anchor, probe.period, began, strict=True)
+            tick = _grid_tick(worker.anchor, probe.period, began, strict=True)  # type: ignore[arg-type]
             self.at(tick if tick > self.now else self.now, self._tick, worker, token)
 
     def _count(self, worker: _Worker, outcome: str) -> None:
@@ -535,7 +549,7 @@ class _Simulation:
         """``setTerminationGracePeriod``: the probe's own grace period for its kill, else the Pod's."""
         probe_type = {"LivenessProbe": "liveness", "StartupProbe": "startup"}.get(reason)
         if probe_type and slot.spec.probes[probe_type].termination_grace is not None:
-            return slot.spec.probes[probe_type].termination_grace
+            return slot.spec.probes[probe_type].termination_grace  # type: ignore[return-value]
         return self.spec.grace_seconds
 
     def _kill_message(self, slot: _Slot, reason: str) -> str:
@@ -648,8 +662,8 @@ class _Simulation:
             return
         # The next sync sees the newest exited instance, which may be the one just killed.
         backoff = self.backoff.current(key)
-        if self.backoff.is_in_backoff_since(key, slot.last_exit_at, self.now):
-            wait = slot.last_exit_at + backoff - self.now
+        if self.backoff.is_in_backoff_since(key, slot.last_exit_at, self.now):  # type: ignore[arg-type]
+            wait = slot.last_exit_at + backoff - self.now  # type: ignore[operator]
         self.emit("backoff", container=slot.name, seconds=round(wait, 6), reason="CrashLoopBackOff",
                   message=f"back-off {go_duration(backoff)} restarting failed container={slot.name}")
         self.at(self.now + wait, self._retry, slot, slot.instance)
@@ -769,7 +783,7 @@ class _Simulation:
             phase = get_phase(self.spec.restart_policy, self.slots, self.app_started_once, pod_is_terminal)
         if phase != self.phase:
             self.phase = phase
-            self.emit("phase", phase=phase, **({"reason": reason, "message": message} if reason else {}))
+            self.emit("phase", phase=phase, **({"reason": reason, "message": message} if reason else {}))  # type: ignore[arg-type]
             if self._terminal():
                 for slot in self.slots:
                     if slot.state == "waiting":
@@ -797,7 +811,7 @@ class _Simulation:
             if self.conditions.get(name) != status:
                 self.conditions[name] = status
                 self.emit("condition", condition=name, status=status,
-                          **({"reason": reason} if reason else {}))
+                          **({"reason": reason} if reason else {}))  # type: ignore[arg-type]
         endpoint = ready and not (succeeded or failed or self.deleting)
         if endpoint != self.endpoint:
             self.endpoint = endpoint
@@ -814,7 +828,7 @@ def _termination_order(spec: PodSpec, running: set[str]) -> dict[str, tuple[str,
         if container.type != "sidecar":
             continue
         waits = mains + ((later_sidecar,) if later_sidecar in running else ())
-        order[container.name] = waits
+        order[container.name] = waits  # type: ignore[assignment]
         later_sidecar = container.name
     return order
 

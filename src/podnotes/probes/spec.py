@@ -191,11 +191,11 @@ def _container(data: dict, init: bool) -> ContainerSpec:
     for probe_type, key in PROBE_FIELDS.items():
         if data.get(key):
             probes[probe_type] = parse_probe(probe_type, data[key])
-    pre_stop = bool(((data.get("lifecycle") or {}).get("preStop")))
+    pre_stop = bool((data.get("lifecycle") or {}).get("preStop"))
     ports = tuple((str(p["name"]), p.get("containerPort")) for p in data.get("ports") or []
                   if isinstance(p, dict) and p.get("name"))
     return ContainerSpec(name=data.get("name", ""), type=kind, probes=probes, has_pre_stop=pre_stop,
-                         image=str(data.get("image") or ""), ports=ports)
+                         image=str(data.get("image") or ""), ports=ports)  # type: ignore[arg-type]
 
 
 class PortError(ValueError):

@@ -75,9 +75,10 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 SCHEMA_ID = "podnotes.timeline/v1"
 SCHEMA_FILE = Path(__file__).with_name("timeline.schema.json")
@@ -122,7 +123,7 @@ class Event:
         return {key: value for key, value in self.__dict__.items() if value is not None}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Event":
+    def from_dict(cls, data: dict[str, Any]) -> Event:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -165,7 +166,7 @@ class Timeline:
     # given are assumed to succeed); shown with every output.
     notes: list[str] = field(default_factory=list)
 
-    def shifted(self, seconds: float) -> "Timeline":
+    def shifted(self, seconds: float) -> Timeline:
         """The same timeline with every instant ``seconds`` later (for overlaying
         a simulation on an observation whose clock started earlier)."""
         moved = [replace(event, time=event.time + seconds) for event in self.events]
@@ -199,7 +200,7 @@ class Timeline:
         latest: dict[str, int] = {}
         for event in self.select("start", container):
             if event.time <= at:
-                latest[event.container] = event.restart_count or 0
+                latest[event.container] = event.restart_count or 0  # type: ignore[index]
         return sum(latest.values())
 
     def kills(self, container: str | None = None) -> list[float]:
@@ -225,7 +226,7 @@ class Timeline:
         return phases[index - 1].phase if index else None
 
     def phases(self) -> list[tuple[float, str]]:
-        return [(e.time, e.phase) for e in self.select("phase")]
+        return [(e.time, e.phase) for e in self.select("phase")]  # type: ignore[misc]
 
     def deleted_at(self) -> float | None:
         """When the Pod was deleted (None if it was not)."""
@@ -268,7 +269,7 @@ class Timeline:
         return f'{header[:-2]},\n{pad}"events": {body}\n}}'
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Timeline":
+    def from_dict(cls, data: dict[str, Any]) -> Timeline:
         if data.get("schema") != SCHEMA_ID:
             raise ValueError(f"not a podnotes timeline: schema is {data.get('schema')!r}, expected {SCHEMA_ID!r}")
         return cls(
@@ -282,7 +283,7 @@ class Timeline:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> "Timeline":
+    def from_json(cls, text: str) -> Timeline:
         return cls.from_dict(json.loads(text))
 
 

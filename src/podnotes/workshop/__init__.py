@@ -14,7 +14,7 @@ For an instructor (``podnotes workshop`` on the command line does the same)::
     down.down(cluster, "ws")                                   # proved empty afterwards
 
 For a participant, in a notebook: ``notebook.check("alice.kubeconfig")``. The instructor's guide is the
-book's appendix "Running a workshop" (chapters/appendix-workshop.md).
+book's appendix "Running a workshop" (chapters/reference/workshop.md).
 """
 
 from __future__ import annotations

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from podnotes.cluster import Cluster, ClusterError, UnsafeCluster, open_cluster
-from podnotes.cluster.connect import kind_context, unreachable
-from podnotes.cluster.objects import _is_api_error, _rejected
+from podnotes.cluster import Cluster, UnsafeCluster, api, open_cluster
+from podnotes.cluster.connect import kind_context
 
 from . import records
 
@@ -65,10 +64,6 @@ def call(cluster: Cluster, what: str, operation):
     """Run one API request; an API error becomes ApiRejected, a lost connection ClusterUnreachable."""
     try:
         return operation()
-    except ClusterError:
-        raise
     except Exception as err:
-        if _is_api_error(err):
-            raise _rejected(err, what) from None
-        raise unreachable(cluster.connection, err) from None
+        raise api.failure(cluster.connection, err, what) from None
 

@@ -15,9 +15,9 @@ https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 PASSED, NOT_YET, FAILING = "passed", "not yet", "failing"
 PREDICTION_ANNOTATION = "workshop.podnotes.io/predicted-kill"
@@ -104,7 +104,7 @@ def check_liveness_on_time(view: NamespaceView) -> Result:
     container = probed[0]
     annotation = ((pod.get("metadata") or {}).get("annotations") or {}).get(PREDICTION_ANNOTATION)
     try:
-        predicted = float(annotation)
+        predicted = float(annotation)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return Result(FAILING, f"no prediction: annotation {PREDICTION_ANNOTATION} is {annotation!r}, not a "
                                "number of seconds", LIVENESS.hints[1])
@@ -118,7 +118,7 @@ def check_liveness_on_time(view: NamespaceView) -> Result:
         return Result(FAILING, f"container {container['name']} stopped by itself (exit code "
                                f"{terminated.get('exitCode')}), not because its liveness probe failed",
                       LIVENESS.hints[0])
-    lived = (when(terminated["finishedAt"]) - when(terminated["startedAt"])).total_seconds()
+    lived = (when(terminated["finishedAt"]) - when(terminated["startedAt"])).total_seconds()  # type: ignore[operator]
     tolerance = (container["livenessProbe"].get("periodSeconds") or DEFAULT_PERIOD) + 2
     if abs(lived - predicted) > tolerance:
         return Result(FAILING, f"killed {lived:.0f} s after its start; you predicted {predicted:g} s "
@@ -247,7 +247,7 @@ def check_init_first(view: NamespaceView) -> Result:
                for c in containers(pod)]
     if not all(started):
         return Result(NOT_YET, "the app containers are not all running", INIT.hints[2])
-    if max(finished) > min(started):
+    if max(finished) > min(started):  # type: ignore[type-var, operator]
         return Result(FAILING, "an app container started before the init containers finished", INIT.hints[2])
     return Result(PASSED, f"{len(inits)} init container(s) finished, then {len(started)} app container(s) started")
 
@@ -279,7 +279,7 @@ def check_ready_after_startup(view: NamespaceView) -> Result:
     if ready.get("status") != "True" or not status.get("started"):
         return Result(NOT_YET, "slow-ready is not Ready yet", STARTUP.hints[1])
     started = when(((status.get("state") or {}).get("running") or {}).get("startedAt"))
-    held = (when(ready.get("lastTransitionTime")) - started).total_seconds() if started else 0
+    held = (when(ready.get("lastTransitionTime")) - started).total_seconds() if started else 0  # type: ignore[operator]
     if held < MIN_STARTUP_HOLD:
         return Result(FAILING, f"Ready {held:.0f} s after the start: the startup probe passed at once",
                       STARTUP.hints[2])

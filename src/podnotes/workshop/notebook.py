@@ -68,9 +68,9 @@ def check(kubeconfig: str, allow_context: str | None = None, context: str | None
     target = choose_context(config, name, context=context, allow_non_kind_context=allowed)
     namespace = target.entries[0].string("namespace") or "default"
     with open_cluster(name, kubeconfig=kubeconfig, context=context, allow_non_kind_context=allowed) as mine:
-        from kubernetes import client
+        from podnotes.cluster import api
 
-        core = client.CoreV1Api(mine.api_client)
+        core = api.core_v1(mine.api_client)
         lists = {kind: call(mine, f"listing {kind} in {namespace}",
                             lambda read=read: json.loads(read(namespace, _preload_content=False).data)["items"])
                  for kind, read in (("pods", core.list_namespaced_pod),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from urllib.parse import quote, urlencode
 
-from podnotes.cluster import Cluster
+from podnotes.cluster import Cluster, api
 from podnotes.cluster.objects import FIELD_MANAGER
 
 from .connection import call
@@ -33,8 +33,6 @@ def path(api_version: str, kind: str, namespace: str | None = None, name: str | 
 def request(cluster: Cluster, method: str, url_path: str, what: str, body=None, query: dict | None = None,
             content_type: str = "application/json"):
     """Send one request; the parsed JSON answer, or ApiRejected / ClusterUnreachable."""
-    from kubernetes.client.exceptions import ApiException
-
     client = cluster.api_client
 
     def send():
@@ -45,7 +43,7 @@ def request(cluster: Cluster, method: str, url_path: str, what: str, body=None, 
         response = client.rest_client.request(method, url, headers=headers, body=body)
         data = response.read() if hasattr(response, "read") else response.data
         if not 200 <= response.status <= 299:
-            raise ApiException(status=response.status, reason=response.reason, body=data)
+            raise api.http_error(response.status, response.reason, data)
         return json.loads(data) if data else {}
 
     return call(cluster, what, send)

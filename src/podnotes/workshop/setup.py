@@ -22,7 +22,6 @@ from . import exercises, kubeconfigs, namespace_objects, records, rest
 from .connection import WORKERS, Place
 from .participants import Participant
 
-
 QUOTA_TIMEOUT = 15.0
 
 
@@ -69,8 +68,9 @@ def set_up(cluster: Cluster, record: records.Record, only: list[Participant] | N
         try:
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             for future in futures:
-                if future.done() and future.exception() is not None:
-                    raise future.exception()
+                failure = future.exception() if future.done() else None
+                if failure is not None:
+                    raise failure
                 if progress is not None and future.done():
                     progress(future.result())
         except BaseException:
