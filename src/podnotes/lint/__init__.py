@@ -171,13 +171,8 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
         error = document.error
         return [Finding(error.rule, ERROR, error.message, file, error.line, error.column,
                         fix=_LOAD_FIXES.get(error.rule, ""))]
-    findings = [Finding("duplicate-key", ERROR,
-                        f"`{dup.key}` is given twice in this mapping (first at line {dup.first_line}, column "
-                        f"{dup.first_column}); "
-                        "Kubernetes' YAML reader refuses that, and tools that accept it silently keep one of the "
-                        "two values", file, dup.line, dup.column, dup.path, fix="delete one of the two lines",
-                        server_message=f"error converting YAML to JSON: yaml: unmarshal errors:\n  line "
-                        f"{dup.line}: key \"{dup.key}\" already set in map")
+    findings = [Finding("duplicate-key", WARNING, dup.message, file, dup.line, dup.column, dup.path,
+                        fix="delete the line whose value should not count", server_message=dup.server_message)
                 for dup in document.duplicates]
     root = document.root
     if root is None:
