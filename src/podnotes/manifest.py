@@ -89,18 +89,18 @@ class _GoEscapes:
     ESCAPE_REPLACEMENTS = {**yaml.scanner.Scanner.ESCAPE_REPLACEMENTS, "'": "'"}
 
 
+class _PureLoader(_GoEscapes, _GoResolve, yaml.SafeLoader):
+    """The pure-Python reader with Go's resolution and escapes: for inputs with a ``\\'`` escape, which
+    libyaml refuses, and where PyYAML has no libyaml."""
+
+
 try:
     class _Loader(_GoResolve, yaml.CSafeLoader):
         pass
     LIBYAML = True
 except AttributeError:  # PyYAML built without libyaml
-    class _Loader(_GoResolve, yaml.SafeLoader):  # type: ignore[no-redef]
-        pass
+    _Loader = _PureLoader  # type: ignore[misc]
     LIBYAML = False
-
-
-class _EscapeLoader(_GoEscapes, _GoResolve, yaml.SafeLoader):
-    """For the rare input libyaml refuses only for a ``\\'`` escape."""
 
 
 _TAG_NAMES = {goyaml.INT: "an integer", goyaml.FLOAT: "a floating-point number", goyaml.BOOL: "a boolean",
@@ -260,11 +260,15 @@ class DuplicateKey:
     column: int
     value_line: int | None = None  # go-yaml's strict error names the line of the value set second
     merge_line: int | None = None  # the line of the merge key (<<) that set it the second time, if any
+    first_merge_line: int | None = None  # the line of the merge key (<<) that set it the first time, if any
 
     @property
     def message(self) -> str:
         shown = _clip(self.key)
-        if self.merge_line is not None:
+        if self.merge_line is None and self.first_merge_line is not None:
+            how = (f"`{shown}` replaces the value merged by the merge key (<<) at line {self.first_merge_line}: "
+                   "kubectl keeps this value and the API server accepts the object")
+        elif self.merge_line is not None:
             how = (f"`{shown}` (line {self.first_line}) is set again by the merge key (<<) at line "
                    f"{self.merge_line}: kubectl keeps the value set last (go-yaml sets merged keys where the "
                    "`<<` stands, so it replaces a key written before it) and the API server accepts the object")
@@ -385,7 +389,7 @@ class _Converter:
         return entries
 
     def _fill(self, ynode: yaml.MappingNode, node: Node, depth: int, entries: dict[str, Node],
-              origins: dict[str, yaml.Mark], merge_mark: yaml.Mark | None) -> None:
+              origins: dict[str, tuple[yaml.Mark, yaml.Mark | None]], merge_mark: yaml.Mark | None) -> None:
         """Set the pairs of ``ynode`` into ``entries`` in go-yaml v2's order (decode.go ``mapping``):
         a later value replaces an earlier one, and a merge key (``<<``) sets the merged keys where it stands,
         replacing keys given before it. Every replacement is recorded: Go's strict reading refuses each one."""
@@ -396,12 +400,13 @@ class _Converter:
             key = self._key(key_node, node, depth)
             segment = _segment(key)
             if key in entries:
-                first = origins[key]
+                first, first_merge = origins[key]
                 self.duplicates.append(DuplicateKey(
                     key, _joined(node.path, segment), *self._at(first), *self._at(key_node.start_mark),
                     value_line=self._at(value_node.start_mark)[0],
-                    merge_line=self._at(merge_mark)[0] if merge_mark is not None else None))
-            origins[key] = key_node.start_mark
+                    merge_line=self._at(merge_mark)[0] if merge_mark is not None else None,
+                    first_merge_line=self._at(first_merge)[0] if first_merge is not None else None))
+            origins[key] = (key_node.start_mark, merge_mark)
             entries[key] = self.convert(value_node, node, segment, depth + 1, key_node.start_mark)
 
     def _key(self, key_node: yaml.Node, node: Node, depth: int) -> str:
@@ -419,7 +424,7 @@ class _Converter:
                                  f"kubectl refuses the document ({err})", *self._at(key_node.start_mark)) from None
 
     def _merge(self, value_node: yaml.Node, node: Node, depth: int, entries: dict[str, Node],
-               origins: dict[str, yaml.Mark], merge_mark: yaml.Mark) -> None:
+               origins: dict[str, tuple[yaml.Mark, yaml.Mark | None]], merge_mark: yaml.Mark) -> None:
         """Apply a ``<<`` merge key as go-yaml v2 does (decode.go ``merge``): one mapping is set in place; a
         list of mappings is set last to first, so the first one that names a key wins."""
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
@@ -785,7 +790,7 @@ class _Reading:
             text = "\n" * (line - 1) + " " * (column - 1) + text[start:]
         loader = _Loader
         if LIBYAML and "\\'" in text:
-            loader = _EscapeLoader  # libyaml refuses the \' escape that Go's reader takes
+            loader = _PureLoader  # libyaml refuses the \' escape that Go's reader takes
         self._yaml_documents(text, loader)
 
     def _yaml_documents(self, text: str, loader: type) -> None:
