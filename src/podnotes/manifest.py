@@ -119,13 +119,18 @@ def construct_scalar(ynode: yaml.ScalarNode) -> Any:
     knows must fit (``!!int abc`` raises :class:`BadTaggedValue`), one it does
     not know (``!foo``) is ignored.
     """
+    return goyaml.to_json(_go_value(ynode))
+
+
+def _go_value(ynode: yaml.ScalarNode) -> Any:
+    """The value go-yaml gives a scalar, before JSON (a float stays a float: a key ``1e6`` is "1e+06")."""
     text = ynode.value
     if ynode.style is None:
         tag, value = goyaml.resolve_plain(text)
         if tag == ynode.tag:
-            return goyaml.to_json(value)
+            return text if tag == goyaml.TIMESTAMP else value
     try:
-        return goyaml.to_json(goyaml.resolve_tagged(ynode.tag, text))
+        return goyaml.resolve_tagged(ynode.tag, text)
     except goyaml.TagMismatch as err:
         name = _TAG_NAMES.get(ynode.tag)
         if name is None:
@@ -416,9 +421,10 @@ class _Converter:
                                  "(kubectl: yaml: invalid map key)", *self._at(key_node.start_mark))
         if key_node.tag == _STR_TAG:
             return key_node.value  # the common case: no Node needed for a plain key
-        value = self.convert(key_node, node, "", depth + 1).value
         try:
-            return goyaml.key_text(value)
+            return goyaml.key_text(_go_value(key_node))
+        except BadTaggedValue as err:
+            raise _LimitExceeded("yaml-tag", str(err), *self._at(key_node.start_mark)) from None
         except goyaml.UnsupportedKey as err:
             raise _LimitExceeded("yaml-syntax", f"the key `{_clip(key_node.value)}` cannot be a JSON key, so "
                                  f"kubectl refuses the document ({err})", *self._at(key_node.start_mark)) from None
