@@ -149,12 +149,29 @@ VALID_POD = POD.format(field="ports: [{containerPort: 80}]")
     "---\n# only a comment\n---\n\n---\n" + VALID_POD + "---\n",
     VALID_POD + "---\n",
     VALID_POD + "...\n",
-    "# leading comment\n---\n" + VALID_POD + "--- null\n--- ~\n",
+    "# leading comment\n---\n" + VALID_POD + "--- # trailing comment\n---\r\n",
+    "null\n---\n" + VALID_POD + "---\n~\n",
 ])
 def test_empty_comment_only_and_null_documents_are_skipped(stream):
     [document] = load(stream)
     assert document.error is None and document.name == "p"
     assert lint(stream, advice=False) == []
+
+
+@pytest.mark.parametrize("separator", ["--- null", "--- {kind: Pod}", "----", "--- |"])
+def test_a_separator_line_with_content_stops_reading_like_kubectl(separator):
+    """kubectl's YAMLReader allows only a comment after `---` ("invalid Yaml document separator")."""
+    first, broken = load(VALID_POD + separator + "\n" + VALID_POD)
+    assert first.error is None and broken.error is not None
+    assert broken.error.line == VALID_POD.count("\n") + 1
+    assert "invalid Yaml document separator" in broken.error.message
+
+
+def test_a_document_is_limited_to_the_api_servers_request_size_not_the_input():
+    big = VALID_POD.replace("metadata: {name: p}", "metadata: {name: p, annotations: {a: %s}}" % ("x" * (3 << 20)))
+    documents = load(VALID_POD + "---\n" + big + "---\n" + VALID_POD)
+    assert [d.error.rule if d.error else None for d in documents] == [None, "yaml-limit", None]
+    assert "3 MiB" in documents[1].error.message and documents[1].error.line == VALID_POD.count("\n") + 2
 
 
 def test_a_stream_of_json_objects_is_read_object_by_object_with_positions():

@@ -57,11 +57,16 @@ MAX_NODES = 50_000
 # Scalar text (keys and values) per document once aliases are expanded: what
 # kubectl sends is this JSON, and the API server takes at most 3 MiB per request.
 MAX_EXPANDED_BYTES = MAX_BYTES
+# The API server's request body limit applies per object (kubectl sends one request per object), so it
+# limits each document; an input may hold many of them.
+MAX_DOCUMENT_BYTES = MAX_BYTES
+# The most one input (a file, stdin, a URL) may hold: read whole, then checked document by document.
+MAX_INPUT_BYTES = 32 * 1024 * 1024
 # Documents per input, empty ones included (``---`` costs the parser as much as
 # a small object), and values per input: together they keep one input's
 # reading and checking within about a second.
-MAX_DOCUMENTS = 5_000
-MAX_INPUT_NODES = 60_000
+MAX_DOCUMENTS = 20_000
+MAX_INPUT_NODES = 1_000_000
 MAX_NUMBER_CHARS = goyaml.MAX_NUMBER_CHARS
 # The longest key shown in full inside a field path.
 _SHOWN_KEY = 64
@@ -545,9 +550,9 @@ def _with_hint(error: LoadError, text: str) -> LoadError:
 
 
 def _check_text(data: bytes) -> str | LoadError:
-    if len(data) > MAX_BYTES:
-        return LoadError("yaml-limit", f"the input is {len(data):,} bytes; the API server accepts at most "
-                         f"{MAX_BYTES:,} bytes (3 MiB) per request", None, None)
+    if len(data) > MAX_INPUT_BYTES:
+        return LoadError("yaml-limit", f"the input is {len(data):,} bytes, more than the {MAX_INPUT_BYTES:,} "
+                         "(32 MiB) one input may hold here: split it into several files", None, None)
     text = goyaml.decode_bytes(data)
     if "\0" in text[:8192]:
         return LoadError("unreadable", "binary data, not a YAML text file (kubectl: yaml: control characters are "
@@ -722,10 +727,10 @@ def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
         if isinstance(checked, LoadError):
             return [Document(file, 0, None, error=checked)]
         text = checked
-    elif len(text) > MAX_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+    elif len(text) > MAX_INPUT_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
         return [Document(file, 0, None, error=LoadError(
-            "yaml-limit", f"the input is larger than {MAX_BYTES:,} bytes (3 MiB), the most the API server "
-            "accepts per request"))]
+            "yaml-limit", f"the input is larger than {MAX_INPUT_BYTES:,} bytes (32 MiB), the most one input may "
+            "hold here: split it into several files"))]
     if text.startswith("\ufeff"):
         text = text[1:]
     reading = _Reading(file, text)
@@ -790,53 +795,74 @@ class _Reading:
 
     # --- YAML documents -------------------------------------------------------
     def yaml(self, start: int) -> None:
+        """Read YAML from ``start``: split into documents at ``---`` lines as kubectl's YAMLReader does
+        (k8s.io/apimachinery/pkg/util/yaml), then read each document alone, within its own budgets."""
         text = self.text
         if start:
             line, column = _position(text, start)
             text = "\n" * (line - 1) + " " * (column - 1) + text[start:]
-        loader = _Loader
-        if LIBYAML and "\\'" in text:
-            loader = _PureLoader  # libyaml refuses the \' escape that Go's reader takes
-        self._yaml_documents(text, loader)
+        chunks = _split_documents(text)
+        if len(chunks) > MAX_DOCUMENTS:
+            self.refused = LoadError(
+                "yaml-limit", f"this input holds more than {MAX_DOCUMENTS:,} documents (empty ones count), "
+                "the most one input may hold here: split it into several files", *_position(text, chunks[-1][1]))
+            return
+        for first_line, begin, end, problem in chunks:
+            if problem is not None:
+                self.documents.append(Document(self.file, len(self.documents), None, first_line, error=LoadError(
+                    "yaml-syntax", f"{problem}: kubectl stops reading the file here (a `---` line may be "
+                    "followed by a comment only; start the document on the next line)", first_line, 4)))
+                return
+            if end - begin > MAX_DOCUMENT_BYTES // 4 and len(text[begin:end].encode("utf-8",
+                                                                            "surrogatepass")) > MAX_DOCUMENT_BYTES:
+                self.documents.append(Document(self.file, len(self.documents), None, first_line, error=LoadError(
+                    "yaml-limit", f"this document is larger than {MAX_DOCUMENT_BYTES:,} bytes (3 MiB), the most "
+                    "the API server accepts per request (kubectl sends one request per object)", first_line, 1)))
+                continue
+            self._yaml_document(text[begin:end], first_line)
+            if self.refused is not None:
+                return
 
-    def _yaml_documents(self, text: str, loader: type) -> None:
+    def _yaml_document(self, chunk: str, first_line: int) -> None:
+        """One document's text (go-yaml reads only its first document, as kubectl's decoder does)."""
+        if not chunk.strip():
+            return
+        loader = _PureLoader if LIBYAML and "\\'" in chunk else _Loader  # libyaml refuses Go's \' escape
         file = self.file
         pure = loader is not _Loader or not LIBYAML
-        has_aliases = "*" in text
+        shift = first_line - 1
         try:
-            if pure and _flow_depth_exceeds_limit(text):
-                self.refused = LoadError("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels")
+            if pure and _flow_depth_exceeds_limit(chunk):
+                self.documents.append(Document(file, len(self.documents), None, first_line, error=LoadError(
+                    "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", first_line, None)))
                 return
-            if pure or _may_exceed_value_budget(text):
+            if pure or _may_exceed_value_budget(chunk):
                 # the pure-Python composer recurses, so it must never see nesting beyond the limit
-                exceeded = _scan_events(text, loader)
+                exceeded = _scan_events(chunk, loader)
                 if exceeded is not None:
-                    self.refused = exceeded
+                    self.documents.append(Document(file, len(self.documents), None, first_line,
+                                                   error=_shifted(exceeded, shift)))
                     return
-            for ynode in yaml.compose_all(text, Loader=loader):
-                line, column = _at(ynode.start_mark) if ynode is not None else (None, None)
-                if not self._count_document(line, column):
+            ynode = next(iter(yaml.compose_all(chunk, Loader=loader)), None)
+            if ynode is None:
+                return
+            line, column = _at(ynode.start_mark)
+            if "*" in chunk:
+                budget = min(MAX_NODES, self.values_left)
+                problem = _expansion_problem(_expanded_size(ynode), budget)
+                if problem is not None:
+                    if budget < MAX_NODES:
+                        self.refused = LoadError("yaml-limit", problem)
+                        return
+                    self.documents.append(Document(file, len(self.documents), None, line + shift, error=LoadError(
+                        "yaml-limit", problem, line + shift, column)))
                     return
-                if ynode is None:
-                    continue
-                if has_aliases:
-                    budget = min(MAX_NODES, self.values_left)
-                    problem = _expansion_problem(_expanded_size(ynode), budget)
-                    if problem is not None:
-                        if budget < MAX_NODES:
-                            self.refused = LoadError("yaml-limit", problem)
-                            return
-                        self.documents.append(Document(file, len(self.documents), None, line, error=LoadError(
-                            "yaml-limit", problem, line, column)))
-                        continue
-                self._convert(ynode, _Converter(file, min(MAX_NODES, self.values_left)))
-                if self.refused is not None:
-                    return
+            self._convert(ynode, _Converter(file, min(MAX_NODES, self.values_left), first_line))
         except yaml.YAMLError as err:
-            self.documents.append(Document(file, len(self.documents), None,
-                                           error=_with_hint(_syntax_error(err), text)))
+            self.documents.append(Document(file, len(self.documents), None, first_line,
+                                           error=_with_hint(_shifted(_syntax_error(err), shift), self.text)))
         except RecursionError:
-            self.documents.append(Document(file, len(self.documents), None, error=LoadError(
+            self.documents.append(Document(file, len(self.documents), None, first_line, error=LoadError(
                 "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels")))
 
     def _compose(self, part: str, line: int, column: int) -> None:
@@ -897,6 +923,38 @@ class _Reading:
             self.documents.append(Document(self.file, len(self.documents), item, item.line or document.line,
                                            duplicates, text=self.text))
             duplicates = []
+
+
+_SEPARATOR = re.compile(r"^---([^\n]*)$", re.MULTILINE)
+
+
+def _split_documents(text: str) -> list[tuple[int, int, int, str | None]]:
+    """The documents of a YAML stream as kubectl's YAMLReader splits them: at every line that starts with
+    ``---``; what follows ``---`` on that line must be blank or a comment, anything else is kubectl's error
+    "invalid Yaml document separator" (k8s.io/apimachinery/pkg/util/yaml/decoder.go YAMLReader.Read).
+
+    Returns ``(first line, start offset, end offset, problem or None)`` per document, separator lines
+    excluded; nothing between two separators is no document.
+    """
+    chunks: list[tuple[int, int, int, str | None]] = []
+    begin, line = 0, 1
+    for match in _SEPARATOR.finditer(text):
+        rest = match.group(1).strip()
+        if match.start() > begin:
+            chunks.append((line, begin, match.start(), None))
+        separator_line = line + text.count("\n", begin, match.start())
+        if rest and not rest.startswith("#"):
+            chunks.append((separator_line, match.start(), match.end(),
+                           f"invalid Yaml document separator: {_clip(rest)}"))
+            return chunks
+        begin, line = match.end() + 1, separator_line + 1
+    if begin < len(text):
+        chunks.append((line, begin, len(text), None))
+    return chunks
+
+
+def _shifted(error: LoadError, lines: int) -> LoadError:
+    return replace(error, line=error.line + lines) if error.line is not None and lines else error
 
 
 def _json_kind(node: Node) -> str:
@@ -986,6 +1044,9 @@ def _python_document(obj: Any, name: str, index: int) -> Document:
         return Document(name, index, None, line=None, error=LoadError("yaml-limit", str(err)))
 
 
+_INPUT_BUDGET = inputfile.Budget(limit=MAX_INPUT_BYTES)
+
+
 def yaml_files(folder: Path) -> list[Path]:
     """The manifest files under ``folder``, in a stable order (folders that cannot be listed are skipped)."""
     return inputfile.files_under(folder, YAML_SUFFIXES)[0]
@@ -1008,7 +1069,7 @@ def _read_path(path: Path) -> list[Document]:
 
 def _read_file(path: Path | str) -> list[Document]:
     try:
-        data = inputfile.read_bytes(path, what="the manifest")
+        data = inputfile.read_bytes(path, _INPUT_BUDGET, what="the manifest")
     except InputError as err:
         return [_unreadable(err)]
     return parse_text(data, str(path))
@@ -1016,7 +1077,7 @@ def _read_file(path: Path | str) -> list[Document]:
 
 def _read_url(url: str) -> list[Document]:
     try:
-        data = inputfile.read_url(url)
+        data = inputfile.read_url(url, replace(inputfile.URL_BUDGET, limit=MAX_INPUT_BYTES))
     except InputError as err:
         return [_unreadable(err)]
     return parse_text(data, url)
@@ -1077,7 +1138,7 @@ def load(source: Any, *, name: str | None = None) -> list[Document]:
 
 def _read_stream(stream: Any, name: str) -> list[Document]:
     try:
-        data = inputfile.read_stream(stream, name)
+        data = inputfile.read_stream(stream, name, _INPUT_BUDGET)
     except InputError as err:
         return [_unreadable(err)]
     return parse_text(data, name)
