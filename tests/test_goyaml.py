@@ -220,6 +220,7 @@ def test_a_list_stands_for_its_items_and_each_is_checked_at_its_path(kind):
     assert [d.kind for d in documents] == ["Deployment", "Deployment"]
     findings = [f for f in lint(text, advice=False) if f.severity == "error"]
     assert findings and all(f.path.startswith("items[1].spec.template.spec.containers[0]") for f in findings)
+    assert all(f.server_message.startswith("spec.template.spec.containers[0]") for f in findings)
     assert exit_code(findings) == 2
 
 

@@ -112,9 +112,13 @@ def _about(document: Document, findings: list[Finding]) -> list[Finding]:
     kind, name = _text(document.kind), _text(document.name)
     metadata = document.root.get("metadata") if document.root is not None and document.root.kind == "map" else None
     namespace = _text(metadata.scalar("namespace")) if metadata is not None and metadata.kind == "map" else ""
+    # an item of a List reaches the server alone, so the server's messages name its fields without `items[N].`
+    item_prefix = document.root.path + "." if document.root is not None and document.root.parent is not None else ""
     for finding in findings:
         if finding.document is None:
             finding.kind, finding.namespace, finding.name, finding.document = kind, namespace, name, document.index
+        if item_prefix and finding.server_message:
+            finding.server_message = finding.server_message.replace(item_prefix, "")
     return findings
 
 
