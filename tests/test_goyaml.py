@@ -160,10 +160,11 @@ def test_empty_comment_only_and_null_documents_are_skipped(stream):
 
 @pytest.mark.parametrize("separator", ["--- null", "--- {kind: Pod}", "----", "--- |"])
 def test_a_separator_line_with_content_stops_reading_like_kubectl(separator):
-    """kubectl's YAMLReader allows only a comment after `---` ("invalid Yaml document separator")."""
-    first, broken = load(VALID_POD + separator + "\n" + VALID_POD)
+    """kubectl's YAMLReader allows only a comment after `---` ("invalid Yaml document separator"); it returns
+    that error instead of the document before the line, and stops."""
+    first, broken = load(VALID_POD + "---\n" + VALID_POD + separator + "\n" + VALID_POD)
     assert first.error is None and broken.error is not None
-    assert broken.error.line == VALID_POD.count("\n") + 1
+    assert broken.error.line == 2 * VALID_POD.count("\n") + 2
     assert "invalid Yaml document separator" in broken.error.message
 
 

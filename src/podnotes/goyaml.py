@@ -47,6 +47,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import decimal
 import math
 import re
 import struct
@@ -211,7 +212,7 @@ def to_json(value: Any) -> Any:
     (encoding/json writes ``8080.0`` as ``8080``); everything else is unchanged (``.inf`` and ``.nan`` stay
     floats, for the caller to refuse)."""
     if isinstance(value, float) and math.isfinite(value) and value == int(value) and abs(value) < 1e21:
-        return int(value)
+        return int(decimal.Decimal(repr(value)))  # Go writes the shortest digits: 2**64 as 18446744073709552000
     return value
 
 
@@ -250,6 +251,8 @@ def _float32_g(value: float) -> str:
     try:
         single = struct.unpack("f", struct.pack("f", value))[0]
     except OverflowError:
+        single = math.inf if value > 0 else -math.inf
+    if math.isinf(single):  # Go converts to float32 first, which overflows to infinity
         return ".inf" if value > 0 else "-.inf"
     digits = ""
     for precision in range(0, 9):  # the shortest decimal that reads back as the same float32

@@ -89,9 +89,11 @@ class _GoResolve:
 
 
 class _GoEscapes:
-    """The pure-Python scanner, taught the one double-quoted escape Go's reader has and PyYAML lacks: ``\\'``."""
+    """The pure-Python scanner with the double-quoted escapes of Go's reader (go-yaml v2 scannerc.go): it has
+    ``\\'`` and, being YAML 1.1, not ``\\/``."""
 
-    ESCAPE_REPLACEMENTS = {**yaml.scanner.Scanner.ESCAPE_REPLACEMENTS, "'": "'"}
+    ESCAPE_REPLACEMENTS = {**{key: value for key, value in yaml.scanner.Scanner.ESCAPE_REPLACEMENTS.items()
+                              if key != "/"}, "'": "'"}
 
 
 class _PureLoader(_GoEscapes, _GoResolve, yaml.SafeLoader):
@@ -711,7 +713,7 @@ def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
     * an input whose first non-space character is ``{`` is a stream of JSON objects, one document each; if
       the second object is not JSON, the rest is read as YAML (two or more objects and then junk: an error);
     * empty, comment-only and ``null`` documents are skipped, as a trailing ``---`` is;
-    * an object with a non-null ``items`` (``kind: List``, ``PodList`` ...) stands for its items: each is a
+    * an object with an ``items`` field (``kind: List``, ``PodList`` ...) stands for its items: each is a
       Document whose field paths start ``items[N]``; ``items`` that is not a list, or an item that is not a
       mapping, is an error as kubectl reports it;
     * scalars are typed as Go's YAML reader types them (:mod:`podnotes.goyaml`).
@@ -827,7 +829,8 @@ class _Reading:
         """One document's text (go-yaml reads only its first document, as kubectl's decoder does)."""
         if not chunk.strip():
             return
-        loader = _PureLoader if LIBYAML and "\\'" in chunk else _Loader  # libyaml refuses Go's \' escape
+        # libyaml refuses Go's \' escape and takes \/, which Go refuses
+        loader = _PureLoader if LIBYAML and ("\\'" in chunk or "\\/" in chunk) else _Loader
         file = self.file
         pure = loader is not _Loader or not LIBYAML
         shift = first_line - 1
@@ -903,9 +906,11 @@ class _Reading:
         """Add a document, or the items it stands for when it is a list (kubectl's FlattenListVisitor)."""
         root = document.root
         items = root.get("items") if root is not None and root.kind == "map" else None
-        if items is None or (items.kind == "scalar" and items.value is None):
+        if items is None:
             self.documents.append(document)
             return
+        if items.kind == "scalar" and items.value is None:
+            return  # `items: null` is a list of no items to kubectl (its detector sees the raw `null`)
         if items.kind != "seq":
             self.documents.append(replace(document, root=None, line=items.line, error=LoadError(
                 "not-an-object", f"`items` must be a list of objects, as in every `kind: List`; kubectl refuses "
@@ -913,7 +918,10 @@ class _Reading:
                 "type []json.RawMessage)", items.line, items.column)))
             return
         duplicates = document.duplicates
+        refused = any(item.kind != "map" for item in items.value)  # kubectl then sends none of the items
         for item in items.value:
+            if refused and item.kind == "map":
+                continue
             if item.kind != "map":
                 self.documents.append(Document(self.file, len(self.documents), None, item.line, error=LoadError(
                     "not-an-object", f"{item.path} must be an object (a mapping with apiVersion and kind); kubectl "
@@ -944,6 +952,8 @@ def _split_documents(text: str) -> list[tuple[int, int, int, str | None]]:
             chunks.append((line, begin, match.start(), None))
         separator_line = line + text.count("\n", begin, match.start())
         if rest and not rest.startswith("#"):
+            if chunks and chunks[-1][2] == match.start():
+                chunks.pop()  # kubectl's reader returns the error instead of the document before it
             chunks.append((separator_line, match.start(), match.end(),
                            f"invalid Yaml document separator: {_clip(rest)}"))
             return chunks
