@@ -14,6 +14,7 @@ import hashlib
 import itertools
 import json
 import os
+import random
 import shutil
 import subprocess
 from pathlib import Path
@@ -74,6 +75,10 @@ TAGGED = ("!!int 12", "!!int abc", "!!int 1.5", "!!int '12'", "!!float 1", "!!fl
           "!!map x", "!!seq x", "!!merge x", "!foo {b: 1}", "!!python/object:os.system {name: x}",
           "'y'", '"1e3"', "'0o17'", '"echo \\\'hi\\\'"', '"\\x41\\u00e9\\/\\N"')
 SCALARS = [sign + body for sign, body in itertools.product(SIGNS, BODIES)] + list(WORDS)
+# Random plain scalars from the characters number and boolean rules look at (fixed seed: the same every run).
+_RANDOM = random.Random(14)
+RANDOM_SCALARS = sorted({"".join(_RANDOM.choice("0123456789+-._eExXoObB:yYnN~") for _ in range(_RANDOM.randint(1, 7)))
+                         for _ in range(1500)})
 
 STREAMS = [
     "---\n# only a comment\n---\n\n---\nkind: A\n---\n",
@@ -145,6 +150,11 @@ def _compare(inputs: list[str], decode) -> list[str]:
 def test_every_generated_scalar_as_a_value_reads_as_kubectl_sends_it(kubectl_decode):
     inputs = [f"a: {scalar}\n" for scalar in SCALARS + list(TAGGED)]
     assert _compare(inputs, kubectl_decode) == []
+
+
+def test_random_plain_scalars_read_as_kubectl_sends_them(kubectl_decode):
+    inputs = [f"a: {scalar}\n" for scalar in RANDOM_SCALARS] + [f"{scalar}: a\n" for scalar in RANDOM_SCALARS]
+    assert len(inputs) > 1000 and _compare(inputs, kubectl_decode) == []
 
 
 def test_every_generated_scalar_as_a_key_reads_as_kubectl_sends_it(kubectl_decode):
