@@ -177,7 +177,7 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
                         fix=_LOAD_FIXES.get(error.rule, ""))]
     findings = [Finding("duplicate-key", WARNING, dup.message, file, dup.line, dup.column, dup.path,
                         fix="delete the line whose value should not count", server_message=dup.server_message)
-                for dup in document.duplicates]
+                for dup in document.duplicates if options.advice]  # kubectl's path accepts them: advice
     root = document.root
     if root is None:
         return findings
