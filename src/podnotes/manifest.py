@@ -733,13 +733,29 @@ def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
         return [Document(file, 0, None, error=LoadError(
             "yaml-limit", f"the input is larger than {MAX_INPUT_BYTES:,} bytes (32 MiB), the most one input may "
             "hold here: split it into several files"))]
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    reading = _Reading(file, text)
-    yaml_from = reading.json_stream() if text.lstrip()[:1] == "{" else 0
-    if yaml_from is not None and not reading.refused:
-        reading.yaml(yaml_from)
-    return reading.result()
+    reading = _Reading(file, text[1:] if text.startswith("\ufeff") else text)
+    documents = list(reading.run())
+    if reading.refused is not None:
+        return [Document(file, 0, None, error=reading.refused)]
+    return documents
+
+
+def iter_text(text: str | bytes, file: str = "<string>") -> Iterator[Document]:
+    """:func:`parse_text`, one document at a time: what has been yielded is not kept, so memory stays flat
+    in the number of documents. An input refused as a whole ends with the error after the documents read
+    before the refusal."""
+    if isinstance(text, bytes):
+        checked = _check_text(text)
+        if isinstance(checked, LoadError):
+            yield Document(file, 0, None, error=checked)
+            return
+        text = checked
+    elif len(text) > MAX_INPUT_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
+        yield Document(file, 0, None, error=LoadError(
+            "yaml-limit", f"the input is larger than {MAX_INPUT_BYTES:,} bytes (32 MiB), the most one input may "
+            "hold here: split it into several files"))
+        return
+    yield from _Reading(file, text[1:] if text.startswith("\ufeff") else text).run()
 
 
 class _Reading:
@@ -752,11 +768,24 @@ class _Reading:
         self.seen = 0
         self.values_left = MAX_INPUT_NODES
         self.refused: LoadError | None = None
+        self.emitted = 0
 
-    def result(self) -> list[Document]:
+    def _index(self) -> int:
+        return self.emitted + len(self.documents)
+
+    def _drain(self) -> list[Document]:
+        ready, self.documents = self.documents, []
+        self.emitted += len(ready)
+        return ready
+
+    def run(self) -> Iterator[Document]:
+        """The documents, each as soon as it is read; a refusal of the whole input ends with its error."""
+        yaml_from = self.json_stream() if self.text.lstrip()[:1] == "{" else 0
+        yield from self._drain()
+        if yaml_from is not None and self.refused is None:
+            yield from self.yaml(yaml_from)
         if self.refused is not None:
-            return [Document(self.file, 0, None, error=self.refused)]
-        return self.documents
+            yield Document(self.file, self._index(), None, error=self.refused)
 
     def _count_document(self, line: int | None, column: int | None) -> bool:
         self.seen += 1
@@ -780,7 +809,7 @@ class _Reading:
             except (ValueError, RecursionError) as err:
                 if objects > 1:
                     line, column = _position(text, position)
-                    self.documents.append(Document(self.file, len(self.documents), None, line, error=LoadError(
+                    self.documents.append(Document(self.file, self._index(), None, line, error=LoadError(
                         "yaml-syntax", f"after {objects} JSON objects, this is not JSON, so kubectl stops reading "
                         f"the file here ({_clip(str(err), 80)})", line, column)))
                     return None
@@ -796,7 +825,7 @@ class _Reading:
         return None
 
     # --- YAML documents -------------------------------------------------------
-    def yaml(self, start: int) -> None:
+    def yaml(self, start: int) -> Iterator[Document]:
         """Read YAML from ``start``: split into documents at ``---`` lines as kubectl's YAMLReader does
         (k8s.io/apimachinery/pkg/util/yaml), then read each document alone, within its own budgets."""
         text = self.text
@@ -811,19 +840,22 @@ class _Reading:
             return
         for first_line, begin, end, problem in chunks:
             if problem is not None:
-                self.documents.append(Document(self.file, len(self.documents), None, first_line, error=LoadError(
+                self.documents.append(Document(self.file, self._index(), None, first_line, error=LoadError(
                     "yaml-syntax", f"{problem}: kubectl stops reading the file here (a `---` line may be "
                     "followed by a comment only; start the document on the next line)", first_line, 4)))
+                yield from self._drain()
                 return
             if end - begin > MAX_DOCUMENT_BYTES // 4 and len(text[begin:end].encode("utf-8",
                                                                             "surrogatepass")) > MAX_DOCUMENT_BYTES:
-                self.documents.append(Document(self.file, len(self.documents), None, first_line, error=LoadError(
+                self.documents.append(Document(self.file, self._index(), None, first_line, error=LoadError(
                     "yaml-limit", f"this document is larger than {MAX_DOCUMENT_BYTES:,} bytes (3 MiB), the most "
                     "the API server accepts per request (kubectl sends one request per object)", first_line, 1)))
+                yield from self._drain()
                 continue
             self._yaml_document(text[begin:end], first_line)
             if self.refused is not None:
                 return
+            yield from self._drain()
 
     def _yaml_document(self, chunk: str, first_line: int) -> None:
         """One document's text (go-yaml reads only its first document, as kubectl's decoder does)."""
@@ -836,14 +868,14 @@ class _Reading:
         shift = first_line - 1
         try:
             if pure and _flow_depth_exceeds_limit(chunk):
-                self.documents.append(Document(file, len(self.documents), None, first_line, error=LoadError(
+                self.documents.append(Document(file, self._index(), None, first_line, error=LoadError(
                     "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", first_line, None)))
                 return
             if pure or _may_exceed_value_budget(chunk):
                 # the pure-Python composer recurses, so it must never see nesting beyond the limit
                 exceeded = _scan_events(chunk, loader)
                 if exceeded is not None:
-                    self.documents.append(Document(file, len(self.documents), None, first_line,
+                    self.documents.append(Document(file, self._index(), None, first_line,
                                                    error=_shifted(exceeded, shift)))
                     return
             ynode = next(iter(yaml.compose_all(chunk, Loader=loader)), None)
@@ -857,15 +889,15 @@ class _Reading:
                     if budget < MAX_NODES:
                         self.refused = LoadError("yaml-limit", problem)
                         return
-                    self.documents.append(Document(file, len(self.documents), None, line + shift, error=LoadError(
+                    self.documents.append(Document(file, self._index(), None, line + shift, error=LoadError(
                         "yaml-limit", problem, line + shift, column)))
                     return
             self._convert(ynode, _Converter(file, min(MAX_NODES, self.values_left), first_line))
         except yaml.YAMLError as err:
-            self.documents.append(Document(file, len(self.documents), None, first_line,
+            self.documents.append(Document(file, self._index(), None, first_line,
                                            error=_with_hint(_shifted(_syntax_error(err), shift), self.text)))
         except RecursionError:
-            self.documents.append(Document(file, len(self.documents), None, first_line, error=LoadError(
+            self.documents.append(Document(file, self._index(), None, first_line, error=LoadError(
                 "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels")))
 
     def _compose(self, part: str, line: int, column: int) -> None:
@@ -878,10 +910,10 @@ class _Reading:
             try:
                 root = from_python(json.loads(part), self.file)
             except (ValueError, RecursionError) as err:
-                self.documents.append(Document(self.file, len(self.documents), None, line, error=LoadError(
+                self.documents.append(Document(self.file, self._index(), None, line, error=LoadError(
                     "yaml-limit", str(err), line, column)))
                 return
-            self._add(Document(self.file, len(self.documents), root, line, text=self.text))
+            self._add(Document(self.file, self._index(), root, line, text=self.text))
             return
         self._convert(ynode, _Converter(self.file, min(MAX_NODES, self.values_left), line, column))
 
@@ -894,13 +926,13 @@ class _Reading:
             if budget < MAX_NODES and converter.nodes > budget:
                 self.refused = LoadError("yaml-limit", limit.error.message)
                 return
-            self.documents.append(Document(self.file, len(self.documents), None, line,
+            self.documents.append(Document(self.file, self._index(), None, line,
                                            error=_with_hint(limit.error, self.text)))
             return
         self.values_left -= converter.nodes
         if root.kind == "scalar" and root.value is None:
             return  # an empty, comment-only or null document: kubectl skips it
-        self._add(Document(self.file, len(self.documents), root, line, converter.duplicates, text=self.text))
+        self._add(Document(self.file, self._index(), root, line, converter.duplicates, text=self.text))
 
     def _add(self, document: Document) -> None:
         """Add a document, or the items it stands for when it is a list (kubectl's FlattenListVisitor)."""
@@ -923,12 +955,12 @@ class _Reading:
             if refused and item.kind == "map":
                 continue
             if item.kind != "map":
-                self.documents.append(Document(self.file, len(self.documents), None, item.line, error=LoadError(
+                self.documents.append(Document(self.file, self._index(), None, item.line, error=LoadError(
                     "not-an-object", f"{item.path} must be an object (a mapping with apiVersion and kind); kubectl "
                     f"refuses the whole list (json: cannot unmarshal {_json_kind(item)} into Go value of type "
                     "map[string]interface {})", item.line, item.column)))
                 continue
-            self.documents.append(Document(self.file, len(self.documents), item, item.line or document.line,
+            self.documents.append(Document(self.file, self._index(), item, item.line or document.line,
                                            duplicates, text=self.text))
             duplicates = []
 
@@ -1144,6 +1176,38 @@ def load(source: Any, *, name: str | None = None) -> list[Document]:
     if hasattr(source, "read"):
         return _read_stream(source, name or str(getattr(source, "name", "<stream>")))
     raise TypeError(f"cannot load manifests from a {type(source).__name__}")
+
+
+def iter_load(source: Any, *, name: str | None = None) -> Iterator[Document]:
+    """:func:`load`, one document at a time for files, folders, URLs and stdin (``"-"``), so a long stream is
+    checked and dropped document by document; other sources as :func:`load` gives them."""
+    if isinstance(source, str) and source == "-":
+        yield from _iter_data(lambda: inputfile.read_stream(sys.stdin, name or "<stdin>", _INPUT_BUDGET),
+                              name or "<stdin>")
+    elif isinstance(source, str) and inputfile.is_url(source):
+        yield from _iter_data(lambda: inputfile.read_url(source, replace(inputfile.URL_BUDGET,
+                                                                         limit=MAX_INPUT_BYTES)), source)
+    elif isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
+        path = Path(source)
+        if inputfile.kind_of(path) == "dir":
+            files, problems = inputfile.files_under(path, YAML_SUFFIXES)
+            yield from (_unreadable(problem) for problem in problems)
+            for child in files:
+                yield from _iter_data(lambda child=child: inputfile.read_bytes(child, _INPUT_BUDGET,
+                                                                               what="the manifest"), str(child))
+        else:
+            yield from _iter_data(lambda: inputfile.read_bytes(path, _INPUT_BUDGET, what="the manifest"), str(path))
+    else:
+        yield from load(source, name=name)
+
+
+def _iter_data(read: Any, name: str) -> Iterator[Document]:
+    try:
+        data = read()
+    except InputError as err:
+        yield _unreadable(err)
+        return
+    yield from iter_text(data, name)
 
 
 def _read_stream(stream: Any, name: str) -> list[Document]:

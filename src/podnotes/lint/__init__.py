@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..manifest import Document, Node, load
+from ..manifest import Document, Node, iter_load
 from . import advice
 from .finding import ERROR, INFO, SEVERITIES, UNREADABLE_RULES, WARNING, Finding
 from .pod import PodRules, check_metadata
@@ -64,7 +65,7 @@ def lint(source: Any, *, k8s_version: str | None = None, level: str = "baseline"
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     options = Options(k8s_version, level, advice, frozenset(disable))
     catalogue(k8s_version)  # fail early on an unknown version
-    return lint_documents(load(source, name=name), options)
+    return lint_documents(iter_load(source, name=name), options)
 
 
 # Findings reported per call; past it one summary finding stands for the rest.
@@ -73,7 +74,7 @@ def lint(source: Any, *, k8s_version: str | None = None, level: str = "baseline"
 MAX_FINDINGS = 2_000
 
 
-def lint_documents(documents: list[Document], options: Options | None = None) -> list[Finding]:
+def lint_documents(documents: Iterable[Document], options: Options | None = None) -> list[Finding]:
     """Every finding of ``documents``, sorted by file and position; at most ``MAX_FINDINGS``.
 
     Past the limit the rest are summarised by one finding (rule

@@ -19,7 +19,7 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 RULES: dict[str, str] = {
     "yaml-syntax": "The input is not valid YAML.",
     "yaml-limit": "The input is too large, too deeply nested or expands too many aliases.",
-    "yaml-tag": "The input uses a YAML tag Kubernetes does not understand.",
+    "yaml-tag": "A value does not fit its explicit YAML tag (`!!int abc`), so kubectl cannot read the file.",
     "unreadable": "The input could not be read as UTF-8 text.",
     "no-objects": "The input holds no Kubernetes object (it is empty or only comments).",
     "unrendered-template": "A value holds Helm or Go template syntax ({{ ... }}): render the chart first.",
