@@ -1,17 +1,25 @@
-"""Load Kubernetes manifests into a located tree.
+"""Load Kubernetes manifests into a located tree, reading them as kubectl does.
 
-Kubernetes reads YAML 1.1 (through Go's yaml library, then JSON), so this
-module parses with PyYAML, which follows the same YAML version: ``0644`` is the
-integer 420 and ``yes`` is ``true``. It composes the node graph (libyaml's C
-parser when available, the pure-Python one otherwise) and converts it into
-:class:`Node` objects that remember their file, line, column and API field
-path (``spec.containers[0].livenessProbe.httpGet.port``).
+kubectl turns a file into the JSON it sends with Go's YAML library
+(k8s.io/apimachinery/pkg/util/yaml over sigs.k8s.io/yaml and go-yaml v2), so
+this module composes the YAML with PyYAML (libyaml's C parser when available)
+but types every scalar the Go way (:mod:`podnotes.goyaml`: ``y`` is ``true``,
+``1e3`` is 1000, ``10:30`` stays text), splits documents at ``---`` lines as
+kubectl's reader does, reads a file that starts with ``{`` as a stream of JSON
+objects, decodes UTF-16 by its byte-order mark and flattens ``List`` objects.
+The rules and their upstream sources are tabled in the reference page
+"podnotes lint versus the API server". Each value becomes a :class:`Node`
+that remembers its file, line, column and API field path
+(``spec.containers[0].livenessProbe.httpGet.port``).
 
 Converting, rather than letting PyYAML construct Python objects, is what makes
-the input safe to handle. Every input is read by :mod:`podnotes.inputfile`
-(at most 3 MiB, pipes against a deadline), and then stays within budgets that
-each message names exactly:
+the input safe to handle: a tag such as ``!!python/object`` is ignored, as Go
+ignores it, and nothing is ever constructed from it. Every input is read by
+:mod:`podnotes.inputfile` (at most ``MAX_INPUT_BYTES``, pipes against a
+deadline), and then stays within budgets that each message names exactly:
 
+* ``MAX_DOCUMENT_BYTES`` per document: the API server's 3 MiB request limit,
+  which applies per object since kubectl sends one request per object;
 * ``MAX_DOCUMENTS`` documents per input, empty ones included;
 * ``MAX_NODES`` values per document and ``MAX_INPUT_NODES`` per input, aliases
   counted every time they are expanded;
@@ -22,11 +30,12 @@ each message names exactly:
 * numbers of at most ``MAX_NUMBER_CHARS`` characters (longer ones stay
   strings, as Go's YAML reader keeps an integer it cannot hold in a float64).
 
-Only the standard YAML tags are accepted, an explicit tag whose value does not
-fit (``!!int abc``) is an error at its line, and duplicate keys are recorded
-with both positions instead of being silently overwritten. Field paths are
-built only when asked for (a Node knows its parent and its own key), so an
-expansion that repeats long keys costs no memory for paths.
+A key set twice (given twice, or again by a merge key) keeps the value kubectl
+keeps and is recorded as a :class:`DuplicateKey`, whose message says what
+kubectl and a strict raw YAML request each do. Field paths are built only when
+asked for (a Node knows its parent and its own key), so an expansion that
+repeats long keys costs no memory for paths. :func:`iter_load` yields each
+document as soon as it is read, so a long stream is checked in flat memory.
 
 Nothing here raises for bad input: every problem becomes a :class:`LoadError`
 on a :class:`Document`, so one broken file in a folder never hides the others.
@@ -154,8 +163,8 @@ class Node:
     """One value of a manifest, with where it came from.
 
     ``kind`` is ``"map"`` (``value`` is a dict of key to Node), ``"seq"``
-    (a list of Nodes) or ``"scalar"`` (a plain Python value, as YAML 1.1 reads
-    it). ``line`` and ``column`` (1-based) locate the value; ``key_line`` and
+    (a list of Nodes) or ``"scalar"`` (a plain Python value, as the JSON kubectl
+    sends holds it). ``line`` and ``column`` (1-based) locate the value; ``key_line`` and
     ``key_column`` locate the key it belongs to (the same as the value for list
     items and the root). Nodes built from plain Python data have no position:
     every location attribute is None.
@@ -186,7 +195,7 @@ class Node:
         self.key_column = column if key_column is None else key_column
         self.tag = tag
         self.style = style
-        self.raw = raw  # the scalar as written, before YAML 1.1 typing (``yes`` -> True)
+        self.raw = raw  # the scalar as written, before it is typed (``yes`` -> True)
 
     @property
     def path(self) -> str:
