@@ -789,7 +789,7 @@ class _Reading:
 
     def run(self) -> Iterator[Document]:
         """The documents, each as soon as it is read; a refusal of the whole input ends with its error."""
-        yaml_from = self.json_stream() if self.text.lstrip()[:1] == "{" else 0
+        yaml_from = self.json_stream() if _first_character(self.text) == "{" else 0
         yield from self._drain()
         if yaml_from is not None and self.refused is None:
             yield from self.yaml(yaml_from)
@@ -854,8 +854,7 @@ class _Reading:
                     "followed by a comment only; start the document on the next line)", first_line, 4)))
                 yield from self._drain()
                 return
-            if end - begin > MAX_DOCUMENT_BYTES // 4 and len(text[begin:end].encode("utf-8",
-                                                                            "surrogatepass")) > MAX_DOCUMENT_BYTES:
+            if end - begin > MAX_DOCUMENT_BYTES // 4 and _utf8_size(text, begin, end) > MAX_DOCUMENT_BYTES:
                 self.documents.append(Document(self.file, self._index(), None, first_line, error=LoadError(
                     "yaml-limit", f"this document is larger than {MAX_DOCUMENT_BYTES:,} bytes (3 MiB), the most "
                     "the API server accepts per request (kubectl sends one request per object)", first_line, 1)))
@@ -974,34 +973,52 @@ class _Reading:
             duplicates = []
 
 
-_SEPARATOR = re.compile(r"^---([^\n]*)$", re.MULTILINE)
-
-
 def _split_documents(text: str) -> list[tuple[int, int, int, str | None]]:
     """The documents of a YAML stream as kubectl's YAMLReader splits them: at every line that starts with
     ``---``; what follows ``---`` on that line must be blank or a comment, anything else is kubectl's error
-    "invalid Yaml document separator" (k8s.io/apimachinery/pkg/util/yaml/decoder.go YAMLReader.Read).
+    "invalid Yaml document separator", returned instead of the document before it
+    (k8s.io/apimachinery/pkg/util/yaml/decoder.go YAMLReader.Read).
 
     Returns ``(first line, start offset, end offset, problem or None)`` per document, separator lines
-    excluded; nothing between two separators is no document.
+    excluded; nothing between two separators is no document. Linear in the text (``str.find``).
     """
     chunks: list[tuple[int, int, int, str | None]] = []
     begin, line = 0, 1
-    for match in _SEPARATOR.finditer(text):
-        rest = match.group(1).strip()
-        if match.start() > begin:
-            chunks.append((line, begin, match.start(), None))
-        separator_line = line + text.count("\n", begin, match.start())
+    start = 0 if text.startswith("---") else text.find("\n---") + 1
+    while start > 0 or (start == 0 and text.startswith("---")):
+        end_of_line = text.find("\n", start)
+        end_of_line = len(text) if end_of_line < 0 else end_of_line
+        rest = text[start + 3:end_of_line].strip()
+        separator_line = line + text.count("\n", begin, start)
+        if start > begin:
+            chunks.append((line, begin, start, None))
         if rest and not rest.startswith("#"):
-            if chunks and chunks[-1][2] == match.start():
+            if chunks and chunks[-1][2] == start:
                 chunks.pop()  # kubectl's reader returns the error instead of the document before it
-            chunks.append((separator_line, match.start(), match.end(),
-                           f"invalid Yaml document separator: {_clip(rest)}"))
+            chunks.append((separator_line, start, end_of_line, f"invalid Yaml document separator: {_clip(rest)}"))
             return chunks
-        begin, line = match.end() + 1, separator_line + 1
+        begin, line = end_of_line + 1, separator_line + 1
+        start = text.find("\n---", end_of_line - 1) + 1 if end_of_line < len(text) else -1
+        if start <= 0:
+            break
     if begin < len(text):
         chunks.append((line, begin, len(text), None))
     return chunks
+
+
+def _utf8_size(text: str, begin: int, end: int) -> int:
+    """Bytes of ``text[begin:end]`` in UTF-8, encoding only when the length alone cannot tell."""
+    if end - begin > MAX_DOCUMENT_BYTES:
+        return end - begin  # at least one byte per character: too large, whatever the characters
+    return len(text[begin:end].encode("utf-8", "surrogatepass"))
+
+
+def _first_character(text: str) -> str:
+    """The first character that is not white space (kubectl's JSON sniffing, unicode.IsSpace), or ""."""
+    position = 0
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return text[position:position + 1]
 
 
 def _shifted(error: LoadError, lines: int) -> LoadError:

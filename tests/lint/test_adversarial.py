@@ -85,7 +85,7 @@ def test_alias_bomb_names_the_budget():
 def test_oversized_file_is_refused_before_reading(tmp_path):
     big = tmp_path / "big.yaml"
     with big.open("wb") as handle:
-        handle.truncate(manifest.MAX_BYTES + 1)
+        handle.truncate(manifest.MAX_INPUT_BYTES + 1)
     [finding] = lint(big)
     assert finding.rule == "yaml-limit" and finding.file == str(big)
     assert exit_code([finding]) == 3
