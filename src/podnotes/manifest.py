@@ -654,8 +654,8 @@ def _flow_depth_exceeds_limit(text: str) -> bool:
 
 
 
-def _may_exceed_value_budget(text: str) -> bool:
-    """Whether the input could hold more values than an input may: then it is scanned event by
+def _may_exceed_value_budget(text: str, limit: int) -> bool:
+    """Whether a document could hold more than ``limit`` values: then it is scanned event by
     event before it is composed, so it is refused after a cheap pass (libyaml's events cost
     about a third of composing them) instead of after building all its nodes.
 
@@ -664,7 +664,7 @@ def _may_exceed_value_budget(text: str) -> bool:
     of values; most inputs are far below it and skip the scan.
     """
     bound = 1 + sum(text.count(char) for char in "\n,:-[{")
-    return bound > MAX_INPUT_NODES
+    return bound > limit
 
 
 def _scan_events(text: str, loader: type) -> LoadError | None:
@@ -879,7 +879,7 @@ class _Reading:
                 self.documents.append(Document(file, self._index(), None, first_line, error=LoadError(
                     "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", first_line, None)))
                 return
-            if pure or _may_exceed_value_budget(chunk):
+            if pure or _may_exceed_value_budget(chunk, min(MAX_NODES, self.values_left)):
                 # the pure-Python composer recurses, so it must never see nesting beyond the limit
                 exceeded = _scan_events(chunk, loader)
                 if exceeded is not None:
