@@ -216,7 +216,8 @@ DEPLOYMENT = """  - apiVersion: apps/v1
 
 @pytest.mark.parametrize("kind", ["List", "PodList", "DeploymentList"])
 def test_a_list_stands_for_its_items_and_each_is_checked_at_its_path(kind):
-    text = f"apiVersion: v1\nkind: {kind}\nitems:\n" + DEPLOYMENT.replace("name: a}", "name: a, image: nginx:1.27}") + DEPLOYMENT
+    valid = DEPLOYMENT.replace("name: a}", "name: a, image: nginx:1.27}")
+    text = f"apiVersion: v1\nkind: {kind}\nitems:\n" + valid + DEPLOYMENT
     documents = load(text)
     assert [d.kind for d in documents] == ["Deployment", "Deployment"]
     findings = [f for f in lint(text, advice=False) if f.severity == "error"]

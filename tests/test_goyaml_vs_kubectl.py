@@ -138,7 +138,7 @@ def _compare(inputs: list[str], decode) -> list[str]:
     results = decode(inputs)
     assert len(results) == len(inputs)
     differences = []
-    for text, result in zip(inputs, results):
+    for text, result in zip(inputs, results, strict=True):
         ours, ours_refused = _ours(text)
         theirs, theirs_refused = _theirs(result)
         if ours_refused != theirs_refused or ours != theirs[:len(ours)] or (not ours_refused and ours != theirs):

@@ -174,7 +174,8 @@ def _is_timestamp(text: str) -> bool:
     try:
         datetime.date(year, month, day)
         if clock[0] is not None:
-            datetime.time(*(int(part) for part in clock))
+            hour, minute, second = (int(part) for part in clock)
+            datetime.time(hour, minute, second)
     except ValueError:
         return False
     return True
@@ -198,7 +199,7 @@ def resolve_tagged(tag: str, text: str) -> Any:
     found_tag, value = _resolve(text, timestamps=tag == TIMESTAMP) if text else (NULL, None)
     if found_tag == tag:
         return value
-    if tag == FLOAT and found_tag == INT and _INT64[0] <= value <= _INT64[1]:
+    if tag == FLOAT and isinstance(value, int) and _INT64[0] <= value <= _INT64[1]:
         return float(value)
     raise TagMismatch(f"cannot decode {short_tag(found_tag)} `{text}` as a {short_tag(tag)}")
 

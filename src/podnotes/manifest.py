@@ -151,8 +151,9 @@ def _go_value(ynode: yaml.ScalarNode) -> Any:
         name = _TAG_NAMES.get(ynode.tag)
         if name is None:
             raise BadTaggedValue(f"kubectl cannot read this value: yaml: {err}") from None
+        kubectl = _clip(str(err), 80)
         raise BadTaggedValue(f"`{_clip(text)}` is not {name}, although its tag "
-                             f"{goyaml.short_tag(ynode.tag)} says it is (kubectl: yaml: {_clip(str(err), 80)})") from None
+                             f"{goyaml.short_tag(ynode.tag)} says it is (kubectl: yaml: {kubectl})") from None
 
 
 def _clip(text: str, width: int = 40) -> str:
