@@ -199,7 +199,7 @@ def resolve_tagged(tag: str, text: str) -> Any:
     found_tag, value = _resolve(text, timestamps=tag == TIMESTAMP) if text else (NULL, None)
     if found_tag == tag:
         return value
-    if tag == FLOAT and isinstance(value, int) and _INT64[0] <= value <= _INT64[1]:
+    if tag == FLOAT and found_tag == INT and isinstance(value, int) and _INT64[0] <= value <= _INT64[1]:
         return float(value)
     raise TagMismatch(f"cannot decode {short_tag(found_tag)} `{text}` as a {short_tag(tag)}")
 
