@@ -134,8 +134,7 @@ MESSAGES = {
     "tag-float-abc": "`abc` is not a floating-point number",
     "tag-bool-maybe": "`maybe` is not a boolean",
     "tag-int-key": "`zz` is not an integer",
-    "documents-100000-small": "more than 5,000 documents",
-    "documents-700000-empty": "more than 5,000 documents",
+    "documents-100000-small": "more than 20,000 documents",
     "list-20000-items-no-aliases": "the document holds more than 50,000 values",
     "twenty-megabytes": "3 MiB",
 }

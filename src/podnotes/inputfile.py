@@ -175,6 +175,9 @@ def _read_fd(fd: int, name: str, budget: Budget, deadline: float | None) -> byte
 
 def _too_large(name: str, limit: int, size: int | None = None) -> InputError:
     amount = f"{size:,} bytes" if size is not None else f"more than {limit:,} bytes"
+    if limit != MAX_BYTES:  # a manifest input: the API server's limit applies to each of its objects
+        return InputError(name, f"the input is {amount}; at most {limit:,} bytes ({limit / 1048576:g} MiB) "
+                                "are read from one input: split it into smaller files", too_large=True)
     return InputError(name, f"the input is {amount}; the API server accepts at most {limit:,} bytes "
                             f"({limit / 1048576:g} MiB) per request: split it into smaller files",
                       too_large=True)
@@ -220,7 +223,10 @@ def is_url(source: str | os.PathLike) -> bool:
     return isinstance(source, str) and source.lower().startswith(URL_SCHEMES)
 
 
-def read_url(url: str, budget: Budget = Budget(limit=MAX_BYTES, timeout=URL_TIMEOUT_SECONDS)) -> bytes:
+URL_BUDGET = Budget(limit=MAX_BYTES, timeout=URL_TIMEOUT_SECONDS)
+
+
+def read_url(url: str, budget: Budget = URL_BUDGET) -> bytes:
     """The body of the http(s) ``url``, at most ``budget.limit`` bytes, within ``budget.timeout`` seconds
     in all. Redirects are followed to http(s) URLs only; proxies come from the environment as for any
     HTTP client (``https_proxy``, ``no_proxy``).

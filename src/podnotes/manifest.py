@@ -1,17 +1,25 @@
-"""Load Kubernetes manifests into a located tree.
+"""Load Kubernetes manifests into a located tree, reading them as kubectl does.
 
-Kubernetes reads YAML 1.1 (through Go's yaml library, then JSON), so this
-module parses with PyYAML, which follows the same YAML version: ``0644`` is the
-integer 420 and ``yes`` is ``true``. It composes the node graph (libyaml's C
-parser when available, the pure-Python one otherwise) and converts it into
-:class:`Node` objects that remember their file, line, column and API field
-path (``spec.containers[0].livenessProbe.httpGet.port``).
+kubectl turns a file into the JSON it sends with Go's YAML library
+(k8s.io/apimachinery/pkg/util/yaml over sigs.k8s.io/yaml and go-yaml v2), so
+this module composes the YAML with PyYAML (libyaml's C parser when available)
+but types every scalar the Go way (:mod:`podnotes.goyaml`: ``y`` is ``true``,
+``1e3`` is 1000, ``10:30`` stays text), splits documents at ``---`` lines as
+kubectl's reader does, reads a file that starts with ``{`` as a stream of JSON
+objects, decodes UTF-16 by its byte-order mark and flattens ``List`` objects.
+The rules and their upstream sources are tabled in the reference page
+"podnotes lint versus the API server". Each value becomes a :class:`Node`
+that remembers its file, line, column and API field path
+(``spec.containers[0].livenessProbe.httpGet.port``).
 
 Converting, rather than letting PyYAML construct Python objects, is what makes
-the input safe to handle. Every input is read by :mod:`podnotes.inputfile`
-(at most 3 MiB, pipes against a deadline), and then stays within budgets that
-each message names exactly:
+the input safe to handle: a tag such as ``!!python/object`` is ignored, as Go
+ignores it, and nothing is ever constructed from it. Every input is read by
+:mod:`podnotes.inputfile` (at most ``MAX_INPUT_BYTES``, pipes against a
+deadline), and then stays within budgets that each message names exactly:
 
+* ``MAX_DOCUMENT_BYTES`` per document: the API server's 3 MiB request limit,
+  which applies per object since kubectl sends one request per object;
 * ``MAX_DOCUMENTS`` documents per input, empty ones included;
 * ``MAX_NODES`` values per document and ``MAX_INPUT_NODES`` per input, aliases
   counted every time they are expanded;
@@ -22,11 +30,12 @@ each message names exactly:
 * numbers of at most ``MAX_NUMBER_CHARS`` characters (longer ones stay
   strings, as Go's YAML reader keeps an integer it cannot hold in a float64).
 
-Only the standard YAML tags are accepted, an explicit tag whose value does not
-fit (``!!int abc``) is an error at its line, and duplicate keys are recorded
-with both positions instead of being silently overwritten. Field paths are
-built only when asked for (a Node knows its parent and its own key), so an
-expansion that repeats long keys costs no memory for paths.
+A key set twice (given twice, or again by a merge key) keeps the value kubectl
+keeps and is recorded as a :class:`DuplicateKey`, whose message says what
+kubectl and a strict raw YAML request each do. Field paths are built only when
+asked for (a Node knows its parent and its own key), so an expansion that
+repeats long keys costs no memory for paths. :func:`iter_load` yields each
+document as soon as it is read, so a long stream is checked in flat memory.
 
 Nothing here raises for bad input: every problem becomes a :class:`LoadError`
 on a :class:`Document`, so one broken file in a folder never hides the others.
@@ -34,6 +43,7 @@ on a :class:`Document`, so one broken file in a folder never hides the others.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -43,9 +53,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
 
-from podnotes import inputfile
+from podnotes import goyaml, inputfile
 from podnotes.inputfile import MAX_BYTES, InputError
 
 # A Pod needs about 15 levels; 100 leaves room for any real object.
@@ -57,67 +66,61 @@ MAX_NODES = 50_000
 # Scalar text (keys and values) per document once aliases are expanded: what
 # kubectl sends is this JSON, and the API server takes at most 3 MiB per request.
 MAX_EXPANDED_BYTES = MAX_BYTES
+# The API server's request body limit applies per object (kubectl sends one request per object), so it
+# limits each document; an input may hold many of them.
+MAX_DOCUMENT_BYTES = MAX_BYTES
+# The most one input (a file, stdin, a URL) may hold: read whole, then checked document by document.
+MAX_INPUT_BYTES = 32 * 1024 * 1024
 # Documents per input, empty ones included (``---`` costs the parser as much as
 # a small object), and values per input: together they keep one input's
 # reading and checking within about a second.
-MAX_DOCUMENTS = 5_000
-MAX_INPUT_NODES = 60_000
-# The longest number read as a number. float64 ends at about 1.8e308 (309
-# digits); Go's YAML reader keeps a longer integer as a string, and Python's
-# int() of a long text is quadratic in its length.
-MAX_NUMBER_CHARS = 400
+MAX_DOCUMENTS = 20_000
+MAX_INPUT_NODES = 1_000_000
+MAX_NUMBER_CHARS = goyaml.MAX_NUMBER_CHARS
 # The longest key shown in full inside a field path.
 _SHOWN_KEY = 64
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
-_TAG = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp", "binary")}
-_ALLOWED_TAGS = _SCALAR_TAGS | {f"{_TAG}map", f"{_TAG}seq", f"{_TAG}merge"}
-_STR_TAG = f"{_TAG}str"
+_TAG = goyaml.TAG
+_STR_TAG = goyaml.STR
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
-_resolved: dict[tuple[str, bool], str] = {}
 
-
-class _CachedResolve:
-    """Memoises YAML 1.1 tag resolution of plain scalars.
-
-    Manifests repeat the same keys and values (``name``, ``image``, ``80``)
-    thousands of times, and resolving a scalar's tag (a chain of regular
-    expressions, in Python even under the C parser) was a large part of the
-    parse time. The answer depends only on the text and whether it was quoted.
-    """
+class _GoResolve:
+    """Resolves plain scalars as Go's YAML reader does (:func:`podnotes.goyaml.resolve_plain`), not as YAML 1.1:
+    ``y`` is a boolean, ``1e3`` a number, ``10:30`` and ``=`` are strings. A quoted scalar is a string."""
 
     def resolve(self, kind, value, implicit):
         if kind is not yaml.ScalarNode:
             return super().resolve(kind, value, implicit)
-        key = (value, implicit[0])
-        tag = _resolved.get(key)
-        if tag is None:
-            tag = super().resolve(kind, value, implicit)
-            if len(_resolved) < 50_000 and len(value) < 64:
-                _resolved[key] = tag
-        return tag
+        return goyaml.resolve_plain(value)[0] if implicit[0] else _STR_TAG
+
+
+class _GoEscapes:
+    """The pure-Python scanner with the double-quoted escapes of Go's reader (go-yaml v2 scannerc.go): it has
+    ``\\'`` and, being YAML 1.1, not ``\\/``."""
+
+    ESCAPE_REPLACEMENTS = {**{key: value for key, value in yaml.scanner.Scanner.ESCAPE_REPLACEMENTS.items()
+                              if key != "/"}, "'": "'"}
+
+
+class _PureLoader(_GoEscapes, _GoResolve, yaml.SafeLoader):
+    """The pure-Python reader with Go's resolution and escapes: for inputs with a ``\\'`` escape, which
+    libyaml refuses, and where PyYAML has no libyaml."""
 
 
 try:
-    class _Loader(_CachedResolve, yaml.CSafeLoader):
+    class _Loader(_GoResolve, yaml.CSafeLoader):
         pass
     LIBYAML = True
 except AttributeError:  # PyYAML built without libyaml
-    class _Loader(_CachedResolve, yaml.SafeLoader):  # type: ignore[no-redef]
-        pass
+    _Loader = _PureLoader  # type: ignore[misc]
     LIBYAML = False
 
-_constructor = SafeConstructor()
-_construct = {
-    f"{_TAG}int": _constructor.construct_yaml_int,
-    f"{_TAG}float": _constructor.construct_yaml_float,
-    f"{_TAG}bool": _constructor.construct_yaml_bool,
-    f"{_TAG}null": lambda node: None,
-}
-_TAG_NAMES = {f"{_TAG}int": "an integer", f"{_TAG}float": "a floating-point number", f"{_TAG}bool": "a boolean"}
+
+_TAG_NAMES = {goyaml.INT: "an integer", goyaml.FLOAT: "a floating-point number", goyaml.BOOL: "a boolean",
+              goyaml.NULL: "null", goyaml.TIMESTAMP: "a timestamp"}
 
 
 class BadTaggedValue(ValueError):
@@ -125,38 +128,32 @@ class BadTaggedValue(ValueError):
 
 
 def construct_scalar(ynode: yaml.ScalarNode) -> Any:
-    """The value of a scalar as YAML 1.1 types it, within the number budget.
+    """The JSON value of a scalar as kubectl's YAML reader types it (:mod:`podnotes.goyaml`).
 
-    A plain scalar that looks like a number but cannot be read as one (longer
-    than ``MAX_NUMBER_CHARS``, or ``0b_``) stays a string, as Go's YAML reader
-    leaves it; an explicitly tagged one raises :class:`BadTaggedValue`.
+    A plain scalar resolves as Go resolves it, then takes its JSON form
+    (``8080.0`` -> 8080); a quoted one is a string; an explicit tag go-yaml
+    knows must fit (``!!int abc`` raises :class:`BadTaggedValue`), one it does
+    not know (``!foo``) is ignored.
     """
-    tag = ynode.tag
-    constructor = _construct.get(tag)
-    if constructor is None:
-        return ynode.value
-    if tag in (f"{_TAG}int", f"{_TAG}float") and len(ynode.value) > MAX_NUMBER_CHARS:
-        if _explicit(ynode):
-            raise BadTaggedValue(f"a number of {len(ynode.value):,} characters is longer than the "
-                                 f"{MAX_NUMBER_CHARS} this reader accepts (float64 ends at about 1.8e308)")
-        return ynode.value
+    return goyaml.to_json(_go_value(ynode))
+
+
+def _go_value(ynode: yaml.ScalarNode) -> Any:
+    """The value go-yaml gives a scalar, before JSON (a float stays a float: a key ``1e6`` is "1e+06")."""
+    text = ynode.value
+    if ynode.style is None:
+        tag, value = goyaml.resolve_plain(text)
+        if tag == ynode.tag:
+            return text if tag == goyaml.TIMESTAMP else value
     try:
-        return constructor(ynode)
-    except (ValueError, TypeError, LookupError, ArithmeticError, AttributeError):
-        if _explicit(ynode):
-            raise BadTaggedValue(f"`{_clip(ynode.value)}` is not {_TAG_NAMES.get(tag, tag)}, although its tag "
-                                 f"{tag.replace(_TAG, '!!')} says it is") from None
-        return ynode.value
-
-
-_RESOLVER = yaml.resolver.Resolver()
-
-
-def _explicit(ynode: yaml.ScalarNode) -> bool:
-    """Whether a scalar's tag was written (``!!int abc``) rather than resolved from its plain text."""
-    if ynode.style in ("'", '"', "|", ">"):
-        return True
-    return _RESOLVER.resolve(yaml.ScalarNode, ynode.value, (True, False)) != ynode.tag
+        return goyaml.resolve_tagged(ynode.tag, text)
+    except goyaml.TagMismatch as err:
+        name = _TAG_NAMES.get(ynode.tag)
+        if name is None:
+            raise BadTaggedValue(f"kubectl cannot read this value: yaml: {err}") from None
+        kubectl = _clip(str(err), 80)
+        raise BadTaggedValue(f"`{_clip(text)}` is not {name}, although its tag "
+                             f"{goyaml.short_tag(ynode.tag)} says it is (kubectl: yaml: {kubectl})") from None
 
 
 def _clip(text: str, width: int = 40) -> str:
@@ -167,8 +164,8 @@ class Node:
     """One value of a manifest, with where it came from.
 
     ``kind`` is ``"map"`` (``value`` is a dict of key to Node), ``"seq"``
-    (a list of Nodes) or ``"scalar"`` (a plain Python value, as YAML 1.1 reads
-    it). ``line`` and ``column`` (1-based) locate the value; ``key_line`` and
+    (a list of Nodes) or ``"scalar"`` (a plain Python value, as the JSON kubectl
+    sends holds it). ``line`` and ``column`` (1-based) locate the value; ``key_line`` and
     ``key_column`` locate the key it belongs to (the same as the value for list
     items and the root). Nodes built from plain Python data have no position:
     every location attribute is None.
@@ -199,7 +196,7 @@ class Node:
         self.key_column = column if key_column is None else key_column
         self.tag = tag
         self.style = style
-        self.raw = raw  # the scalar as written, before YAML 1.1 typing (``yes`` -> True)
+        self.raw = raw  # the scalar as written, before it is typed (``yes`` -> True)
 
     @property
     def path(self) -> str:
@@ -266,7 +263,16 @@ class Node:
 
 @dataclass
 class DuplicateKey:
-    """A key given twice in one mapping. Kubernetes' YAML reader rejects it."""
+    """A key set twice in one mapping: given twice, or also set by a merge key (``<<``).
+
+    The two ways to send a manifest disagree about it, and :attr:`message`
+    says both: kubectl reads the file with go-yaml v2's lenient decoding
+    (k8s.io/apimachinery/pkg/util/yaml YAMLOrJSONDecoder over sigs.k8s.io/yaml
+    Unmarshal), keeps the value set last and sends JSON, which the API server
+    accepts; a raw YAML request body with ``fieldValidation=Strict`` is read with
+    ``YAMLToJSONStrict`` and refused with :attr:`server_message`. The loader
+    keeps the value kubectl keeps.
+    """
 
     key: str
     path: str
@@ -274,6 +280,31 @@ class DuplicateKey:
     first_column: int
     line: int
     column: int
+    value_line: int | None = None  # go-yaml's strict error names the line of the value set second
+    merge_line: int | None = None  # the line of the merge key (<<) that set it the second time, if any
+    first_merge_line: int | None = None  # the line of the merge key (<<) that set it the first time, if any
+
+    @property
+    def message(self) -> str:
+        shown = _clip(self.key)
+        if self.merge_line is None and self.first_merge_line is not None:
+            how = (f"`{shown}` replaces the value merged by the merge key (<<) at line {self.first_merge_line}: "
+                   "kubectl keeps this value and the API server accepts the object")
+        elif self.merge_line is not None:
+            how = (f"`{shown}` (line {self.first_line}) is set again by the merge key (<<) at line "
+                   f"{self.merge_line}: kubectl keeps the value set last (go-yaml sets merged keys where the "
+                   "`<<` stands, so it replaces a key written before it) and the API server accepts the object")
+        else:
+            how = (f"`{shown}` is given twice in this mapping (first at line {self.first_line}, column "
+                   f"{self.first_column}): kubectl keeps the second value and the API server accepts the object")
+        return (f"{how}; sent as a YAML request body with fieldValidation=Strict, the API server refuses it, "
+                "and other tools may keep the other value")
+
+    @property
+    def server_message(self) -> str:
+        """What the API server answers to the raw YAML body with fieldValidation=Strict."""
+        return (f"error converting YAML to JSON: yaml: unmarshal errors:\n  line {self.value_line or self.line}: "
+                f"key \"{_clip(self.key)}\" already set in map")
 
 
 @dataclass
@@ -331,29 +362,30 @@ class _Converter:
     ``max_nodes`` is what is left of the document's and the input's value budgets.
     """
 
-    def __init__(self, file: str, max_nodes: int = MAX_NODES):
+    def __init__(self, file: str, max_nodes: int = MAX_NODES, first_line: int = 1, first_column: int = 1):
         self.file = file
         self.nodes = 0
         self.max_nodes = max_nodes
         self.duplicates: list[DuplicateKey] = []
+        # where the composed text starts in the input (a JSON object of a JSON stream is composed alone)
+        self.line_offset = first_line - 1
+        self.column_offset = first_column - 1
+
+    def _at(self, mark: yaml.Mark) -> tuple[int, int]:
+        return (mark.line + 1 + self.line_offset,
+                mark.column + 1 + (self.column_offset if mark.line == 0 else 0))
 
     def convert(self, ynode: yaml.Node, parent: Node | None, segment: str, depth: int,
                 key_mark: yaml.Mark | None = None) -> Node:
         self.nodes += 1
         mark = ynode.start_mark
         if self.nodes > self.max_nodes:
-            raise _LimitExceeded("yaml-limit", _too_many_values(self.max_nodes), *_at(mark))
+            raise _LimitExceeded("yaml-limit", _too_many_values(self.max_nodes), *self._at(mark))
         if depth > MAX_DEPTH:
-            raise _LimitExceeded("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", *_at(mark))
+            raise _LimitExceeded("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", *self._at(mark))
         tag = ynode.tag
-        if tag not in _ALLOWED_TAGS:
-            raise _LimitExceeded(
-                "yaml-tag",
-                f"the tag {_clip(tag)!r} is not allowed: Kubernetes reads plain YAML, so only the standard tags "
-                "(str, int, float, bool, null, map, seq) have a meaning",
-                *_at(mark))
-        key_line, key_column = _at(key_mark) if key_mark is not None else (None, None)
-        line, column = _at(mark)
+        key_line, key_column = self._at(key_mark) if key_mark is not None else (None, None)
+        line, column = self._at(mark)
         if isinstance(ynode, yaml.ScalarNode):
             if tag == _STR_TAG:
                 value = ynode.value  # most scalars: nothing to construct
@@ -375,44 +407,65 @@ class _Converter:
 
     def _entries(self, ynode: yaml.MappingNode, node: Node, depth: int) -> dict[str, Node]:
         entries: dict[str, Node] = {}
-        merged: dict[str, Node] = {}
-        seen: dict[str, yaml.Mark] = {}
-        for key_node, value_node in ynode.value:
-            if key_node.tag == f"{_TAG}merge":
-                self._merge(value_node, node, depth, merged)
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise _LimitExceeded("yaml-syntax", "a mapping key must be a plain value, not a list or mapping",
-                                     *_at(key_node.start_mark))
-            if key_node.tag == _STR_TAG:
-                key = key_node.value  # the common case: no Node needed for a plain key
-            else:
-                key = self.convert(key_node, node, "", depth + 1).value
-                key = key if isinstance(key, str) else _key_text(key)
-            segment = _segment(key)
-            if key in seen:
-                first = seen[key]
-                self.duplicates.append(DuplicateKey(
-                    key, _joined(node.path, segment), first.line + 1, first.column + 1,
-                    *_at(key_node.start_mark)))
-            seen[key] = key_node.start_mark
-            entries[key] = self.convert(value_node, node, segment, depth + 1, key_node.start_mark)
-        if merged:
-            entries = {**{k: v for k, v in merged.items() if k not in entries}, **entries}
+        self._fill(ynode, node, depth, entries, {}, None)
         return entries
 
-    def _merge(self, value_node: yaml.Node, node: Node, depth: int, into: dict[str, Node]) -> None:
-        """Apply a ``<<: *anchor`` merge key: the first source that names a key wins."""
+    def _fill(self, ynode: yaml.MappingNode, node: Node, depth: int, entries: dict[str, Node],
+              origins: dict[str, tuple[yaml.Mark, yaml.Mark | None]], merge_mark: yaml.Mark | None) -> None:
+        """Set the pairs of ``ynode`` into ``entries`` in go-yaml v2's order (decode.go ``mapping``):
+        a later value replaces an earlier one, and a merge key (``<<``) sets the merged keys where it stands,
+        replacing keys given before it. Every replacement is recorded: Go's strict reading refuses each one."""
+        for key_node, value_node in ynode.value:
+            if _is_merge(key_node):
+                self._merge(value_node, node, depth, entries, origins, key_node.start_mark)
+                continue
+            key = self._key(key_node, node, depth)
+            segment = _segment(key)
+            if key in entries:
+                first, first_merge = origins[key]
+                self.duplicates.append(DuplicateKey(
+                    key, _joined(node.path, segment), *self._at(first), *self._at(key_node.start_mark),
+                    value_line=self._at(value_node.start_mark)[0],
+                    merge_line=self._at(merge_mark)[0] if merge_mark is not None else None,
+                    first_merge_line=self._at(first_merge)[0] if first_merge is not None else None))
+            origins[key] = (key_node.start_mark, merge_mark)
+            entries[key] = self.convert(value_node, node, segment, depth + 1, key_node.start_mark)
+
+    def _key(self, key_node: yaml.Node, node: Node, depth: int) -> str:
+        """A mapping key as sigs.k8s.io/yaml writes it in JSON (``1`` -> "1", ``y`` -> "true")."""
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise _LimitExceeded("yaml-syntax", "a mapping key must be a plain value, not a list or mapping "
+                                 "(kubectl: yaml: invalid map key)", *self._at(key_node.start_mark))
+        if key_node.tag == _STR_TAG:
+            return key_node.value  # the common case: no Node needed for a plain key
+        try:
+            return goyaml.key_text(_go_value(key_node))
+        except BadTaggedValue as err:
+            raise _LimitExceeded("yaml-tag", str(err), *self._at(key_node.start_mark)) from None
+        except goyaml.UnsupportedKey as err:
+            raise _LimitExceeded("yaml-syntax", f"the key `{_clip(key_node.value)}` cannot be a JSON key, so "
+                                 f"kubectl refuses the document ({err})", *self._at(key_node.start_mark)) from None
+
+    def _merge(self, value_node: yaml.Node, node: Node, depth: int, entries: dict[str, Node],
+               origins: dict[str, tuple[yaml.Mark, yaml.Mark | None]], merge_mark: yaml.Mark) -> None:
+        """Apply a ``<<`` merge key as go-yaml v2 does (decode.go ``merge``): one mapping is set in place; a
+        list of mappings is set last to first, so the first one that names a key wins."""
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-        for source in sources:
+        for source in reversed(sources):
             if not isinstance(source, yaml.MappingNode):
-                raise _LimitExceeded("yaml-syntax", "a merge key (<<) must refer to a mapping",
-                                     *_at(source.start_mark))
+                raise _LimitExceeded("yaml-syntax", "a merge key (<<) must refer to a mapping or a list of "
+                                     "mappings (kubectl: map merge requires map or sequence of maps as the value)",
+                                     *self._at(source.start_mark))
             if depth + 1 > MAX_DEPTH:
                 raise _LimitExceeded("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels",
-                                     *_at(source.start_mark))
-            for key, child in self._entries(source, node, depth + 1).items():
-                into.setdefault(key, child)
+                                     *self._at(source.start_mark))
+            self._fill(source, node, depth + 1, entries, origins, merge_mark)
+
+
+def _is_merge(key_node: yaml.Node) -> bool:
+    """go-yaml v2 isMerge: a key ``<<`` that is plain, or tagged ``!!merge``."""
+    return (isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<"
+            and (key_node.style is None or key_node.tag == goyaml.MERGE))
 
 
 def _too_many_values(limit: int) -> str:
@@ -509,16 +562,14 @@ def _with_hint(error: LoadError, text: str) -> LoadError:
 
 
 def _check_text(data: bytes) -> str | LoadError:
-    if len(data) > MAX_BYTES:
-        return LoadError("yaml-limit", f"the input is {len(data):,} bytes; the API server accepts at most "
-                         f"{MAX_BYTES:,} bytes (3 MiB) per request", None, None)
-    if b"\0" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return LoadError("unreadable", "binary data, not a YAML text file", None, None)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        return LoadError("unreadable", f"not UTF-8 text: byte 0x{data[err.start]:02x} at offset {err.start} "
-                         "cannot be decoded", None, None)
+    if len(data) > MAX_INPUT_BYTES:
+        return LoadError("yaml-limit", f"the input is {len(data):,} bytes, more than the {MAX_INPUT_BYTES:,} "
+                         "(32 MiB) one input may hold here: split it into several files", None, None)
+    text = goyaml.decode_bytes(data)
+    if "\0" in text[:8192]:
+        return LoadError("unreadable", "binary data, not a YAML text file (kubectl: yaml: control characters are "
+                         "not allowed)", None, None)
+    return text
 
 
 @dataclass(frozen=True)
@@ -604,8 +655,8 @@ def _flow_depth_exceeds_limit(text: str) -> bool:
 
 
 
-def _may_exceed_value_budget(text: str) -> bool:
-    """Whether the input could hold more values than an input may: then it is scanned event by
+def _may_exceed_value_budget(text: str, limit: int) -> bool:
+    """Whether a document could hold more than ``limit`` values: then it is scanned event by
     event before it is composed, so it is refused after a cheap pass (libyaml's events cost
     about a third of composing them) instead of after building all its nodes.
 
@@ -614,7 +665,7 @@ def _may_exceed_value_budget(text: str) -> bool:
     of values; most inputs are far below it and skip the scan.
     """
     bound = 1 + sum(text.count(char) for char in "\n,:-[{")
-    return bound > MAX_INPUT_NODES
+    return bound > limit
 
 
 def _scan_events(text: str, loader: type) -> LoadError | None:
@@ -665,72 +716,356 @@ def _scan_events(text: str, loader: type) -> LoadError | None:
 
 
 def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
-    """Parse YAML text (one or more documents) into located Documents.
+    """Parse a manifest input (YAML documents, or a stream of JSON objects) into located Documents, as
+    kubectl reads it (k8s.io/apimachinery/pkg/util/yaml YAMLOrJSONDecoder, then the kubectl builder):
+
+    * bytes are decoded by byte-order mark (UTF-8, UTF-16 LE or BE; :func:`podnotes.goyaml.decode_bytes`);
+    * an input whose first non-space character is ``{`` is a stream of JSON objects, one document each; if
+      the second object is not JSON, the rest is read as YAML (two or more objects and then junk: an error);
+    * empty, comment-only and ``null`` documents are skipped, as a trailing ``---`` is;
+    * an object with an ``items`` field (``kind: List``, ``PodList`` ...) stands for its items: each is a
+      Document whose field paths start ``items[N]``; ``items`` that is not a list, or an item that is not a
+      mapping, is an error as kubectl reports it;
+    * scalars are typed as Go's YAML reader types them (:mod:`podnotes.goyaml`).
 
     Never raises for bad input: each problem is a Document with a
-    :class:`LoadError` (rule ``yaml-syntax``, ``yaml-limit``, ``yaml-tag`` or
-    ``unreadable``) naming the limit it exceeds and, where known, its line.
-    An input with more than ``MAX_DOCUMENTS`` documents or ``MAX_INPUT_NODES``
-    values is refused as a whole, with one error.
+    :class:`LoadError` (rule ``yaml-syntax``, ``yaml-limit``, ``yaml-tag``,
+    ``not-an-object`` or ``unreadable``) naming the limit it exceeds and, where
+    known, its line. An input with more than ``MAX_DOCUMENTS`` documents or
+    ``MAX_INPUT_NODES`` values is refused as a whole, with one error.
     """
     if isinstance(text, bytes):
         checked = _check_text(text)
         if isinstance(checked, LoadError):
             return [Document(file, 0, None, error=checked)]
         text = checked
-    elif len(text) > MAX_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+    elif len(text) > MAX_INPUT_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
         return [Document(file, 0, None, error=LoadError(
-            "yaml-limit", f"the input is larger than {MAX_BYTES:,} bytes (3 MiB), the most the API server "
-            "accepts per request"))]
-    documents: list[Document] = []
-    has_aliases = "*" in text
-    seen = 0
-    values_left = MAX_INPUT_NODES
-    try:
-        if not LIBYAML and _flow_depth_exceeds_limit(text):
-            return [Document(file, 0, None, error=LoadError(
-                "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels"))]
-        if not LIBYAML or _may_exceed_value_budget(text):
-            # the pure-Python composer recurses, so it must never see nesting beyond the limit
-            exceeded = _scan_events(text, _Loader)
-            if exceeded is not None:
-                return [Document(file, 0, None, error=exceeded)]
-        for ynode in yaml.compose_all(text, Loader=_Loader):
-            seen += 1
-            if seen > MAX_DOCUMENTS:
-                line, column = _at(ynode.start_mark) if ynode is not None else (None, None)
-                return [Document(file, 0, None, error=LoadError(
-                    "yaml-limit", f"this input holds more than {MAX_DOCUMENTS:,} documents (empty ones count), "
-                    "the most one input may hold here: split it into several files", line, column))]
-            index = len(documents)
-            if ynode is None:
+            "yaml-limit", f"the input is larger than {MAX_INPUT_BYTES:,} bytes (32 MiB), the most one input may "
+            "hold here: split it into several files"))]
+    reading = _Reading(file, text[1:] if text.startswith("\ufeff") else text)
+    documents = list(reading.run())
+    if reading.refused is not None:
+        return [Document(file, 0, None, error=reading.refused)]
+    return documents
+
+
+def iter_text(text: str | bytes, file: str = "<string>") -> Iterator[Document]:
+    """:func:`parse_text`, one document at a time: what has been yielded is not kept, so memory stays flat
+    in the number of documents. An input refused as a whole ends with the error after the documents read
+    before the refusal."""
+    if isinstance(text, bytes):
+        checked = _check_text(text)
+        if isinstance(checked, LoadError):
+            yield Document(file, 0, None, error=checked)
+            return
+        text = checked
+    elif len(text) > MAX_INPUT_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
+        yield Document(file, 0, None, error=LoadError(
+            "yaml-limit", f"the input is larger than {MAX_INPUT_BYTES:,} bytes (32 MiB), the most one input may "
+            "hold here: split it into several files"))
+        return
+    yield from _Reading(file, text[1:] if text.startswith("\ufeff") else text).run()
+
+
+class _Reading:
+    """One input on its way to Documents, with the budgets it has left."""
+
+    def __init__(self, file: str, text: str):
+        self.file = file
+        self.text = text
+        self.documents: list[Document] = []
+        self.seen = 0
+        self.values_left = MAX_INPUT_NODES
+        self.refused: LoadError | None = None
+        self.emitted = 0
+
+    def _index(self) -> int:
+        return self.emitted + len(self.documents)
+
+    def _drain(self) -> list[Document]:
+        ready, self.documents = self.documents, []
+        self.emitted += len(ready)
+        return ready
+
+    def run(self) -> Iterator[Document]:
+        """The documents, each as soon as it is read; a refusal of the whole input ends with its error."""
+        yaml_from = self.json_stream() if _first_character(self.text) == "{" else 0
+        yield from self._drain()
+        if yaml_from is not None and self.refused is None:
+            yield from self.yaml(yaml_from)
+        if self.refused is not None:
+            yield Document(self.file, self._index(), None, error=self.refused)
+
+    def _count_document(self, line: int | None, column: int | None) -> bool:
+        self.seen += 1
+        if self.seen > MAX_DOCUMENTS:
+            self.refused = LoadError(
+                "yaml-limit", f"this input holds more than {MAX_DOCUMENTS:,} documents (empty ones count), "
+                "the most one input may hold here: split it into several files", line, column)
+            return False
+        return True
+
+    # --- a stream of JSON objects -------------------------------------------
+    def json_stream(self) -> int | None:
+        """Read the JSON objects at the start of the input; the offset where YAML takes over, or None."""
+        text = self.text
+        decoder = json.JSONDecoder(parse_constant=_no_json_constant)
+        position = _skip_json_space(text, 0)
+        objects = 0
+        while position < len(text):
+            try:
+                _, end = decoder.raw_decode(text, position)
+            except (ValueError, RecursionError) as err:
+                if objects > 1:
+                    line, column = _position(text, position)
+                    self.documents.append(Document(self.file, self._index(), None, line, error=LoadError(
+                        "yaml-syntax", f"after {objects} JSON objects, this is not JSON, so kubectl stops reading "
+                        f"the file here ({_clip(str(err), 80)})", line, column)))
+                    return None
+                return _after_first_newline(text, position)
+            objects += 1
+            line, column = _position(text, position)
+            if not self._count_document(line, column):
+                return None
+            self._compose(text[position:end], line, column)
+            if self.refused is not None:
+                return None
+            position = _skip_json_space(text, end)
+        return None
+
+    # --- YAML documents -------------------------------------------------------
+    def yaml(self, start: int) -> Iterator[Document]:
+        """Read YAML from ``start``: split into documents at ``---`` lines as kubectl's YAMLReader does
+        (k8s.io/apimachinery/pkg/util/yaml), then read each document alone, within its own budgets."""
+        text = self.text
+        if start:
+            line, column = _position(text, start)
+            text = "\n" * (line - 1) + " " * (column - 1) + text[start:]
+        chunks = _split_documents(text)
+        if len(chunks) > MAX_DOCUMENTS:
+            self.refused = LoadError(
+                "yaml-limit", f"this input holds more than {MAX_DOCUMENTS:,} documents (empty ones count), "
+                "the most one input may hold here: split it into several files", *_position(text, chunks[-1][1]))
+            return
+        for first_line, begin, end, problem in chunks:
+            if problem is not None:
+                self.documents.append(Document(self.file, self._index(), None, first_line, error=LoadError(
+                    "yaml-syntax", f"{problem}: kubectl stops reading the file here (a `---` line may be "
+                    "followed by a comment only; start the document on the next line)", first_line, 4)))
+                yield from self._drain()
+                return
+            if end - begin > MAX_DOCUMENT_BYTES // 4 and _utf8_size(text, begin, end) > MAX_DOCUMENT_BYTES:
+                self.documents.append(Document(self.file, self._index(), None, first_line, error=LoadError(
+                    "yaml-limit", f"this document is larger than {MAX_DOCUMENT_BYTES:,} bytes (3 MiB), the most "
+                    "the API server accepts per request (kubectl sends one request per object)", first_line, 1)))
+                yield from self._drain()
                 continue
-            start = ynode.start_mark.line + 1
-            budget = min(MAX_NODES, values_left)
-            if has_aliases:
+            self._yaml_document(text[begin:end], first_line)
+            if self.refused is not None:
+                return
+            yield from self._drain()
+
+    def _yaml_document(self, chunk: str, first_line: int) -> None:
+        """One document's text (go-yaml reads only its first document, as kubectl's decoder does)."""
+        if not chunk.strip():
+            return
+        # libyaml refuses Go's \' escape and takes \/, which Go refuses
+        loader = _PureLoader if LIBYAML and ("\\'" in chunk or "\\/" in chunk) else _Loader
+        file = self.file
+        pure = loader is not _Loader or not LIBYAML
+        shift = first_line - 1
+        try:
+            if pure and _flow_depth_exceeds_limit(chunk):
+                self.documents.append(Document(file, self._index(), None, first_line, error=LoadError(
+                    "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", first_line, None)))
+                return
+            if pure or _may_exceed_value_budget(chunk, min(MAX_NODES, self.values_left)):
+                # the pure-Python composer recurses, so it must never see nesting beyond the limit
+                exceeded = _scan_events(chunk, loader)
+                if exceeded is not None:
+                    self.documents.append(Document(file, self._index(), None, first_line,
+                                                   error=_shifted(exceeded, shift)))
+                    return
+            ynode = next(iter(yaml.compose_all(chunk, Loader=loader)), None)
+            if ynode is None:
+                return
+            line, column = _at(ynode.start_mark)
+            if "*" in chunk:
+                budget = min(MAX_NODES, self.values_left)
                 problem = _expansion_problem(_expanded_size(ynode), budget)
                 if problem is not None:
                     if budget < MAX_NODES:
-                        return [Document(file, 0, None, error=LoadError("yaml-limit", problem))]
-                    documents.append(Document(file, index, None, start, error=LoadError(
-                        "yaml-limit", problem, *_at(ynode.start_mark))))
-                    continue
-            converter = _Converter(file, budget)
+                        self.refused = LoadError("yaml-limit", problem)
+                        return
+                    self.documents.append(Document(file, self._index(), None, line + shift, error=LoadError(
+                        "yaml-limit", problem, line + shift, column)))
+                    return
+            self._convert(ynode, _Converter(file, min(MAX_NODES, self.values_left), first_line))
+        except yaml.YAMLError as err:
+            self.documents.append(Document(file, self._index(), None, first_line,
+                                           error=_with_hint(_shifted(_syntax_error(err), shift), self.text)))
+        except RecursionError:
+            self.documents.append(Document(file, self._index(), None, first_line, error=LoadError(
+                "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels")))
+
+    def _compose(self, part: str, line: int, column: int) -> None:
+        """One JSON object, composed alone and placed at its line and column."""
+        try:
+            ynode = yaml.compose(part, Loader=_Loader)
+        except yaml.YAMLError:
+            ynode = None
+        if ynode is None:  # JSON that YAML does not read (a tab inside a line ...): without positions
             try:
-                root = converter.convert(ynode, None, "", 0)
-            except _LimitExceeded as limit:
-                if budget < MAX_NODES and converter.nodes > budget:
-                    return [Document(file, 0, None, error=LoadError("yaml-limit", limit.error.message))]
-                documents.append(Document(file, index, None, start, error=_with_hint(limit.error, text)))
+                root = from_python(json.loads(part), self.file)
+            except (ValueError, RecursionError) as err:
+                self.documents.append(Document(self.file, self._index(), None, line, error=LoadError(
+                    "yaml-limit", str(err), line, column)))
+                return
+            self._add(Document(self.file, self._index(), root, line, text=self.text))
+            return
+        self._convert(ynode, _Converter(self.file, min(MAX_NODES, self.values_left), line, column))
+
+    def _convert(self, ynode: yaml.Node, converter: _Converter) -> None:
+        line, column = converter._at(ynode.start_mark)
+        budget = converter.max_nodes
+        try:
+            root = converter.convert(ynode, None, "", 0)
+        except _LimitExceeded as limit:
+            if budget < MAX_NODES and converter.nodes > budget:
+                self.refused = LoadError("yaml-limit", limit.error.message)
+                return
+            self.documents.append(Document(self.file, self._index(), None, line,
+                                           error=_with_hint(limit.error, self.text)))
+            return
+        self.values_left -= converter.nodes
+        if root.kind == "scalar" and root.value is None:
+            return  # an empty, comment-only or null document: kubectl skips it
+        self._add(Document(self.file, self._index(), root, line, converter.duplicates, text=self.text))
+
+    def _add(self, document: Document) -> None:
+        """Add a document, or the items it stands for when it is a list (kubectl's FlattenListVisitor)."""
+        root = document.root
+        items = root.get("items") if root is not None and root.kind == "map" else None
+        if items is None:
+            self.documents.append(document)
+            return
+        if items.kind == "scalar" and items.value is None:
+            return  # `items: null` is a list of no items to kubectl (its detector sees the raw `null`)
+        if items.kind != "seq":
+            self.documents.append(replace(document, root=None, line=items.line, error=LoadError(
+                "not-an-object", f"`items` must be a list of objects, as in every `kind: List`; kubectl refuses "
+                f"this one (json: cannot unmarshal {_json_kind(items)} into Go struct field decodeList.items of "
+                "type []json.RawMessage)", items.line, items.column)))
+            return
+        duplicates = document.duplicates
+        refused = any(item.kind != "map" for item in items.value)  # kubectl then sends none of the items
+        for item in items.value:
+            if refused and item.kind == "map":
                 continue
-            values_left -= converter.nodes
-            documents.append(Document(file, index, root, start, converter.duplicates, text=text))
-    except yaml.YAMLError as err:
-        documents.append(Document(file, len(documents), None, error=_with_hint(_syntax_error(err), text)))
-    except RecursionError:
-        documents.append(Document(file, len(documents), None, error=LoadError(
-            "yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels")))
-    return documents
+            if item.kind != "map":
+                self.documents.append(Document(self.file, self._index(), None, item.line, error=LoadError(
+                    "not-an-object", f"{item.path} must be an object (a mapping with apiVersion and kind); kubectl "
+                    f"refuses the whole list (json: cannot unmarshal {_json_kind(item)} into Go value of type "
+                    "map[string]interface {})", item.line, item.column)))
+                continue
+            self.documents.append(Document(self.file, self._index(), item, item.line or document.line,
+                                           duplicates, text=self.text))
+            duplicates = []
+
+
+def _split_documents(text: str) -> list[tuple[int, int, int, str | None]]:
+    """The documents of a YAML stream as kubectl's YAMLReader splits them: at every line that starts with
+    ``---``; what follows ``---`` on that line must be blank or a comment, anything else is kubectl's error
+    "invalid Yaml document separator", returned instead of the document before it
+    (k8s.io/apimachinery/pkg/util/yaml/decoder.go YAMLReader.Read).
+
+    Returns ``(first line, start offset, end offset, problem or None)`` per document, separator lines
+    excluded; nothing between two separators is no document. Linear in the text (``str.find``).
+    """
+    chunks: list[tuple[int, int, int, str | None]] = []
+    begin, line = 0, 1
+    start = 0 if text.startswith("---") else text.find("\n---") + 1
+    while start > 0 or (start == 0 and text.startswith("---")):
+        end_of_line = text.find("\n", start)
+        end_of_line = len(text) if end_of_line < 0 else end_of_line
+        rest = text[start + 3:end_of_line].strip()
+        separator_line = line + text.count("\n", begin, start)
+        if start > begin:
+            chunks.append((line, begin, start, None))
+        if rest and not rest.startswith("#"):
+            if chunks and chunks[-1][2] == start:
+                chunks.pop()  # kubectl's reader returns the error instead of the document before it
+            chunks.append((separator_line, start, end_of_line, f"invalid Yaml document separator: {_clip(rest)}"))
+            return chunks
+        begin, line = end_of_line + 1, separator_line + 1
+        start = text.find("\n---", end_of_line - 1) + 1 if end_of_line < len(text) else -1
+        if start <= 0:
+            break
+    if begin < len(text):
+        chunks.append((line, begin, len(text), None))
+    return chunks
+
+
+def _utf8_size(text: str, begin: int, end: int) -> int:
+    """Bytes of ``text[begin:end]`` in UTF-8, encoding only when the length alone cannot tell."""
+    if end - begin > MAX_DOCUMENT_BYTES:
+        return end - begin  # at least one byte per character: too large, whatever the characters
+    return len(text[begin:end].encode("utf-8", "surrogatepass"))
+
+
+def _first_character(text: str) -> str:
+    """The first character that is not white space (kubectl's JSON sniffing, unicode.IsSpace), or ""."""
+    position = 0
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return text[position:position + 1]
+
+
+def _shifted(error: LoadError, lines: int) -> LoadError:
+    return replace(error, line=error.line + lines) if error.line is not None and lines else error
+
+
+def _json_kind(node: Node) -> str:
+    """How encoding/json names the JSON type of a value in "cannot unmarshal X into"."""
+    if node.kind == "map":
+        return "object"
+    if node.kind == "seq":
+        return "array"
+    if isinstance(node.value, bool):
+        return "bool"
+    if isinstance(node.value, (int, float)):
+        return "number"
+    return "string"
+
+
+def _no_json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_JSON_SPACE = " \t\r\n"
+
+
+def _skip_json_space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in _JSON_SPACE:
+        position += 1
+    return position
+
+
+def _after_first_newline(text: str, position: int) -> int:
+    """Where the YAML decoder starts after JSON: whitespace is eaten up to and including the first newline
+    (YAMLOrJSONDecoder.consumeWhitespace)."""
+    while position < len(text) and text[position].isspace():
+        position += 1
+        if text[position - 1] == "\n":
+            break
+    return position
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 class _PythonLimit(Exception):
@@ -778,6 +1113,9 @@ def _python_document(obj: Any, name: str, index: int) -> Document:
         return Document(name, index, None, line=None, error=LoadError("yaml-limit", str(err)))
 
 
+_INPUT_BUDGET = inputfile.Budget(limit=MAX_INPUT_BYTES)
+
+
 def yaml_files(folder: Path) -> list[Path]:
     """The manifest files under ``folder``, in a stable order (folders that cannot be listed are skipped)."""
     return inputfile.files_under(folder, YAML_SUFFIXES)[0]
@@ -800,7 +1138,7 @@ def _read_path(path: Path) -> list[Document]:
 
 def _read_file(path: Path | str) -> list[Document]:
     try:
-        data = inputfile.read_bytes(path, what="the manifest")
+        data = inputfile.read_bytes(path, _INPUT_BUDGET, what="the manifest")
     except InputError as err:
         return [_unreadable(err)]
     return parse_text(data, str(path))
@@ -808,7 +1146,7 @@ def _read_file(path: Path | str) -> list[Document]:
 
 def _read_url(url: str) -> list[Document]:
     try:
-        data = inputfile.read_url(url)
+        data = inputfile.read_url(url, replace(inputfile.URL_BUDGET, limit=MAX_INPUT_BYTES))
     except InputError as err:
         return [_unreadable(err)]
     return parse_text(data, url)
@@ -867,9 +1205,41 @@ def load(source: Any, *, name: str | None = None) -> list[Document]:
     raise TypeError(f"cannot load manifests from a {type(source).__name__}")
 
 
+def iter_load(source: Any, *, name: str | None = None) -> Iterator[Document]:
+    """:func:`load`, one document at a time for files, folders, URLs and stdin (``"-"``), so a long stream is
+    checked and dropped document by document; other sources as :func:`load` gives them."""
+    if isinstance(source, str) and source == "-":
+        yield from _iter_data(lambda: inputfile.read_stream(sys.stdin, name or "<stdin>", _INPUT_BUDGET),
+                              name or "<stdin>")
+    elif isinstance(source, str) and inputfile.is_url(source):
+        yield from _iter_data(lambda: inputfile.read_url(source, replace(inputfile.URL_BUDGET,
+                                                                         limit=MAX_INPUT_BYTES)), source)
+    elif isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
+        path = Path(source)
+        if inputfile.kind_of(path) == "dir":
+            files, problems = inputfile.files_under(path, YAML_SUFFIXES)
+            yield from (_unreadable(problem) for problem in problems)
+            for child in files:
+                yield from _iter_data(lambda child=child: inputfile.read_bytes(child, _INPUT_BUDGET,
+                                                                               what="the manifest"), str(child))
+        else:
+            yield from _iter_data(lambda: inputfile.read_bytes(path, _INPUT_BUDGET, what="the manifest"), str(path))
+    else:
+        yield from load(source, name=name)
+
+
+def _iter_data(read: Any, name: str) -> Iterator[Document]:
+    try:
+        data = read()
+    except InputError as err:
+        yield _unreadable(err)
+        return
+    yield from iter_text(data, name)
+
+
 def _read_stream(stream: Any, name: str) -> list[Document]:
     try:
-        data = inputfile.read_stream(stream, name)
+        data = inputfile.read_stream(stream, name, _INPUT_BUDGET)
     except InputError as err:
         return [_unreadable(err)]
     return parse_text(data, name)

@@ -37,7 +37,6 @@ INPUTS = {
     "twenty-megabytes": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: big\n  annotations:\n    blob: "
                         + "x" * (20 * 1024 * 1024) + "\n",
     "binary-junk": bytes(range(256)) * 64,
-    "python-tag": "apiVersion: v1\nkind: Pod\nmetadata: !!python/object:os.system {name: x}\n",
 }
 
 # Runs in a fresh interpreter, so peak memory belongs to this one input.
@@ -46,7 +45,7 @@ CHILD = textwrap.dedent("""\
     from podnotes.lint import lint
     from podnotes import manifest
     if sys.argv[2] == "pure":
-        manifest._Loader, manifest.LIBYAML = manifest.yaml.SafeLoader, False
+        manifest._Loader, manifest.LIBYAML = manifest._PureLoader, False
     data = open(sys.argv[1], "rb").read()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
@@ -86,7 +85,7 @@ def test_alias_bomb_names_the_budget():
 def test_oversized_file_is_refused_before_reading(tmp_path):
     big = tmp_path / "big.yaml"
     with big.open("wb") as handle:
-        handle.truncate(manifest.MAX_BYTES + 1)
+        handle.truncate(manifest.MAX_INPUT_BYTES + 1)
     [finding] = lint(big)
     assert finding.rule == "yaml-limit" and finding.file == str(big)
     assert exit_code([finding]) == 3
@@ -95,10 +94,22 @@ def test_oversized_file_is_refused_before_reading(tmp_path):
 def test_unreadable_file_and_missing_file(tmp_path):
     [missing] = lint(str(tmp_path / "absent.yaml"))
     assert missing.rule == "unreadable" and "No such file" in missing.message
+
+
+def test_a_tag_go_does_not_know_is_ignored_and_runs_nothing():
+    """go-yaml resolves only the standard scalar tags (resolve.go resolvableTag) and ignores the others, so
+    kubectl sends this metadata as the mapping it is; nothing is constructed from the tag."""
+    [document] = manifest.load("apiVersion: v1\nkind: Pod\nmetadata: !!python/object:os.system {name: x}\n")
+    assert document.error is None and document.to_python()["metadata"] == {"name": "x"}
+
+
+def test_bytes_that_are_not_utf8_are_replaced_as_kubectl_does(tmp_path):
+    """kubectl reads files through unicode.BOMOverride(unicode.UTF8.NewDecoder()), which turns each byte that
+    is not UTF-8 into U+FFFD (k8s.io/cli-runtime/pkg/resource/visitor.go)."""
     latin1 = tmp_path / "latin1.yaml"
     latin1.write_bytes("name: caf\xe9\n".encode("latin-1"))
-    [finding] = lint(latin1)
-    assert finding.rule == "unreadable" and "UTF-8" in finding.message
+    [document] = manifest.load(latin1)
+    assert document.error is None and document.to_python() == {"name": "caf\ufffd"}
 
 
 def test_syntax_error_in_a_later_document_keeps_the_earlier_ones():

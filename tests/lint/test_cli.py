@@ -214,15 +214,24 @@ def test_a_url_that_fails_is_unreadable_input_naming_the_url(web):
 
 
 def test_a_url_larger_than_the_api_servers_limit_is_refused(web):
-    """The API server refuses request bodies over 3 MiB (MaxRequestBodyBytes, k8s.io/apiserver)."""
+    """The API server refuses request bodies over 3 MiB (MaxRequestBodyBytes, k8s.io/apiserver): per object, as
+    kubectl sends one request per object; one input is read up to 32 MiB."""
     base, routes = web
-    big = b"# " + b"x" * (3 * 1024 * 1024 + 10) + b"\n"
+    big = (b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {a: " + b"x" * (3 * 1024 * 1024 + 10)
+           + b"}\n")
+    huge = b"# " + b"x" * (32 * 1024 * 1024 + 10) + b"\n"
     routes["/declared.yaml"] = (200, {}, big)
     routes["/undeclared.yaml"] = (200, {"_stream": "1", "Connection": "close"}, big)
+    routes["/huge-declared.yaml"] = (200, {}, huge)
+    routes["/huge-undeclared.yaml"] = (200, {"_stream": "1", "Connection": "close"}, huge)
     for path in ("/declared.yaml", "/undeclared.yaml"):
         result = podnotes("lint", "-f", f"{base}{path}")
         assert result.returncode == 3, (path, result.stdout)
-        assert "the API server accepts at most 3,145,728 bytes" in result.stdout
+        assert "larger than 3,145,728 bytes (3 MiB), the most the API server accepts per request" in result.stdout
+    for path in ("/huge-declared.yaml", "/huge-undeclared.yaml"):
+        result = podnotes("lint", "-f", f"{base}{path}")
+        assert result.returncode == 3, (path, result.stdout)
+        assert "at most 33,554,432 bytes (32 MiB) are read from one input" in result.stdout
 
 
 def test_a_redirect_away_from_http_is_refused(web):

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from podnotes.lint import SEVERITIES, lint
+from podnotes import goyaml
 from podnotes.manifest import load
 
 FIELD_NAMES = ["apiVersion", "kind", "metadata", "name", "spec", "containers", "initContainers",
@@ -26,6 +27,30 @@ DOCUMENTS = st.fixed_dictionaries(
     {"apiVersion": st.sampled_from(["v1", "apps/v1", "batch/v1", "v2"]),
      "kind": st.sampled_from(["Pod", "Deployment", "Job", "CronJob", "StatefulSet", "Service"])},
     optional={"metadata": VALUES, "spec": VALUES})
+
+class _GoSafeDumper(yaml.SafeDumper):
+    """Quotes every string that Go's YAML reader would not read back as a string (PyYAML quotes only what
+    YAML 1.1 resolves otherwise, and leaves `y` or `0o17` plain)."""
+
+    def represent_str(self, data):
+        style = '"' if data and goyaml.resolve_plain(data)[0] != goyaml.STR else None
+        return self.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_GoSafeDumper.add_representer(str, _GoSafeDumper.represent_str)
+
+
+def _as_kubectl_sends(value):
+    """The JSON kubectl sends for plain data written as YAML: an integer beyond int64 and uint64 becomes a
+    float64, and an integral float below 1e21 is written as an integer (encoding/json)."""
+    if isinstance(value, dict):
+        return {key: _as_kubectl_sends(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_kubectl_sends(item) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool) and not -2**63 <= value < 2**64:
+        value = float(value)
+    return goyaml.to_json(value)
+
 
 SEED = """apiVersion: v1
 kind: Pod
@@ -50,9 +75,9 @@ def _check(findings):
 @given(DOCUMENTS)
 def test_generated_objects_as_dicts_and_as_yaml(document):
     _check(lint(document))
-    text = yaml.safe_dump(document)
+    text = yaml.dump(document, Dumper=_GoSafeDumper)
     _check(lint(text))
-    assert load(text)[0].to_python() == document
+    assert load(text)[0].to_python() == _as_kubectl_sends(document)
 
 
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -60,17 +60,21 @@ def test_lint_accepts_a_loaded_document_and_a_dict_alike():
     assert from_document and sorted(from_document) == sorted(from_dict)
 
 
-def test_yaml_1_1_values_as_kubernetes_reads_them():
+def test_values_as_kubernetes_reads_them():
+    """go-yaml v2 through sigs.k8s.io/yaml: octal, YAML 1.1 booleans, no base 60 (go.yaml.in/yaml/v2 resolve.go)."""
     [doc] = load("mode: 0644\nflag: yes\noff_: off\nversion: 1.10\nport: 0x50\ntime: 1:30\nquoted: '0644'\n")
     assert doc.to_python() == {"mode": 420, "flag": True, "off_": False, "version": 1.1, "port": 80,
-                               "time": 90, "quoted": "0644"}
+                               "time": "1:30", "quoted": "0644"}
 
 
 def test_anchors_and_merge_keys_are_expanded():
     [doc] = load("base: &b {cpu: 1, memory: 2}\nother:\n  <<: *b\n  memory: 3\ncopy: *b\n")
     assert doc.to_python() == {"base": {"cpu": 1, "memory": 2}, "other": {"cpu": 1, "memory": 3},
                                "copy": {"cpu": 1, "memory": 2}}
-    assert not doc.duplicates
+    # go-yaml's strict reading (a raw YAML body with fieldValidation=Strict) counts the merged key as set
+    [overridden] = doc.duplicates
+    assert (overridden.path, overridden.line, overridden.first_merge_line) == ("other.memory", 4, 3)
+    assert "replaces the value merged" in overridden.message
 
 
 def test_duplicate_keys_keep_both_positions():
@@ -93,7 +97,7 @@ def test_errors_are_documents_not_exceptions():
 
 def test_pure_python_parser_gives_the_same_tree(monkeypatch):
     [fast] = load(POD)
-    monkeypatch.setattr(manifest, "_Loader", manifest.yaml.SafeLoader)
+    monkeypatch.setattr(manifest, "_Loader", manifest._PureLoader)
     monkeypatch.setattr(manifest, "LIBYAML", False)
     [pure] = load(POD)
     assert pure.to_python() == fast.to_python()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from podnotes.cli import EXIT_CODES_HELP, EXIT_USAGE, CommandError, write_stdout
@@ -45,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from podnotes import __version__
     from podnotes.lint import ERROR, CatalogueError, Finding, Options, exit_code, lint_documents, schema
     from podnotes.lint.report import report, to_json, to_sarif, to_text, to_yaml
+    from podnotes.manifest import Document
 
     try:
         version = schema.normalize_version(args.k8s_version)
@@ -59,11 +62,17 @@ def run(args: argparse.Namespace) -> int:
     if not sources:
         raise CommandError("give the manifests: podnotes lint FILE..., -f FILE|DIR|URL, or -f - for stdin",
                            EXIT_USAGE)
-    documents = [doc for source in sources for doc in _load(source)]
     disabled = _disabled(args.disable)
-    if documents:
-        findings = lint_documents(documents, Options(version, args.level, not args.no_advice, disabled))
-    else:  # still a whole report, so `-o json | jq` and SARIF uploads work
+    documents: list = []  # what the report counts of each document (file, index, error), not its values
+
+    def each_document():  # checked and dropped one by one, so memory stays flat in the number of documents
+        for source in sources:
+            for document in _load(source):
+                documents.append(Document(document.file, document.index, None, error=document.error))
+                yield document
+
+    findings = lint_documents(each_document(), Options(version, args.level, not args.no_advice, disabled))
+    if not documents:  # still a whole report, so `-o json | jq` and SARIF uploads work
         findings = [Finding("no-objects", ERROR, "no Kubernetes object found: the input is empty or holds only "
                             "comments", ", ".join(sources))]
     code = exit_code(findings)
@@ -105,11 +114,11 @@ def _terminal_width() -> int:
     return min(int(columns) if columns.isdigit() and int(columns) > 0 else shutil.get_terminal_size().columns, 100)
 
 
-def _load(source: str) -> list:
+def _load(source: str) -> Iterator:
     from podnotes.inputfile import is_url
-    from podnotes.manifest import load
+    from podnotes.manifest import iter_load
 
-    return load(source if source == "-" or is_url(source) else Path(source))
+    return iter_load(source if source == "-" or is_url(source) else Path(source))
 
 
 def _disabled(given: list[str]) -> frozenset[str]:

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..manifest import Document, Node, load
+from ..manifest import Document, Node, iter_load
 from . import advice
 from .finding import ERROR, INFO, SEVERITIES, UNREADABLE_RULES, WARNING, Finding
 from .pod import PodRules, check_metadata
@@ -64,7 +65,7 @@ def lint(source: Any, *, k8s_version: str | None = None, level: str = "baseline"
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     options = Options(k8s_version, level, advice, frozenset(disable))
     catalogue(k8s_version)  # fail early on an unknown version
-    return lint_documents(load(source, name=name), options)
+    return lint_documents(iter_load(source, name=name), options)
 
 
 # Findings reported per call; past it one summary finding stands for the rest.
@@ -73,7 +74,7 @@ def lint(source: Any, *, k8s_version: str | None = None, level: str = "baseline"
 MAX_FINDINGS = 2_000
 
 
-def lint_documents(documents: list[Document], options: Options | None = None) -> list[Finding]:
+def lint_documents(documents: Iterable[Document], options: Options | None = None) -> list[Finding]:
     """Every finding of ``documents``, sorted by file and position; at most ``MAX_FINDINGS``.
 
     Past the limit the rest are summarised by one finding (rule
@@ -112,9 +113,13 @@ def _about(document: Document, findings: list[Finding]) -> list[Finding]:
     kind, name = _text(document.kind), _text(document.name)
     metadata = document.root.get("metadata") if document.root is not None and document.root.kind == "map" else None
     namespace = _text(metadata.scalar("namespace")) if metadata is not None and metadata.kind == "map" else ""
+    # an item of a List reaches the server alone, so the server's messages name its fields without `items[N].`
+    item_prefix = document.root.path + "." if document.root is not None and document.root.parent is not None else ""
     for finding in findings:
         if finding.document is None:
             finding.kind, finding.namespace, finding.name, finding.document = kind, namespace, name, document.index
+        if item_prefix and finding.server_message:
+            finding.server_message = finding.server_message.replace(item_prefix, "")
     return findings
 
 
@@ -171,14 +176,9 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
         error = document.error
         return [Finding(error.rule, ERROR, error.message, file, error.line, error.column,
                         fix=_LOAD_FIXES.get(error.rule, ""))]
-    findings = [Finding("duplicate-key", ERROR,
-                        f"`{dup.key}` is given twice in this mapping (first at line {dup.first_line}, column "
-                        f"{dup.first_column}); "
-                        "Kubernetes' YAML reader refuses that, and tools that accept it silently keep one of the "
-                        "two values", file, dup.line, dup.column, dup.path, fix="delete one of the two lines",
-                        server_message=f"error converting YAML to JSON: yaml: unmarshal errors:\n  line "
-                        f"{dup.line}: key \"{dup.key}\" already set in map")
-                for dup in document.duplicates]
+    findings = [Finding("duplicate-key", WARNING, dup.message, file, dup.line, dup.column, dup.path,
+                        fix="delete the line whose value should not count", server_message=dup.server_message)
+                for dup in document.duplicates if options.advice]  # kubectl's path accepts them: advice
     root = document.root
     if root is None:
         return findings
