@@ -26,9 +26,11 @@ import yaml
 
 from .display import COLUMNS
 from .lint import pod_spec_of
-from .lint.advice import default_pull_policy
-from .lint.rules_table import (CONTAINER_RESTART_POLICIES, DEFAULTS, ENUMS, ONE_OF, POD_RESTART_POLICIES,
-                               PROBES)
+from .kube.defaults import default_pull_policy
+from .kube.defaults import FIELD_DEFAULTS as DEFAULTS
+from .kube.defaults import PROBE_DEFAULTS
+from .kube.enums import CONTAINER_RESTART_POLICIES, POD_RESTART_POLICIES, PROBES
+from .lint.rules_table import ENUMS, ONE_OF
 from .lint.schema import KINDS, Catalogue, FieldSpec, FieldType, catalogue, short_name
 from .lint.structure import did_you_mean
 from .manifest import Document, Node, load
@@ -485,10 +487,9 @@ def pod_defaults(spec: Node, context: str | None) -> list[Annotation]:
                 node = container.get(probe)
                 if node is None or node.kind != "map":
                     continue
-                for name, value in (("timeoutSeconds", "1"), ("periodSeconds", "10"), ("successThreshold", "1"),
-                                    ("failureThreshold", "3")):
+                for name, value in PROBE_DEFAULTS.items():
                     if node.get(name) is None:
-                        add(f"{node.path}.{name}", value)
+                        add(f"{node.path}.{name}", str(value))
                 http = node.get("httpGet")
                 if http is not None and http.kind == "map" and http.get("scheme") is None:
                     add(f"{http.path}.scheme", "HTTP")

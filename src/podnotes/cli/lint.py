@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from podnotes.cli import EXIT_CODES_HELP, EXIT_USAGE, CommandError, write_stdout
+from podnotes.kube.enums import PSS_LEVELS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="output format (default text: file:line:col: severity [RULE] message)")
     parser.add_argument("--k8s-version", metavar="X.Y", default=None,
                         help="Kubernetes minor version to check against (default: the newest covered)")
-    parser.add_argument("--level", choices=("privileged", "baseline", "restricted"), default="baseline",
+    parser.add_argument("--level", choices=PSS_LEVELS, default="baseline",
                         help="Pod Security Standard to hold Pods to (default baseline; privileged checks none)")
     parser.add_argument("--no-advice", action="store_true", help="report only what the API server would reject")
     parser.add_argument("--disable", action="append", default=[], metavar="RULE[,RULE]",

@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..kube.enums import PSS_LEVELS as LEVELS
 from ..manifest import Document, Node, load
 from . import advice
 from .finding import ERROR, INFO, SEVERITIES, UNREADABLE_RULES, WARNING, Finding
@@ -36,7 +37,6 @@ __all__ = ["Finding", "Options", "lint", "lint_documents", "exit_code", "ERROR",
            "LEVELS", "IGNORE_ANNOTATION", "available_versions", "default_version", "CatalogueError", "pod_spec_of"]
 
 IGNORE_ANNOTATION = "podnotes.io/ignore"
-LEVELS = ("privileged", "baseline", "restricted")
 _CONTEXT = {"Pod": "pod", "Job": "job", "CronJob": "job"}
 
 

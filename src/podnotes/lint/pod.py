@@ -13,11 +13,13 @@ import re
 
 from ..manifest import Node
 from .finding import ERROR, WARNING, Finding
-from .quantity import parse_quantity
-from .rules_table import (CONTAINER_GROUPS, CONTAINER_RESTART_RULES_SINCE, POD_RESTART_POLICIES,
-                          RELAXED_ENV_NAMES_SINCE, STANDARD_RESOURCES, CONTAINER_RESTART_POLICIES, EPHEMERAL_FORBIDDEN, INIT_ONLY_WITH_SIDECAR,
-                          LIFECYCLE_HANDLERS, PROBE_HANDLERS, PROBES, RESTART_POLICIES_BY_CONTEXT,
-                          SUPPORTED_LIFECYCLE_HANDLERS, VOLUME_SERVER_NAMES, VOLUME_SOURCE_ORDER)
+from ..kube.defaults import probe_setting
+from ..kube.quantity import parse_quantity
+from ..kube.enums import (CONTAINER_GROUPS, CONTAINER_RESTART_POLICIES, LIFECYCLE_HANDLERS, POD_RESTART_POLICIES,
+                          PROBE_HANDLERS, PROBES, SUPPORTED_LIFECYCLE_HANDLERS)
+from .rules_table import (CONTAINER_RESTART_RULES_SINCE, EPHEMERAL_FORBIDDEN, INIT_ONLY_WITH_SIDECAR,
+                          RELAXED_ENV_NAMES_SINCE, RESTART_POLICIES_BY_CONTEXT, STANDARD_RESOURCES,
+                          VOLUME_SERVER_NAMES, VOLUME_SOURCE_ORDER)
 from .structure import did_you_mean, located, unsupported
 
 ENV_NAME = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*\Z")
@@ -443,7 +445,9 @@ class PodRules:
                            f"{grace.path}: Invalid value: {grace.value}: must be greater than 0", at_key=False,
                            fix="terminationGracePeriodSeconds: 10")
         success = probe.get("successThreshold")
-        if kind != "readinessProbe" and _present(success) and isinstance(success.value, int) and success.value != 1:
+        # Defaulting runs first: SetDefaults_Probe turns 0 into 1, so only what stays other than 1 is refused.
+        if kind != "readinessProbe" and _present(success) and isinstance(success.value, int) \
+                and probe_setting({"successThreshold": success.value}, "successThreshold") != 1:
             self.error("field-constraint", success,
                        f"`successThreshold` of a {kind} must be 1: one success already proves the container "
                        "{}".format("alive" if kind == "livenessProbe" else "started"),

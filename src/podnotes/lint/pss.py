@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..manifest import Node
-from .rules_table import CONTAINER_GROUPS, PROBES
+from ..kube.enums import CONTAINER_GROUPS, PROBES
+from ..kube.enums import PSS_LEVELS as LEVELS
 
 BASELINE_CAPABILITIES = frozenset({
     "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP",
@@ -28,7 +29,6 @@ RESTRICTED_VOLUME_TYPES = frozenset({"configMap", "csi", "downwardAPI", "emptyDi
                                      "persistentVolumeClaim", "projected", "secret"})
 SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm_t"})
 
-LEVELS = ("privileged", "baseline", "restricted")
 # The upstream check ids this module implements; lint reports each as rule ``pss-<id>``.
 CHECK_IDS = ("allowPrivilegeEscalation", "appArmorProfile", "capabilities_baseline", "capabilities_restricted",
              "hostNamespaces", "hostPathVolumes", "hostPorts", "hostProbesAndHostLifecycle", "privileged",

@@ -79,6 +79,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Iterable
 
+from podnotes.kube.enums import PROBE_FIELDS
+
 SCHEMA_ID = "podnotes.timeline/v1"
 SCHEMA_FILE = Path(__file__).with_name("timeline.schema.json")
 
@@ -87,10 +89,8 @@ EVENT_KINDS = (
     "started", "ready", "condition", "phase", "endpoint", "delete",
     "warning", "stop", "deadline", "update",
 )
-PROBE_TYPES = ("startup", "liveness", "readiness")
+PROBE_TYPES = tuple(PROBE_FIELDS)  # startup, liveness, readiness
 PROBE_RESULTS = ("success", "failure", "timeout", "error")
-PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
-CONDITIONS = ("PodScheduled", "PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready")
 CONTAINER_TYPES = ("init", "sidecar", "app")
 
 

@@ -1,4 +1,7 @@
-"""Kubernetes resource quantities (``500m``, ``1Gi``), parsed as the API server does.
+"""Kubernetes resource quantities (``500m``, ``1Gi``, ``1e9``, ``1Pi``, ``500u``), parsed as the API server does.
+
+The one parser of quantities in the package: lint, the QoS class, the cgroup
+settings of the Linux chapters and the offline cluster all read them here.
 
 The grammar is the one of ``k8s.io/apimachinery/pkg/api/resource``: a signed
 decimal number, then either a binary suffix (Ki Mi Gi Ti Pi Ei), a decimal SI
@@ -94,3 +97,32 @@ def suggest_quantity(text: str) -> str | None:
         return None
     unit = match[2].upper() if match[2] != "k" else "K"
     return f"{match[1]}{unit}i"
+
+
+def is_fractional_bytes(value: str | int | float) -> bool:
+    """Whether a byte quantity has a fraction (``1.5``, ``100m``): the server accepts it and warns
+    (``warningsForResourceList`` in ``pkg/api/pod/warnings.go``); the kubelet rounds it up."""
+    try:
+        amount = parse_quantity(value)
+    except QuantityError:
+        return False
+    return amount != amount.to_integral_value()
+
+
+def millicores(value: str | int | float) -> int:
+    """A cpu quantity in millicores, rounded up as ``Quantity.MilliValue`` does (``"250m"`` -> 250, ``0.1`` -> 100)."""
+    return int((parse_quantity(value) * 1000).to_integral_value(rounding=decimal.ROUND_CEILING))
+
+
+def whole_units(value: str | int | float) -> int:
+    """A quantity in whole units, rounded up as ``Quantity.Value`` does (``"64Mi"`` -> 67108864 bytes)."""
+    return int(parse_quantity(value).to_integral_value(rounding=decimal.ROUND_CEILING))
+
+
+def same_quantity(first: str | int | float | None, second: str | int | float | None) -> bool:
+    """``Quantity.Equal``: ``0.1`` and ``100m`` are the same amount; a missing amount is zero."""
+    return _or_zero(first) == _or_zero(second)
+
+
+def _or_zero(value: str | int | float | None) -> Decimal:
+    return Decimal(0) if value is None else parse_quantity(value)
