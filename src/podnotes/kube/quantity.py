@@ -99,18 +99,21 @@ def suggest_quantity(text: str) -> str | None:
     return f"{match[1]}{unit}i"
 
 
-def is_fractional_bytes(value: str | int | float) -> bool:
-    """Whether a byte quantity has a fraction (``1.5``, ``100m``): the server accepts it and warns
-    (``warningsForResourceList`` in ``pkg/api/pod/warnings.go``); the kubelet rounds it up."""
+def fractional_bytes(value: str | int | float) -> str | None:
+    """How the server shows a byte quantity that is not a whole number (``"1.5"`` -> ``"1500m"``), or None
+    when it is whole or not a quantity. The server warns about such amounts
+    (``MilliValue() % 1000 != 0`` in ``pkg/api/pod/warnings.go``) and shows them in canonical form, rounded
+    up to milli units (``1500001u`` -> ``1501m``)."""
     try:
-        amount = parse_quantity(value)
+        milli = millicores(value)
     except QuantityError:
-        return False
-    return amount != amount.to_integral_value()
+        return None
+    return f"{milli}m" if milli % 1000 else None
 
 
 def millicores(value: str | int | float) -> int:
-    """A cpu quantity in millicores, rounded up as ``Quantity.MilliValue`` does (``"250m"`` -> 250, ``0.1`` -> 100)."""
+    """A quantity in milli units (millicores for cpu), rounded up as ``Quantity.MilliValue`` does
+    (``"250m"`` -> 250, ``0.1`` -> 100)."""
     return int((parse_quantity(value) * 1000).to_integral_value(rounding=decimal.ROUND_CEILING))
 
 

@@ -89,3 +89,20 @@ def rolling_update_problems(kind: str, rolling_update: dict[str, Any]) -> list[B
     elif not has_unavailable and not has_surge:
         problems.append(BudgetProblem("maxUnavailable", "cannot be 0 when maxSurge is 0", required=True))
     return problems
+
+
+def statefulset_budget_problems(rolling_update: dict[str, Any]) -> list[BudgetProblem]:
+    """A StatefulSet's ``rollingUpdate``: ``partition`` at least 0, ``maxUnavailable`` (when given) a positive
+    number or percentage (ValidateStatefulSetUpdateStrategy)."""
+    problems = []
+    partition = rolling_update.get("partition")
+    if isinstance(partition, int) and not isinstance(partition, bool) and partition < 0:
+        problems.append(BudgetProblem("partition", "must be greater than or equal to 0"))
+    unavailable = rolling_update.get("maxUnavailable")
+    if unavailable is None:
+        return problems
+    malformed = int_or_percent_problems("maxUnavailable", unavailable)
+    problems += malformed
+    if not malformed and budget_value(unavailable) == 0:
+        problems.append(BudgetProblem("maxUnavailable", "cannot be 0"))
+    return problems + over_100_percent("maxUnavailable", unavailable)

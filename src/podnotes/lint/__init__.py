@@ -32,6 +32,8 @@ from .finding import ERROR, INFO, SEVERITIES, UNREADABLE_RULES, WARNING, Finding
 from .pod import PodRules, check_metadata
 from .schema import KINDS, CatalogueError, available_versions, catalogue, default_version
 from .structure import StructureChecker, located
+from .warnings import check_pod_warnings
+from .workload import check_workload, claim_template_names
 
 __all__ = ["Finding", "Options", "lint", "lint_documents", "exit_code", "ERROR", "WARNING", "INFO", "SEVERITIES",
            "LEVELS", "IGNORE_ANNOTATION", "available_versions", "default_version", "CatalogueError", "pod_spec_of"]
@@ -83,7 +85,8 @@ def lint_documents(documents: list[Document], options: Options | None = None) ->
     options = options or Options()
     findings: list[Finding] = []
     for document in documents:
-        findings.extend(_about(document, _template_hint(document) + _lint_document(document, options)))
+        hint = _template_hint(document) if options.advice else []
+        findings.extend(_about(document, hint + _lint_document(document, options)))
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.column or 0))
     return _at_most(findings, MAX_FINDINGS)
 
@@ -224,14 +227,24 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
             check_metadata(template_metadata, root, False, findings)
         if context == "workload":
             _check_selector(root, findings)
-        PodRules(spec, context, findings, int(checker.catalogue.version.split(".")[1])).run()
+            check_workload(root, kind.value, findings)
+        PodRules(spec, context, findings, int(checker.catalogue.version.split(".")[1]),
+                 claim_template_names(root)).run()
+        check_pod_warnings(spec, findings)
         if options.advice:
             advice.check_pod(spec, kind.value, root, options.level, checker.catalogue.version, findings)
     elif spec is None:
         findings.append(located("required-field", ERROR, root, f"this {kind.value} has no Pod spec at "
                                 f"`{KINDS[kind.value][2]}`", path=f"{KINDS[kind.value][2]}.containers",
                                 server=f"{KINDS[kind.value][2]}.containers: Required value"))
+    if not options.advice:
+        findings = [f for f in findings if not _advice_only(f)]
     return _suppress(_unique(findings), root, options.disabled)
+
+
+def _advice_only(finding: Finding) -> bool:
+    """A warning of podnotes' own, not one the API server gives (those carry its words in server_message)."""
+    return finding.severity == WARNING and not finding.server_message
 
 
 def _kind_case(root: Node, kind: Node, proper: str) -> Finding:

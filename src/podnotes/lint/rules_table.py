@@ -53,6 +53,8 @@ CONTAINER_RESTART_RULES_SINCE = 35
 # printable ASCII character except '='.
 RELAXED_ENV_NAMES_SINCE = 32
 STANDARD_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage", "storage"})
+# What Pod-level resources (spec.resources) may name, besides hugepages-<size>.
+POD_LEVEL_RESOURCES = frozenset({"cpu", "memory"})
 
 
 # Volume source fields in the server's check order (emptyDir before hostPath).
