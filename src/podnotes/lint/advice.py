@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..kube import qos as kube_qos
 from ..kube.defaults import parse_image
 from ..kube.containers import containers
+from ..kube.enums import PROBES
 from ..kube.quantity import QuantityError, parse_quantity
 from ..manifest import Node
 from . import pss
@@ -98,7 +99,7 @@ def check_probe_ports(container: Node, findings: list[Finding]) -> None:
     ports = container.get("ports")
     names = {p.scalar("name") for p in (ports.value if ports is not None and ports.kind == "seq" else [])
              if p.kind == "map"}
-    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+    for probe in PROBES:
         node = container.get(probe)
         for action in ("httpGet", "tcpSocket"):
             target = node.get(action) if node is not None and node.kind == "map" else None

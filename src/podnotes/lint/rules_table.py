@@ -10,7 +10,7 @@ error messages.
 
 from __future__ import annotations
 
-from ..kube.enums import LIFECYCLE_HANDLERS, POD_RESTART_POLICIES, PROBE_HANDLERS, PULL_POLICIES
+from ..kube.enums import LIFECYCLE_HANDLERS, POD_RESTART_POLICIES, PROBE_HANDLERS, PROBES, PULL_POLICIES
 
 # (type, field) -> allowed values, in the order the server lists them.
 ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
@@ -68,10 +68,9 @@ VOLUME_SOURCE_ORDER = (
 VOLUME_SERVER_NAMES = {"downwardAPI": "downwarAPI", "cephfs": "cephFS"}
 
 # Fields an init container may set only when it is a sidecar (restartPolicy: Always).
-INIT_ONLY_WITH_SIDECAR = ("lifecycle", "livenessProbe", "readinessProbe", "startupProbe")
+INIT_ONLY_WITH_SIDECAR = ("lifecycle", *PROBES)
 # Fields an ephemeral container may never set.
-EPHEMERAL_FORBIDDEN = ("ports", "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "resources",
-                       "resizePolicy")
+EPHEMERAL_FORBIDDEN = ("ports", *PROBES, "lifecycle", "resources", "resizePolicy")
 
 # One-of groups, for explain: the fields of which exactly one must be set.
 ONE_OF: dict[str, tuple[str, ...]] = {
