@@ -32,7 +32,7 @@ def check_pod_warnings(spec: Node, findings: list[Finding]) -> None:
 
 def _warn(rule: str, node: Node, message: str, server: str, fix: str, path: str | None = None, *,
           at_key: bool = True) -> Finding:
-    return located(rule, WARNING, node, f"{message} (the API server accepts it with a warning)", at_key=at_key,
+    return located(rule, WARNING, node, f"{message} (the API server warns about this)", at_key=at_key,
                    fix=fix, server=server, path=path)
 
 
