@@ -106,3 +106,22 @@ def statefulset_budget_problems(rolling_update: dict[str, Any]) -> list[BudgetPr
     if not malformed and budget_value(unavailable) == 0:
         problems.append(BudgetProblem("maxUnavailable", "cannot be 0"))
     return problems + over_100_percent("maxUnavailable", unavailable)
+
+
+# Integer fields that must be >= 0 (ValidateNonnegativeField), by kind, relative to the object's spec.
+# Upstream: ValidateDeploymentSpec, ValidateReplicaSetSpec, ValidateDaemonSetSpec, ValidateStatefulSetSpec
+# (pkg/apis/apps/validation) and validateJobSpec, ValidateCronJobSpec (pkg/apis/batch/validation).
+JOB_NONNEGATIVE = ("parallelism", "completions", "backoffLimit", "ttlSecondsAfterFinished", "backoffLimitPerIndex",
+                   "maxFailedIndexes")
+NONNEGATIVE: dict[str, tuple[str, ...]] = {
+    "Deployment": ("replicas", "revisionHistoryLimit", "minReadySeconds"),
+    "ReplicaSet": ("replicas", "minReadySeconds"),
+    "DaemonSet": ("minReadySeconds", "revisionHistoryLimit"),
+    "StatefulSet": ("replicas", "minReadySeconds", "ordinals.start"),
+    "Job": JOB_NONNEGATIVE,
+    "CronJob": ("successfulJobsHistoryLimit", "failedJobsHistoryLimit", "startingDeadlineSeconds",
+                *(f"jobTemplate.spec.{name}" for name in JOB_NONNEGATIVE)),
+}
+DEFAULT_PROGRESS_DEADLINE_SECONDS = 600
+# A CronJob's name becomes the prefix of its Jobs' names, which get an 11-character suffix (ValidateCronJob).
+CRONJOB_NAME_MAX = 52

@@ -227,6 +227,7 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
             check_metadata(template_metadata, root, False, findings)
         if context == "workload":
             _check_selector(root, findings)
+        if context != "pod":
             check_workload(root, kind.value, findings)
         PodRules(spec, context, findings, int(checker.catalogue.version.split(".")[1]),
                  claim_template_names(root)).run()

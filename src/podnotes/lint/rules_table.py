@@ -37,6 +37,9 @@ ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("DaemonSetUpdateStrategy", "type"): ("OnDelete", "RollingUpdate"),
     ("CronJobSpec", "concurrencyPolicy"): ("Allow", "Forbid", "Replace"),
     ("JobSpec", "completionMode"): ("Indexed", "NonIndexed"),
+    ("JobSpec", "podReplacementPolicy"): ("Failed", "TerminatingOrFailed"),
+    ("StatefulSetPersistentVolumeClaimRetentionPolicy", "whenDeleted"): ("Retain", "Delete"),
+    ("StatefulSetPersistentVolumeClaimRetentionPolicy", "whenScaled"): ("Retain", "Delete"),
     ("HostPathVolumeSource", "type"): ("", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate",
                                        "File", "FileOrCreate", "Socket"),
 }

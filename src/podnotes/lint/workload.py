@@ -1,20 +1,29 @@
-"""The rules of Deployment, DaemonSet and StatefulSet around their Pod template.
+"""The rules of the workload kinds around their Pod template.
 
-Mirrors ``pkg/apis/apps/validation/validation.go`` (Kubernetes 1.37): the
+Mirrors ``pkg/apis/apps/validation/validation.go`` and
+``pkg/apis/batch/validation/validation.go`` (Kubernetes 1.37): the
 rolling-update budgets (:mod:`podnotes.kube.workloads`), a rollingUpdate block
-under the Recreate or OnDelete strategy, and the names of a StatefulSet's
-volumeClaimTemplates, which its Pods may mount like volumes.
+under the Recreate or OnDelete strategy, counts and durations that cannot be
+negative, a Deployment's progress deadline, a Job's per-index and failure
+policies, a CronJob's schedule, time zone and name length (:mod:`podnotes.kube.cron`),
+and the names of a StatefulSet's volumeClaimTemplates, which its Pods may mount
+like volumes.
 """
 
 from __future__ import annotations
 
-from ..kube.workloads import BudgetProblem, rolling_update_problems, statefulset_budget_problems
+import json
+
+from ..kube.cron import schedule_problem, time_zone_problem
+from ..kube.workloads import (CRONJOB_NAME_MAX, DEFAULT_PROGRESS_DEADLINE_SECONDS, NONNEGATIVE, BudgetProblem,
+                              rolling_update_problems, statefulset_budget_problems)
 from ..manifest import Node
 from .finding import ERROR, Finding
 from .structure import located
 
-# Where each kind keeps its strategy, and the strategy type that takes no rollingUpdate block.
-STRATEGY = {"Deployment": ("strategy", "Recreate"), "DaemonSet": ("updateStrategy", "OnDelete"),
+# Where each kind keeps its strategy, and the strategy type that takes no rollingUpdate block (None: the
+# server ignores the block, as it does for a DaemonSet with OnDelete).
+STRATEGY = {"Deployment": ("strategy", "Recreate"), "DaemonSet": ("updateStrategy", None),
             "StatefulSet": ("updateStrategy", "OnDelete")}
 
 
@@ -32,10 +41,131 @@ def claim_template_names(root: Node) -> frozenset[str]:
 
 
 def check_workload(root: Node, kind: str, findings: list[Finding]) -> None:
-    """Rolling-update rules of a Deployment, DaemonSet or StatefulSet."""
+    """The rules of a workload's own spec (not its Pod template)."""
     spec = root.get("spec")
-    if kind not in STRATEGY or spec is None or spec.kind != "map":
+    if spec is None or spec.kind != "map":
         return
+    check_nonnegative(spec, kind, findings)
+    if kind == "Deployment":
+        check_progress_deadline(spec, findings)
+    if kind == "Job":
+        check_job(spec, findings)
+    if kind == "CronJob":
+        check_cronjob(root, spec, findings)
+        job_spec = _at(spec, "jobTemplate.spec")
+        if job_spec is not None and job_spec.kind == "map":
+            check_job(job_spec, findings)
+    if kind in STRATEGY:
+        check_strategy(spec, kind, findings)
+
+
+def _at(node: Node | None, dotted: str) -> Node | None:
+    for key in dotted.split("."):
+        node = node.get(key) if node is not None and node.kind == "map" else None
+    return node
+
+
+def _integer(node: Node | None) -> int | None:
+    if node is None or node.kind != "scalar" or isinstance(node.value, bool) or not isinstance(node.value, int):
+        return None
+    return node.value
+
+
+def _error(node: Node, message: str, server: str, fix: str, *, rule: str = "field-constraint") -> Finding:
+    return located(rule, ERROR, node, message, fix=fix, server=server)
+
+
+def check_nonnegative(spec: Node, kind: str, findings: list[Finding]) -> None:
+    for dotted in NONNEGATIVE.get(kind, ()):
+        node = _at(spec, dotted)
+        value = _integer(node)
+        if value is not None and value < 0:
+            findings.append(_error(node, f"`{dotted.rsplit('.', 1)[-1]}` cannot be negative",
+                                   f"{node.path}: Invalid value: {value}: must be greater than or equal to 0",
+                                   f"{dotted.rsplit('.', 1)[-1]}: 0"))
+
+
+def check_progress_deadline(spec: Node, findings: list[Finding]) -> None:
+    """ValidateDeploymentSpec: progressDeadlineSeconds (600 unless given) must exceed minReadySeconds."""
+    node = spec.get("progressDeadlineSeconds")
+    deadline = _integer(node)
+    ready = _integer(spec.get("minReadySeconds")) or 0
+    if node is not None and deadline is not None and deadline >= 0 and deadline <= ready:
+        findings.append(_error(node, "`progressDeadlineSeconds` must be longer than `minReadySeconds`: a rollout "
+                               "would be declared stuck before a Pod could count as available",
+                               f"{node.path}: Invalid value: {deadline}: must be greater than minReadySeconds",
+                               f"progressDeadlineSeconds: {max(ready + 1, DEFAULT_PROGRESS_DEADLINE_SECONDS)}"))
+
+
+def check_job(spec: Node, findings: list[Finding]) -> None:
+    """validateJobSpec: per-index backoff needs Indexed completion, a failure policy's exit codes, and the
+    replacement policy a failure policy allows."""
+    indexed = spec.scalar("completionMode") == "Indexed"
+    per_index = spec.get("backoffLimitPerIndex")
+    if _integer(per_index) is not None and not indexed:
+        findings.append(_error(per_index, "`backoffLimitPerIndex` counts failures per index, so the Job needs "
+                               "`completionMode: Indexed`",
+                               f"{per_index.path}: Invalid value: {per_index.value}: requires indexed completion "
+                               "mode", "completionMode: Indexed"))
+    max_failed = spec.get("maxFailedIndexes")
+    if _integer(max_failed) is not None and _integer(per_index) is None:
+        findings.append(located("required-field", ERROR, max_failed, "`maxFailedIndexes` needs "
+                                "`backoffLimitPerIndex`", at_key=True, path=f"{spec.path}.backoffLimitPerIndex",
+                                fix="backoffLimitPerIndex: 1",
+                                server=f"{spec.path}.backoffLimitPerIndex: Required value: when maxFailedIndexes "
+                                       "is specified"))
+    success = spec.get("successPolicy")
+    if success is not None and success.kind == "map" and not indexed:
+        findings.append(_error(success, "a `successPolicy` names indexes, so the Job needs "
+                               "`completionMode: Indexed`", f"{success.path}: Invalid value: "
+                               f"{_go_json(success.to_python())}: requires indexed completion mode",
+                               "completionMode: Indexed"))
+    failure = spec.get("podFailurePolicy")
+    rules = _at(failure, "rules")
+    for rule in rules.value if rules is not None and rules.kind == "seq" else []:
+        codes = _at(rule, "onExitCodes")
+        values = _at(codes, "values")
+        if codes is None or values is None or values.kind != "seq" or codes.scalar("operator") != "In":
+            continue
+        for value in values.value:
+            if _integer(value) == 0:
+                findings.append(_error(value, "exit code 0 is success, so it cannot be matched with `operator: In` "
+                                       "in a failure policy", f"{value.path}: Invalid value: 0: must not be 0 for "
+                                       "the In operator", "use exit codes other than 0"))
+    replacement = spec.get("podReplacementPolicy")
+    if failure is not None and failure.kind == "map" and replacement is not None \
+            and isinstance(replacement.value, str) and replacement.value != "Failed":
+        findings.append(_error(replacement, "with a `podFailurePolicy`, a failed Pod is replaced only once it has "
+                               "fully terminated: `podReplacementPolicy` must be Failed",
+                               f'{replacement.path}: Unsupported value: "{replacement.value}": supported values: '
+                               '"Failed"', "podReplacementPolicy: Failed", rule="invalid-enum"))
+
+
+def check_cronjob(root: Node, spec: Node, findings: list[Finding]) -> None:
+    """ValidateCronJob: the schedule, the time zone and the name, which prefixes every Job's name."""
+    schedule = spec.get("schedule")
+    if schedule is not None and isinstance(schedule.value, str):
+        problem = schedule_problem(schedule.value)
+        if problem:
+            findings.append(_error(schedule, f"`{schedule.value}` is not a schedule the CronJob controller can "
+                                   f"read: {problem}", f'{schedule.path}: Invalid value: "{schedule.value}": {problem}',
+                                   'schedule: "*/5 * * * *" (minute hour day-of-month month day-of-week)'))
+    zone = spec.get("timeZone")
+    if zone is not None and isinstance(zone.value, str):
+        problem = time_zone_problem(zone.value)
+        if problem:
+            findings.append(_error(zone, f"`{zone.value}` is not a time zone of the IANA database",
+                                   f'{zone.path}: Invalid value: "{zone.value}": {problem}', "timeZone: Etc/UTC"))
+    name = _at(root, "metadata.name")
+    if name is not None and isinstance(name.value, str) and len(name.value) > CRONJOB_NAME_MAX:
+        findings.append(located("invalid-name", ERROR, name, f"a CronJob's name may have at most {CRONJOB_NAME_MAX} "
+                                "characters: its Jobs are named after it with a suffix of 11", fix="a shorter name",
+                                server=f'metadata.name: Invalid value: "{name.value}": must be no more than '
+                                       f"{CRONJOB_NAME_MAX} characters"))
+
+
+def check_strategy(spec: Node, kind: str, findings: list[Finding]) -> None:
+    """Rolling-update rules of a Deployment, DaemonSet or StatefulSet."""
     field, no_rolling = STRATEGY[kind]
     strategy = spec.get(field)
     if strategy is None or strategy.kind != "map":
@@ -44,17 +174,30 @@ def check_workload(root: Node, kind: str, findings: list[Finding]) -> None:
     if rolling is None or rolling.kind != "map":
         return
     chosen = strategy.scalar("type")
-    if chosen == no_rolling:
-        wording = {"Recreate": "may not be specified when strategy `type` is 'Recreate'",
-                   "OnDelete": "only allowed for updateStrategy 'RollingUpdate'"}[no_rolling]
-        findings.append(located("field-constraint", ERROR, rolling, f"`rollingUpdate` has no effect with "
-                                f"`type: {no_rolling}`: remove it or use RollingUpdate", at_key=True,
-                                fix="remove rollingUpdate", server=f"{rolling.path}: Forbidden: {wording}"))
+    if no_rolling is not None and chosen == no_rolling:
+        findings.append(_misplaced_rolling_update(rolling, no_rolling))
+        return
+    if kind == "DaemonSet" and chosen not in (None, "RollingUpdate"):
         return
     values = {name: node.value for name, node in rolling.value.items() if node.kind == "scalar"}
     problems = statefulset_budget_problems(values) if kind == "StatefulSet" else rolling_update_problems(kind, values)
     for problem in problems:
         findings.append(_budget_finding(rolling, problem))
+
+
+def _misplaced_rolling_update(rolling: Node, strategy_type: str) -> Finding:
+    if strategy_type == "Recreate":
+        server = f"{rolling.path}: Forbidden: may not be specified when strategy `type` is 'Recreate'"
+    else:  # the internal struct as JSON, with Go's field names
+        shown = {"Partition": rolling.scalar("partition"), "MaxUnavailable": rolling.scalar("maxUnavailable")}
+        server = f"{rolling.path}: Invalid value: {_go_json(shown)}: only allowed for updateStrategy 'RollingUpdate'"
+    return located("field-constraint", ERROR, rolling, f"`rollingUpdate` has no effect with `type: {strategy_type}`: "
+                   "remove it or use RollingUpdate", at_key=True, fix="remove rollingUpdate", server=server)
+
+
+def _go_json(value: object) -> str:
+    """Go's encoding/json of a value (compact, keys in struct order)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _budget_finding(rolling: Node, problem: BudgetProblem) -> Finding:
