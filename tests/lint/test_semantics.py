@@ -181,3 +181,47 @@ def test_no_advice_keeps_the_servers_warnings_and_drops_podnotes_own(tmp_path):
 
 def test_the_qos_info_line_is_advice():
     assert all(f.severity != INFO or f.rule == "kind-not-checked" for f in lint(pod(), advice=False))
+
+
+def job(**spec) -> dict:
+    template = {"spec": dict(pod()["spec"], restartPolicy="Never")}
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}, "spec": {"template": template, **spec}}
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ({"backoffLimit": -1}, "spec.backoffLimit: Invalid value: -1: must be greater than or equal to 0"),
+    ({"backoffLimitPerIndex": 1}, "spec.backoffLimitPerIndex: Invalid value: 1: requires indexed completion mode"),
+    ({"completionMode": "Indexed", "completions": 2, "backoffLimitPerIndex": 1, "maxFailedIndexes": 5},
+     "spec.maxFailedIndexes: Invalid value: 5: must be less than or equal to completions"),
+    ({"podFailurePolicy": {"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [0]}}]}},
+     "spec.podFailurePolicy.rules[0].onExitCodes.values[0]: Invalid value: 0: must not be 0 for the In operator"),
+])
+def test_job_rules(spec, expected):
+    """validateJobSpec (pkg/apis/batch/validation/validation.go), kube-apiserver 1.37's words."""
+    assert errors(job(**spec)) == [expected]
+
+
+def test_cronjob_rules_reach_into_the_job_template():
+    cronjob = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c" * 53},
+               "spec": {"schedule": "60 * * * *", "timeZone": "Mars/Base",
+                        "jobTemplate": {"spec": {"backoffLimit": -1, "template": job()["spec"]["template"]}}}}
+    assert sorted(errors(cronjob)) == sorted([
+        f'metadata.name: Invalid value: "{"c" * 53}": must be no more than 52 characters',
+        'spec.schedule: Invalid value: "60 * * * *": end of range (60) above maximum (59): 60',
+        'spec.timeZone: Invalid value: "Mars/Base": unknown time zone Mars/Base',
+        "spec.jobTemplate.spec.backoffLimit: Invalid value: -1: must be greater than or equal to 0"])
+
+
+def test_empty_selectors_and_progress_deadline():
+    """ValidateDeploymentSpec: an empty selector, a progress deadline not above minReadySeconds."""
+    deployment = workload("Deployment", "strategy", {}, progressDeadlineSeconds=10, minReadySeconds=10)
+    deployment["spec"]["selector"] = {"matchLabels": {}}
+    assert sorted(errors(deployment)) == [
+        "spec.progressDeadlineSeconds: Invalid value: 10: must be greater than minReadySeconds",
+        "spec.selector: Invalid value: {}: empty selector is invalid for deployment"]
+
+
+def test_a_daemonset_ignores_rolling_update_under_on_delete():
+    manifest = workload("DaemonSet", "updateStrategy", {"maxSurge": 1, "maxUnavailable": 1})
+    manifest["spec"]["updateStrategy"]["type"] = "OnDelete"
+    assert errors(manifest) == []

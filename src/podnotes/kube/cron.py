@@ -19,7 +19,7 @@ FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day of month", 1, 31, {}
               ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}),
           ("day of week", 0, 6, {name: i for i, name in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}))
 DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
-_GO_DURATION = re.compile(r"([0-9]*(\.[0-9]*)?(ns|us|µs|ms|s|m|h))+")
+_GO_UNITS = ("ns", "us", "µs", "μs", "ms", "s", "m", "h")
 TZ_MESSAGE = "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"
 
 
@@ -45,10 +45,31 @@ def _descriptor_problem(schedule: str) -> str | None:
         return None
     if schedule.startswith("@every "):
         duration = schedule[len("@every "):]
-        if _GO_DURATION.fullmatch(duration) or duration == "0":
-            return None
-        return f"failed to parse duration {schedule}: time: invalid duration {_go_quote(duration)}"
+        problem = go_duration_problem(duration)
+        return f"failed to parse duration {schedule}: {problem}" if problem else None
     return f"unrecognized descriptor: {schedule}"
+
+
+def go_duration_problem(text: str) -> str | None:
+    """time.ParseDuration's error for ``text`` (``5x``: unknown unit "x"), or None if it parses."""
+    quoted = _go_quote(text)
+    rest = text[1:] if text[:1] in "+-" else text
+    if rest == "0":
+        return None
+    if not rest:
+        return f"time: invalid duration {quoted}"
+    while rest:
+        number = re.match(r"[0-9]*(\.[0-9]*)?", rest)
+        if number is None or number.group() in ("", "."):
+            return f"time: invalid duration {quoted}"
+        rest = rest[number.end():]
+        unit = re.match(r"[^0-9.]*", rest).group()
+        if not unit:
+            return f"time: missing unit in duration {quoted}"
+        if unit not in _GO_UNITS:
+            return f"time: unknown unit {_go_quote(unit)} in duration {quoted}"
+        rest = rest[len(unit):]
+    return None
 
 
 def _range_problem(expr: str, low: int, high: int, names: dict[str, int]) -> str | None:

@@ -225,7 +225,7 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
             for key in KINDS[kind.value][2].split(".")[:-1] + ["metadata"]:
                 template_metadata = template_metadata.get(key) if template_metadata is not None else None
             check_metadata(template_metadata, root, False, findings)
-        if context == "workload":
+        if context == "workload" or (kind.value == "Job" and _manual_selector(root)):
             _check_selector(root, findings)
         if context != "pod":
             check_workload(root, kind.value, findings)
@@ -260,6 +260,11 @@ def _kind_case(root: Node, kind: Node, proper: str) -> Finding:
                    server=f'{kind.value} in version "{version}" cannot be handled as a {proper}: no kind '
                           f'"{kind.value}" is registered for version "{api_version}" in scheme '
                           '"pkg/runtime/scheme.go:111"')
+
+
+def _manual_selector(root: Node) -> bool:
+    spec = root.get("spec")
+    return spec is not None and spec.scalar("manualSelector") is True
 
 
 def _check_selector(root: Node, findings: list[Finding]) -> None:

@@ -40,12 +40,42 @@ def claim_template_names(root: Node) -> frozenset[str]:
     return frozenset(names)
 
 
+def check_claim_templates(root: Node, findings: list[Finding]) -> None:
+    """The server adds each claim template not already named among the Pod's volumes as a volume
+    ``{name, persistentVolumeClaim: {claimName: name}}`` after them, then validates the Pod spec: a template
+    without a name leaves that volume without a name and a claim (checked against kube-apiserver 1.37)."""
+    spec = root.get("spec")
+    templates = _at(spec, "volumeClaimTemplates")
+    pod_spec = _at(spec, "template.spec")
+    if templates is None or templates.kind != "seq" or pod_spec is None:
+        return
+    volumes = _at(pod_spec, "volumes")
+    existing = [v.scalar("name") for v in volumes.value if v.kind == "map"] \
+        if volumes is not None and volumes.kind == "seq" else []
+    index = len(volumes.value) if volumes is not None and volumes.kind == "seq" else 0
+    for template in templates.value:
+        name = _at(template, "metadata.name")
+        value = name.value if name is not None and name.kind == "scalar" else None
+        if value in existing and value:
+            continue
+        if not value:
+            base = f"{pod_spec.path}.volumes[{index}]"
+            for path in (f"{base}.persistentVolumeClaim.claimName", f"{base}.name"):
+                findings.append(located("required-field", ERROR, name or template, "this volumeClaimTemplate has "
+                                        "no `metadata.name`: the Pods would get a volume without a name",
+                                        at_key=name is not None, path=path, fix="metadata: {name: data}",
+                                        server=f"{path}: Required value"))
+        index += 1
+
+
 def check_workload(root: Node, kind: str, findings: list[Finding]) -> None:
     """The rules of a workload's own spec (not its Pod template)."""
     spec = root.get("spec")
     if spec is None or spec.kind != "map":
         return
     check_nonnegative(spec, kind, findings)
+    if kind in EMPTY_SELECTOR_WORD:
+        check_empty_selector(spec, kind, findings)
     if kind == "Deployment":
         check_progress_deadline(spec, findings)
     if kind == "Job":
@@ -55,8 +85,33 @@ def check_workload(root: Node, kind: str, findings: list[Finding]) -> None:
         job_spec = _at(spec, "jobTemplate.spec")
         if job_spec is not None and job_spec.kind == "map":
             check_job(job_spec, findings)
+    if kind == "StatefulSet":
+        check_claim_templates(root, findings)
     if kind in STRATEGY:
         check_strategy(spec, kind, findings)
+
+
+# ValidateDeploymentSpec, ValidateReplicaSetSpec, ValidateDaemonSetSpec, ValidateStatefulSetSpec: the word
+# each uses in "empty selector is invalid for ..." (a ReplicaSet borrows the Deployment's).
+EMPTY_SELECTOR_WORD = {"Deployment": "deployment", "ReplicaSet": "deployment", "DaemonSet": "daemonset",
+                       "StatefulSet": "statefulset"}
+
+
+def check_empty_selector(spec: Node, kind: str, findings: list[Finding]) -> None:
+    """A selector with no labels and no expressions would select every Pod of the namespace."""
+    selector = spec.get("selector")
+    if selector is None or selector.kind != "map":
+        return
+    if any(_non_empty(selector.get(key)) for key in ("matchLabels", "matchExpressions")):
+        return
+    findings.append(located("selector-mismatch", ERROR, selector, "an empty selector would select every Pod in the "
+                            "namespace; name the template's labels in `matchLabels`", at_key=True,
+                            fix="matchLabels: {app: NAME}", server=f"{selector.path}: Invalid value: {{}}: empty "
+                            f"selector is invalid for {EMPTY_SELECTOR_WORD[kind]}"))
+
+
+def _non_empty(node: Node | None) -> bool:
+    return node is not None and node.kind in ("map", "seq") and bool(node.value)
 
 
 def _at(node: Node | None, dotted: str) -> Node | None:
@@ -114,6 +169,12 @@ def check_job(spec: Node, findings: list[Finding]) -> None:
                                 fix="backoffLimitPerIndex: 1",
                                 server=f"{spec.path}.backoffLimitPerIndex: Required value: when maxFailedIndexes "
                                        "is specified"))
+    completions = _integer(spec.get("completions"))
+    if _integer(max_failed) is not None and completions is not None and indexed and _integer(max_failed) > completions:
+        findings.append(_error(max_failed, "`maxFailedIndexes` cannot exceed the number of indexes (`completions`)",
+                               f"{max_failed.path}: Invalid value: {max_failed.value}: must be less than or equal "
+                               "to completions", f"maxFailedIndexes: {completions}"))
+    check_job_selector(spec, findings)
     success = spec.get("successPolicy")
     if success is not None and success.kind == "map" and not indexed:
         findings.append(_error(success, "a `successPolicy` names indexes, so the Job needs "
@@ -139,6 +200,24 @@ def check_job(spec: Node, findings: list[Finding]) -> None:
                                "fully terminated: `podReplacementPolicy` must be Failed",
                                f'{replacement.path}: Unsupported value: "{replacement.value}": supported values: '
                                '"Failed"', "podReplacementPolicy: Failed", rule="invalid-enum"))
+
+
+def check_job_selector(spec: Node, findings: list[Finding]) -> None:
+    """Without ``manualSelector: true`` the Job controller writes the selector itself (from a uid it
+    generates), so a hand-written one is refused, and so are the template labels it would have added
+    (validateGeneratedSelector in pkg/apis/batch/validation)."""
+    selector = spec.get("selector")
+    if selector is None or selector.kind != "map" or spec.scalar("manualSelector") is True:
+        return
+    labels_path = f"{spec.path}.template.metadata.labels"
+    for path, what in ((selector.path, "selector"), (labels_path, "template labels")):
+        findings.append(located(
+            "selector-mismatch", ERROR, selector, "a Job's selector is generated by the server from a fresh uid; "
+            "remove `selector` (or set `manualSelector: true` and make sure it matches only this Job's Pods)",
+            at_key=True, path=path, fix="remove selector",
+            server=f"{path}: Invalid value: (the {what} with the generated batch.kubernetes.io/controller-uid): "
+                   + ("`selector` not auto-generated" if what == "selector" else
+                      "must have the generated batch.kubernetes.io/controller-uid label")))
 
 
 def check_cronjob(root: Node, spec: Node, findings: list[Finding]) -> None:
