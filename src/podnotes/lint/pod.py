@@ -13,6 +13,7 @@ import re
 
 from ..manifest import Node
 from .finding import ERROR, WARNING, Finding
+from ..kube.containers import containers
 from ..kube.defaults import probe_setting
 from ..kube.quantity import parse_quantity
 from ..kube.enums import (CONTAINER_GROUPS, CONTAINER_RESTART_POLICIES, LIFECYCLE_HANDLERS, POD_RESTART_POLICIES,
@@ -189,12 +190,7 @@ class PodRules:
         return node
 
     def all_containers(self) -> list[Node]:
-        out = []
-        for group in CONTAINER_GROUPS:
-            items = self.spec.get(group)
-            if items is not None and items.kind == "seq":
-                out += [c for c in items.value if c.kind == "map"]
-        return out
+        return [container for _, _, container in containers(self.spec)]
 
     # --- volumes --------------------------------------------------------------------
     def check_volumes(self) -> None:
@@ -237,17 +233,13 @@ class PodRules:
         self.targets = set(regular) | set(self.container_names("initContainers"))
         seen_by_group = {"initContainers": set(regular), "containers": set(), "ephemeralContainers": None}
         for group in CONTAINER_GROUPS:
-            containers = self.spec.get(group)
-            if containers is None or containers.kind != "seq":
-                continue
-            if group == "ephemeralContainers" and containers.value:
-                self.check_ephemeral_on_create(containers)
-            names = seen_by_group[group]
-            if names is None:
-                names = set(self.targets)
-            for container in containers.value:
-                if container.kind == "map":
-                    self.check_container(container, group, names)
+            items = self.spec.get(group)
+            if group == "ephemeralContainers" and items is not None and items.kind == "seq" and items.value:
+                self.check_ephemeral_on_create(items)
+        names_by_group = {group: set(self.targets) if names is None else names
+                          for group, names in seen_by_group.items()}
+        for group, _, container in containers(self.spec):
+            self.check_container(container, group, names_by_group[group])
 
     def check_ephemeral_on_create(self, containers: Node) -> None:
         if self.context == "pod":

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..manifest import Node
-from ..kube.enums import CONTAINER_GROUPS, PROBES
+from ..kube.containers import containers
+from ..kube.enums import PROBES
 from ..kube.enums import PSS_LEVELS as LEVELS
 
 BASELINE_CAPABILITIES = frozenset({
@@ -72,11 +73,7 @@ def _containers(spec: Node) -> list[Node]:
     cached = _container_cache.get(id(spec))
     if cached is not None:
         return cached
-    out = []
-    for group in CONTAINER_GROUPS:
-        items = spec.get(group)
-        if items is not None and items.kind == "seq":
-            out.extend(item for item in items.value if item.kind == "map")
+    out = [container for _, _, container in containers(spec)]
     _container_cache[id(spec)] = out
     return out
 
