@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="Kubernetes minor version to check against (default: the newest covered)")
     parser.add_argument("--level", choices=PSS_LEVELS, default="baseline",
                         help="Pod Security Standard to hold Pods to (default baseline; privileged checks none)")
-    parser.add_argument("--no-advice", action="store_true", help="report only what the API server would reject")
+    parser.add_argument("--no-advice", action="store_true",
+                        help="report only what the API server answers: its rejections and its warnings")
     parser.add_argument("--disable", action="append", default=[], metavar="RULE[,RULE]",
                         help="skip these rules (ids as in [RULE] of the text output); repeatable")
     parser.add_argument("-v", "--verbose", action="store_true",

@@ -59,7 +59,8 @@ def lint(source: Any, *, k8s_version: str | None = None, level: str = "baseline"
     a Node tree, or a plain Python dict (then findings have no line/column).
     ``level`` is the Pod Security Standard to hold Pods to (``baseline``,
     ``restricted``, or ``privileged`` for none); ``advice=False`` keeps only
-    what the API server would reject. Raises CatalogueError for a Kubernetes
+    what the API server answers: what it would reject and the warnings it
+    returns (:mod:`podnotes.lint.warnings`). Raises CatalogueError for a Kubernetes
     version the installed schemas do not cover.
     """
     if level not in LEVELS:
