@@ -125,3 +125,7 @@ NONNEGATIVE: dict[str, tuple[str, ...]] = {
 DEFAULT_PROGRESS_DEADLINE_SECONDS = 600
 # A CronJob's name becomes the prefix of its Jobs' names, which get an 11-character suffix (ValidateCronJob).
 CRONJOB_NAME_MAX = 52
+
+# validateJobSpec: an Indexed Job runs at most this many Pods at once.
+MAX_PARALLELISM_FOR_INDEXED = 100_000
+ACCESS_MODES = ("ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod")

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import re
 
-from ..manifest import Node
-from .finding import ERROR, WARNING, Finding
 from ..kube.containers import containers
 from ..kube.defaults import probe_setting
-from ..kube.quantity import parse_quantity
 from ..kube.enums import (CONTAINER_GROUPS, CONTAINER_RESTART_POLICIES, LIFECYCLE_HANDLERS, POD_RESTART_POLICIES,
                           PROBE_HANDLERS, PROBES, SUPPORTED_LIFECYCLE_HANDLERS)
+from ..kube.quantity import parse_quantity
+from ..manifest import Node
+from .finding import ERROR, WARNING, Finding
 from .rules_table import (CONTAINER_RESTART_RULES_SINCE, EPHEMERAL_FORBIDDEN, INIT_ONLY_WITH_SIDECAR,
                           POD_LEVEL_RESOURCES, RELAXED_ENV_NAMES_SINCE, RESTART_POLICIES_BY_CONTEXT,
-                          STANDARD_RESOURCES,
-                          VOLUME_SERVER_NAMES, VOLUME_SOURCE_ORDER)
+                          STANDARD_RESOURCES, VOLUME_SERVER_NAMES, VOLUME_SOURCE_ORDER)
 from .structure import did_you_mean, located, unsupported
 
 ENV_NAME = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*\Z")

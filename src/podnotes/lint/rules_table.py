@@ -38,6 +38,8 @@ ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("CronJobSpec", "concurrencyPolicy"): ("Allow", "Forbid", "Replace"),
     ("JobSpec", "completionMode"): ("Indexed", "NonIndexed"),
     ("JobSpec", "podReplacementPolicy"): ("Failed", "TerminatingOrFailed"),
+    ("PodFailurePolicyRule", "action"): ("Count", "FailIndex", "FailJob", "Ignore"),
+    ("PodFailurePolicyOnExitCodesRequirement", "operator"): ("In", "NotIn"),
     ("StatefulSetPersistentVolumeClaimRetentionPolicy", "whenDeleted"): ("Retain", "Delete"),
     ("StatefulSetPersistentVolumeClaimRetentionPolicy", "whenScaled"): ("Retain", "Delete"),
     ("HostPathVolumeSource", "type"): ("", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate",

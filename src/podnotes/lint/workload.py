@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 
 from ..kube.cron import schedule_problem, time_zone_problem
-from ..kube.workloads import (CRONJOB_NAME_MAX, DEFAULT_PROGRESS_DEADLINE_SECONDS, NONNEGATIVE, BudgetProblem,
-                              rolling_update_problems, statefulset_budget_problems)
+from ..kube.workloads import (ACCESS_MODES, CRONJOB_NAME_MAX, DEFAULT_PROGRESS_DEADLINE_SECONDS,
+                              MAX_PARALLELISM_FOR_INDEXED, NONNEGATIVE, BudgetProblem, rolling_update_problems,
+                              statefulset_budget_problems)
+from .pod import DNS1123_SUBDOMAIN
 from ..manifest import Node
 from .finding import ERROR, Finding
 from .structure import located
@@ -87,6 +89,7 @@ def check_workload(root: Node, kind: str, findings: list[Finding]) -> None:
             check_job(job_spec, findings)
     if kind == "StatefulSet":
         check_claim_templates(root, findings)
+        check_claim_template_specs(root, findings)
     if kind in STRATEGY:
         check_strategy(spec, kind, findings)
 
@@ -174,7 +177,16 @@ def check_job(spec: Node, findings: list[Finding]) -> None:
         findings.append(_error(max_failed, "`maxFailedIndexes` cannot exceed the number of indexes (`completions`)",
                                f"{max_failed.path}: Invalid value: {max_failed.value}: must be less than or equal "
                                "to completions", f"maxFailedIndexes: {completions}"))
+    parallelism = spec.get("parallelism")
+    if indexed and (_integer(parallelism) or 0) > MAX_PARALLELISM_FOR_INDEXED:
+        findings.append(_error(parallelism, f"an Indexed Job runs at most {MAX_PARALLELISM_FOR_INDEXED:,} Pods at "
+                               "once", f"{parallelism.path}: Invalid value: {parallelism.value}: must be less than "
+                               f"or equal to {MAX_PARALLELISM_FOR_INDEXED} when completion mode is Indexed",
+                               f"parallelism: {MAX_PARALLELISM_FOR_INDEXED}"))
     check_job_selector(spec, findings)
+    check_success_policy(spec, completions, findings)
+    check_failure_policy(spec, _integer(per_index) is not None, findings)
+    check_managed_by(spec, findings)
     success = spec.get("successPolicy")
     if success is not None and success.kind == "map" and not indexed:
         findings.append(_error(success, "a `successPolicy` names indexes, so the Job needs "
@@ -182,17 +194,6 @@ def check_job(spec: Node, findings: list[Finding]) -> None:
                                f"{_go_json(success.to_python())}: requires indexed completion mode",
                                "completionMode: Indexed"))
     failure = spec.get("podFailurePolicy")
-    rules = _at(failure, "rules")
-    for rule in rules.value if rules is not None and rules.kind == "seq" else []:
-        codes = _at(rule, "onExitCodes")
-        values = _at(codes, "values")
-        if codes is None or values is None or values.kind != "seq" or codes.scalar("operator") != "In":
-            continue
-        for value in values.value:
-            if _integer(value) == 0:
-                findings.append(_error(value, "exit code 0 is success, so it cannot be matched with `operator: In` "
-                                       "in a failure policy", f"{value.path}: Invalid value: 0: must not be 0 for "
-                                       "the In operator", "use exit codes other than 0"))
     replacement = spec.get("podReplacementPolicy")
     if failure is not None and failure.kind == "map" and replacement is not None \
             and isinstance(replacement.value, str) and replacement.value != "Failed":
@@ -202,12 +203,126 @@ def check_job(spec: Node, findings: list[Finding]) -> None:
                                '"Failed"', "podReplacementPolicy: Failed", rule="invalid-enum"))
 
 
+def check_failure_policy(spec: Node, per_index: bool, findings: list[Finding]) -> None:
+    """validatePodFailurePolicy: the template's restartPolicy, one requirement per rule, exit codes."""
+    failure = spec.get("podFailurePolicy")
+    if failure is None or failure.kind != "map":
+        return
+    restart = _at(spec, "template.spec.restartPolicy")
+    if restart is not None and isinstance(restart.value, str) and restart.value != "Never":
+        findings.append(_error(restart, "with a `podFailurePolicy` the Job itself decides about failed Pods, so "
+                               "the template's `restartPolicy` must be Never",
+                               f'{restart.path}: Invalid value: "{restart.value}": only "Never" is supported when '
+                               "podFailurePolicy is specified", "restartPolicy: Never"))
+    rules = failure.get("rules")
+    for rule in rules.value if rules is not None and rules.kind == "seq" else []:
+        if rule.kind != "map":
+            continue
+        codes, conditions = rule.get("onExitCodes"), rule.get("onPodConditions")
+        if (codes is None) == (conditions is None):
+            wording = ("specifying both OnExitCodes and OnPodConditions is not supported" if codes is not None else
+                       "specifying one of OnExitCodes and OnPodConditions is required")
+            findings.append(_error(rule, "a failure policy rule matches either exit codes or Pod conditions, "
+                                   "exactly one of them", f"{rule.path}: Invalid value: {wording}",
+                                   "onExitCodes: {operator: In, values: [1]}"))
+        action = rule.get("action")
+        if action is not None and action.value == "FailIndex" and not per_index:
+            findings.append(_error(action, "`FailIndex` fails one index, which needs `backoffLimitPerIndex`",
+                                   f'{action.path}: Invalid value: "FailIndex": requires the backoffLimitPerIndex '
+                                   "to be set", "backoffLimitPerIndex: 1 (and completionMode: Indexed)"))
+        check_exit_codes(codes, findings)
+
+
+def check_exit_codes(codes: Node | None, findings: list[Finding]) -> None:
+    values = _at(codes, "values")
+    if values is None or values.kind != "seq":
+        return
+    numbers = [_integer(value) for value in values.value]
+    if codes.scalar("operator") == "In":
+        for value, number in zip(values.value, numbers):
+            if number == 0:
+                findings.append(_error(value, "exit code 0 is success, so it cannot be matched with `operator: In` "
+                                       "in a failure policy", f"{value.path}: Invalid value: 0: must not be 0 for "
+                                       "the In operator", "use exit codes other than 0"))
+    known = [number for number in numbers if number is not None]
+    if known != sorted(known):
+        findings.append(_error(values, "list the exit codes in ascending order",
+                               f"{values.path}: Invalid value: {_go_json(known)}: must be ordered",
+                               f"values: {sorted(known)}"))
+
+
+def check_success_policy(spec: Node, completions: int | None, findings: list[Finding]) -> None:
+    rules = _at(spec, "successPolicy.rules")
+    for rule in rules.value if rules is not None and rules.kind == "seq" else []:
+        if rule.kind != "map":
+            continue
+        count = rule.get("succeededCount")
+        if count is None and rule.get("succeededIndexes") is None:
+            findings.append(located("required-field", ERROR, rule, "a success policy rule needs `succeededCount` "
+                                    "or `succeededIndexes`", fix="succeededCount: 1",
+                                    server=f"{rule.path}: Required value: at least one of succeededCount or "
+                                           "succeededIndexes must be specified"))
+        if _integer(count) is not None and completions is not None and _integer(count) > completions:
+            findings.append(_error(count, "`succeededCount` cannot exceed `completions`",
+                                   f"{count.path}: Invalid value: {count.value}: must be less than or equal to "
+                                   f"{completions} (the number of specified completions)",
+                                   f"succeededCount: {completions}"))
+
+
+def check_managed_by(spec: Node, findings: list[Finding]) -> None:
+    """managedBy names the controller that owns the Job: a domain-prefixed path (acme.io/foo)."""
+    node = spec.get("managedBy")
+    if node is None or not isinstance(node.value, str):
+        return
+    prefix, slash, rest = node.value.partition("/")
+    if slash and rest and DNS1123_SUBDOMAIN.match(prefix) and "." in prefix:
+        return
+    findings.append(_error(node, "`managedBy` names a controller as a domain-prefixed path such as "
+                           "`example.com/job-controller`", f'{node.path}: Invalid value: "{node.value}": must be a '
+                           'domain-prefixed path (such as "acme.io/foo")', "managedBy: example.com/job-controller"))
+
+
+def check_claim_template_specs(root: Node, findings: list[Finding]) -> None:
+    """ValidatePersistentVolumeClaimSpec for each claim template: access modes and a storage request."""
+    templates = _at(root, "spec.volumeClaimTemplates")
+    for template in templates.value if templates is not None and templates.kind == "seq" else []:
+        spec = template.get("spec") if template.kind == "map" else None
+        if spec is None or spec.kind != "map":
+            continue
+        modes = spec.get("accessModes")
+        if modes is None or (modes.kind == "seq" and not modes.value):
+            findings.append(located("required-field", ERROR, modes or spec, "a claim needs at least one access mode "
+                                    "(usually ReadWriteOnce)", at_key=True, path=f"{spec.path}.accessModes",
+                                    fix="accessModes: [ReadWriteOnce]",
+                                    server=f"{spec.path}.accessModes: Required value: at least 1 access mode is "
+                                           "required"))
+        for mode in modes.value if modes is not None and modes.kind == "seq" else []:
+            if isinstance(mode.value, str) and mode.value not in ACCESS_MODES:
+                shown = ", ".join(f'"{m}"' for m in ACCESS_MODES)
+                findings.append(located("invalid-enum", ERROR, mode, f"`{mode.value}` is not an access mode",
+                                        path=modes.path, fix="ReadWriteOnce",
+                                        server=f'{modes.path}: Unsupported value: "{mode.value}": supported values: '
+                                               f"{shown}"))
+        if _at(spec, "resources.requests.storage") is None:
+            path = f"{spec.path}.resources[storage]"
+            findings.append(located("required-field", ERROR, spec.get("resources") or spec, "a claim must request "
+                                    "its size: `resources.requests.storage`", at_key=True, path=path,
+                                    fix="resources: {requests: {storage: 1Gi}}", server=f"{path}: Required value"))
+
+
 def check_job_selector(spec: Node, findings: list[Finding]) -> None:
     """Without ``manualSelector: true`` the Job controller writes the selector itself (from a uid it
     generates), so a hand-written one is refused, and so are the template labels it would have added
     (validateGeneratedSelector in pkg/apis/batch/validation)."""
     selector = spec.get("selector")
-    if selector is None or selector.kind != "map" or spec.scalar("manualSelector") is True:
+    if selector is None or selector.kind != "map":
+        return
+    if spec.path.endswith("jobTemplate.spec"):  # ValidateCronJobSpec: the Jobs' selectors are always generated
+        findings.append(_error(selector, "a CronJob's Jobs get generated selectors: remove `selector` from the "
+                               "job template", f"{selector.path}: Invalid value: {_go_json(selector.to_python())}: "
+                               "`selector` will be auto-generated", "remove selector", rule="selector-mismatch"))
+        return
+    if spec.scalar("manualSelector") is True:
         return
     labels_path = f"{spec.path}.template.metadata.labels"
     for path, what in ((selector.path, "selector"), (labels_path, "template labels")):
