@@ -46,3 +46,11 @@ def test_fractional_bytes_are_shown_as_the_server_shows_them(text, shown):
     """warningsForPodSpecAndMeta (pkg/api/pod/warnings.go) quotes value.String(), the canonical form:
     checked against kube-apiserver 1.37 (1500001u is warned about as "1501m")."""
     assert fractional_bytes(text) == shown
+
+
+@pytest.mark.parametrize("text", ["1e2147483647", "9e18", "1Ei", "1e40"])
+def test_huge_amounts_are_held_to_int64_not_expanded(text):
+    """MilliValue and Value return an int64; a quantity of 2^31 decimal digits must cost nothing."""
+    assert fractional_bytes(text) is None
+    assert millicores(text) == 2**63 - 1
+    assert whole_units(text) <= 2**63 - 1

@@ -105,21 +105,41 @@ def fractional_bytes(value: str | int | float) -> str | None:
     (``MilliValue() % 1000 != 0`` in ``pkg/api/pod/warnings.go``) and shows them in canonical form, rounded
     up to milli units (``1500001u`` -> ``1501m``)."""
     try:
-        milli = millicores(value)
+        amount = parse_quantity(value)
     except QuantityError:
         return None
+    if amount == amount.to_integral_value():  # a whole number, however large
+        return None
+    milli = millicores(amount)
     return f"{milli}m" if milli % 1000 else None
 
 
-def millicores(value: str | int | float) -> int:
+INT64 = (-2**63, 2**63 - 1)
+
+
+def millicores(value: str | int | float | Decimal) -> int:
     """A quantity in milli units (millicores for cpu), rounded up as ``Quantity.MilliValue`` does
-    (``"250m"`` -> 250, ``0.1`` -> 100)."""
-    return int((parse_quantity(value) * 1000).to_integral_value(rounding=decimal.ROUND_CEILING))
+    (``"250m"`` -> 250, ``0.1`` -> 100), held to an int64 as the server's is."""
+    return _rounded_up(parse_quantity(value) if not isinstance(value, Decimal) else value, 3)
 
 
-def whole_units(value: str | int | float) -> int:
-    """A quantity in whole units, rounded up as ``Quantity.Value`` does (``"64Mi"`` -> 67108864 bytes)."""
-    return int(parse_quantity(value).to_integral_value(rounding=decimal.ROUND_CEILING))
+def whole_units(value: str | int | float | Decimal) -> int:
+    """A quantity in whole units, rounded up as ``Quantity.Value`` does (``"64Mi"`` -> 67108864 bytes), held
+    to an int64."""
+    return _rounded_up(parse_quantity(value) if not isinstance(value, Decimal) else value, 0)
+
+
+def _rounded_up(amount: Decimal, scale: int) -> int:
+    """``amount`` × 10^scale rounded towards +infinity, clamped to int64; exact for any exponent."""
+    low, high = INT64
+    if amount.is_zero():
+        return 0
+    if amount.adjusted() + scale > 19:  # beyond int64 whatever the digits
+        return high if amount > 0 else low
+    digits = len(amount.as_tuple().digits)
+    context = decimal.Context(prec=digits + scale + 25, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+    scaled = amount.scaleb(scale, context).to_integral_value(rounding=decimal.ROUND_CEILING, context=context)
+    return max(low, min(high, int(scaled)))
 
 
 def same_quantity(first: str | int | float | None, second: str | int | float | None) -> bool:
