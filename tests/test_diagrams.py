@@ -11,11 +11,11 @@ from xml.etree import ElementTree
 import pytest
 
 from podnotes import diagrams, plot
+from podnotes.kube.enums import CONTAINER_STATES, PHASES
 from podnotes.linux import kube_resources
 from podnotes.linux.container import container_spec
 from podnotes.linux.launcher import Spec, setup_steps
 from podnotes.linux.pod import POD_NAMESPACES, SHARING, Pod, planned_sharing
-from podnotes.probes.timeline import CONTAINER_STATES, PHASES
 
 from .conftest import ROOT
 

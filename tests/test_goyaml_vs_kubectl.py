@@ -69,7 +69,8 @@ WORDS = ("y", "Y", "yes", "Yes", "YES", "yES", "n", "N", "no", "No", "NO", "true
          "nULL", "=", "<<", "-", "+", ".", "..", "2001-12-14", "2001-12-14T21:59:43.10-05:00",
          "2001-12-14 21:59:43.10", "2001-12-14t21:59:43Z", "2001-13-14", "1999-1-2", "0.0.0", "v1", "1Gi",
          "500m", "0x1p-2")
-TAGGED = ("!!float true", "!!float 9223372036854775808", "!!int 12", "!!int abc", "!!int 1.5", "!!int '12'", "!!float 1", "!!float abc", "!!float '1e3'",
+TAGGED = ("!!float true", "!!float 9223372036854775808", "!!int 12", "!!int abc", "!!int 1.5", "!!int '12'",
+          "!!float 1", "!!float abc", "!!float '1e3'",
           "!!str 12", "!!str yes", "!!bool yes", "!!bool y", "!!bool maybe", "!!null ''", "!!null ~", "!!null x",
           "!!timestamp 2001-12-14", "!!timestamp yesterday", "!!binary aGk=", "!!binary !!", "!foo bar",
           "!!map x", "!!seq x", "!!merge x", "!foo {b: 1}", "!!python/object:os.system {name: x}",

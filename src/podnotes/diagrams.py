@@ -23,9 +23,9 @@ from html import escape
 from typing import Any
 
 from podnotes import plot
+from podnotes.kube.enums import CONTAINER_STATES, PHASES
 from podnotes.linux import kube_resources, pod
 from podnotes.linux.launcher import SetupStep, Spec, clone_flag, setup_steps
-from podnotes.probes.timeline import CONTAINER_STATES, PHASES
 
 WIDTH = plot.WIDTH_INCHES
 FONT = plot.FONT_POINTS
@@ -531,7 +531,7 @@ def namespace_matrix(matrix: dict[str, dict[str, str]]) -> Diagram:
 # ---------------------------------------------------------------------------------------------------------
 # Chapter 7: phases and container states.
 
-#: How a Pod moves between ``podnotes.probes.timeline.PHASES``: (from, to, when). The kubelet computes
+#: How a Pod moves between ``podnotes.kube.enums.PHASES``: (from, to, when). The kubelet computes
 #: the phase from its containers' states (``getPhase`` in pkg/kubelet/kubelet_pods.go); Unknown is what the
 #: API shows when the node cannot be asked (the "Pod lifecycle" page of the Kubernetes documentation).
 PHASE_TRANSITIONS = (
@@ -590,7 +590,7 @@ def _phase_swatch(x: float, y: float, h: float, colour: str):
     return Rectangle((x + 0.06, y + 0.07), 0.14, h - 0.14, facecolor=colour, edgecolor=INK, linewidth=0.6)
 
 
-#: How a container moves between ``podnotes.probes.timeline.CONTAINER_STATES``, and the reasons each
+#: How a container moves between ``podnotes.kube.enums.CONTAINER_STATES``, and the reasons each
 #: state shows (``kubectl describe pod``; pkg/kubelet/kuberuntime, pkg/kubelet/images).
 STATE_TRANSITIONS = (
     ("waiting", "running", "created and started"),

@@ -25,9 +25,18 @@ from typing import Any
 import yaml
 
 from .display import COLUMNS
+from .kube.containers import containers
+from .kube.defaults import (
+    DEFAULT_GRACE_SECONDS,
+    DEFAULT_TERMINATION_MESSAGE_PATH,
+    POD_SPEC_DEFAULTS,
+    PROBE_DEFAULTS,
+    default_pull_policy,
+)
+from .kube.defaults import FIELD_DEFAULTS as DEFAULTS
+from .kube.enums import CONTAINER_RESTART_POLICIES, POD_RESTART_POLICIES, PROBES
 from .lint import pod_spec_of
-from .lint.advice import default_pull_policy
-from .lint.rules_table import CONTAINER_RESTART_POLICIES, DEFAULTS, ENUMS, ONE_OF, POD_RESTART_POLICIES, PROBES
+from .lint.rules_table import ENUMS, ONE_OF
 from .lint.schema import KINDS, Catalogue, FieldSpec, FieldType, catalogue, short_name
 from .lint.structure import did_you_mean
 from .manifest import Document, Node, load
@@ -457,40 +466,35 @@ def pod_defaults(spec: Node, context: str | None) -> list[Annotation]:
         out.append(Annotation(0, at, text, defaulted=True))
 
     if spec.get("restartPolicy") is None:
-        add(f"{path}.restartPolicy", "Always (the Pod default)" if context != "job" else
+        add(f"{path}.restartPolicy", f"{POD_SPEC_DEFAULTS['restartPolicy']} (the Pod default)" if context != "job" else
             "none: a Job template must set OnFailure or Never")
     if spec.get("terminationGracePeriodSeconds") is None:
-        add(f"{path}.terminationGracePeriodSeconds", "30 (seconds between SIGTERM and SIGKILL)")
+        add(f"{path}.terminationGracePeriodSeconds", f"{DEFAULT_GRACE_SECONDS} (seconds between SIGTERM and SIGKILL)")
     if spec.get("dnsPolicy") is None:
-        add(f"{path}.dnsPolicy", "ClusterFirst")
-    for group in ("initContainers", "containers"):
-        items = spec.get(group)
-        for container in items.value if items is not None and items.kind == "seq" else []:
-            if container.kind != "map":
+        add(f"{path}.dnsPolicy", POD_SPEC_DEFAULTS["dnsPolicy"])
+    for _, _, container in containers(spec, ("initContainers", "containers")):
+        cpath = container.path
+        image = container.scalar("image")
+        if container.get("imagePullPolicy") is None and isinstance(image, str) and image:
+            policy = default_pull_policy(image)
+            why = "no tag or :latest" if policy == "Always" else "the image has a fixed tag or digest"
+            add(f"{cpath}.imagePullPolicy", f"{policy} ({why})")
+        if container.get("terminationMessagePath") is None:
+            add(f"{cpath}.terminationMessagePath", DEFAULT_TERMINATION_MESSAGE_PATH)
+        ports = container.get("ports")
+        for port in ports.value if ports is not None and ports.kind == "seq" else []:
+            if port.kind == "map" and port.get("protocol") is None:
+                add(f"{port.path}.protocol", "TCP")
+        for probe in PROBES:
+            node = container.get(probe)
+            if node is None or node.kind != "map":
                 continue
-            cpath = container.path
-            image = container.scalar("image")
-            if container.get("imagePullPolicy") is None and isinstance(image, str) and image:
-                policy = default_pull_policy(image)
-                why = "no tag or :latest" if policy == "Always" else "the image has a fixed tag or digest"
-                add(f"{cpath}.imagePullPolicy", f"{policy} ({why})")
-            if container.get("terminationMessagePath") is None:
-                add(f"{cpath}.terminationMessagePath", "/dev/termination-log")
-            ports = container.get("ports")
-            for port in ports.value if ports is not None and ports.kind == "seq" else []:
-                if port.kind == "map" and port.get("protocol") is None:
-                    add(f"{port.path}.protocol", "TCP")
-            for probe in PROBES:
-                node = container.get(probe)
-                if node is None or node.kind != "map":
-                    continue
-                for name, value in (("timeoutSeconds", "1"), ("periodSeconds", "10"), ("successThreshold", "1"),
-                                    ("failureThreshold", "3")):
-                    if node.get(name) is None:
-                        add(f"{node.path}.{name}", value)
-                http = node.get("httpGet")
-                if http is not None and http.kind == "map" and http.get("scheme") is None:
-                    add(f"{http.path}.scheme", "HTTP")
+            for name, value in PROBE_DEFAULTS.items():
+                if node.get(name) is None:
+                    add(f"{node.path}.{name}", str(value))
+            http = node.get("httpGet")
+            if http is not None and http.kind == "map" and http.get("scheme") is None:
+                add(f"{http.path}.scheme", "HTTP")
     return out
 
 

@@ -105,7 +105,7 @@ class _GoEscapes:
                               if key != "/"}, "'": "'"}
 
 
-class _PureLoader(_GoEscapes, _GoResolve, yaml.SafeLoader):
+class _PureLoader(_GoEscapes, _GoResolve, yaml.SafeLoader):  # type: ignore[misc]
     """The pure-Python reader with Go's resolution and escapes: for inputs with a ``\\'`` escape, which
     libyaml refuses, and where PyYAML has no libyaml."""
 
@@ -115,7 +115,7 @@ try:
         pass
     LIBYAML = True
 except AttributeError:  # PyYAML built without libyaml
-    _Loader = _PureLoader  # type: ignore[misc]
+    _Loader = _PureLoader  # type: ignore[assignment, misc]
     LIBYAML = False
 
 
@@ -926,7 +926,7 @@ class _Reading:
             return
         self._convert(ynode, _Converter(self.file, min(MAX_NODES, self.values_left), line, column))
 
-    def _convert(self, ynode: yaml.Node, converter: _Converter) -> None:
+    def _convert(self, ynode: yaml.Node, converter: _Converter) -> None:  # type: ignore[name-defined]
         line, column = converter._at(ynode.start_mark)
         budget = converter.max_nodes
         try:

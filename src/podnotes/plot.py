@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
+from podnotes.kube.enums import PROBE_FIELDS
 from podnotes.probes.timeline import Timeline
 
 #: Every word the figures show, by role. An edition in another language
@@ -129,7 +130,7 @@ def lanes_for(*timelines: Timeline) -> list[Lane]:
             if info.name in seen:
                 continue
             seen.add(info.name)
-            for probe in ("startup", "liveness", "readiness"):
+            for probe in PROBE_FIELDS:  # startup, liveness, readiness
                 if any(p.container == info.name and p.probe == probe for t in timelines for p in t.probes):
                     lanes.append(Lane(("probe", info.name, probe),
                                       LABELS["probe_lane"].format(container=info.name, probe=probe)))

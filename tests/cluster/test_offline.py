@@ -82,3 +82,19 @@ def test_wide_table_columns():
     api.create(NGINX)
     header = pod_table(api.list("Pod"), wide=True).splitlines()[0].split()
     assert header[:5] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"] and "NODE" in header
+
+
+def test_the_stored_pod_has_its_qos_class_and_defaulted_probes():
+    """The offline cluster records status.qosClass as ComputePodQOS does (quantities compared by value) and
+    applies SetDefaults_Probe (successThreshold 0 -> 1), like the API server."""
+    api = OfflineCluster()
+    pod = nginx(**{"metadata.name": "exact"})
+    container = pod["spec"]["containers"][0]
+    container["resources"] = {"requests": {"cpu": 0.1, "memory": "1e9"}, "limits": {"cpu": "100m", "memory": "1G"}}
+    container["livenessProbe"] = {"tcpSocket": {"port": 80}, "successThreshold": 0}
+    api.create(pod)
+    stored = api.get("Pod", "exact")
+    assert stored["status"]["qosClass"] == "Guaranteed"
+    assert stored["spec"]["containers"][0]["livenessProbe"]["successThreshold"] == 1
+    api.create(nginx(**{"metadata.name": "plain"}))
+    assert api.get("Pod", "plain")["status"]["qosClass"] == "BestEffort"

@@ -6,8 +6,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from podnotes.lint import SEVERITIES, lint
 from podnotes import goyaml
+from podnotes.lint import SEVERITIES, lint
 from podnotes.manifest import load
 
 FIELD_NAMES = ["apiVersion", "kind", "metadata", "name", "spec", "containers", "initContainers",

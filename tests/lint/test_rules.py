@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from podnotes.kube.defaults import default_pull_policy, parse_image
+from podnotes.kube.quantity import parse_quantity
 from podnotes.lint import ERROR, WARNING, Finding, exit_code, lint
-from podnotes.lint.advice import default_pull_policy, parse_image, qos_class
-from podnotes.lint.quantity import parse_quantity
+from podnotes.lint.advice import qos_class
 from podnotes.manifest import from_python
 
 

@@ -2,17 +2,22 @@ from __future__ import annotations
 
 import pytest
 
+from podnotes.kube.quantity import QuantityError
 from podnotes.linux import kube_resources as kr
 
 
-@pytest.mark.parametrize("text, value", [("250m", 0.25), ("2", 2), ("64Mi", 64 * 2**20), ("1G", 1e9), ("1.5", 1.5)])
-def test_quantities(text, value):
-    assert kr.quantity(text) == value
-
-
 def test_bad_quantities_are_named():
-    with pytest.raises(kr.QuantityError, match="'12 cores'"):
-        kr.quantity("12 cores")
+    with pytest.raises(QuantityError, match="'12 cores'"):
+        kr.cgroup_settings({"limits": {"cpu": "12 cores"}})
+
+
+def test_every_quantity_spelling_the_server_accepts_becomes_a_setting():
+    """1e9, 1Pi and 500u are quantities (k8s.io/apimachinery/pkg/api/resource/quantity.go); MilliValue and
+    Value round up, so 500u of cpu is 1 millicore and 0.1 is 100."""
+    settings = kr.cgroup_settings({"limits": {"cpu": 0.1, "memory": "1e9"}})
+    assert (settings.cpu_quota_us, settings.memory_limit_bytes) == (10_000, 10**9)
+    assert kr.cgroup_settings({"limits": {"memory": "1Pi"}}).memory_limit_bytes == 2**50
+    assert kr.cgroup_settings({"requests": {"cpu": "500u"}}).cpu_shares == 2
 
 
 def test_requests_and_limits_become_shares_quota_and_memory_limit():
@@ -35,18 +40,6 @@ def test_no_resources_means_minimum_shares_and_no_limits():
 
 def test_a_limit_alone_also_sets_the_request():
     assert kr.cgroup_settings({"limits": {"cpu": "1"}}).cpu_shares == 1024
-
-
-def pod(*resources):
-    return {"containers": [{"name": f"c{i}", "resources": r} for i, r in enumerate(resources)]}
-
-
-def test_qos_classes():
-    equal = {"limits": {"cpu": "500m", "memory": "128Mi"}}
-    assert kr.qos_class(pod(equal, equal)) == "Guaranteed"
-    assert kr.qos_class(pod(equal, {})) == "Burstable"
-    assert kr.qos_class(pod({"requests": {"cpu": "100m"}})) == "Burstable"
-    assert kr.qos_class(pod({}, {})) == "BestEffort"
 
 
 def test_oom_score_adjustments():

@@ -21,7 +21,7 @@ from podnotes.probes import (
     simulate,
 )
 from podnotes.probes.backoff import CrashLoopBackOff
-from podnotes.probes.spec import lint_errors, parse_pod, parse_probe, probe_errors
+from podnotes.probes.spec import lint_errors, parse_pod, parse_probe
 
 
 def pod(*containers, init=(), **spec) -> dict:
@@ -105,7 +105,7 @@ def test_invalid_probes_are_refused_with_the_api_server_message(case):
         simulate(manifest, duration=10)
     assert message in refused.value.messages
     assert message in str(refused.value)
-    assert message in probe_errors(manifest)
+    assert message in lint_errors(manifest)
 
 
 def test_refusal_carries_the_linters_messages():

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from podnotes.cli import EXIT_CODES_HELP, EXIT_USAGE, CommandError, write_stdout
+from podnotes.kube.enums import PSS_LEVELS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -33,9 +33,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "with --k8s-version only the rules that apply to that version")
     parser.add_argument("--k8s-version", metavar="X.Y", default=None,
                         help="Kubernetes minor version to check against (default: the newest covered)")
-    parser.add_argument("--level", choices=("privileged", "baseline", "restricted"), default="baseline",
+    parser.add_argument("--level", choices=PSS_LEVELS, default="baseline",
                         help="Pod Security Standard to hold Pods to (default baseline; privileged checks none)")
-    parser.add_argument("--no-advice", action="store_true", help="report only what the API server would reject")
+    parser.add_argument("--no-advice", action="store_true",
+                        help="report only what the API server answers: its rejections and its warnings")
     parser.add_argument("--disable", action="append", default=[], metavar="RULE[,RULE]",
                         help="skip these rules (ids as in [RULE] of the text output); repeatable")
     parser.add_argument("-v", "--verbose", action="store_true",

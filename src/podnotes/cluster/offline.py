@@ -17,6 +17,8 @@ import datetime as dt
 import secrets
 import uuid
 
+from ..kube.defaults import default_pod_spec
+from ..kube.qos import qos_class
 from .errors import ApiRejected
 from .objects import POD_UPDATE_HINT, Outcome, _with_namespace, load_documents
 
@@ -88,25 +90,10 @@ def _now() -> str:
 
 
 def _default_pod(pod: dict) -> None:
-    """The defaults the API server fills into a new Pod (SetDefaults_PodSpec, SetDefaults_Container)."""
-    spec = pod.setdefault("spec", {})
-    spec.setdefault("restartPolicy", "Always")
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("securityContext", {})
-    spec.setdefault("enableServiceLinks", True)
-    for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
-        image = container.get("image", "")
-        tag = image.rsplit("/", 1)[-1]
-        untagged_or_latest = "@" not in image and (":" not in tag or tag.endswith(":latest"))
-        container.setdefault("imagePullPolicy", "Always" if untagged_or_latest else "IfNotPresent")
-        container.setdefault("terminationMessagePath", "/dev/termination-log")
-        container.setdefault("terminationMessagePolicy", "File")
-        container.setdefault("resources", {})
-        for port in container.get("ports") or []:
-            port.setdefault("protocol", "TCP")
-    pod["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+    """The defaults the API server fills into a new Pod (:func:`podnotes.kube.defaults.default_pod_spec`)
+    and the QoS class it records (:func:`podnotes.kube.qos.qos_class`)."""
+    spec = default_pod_spec(pod.setdefault("spec", {}))
+    pod["status"] = {"phase": "Pending", "qosClass": qos_class(spec)}
 
 
 class OfflineCluster:

@@ -20,11 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..kube.enums import CONDITIONS, PHASES, TERMINAL_PHASES
 from . import api
 from .errors import ClusterError
 from .objects import Cluster
 
-PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
 _PROBE_IN_MESSAGE = re.compile(r"^(Liveness|Readiness|Startup) probe", re.IGNORECASE)
 
 
@@ -140,8 +140,7 @@ def wait_for(cluster: Cluster, pod: str, until: str = "Ready", timeout: float = 
     """Wait until Pod ``pod`` is in phase ``until`` (Running, Succeeded ...) or has condition ``until``
     (Ready, PodScheduled ...) True; return the Pod. Raises :class:`WaitTimeout`, :class:`PodDeleted`, or
     :class:`PodEnded` when the Pod ends in a phase from which ``until`` can no longer be reached."""
-    if until not in PHASES and until not in ("PodScheduled", "PodReadyToStartContainers", "Initialized",
-                                             "ContainersReady", "Ready"):
+    if until not in PHASES and until not in CONDITIONS:
         raise ValueError(f"until must be a phase ({', '.join(PHASES)}) or a Pod condition, not {until!r}")
     namespace = namespace or cluster.namespace
     display = progress if isinstance(progress, Progress) else (Progress(f"pod/{pod}") if progress else None)
@@ -158,7 +157,7 @@ def wait_for(cluster: Cluster, pod: str, until: str = "Ready", timeout: float = 
                 display.done(f"{until} after {time.monotonic() - started:.1f} s")
             return current
         phase = _status(current).get("phase")
-        if phase in ("Succeeded", "Failed") and until not in (phase, "PodScheduled", "Initialized"):
+        if phase in TERMINAL_PHASES and until not in (phase, "PodScheduled", "Initialized"):
             raise PodEnded(f"pod/{pod} ended in phase {phase} and will never be {until}", current,
                            hint=f"`kubectl describe pod {pod} -n {namespace}` shows why")
     state = summary(last) if last else "not found"
@@ -400,18 +399,19 @@ def containers_of(spec: dict) -> list:
 
 
 def probes_of(spec: dict) -> list:
+    """Every probe of a Pod spec as the prober sees it, defaults applied (:mod:`podnotes.kube.defaults`)."""
+    from podnotes.kube.containers import containers
+    from podnotes.kube.defaults import PROBE_FIELDS_DEFAULTED, probe_setting
+    from podnotes.kube.enums import PROBE_FIELDS, PROBE_HANDLERS
     from podnotes.probes.timeline import ProbeInfo
 
     found = []
-    for container in (spec.get("initContainers") or []) + (spec.get("containers") or []):
-        for probe_type in ("startup", "liveness", "readiness"):
-            probe = container.get(f"{probe_type}Probe")
+    for _, _, container in containers(spec, ("initContainers", "containers")):
+        for probe_type, field_name in PROBE_FIELDS.items():
+            probe = container.get(field_name)
             if not probe:
                 continue
-            handler = next((h for h in ("exec", "httpGet", "tcpSocket", "grpc") if h in probe), "exec")
-            found.append(ProbeInfo(
-                container=container["name"], probe=probe_type, handler=handler,
-                initialDelaySeconds=probe.get("initialDelaySeconds", 0), periodSeconds=probe.get("periodSeconds", 10),
-                timeoutSeconds=probe.get("timeoutSeconds", 1), successThreshold=probe.get("successThreshold", 1),
-                failureThreshold=probe.get("failureThreshold", 3)))
+            handler = next((h for h in PROBE_HANDLERS if h in probe), "exec")
+            settings = {name: probe_setting(probe, name) for name in PROBE_FIELDS_DEFAULTED}
+            found.append(ProbeInfo(container=container["name"], probe=probe_type, handler=handler, **settings))
     return found

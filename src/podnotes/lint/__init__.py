@@ -26,18 +26,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..kube.enums import PSS_LEVELS as LEVELS
 from ..manifest import Document, Node, iter_load
 from . import advice
 from .finding import ERROR, INFO, SEVERITIES, UNREADABLE_RULES, WARNING, Finding
 from .pod import PodRules, check_metadata
 from .schema import KINDS, CatalogueError, available_versions, catalogue, default_version
 from .structure import StructureChecker, located
+from .warnings import check_pod_warnings
+from .workload import check_workload, claim_template_names
 
 __all__ = ["Finding", "Options", "lint", "lint_documents", "exit_code", "ERROR", "WARNING", "INFO", "SEVERITIES",
            "LEVELS", "IGNORE_ANNOTATION", "available_versions", "default_version", "CatalogueError", "pod_spec_of"]
 
 IGNORE_ANNOTATION = "podnotes.io/ignore"
-LEVELS = ("privileged", "baseline", "restricted")
 _CONTEXT = {"Pod": "pod", "Job": "job", "CronJob": "job"}
 
 
@@ -58,7 +60,8 @@ def lint(source: Any, *, k8s_version: str | None = None, level: str = "baseline"
     a Node tree, or a plain Python dict (then findings have no line/column).
     ``level`` is the Pod Security Standard to hold Pods to (``baseline``,
     ``restricted``, or ``privileged`` for none); ``advice=False`` keeps only
-    what the API server would reject. Raises CatalogueError for a Kubernetes
+    what the API server answers: what it would reject and the warnings it
+    returns (:mod:`podnotes.lint.warnings`). Raises CatalogueError for a Kubernetes
     version the installed schemas do not cover.
     """
     if level not in LEVELS:
@@ -84,7 +87,8 @@ def lint_documents(documents: Iterable[Document], options: Options | None = None
     options = options or Options()
     findings: list[Finding] = []
     for document in documents:
-        findings.extend(_about(document, _template_hint(document) + _lint_document(document, options)))
+        hint = _template_hint(document) if options.advice else []
+        findings.extend(_about(document, hint + _lint_document(document, options)))
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.column or 0))
     return _at_most(findings, MAX_FINDINGS)
 
@@ -222,16 +226,27 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
             for key in KINDS[kind.value][2].split(".")[:-1] + ["metadata"]:
                 template_metadata = template_metadata.get(key) if template_metadata is not None else None  # type: ignore[assignment]
             check_metadata(template_metadata, root, False, findings)
-        if context == "workload":
+        if context == "workload" or (kind.value == "Job" and _manual_selector(root)):
             _check_selector(root, findings)
-        PodRules(spec, context, findings, int(checker.catalogue.version.split(".")[1])).run()  # type: ignore[arg-type]
+        if context != "pod":
+            check_workload(root, kind.value, findings)
+        PodRules(spec, context, findings, int(checker.catalogue.version.split(".")[1]),  # type: ignore[arg-type]
+                 claim_template_names(root)).run()
+        check_pod_warnings(spec, findings)
         if options.advice:
             advice.check_pod(spec, kind.value, root, options.level, checker.catalogue.version, findings)
     elif spec is None:
         findings.append(located("required-field", ERROR, root, f"this {kind.value} has no Pod spec at "
                                 f"`{KINDS[kind.value][2]}`", path=f"{KINDS[kind.value][2]}.containers",
                                 server=f"{KINDS[kind.value][2]}.containers: Required value"))
+    if not options.advice:
+        findings = [f for f in findings if not _advice_only(f)]
     return _suppress(_unique(findings), root, options.disabled)
+
+
+def _advice_only(finding: Finding) -> bool:
+    """A warning of podnotes' own, not one the API server gives (those carry its words in server_message)."""
+    return finding.severity == WARNING and not finding.server_message
 
 
 def _kind_case(root: Node, kind: Node, proper: str) -> Finding:
@@ -246,6 +261,11 @@ def _kind_case(root: Node, kind: Node, proper: str) -> Finding:
                    server=f'{kind.value} in version "{version}" cannot be handled as a {proper}: no kind '
                           f'"{kind.value}" is registered for version "{api_version}" in scheme '
                           '"pkg/runtime/scheme.go:111"')
+
+
+def _manual_selector(root: Node) -> bool:
+    spec = root.get("spec")
+    return spec is not None and spec.scalar("manualSelector") is True
 
 
 def _check_selector(root: Node, findings: list[Finding]) -> None:

@@ -6,77 +6,40 @@ lead to, readiness probes, naked Pods, and the Pod Security Standards.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
+from ..kube import qos as kube_qos
+from ..kube.containers import containers
+from ..kube.defaults import parse_image
+from ..kube.enums import PROBES
+from ..kube.quantity import QuantityError, parse_quantity
 from ..manifest import Node
 from . import pss
 from .finding import INFO, WARNING, Finding
 from .structure import located
 
-_DIGEST = re.compile(r"@[A-Za-z0-9_+.-]+:[0-9a-fA-F]{32,}\Z")
-
-
-@dataclass(frozen=True)
-class ImageReference:
-    repository: str
-    tag: str | None
-    digest: str | None
-
-    @property
-    def default_pull_policy(self) -> str:
-        """What the API server fills in when ``imagePullPolicy`` is not set."""
-        if self.digest is None and self.tag in (None, "latest"):
-            return "Always"
-        return "IfNotPresent"
-
-
-def parse_image(image: str) -> ImageReference:
-    """Split ``registry:5000/team/app:1.2@sha256:...`` into repository, tag and digest.
-
-    A colon belongs to the tag only after the last ``/``: in
-    ``localhost:5000/app`` the ``5000`` is the registry's port, not a tag.
-    """
-    digest = None
-    match = _DIGEST.search(image)
-    if match:
-        digest = match.group()[1:]
-        image = image[:match.start()]
-    slash = image.rfind("/")
-    colon = image.rfind(":")
-    if colon > slash:
-        return ImageReference(image[:colon], image[colon + 1:], digest)
-    return ImageReference(image, None, digest)
-
-
-def default_pull_policy(image: str) -> str:
-    """The pull policy the API server sets for ``image`` when none is given."""
-    return parse_image(image).default_pull_policy
-
 
 def qos_class(spec: Node) -> str:
-    """Guaranteed, Burstable or BestEffort, computed as the kubelet does from init and regular containers."""
-    containers = []
-    for group in ("initContainers", "containers"):
-        items = spec.get(group)
-        if items is not None and items.kind == "seq":
-            containers += [c for c in items.value if c.kind == "map"]
-    any_set = False
-    guaranteed = True
-    for container in containers:
-        resources = container.get("resources")
-        requests = _resource_map(resources, "requests")
-        limits = _resource_map(resources, "limits")
-        if requests or limits:
-            any_set = True
-        for resource in ("cpu", "memory"):
-            limit = limits.get(resource)
-            request = requests.get(resource, limit)
-            if limit is None or request != limit:
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
+    """The QoS class of a Pod spec Node (:func:`podnotes.kube.qos.qos_class`). Amounts that are not
+    quantities (decoding reports them) are left out, as if not written."""
+    data = spec.to_python() if spec.kind == "map" else {}
+    for _, _, container in containers(data, ("initContainers", "containers")):
+        _drop_bad_amounts(container.get("resources"))
+    _drop_bad_amounts(data.get("resources"))
+    return kube_qos.qos_class(data)
+
+
+def _drop_bad_amounts(resources: object) -> None:
+    if not isinstance(resources, dict):
+        return
+    for group in ("requests", "limits"):
+        amounts = resources.get(group)
+        if not isinstance(amounts, dict):
+            resources.pop(group, None)
+            continue
+        for name in list(amounts):
+            try:
+                parse_quantity(amounts[name])
+            except (QuantityError, TypeError):
+                del amounts[name]
 
 
 def _resource_map(resources: Node | None, key: str) -> dict[str, str]:
@@ -137,7 +100,7 @@ def check_probe_ports(container: Node, findings: list[Finding]) -> None:
     ports = container.get("ports")
     names = {p.scalar("name") for p in (ports.value if ports is not None and ports.kind == "seq" else [])
              if p.kind == "map"}
-    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+    for probe in PROBES:
         node = container.get(probe)
         for action in ("httpGet", "tcpSocket"):
             target = node.get(action) if node is not None and node.kind == "map" else None
@@ -177,8 +140,8 @@ def check_pod(spec: Node, kind: str, document_root: Node, level: str, version: s
     for container in inits.value if inits is not None and inits.kind == "seq" else []:
         if container.kind == "map":
             check_images(container, findings)
-    findings.append(located("qos-class", INFO, spec, f"QoS class: {qos_class(spec)} ({_QOS_MEANING[qos_class(spec)]})",
-                            at_key=True))
+    qos = qos_class(spec)
+    findings.append(located("qos-class", INFO, spec, f"QoS class: {qos} ({_QOS_MEANING[qos]})", at_key=True))
     if kind == "Pod":
         where = document_root.get("kind") or document_root
         findings.append(located(

@@ -12,23 +12,28 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ..manifest import Node
-from .finding import ERROR, WARNING, Finding
-from .quantity import parse_quantity
-from .rules_table import (
+from ..kube.containers import containers
+from ..kube.defaults import probe_setting
+from ..kube.enums import (
     CONTAINER_GROUPS,
     CONTAINER_RESTART_POLICIES,
-    CONTAINER_RESTART_RULES_SINCE,
-    EPHEMERAL_FORBIDDEN,
-    INIT_ONLY_WITH_SIDECAR,
     LIFECYCLE_HANDLERS,
     POD_RESTART_POLICIES,
     PROBE_HANDLERS,
     PROBES,
+    SUPPORTED_LIFECYCLE_HANDLERS,
+)
+from ..kube.quantity import parse_quantity
+from ..manifest import Node
+from .finding import ERROR, WARNING, Finding
+from .rules_table import (
+    CONTAINER_RESTART_RULES_SINCE,
+    EPHEMERAL_FORBIDDEN,
+    INIT_ONLY_WITH_SIDECAR,
+    POD_LEVEL_RESOURCES,
     RELAXED_ENV_NAMES_SINCE,
     RESTART_POLICIES_BY_CONTEXT,
     STANDARD_RESOURCES,
-    SUPPORTED_LIFECYCLE_HANDLERS,
     VOLUME_SERVER_NAMES,
     VOLUME_SOURCE_ORDER,
 )
@@ -62,12 +67,14 @@ def _present(node: Node | None) -> TypeIs[Node]:
 class PodRules:
     """Checks one Pod spec. ``context`` is "pod", "workload" or "job" (what holds the spec)."""
 
-    def __init__(self, spec: Node, context: str, findings: list[Finding], minor: int = 37):
+    def __init__(self, spec: Node, context: str, findings: list[Finding], minor: int = 37,
+                 claim_templates: frozenset[str] = frozenset()):
         self.spec = spec
         self.context = context
         self.findings = findings
         self.minor = minor  # Kubernetes 1.<minor>: some rules changed between releases
-        self.volume_names: set[str] = set()
+        # A StatefulSet's volumeClaimTemplates are volumes of its Pods: mounts may name them.
+        self.volume_names: set[str] = set(claim_templates)
         self.targets: set[str] = set()
 
     def error(self, rule: str, node: Node, message: str, server: str, *, at_key: bool = True, fix: str = "",
@@ -83,6 +90,7 @@ class PodRules:
             return
         self.check_restart_policy()
         self.check_pod_fields()
+        self.check_pod_resources()
         self.check_volumes()
         containers = self.spec.get("containers")
         if not _present(containers) or (containers.kind == "seq" and not containers.value):
@@ -135,8 +143,9 @@ class PodRules:
         for key, pattern, message in (("hostname", DNS1123_LABEL, _LABEL_MESSAGE),
                                       ("subdomain", DNS1123_LABEL, _LABEL_MESSAGE),
                                       ("serviceAccountName", DNS1123_SUBDOMAIN, _SUBDOMAIN_MESSAGE)):
-            node = spec.get(key)
-            if _present(node) and isinstance(node.value, str) and not pattern.match(node.value):
+            node = self.named_field(key)
+            # ValidatePodSpec checks these names only when they are not empty: "" means unset.
+            if _present(node) and isinstance(node.value, str) and node.value and not pattern.match(node.value):
                 self.error("invalid-name", node, f"`{node.value}` is not a valid {key}",
                            f'{node.path}: Invalid value: "{node.value}": {message}', at_key=False,
                            fix=re.sub(r"[^a-z0-9-]+", "-", node.value.lower()).strip("-") or "name")
@@ -164,13 +173,42 @@ class PodRules:
                            f'{operator.path}: Invalid value: "Exists": value must be empty when `operator` is '
                            "'Exists'", at_key=False, fix="remove `value`, or use operator: Equal")
 
+    def check_pod_resources(self) -> None:
+        """Pod-level ``resources`` (PodLevelResources): only cpu, memory and hugepages-<size> are supported
+        there (validatePodResourceName in pkg/apis/core/validation; the name is first checked as any
+        resource name, then against the supported set)."""
+        resources = self.spec.get("resources")
+        if resources is None or resources.kind != "map":
+            return
+        for group in ("limits", "requests"):
+            amounts = resources.get(group)
+            for name, amount in amounts.items() if amounts is not None else []:
+                if name not in STANDARD_RESOURCES and not name.startswith("hugepages-") and "/" not in name:
+                    self.error("invalid-name", amount, f"`{name}` is not a resource name the node knows; at Pod "
+                               "level only cpu, memory and hugepages-<size> can be set",
+                               f'{amount.path}: Invalid value: "{name}": must be a standard resource type or '
+                               "fully qualified", fix="cpu: 500m", path=amount.path)
+                elif name not in POD_LEVEL_RESOURCES and not name.startswith("hugepages-"):
+                    self.error("invalid-enum", amount, f"`{name}` cannot be set for the whole Pod: Pod-level "
+                               "resources are cpu, memory and hugepages-<size>; set it on each container instead",
+                               f'{amount.path}: Unsupported value: "{name}": supported values: "cpu", '
+                               '"hugepages-", "memory"', fix=f"move `{name}` to the containers' resources",
+                               path=amount.path)
+
+    def named_field(self, key: str) -> Node | None:
+        """The Node of ``key``; for an empty ``serviceAccountName``, the deprecated ``serviceAccount``, which
+        the v1-to-internal conversion copies into it (Convert_v1_PodSpec_To_core_PodSpec), so the server
+        checks it under the new name."""
+        node = self.spec.get(key)
+        if key == "serviceAccountName" and (not _present(node) or node.value == ""):
+            old = self.spec.get("serviceAccount")
+            if _present(old) and isinstance(old.value, str) and old.value:
+                return Node(old.value, "scalar", f"{self.spec.path}.serviceAccountName", old.file, old.line,
+                            old.column, old.key_line, old.key_column)
+        return node
+
     def all_containers(self) -> list[Node]:
-        out = []
-        for group in CONTAINER_GROUPS:
-            items = self.spec.get(group)
-            if items is not None and items.kind == "seq":
-                out += [c for c in items.value if c.kind == "map"]
-        return out
+        return [container for _, _, container in containers(self.spec)]
 
     # --- volumes --------------------------------------------------------------------
     def check_volumes(self) -> None:
@@ -213,17 +251,13 @@ class PodRules:
         self.targets = set(regular) | set(self.container_names("initContainers"))
         seen_by_group = {"initContainers": set(regular), "containers": set(), "ephemeralContainers": None}
         for group in CONTAINER_GROUPS:
-            containers = self.spec.get(group)
-            if containers is None or containers.kind != "seq":
-                continue
-            if group == "ephemeralContainers" and containers.value:
-                self.check_ephemeral_on_create(containers)
-            names = seen_by_group[group]
-            if names is None:
-                names = set(self.targets)
-            for container in containers.value:
-                if container.kind == "map":
-                    self.check_container(container, group, names)
+            items = self.spec.get(group)
+            if group == "ephemeralContainers" and items is not None and items.kind == "seq" and items.value:
+                self.check_ephemeral_on_create(items)
+        names_by_group = {group: set(self.targets) if names is None else names
+                          for group, names in seen_by_group.items()}
+        for group, _, container in containers(self.spec):
+            self.check_container(container, group, names_by_group[group])
 
     def check_ephemeral_on_create(self, containers: Node) -> None:
         if self.context == "pod":
@@ -463,7 +497,9 @@ class PodRules:
                            f"{grace.path}: Invalid value: {grace.value}: must be greater than 0", at_key=False,
                            fix="terminationGracePeriodSeconds: 10")
         success = probe.get("successThreshold")
-        if kind != "readinessProbe" and _present(success) and isinstance(success.value, int) and success.value != 1:
+        # Defaulting runs first: SetDefaults_Probe turns 0 into 1, so only what stays other than 1 is refused.
+        if kind != "readinessProbe" and _present(success) and isinstance(success.value, int) \
+                and probe_setting({"successThreshold": success.value}, "successThreshold") != 1:
             self.error("field-constraint", success,
                        f"`successThreshold` of a {kind} must be 1: one success already proves the container "
                        "{}".format("alive" if kind == "livenessProbe" else "started"),
@@ -483,16 +519,6 @@ class PodRules:
             # a limit without a request is also defaulted into requests, where the server checks it again
             defaulted = (f"{resources.path}.requests", requests) if group is limits else None
             self.check_resource_amounts(group, defaulted)
-            memory = group.get("memory")
-            if memory is not None and isinstance(memory.value, str) and memory.value.strip().endswith("m"):
-                try:
-                    amount = parse_quantity(memory.value)
-                except ValueError:
-                    continue
-                self.warn("fractional-memory", memory,
-                          f"memory `{memory.value}` means {amount} bytes (`m` is milli, not mega); write `Mi` or "
-                          "`M`", f'{group.path}[memory]: fractional byte value "{memory.value}" is invalid, must '
-                          "be an integer", at_key=False, fix=memory.value[:-1] + "Mi")
         if limits is None or requests is None or limits.kind != "map" or requests.kind != "map":
             return
         for resource, request in requests.value.items():
@@ -548,8 +574,9 @@ class PodRules:
             name = mount.get("name")
             if _present(name) and isinstance(name.value, str) and name.value not in self.volume_names:
                 known = ", ".join(sorted(self.volume_names)) or "none"
+                claims = " or volumeClaimTemplates" if self.context == "workload" else ""
                 self.error("volume-mount-not-found", name,
-                           f"`{name.value}` names no volume of this Pod (volumes: {known})",
+                           f"`{name.value}` names no volume of this Pod (volumes{claims}: {known})",
                            f'{name.path}: Not found: "{name.value}"', at_key=False,
                            fix=f"add a volume `{name.value}` under `{self.spec.path}.volumes`")
             path = mount.get("mountPath")
@@ -568,7 +595,6 @@ class PodRules:
         env = container.get("env")
         if env is None or env.kind != "seq":
             return
-        seen: dict[str, Node] = {}
         for item in env.value:
             name = item.get("name") if item.kind == "map" else None
             if item.kind == "map" and not _present(name):
@@ -578,11 +604,6 @@ class PodRules:
                 continue
             if name is None or not isinstance(name.value, str):
                 continue
-            if name.value in seen:
-                self.warn("duplicate-env", name, f"`{name.value}` is set twice; only the last value takes effect",
-                          f'{item.path}: hides previous definition of "{name.value}", which may be dropped when '
-                          "using apply", at_key=False, fix="delete one of the two entries")
-            seen[name.value] = name
             self.check_env_name(name)
             self.check_env_source(item)
 

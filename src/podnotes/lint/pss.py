@@ -19,10 +19,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..kube.enums import PROBES
 from ..manifest import Node
-from .rules_table import PROBES
 
-LEVELS = ("privileged", "baseline", "restricted")
 LATEST_MINOR = 37  # the newest version any check changed at; newer versions evaluate as this one
 
 BASELINE_CAPABILITIES = frozenset({

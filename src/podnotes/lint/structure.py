@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import difflib
 
+from ..kube.quantity import SERVER_MESSAGE as QUANTITY_MESSAGE
+from ..kube.quantity import QuantityError, parse_quantity, suggest_quantity, unsupported_number
 from ..manifest import Node
 from .finding import ERROR, Finding
-from .quantity import SERVER_MESSAGE as QUANTITY_MESSAGE
-from .quantity import QuantityError, parse_quantity, suggest_quantity, unsupported_number
 from .rules_table import ENUMS
 from .schema import Catalogue, CatalogueError, FieldType, ObjectType, short_name
 

@@ -1,7 +1,8 @@
 """How the kubelet turns a container's ``resources`` into cgroup settings,
-and how it sorts Pods into QoS classes.
+and the OOM score each QoS class (:mod:`podnotes.kube.qos`) leads to.
 
-The rules follow the kubelet (``pkg/kubelet/cm`` and ``pkg/kubelet/qos``):
+The rules follow the kubelet (``pkg/kubelet/cm`` and ``pkg/kubelet/qos``);
+quantities are read by :mod:`podnotes.kube.quantity`:
 
 - ``requests.cpu`` becomes a relative weight: ``cpu.shares`` = millicores ×
   1024 / 1000 (at least 2) on cgroup v1, converted to ``cpu.weight`` on v2
@@ -17,9 +18,10 @@ The rules follow the kubelet (``pkg/kubelet/cm`` and ``pkg/kubelet/qos``):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from podnotes.kube.defaults import effective_requests
+from podnotes.kube.quantity import millicores, whole_units
 from podnotes.linux.cgroups import Limits, shares_to_weight, shares_to_weight_quadratic
 
 CFS_PERIOD_US = 100_000
@@ -27,26 +29,6 @@ MIN_SHARES = 2
 MIN_QUOTA_US = 1_000
 GUARANTEED_OOM_SCORE_ADJ = -997
 BEST_EFFORT_OOM_SCORE_ADJ = 1000
-
-_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([a-zA-Z]*)$")
-_SUFFIXES = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
-             "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
-
-
-class QuantityError(ValueError):
-    """A resource quantity Kubernetes would not accept."""
-
-
-def quantity(text: str | int | float) -> float:
-    """A Kubernetes quantity ("250m", "1", "64Mi", "1.5G") as a number."""
-    match = _QUANTITY.match(str(text).strip())
-    if not match or match.group(2) not in _SUFFIXES:
-        raise QuantityError(f"not a Kubernetes quantity: {text!r} (examples: 250m, 2, 64Mi, 1G)")
-    return float(match.group(1)) * _SUFFIXES[match.group(2)]
-
-
-def millicores(text) -> int:
-    return round(quantity(text) * 1000)
 
 
 @dataclass(frozen=True)
@@ -76,14 +58,6 @@ class CgroupSettings:
                 "memory.limit_in_bytes": str(self.memory_limit_bytes or "unlimited")}
 
 
-def effective_requests(resources: dict) -> dict:
-    """Requests after API defaulting: a missing request takes the limit's value."""
-    limits, requests = resources.get("limits") or {}, dict(resources.get("requests") or {})
-    for name, value in limits.items():
-        requests.setdefault(name, value)
-    return requests
-
-
 def cgroup_settings(resources: dict | None) -> CgroupSettings:
     resources = resources or {}
     requests, limits = effective_requests(resources), resources.get("limits") or {}
@@ -91,27 +65,10 @@ def cgroup_settings(resources: dict | None) -> CgroupSettings:
     quota = None
     if "cpu" in limits:
         quota = max(MIN_QUOTA_US, millicores(limits["cpu"]) * CFS_PERIOD_US // 1000)
-    memory = int(quantity(limits["memory"])) if "memory" in limits else None
+    memory = whole_units(limits["memory"]) if "memory" in limits else None
     return CgroupSettings(cpu_shares=shares, cpu_weight=shares_to_weight_quadratic(shares),
                           cpu_weight_linear=shares_to_weight(shares), cpu_quota_us=quota,
                           cpu_period_us=CFS_PERIOD_US, memory_limit_bytes=memory)
-
-
-def qos_class(pod_spec: dict) -> str:
-    """Guaranteed, Burstable or BestEffort, as ``status.qosClass`` reports it."""
-    containers = list(pod_spec.get("containers") or []) + list(pod_spec.get("initContainers") or [])
-    any_set, all_guaranteed = False, True
-    for container in containers:
-        resources = container.get("resources") or {}
-        requests, limits = effective_requests(resources), resources.get("limits") or {}
-        if requests or limits:
-            any_set = True
-        for name in ("cpu", "memory"):
-            if name not in limits or quantity(requests.get(name, "0")) != quantity(limits[name]):
-                all_guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if all_guaranteed else "Burstable"
 
 
 def oom_score_adj(qos: str, memory_request_bytes: int = 0, memory_capacity_bytes: int = 1) -> int:

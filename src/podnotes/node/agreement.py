@@ -34,6 +34,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from podnotes.kube.enums import PROBE_FIELDS
+
 SYNC_LATENCY = 2.0  # seconds: PLEG relist (1 s) + status manager + watch delivery, on a busy 2-core machine
 BACKOFF_JITTER = 0.5  # workerBackOffPeriodJitterFactor
 
@@ -141,7 +143,7 @@ def compare(example: str, simulated, observed, sync_latency: float = SYNC_LATENC
         pair(f"{name}: start", starts, [e.time for e in observed.select("start", name)], tolerances(starts, base))
         kills = simulated.kills(name)
         pair(f"{name}: kill", kills, observed.kills(name), tolerances(kills, base))
-        for probe in ("startup", "liveness", "readiness"):
+        for probe in PROBE_FIELDS:  # startup, liveness, readiness
             sim_fail = [e.time for e in simulated.select("probe", name, probe) if e.result != "success"][:1]
             obs_fail = [e.time for e in observed.select("probe", name, probe)
                         if e.result != "success"

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from podnotes.kube.enums import PROBE_HANDLERS as HANDLERS
 from podnotes.probes.kubelet import KUBERNETES_VERSION
 from podnotes.probes.rules import exec_ok, http_ok
 
@@ -42,7 +43,6 @@ KUBE_PROBE_VERSION = KUBERNETES_VERSION
 USER_AGENT = f"kube-probe/{KUBE_PROBE_VERSION}"
 MAX_BODY_BYTES = 10 * 1024
 MAX_REDIRECTS = 10
-HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
 
 
 class ProbeUnavailable(RuntimeError):

@@ -1,11 +1,12 @@
 """The parts of a Pod manifest the kubelet's prober and restart logic read,
 with the API server's defaults applied.
 
-Defaults mirror ``SetDefaults_Probe`` and ``SetDefaults_PodSpec`` in
-``pkg/apis/core/v1/defaults.go``: period 10 s, timeout 1 s, success and
-failure thresholds 1 and 3, initial delay 0, ``restartPolicy: Always`` and a
-30 s ``terminationGracePeriodSeconds``. Invalid manifests are refused with the
-messages ``podnotes lint`` gives, which are the API server's own.
+Defaults are those of :mod:`podnotes.kube.defaults` (``SetDefaults_Probe`` and
+``SetDefaults_PodSpec`` in ``pkg/apis/core/v1/defaults.go``): a zero or missing
+period is 10 s, timeout 1 s, success and failure thresholds 1 and 3,
+``restartPolicy: Always`` and a 30 s ``terminationGracePeriodSeconds``.
+Whether the API server accepts a Pod is decided by ``podnotes lint`` alone,
+and invalid manifests are refused with its messages, which are the server's own.
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
-PROBE_FIELDS = {"startup": "startupProbe", "liveness": "livenessProbe", "readiness": "readinessProbe"}
-DEFAULT_GRACE_SECONDS = 30  # DefaultTerminationGracePeriodSeconds in core/v1 types.go
-RESTART_POLICIES = ("Always", "OnFailure", "Never")
+from podnotes.kube.defaults import DEFAULT_GRACE_SECONDS, PROBE_DEFAULTS, probe_setting
+from podnotes.kube.enums import PROBE_FIELDS, PROBE_HANDLERS
 
 
 class InvalidPod(ValueError):
@@ -35,10 +34,10 @@ class ProbeSpec:
     handler: str  # exec, httpGet, tcpSocket, grpc
     action: dict = field(default_factory=dict, compare=False, hash=False)
     initial_delay: int = 0
-    period: int = 10
-    timeout: int = 1
-    success_threshold: int = 1
-    failure_threshold: int = 3
+    period: int = PROBE_DEFAULTS["periodSeconds"]
+    timeout: int = PROBE_DEFAULTS["timeoutSeconds"]
+    success_threshold: int = PROBE_DEFAULTS["successThreshold"]
+    failure_threshold: int = PROBE_DEFAULTS["failureThreshold"]
     termination_grace: int | None = None
 
     def describe(self) -> str:
@@ -119,46 +118,25 @@ def pod_from_template(workload: Any) -> dict | None:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template.get("spec") or {}}
 
 
-def lint_errors(pod: Any, data: dict | None = None) -> list[str]:
-    """The API server's messages for what makes ``pod`` invalid: those of
-    ``podnotes.lint.lint`` (which locates them by file and line when ``pod``
-    is a loaded manifest), plus any of the probe rules below it did not report
-    (they alone apply when the linter is not installed). Only what the server
-    would reject counts: no advice, no Pod Security level."""
-    data = pod if data is None else data
-    try:
-        from podnotes.lint import lint
-    except ImportError:
-        return probe_errors(data)
-    errors, seen = [], set()
+def lint_errors(pod: Any) -> list[str]:
+    """The API server's messages for what makes ``pod`` invalid, as ``podnotes lint`` reports them
+    (located by file and line when ``pod`` is a loaded manifest). Only what the server would reject
+    counts: no advice, no Pod Security level."""
+    from podnotes.lint import lint
+
+    errors = []
     for finding in lint(pod, level="privileged", advice=False):
         if finding.severity != "error":
             continue
-        message = finding.server_message or finding.message
-        seen.add(message)
         where = f"{finding.file}:{finding.line}: " if getattr(finding, "line", None) else ""
-        errors.append(f"{where}{message}")
-    prefix = _template_prefix(pod)
-    probe_messages = [prefix + message if prefix else message for message in probe_errors(data)]
-    return errors + [message for message in probe_messages if message not in seen]
-
-
-def _template_prefix(pod: Any) -> str:
-    """For a workload, where its Pod spec sits above ``spec.`` (``spec.template.`` for a Deployment), so the
-    probe rules' paths match the linter's; "" for a Pod."""
-    from podnotes.lint.schema import KINDS
-
-    data = pod.to_python() if hasattr(pod, "to_python") else pod
-    kind = data.get("kind") if isinstance(data, dict) else None
-    if kind in (None, "Pod") or kind not in KINDS:
-        return ""
-    return KINDS[kind][2][: -len("spec")]
+        errors.append(f"{where}{finding.server_message or finding.message}")
+    return errors
 
 
 def validate(pod: Any) -> dict:
     """Return the Pod as a dict, or raise InvalidPod with the server's messages."""
     data, source = pod_dict(pod)
-    errors = lint_errors(pod if not isinstance(pod, dict) else data, data)
+    errors = lint_errors(pod if not isinstance(pod, dict) else data)
     if errors:
         raise InvalidPod(errors, source)
     return data
@@ -238,68 +216,19 @@ def resolve_port(probe: ProbeSpec, container: ContainerSpec) -> int | None:
 
 def parse_probe(probe_type: str, data: dict) -> ProbeSpec:
     """Apply ``SetDefaults_Probe``: zero or missing fields get their defaults."""
-    handler = next((h for h in HANDLERS if data.get(h) is not None), "exec")
+    handler = next((h for h in PROBE_HANDLERS if data.get(h) is not None), "exec")
     grace = data.get("terminationGracePeriodSeconds")
     return ProbeSpec(
         type=probe_type,
         handler=handler,
         action=dict(data.get(handler) or {}),
-        initial_delay=int(data.get("initialDelaySeconds") or 0),
-        period=int(data.get("periodSeconds") or 10),
-        timeout=int(data.get("timeoutSeconds") or 1),
-        success_threshold=int(data.get("successThreshold") or 1),
-        failure_threshold=int(data.get("failureThreshold") or 3),
+        initial_delay=probe_setting(data, "initialDelaySeconds"),
+        period=probe_setting(data, "periodSeconds"),
+        timeout=probe_setting(data, "timeoutSeconds"),
+        success_threshold=probe_setting(data, "successThreshold"),
+        failure_threshold=probe_setting(data, "failureThreshold"),
         termination_grace=None if grace is None else int(grace),
     )
-
-
-# --- built-in probe checks (validateProbe and friends in validation.go) ------
-
-def probe_errors(pod: dict) -> list[str]:
-    """The API server's probe rules, worded as it words them."""
-    spec = pod.get("spec") or {}
-    errors = []
-    for list_key in ("initContainers", "containers"):
-        for index, container in enumerate(spec.get(list_key) or []):
-            base = f"spec.{list_key}[{index}]"
-            sidecar = list_key == "containers" or container.get("restartPolicy") == "Always"
-            for probe_type, key in PROBE_FIELDS.items():
-                probe = container.get(key)
-                if probe is None:
-                    continue
-                path = f"{base}.{key}"
-                if not sidecar:
-                    errors.append(f"{path}: Forbidden: may not be set for init containers without restartPolicy=Always")
-                    continue
-                errors.extend(_one_probe_errors(probe_type, probe, path))
-    policy = spec.get("restartPolicy")
-    if policy is not None and policy not in RESTART_POLICIES:
-        errors.append(f'spec.restartPolicy: Unsupported value: "{policy}": supported values: '
-                      + ", ".join(f'"{p}"' for p in RESTART_POLICIES))
-    return errors
-
-
-def _one_probe_errors(probe_type: str, probe: dict, path: str) -> list[str]:
-    errors = []
-    handlers = [h for h in HANDLERS if probe.get(h) is not None]
-    if not handlers:
-        errors.append(f"{path}: Required value: must specify a handler type")
-    for extra in handlers[1:]:
-        errors.append(f"{path}.{extra}: Forbidden: may not specify more than 1 handler type")
-    for name in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"):
-        value = probe.get(name)
-        if isinstance(value, int) and value < 0:
-            errors.append(f"{path}.{name}: Invalid value: {value}: must be greater than or equal to 0")
-    grace = probe.get("terminationGracePeriodSeconds")
-    if probe_type == "readiness" and grace is not None:
-        errors.append(f"{path}.terminationGracePeriodSeconds: Invalid value: {grace}: "
-                      "must not be set for readinessProbes")
-    elif isinstance(grace, int) and grace <= 0:
-        errors.append(f"{path}.terminationGracePeriodSeconds: Invalid value: {grace}: must be greater than 0")
-    threshold = probe.get("successThreshold")
-    if probe_type in ("liveness", "startup") and threshold not in (None, 0, 1):
-        errors.append(f"{path}.successThreshold: Invalid value: {threshold}: must be 1")
-    return errors
 
 
 # --- changes to a running Pod (ValidatePodUpdate in validation.go) -------------

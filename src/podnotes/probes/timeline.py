@@ -80,6 +80,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from podnotes.kube.enums import PROBE_FIELDS
+
 SCHEMA_ID = "podnotes.timeline/v1"
 SCHEMA_FILE = Path(__file__).with_name("timeline.schema.json")
 
@@ -88,12 +90,8 @@ EVENT_KINDS = (
     "started", "ready", "condition", "phase", "endpoint", "delete",
     "warning", "stop", "deadline", "update",
 )
-PROBE_TYPES = ("startup", "liveness", "readiness")
+PROBE_TYPES = tuple(PROBE_FIELDS)  # startup, liveness, readiness
 PROBE_RESULTS = ("success", "failure", "timeout", "error")
-PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
-# The three fields of core/v1 ContainerState, exactly one of which is set (staging/src/k8s.io/api/core/v1/types.go).
-CONTAINER_STATES = ("waiting", "running", "terminated")
-CONDITIONS = ("PodScheduled", "PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready")
 CONTAINER_TYPES = ("init", "sidecar", "app")
 
 

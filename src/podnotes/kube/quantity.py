@@ -1,4 +1,7 @@
-"""Kubernetes resource quantities (``500m``, ``1Gi``), parsed as the API server does.
+"""Kubernetes resource quantities (``500m``, ``1Gi``, ``1e9``, ``1Pi``, ``500u``), parsed as the API server does.
+
+The one parser of quantities in the package: lint, the QoS class, the cgroup
+settings of the Linux chapters and the offline cluster all read them here.
 
 The grammar is the one of ``k8s.io/apimachinery/pkg/api/resource``: a signed
 decimal number, then either a binary suffix (Ki Mi Gi Ti Pi Ei), a decimal SI
@@ -95,3 +98,55 @@ def suggest_quantity(text: str) -> str | None:
         return None
     unit = match[2].upper() if match[2] != "k" else "K"
     return f"{match[1]}{unit}i"
+
+
+def fractional_bytes(value: str | int | float) -> str | None:
+    """How the server shows a byte quantity that is not a whole number (``"1.5"`` -> ``"1500m"``), or None
+    when it is whole or not a quantity. The server warns about such amounts
+    (``MilliValue() % 1000 != 0`` in ``pkg/api/pod/warnings.go``) and shows them in canonical form, rounded
+    up to milli units (``1500001u`` -> ``1501m``)."""
+    try:
+        amount = parse_quantity(value)
+    except QuantityError:
+        return None
+    if amount == amount.to_integral_value():  # a whole number, however large
+        return None
+    milli = millicores(amount)
+    return f"{milli}m" if milli % 1000 else None
+
+
+INT64 = (-2**63, 2**63 - 1)
+
+
+def millicores(value: str | int | float | Decimal) -> int:
+    """A quantity in milli units (millicores for cpu), rounded up as ``Quantity.MilliValue`` does
+    (``"250m"`` -> 250, ``0.1`` -> 100), held to an int64 as the server's is."""
+    return _rounded_up(parse_quantity(value) if not isinstance(value, Decimal) else value, 3)
+
+
+def whole_units(value: str | int | float | Decimal) -> int:
+    """A quantity in whole units, rounded up as ``Quantity.Value`` does (``"64Mi"`` -> 67108864 bytes), held
+    to an int64."""
+    return _rounded_up(parse_quantity(value) if not isinstance(value, Decimal) else value, 0)
+
+
+def _rounded_up(amount: Decimal, scale: int) -> int:
+    """``amount`` × 10^scale rounded towards +infinity, clamped to int64; exact for any exponent."""
+    low, high = INT64
+    if amount.is_zero():
+        return 0
+    if amount.adjusted() + scale > 19:  # beyond int64 whatever the digits
+        return high if amount > 0 else low
+    digits = len(amount.as_tuple().digits)
+    context = decimal.Context(prec=digits + scale + 25, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+    scaled = amount.scaleb(scale, context).to_integral_value(rounding=decimal.ROUND_CEILING, context=context)
+    return max(low, min(high, int(scaled)))
+
+
+def same_quantity(first: str | int | float | None, second: str | int | float | None) -> bool:
+    """``Quantity.Equal``: ``0.1`` and ``100m`` are the same amount; a missing amount is zero."""
+    return _or_zero(first) == _or_zero(second)
+
+
+def _or_zero(value: str | int | float | None) -> Decimal:
+    return Decimal(0) if value is None else parse_quantity(value)
