@@ -60,71 +60,14 @@ class Known:
 _SCALAR = r"^scalar [^:]+: "
 _WORKLOAD_TEMPLATE = r"^(Deployment|ReplicaSet|StatefulSet|DaemonSet|Job|CronJob) template of [\w-]+: "
 KNOWN: list[Known] = [
-    # --- YAML scalar resolution: PyYAML (YAML 1.1) where go-yaml v2 (sigs.k8s.io/yaml) reads otherwise ---
-    Known("both", _SCALAR + r"(y|Y|n|N|!!bool y)$",
-          "go-yaml v2 reads y, Y, n, N as booleans (resolve.go); PyYAML reads strings (and refuses !!bool y)"),
-    Known("both", r"env value as integer",
-          "the mutation's env name N is a boolean to go-yaml v2, a string to PyYAML: the server's first decoding "
-          "error is at env.name, the linter's at env.value"),
-    Known("both", _SCALAR + r"(0o17|0O17|0999|08|0X1f|1e3|1\.0e3|1E3|1e-3|-\.5|\+\.5)$",
-          "go-yaml v2 reads these as numbers (0o octal, 0999 and 08 as floats, 0X hex, exponents without a dot "
-          "or sign, signed .5); PyYAML reads strings"),
-    Known("both", _SCALAR.replace("[^:]+", r"[^:]+\((int32|int64|IntOrString)\)")
-          + r"(1\.0|8080\.0|5\.|1\.0e\+3|!!float 1)$",
-          "a float without a fraction (8080.0) is written to JSON as 8080 by sigs.k8s.io/yaml, an integer the "
-          "server takes; the linter refuses a float"),
-    Known("both", _SCALAR + r"(10:30|1:20:30|-1:30|190:20:30\.15)$",
-          "base 60: PyYAML reads 10:30 as the integer 630; go-yaml v2 reads the string \"10:30\""),
-    Known("both", _SCALAR + r"=$", "PyYAML resolves a plain = to YAML 1.1's value tag; go-yaml v2 reads \"=\""),
-    Known("both", _SCALAR + re.escape('"\\\'"') + "$",
-          "go-yaml v2 accepts the escape \\' in double quotes; PyYAML refuses it"),
-    Known("both", _SCALAR + re.escape(r'"\/"') + "$",
-          "PyYAML accepts the YAML 1.2 escape \\/; go-yaml v2 refuses it, so kubectl cannot read the file"),
-    Known("both", _SCALAR + r"!custom x$", "go-yaml v2 ignores an unknown local tag and reads the string; "
-          "the linter refuses the tag"),
-    Known("both", _SCALAR + r"!!(set|omap) ", "both refuse; the linter names the tag without a field path"),
-    Known("both", _SCALAR + r"!!binary aGk=$", "go-yaml v2 decodes !!binary to its bytes (`hi`); the "
-          "linter checks the base64 text"),
-    Known("both", r"^reported: defaultMode 0o644$", "go-yaml v2 reads 0o644 as 420; PyYAML reads a string"),
-    Known("both", r"^reported: command with \\' in double quotes$",
-          "go-yaml v2 accepts the escape \\' in double quotes; PyYAML refuses the file"),
-    Known("kubectl", r"^scalar label key \(map key\): (~|null|Null|NULL|!!null ''|9223372036854775808)$",
-          "sigs.k8s.io/yaml cannot make a JSON key of a null or an unsigned 64-bit map key, so kubectl cannot "
-          "read the file; the linter reads a key"),
-    Known("both", r"^scalar label key \(map key\): (\.inf|\+\.INF|\.nan|\.NaN)$",
-          "go-yaml v2 reads a float key and sigs.k8s.io/yaml writes it as .inf or .nan, not a valid label key; "
-          "the linter reads a different key"),
-    Known("both", r"^scalar label key \(map key\): !!str$", "both refuse; the linter names no field path"),
-    Known("both", r"^scalar defaultMode \(int32\): (-0b101|1_000|-1)$",
-          "no linter rule for the range of defaultMode (0 to 0777, ValidateVolumes)"),
     # --- document streams, encodings, List, duplicate and merge keys (client-side reading) ---
-    Known("kubectl", r"^(stream: (trailing ---|empty documents|comment-only document)|null document then Pod)$",
-          "kubectl skips empty, comment-only and null documents; the linter reports them"),
-    Known("both", r"^stream: comment-only document$|^stream: trailing ---$",
-          "(raw body) the server reads the first document and ignores what follows a document end"),
-    Known("kubectl", r"^stream: JSON stream", "kubectl reads a stream of JSON objects; the linter's YAML "
-          "reader refuses it"),
-    Known("both", r"^stream: UTF-16", "kubectl (unicode.BOMOverride) and the server decode UTF-16 with a "
-          "byte-order mark; the linter reads UTF-8 only"),
     Known("kubectl", r"^stream: (List with an invalid|List items \[\[\]\]|List item without kind|nested List)",
           "kubectl flattens a List and sends its items; the linter skips kind List"),
-    Known("kubectl", r"^duplicate key: ", "kubectl's client-side conversion keeps the last value and sends "
-          "valid JSON; the raw body is refused by strict decoding, which is what the linter reports"),
-    Known("kubectl", r"^document start with directive$", "kubectl's YAML reader splits at --- and cannot read a "
-          "%YAML directive alone; the linter reads the directive"),
     # --- validation rules the linter does not have yet ---
-    Known("both", r"^zero (livenessProbe|startupProbe)\.successThreshold: 0$",
-          "SetDefaults_Probe turns successThreshold 0 into 1; the linter refuses 0"),
     Known("both", r"^zero spec\.priority: 0$", "the Priority admission plugin accepts priority 0, the default "
           "priority with no class; the linter refuses any priority"),
     Known("both", r"^zero (securityContext\.(fsGroup: -1|supplementalGroups: \[-1\])|preStop sleep seconds: -1)$",
           "no linter rule for negative fsGroup, supplementalGroups or preStop sleep seconds"),
-    Known("both", r"^reported: StatefulSet container mounts a volumeClaimTemplate$",
-          "the server counts volumeClaimTemplates as volumes of the template; the linter does not"),
-    Known("both", r"^reported: serviceAccountName empty$", "the server reads an empty serviceAccountName as "
-          "unset; the linter refuses it as a name"),
-    Known("both", r"^reported: pod-level limits (pids|nvidia\.com/gpu)$",
-          "Pod-level resources allow only cpu, memory and hugepages-*; the linter has no rule for them"),
     Known("both", r"^(Deployment|StatefulSet): template activeDeadlineSeconds$",
           "ValidatePodTemplateSpecForReplicaSet/StatefulSet forbid activeDeadlineSeconds; not in the linter"),
     Known("both", r"^Deployment: (replicas -1|empty selector|selector bad expression|Recreate with rollingUpdate|"
@@ -162,6 +105,15 @@ KNOWN: list[Known] = [
           "merged one as a duplicate and refuses it; kubectl's client-side conversion accepts it"),
     Known("both", r"^(Job|CronJob) template of [\w-]+: spec missing",
           "without a Pod spec the server also requires restartPolicy, which the linter does not name"),
+    Known("raw", r"(^duplicate key: |fixtures/rules/duplicate-key\.yaml$)",
+          "the linter reads as kubectl does: the last value of a duplicated key is kept and the server accepts "
+          "the object (a warning); strict decoding of a raw YAML body refuses the duplicate"),
+    Known("both", r"fixtures/rules/pss-(procMount|windowsHostProcess)\.yaml$",
+          "ValidatePodSpec's cross-field rules (procMount Unmasked needs hostUsers: false; a hostProcess "
+          "container needs hostNetwork: true) are not in the linter; it reports the Pod Security check only"),
+    Known("both", r"fixtures/rules/yaml-limit\.yaml$",
+          "both refuse it: the linter for its size before reading its fields, the server for a field's type, "
+          "so only the server names a field"),
 ]
 
 

@@ -228,6 +228,8 @@ class PodRules:
                 self.error("volume-sources", volume, "this volume names no source (emptyDir, configMap, secret, "
                            "persistentVolumeClaim, hostPath, ...): say where its data comes from",
                            f"{volume.path}: Required value: must specify a volume type", fix="emptyDir: {}")
+            for source in sources[:1]:
+                self.check_file_modes(volume.get(source))
             for extra in sources[1:]:
                 node = volume.get(extra)
                 server_path = f"{volume.path}.{VOLUME_SERVER_NAMES.get(extra, extra)}"
@@ -236,6 +238,27 @@ class PodRules:
                            "one kind of storage, so keep one and delete the rest",
                            f"{server_path}: Forbidden: may not specify more than 1 volume type",
                            fix=f"delete `{extra}:` (or move it to a volume of its own)")
+
+    def check_file_modes(self, source: Node | None) -> None:
+        """``defaultMode`` and ``items[].mode`` of configMap, secret, downwardAPI and projected volumes are
+        permission bits: 0 to 0777 (``validateVolumeSource``' checks of ``fileModeErrorMsg``,
+        pkg/apis/core/validation/validation.go)."""
+        if source is None or source.kind != "map":
+            return
+        modes = [source.get("defaultMode")]
+        modes += [item.get("mode") for item in _seq_maps(source.get("items"))]
+        for projection in _seq_maps(source.get("sources")):
+            for inner in projection.value.values() if projection.kind == "map" else []:
+                if isinstance(inner, Node) and inner.kind == "map":
+                    modes += [item.get("mode") for item in _seq_maps(inner.get("items"))]
+        for mode in modes:
+            if mode is not None and isinstance(mode.value, int) and not isinstance(mode.value, bool) \
+                    and not 0 <= mode.value <= 0o777:
+                self.error("field-constraint", mode,
+                           f"file mode {mode.value} is not a permission: it must be between 0 and 0777 (octal), "
+                           "that is 0 to 511 in decimal",
+                           f"{mode.path}: Invalid value: {mode.value}: must be a number between 0 and 0777 "
+                           "(octal), both inclusive", fix="defaultMode: 0644")
 
     # --- containers -------------------------------------------------------------------
     def container_names(self, group: str) -> list[str]:
@@ -720,3 +743,10 @@ def check_label_map(labels: Node, findings: list[Finding]) -> None:
                 "digits, '-', '_' or '.', starting and ending with a letter or digit", path=labels.path,
                 server=f'{labels.path}: Invalid value: "{value.value}": {why}',
                 fix="use letters, digits, '-', '_' and '.' only, at most 63"))
+
+
+def _seq_maps(node: Node | None) -> list[Node]:
+    """The mapping items of a sequence node (none when ``node`` is missing or not a sequence)."""
+    if node is None or node.kind != "seq":
+        return []
+    return [item for item in node.value if item.kind == "map"]
