@@ -265,7 +265,7 @@ class Node:
 class DuplicateKey:
     """A key set twice in one mapping: given twice, or also set by a merge key (``<<``).
 
-    The two ways to send a manifest disagree about it, and :attr:`message`
+    The two ways to send a manifest disagree about it, and ``message``
     says both: kubectl reads the file with go-yaml v2's lenient decoding
     (k8s.io/apimachinery/pkg/util/yaml YAMLOrJSONDecoder over sigs.k8s.io/yaml
     Unmarshal), keeps the value set last and sends JSON, which the API server
