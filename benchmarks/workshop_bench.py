@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -58,7 +59,8 @@ def main() -> int:
     if missing:
         print("cannot start a local node, missing: " + "; ".join(missing), file=sys.stderr)
         return 2
-    os.environ["PODNOTES_WORKSHOP_HOME"] = tempfile.mkdtemp(prefix="podnotes-workshop-bench-")
+    home = tempfile.mkdtemp(prefix="podnotes-workshop-bench-")
+    os.environ["PODNOTES_WORKSHOP_HOME"] = home
     node = LocalNode("podnotes-bench")
     failed = False
     try:
@@ -77,6 +79,7 @@ def main() -> int:
             failed |= figures["left"] != 0
     finally:
         left = node.stop()
+        shutil.rmtree(home, ignore_errors=True)
         print(f"node stopped; left on the host: {', '.join(left) if left else 'nothing'}")
     return 1 if failed else 0
 
