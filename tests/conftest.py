@@ -51,3 +51,25 @@ def pytest_terminal_summary(terminalreporter):
 
     for line in hostile.summary():
         terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium (``/usr/bin/chromium``) under Playwright, one for the whole run: Playwright's
+    sync API cannot start a second instance while one is running."""
+    from tests.site.conftest import CHROMIUM_ARGS, chromium_executable
+
+    executable = chromium_executable()
+    if executable is None:
+        message = ("no Chromium found: install Debian's `chromium` package (as root: "
+                   "`apt-get install chromium`; `make venv` does it on a fresh checkout) "
+                   "or set PODNOTES_CHROMIUM to a Chromium binary")
+        if in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

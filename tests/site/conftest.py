@@ -24,7 +24,7 @@ import pytest
 from podnotes.book.notebooks import toc_documents
 from podnotes.book.site import site_pages, weight_report
 
-from ..conftest import BUILD, ROOT, in_ci
+from ..conftest import BUILD, ROOT
 
 SITE = BUILD / "html"
 SCREENSHOTS = BUILD / "screenshots"
@@ -139,25 +139,6 @@ def chromium_executable() -> str | None:
     if override:
         return override
     return next(filter(None, map(shutil.which, CHROMIUM_CANDIDATES)), None)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Headless Debian Chromium (``/usr/bin/chromium``) under Playwright."""
-    executable = chromium_executable()
-    if executable is None:
-        message = ("no Chromium found: install Debian's `chromium` package (as root: "
-                   "`apt-get install chromium`; `make venv` does it on a fresh checkout) "
-                   "or set PODNOTES_CHROMIUM to a Chromium binary")
-        if in_ci():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 _REPORTS: list[str] = []

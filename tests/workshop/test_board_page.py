@@ -14,19 +14,9 @@ from podnotes.workshop.exercises import EXERCISES, FAILING, NOT_YET, PASSED, Res
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from tests.site.conftest import CHROMIUM_ARGS, chromium_executable
-
-    executable = chromium_executable()
-    if executable is None:
-        pytest.skip("no Chromium: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+@pytest.fixture()
+def chromium(browser):
+    return browser
 
 
 def _board(size: int, states) -> board.Board:

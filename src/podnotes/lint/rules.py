@@ -109,7 +109,7 @@ _RULES: tuple[Rule, ...] = (
           "Kubernetes reads YAML as JSON: only the standard tags (str, int, float, bool, null, map, seq) have a "
           "meaning there, and a tag such as !!python/object or !!binary cannot become a JSON value.",
           "Remove the tag and write the plain value.",
-          ("sigs.k8s.io/yaml yaml.go: YAMLToJSON", "https://github.com/kubernetes-sigs/yaml/blob/master/yaml.go"),
+          ("sigs.k8s.io/yaml, yaml.go: YAMLToJSON", "https://github.com/kubernetes-sigs/yaml/blob/master/yaml.go"),
           "1.0"),
     _rule("unreadable", ERROR, READING, "The input could not be read as text.",
           "The bytes are not text in an encoding kubectl reads (UTF-8, or UTF-16 with a byte-order mark).",
