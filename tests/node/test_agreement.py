@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.node, pytest.mark.slow]
 def example_runs(local_node, repo_root):
     from podnotes import cluster
     from podnotes.node.examples import examples, run_examples
+    from podnotes.node.scenes import SceneContext, run_scenes
 
     with cluster.open_cluster(local_node.name, kubeconfig=local_node.kubeconfig) as admin:  # noqa: SIM117 - the inner context needs the outer one
         with admin.workshop_namespace("probes") as namespace:
@@ -29,6 +30,10 @@ def example_runs(local_node, repo_root):
                     yield connected
 
             runs = run_examples(factory, examples(), out_dir=repo_root / "_build" / "observed")
+        # The scenes too, so the observations this run leaves are complete for `make book` to reuse.
+        with admin.workshop_namespace("scenes") as namespace:
+            run_scenes(SceneContext(local_node, admin, namespace, repo_root / "_build" / "observed",
+                                    progress=REPORT.append))
     REPORT.append("simulated vs observed (seconds since the Pod was created):")
     for run in runs:
         if run.agreement is not None:

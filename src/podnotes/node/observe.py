@@ -49,23 +49,28 @@ class ObservationsState:
 
 
 def examples_digest() -> str:
-    """SHA-256 (16 hex digits) of every node example (name, manifest, behaviour, duration) and the
-    pinned Kubernetes and etcd versions: what a set of observations depends on."""
+    """SHA-256 (16 hex digits) of every node example (name, manifest, behaviour, duration), the scenes'
+    source (:mod:`podnotes.node.scenes`) and the pinned Kubernetes and etcd versions: what a set of
+    observations depends on."""
     from ..cluster.binaries import pinned_versions
     from .examples import examples
+    from .scenes import scenes_digest
 
     described = [[example.name, example.manifest, repr(example.behaviour), example.duration]
                  for example in examples()]
-    text = json.dumps({"examples": described, "pins": pinned_versions()}, sort_keys=True, default=str)
+    text = json.dumps({"examples": described, "pins": pinned_versions(), "scenes": scenes_digest()},
+                      sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def observations_state(folder: Path | None = None) -> ObservationsState:
     from .overlays import node_setup, observed_dir
+    from .scenes import scene_names
 
     folder = folder or observed_dir()
     setup = node_setup(folder)
-    present = bool(setup) and (folder / "agreement.json").is_file()
+    present = (bool(setup) and (folder / "agreement.json").is_file()
+               and all((folder / "scenes" / f"{name}.json").is_file() for name in scene_names()))
     recorded = setup.get("examples_digest")
     expected = examples_digest()
     return ObservationsState(folder, present, present and recorded == expected, recorded, expected)
@@ -87,13 +92,14 @@ def reasons_node_cannot_run() -> list[str]:
 
 
 def observe(folder: Path, name: str = "podnotes-observe", progress=print) -> list:
-    """Start a local node, run every example on it at once, write the observations to ``folder``, stop the
-    node and check the host is clean. Returns the runs (:class:`podnotes.node.examples.ExampleRun`).
+    """Start a local node, run every example on it at once, then every scene (:mod:`podnotes.node.scenes`),
+    write the observations to ``folder``, stop the node and check the host is clean. Returns the runs (:class:`podnotes.node.examples.ExampleRun`).
 
     Raises :class:`podnotes.node.NodeError` when the node cannot start or leaves something behind."""
     from .. import cluster
     from .examples import examples, run_examples
     from .localnode import LocalNode, NodeError
+    from .scenes import SceneContext, run_scenes
 
     node = LocalNode(name)
     started = time.perf_counter()
@@ -111,6 +117,8 @@ def observe(folder: Path, name: str = "podnotes-observe", progress=print) -> lis
                 chosen = examples()
                 progress(f"running {len(chosen)} examples at once (about {max(e.duration for e in chosen):.0f} s)")
                 runs = run_examples(factory, chosen, out_dir=folder)
+            with admin.workshop_namespace("scenes") as namespace:
+                run_scenes(SceneContext(node, admin, namespace, folder, progress))
     finally:
         left = node.stop()
     if left:
