@@ -93,7 +93,8 @@ def reasons_node_cannot_run() -> list[str]:
 
 def observe(folder: Path, name: str = "podnotes-observe", progress=print) -> list:
     """Start a local node, run every example on it at once, then every scene (:mod:`podnotes.node.scenes`),
-    write the observations to ``folder``, stop the node and check the host is clean. Returns the runs (:class:`podnotes.node.examples.ExampleRun`).
+    write the observations to ``folder``, stop the node and check the host is clean. Returns the runs
+    (:class:`podnotes.node.examples.ExampleRun`).
 
     Raises :class:`podnotes.node.NodeError` when the node cannot start or leaves something behind."""
     from .. import cluster
