@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podnotes.kube.defaults import DEFAULT_GRACE_SECONDS, PROBE_DEFAULTS, probe_setting
-from podnotes.kube.enums import PROBE_FIELDS, PROBE_HANDLERS
+from podnotes.kube.enums import POD_RESTART_POLICIES, PROBE_FIELDS, PROBE_HANDLERS
 
 
 class InvalidPod(ValueError):
@@ -205,7 +205,7 @@ def should_restart(container: ContainerSpec, pod_policy: str, exit_code: int) ->
                 if action in ("Restart", "RestartAllContainers"):
                     return True
                 break
-        if container.restart_policy in ("Always", "OnFailure", "Never"):
+        if container.restart_policy in POD_RESTART_POLICIES:
             return _policy_restarts(container.restart_policy, exit_code)
     return _policy_restarts(pod_policy, exit_code)
 
