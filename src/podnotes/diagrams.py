@@ -208,7 +208,7 @@ def fork_exec() -> Diagram:
 #: What each way of changing the root leaves behind.
 ROOT_OUTCOMES = {
     "chroot": "the old root stays mounted: a process with CAP_SYS_CHROOT can walk back out",
-    "pivot_root": "the old root is unmounted: nothing is left to walk back to",
+    "pivot_root": "the old root is unmounted: the walk up with .. ends at the new root",
 }
 
 

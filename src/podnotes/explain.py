@@ -36,8 +36,8 @@ from .kube.defaults import (
 from .kube.defaults import FIELD_DEFAULTS as DEFAULTS
 from .kube.enums import CONTAINER_RESTART_POLICIES, POD_RESTART_POLICIES, PROBES
 from .lint import pod_spec_of
-from .lint.rules_table import ENUMS, ONE_OF
-from .lint.schema import KINDS, Catalogue, FieldSpec, FieldType, catalogue, short_name
+from .lint.rules_table import CONTAINER_RESTART_RULES_SINCE, ENUMS, ONE_OF
+from .lint.schema import KINDS, Catalogue, FieldSpec, FieldType, catalogue, normalize_version, short_name
 from .lint.structure import did_you_mean
 from .manifest import Document, Node, load
 
@@ -147,28 +147,32 @@ def explain_field(path: str, *, k8s_version: str | None = None, recursive: bool 
         description = cat.object(KINDS[kind][1]).description
         info = FieldInfo(kind.lower(), kind, description)
     else:
-        info = _info(".".join(resolved), spec, owner)  # type: ignore[arg-type]
+        info = _info(".".join(resolved), spec, owner, cat.version)  # type: ignore[arg-type]
     info.kind, info.api_version = kind, KINDS[kind][0]
     info.corrected = corrected
     info.fields = _children(cat, current, info.path, recursive, depth=0)
     return info
 
 
-def _info(path: str, spec: FieldSpec, owner: str) -> FieldInfo:
+def _info(path: str, spec: FieldSpec, owner: str, version: str) -> FieldInfo:
     group = next((members for type_name, members in ONE_OF.items() if type_name == owner and spec.name in members),
                  ())
     return FieldInfo(path, spec.type.describe(), spec.description, spec.required, spec.immutable,
                      DEFAULTS.get((owner, spec.name)) or _default_from_text(spec.description),
-                     allowed_values(owner, spec), group)
+                     allowed_values(owner, spec, version), group)
 
 
-def allowed_values(owner: str, spec: FieldSpec) -> tuple[str, ...]:
+def allowed_values(owner: str, spec: FieldSpec, version: str | None = None) -> tuple[str, ...]:
     """The values a string field takes, from the curated tables (the published schemas leave enums out):
-    the enums, then the restart policies of a Pod and of a (sidecar) container."""
+    the enums, then the restart policies of a Pod and of a container at Kubernetes ``version`` ("1.37",
+    the newest covered by default): only Always (a sidecar) before container restart rules (1.35), the
+    Pod's three values since (``validateContainerRestartPolicy``, pkg/apis/core/validation)."""
     if (owner, spec.name) in ENUMS:
         return ENUMS[(owner, spec.name)]
     if spec.name == "restartPolicy":
-        return {"PodSpec": POD_RESTART_POLICIES, "Container": CONTAINER_RESTART_POLICIES}.get(owner, ())
+        minor = int(normalize_version(version).split(".")[1])
+        container = POD_RESTART_POLICIES if minor >= CONTAINER_RESTART_RULES_SINCE else CONTAINER_RESTART_POLICIES
+        return {"PodSpec": POD_RESTART_POLICIES, "Container": container}.get(owner, ())
     return ()
 
 
@@ -186,7 +190,7 @@ def _children(cat: Catalogue, kind: FieldType, path: str, recursive: bool, depth
     out = []
     for name in sorted(otype.fields):
         spec = otype.fields[name]
-        info = _info(f"{path}.{name}", spec, otype.short)
+        info = _info(f"{path}.{name}", spec, otype.short, cat.version)
         if recursive:
             info.fields = _children(cat, spec.type, info.path, True, depth + 1)
         out.append(info)
@@ -365,7 +369,7 @@ MEANINGS = {
     ("Container", "readinessProbe"): "while failing, the Pod gets no Service traffic; nothing restarts",
     ("Container", "livenessProbe"): "after failureThreshold failures in a row, the container is restarted",
     ("Container", "lifecycle"): "hooks run right after start (postStart) and before stop (preStop)",
-    ("Container", "restartPolicy"): "only on init containers, only Always: makes it a sidecar",
+    ("Container", "restartPolicy"): "overrides the Pod's (since 1.35); Always on an init container: a sidecar",
     ("ContainerPort", "name"): "at most 15 characters; probes and Services can use it instead of the number",
     ("ContainerPort", "containerPort"): "the port number the process listens on inside the Pod",
     ("ContainerPort", "protocol"): "TCP (default), UDP or SCTP",

@@ -151,6 +151,32 @@ def test_offline_dry_run_answers_like_the_real_server(kind_cluster):
     assert real and predicted == real
 
 
+@pytest.mark.parametrize("init_policy, app_policy", [("Never", None), ("OnFailure", "OnFailure"),
+                                                      ("Sometimes", None), (None, "Sometimes")])
+def test_container_restart_policies_as_the_server_judges_them(kind_cluster, init_policy, app_policy):
+    """Container restart rules are on in the pinned server (ContainerRestartRules, beta since 1.35): an init
+    or app container's own restartPolicy may be Always, OnFailure or Never; podnotes lint agrees, value list
+    included (validateInitContainerRestartPolicy, validateContainerRestartPolicy)."""
+    from podnotes.lint import lint
+
+    body = nginx()
+    body["metadata"]["name"] = "restart-policies"
+    body["spec"]["initContainers"] = [{"name": "prepare", "image": "busybox:1.36.1"}]
+    for container, policy in ((body["spec"]["initContainers"][0], init_policy),
+                              (body["spec"]["containers"][0], app_policy)):
+        if policy:
+            container["restartPolicy"] = policy
+    server = sorted((f.path, f.server_message.split(": ", 1)[1] if ": " in f.server_message else "")
+                    for f in kind_cluster.dry_run(yaml.safe_dump(body)))
+    linted = sorted((f.path, f.server_message.split(": ", 1)[1]) for f in lint(body, advice=False)
+                    if f.severity == "error")
+    valid = "Sometimes" not in (init_policy, app_policy)
+    assert (server == []) == valid, server
+    assert [path for path, _ in linted] == [path for path, _ in server]
+    for (_, said), (_, predicted) in zip(server, linted, strict=True):
+        assert said.endswith('supported values: "Always", "Never", "OnFailure"') and predicted in said
+
+
 def test_wait_for_follows_the_watch_until_ready(kind_cluster):
     kind_cluster.create(NGINX)
     kubelet = FakeKubelet(kind_cluster, "nginx-test", kind_cluster.namespace)

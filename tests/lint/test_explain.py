@@ -86,10 +86,12 @@ def test_each_child_field_has_its_first_sentence_under_it():
 
 
 def test_restart_policies_are_listed_as_allowed_values():
-    """PodSpec.restartPolicy: Always, OnFailure, Never; a container's only Always (the sidecar pattern),
-    as k8s.io/kubernetes pkg/apis/core/validation checks them."""
+    """PodSpec.restartPolicy: Always, OnFailure, Never; a container's: only Always (the sidecar pattern) before
+    container restart rules, the same three since 1.35 (validateInitContainerRestartPolicy and
+    validateContainerRestartPolicy in k8s.io/kubernetes v1.37.2 pkg/apis/core/validation/validation.go)."""
     assert explain_field("pod.spec.restartPolicy").allowed == ("Always", "OnFailure", "Never")
-    assert explain_field("pod.spec.initContainers.restartPolicy").allowed == ("Always",)
+    assert explain_field("pod.spec.initContainers.restartPolicy", k8s_version="1.33").allowed == ("Always",)
+    assert explain_field("pod.spec.initContainers.restartPolicy").allowed == ("Always", "OnFailure", "Never")
     assert "allowed values: Always, OnFailure, Never" in explain_field("pod.spec.restartPolicy").render()
 
 

@@ -251,6 +251,28 @@ def test_app_container_restart_policy_depends_on_the_version():
     assert [f.rule for f in errors(pod(restartPolicy="Sometimes"))] == ["invalid-enum"]
 
 
+def test_init_container_restart_policy_depends_on_the_version():
+    """Since container restart rules (1.35, on by default) an init container's restartPolicy may also be
+    OnFailure or Never; before, only Always. The v1.37.2 API server accepts both on a dry run, and lists the
+    values sorted for anything else (validateInitContainerRestartPolicy, pkg/apis/core/validation)."""
+    def with_init(policy):
+        doc = pod()
+        doc["spec"]["initContainers"] = [{"name": "init", "image": "i:1", "restartPolicy": policy}]
+        return doc
+    for policy in ("Never", "OnFailure", "Always"):
+        assert not errors(with_init(policy)), policy
+    [old] = errors(with_init("Never"), k8s_version="1.34")
+    assert (old.rule, old.server_message) == (
+        "restart-policy-context",
+        'spec.initContainers[0].restartPolicy: Unsupported value: "Never": supported values: "Always"')
+    [wrong] = errors(with_init("Sometimes"))
+    assert (wrong.rule, wrong.server_message) == (
+        "invalid-enum", 'spec.initContainers[0].restartPolicy: Unsupported value: "Sometimes": supported values: '
+        '"Always", "Never", "OnFailure"')
+    [app] = errors(pod(restartPolicy="Sometimes"))
+    assert app.server_message.endswith('supported values: "Always", "Never", "OnFailure"')
+
+
 def test_pod_level_field_rules():
     doc = pod(image=" nginx:1.27")
     doc["spec"].update({"activeDeadlineSeconds": 0, "hostname": "Host_Name", "dnsPolicy": "None",

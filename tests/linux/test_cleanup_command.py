@@ -95,3 +95,18 @@ def test_cleanup_asks_on_a_terminal_and_removes_only_after_yes(tmp_path):
     finally:
         if folder.exists():
             folder.rmdir()
+
+
+def test_the_guard_page_states_the_exit_statuses_cleanup_uses():
+    """chapters/reference/cluster-guard.md tells readers what each exit status of cleanup means."""
+    import re
+    from pathlib import Path
+
+    from podnotes.cli.cleanup import FAILED, KEPT
+
+    page = Path(__file__).parents[2] / "chapters" / "reference" / "cluster-guard.md"
+    text = " ".join(page.read_text().split())
+    stated = re.search(r"Exit status 0: nothing left; (\d+): leftovers kept; (\d+): something could not be removed",
+                       text)
+    assert stated, "the page states cleanup's exit statuses"
+    assert (int(stated[1]), int(stated[2])) == (KEPT, FAILED) == (1, 5)

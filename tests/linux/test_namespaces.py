@@ -128,3 +128,20 @@ def test_runtime_namespace_kinds_follow_cgroup_version_and_host_users():
     assert runtime_namespaces(cgroup_v2=False) == ["ipc", "mnt", "net", "pid", "uts"]
     assert runtime_namespaces(cgroup_v2=True) == ["cgroup", "ipc", "mnt", "net", "pid", "uts"]
     assert "user" in runtime_namespaces(cgroup_v2=True, host_users=False)
+
+
+@pytest.mark.parametrize("own_pid_namespace", [False, True], ids=["host-pid-namespace", "new-pid-namespace"])
+def test_pid_one_is_spared_the_signals_it_has_no_handler_for(own_pid_namespace):
+    """pid_namespaces(7), "The namespace init process": only signals for which init has a handler reach it,
+    even from a privileged process; kill(2). A shell without a SIGTERM handler sends itself SIGTERM: as an
+    ordinary process it dies of it, as PID 1 of a new PID namespace (unshare -fp) it carries on."""
+    import signal
+    import subprocess
+
+    script = "kill -TERM $$; echo survived as $$"
+    argv = (["unshare", "--fork", "--pid", "--kill-child"] if own_pid_namespace else []) + ["sh", "-c", script]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    if own_pid_namespace:
+        assert (done.returncode, done.stdout.strip()) == (0, "survived as 1")
+    else:
+        assert done.returncode == -signal.SIGTERM and done.stdout == ""

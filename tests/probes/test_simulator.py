@@ -327,6 +327,51 @@ def test_on_failure_restarts_a_liveness_kill_whatever_the_exit_code():
     assert timeline.restarts()[0] == 0.0
 
 
+def test_a_containers_own_restart_policy_overrides_the_pods():
+    """Container restart rules (1.35+, on in 1.37): ShouldContainerBeRestarted calls ContainerShouldRestart
+    (pkg/api/v1/pod/util.go), which reads the container's restartPolicy before the Pod's; getPhase keeps the
+    Pod Running while a stopped container will be restarted (kubelet_pods.go, stoppedNotRestartable)."""
+    once = container("once", restartPolicy="Never")
+    alone = simulate(pod(once), Behaviour({"once": ContainerBehaviour(exit_after=5, exit_code=1)}), duration=60)
+    assert alone.restarts() == [] and alone.phase_at(60) == "Failed", "Never wins over the Pod's Always"
+    retried = simulate(pod(container("job", restartPolicy="OnFailure"), restartPolicy="Never"),
+                       Behaviour({"job": ContainerBehaviour(exit_after=5, exit_code=1)}), duration=60)
+    assert retried.restarts()[:2] == [5.0, 20.0] and retried.phase_at(60) == "Running", "OnFailure wins over Never"
+    done = simulate(pod(container("job", restartPolicy="OnFailure"), restartPolicy="Never"),
+                    Behaviour({"job": ContainerBehaviour(exit_after=5, exit_code=0)}), duration=60)
+    assert done.restarts() == [] and done.phase_at(60) == "Succeeded"
+
+
+def test_restart_rules_match_exit_codes_before_the_policy():
+    """FindMatchingContainerRestartRule: the first rule whose exitCodes match (In / NotIn) with action Restart
+    restarts the container; no match falls back to its restartPolicy."""
+    rules = [{"action": "Restart", "exitCodes": {"operator": "In", "values": [42]}}]
+    manifest = pod(container("job", restartPolicy="Never", restartPolicyRules=rules))
+    again = simulate(manifest, Behaviour({"job": ContainerBehaviour(exit_after=5, exit_code=42)}), duration=30)
+    assert again.restarts()[0] == 5.0 and again.phase_at(30) == "Running"
+    other = simulate(manifest, Behaviour({"job": ContainerBehaviour(exit_after=5, exit_code=1)}), duration=30)
+    assert other.restarts() == [] and other.phase_at(30) == "Failed"
+    assert other.notes == []
+    everything = [{"action": "RestartAllContainers", "exitCodes": {"operator": "NotIn", "values": [0]}}]
+    noted = simulate(pod(container("job", restartPolicy="Never", restartPolicyRules=everything)),
+                     Behaviour({"job": ContainerBehaviour(exit_after=5, exit_code=1)}), duration=30)
+    assert any("RestartAllContainers" in note for note in noted.notes), "what is not simulated is said"
+
+
+def test_an_init_container_that_will_not_be_retried_fails_the_pod():
+    """getPhase: failedInitializationNotRestartable > 0 gives Failed, even under the Pod's Always, when the init
+    container's own restartPolicy is Never; a probe-killed container restarts unless its own policy is Never
+    (computePodActions)."""
+    init = container("prepare", restartPolicy="Never")
+    timeline = simulate(pod(container(), init=[init]),
+                        Behaviour({"prepare": ContainerBehaviour(exit_after=2, exit_code=1)}), duration=30)
+    assert [e.container for e in timeline.select("start")] == ["prepare"]
+    assert timeline.phase_at(30) == "Failed"
+    killed = pod(container(restartPolicy="Never", livenessProbe=http(periodSeconds=1, failureThreshold=2)))
+    probed = simulate(killed, behave(probes={"liveness": answers((0, 500))}), duration=60)
+    assert probed.kills() == [1.0] and probed.restarts() == [] and probed.phase_at(60) == "Failed"
+
+
 def test_startup_failure_kills_after_its_budget():
     """A startup probe fails after failureThreshold x periodSeconds and the
     container is killed like a liveness failure (TestStartupProbeFailureThreshold)."""

@@ -39,6 +39,9 @@ from .rules_table import (
 )
 from .structure import did_you_mean, located, unsupported
 
+# A container's restartPolicy since container restart rules (1.35): the server lists the values sorted
+# (validateContainerRestartPolicy, pkg/apis/core/validation/validation.go).
+SORTED_RESTART_POLICIES = tuple(sorted(POD_RESTART_POLICIES))
 ENV_NAME = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*\Z")
 _ENV_NAME_MESSAGE = ("a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or "
                      "'.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or "
@@ -377,15 +380,21 @@ class PodRules:
         node = container.get("restartPolicy")
         if not _present(node):
             return
-        if group == "initContainers":
+        if group == "initContainers" and self.minor >= CONTAINER_RESTART_RULES_SINCE:
+            if node.value not in POD_RESTART_POLICIES:
+                self.error("invalid-enum", node, f"`{node.value}` is not a restart policy (Always makes a sidecar; "
+                           "OnFailure and Never override the Pod's policy for this init container)",
+                           unsupported(node, SORTED_RESTART_POLICIES), at_key=False, fix="restartPolicy: Always")
+        elif group == "initContainers":
             if node.value not in CONTAINER_RESTART_POLICIES:
-                self.error("restart-policy-context", node, "an init container's `restartPolicy` can only be "
-                           "Always, which turns it into a sidecar that keeps running beside the app",
-                           unsupported(node, CONTAINER_RESTART_POLICIES), at_key=False, fix="restartPolicy: Always")
+                self.error("restart-policy-context", node, "before Kubernetes 1.35 an init container's "
+                           "`restartPolicy` can only be Always, which turns it into a sidecar that keeps running "
+                           "beside the app", unsupported(node, CONTAINER_RESTART_POLICIES), at_key=False,
+                           fix="restartPolicy: Always (or target Kubernetes 1.35 or later)")
         elif group == "containers" and self.minor >= CONTAINER_RESTART_RULES_SINCE:
             if node.value not in POD_RESTART_POLICIES:
                 self.error("invalid-enum", node, f"`{node.value}` is not a restart policy",
-                           unsupported(node, POD_RESTART_POLICIES), at_key=False, fix="restartPolicy: Always")
+                           unsupported(node, SORTED_RESTART_POLICIES), at_key=False, fix="restartPolicy: Always")
         elif group == "containers":
             self.error("restart-policy-context", node, "`restartPolicy` on a regular container is not allowed: "
                        "restarts are decided by the Pod's `spec.restartPolicy` (a container-level Always exists "

@@ -45,9 +45,14 @@ it mirrors (kubernetes/kubernetes v1.37.2):
   its remaining grace period; the whole seconds it waited are taken from it.
   So sidecars stop one by one in reverse order.
 * Restarts (``computePodActions``, ``ShouldContainerBeRestarted`` in
-  ``pkg/kubelet/container/helpers.go``): a probe kill restarts unless
-  ``restartPolicy: Never``; a process exit restarts under Always, and under
-  OnFailure only with a non-zero code; sidecars always restart; a container
+  ``pkg/kubelet/container/helpers.go``, ``ContainerShouldRestart`` in
+  ``pkg/api/v1/pod/util.go``): a probe kill restarts unless the container's
+  own ``restartPolicy``, or else the Pod's, is Never; a process exit restarts
+  as the first matching ``restartPolicyRules`` entry with a restart action, the
+  container's own policy, or else the Pod's says: under Always, and under
+  OnFailure only with a non-zero code (an init container that succeeded is
+  done); sidecars always restart. A ``RestartAllContainers`` action restarts
+  only its own container here, and the timeline says so in a note; a container
   whose image changed is restarted whatever the policy. Starts go through the
   back-off of :mod:`podnotes.probes.backoff` (``doBackOff``), keyed by
   container name and image (``GetBackoffKey``), so a new image starts afresh.
@@ -104,6 +109,7 @@ from podnotes.probes.spec import (
     ProbeSpec,
     parse_pod,
     resolve_port,
+    should_restart,
 )
 from podnotes.probes.timeline import ContainerInfo, Event, ProbeInfo, Timeline
 
@@ -156,8 +162,15 @@ def simulate(pod: Any, behaviour: Behaviour | None = None, duration: float = 300
     if problems:
         raise BehaviourError("\n".join(problems))
     timeline = _Simulation(spec, behaviour, duration, kubelet or KubeletConfig(), tuple(updates)).run()
-    timeline.notes = assumption_notes(behaviour, declared)
+    timeline.notes = assumption_notes(behaviour, declared) + _unsimulated_notes(spec)
     return timeline
+
+
+def _unsimulated_notes(spec: PodSpec) -> list[str]:
+    """One note per container whose restart rules ask for what the simulator does not do."""
+    return [f"container {c.name}: the restartPolicyRules action RestartAllContainers restarts only this container "
+            "in the simulation, not the whole Pod" for c in spec.all_containers
+            if any(action == "RestartAllContainers" for action, _, _ in c.restart_rules)]
 
 
 def assumption_notes(behaviour: Behaviour, declared: dict[str, tuple[str, ...]]) -> list[str]:
@@ -598,7 +611,9 @@ class _Simulation:
     def _restarts_after_kill(self, slot: _Slot, reason: str) -> bool:
         if reason in POD_STOP_REASONS or self._stopping():
             return False
-        return slot.spec.type == "sidecar" or reason == "Changed" or self.spec.restart_policy != "Never"
+        # computePodActions: after a probe kill only the container's own policy counts, else the Pod's.
+        policy = slot.spec.restart_policy or self.spec.restart_policy
+        return slot.spec.type == "sidecar" or reason == "Changed" or policy != "Never"
 
     def _natural_exit(self, slot: _Slot, instance: int) -> None:
         if instance == slot.instance and slot.running:
@@ -638,17 +653,15 @@ class _Simulation:
                 self._take_turn(other, other.stop.instance)
 
     def _restarts_after_exit(self, slot: _Slot, code: int) -> bool:
-        """``ShouldContainerBeRestarted`` (init containers under Always behave as OnFailure)."""
+        """``ShouldContainerBeRestarted`` with container restart rules (``should_restart``); an init
+        container that succeeded is done, whatever the policy."""
         if self._stopping():
             return False
         if slot.spec.type == "sidecar":
             return True
-        policy = self.spec.restart_policy
-        if policy == "Never":
+        if slot.spec.type == "init" and code == 0:
             return False
-        if slot.spec.type == "init" or policy == "OnFailure":
-            return code != 0
-        return True
+        return should_restart(slot.spec, self.spec.restart_policy, code)
 
     def _backoff_key(self, slot: _Slot) -> str:
         """``GetBackoffKey``: the container's name and image (a new image, a new back-off)."""
@@ -846,22 +859,25 @@ def _redirect_warning(answer: Any) -> str | None:
 
 def get_phase(restart_policy: str, slots: list[_Slot], app_started_once: bool,
               pod_is_terminal: bool = False) -> str:
-    """``getPhase`` (``pkg/kubelet/kubelet_pods.go``) over the containers' states;
+    """``getPhase`` (``pkg/kubelet/kubelet_pods.go``) over the containers' states, with container restart
+    rules on (the 1.37 default): a failed init container that will not be restarted fails the Pod, and
+    stopped containers keep it Running while one of them will be restarted (``should_restart``);
     ``pod_is_terminal``: the Pod is being deleted and nothing runs any more."""
-    pending_init = failed_init = 0
+    def restartable(slot: _Slot) -> bool:
+        return should_restart(slot.spec, restart_policy, slot.last_exit_code or 0)
+
+    pending_init = failed_init_not_restartable = 0
     for slot in slots:
         if slot.spec.type != "init":
             continue
-        if slot.state == "terminated":
-            failed_init += slot.last_exit_code != 0
-        elif slot.state == "waiting" and slot.last_exit_at is not None:
+        if slot.state == "terminated" or (slot.state == "waiting" and slot.last_exit_at is not None):
             if slot.last_exit_code != 0:
-                failed_init += 1
-            else:
+                failed_init_not_restartable += not restartable(slot)
+            elif slot.state != "terminated":
                 pending_init += 1
         else:
             pending_init += 1
-    running = waiting = stopped = succeeded = 0
+    running = waiting = stopped = stopped_not_restartable = succeeded = 0
     for slot in slots:
         if slot.spec.type == "sidecar":
             if slot.running:
@@ -876,11 +892,13 @@ def get_phase(restart_policy: str, slots: list[_Slot], app_started_once: bool,
             elif slot.state == "terminated":
                 stopped += 1
                 succeeded += slot.last_exit_code == 0
+                stopped_not_restartable += not restartable(slot)
             elif slot.last_exit_at is not None:
                 stopped += 1  # waiting to restart: counts as stopped
+                stopped_not_restartable += not restartable(slot)
             else:
                 waiting += 1
-    if failed_init and restart_policy == "Never":
+    if failed_init_not_restartable:
         return "Failed"
     if (pending_init and not app_started_once) or waiting:
         return "Pending"
@@ -889,13 +907,9 @@ def get_phase(restart_policy: str, slots: list[_Slot], app_started_once: bool,
     if stopped:
         if pod_is_terminal:
             return "Succeeded" if stopped == succeeded else "Failed"
-        if restart_policy == "Always":
-            return "Running"
-        if stopped == succeeded:
-            return "Succeeded"
-        if restart_policy == "Never":
-            return "Failed"
-        return "Running"
+        if stopped != stopped_not_restartable:
+            return "Running"  # at least one container is on its way to a restart
+        return "Succeeded" if stopped == succeeded else "Failed"
     return "Pending"
 
 

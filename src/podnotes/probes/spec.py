@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podnotes.kube.defaults import DEFAULT_GRACE_SECONDS, PROBE_DEFAULTS, probe_setting
-from podnotes.kube.enums import PROBE_FIELDS, PROBE_HANDLERS
+from podnotes.kube.enums import POD_RESTART_POLICIES, PROBE_FIELDS, PROBE_HANDLERS
 
 
 class InvalidPod(ValueError):
@@ -54,6 +54,10 @@ class ContainerSpec:
     has_pre_stop: bool = False
     image: str = ""
     ports: tuple[tuple[str, int], ...] = ()  # (name, containerPort) of the named ports, in order
+    # Container restart rules (1.35+): the container's own restartPolicy (None: the Pod's; a sidecar's Always
+    # is its type) and its restartPolicyRules as (action, operator, exit codes), in order.
+    restart_policy: str | None = None
+    restart_rules: tuple[tuple[str, str, tuple[int, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,8 +176,42 @@ def _container(data: dict, init: bool) -> ContainerSpec:
     pre_stop = bool((data.get("lifecycle") or {}).get("preStop"))
     ports = tuple((str(p["name"]), p.get("containerPort")) for p in data.get("ports") or []
                   if isinstance(p, dict) and p.get("name"))
+    policy = data.get("restartPolicy") if kind != "sidecar" else None
     return ContainerSpec(name=data.get("name", ""), type=kind, probes=probes, has_pre_stop=pre_stop,
-                         image=str(data.get("image") or ""), ports=ports)  # type: ignore[arg-type]
+                         image=str(data.get("image") or ""), ports=ports,  # type: ignore[arg-type]
+                         restart_policy=policy if isinstance(policy, str) else None,
+                         restart_rules=_restart_rules(data.get("restartPolicyRules")))
+
+
+def _restart_rules(rules: Any) -> tuple[tuple[str, str, tuple[int, ...]], ...]:
+    found = []
+    for rule in rules if isinstance(rules, list) else []:
+        codes = rule.get("exitCodes") if isinstance(rule, dict) else None
+        if isinstance(codes, dict):
+            values = tuple(int(v) for v in codes.get("values") or [] if isinstance(v, int))
+            found.append((str(rule.get("action", "")), str(codes.get("operator", "")), values))
+    return tuple(found)
+
+
+def should_restart(container: ContainerSpec, pod_policy: str, exit_code: int) -> bool:
+    """Whether a regular or init container that exited with ``exit_code`` is started again:
+    ``ContainerShouldRestart`` (``pkg/api/v1/pod/util.go``, k8s.io/kubernetes v1.37.2). With a container-level
+    ``restartPolicy``, the first of its ``restartPolicyRules`` whose exit codes match (``In``/``NotIn``) and
+    whose action restarts decides; otherwise the container's policy, else the Pod's."""
+    if container.restart_policy is not None:
+        for action, operator, values in container.restart_rules:
+            matched = exit_code in values
+            if (operator == "In" and matched) or (operator == "NotIn" and not matched):
+                if action in ("Restart", "RestartAllContainers"):
+                    return True
+                break
+        if container.restart_policy in POD_RESTART_POLICIES:
+            return _policy_restarts(container.restart_policy, exit_code)
+    return _policy_restarts(pod_policy, exit_code)
+
+
+def _policy_restarts(policy: str, exit_code: int) -> bool:
+    return policy != "Never" and (policy != "OnFailure" or exit_code != 0)
 
 
 class PortError(ValueError):
