@@ -308,6 +308,11 @@ class Layout:
     parents: dict[str, Path] = field(default_factory=dict)
 
 
+# cgroup v2 without root: a group delegated to this user that holds no process itself
+# (cgroups(7) "Delegation"; the "no internal processes" rule keeps the notebook out of it).
+DELEGATED_PARENT_ENV = "PODNOTES_CGROUP_PARENT"
+
+
 def detect_layout(mounts_file: Path = MOUNTS, own_cgroups: Path = Path("/proc/self/cgroup"),
                   root: Path = CGROUP_ROOT) -> Layout:
     """v1 and hybrid machines: nest each group under this process's own
@@ -316,7 +321,12 @@ def detect_layout(mounts_file: Path = MOUNTS, own_cgroups: Path = Path("/proc/se
     version = cgroup_version(root, mounts_file)
     mounts = _cgroup_mounts(mounts_file)
     if version == "v2":
+        delegated = os.environ.get(DELEGATED_PARENT_ENV)
+        if delegated:
+            return Layout("v2", {"unified": Path(delegated)})
         unified = next(Path(point) for point, kind in mounts.items() if kind == "cgroup2")
+        if not os.access(unified, os.W_OK):
+            unified = delegated_v2_parent(unified, own_cgroups) or unified
         return Layout("v2", {"unified": unified})
     if version == "none":
         raise CgroupError(f"no cgroup file system is mounted (see {mounts_file})")
@@ -333,6 +343,26 @@ def detect_layout(mounts_file: Path = MOUNTS, own_cgroups: Path = Path("/proc/se
     if missing:
         raise CgroupError(f"cgroup v1 controllers not mounted: {', '.join(sorted(missing))} (see {mounts_file})")
     return Layout("v1", parents)
+
+
+def delegated_v2_parent(unified: Path, own_cgroups: Path = Path("/proc/self/cgroup")) -> Path | None:
+    """The top of the subtree delegated to this user that holds this process (the highest writable
+    ancestor of its cgroup, e.g. ``user@1000.service`` under ``systemd-run --user --scope -p
+    Delegate=yes``), when that is not the process's own group (which holds processes, so it may not
+    enable controllers for children: cgroups(7), "no internal processes"). None when nothing is delegated."""
+    try:
+        own = next(line.split(":", 2)[2] for line in own_cgroups.read_text().splitlines()
+                   if line.startswith("0::"))
+    except (OSError, StopIteration):
+        return None
+    path = unified / own.strip().lstrip("/")
+    top = None
+    while path != unified and unified in path.parents:
+        if os.access(path, os.W_OK) and os.access(path / "cgroup.procs", os.W_OK):
+            top = path
+        path = path.parent
+    own_group = unified / own.strip().lstrip("/")
+    return top if top is not None and top != own_group else None
 
 
 def _v1_mount_options(mounts_file: Path) -> dict[str, set[str]]:

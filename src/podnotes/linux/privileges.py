@@ -42,12 +42,17 @@ class Skipped:
 
 REQUIREMENTS = {
     "linux": "Linux",
-    "namespaces": "root (CAP_SYS_ADMIN) on Linux",
-    "cgroups": "root (CAP_SYS_ADMIN) on Linux with the cpu, memory and pids cgroup controllers",
+    "namespaces": "root (CAP_SYS_ADMIN) or unprivileged user namespaces on Linux",
+    "cgroups": "a writable cgroup tree (root, or a subtree delegated to the user) with the cpu, memory and "
+               "pids controllers, on Linux",
+    # what no user namespace gives: acting on the host's own namespaces (e.g. mounting a /proc
+    # for the host's PID namespace, a veth into the host's network namespace)
+    "root": "root (CAP_SYS_ADMIN in the host's own namespaces)",
 }
 
 # The one command that runs a section elsewhere, from the repository's folder.
-COMMANDS = {"linux": "make book", "namespaces": "sudo make book", "cgroups": "sudo make book"}
+COMMANDS = {"linux": "make book", "namespaces": "sudo make book", "cgroups": "sudo make book",
+            "root": "sudo make book"}
 
 
 class NotLinux(RuntimeError):
@@ -61,8 +66,25 @@ def missing(requirement: str, facts: machine.HostCapabilities | None = None) -> 
     if requirement == "linux":
         return None if machine.is_linux() else REQUIREMENTS["linux"]
     facts = facts or machine.detect()
-    able = facts.can_create_namespaces if requirement == "namespaces" else facts.can_limit_resources
+    able = {"namespaces": facts.can_create_namespaces, "cgroups": facts.can_limit_resources,
+            "root": facts.linux and facts.cap_sys_admin}[requirement]
     return None if able else REQUIREMENTS[requirement]
+
+
+def command_for(requirement: str, facts: machine.HostCapabilities | None = None) -> str:
+    """The one command that makes ``requirement`` met here: ``make book`` on a Linux machine, the
+    sysctl that lifts a distribution's user-namespace restriction, systemd's delegation for cgroups
+    on cgroup v2, or ``sudo make book``."""
+    if requirement == "linux" or not machine.is_linux():
+        return "make book"
+    facts = facts or machine.detect()
+    if requirement == "namespaces" and not facts.cap_sys_admin:
+        restrictions = machine.user_namespace_restrictions()
+        if restrictions:
+            return restrictions[0].fix.split(" (")[0] + " && make book"
+    if requirement == "cgroups" and not facts.root and facts.cgroup_version == "v2" and facts.systemd:
+        return "systemd-run --user --scope -p Delegate=yes make book"
+    return COMMANDS[requirement]
 
 
 def linux_only(reason: str):
@@ -121,6 +143,22 @@ def why_missing(requirement: str, facts: machine.HostCapabilities | None = None)
     if not machine.is_linux():
         return f"this machine runs {machine.system()}, not Linux"
     facts = facts or machine.detect()
+    if requirement == "namespaces" and not facts.cap_sys_admin:
+        restrictions = machine.user_namespace_restrictions()
+        if restrictions:
+            return "this normal user may not create user namespaces: " + "; ".join(
+                f"{item.sysctl} = {item.value} ({item.explanation})" for item in restrictions)
+        if os.environ.get(machine.PRETEND_ENV):
+            return f"{machine.PRETEND_ENV} shows a normal user whose distribution forbids user namespaces"
+        return "this normal user may not create user namespaces here"
+    if requirement == "root":
+        return ("a user namespace gives capabilities only over the namespaces it owns, not the host's, and "
+                "this notebook runs as a normal user")
+    if requirement == "cgroups" and not facts.root and facts.linux:
+        if facts.cgroup_version == "v2":
+            return ("this normal user owns no delegated cgroup subtree (cgroups(7), \"Delegation\"); "
+                    "systemd gives one to a scope started with Delegate=yes")
+        return "this normal user owns no cgroup in the v1 controller trees, and only root can delegate one"
     if not facts.root:
         return "this notebook runs as a normal user, not root"
     if not facts.cap_sys_admin:
@@ -143,7 +181,8 @@ def section(requirement: str, purpose: str) -> bool:
         return True
     if required():
         raise PrivilegeRequired(f"{REQUIRE_ENV} is set, but this machine lacks {lacking} to {purpose}")
-    note = SectionNote(purpose=purpose, needs=lacking, reason=why_missing(requirement), command=COMMANDS[requirement])
+    note = SectionNote(purpose=purpose, needs=lacking, reason=why_missing(requirement),
+                       command=command_for(requirement))
     _noted.add(requirement)
     _show(note)
     return False
