@@ -183,8 +183,10 @@ def holder(unshare: list[str], hostname: str | None = None, loopback_up: bool = 
     own_group = group is None
     group = group or Children()
     try:
-        spec = Spec(argv=list(PAUSE_ARGV), unshare=list(unshare), hostname=hostname, loopback_up=loopback_up,
-                    env=dict(os.environ), join=owning_user_namespace(user_namespace_of))
+        # loopback of its own network namespace only: the host's is not this experiment's to touch
+        spec = Spec(argv=list(PAUSE_ARGV), unshare=list(unshare), hostname=hostname,
+                    loopback_up=loopback_up and "net" in unshare, env=dict(os.environ),
+                    join=owning_user_namespace(user_namespace_of))
         launched = start(spec, group)
         try:
             yield launched
@@ -216,6 +218,8 @@ def nsenter(pid: int, kinds: list[str], argv: list[str]) -> subprocess.Completed
     """The same with util-linux ``nsenter``: run ``argv`` in ``pid``'s namespaces."""
     flags = {"mnt": "--mount", "uts": "--uts", "ipc": "--ipc", "net": "--net", "pid": "--pid",
              "user": "--user", "cgroup": "--cgroup"}
+    if "user" not in kinds and owning_user_namespace(pid):
+        kinds = ["user", *kinds]  # rootless: the owning user namespace first, as setns(2) requires
     command = ["nsenter", f"--target={pid}", *(flags[kind] for kind in kinds), *argv]
     return subprocess.run(command, capture_output=True, text=True, timeout=30)
 
