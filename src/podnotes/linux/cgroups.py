@@ -21,6 +21,7 @@ import itertools
 import math
 import os
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -339,6 +340,9 @@ def detect_layout(mounts_file: Path = MOUNTS, own_cgroups: Path = Path("/proc/se
             continue
         relative = next((path for names, path in own.items() if controller in names), "/")
         parents[controller] = Path(point) / relative.lstrip("/")
+        delegated = Path(point) / delegated_name()
+        if not os.access(parents[controller], os.W_OK) and os.access(delegated, os.W_OK):
+            parents[controller] = delegated
     missing = {"memory", "cpu", "pids"} - set(parents)
     if missing:
         raise CgroupError(f"cgroup v1 controllers not mounted: {', '.join(sorted(missing))} (see {mounts_file})")
@@ -363,6 +367,40 @@ def delegated_v2_parent(unified: Path, own_cgroups: Path = Path("/proc/self/cgro
         path = path.parent
     own_group = unified / own.strip().lstrip("/")
     return top if top is not None and top != own_group else None
+
+
+def delegated_name(uid: int | None = None) -> str:
+    """The group root makes for a user on cgroup v1 (:func:`delegate_v1`): ``podnotes-user-UID``."""
+    return f"podnotes-user-{os.getuid() if uid is None else uid}"
+
+
+def delegate_v1(uid: int, gid: int, mounts_file: Path = MOUNTS) -> list[Path]:
+    """As root on a cgroup v1 or hybrid machine: give user ``uid`` a group of its own at the top of
+    each controller tree that ``podnotes`` uses, owned by it with its ``cgroup.procs`` and ``tasks``,
+    so that its experiments create their groups in it (cgroups(7), "Delegation"; on v1 moving a
+    process needs write access to the target's ``cgroup.procs`` only). Returns the directories.
+    The command line: ``sudo python -m podnotes.linux.cgroups delegate USER``."""
+    made = []
+    for point, options in _v1_mount_options(mounts_file).items():
+        if not options & set(V1_CONTROLLERS):
+            continue
+        group = Path(point) / delegated_name(uid)
+        group.mkdir(exist_ok=True)
+        made.append(group)
+        for path in (group, group / "cgroup.procs", group / "tasks"):
+            os.chown(path, uid, gid)
+    return made
+
+
+def undelegate_v1(uid: int, mounts_file: Path = MOUNTS, timeout: float = 5.0) -> list[Path]:
+    """Remove what :func:`delegate_v1` made for ``uid`` (its own groups inside must be gone); returns them."""
+    removed = []
+    for point, options in _v1_mount_options(mounts_file).items():
+        group = Path(point) / delegated_name(uid)
+        if options & set(V1_CONTROLLERS) and group.is_dir():
+            _remove_directory(group, timeout)
+            removed.append(group)
+    return removed
 
 
 def _v1_mount_options(mounts_file: Path) -> dict[str, set[str]]:
@@ -470,3 +508,35 @@ def _remove_directory(path: Path, timeout: float) -> None:
             if err.errno != errno.EBUSY or time.monotonic() > deadline:
                 raise CgroupError(f"cannot remove {path}: {err.strerror}") from None
             time.sleep(0.02)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m podnotes.linux.cgroups delegate|undelegate USER`` (root, cgroup v1 or hybrid)."""
+    import pwd
+
+    if len(argv) != 2 or argv[0] not in ("delegate", "undelegate"):
+        print("usage: python -m podnotes.linux.cgroups delegate|undelegate USER", file=sys.stderr)
+        return 4
+    try:
+        account = pwd.getpwnam(argv[1])
+    except KeyError:
+        print(f"no user {argv[1]!r} on this machine", file=sys.stderr)
+        return 4
+    if cgroup_version() not in ("v1", "hybrid"):
+        print("on cgroup v2, systemd delegates: systemd-run --user --scope -p Delegate=yes COMMAND", file=sys.stderr)
+        return 5
+    try:
+        if argv[0] == "delegate":
+            done = delegate_v1(account.pw_uid, account.pw_gid)
+        else:
+            done = undelegate_v1(account.pw_uid)
+    except (OSError, CgroupError) as err:
+        print(f"podnotes: {argv[0]} {argv[1]}: {err}", file=sys.stderr)
+        return 5
+    for group in done:
+        print(group)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

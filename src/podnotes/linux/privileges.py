@@ -84,6 +84,8 @@ def command_for(requirement: str, facts: machine.HostCapabilities | None = None)
             return restrictions[0].fix.split(" (")[0] + " && make book"
     if requirement == "cgroups" and not facts.root and facts.cgroup_version == "v2" and facts.systemd:
         return "systemd-run --user --scope -p Delegate=yes make book"
+    if requirement == "cgroups" and not facts.root and facts.cgroup_version in ("v1", "hybrid"):
+        return f"sudo .venv/bin/python -m podnotes.linux.cgroups delegate {_user_name()} && make book"
     return COMMANDS[requirement]
 
 
@@ -158,7 +160,7 @@ def why_missing(requirement: str, facts: machine.HostCapabilities | None = None)
         if facts.cgroup_version == "v2":
             return ("this normal user owns no delegated cgroup subtree (cgroups(7), \"Delegation\"); "
                     "systemd gives one to a scope started with Delegate=yes")
-        return "this normal user owns no cgroup in the v1 controller trees, and only root can delegate one"
+        return "this normal user owns no group in the cgroup v1 controller trees, which only root can delegate"
     if not facts.root:
         return "this notebook runs as a normal user, not root"
     if not facts.cap_sys_admin:
@@ -198,6 +200,15 @@ def _show(note: SectionNote) -> None:
         display(note)
     else:
         print(note)
+
+
+def _user_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "$USER"
 
 
 def required() -> bool:
