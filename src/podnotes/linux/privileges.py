@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from podnotes.linux import machine
 
@@ -259,3 +261,46 @@ def ran(result) -> bool:
     if not explained:
         print(result)
     return False
+
+
+# --------------------------------------------------------------------------
+# What each chapter will run on this machine, read from its ``section(...)`` calls.
+
+CHAPTERS_DIR = Path(__file__).resolve().parents[3] / "chapters"
+KERNEL_CHAPTERS = ("02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch", "06-pod-and-pause")
+_SECTION_CALL = re.compile(r"""section\(\s*"(\w+)",\s*"([^"]+)"\s*\)""")
+
+
+@dataclass(frozen=True)
+class SectionPlan:
+    """One section of a chapter: what it needs (a key of ``REQUIREMENTS``), whether it runs here for
+    real, and otherwise why not and the command that runs it."""
+
+    chapter: str
+    requirement: str
+    purpose: str
+    runs: bool
+    reason: str = ""
+    command: str = ""
+
+
+def chapter_plans(chapters_dir: Path = CHAPTERS_DIR, chapters=KERNEL_CHAPTERS,
+                  facts: machine.HostCapabilities | None = None) -> list[SectionPlan]:
+    """Every section of ``chapters`` (file stems in ``chapters_dir``) that checks ``section(...)``, in
+    page order, judged for this machine; empty when the chapters are not there (an installed package)."""
+    facts = facts or machine.detect()
+    plans = []
+    for chapter in chapters:
+        try:
+            text = (chapters_dir / f"{chapter}.md").read_text()
+        except OSError:
+            continue
+        for requirement, purpose in _SECTION_CALL.findall(text):
+            if requirement not in REQUIREMENTS:
+                continue
+            if missing(requirement, facts) is None:
+                plans.append(SectionPlan(chapter, requirement, purpose, True))
+            else:
+                plans.append(SectionPlan(chapter, requirement, purpose, False, why_missing(requirement, facts),
+                                         command_for(requirement, facts)))
+    return plans
