@@ -416,7 +416,9 @@ def _unshare_mapped_by_helpers(kinds: list[str]) -> None:
     os.waitpid(helper, 0)
     if message:
         raise LaunchError(message)
-    calltrace.record("write", "/proc/self/uid_map", " ".join(map(str, chosen.uid_map())))
+    # written by newuidmap/newgidmap into /proc/PID/*_map, one write each, lines as C spells them
+    for name, lines in (("uid_map", chosen.uid_map()), ("gid_map", chosen.gid_map())):
+        calltrace.record("write", f"/proc/self/{name}", "\\n".join(" ".join(map(str, line)) for line in lines))
 
 
 def _write(path: str, text: str) -> None:
