@@ -340,9 +340,9 @@ def detect_layout(mounts_file: Path = MOUNTS, own_cgroups: Path = Path("/proc/se
             continue
         relative = next((path for names, path in own.items() if controller in names), "/")
         parents[controller] = Path(point) / relative.lstrip("/")
-        delegated = Path(point) / delegated_name()
-        if not os.access(parents[controller], os.W_OK) and os.access(delegated, os.W_OK):
-            parents[controller] = delegated
+        own_subtree = Path(point) / delegated_name()
+        if not os.access(parents[controller], os.W_OK) and os.access(own_subtree, os.W_OK):
+            parents[controller] = own_subtree
     missing = {"memory", "cpu", "pids"} - set(parents)
     if missing:
         raise CgroupError(f"cgroup v1 controllers not mounted: {', '.join(sorted(missing))} (see {mounts_file})")
@@ -526,10 +526,8 @@ def main(argv: list[str]) -> int:
         print("on cgroup v2, systemd delegates: systemd-run --user --scope -p Delegate=yes COMMAND", file=sys.stderr)
         return 5
     try:
-        if argv[0] == "delegate":
-            done = delegate_v1(account.pw_uid, account.pw_gid)
-        else:
-            done = undelegate_v1(account.pw_uid)
+        done = (delegate_v1(account.pw_uid, account.pw_gid) if argv[0] == "delegate"
+                else undelegate_v1(account.pw_uid))
     except (OSError, CgroupError) as err:
         print(f"podnotes: {argv[0]} {argv[1]}: {err}", file=sys.stderr)
         return 5

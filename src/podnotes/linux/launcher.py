@@ -399,10 +399,10 @@ def _unshare_mapped_by_helpers(kinds: list[str]) -> None:
         os.read(go_read, 1)
         try:
             rootless.write_maps_with_helpers(me, chosen)
-            message = b""
+            failure = ""
         except Exception as err:  # reported through the pipe, raised by the caller
-            message = str(err).encode()
-        os.write(done_write, message)
+            failure = str(err)
+        os.write(done_write, failure.encode())
         os._exit(0)
     os.close(go_read)
     os.close(done_write)
