@@ -244,3 +244,67 @@ def test_subuid_ranges_are_read_as_subuid5_says(tmp_path):
     mapping = rootless.IdMapping("subordinate", 1000, 1000, rootless.IdRange(100000, 65536),
                                  rootless.IdRange(100000, 65536))
     assert mapping.uid_map() == [(0, 1000, 1), (1, 100000, 65536)]
+
+
+FORBIDDEN_HERE = textwrap.dedent("""
+    import json
+    from podnotes.linux import machine, namespaces, privileges
+
+    facts = machine.detect()
+    tried = namespaces.unprivileged_user_namespace()
+    print(json.dumps({"user_namespaces": facts.user_namespaces, "missing": privileges.missing("namespaces"),
+                      "why": privileges.why_missing("namespaces"), "command": privileges.command_for("namespaces"),
+                      "restrictions": [str(item) for item in machine.user_namespace_restrictions()],
+                      "refusal": tried.refusal, "created": tried.created}))
+""")
+
+
+def _in_a_namespace_forbidding_user_namespaces(user: NormalUser, code: str) -> dict:
+    """Run ``code`` as ``user`` inside a user namespace whose ``user.max_user_namespaces`` is 0: that
+    limit is kept per user namespace (user_namespaces(7), /proc/sys/user), so the machine's stays as it
+    is while the process sees a kernel that forbids them, as a reader on such a distribution does."""
+    from podnotes.linux import syscalls
+
+    ready_read, ready_write = os.pipe()
+    go_read, go_write = os.pipe()
+    out_read, out_write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the forked child
+        try:
+            os.close(ready_read)
+            os.close(go_write)
+            os.close(out_read)
+            syscalls.unshare(syscalls.flags_for(["user"]))
+            os.write(ready_write, b"x")
+            os.read(go_read, 1)
+            with open("/proc/sys/user/max_user_namespaces", "w") as limit:
+                limit.write("0")
+            os.dup2(out_write, 1)
+            env = user.environment()
+            os.execvpe("setpriv", ["setpriv", f"--reuid={user.uid}", f"--regid={user.gid}", "--clear-groups",
+                                   "--inh-caps=-all", user.interpreter, "-c", code], env)
+        finally:
+            os._exit(127)
+    os.close(ready_write)
+    os.close(go_read)
+    os.close(out_write)
+    os.read(ready_read, 1)
+    for name, outer in (("uid_map", user.uid), ("gid_map", user.gid)):
+        with open(f"/proc/{child}/{name}", "w") as id_map:
+            id_map.write(f"0 0 1\n{outer} {outer} 1\n")
+    os.write(go_write, b"x")
+    with os.fdopen(out_read) as output:
+        text = output.read()
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    return json.loads(text.splitlines()[-1])
+
+
+def test_a_kernel_that_forbids_user_namespaces_is_explained_with_the_fix(reader):
+    seen = _in_a_namespace_forbidding_user_namespaces(reader, FORBIDDEN_HERE)
+    assert seen["restrictions"] == ["user.max_user_namespaces = 0: the kernel allows no user namespace at all; "
+                                    "fix: sudo sysctl -w user.max_user_namespaces=15000"]
+    assert seen["user_namespaces"] is False and seen["missing"] is not None
+    assert not seen["created"] and seen["refusal"], "the kernel really refuses: unshare says why"
+    assert "user.max_user_namespaces = 0" in seen["why"]
+    assert seen["command"] == "sudo sysctl -w user.max_user_namespaces=15000 && make book"
