@@ -308,3 +308,22 @@ def test_a_kernel_that_forbids_user_namespaces_is_explained_with_the_fix(reader)
     assert not seen["created"] and seen["refusal"], "the kernel really refuses: unshare says why"
     assert "user.max_user_namespaces = 0" in seen["why"]
     assert seen["command"] == "sudo sysctl -w user.max_user_namespaces=15000 && make book"
+
+
+def test_joining_a_rootless_namespace_joins_its_user_namespace_first(reader):
+    """A container of a rootless Pod: setns(2) into namespaces a user namespace owns needs
+    CAP_SYS_ADMIN there, so the spec joins that user namespace before the others."""
+    code = textwrap.dedent("""
+        import json
+        from podnotes.linux import namespaces
+        from podnotes.linux.launcher import Spec, rootless_spec
+        with namespaces.holder(["net", "uts"], hostname="held") as held:
+            spec = rootless_spec(Spec(probe="view", join={"net": namespaces.ns_path(held.pid, "net")}))
+            own = rootless_spec(Spec(probe="view", join={"net": "/proc/self/ns/net"}))
+            print(json.dumps([list(spec.join), spec.unshare, list(own.join)]))
+    """)
+    done = reader.python(code)
+    assert done.returncode == 0, done.stderr[-2000:]
+    joined, unshared, own = json.loads(done.stdout.splitlines()[-1])
+    assert joined == ["user", "net"] and unshared == [], "the owner first, and no user namespace of its own"
+    assert own == ["net"], "its own user namespace is not joined again (setns would refuse)"
