@@ -327,3 +327,42 @@ def test_joining_a_rootless_namespace_joins_its_user_namespace_first(reader):
     joined, unshared, own = json.loads(done.stdout.splitlines()[-1])
     assert joined == ["user", "net"] and unshared == [], "the owner first, and no user namespace of its own"
     assert own == ["net"], "its own user namespace is not joined again (setns would refuse)"
+
+
+def test_on_cgroup_v2_the_delegated_subtree_is_the_top_the_user_owns(reader):
+    """The layout of ``systemd-run --user --scope -p Delegate=yes``: the user's manager
+    (``user@UID.service``) and everything under it belong to the user (systemd.resource-control(5),
+    Delegate=), the slices above to root. Groups go under the manager, the top of the delegated
+    subtree, not the scope, which holds processes. Read as the user, in a copy of that tree."""
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    scratch = Path(tempfile.mkdtemp(prefix="reader-cgroup2-", dir="/tmp"))  # pytest's folders are root's only
+    try:
+        _check_delegated_v2_parent(reader, scratch, subprocess)
+    finally:
+        shutil.rmtree(scratch)
+
+
+def _check_delegated_v2_parent(reader, scratch, subprocess) -> None:
+    os.chmod(scratch, 0o755)
+    unified = scratch / "cgroup2"
+    manager = unified / "user.slice" / f"user-{reader.uid}.slice" / f"user@{reader.uid}.service"
+    scope = manager / "app.slice" / "run-r1.scope"
+    scope.mkdir(parents=True)
+    for path in (unified, unified / "user.slice", manager.parent):
+        os.chmod(path, 0o755)
+    for directory in (manager, manager / "app.slice", scope):
+        (directory / "cgroup.procs").write_text("")
+    subprocess.run(["chown", "-R", f"{reader.uid}:{reader.gid}", str(manager)], check=True)
+    own = scratch / "cgroup"
+    own.write_text(f"0::/{scope.relative_to(unified)}\n")
+    code = ("import sys; from pathlib import Path; from podnotes.linux.cgroups import delegated_v2_parent; "
+            "print(delegated_v2_parent(Path(sys.argv[1]), Path(sys.argv[2])))")
+    done = reader.python(code, str(unified), str(own))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(manager)
+    own.write_text(f"0::/{manager.parent.relative_to(unified)}\n")  # a login session: nothing delegated
+    assert reader.python(code, str(unified), str(own)).stdout.strip() == "None"
