@@ -62,6 +62,9 @@ DEBIAN_PACKAGES += containerd runc containernetworking-plugins
 # The connection guard's tests record every connect() with strace; util-linux
 # provides setpriv, which gives every child process a parent-death signal.
 DEBIAN_PACKAGES += strace util-linux
+# Rootless runs of chapters 2-6 map the range /etc/subuid delegates with
+# newuidmap/newgidmap, as rootless Podman does (without them: one ID).
+DEBIAN_PACKAGES += uidmap
 
 $(STAMP): requirements.txt pyproject.toml
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \

@@ -202,8 +202,10 @@ def privileged_part(chapter: str, requirement: str = "namespaces") -> Part:
     what = "the experiments on this page"
     lacking = privileges.missing(requirement, facts)
     if lacking is None:
-        return Part(chapter, what, True, used={"Linux": facts.kernel, "cgroups": facts.cgroup_version},
-                    kind="privileged")
+        used = {"Linux": facts.kernel, "cgroups": facts.cgroup_version}
+        if facts.rootless:
+            used["without root"] = "in a user namespace of the build user's own"
+        return Part(chapter, what, True, used=used, kind="privileged")
     if not facts.linux:
         reason = f"This copy was built on {platform.system()}; they need {lacking}"
     else:

@@ -41,8 +41,11 @@ def test_doctor_works_for_an_unprivileged_user():
     import podnotes.cli.doctor  # noqa: F401
     import podnotes.cluster.binaries  # noqa: F401
     import podnotes.cluster.kind  # noqa: F401
+    import podnotes.linux.cgroups  # noqa: F401
     import podnotes.linux.privileges  # noqa: F401
+    import podnotes.linux.rootless  # noqa: F401
     import podnotes.node.observe  # noqa: F401
+    import podnotes.node.scenes  # noqa: F401
 
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -67,7 +70,8 @@ def test_doctor_works_for_an_unprivileged_user():
     assert os.waitstatus_to_exitcode(status) == 0, output
     report = json.loads(output)
     assert report["root"] is False and report["cap_sys_admin"] is False
-    assert report["can_run"] == {"namespaces": False, "cgroups": False}
+    # a normal user creates namespaces inside a user namespace of its own, where the kernel allows that
+    assert report["can_run"] == {"namespaces": machine.user_namespaces_allowed(root=False), "cgroups": False}
     assert report["cgroup_version"] == machine.cgroup_version()
 
 
@@ -111,10 +115,23 @@ def test_docker_is_ok_only_when_its_engine_answers(tmp_path, monkeypatch):
 def test_doctor_says_what_decides_real_or_simulated_chapters(monkeypatch):
     table = run_doctor()
     assert "every experiment can run here" not in table
-    for chapters in ("2-6", "7 and 8", "11"):
-        assert any(line.startswith(chapters) for line in table.splitlines()), chapters
+    parts = ("2", "3", "4", "5", "6", "7 and 8", "11")  # one line per kernel chapter
+    for chapters in parts:
+        assert any(line.startswith(chapters + " (") for line in table.splitlines()), chapters
     report = json.loads(run_doctor("-o", "json"))
-    assert [part["chapters"].split(" (")[0] for part in report["book"]] == ["2-6", "7 and 8", "11"]
+    assert [part["chapters"].split(" (")[0] for part in report["book"]] == list(parts)
     monkeypatch.setenv("PODNOTES_PRETEND_NO_KUBERNETES", "1")
-    chapter_11 = json.loads(run_doctor("-o", "json"))["book"][2]
+    chapter_11 = json.loads(run_doctor("-o", "json"))["book"][-1]
     assert chapter_11["real"] is False and "make k8s-binaries" in chapter_11["detail"]
+
+
+def test_doctor_says_per_chapter_what_skips_why_and_the_command(monkeypatch):
+    """A reader whose distribution forbids user namespaces (the pretend path): every namespace section of
+    chapters 2-6 skips, and each chapter's line says why and which command runs it."""
+    monkeypatch.setenv(machine.PRETEND_ENV, "1")
+    book = {part["chapters"].split(" (")[0]: part for part in json.loads(run_doctor("-o", "json"))["book"]}
+    kernel = [book[number] for number in ("2", "3", "4", "5", "6")]
+    assert kernel and all(part["real"] is False for part in kernel)
+    assert all("skips" in part["detail"] and "` runs" in part["detail"] for part in kernel)
+    assert "of 10 sections run" in book["3"]["detail"]
+    assert "create a UTS namespace" in book["3"]["detail"]

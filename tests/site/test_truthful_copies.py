@@ -177,3 +177,18 @@ def test_a_copy_built_as_root_with_the_binaries_shows_only_real_results(tmp_path
     rows = status_rows(site)
     assert rows and set(rows) == {"ran for real"}, rows
     shutil.rmtree(tmp_path / "_build", ignore_errors=True)
+
+
+@pytest.mark.notebooks
+@pytest.mark.slow
+def test_a_copy_built_on_macos_degrades_instead_of_aborting(tmp_path):
+    """As a reader on macOS (or Windows) builds it: every chapter executes, each kernel section says once
+    that it needs Linux, and the status page says every real part fell back."""
+    site = build_copy(tmp_path, PODNOTES_PRETEND_SYSTEM="Darwin", PODNOTES_PRETEND_NO_KUBERNETES="1",
+                      PODNOTES_OBSERVED_DIR=str(tmp_path / "observed"))
+    problems = audit(site, expect_real=False)
+    assert problems == [], "\n".join(problems)
+    rows = status_rows(site)
+    assert rows and set(rows) == {"fell back"}, rows
+    namespaces = (site / "chapters" / "03-namespaces.html").read_text()
+    assert "podnotes-not-run" in namespaces and "not Linux" in namespaces

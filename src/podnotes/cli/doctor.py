@@ -25,8 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
     from podnotes.linux import leaks
-    from podnotes.linux.machine import detect
+    from podnotes.linux.machine import detect, user_namespace_restrictions
     from podnotes.linux.privileges import missing
 
     facts = detect()
@@ -39,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
                              for requirement in ("namespaces", "cgroups")}
         report["docker_engine"] = {"answers": engine is None, "problem": engine or ""}
         report["book"] = [{"chapters": part.chapters, "real": part.real, "detail": part.detail} for part in parts]
+        report["restrictions"] = [asdict(item) for item in user_namespace_restrictions()]
+        report["rootless"] = facts.rootless
         report["leftovers"] = {"orphaned": sum(item.orphaned for item in left),
                                "of_running_sessions": sum(not item.orphaned for item in left)}
         print(json.dumps(report, indent=2, sort_keys=True))
@@ -72,10 +76,7 @@ def book_parts(facts) -> list[BookPart]:
     from podnotes.cluster.binaries import find_binaries
     from podnotes.node.observe import observations_state, reasons_node_cannot_run
 
-    parts = [BookPart("2-6 (chroot, namespaces, cgroups, a container by hand)",
-                      facts.can_create_namespaces and facts.can_limit_resources,
-                      "run for real as root with namespaces and cgroups; otherwise those cells say what they "
-                      "need and skip")]
+    parts = kernel_chapter_parts(facts)
     try:
         state, cannot = observations_state(), reasons_node_cannot_run()
     except OSError as err:  # a cache folder this user may not read
@@ -91,6 +92,40 @@ def book_parts(facts) -> list[BookPart]:
         detail = "simulated only; a local node (kubelet, containerd, runc) needs: " + "; ".join(cannot)
     parts.append(BookPart("7 and 8 (lifecycle and probes beside a real kubelet)", state.current, detail))
     return parts + [_api_server_part(find_binaries)]
+
+
+def kernel_chapter_parts(facts) -> list[BookPart]:
+    """Chapters 2-6, one part each: how many of its sections run for real here, and for each that
+    skips, what it does, why it cannot and the command that runs it (read from the chapters' own
+    ``section(...)`` checks, :func:`podnotes.linux.privileges.chapter_plans`)."""
+    from podnotes.linux.privileges import chapter_plans
+
+    plans = chapter_plans(facts=facts)
+    if not plans:
+        return [BookPart("2-6 (chroot, namespaces, cgroups, a container by hand)",
+                         facts.can_create_namespaces and facts.can_limit_resources,
+                         "run for real with namespaces (as root, or rootless in a user namespace) and cgroups "
+                         "(root, or a delegated subtree); otherwise each section says what it needs")]
+    parts = []
+    for chapter in dict.fromkeys(plan.chapter for plan in plans):
+        sections = [plan for plan in plans if plan.chapter == chapter]
+        skipped = [plan for plan in sections if not plan.runs]
+        ran = len(sections) - len(skipped)
+        how = " rootless" if facts.rootless and ran else ""
+        detail = f"{ran} of {len(sections)} sections run{how} here"
+        for (reason, command), alike in _grouped(skipped).items():
+            what = ", ".join(f'"{plan.purpose}"' for plan in alike)
+            detail += f"; skips {what}: {reason}; `{command}` runs {'it' if len(alike) == 1 else 'them'}"
+        number, _, name = chapter.partition("-")
+        parts.append(BookPart(f"{int(number)} ({name.replace('-', ' ')})", not skipped, detail))
+    return parts
+
+
+def _grouped(plans) -> dict[tuple[str, str], list]:
+    groups: dict[tuple[str, str], list] = {}
+    for plan in plans:
+        groups.setdefault((plan.reason, plan.command), []).append(plan)
+    return groups
 
 
 def _api_server_part(find_binaries) -> BookPart:
@@ -140,6 +175,19 @@ def leftovers_line(left: list) -> str:
     return "; ".join(parts)
 
 
+def _user_namespace_detail(facts) -> str:
+    from podnotes.linux import machine, rootless
+
+    restrictions = machine.user_namespace_restrictions()
+    if restrictions:
+        return "forbidden: " + "; ".join(str(item) for item in restrictions)
+    if not facts.user_namespaces:
+        return "not available to this process"
+    if facts.cap_sys_admin:
+        return "allowed (chapters 2-6 use root's own namespaces)"
+    return f"allowed: chapters 2-6 run rootless; ID map {rootless.mapping().describe()}"
+
+
 def _mark(ok: bool) -> str:
     return "ok" if ok else "no"
 
@@ -150,9 +198,9 @@ def format_table(facts, docker_problem: str | None = None) -> str:
     controllers = ", ".join(facts.cgroup_controllers) or "none"
     rows = [
         ("Linux", _mark(facts.linux), f"kernel {facts.kernel}"),
-        ("root", _mark(facts.root), "chroot, namespaces, cgroups and mounts need it"),
-        ("CAP_SYS_ADMIN", _mark(facts.cap_sys_admin), "create namespaces, mount file systems"),
-        ("user namespaces", _mark(facts.user_namespaces), "chapter 3's user namespace"),
+        ("root", _mark(facts.root), "everything; without it, what user namespaces and delegation allow"),
+        ("CAP_SYS_ADMIN", _mark(facts.cap_sys_admin), "create namespaces in the host's user namespace"),
+        ("user namespaces", _mark(facts.user_namespaces), _user_namespace_detail(facts)),
         ("cgroups", _mark(facts.can_limit_resources),
          f"{facts.cgroup_version}; controllers: {controllers} (needs {', '.join(NEEDED_CONTROLLERS)})"),
         ("systemd", _mark(facts.systemd), "init system (not needed)"),
@@ -165,7 +213,11 @@ def format_table(facts, docker_problem: str | None = None) -> str:
     width = max(len(name) for name, _, _ in rows)
     lines = [f"{'CHECK'.ljust(width)}  OK  DETAIL"]
     lines += [f"{name.ljust(width)}  {mark.ljust(2)}  {detail}" for name, mark, detail in rows]
-    verdict = ("the namespace and cgroup experiments can run here" if facts.can_limit_resources
-               and facts.can_create_namespaces else "privileged cells will say what they need and skip")
+    if facts.can_limit_resources and facts.can_create_namespaces:
+        verdict = "the namespace and cgroup experiments can run here"
+        if facts.rootless:
+            verdict += ", rootless: inside a user namespace of this user's own"
+    else:
+        verdict = "sections that cannot run here say so once, with the command that runs them"
     lines.append(f"\n{verdict}")
     return "\n".join(lines)

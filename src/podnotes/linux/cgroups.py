@@ -21,6 +21,7 @@ import itertools
 import math
 import os
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -308,6 +309,11 @@ class Layout:
     parents: dict[str, Path] = field(default_factory=dict)
 
 
+# cgroup v2 without root: a group delegated to this user that holds no process itself
+# (cgroups(7) "Delegation"; the "no internal processes" rule keeps the notebook out of it).
+DELEGATED_PARENT_ENV = "PODNOTES_CGROUP_PARENT"
+
+
 def detect_layout(mounts_file: Path = MOUNTS, own_cgroups: Path = Path("/proc/self/cgroup"),
                   root: Path = CGROUP_ROOT) -> Layout:
     """v1 and hybrid machines: nest each group under this process's own
@@ -316,7 +322,12 @@ def detect_layout(mounts_file: Path = MOUNTS, own_cgroups: Path = Path("/proc/se
     version = cgroup_version(root, mounts_file)
     mounts = _cgroup_mounts(mounts_file)
     if version == "v2":
+        delegated = os.environ.get(DELEGATED_PARENT_ENV)
+        if delegated:
+            return Layout("v2", {"unified": Path(delegated)})
         unified = next(Path(point) for point, kind in mounts.items() if kind == "cgroup2")
+        if not os.access(unified, os.W_OK):
+            unified = delegated_v2_parent(unified, own_cgroups) or unified
         return Layout("v2", {"unified": unified})
     if version == "none":
         raise CgroupError(f"no cgroup file system is mounted (see {mounts_file})")
@@ -329,10 +340,67 @@ def detect_layout(mounts_file: Path = MOUNTS, own_cgroups: Path = Path("/proc/se
             continue
         relative = next((path for names, path in own.items() if controller in names), "/")
         parents[controller] = Path(point) / relative.lstrip("/")
+        own_subtree = Path(point) / delegated_name()
+        if not os.access(parents[controller], os.W_OK) and os.access(own_subtree, os.W_OK):
+            parents[controller] = own_subtree
     missing = {"memory", "cpu", "pids"} - set(parents)
     if missing:
         raise CgroupError(f"cgroup v1 controllers not mounted: {', '.join(sorted(missing))} (see {mounts_file})")
     return Layout("v1", parents)
+
+
+def delegated_v2_parent(unified: Path, own_cgroups: Path = Path("/proc/self/cgroup")) -> Path | None:
+    """The top of the subtree delegated to this user that holds this process (the highest writable
+    ancestor of its cgroup, e.g. ``user@1000.service`` under ``systemd-run --user --scope -p
+    Delegate=yes``), when that is not the process's own group (which holds processes, so it may not
+    enable controllers for children: cgroups(7), "no internal processes"). None when nothing is delegated."""
+    try:
+        own = next(line.split(":", 2)[2] for line in own_cgroups.read_text().splitlines()
+                   if line.startswith("0::"))
+    except (OSError, StopIteration):
+        return None
+    path = unified / own.strip().lstrip("/")
+    top = None
+    while path != unified and unified in path.parents:
+        if os.access(path, os.W_OK) and os.access(path / "cgroup.procs", os.W_OK):
+            top = path
+        path = path.parent
+    own_group = unified / own.strip().lstrip("/")
+    return top if top is not None and top != own_group else None
+
+
+def delegated_name(uid: int | None = None) -> str:
+    """The group root makes for a user on cgroup v1 (:func:`delegate_v1`): ``podnotes-user-UID``."""
+    return f"podnotes-user-{os.getuid() if uid is None else uid}"
+
+
+def delegate_v1(uid: int, gid: int, mounts_file: Path = MOUNTS) -> list[Path]:
+    """As root on a cgroup v1 or hybrid machine: give user ``uid`` a group of its own at the top of
+    each controller tree that ``podnotes`` uses, owned by it with its ``cgroup.procs`` and ``tasks``,
+    so that its experiments create their groups in it (cgroups(7), "Delegation"; on v1 moving a
+    process needs write access to the target's ``cgroup.procs`` only). Returns the directories.
+    The command line: ``sudo python -m podnotes.linux.cgroups delegate USER``."""
+    made = []
+    for point, options in _v1_mount_options(mounts_file).items():
+        if not options & set(V1_CONTROLLERS):
+            continue
+        group = Path(point) / delegated_name(uid)
+        group.mkdir(exist_ok=True)
+        made.append(group)
+        for path in (group, group / "cgroup.procs", group / "tasks"):
+            os.chown(path, uid, gid)
+    return made
+
+
+def undelegate_v1(uid: int, mounts_file: Path = MOUNTS, timeout: float = 5.0) -> list[Path]:
+    """Remove what :func:`delegate_v1` made for ``uid`` (its own groups inside must be gone); returns them."""
+    removed = []
+    for point, options in _v1_mount_options(mounts_file).items():
+        group = Path(point) / delegated_name(uid)
+        if options & set(V1_CONTROLLERS) and group.is_dir():
+            _remove_directory(group, timeout)
+            removed.append(group)
+    return removed
 
 
 def _v1_mount_options(mounts_file: Path) -> dict[str, set[str]]:
@@ -440,3 +508,33 @@ def _remove_directory(path: Path, timeout: float) -> None:
             if err.errno != errno.EBUSY or time.monotonic() > deadline:
                 raise CgroupError(f"cannot remove {path}: {err.strerror}") from None
             time.sleep(0.02)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m podnotes.linux.cgroups delegate|undelegate USER`` (root, cgroup v1 or hybrid)."""
+    import pwd
+
+    if len(argv) != 2 or argv[0] not in ("delegate", "undelegate"):
+        print("usage: python -m podnotes.linux.cgroups delegate|undelegate USER", file=sys.stderr)
+        return 4
+    try:
+        account = pwd.getpwnam(argv[1])
+    except KeyError:
+        print(f"no user {argv[1]!r} on this machine", file=sys.stderr)
+        return 4
+    if cgroup_version() not in ("v1", "hybrid"):
+        print("on cgroup v2, systemd delegates: systemd-run --user --scope -p Delegate=yes COMMAND", file=sys.stderr)
+        return 5
+    try:
+        done = (delegate_v1(account.pw_uid, account.pw_gid) if argv[0] == "delegate"
+                else undelegate_v1(account.pw_uid))
+    except (OSError, CgroupError) as err:
+        print(f"podnotes: {argv[0]} {argv[1]}: {err}", file=sys.stderr)
+        return 5
+    for group in done:
+        print(group)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -7,6 +7,7 @@ import subprocess
 from dataclasses import dataclass
 
 from podnotes.display import FieldTable
+from podnotes.linux import rootless
 from podnotes.linux.launcher import Spec, run_probe, run_program
 from podnotes.linux.namespaces import STANDARD_ROOT_ENTRIES, View
 from podnotes.linux.privileges import privileged
@@ -43,7 +44,9 @@ class EscapeResult(FieldTable):
 def chroot_escape(rootfs: Rootfs | str, marker: str) -> EscapeResult:
     """Root inside a chroot walks out of it (see ``views.escape_chroot``);
     ``marker`` is a host file that only the escaped process can see."""
-    return _escape_result(run_probe(Spec(probe="escape_chroot", probe_args=[str(rootfs), marker])))
+    # the probe calls chroot(2) itself: without root it needs a user namespace for CAP_SYS_CHROOT
+    own_user = ["user"] if rootless.needs_user_namespace() else []
+    return _escape_result(run_probe(Spec(probe="escape_chroot", probe_args=[str(rootfs), marker], unshare=own_user)))
 
 
 def _escape_result(result: dict) -> EscapeResult:
@@ -61,7 +64,9 @@ def pivot_root_escape(rootfs: Rootfs | str, marker: str) -> EscapeResult:
     return _escape_result(run_probe(spec))
 
 
-@privileged("namespaces", "pivot_root, then follow /proc/1/root")
+# /proc/PID/root of a process outside one's user namespace needs CAP_SYS_PTRACE in the host's
+# (commoncap cap_ptrace_access_check): a rootless process is refused, so this one needs root
+@privileged("root", "pivot_root, then follow /proc/1/root")
 def proc_root_escape(rootfs: Rootfs | str, marker: str) -> EscapeResult:
     """After ``pivot_root`` in a new mount namespace but in the host's PID
     namespace, with a fresh ``/proc``: host processes are listed, and the

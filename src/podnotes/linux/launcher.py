@@ -62,8 +62,11 @@ class Spec:
     rootfs: str | None = None
     root_mode: str = "pivot_root"  # or "chroot"
     mount_proc: bool = False
+    proc_before_pivot: bool = False  # mount /proc while the host's is still visible (user namespaces need it)
+    bind_host_proc: bool = False  # the host's /proc bound into the new root (rootless, no new PID namespace)
     populate_dev: bool = False  # a tmpfs /dev with null, zero, random, urandom (needs pivot_root)
     map_root_to_self: bool = False  # user namespace: uid 0 inside = our uid outside
+    map_subordinate_ids: bool = False  # user namespace: also /etc/subuid's range, by newuidmap (rootless.py)
     handshake: bool = False  # pause after unshare until the parent says go (to write ID maps)
     env: dict[str, str] | None = None
     status_fd: int = -1
@@ -82,6 +85,8 @@ class Spec:
         private_mounts = "mnt" in self.unshare
         if self.mount_proc and not private_mounts:
             raise ValueError("mount_proc needs 'mnt' in unshare: /proc would be mounted on the host")
+        if self.bind_host_proc and not (self.rootfs and self.root_mode == "pivot_root"):
+            raise ValueError("bind_host_proc needs a rootfs entered with pivot_root")
         if self.populate_dev and not (self.rootfs and self.root_mode == "pivot_root"):
             raise ValueError("populate_dev needs a rootfs entered with pivot_root")
         if self.rootfs and self.root_mode == "pivot_root" and not private_mounts:
@@ -185,10 +190,60 @@ class _LineReader:
             self.fd = -1
 
 
+def rootless_spec(spec: Spec) -> Spec:
+    """``spec`` as a process without ``CAP_SYS_ADMIN`` can run it (podnotes.linux.rootless):
+    new namespaces are created inside a new user namespace (mapped by newuidmap where
+    ``/etc/subuid`` delegates a range, one ID otherwise), and namespaces are joined
+    after the user namespace that owns them. Unchanged for a privileged process."""
+    from podnotes.linux import rootless
+
+    if not rootless.needs_user_namespace() or not (spec.unshare or spec.join or spec.rootfs):
+        return spec
+    join = dict(spec.join)
+    if join and "user" not in join:
+        owner = _owning_user_namespace(next(iter(join.values())))
+        if owner is not None:
+            join = {"user": owner, **join}
+    # chroot needs CAP_SYS_CHROOT, which a user namespace of its own gives
+    unshare = list(spec.unshare) if spec.unshare or join else ["user"]
+    changes: dict[str, Any] = {"join": join}
+    if unshare and "user" not in join and (unshare == ["user"] or "user" not in unshare):
+        if "user" not in unshare:
+            unshare.insert(0, "user")
+        if not spec.handshake and not spec.map_root_to_self:
+            subordinate = rootless.mapping().kind == "subordinate"
+            changes.update(map_subordinate_ids=subordinate, map_root_to_self=not subordinate)
+    changes["unshare"] = unshare
+    if spec.mount_proc and not spec.enters_pid_namespace:
+        # a proc mount for the host's PID namespace takes CAP_SYS_ADMIN over it; binding the
+        # host's /proc shows the same processes (what rootless engines do for --pid=host)
+        changes.update(mount_proc=False, bind_host_proc=True)
+    elif spec.mount_proc and spec.rootfs and spec.root_mode == "pivot_root":
+        # inside a user namespace the kernel mounts a new proc only where a full one is
+        # visible (fs/namespace.c mount_too_revealing): before the old root goes
+        changes["proc_before_pivot"] = True
+    return Spec(**{**asdict(spec), **changes})
+
+
+def _owning_user_namespace(ns_file: str) -> str | None:
+    """``/proc/PID/ns/user`` for a namespace file ``/proc/PID/ns/KIND``, when
+    that user namespace is not this process's own (joining one's own fails)."""
+    parts = ns_file.split("/")
+    if len(parts) != 5 or parts[1] != "proc" or parts[3] != "ns":
+        return None
+    owner = f"/proc/{parts[2]}/ns/user"
+    try:
+        return None if os.readlink(owner) == os.readlink("/proc/self/ns/user") else owner
+    except OSError:
+        return None
+
+
 def start(spec: Spec, group: Children, timeout: float = START_TIMEOUT, **popen_kwargs) -> Launched:
     """Start the launcher for ``spec`` as a member of ``group`` (which stops
     it on exit). Returns once the child has reported its host PID; a child
-    with ``handshake`` is then waiting for ``proceed()``."""
+    with ``handshake`` is then waiting for ``proceed()``. Without
+    ``CAP_SYS_ADMIN`` the spec runs rootless (:func:`rootless_spec`)."""
+    spec = rootless_spec(spec)
     status_read, status_write = os.pipe()
     go_read, go_write = os.pipe() if spec.handshake else (-1, -1)
     spec = Spec(**{**asdict(spec), "status_fd": status_write, "go_fd": go_read})
@@ -279,7 +334,10 @@ def main(spec_json: str) -> None:
                 syscalls.setns(spec.join[kind], syscalls.NAMESPACE_FLAGS[kind])
         step = "creating namespaces"
         outer_uid, outer_gid = os.getuid(), os.getgid()
-        if spec.unshare:
+        if spec.map_subordinate_ids:
+            step = "mapping user IDs with newuidmap/newgidmap"
+            _unshare_mapped_by_helpers(spec.unshare)
+        elif spec.unshare:
             syscalls.unshare(syscalls.flags_for(spec.unshare))
         if spec.map_root_to_self:
             step = "mapping user IDs"
@@ -322,6 +380,45 @@ def main(spec_json: str) -> None:
     except OSError as err:
         print(f"podnotes launcher: cannot run {spec.argv[0]}: {err.strerror}", file=sys.stderr)  # type: ignore[index]
         sys.exit(127)
+
+
+def _unshare_mapped_by_helpers(kinds: list[str]) -> None:
+    """unshare(), then have a process left outside the new user namespace run
+    ``newuidmap``/``newgidmap`` for us, as Podman and RootlessKit do: setuid
+    helpers only work from the parent namespace."""
+    from podnotes.linux import rootless
+
+    chosen = rootless.mapping()
+    me = os.getpid()
+    go_read, go_write = os.pipe()
+    done_read, done_write = os.pipe()
+    helper = os.fork()
+    if helper == 0:
+        os.close(go_write)
+        os.close(done_read)
+        os.read(go_read, 1)
+        try:
+            rootless.write_maps_with_helpers(me, chosen)
+            failure = ""
+        except Exception as err:  # reported through the pipe, raised by the caller
+            failure = str(err)
+        os.write(done_write, failure.encode())
+        os._exit(0)
+    os.close(go_read)
+    os.close(done_write)
+    try:
+        syscalls.unshare(syscalls.flags_for(kinds))
+    finally:
+        os.write(go_write, b"x")
+        os.close(go_write)
+    with os.fdopen(done_read, "rb") as done:
+        message = done.read().decode()
+    os.waitpid(helper, 0)
+    if message:
+        raise LaunchError(message)
+    # written by newuidmap/newgidmap into /proc/PID/*_map, one write each, lines as C spells them
+    for name, lines in (("uid_map", chosen.uid_map()), ("gid_map", chosen.gid_map())):
+        calltrace.record("write", f"/proc/self/{name}", "\\n".join(" ".join(map(str, line)) for line in lines))
 
 
 def _write(path: str, text: str) -> None:
@@ -449,12 +546,12 @@ def _prepare_view(spec: Spec) -> None:
         syscalls.set_interface_up("lo")
     if spec.rootfs:
         if spec.root_mode == "pivot_root":
-            _pivot_root(spec.rootfs, spec.populate_dev)
+            _pivot_root(spec.rootfs, spec.populate_dev, spec.bind_host_proc, spec.proc_before_pivot)
         else:
             os.chroot(spec.rootfs)
             calltrace.record("chroot", spec.rootfs)
             os.chdir("/")
-    if spec.mount_proc:
+    if spec.mount_proc and not spec.proc_before_pivot:
         os.makedirs("/proc", exist_ok=True)
         syscalls.mount("proc", "/proc", "proc", 0)
 
@@ -462,9 +559,16 @@ def _prepare_view(spec: Spec) -> None:
 DEVICES = ("null", "zero", "random", "urandom")
 
 
-def _pivot_root(new_root: str, populate_dev: bool) -> None:
+def _pivot_root(new_root: str, populate_dev: bool, bind_host_proc: bool = False, mount_proc: bool = False) -> None:
     # pivot_root wants the new root to be a mount point: bind it onto itself.
     syscalls.mount(new_root, new_root, None, syscalls.MS_BIND | syscalls.MS_REC)
+    if mount_proc:
+        os.makedirs(os.path.join(new_root, "proc"), exist_ok=True)
+        syscalls.mount("proc", os.path.join(new_root, "proc"), "proc", 0)
+    if bind_host_proc:
+        proc = os.path.join(new_root, "proc")
+        os.makedirs(proc, exist_ok=True)
+        syscalls.mount("/proc", proc, None, syscalls.MS_BIND | syscalls.MS_REC)
     if populate_dev:
         # What runtimes do too: a small tmpfs /dev holding the host's harmless
         # devices, bind-mounted (while the host's /dev is still reachable).

@@ -127,11 +127,17 @@ class HostCapabilities:
 
     @property
     def can_create_namespaces(self) -> bool:
-        return self.linux and self.cap_sys_admin
+        """With CAP_SYS_ADMIN, or rootless inside a user namespace of one's own (podnotes.linux.rootless)."""
+        return self.linux and (self.cap_sys_admin or self.user_namespaces)
+
+    @property
+    def rootless(self) -> bool:
+        """Namespaces are made inside a user namespace: no CAP_SYS_ADMIN, but user namespaces allowed."""
+        return self.linux and not self.cap_sys_admin and self.user_namespaces
 
     @property
     def can_limit_resources(self) -> bool:
-        return (self.linux and self.cap_sys_admin and self.cgroup_writable
+        return (self.linux and self.can_create_namespaces and self.cgroup_writable
                 and all(name in self.cgroup_controllers for name in NEEDED_CONTROLLERS))
 
 
@@ -167,6 +173,52 @@ def user_namespaces_allowed(root: bool | None = None) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class UserNamespaceRestriction:
+    """A kernel setting that stops normal users from creating user namespaces, and its fix."""
+
+    sysctl: str  # e.g. "kernel.apparmor_restrict_unprivileged_userns"
+    value: str
+    explanation: str
+    fix: str  # the command that lifts it (as root)
+
+    def __str__(self) -> str:
+        return f"{self.sysctl} = {self.value}: {self.explanation}; fix: {self.fix}"
+
+
+_RESTRICTION_TEXT = {
+    "user.max_user_namespaces": (
+        "the kernel allows no user namespace at all",
+        "sudo sysctl -w user.max_user_namespaces=15000"),
+    "kernel.unprivileged_userns_clone": (
+        "Debian's kernel patch (before Debian 11) keeps user namespaces for root",
+        "sudo sysctl -w kernel.unprivileged_userns_clone=1"),
+    "kernel.apparmor_restrict_unprivileged_userns": (
+        "AppArmor (Ubuntu 23.10 and later) gives a user namespace made by an unconfined program no "
+        "capabilities, so the namespaces inside it fail",
+        "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (or an AppArmor profile with "
+        "'userns,' for the program)"),
+}
+
+
+def user_namespace_restrictions(proc_sys: Path = Path("/proc/sys")) -> list[UserNamespaceRestriction]:
+    """The settings in ``proc_sys`` that forbid unprivileged user namespaces here (empty: none does).
+    Sources: user_namespaces(7) (``max_user_namespaces``), Debian's ``add-sysctl-to-disallow-unprivileged-
+    CLONE_NEWUSER-by-default.patch``, Ubuntu's "Restricted unprivileged user namespaces" (23.10 release notes)."""
+    found = []
+    for path, allows in USERNS_SYSCTLS.items():
+        relative = path.removeprefix("/proc/sys/")
+        try:
+            value = (proc_sys / relative).read_text().strip()
+        except OSError:
+            continue
+        if not allows(value):
+            name = relative.replace("/", ".")
+            explanation, fix = _RESTRICTION_TEXT[name]
+            found.append(UserNamespaceRestriction(name, value, explanation, fix))
+    return found
+
+
 def cgroup_controllers(version: str | None = None, mounts_file: Path = MOUNTS,
                        root: Path = CGROUP_ROOT) -> tuple[str, ...]:
     """Controllers this process can use: on v1 and hybrid machines those
@@ -195,7 +247,15 @@ _V1_CONTROLLERS = {"cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "devic
 
 
 def cgroup_tree_writable(root: Path = CGROUP_ROOT) -> bool:
-    return os.access(root, os.W_OK) or any(os.access(path, os.W_OK) for path in root.glob("*") if path.is_dir())
+    """Whether this process may create groups where ``podnotes.linux.cgroups`` creates them: as root
+    the tree, as a normal user a subtree delegated to it (owned by it, cgroups(7) "Delegation")."""
+    from podnotes.linux import cgroups
+
+    try:
+        parents = cgroups.detect_layout(root=root).parents.values()
+    except (cgroups.CgroupError, OSError, StopIteration):
+        return False
+    return bool(parents) and all(os.access(parent, os.W_OK) for parent in parents)
 
 
 def systemd_running() -> bool:
@@ -223,7 +283,8 @@ def detect() -> HostCapabilities:
         kernel=platform.release(),
         root=is_root() and not pretend,
         cap_sys_admin=linux and has_capability(CAP_SYS_ADMIN) and not pretend,
-        user_namespaces=linux and user_namespaces_allowed(),
+        # pretending to be unprivileged shows a machine whose distribution forbids user namespaces too
+        user_namespaces=linux and user_namespaces_allowed() and not pretend,
         cgroup_version=version,
         cgroup_controllers=cgroup_controllers(version) if linux else (),
         cgroup_writable=linux and cgroup_tree_writable() and not pretend,

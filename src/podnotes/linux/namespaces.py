@@ -21,7 +21,7 @@ from typing import Any
 
 from podnotes.display import FieldTable, among_them, short_command
 from podnotes.linux import views
-from podnotes.linux.launcher import Spec, run_probe, start
+from podnotes.linux.launcher import Spec, _owning_user_namespace, run_probe, run_program, start
 from podnotes.linux.privileges import linux_only, privileged
 from podnotes.linux.processes import Children
 
@@ -174,14 +174,19 @@ def private_mount() -> MountResult:
 
 
 @contextmanager
-def holder(unshare: list[str], hostname: str | None = None, loopback_up: bool = True, group: Children | None = None):
+def holder(unshare: list[str], hostname: str | None = None, loopback_up: bool = True, group: Children | None = None,
+           user_namespace_of: int | None = None):
     """Keep new namespaces alive with a pause process; yields its ``Launched``
-    handle (``.pid`` is the process to join). Stops it on exit."""
+    handle (``.pid`` is the process to join). Stops it on exit. With
+    ``user_namespace_of`` (a PID), the new namespaces belong to that process's
+    user namespace, as they must for a veth between them without root."""
     own_group = group is None
     group = group or Children()
     try:
-        spec = Spec(argv=list(PAUSE_ARGV), unshare=list(unshare), hostname=hostname, loopback_up=loopback_up,
-                    env=dict(os.environ))
+        # loopback of its own network namespace only: the host's is not this experiment's to touch
+        spec = Spec(argv=list(PAUSE_ARGV), unshare=list(unshare), hostname=hostname,
+                    loopback_up=loopback_up and "net" in unshare, env=dict(os.environ),
+                    join=owning_user_namespace(user_namespace_of))
         launched = start(spec, group)
         try:
             yield launched
@@ -190,6 +195,15 @@ def holder(unshare: list[str], hostname: str | None = None, loopback_up: bool = 
     finally:
         if own_group:
             group.close()
+
+
+def owning_user_namespace(pid: int | None) -> dict[str, str]:
+    """``{"user": "/proc/PID/ns/user"}`` when ``pid`` lives in a user namespace other than this
+    process's (a rootless experiment), to join before anything else; ``{}`` otherwise."""
+    if pid is None:
+        return {}
+    owner = _owning_user_namespace(ns_path(pid, "net"))
+    return {"user": owner} if owner else {}
 
 
 def join(pid: int, kinds: list[str], probe: str = "view", probe_args: list | None = None, **spec_fields):
@@ -204,6 +218,8 @@ def nsenter(pid: int, kinds: list[str], argv: list[str]) -> subprocess.Completed
     """The same with util-linux ``nsenter``: run ``argv`` in ``pid``'s namespaces."""
     flags = {"mnt": "--mount", "uts": "--uts", "ipc": "--ipc", "net": "--net", "pid": "--pid",
              "user": "--user", "cgroup": "--cgroup"}
+    if "user" not in kinds and owning_user_namespace(pid):
+        kinds = ["user", *kinds]  # rootless: the owning user namespace first, as setns(2) requires
     command = ["nsenter", f"--target={pid}", *(flags[kind] for kind in kinds), *argv]
     return subprocess.run(command, capture_output=True, text=True, timeout=30)
 
@@ -227,8 +243,12 @@ def connect_veth(pid_a: int, pid_b: int, name_a: str, name_b: str, address_a: st
     process: pyroute2 drives its own event loop, which cannot run inside a
     notebook kernel's."""
     arguments = [pid_a, pid_b, name_a, name_b, address_a, address_b, prefix]
-    result = subprocess.run([sys.executable, "-c", _VETH_CHILD, json.dumps(arguments)], capture_output=True,
-                            text=True, timeout=60)
+    argv = [sys.executable, "-c", _VETH_CHILD, json.dumps(arguments)]
+    owner = owning_user_namespace(pid_a)
+    if owner:  # rootless: only inside the user namespace that owns both network namespaces
+        result = run_program(Spec(argv=argv, join=owner, env=dict(os.environ)), timeout=60)
+    else:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     if result.returncode != 0:
         raise RuntimeError(f"creating veth pair {name_a}/{name_b} failed: {result.stderr.strip()}")
 
@@ -265,7 +285,7 @@ def veth_link(address_a: str = "10.200.0.1", address_b: str = "10.200.0.2", port
     """Two network namespaces joined by a veth pair; a server in the first
     answers a client in the second across the link."""
     with Children() as group, holder(["net", "uts"], hostname="veth-first", group=group) as first, \
-            holder(["net"], group=group) as second:
+            holder(["net"], group=group, user_namespace_of=first.pid) as second:
         connect_veth(first.pid, second.pid, "podnotes-veth0", "podnotes-veth1", address_a, address_b)
         # In the first's UTS namespace too, so the reply names "veth-first", not the host
         server = start(Spec(probe="serve", probe_args=[port, "hello across the veth", address_a],
@@ -296,37 +316,72 @@ def private_queue(key: int = 0x504F44) -> IpcResult:
 
 @dataclass(frozen=True)
 class UserResult(FieldTable):
+    """What root in a new user namespace could do: ``outside_root`` is the host uid that
+    root inside maps to (``uid_map``'s first line), ``written_by`` who wrote the map."""
+
     inside_uid: int
     all_capabilities_inside: bool
     file_owner_outside: int
     shadow: str
     uid_map: str
+    outside_root: int
+    written_by: str
 
 
 @privileged("namespaces", "create a user namespace and write its ID map")
 def user_namespace(outside_first_uid: int = 100_000, count: int = 65_536) -> UserResult:
     """Become root in a new user namespace whose root is ``outside_first_uid``
-    outside, create a file, and try to read a root-only host file."""
+    outside, create a file, and try to read a root-only host file.
+
+    Without root the map can only name what the user owns (user_namespaces(7),
+    "Defining user and group ID mappings"): the range ``/etc/subuid`` delegates,
+    written by ``newuidmap``/``newgidmap``, or else the user's own uid alone,
+    written directly after ``deny`` to ``setgroups``; the arguments are then ignored."""
+    from podnotes.linux import rootless
+
     scratch = tempfile.mkdtemp(prefix=f"podnotes-userns-{os.getpid()}-")
     os.chmod(scratch, 0o1777)
+    chosen = rootless.mapping() if rootless.needs_user_namespace() else None
+    if chosen is not None and chosen.uid_range is not None:
+        outside_first_uid, count = chosen.uid_range.start, chosen.uid_range.count
+    elif chosen is not None:
+        outside_first_uid, count = chosen.uid, 1
     uid_map = f"0 {outside_first_uid} {count}"
     try:
         with Children() as group:
             launched = start(Spec(probe="identity", probe_args=[scratch], unshare=["user"], handshake=True), group)
-            # Written from outside, by a process privileged in the parent namespace.
-            for name in ("uid_map", "gid_map"):
-                with open(f"/proc/{launched.pid}/{name}", "w") as id_map:
-                    id_map.write(uid_map)
+            written_by = _write_user_namespace_maps(launched.pid, uid_map, chosen)
             launched.proceed()
             inside = launched.result()
             launched.close()
         return UserResult(inside_uid=inside["uid"], all_capabilities_inside=inside["all_capabilities"],
                           file_owner_outside=os.stat(inside["file"]).st_uid, shadow=inside["shadow"],
-                          uid_map=uid_map)
+                          uid_map=uid_map, outside_root=outside_first_uid, written_by=written_by)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _write_user_namespace_maps(pid: int, uid_map: str, chosen) -> str:
+    """Write ``uid_map`` (and the same gid map) for ``pid``; returns who wrote them."""
+    if chosen is not None and chosen.uid_range is not None:
+        assert chosen.gid_range is not None
+        gid_map = f"0 {chosen.gid_range.start} {chosen.gid_range.count}"
+        for helper, line in (("newuidmap", uid_map), ("newgidmap", gid_map)):
+            subprocess.run([helper, str(pid), *line.split()], check=True, capture_output=True, timeout=10)
+        return "newuidmap and newgidmap (setuid helpers, /etc/subuid and /etc/subgid)"
+    if chosen is not None:  # one's own IDs only, and no setgroups(2) inside
+        with open(f"/proc/{pid}/setgroups", "w") as setgroups:
+            setgroups.write("deny")
+        gid_map = f"0 {chosen.gid} 1"
+        maps = {"uid_map": uid_map, "gid_map": gid_map}
+        writer = "this user, its own uid only (no range in /etc/subuid)"
+    else:
+        maps = {"uid_map": uid_map, "gid_map": uid_map}
+        writer = "root, in the parent user namespace"
+    for name, line in maps.items():
+        with open(f"/proc/{pid}/{name}", "w") as id_map:
+            id_map.write(line)
+    return writer
 
 
 NOBODY_UID = 65534

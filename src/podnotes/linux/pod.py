@@ -35,11 +35,24 @@ def container_own_kinds(share_process_namespace: bool = False) -> list[str]:
     return ["mnt"] if share_process_namespace else ["mnt", "pid"]
 
 
-def planned_sharing(containers: list[str], share_process_namespace: bool = False) -> dict[str, dict[str, str]]:
+def builds_user_namespace() -> bool:
+    """Whether a :class:`Pod` started by this process has a user namespace of its own: without root its
+    pause process creates one first and holds it with the others (what the kubelet asks the runtime for
+    when a Pod sets ``hostUsers: false``); with root it uses the host's, as Kubernetes does by default."""
+    from podnotes.linux import rootless
+
+    return rootless.needs_user_namespace()
+
+
+def planned_sharing(containers: list[str], share_process_namespace: bool = False,
+                    user_namespace: bool = False) -> dict[str, dict[str, str]]:
     """Whose namespace each process of a :class:`Pod` is in, by kind (rows, ``views.NAMESPACE_KINDS``) and
     process (columns: ``pause``, then ``containers``): ``"pod"`` for the pause process's, ``"own"`` for one
-    the container created, ``"host"`` for the node's. The same rules :class:`Pod` starts processes by."""
+    the container created, ``"host"`` for the node's. The same rules :class:`Pod` starts processes by;
+    ``user_namespace`` adds the Pod's own user namespace (:func:`builds_user_namespace`)."""
     shared, own = shared_kinds(share_process_namespace), container_own_kinds(share_process_namespace)
+    if user_namespace:
+        shared = ["user", *shared]
     matrix = {}
     for kind in views.NAMESPACE_KINDS:
         row = {"pause": "pod" if kind in shared else "host"}

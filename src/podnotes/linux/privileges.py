@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from podnotes.linux import machine
 
@@ -42,12 +44,17 @@ class Skipped:
 
 REQUIREMENTS = {
     "linux": "Linux",
-    "namespaces": "root (CAP_SYS_ADMIN) on Linux",
-    "cgroups": "root (CAP_SYS_ADMIN) on Linux with the cpu, memory and pids cgroup controllers",
+    "namespaces": "root (CAP_SYS_ADMIN) or unprivileged user namespaces on Linux",
+    "cgroups": "a writable cgroup tree (root, or a subtree delegated to the user) with the cpu, memory and "
+               "pids controllers, on Linux",
+    # what no user namespace gives: acting on the host's own namespaces (e.g. mounting a /proc
+    # for the host's PID namespace, a veth into the host's network namespace)
+    "root": "root (CAP_SYS_ADMIN in the host's own namespaces)",
 }
 
 # The one command that runs a section elsewhere, from the repository's folder.
-COMMANDS = {"linux": "make book", "namespaces": "sudo make book", "cgroups": "sudo make book"}
+COMMANDS = {"linux": "make book", "namespaces": "sudo make book", "cgroups": "sudo make book",
+            "root": "sudo make book"}
 
 
 class NotLinux(RuntimeError):
@@ -61,8 +68,27 @@ def missing(requirement: str, facts: machine.HostCapabilities | None = None) -> 
     if requirement == "linux":
         return None if machine.is_linux() else REQUIREMENTS["linux"]
     facts = facts or machine.detect()
-    able = facts.can_create_namespaces if requirement == "namespaces" else facts.can_limit_resources
+    able = {"namespaces": facts.can_create_namespaces, "cgroups": facts.can_limit_resources,
+            "root": facts.linux and facts.cap_sys_admin}[requirement]
     return None if able else REQUIREMENTS[requirement]
+
+
+def command_for(requirement: str, facts: machine.HostCapabilities | None = None) -> str:
+    """The one command that makes ``requirement`` met here: ``make book`` on a Linux machine, the
+    sysctl that lifts a distribution's user-namespace restriction, systemd's delegation for cgroups
+    on cgroup v2, or ``sudo make book``."""
+    if requirement == "linux" or not machine.is_linux():
+        return "make book"
+    facts = facts or machine.detect()
+    if requirement == "namespaces" and not facts.cap_sys_admin:
+        restrictions = machine.user_namespace_restrictions()
+        if restrictions:
+            return restrictions[0].fix.split(" (")[0] + " && make book"
+    if requirement == "cgroups" and not facts.root and facts.cgroup_version == "v2" and facts.systemd:
+        return "systemd-run --user --scope -p Delegate=yes make book"
+    if requirement == "cgroups" and not facts.root and facts.cgroup_version in ("v1", "hybrid"):
+        return f"sudo .venv/bin/python -m podnotes.linux.cgroups delegate {_user_name()} && make book"
+    return COMMANDS[requirement]
 
 
 def linux_only(reason: str):
@@ -121,6 +147,20 @@ def why_missing(requirement: str, facts: machine.HostCapabilities | None = None)
     if not machine.is_linux():
         return f"this machine runs {machine.system()}, not Linux"
     facts = facts or machine.detect()
+    if requirement == "namespaces" and not facts.cap_sys_admin:
+        restrictions = machine.user_namespace_restrictions()
+        if restrictions:
+            return "this normal user may not create user namespaces: " + "; ".join(
+                f"{item.sysctl} = {item.value} ({item.explanation})" for item in restrictions)
+        return "this normal user may not create user namespaces here"
+    if requirement == "root":
+        return ("a user namespace gives capabilities only over the namespaces it owns, not the host's, and "
+                "this notebook runs as a normal user")
+    if requirement == "cgroups" and not facts.root and facts.linux:
+        if facts.cgroup_version == "v2":
+            return ("this normal user owns no delegated cgroup subtree (cgroups(7), \"Delegation\"); "
+                    "systemd gives one to a scope started with Delegate=yes")
+        return "this normal user owns no group in the cgroup v1 controller trees, which only root can delegate"
     if not facts.root:
         return "this notebook runs as a normal user, not root"
     if not facts.cap_sys_admin:
@@ -143,7 +183,8 @@ def section(requirement: str, purpose: str) -> bool:
         return True
     if required():
         raise PrivilegeRequired(f"{REQUIRE_ENV} is set, but this machine lacks {lacking} to {purpose}")
-    note = SectionNote(purpose=purpose, needs=lacking, reason=why_missing(requirement), command=COMMANDS[requirement])
+    note = SectionNote(purpose=purpose, needs=lacking, reason=why_missing(requirement),
+                       command=command_for(requirement))
     _noted.add(requirement)
     _show(note)
     return False
@@ -159,6 +200,15 @@ def _show(note: SectionNote) -> None:
         display(note)
     else:
         print(note)
+
+
+def _user_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "$USER"
 
 
 def required() -> bool:
@@ -209,3 +259,46 @@ def ran(result) -> bool:
     if not explained:
         print(result)
     return False
+
+
+# --------------------------------------------------------------------------
+# What each chapter will run on this machine, read from its ``section(...)`` calls.
+
+CHAPTERS_DIR = Path(__file__).resolve().parents[3] / "chapters"
+KERNEL_CHAPTERS = ("02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch", "06-pod-and-pause")
+_SECTION_CALL = re.compile(r"""section\(\s*"(\w+)",\s*"([^"]+)"\s*\)""")
+
+
+@dataclass(frozen=True)
+class SectionPlan:
+    """One section of a chapter: what it needs (a key of ``REQUIREMENTS``), whether it runs here for
+    real, and otherwise why not and the command that runs it."""
+
+    chapter: str
+    requirement: str
+    purpose: str
+    runs: bool
+    reason: str = ""
+    command: str = ""
+
+
+def chapter_plans(chapters_dir: Path = CHAPTERS_DIR, chapters=KERNEL_CHAPTERS,
+                  facts: machine.HostCapabilities | None = None) -> list[SectionPlan]:
+    """Every section of ``chapters`` (file stems in ``chapters_dir``) that checks ``section(...)``, in
+    page order, judged for this machine; empty when the chapters are not there (an installed package)."""
+    facts = facts or machine.detect()
+    plans = []
+    for chapter in chapters:
+        try:
+            text = (chapters_dir / f"{chapter}.md").read_text()
+        except OSError:
+            continue
+        for requirement, purpose in _SECTION_CALL.findall(text):
+            if requirement not in REQUIREMENTS:
+                continue
+            if missing(requirement, facts) is None:
+                plans.append(SectionPlan(chapter, requirement, purpose, True))
+            else:
+                plans.append(SectionPlan(chapter, requirement, purpose, False, why_missing(requirement, facts),
+                                         command_for(requirement, facts)))
+    return plans
