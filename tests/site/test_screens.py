@@ -326,6 +326,6 @@ def test_source_links_stay_on_their_signature_on_a_phone(phone, site_url):
 
 
 def test_the_timeline_chapters_have_figures(phone, site_url):
-    for chapter in ("chapters/07-lifecycle.html", "chapters/08-probes.html"):
+    for chapter in ("chapters/07-lifecycle.html", "chapters/probe-timing.html"):
         open_page(phone, site_url + chapter)
         assert len(phone.evaluate(FIGURES_JS)) >= 4, f"{chapter} shows its timelines"
