@@ -275,7 +275,8 @@ FIGURE_TEXT_JS = """async () => {
         placed.setAttribute("width", `${box.width}px`);
         placed.setAttribute("height", `${box.height}px`);
         document.body.appendChild(holder);
-        figures.push({name: src.split("/").pop().slice(0, 60), shown: box.width, sizes: sizes(placed)});
+        const name = src.startsWith("data:") ? "data:image/svg+xml" : src.split("/").pop();
+        figures.push({name: name, shown: box.width, sizes: sizes(placed)});
         holder.remove();
     }
     for (const svg of document.querySelectorAll("article figure svg, article .cell_output svg")) {
@@ -317,7 +318,7 @@ def test_every_text_of_every_figure_is_legible_on_a_phone(figure_texts, page_nam
 
 
 def test_the_measure_finds_small_text(phone, site_url):
-    """The measure itself: a figure with 6 px letters on a page of the site is found."""
+    """The measure itself: a figure with 4 px letters added to a page of the site is measured as such."""
     small = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="300pt" '
              'height="50pt" viewBox="0 0 300 50"><defs><path id="g" d="M 0 0 L 50 0 L 50 70 z"/></defs>'
              '<g id="text_1"><g transform="translate(10 30) scale(0.045 -0.045)"><use xlink:href="#g"/></g></g>'
@@ -327,7 +328,7 @@ def test_the_measure_finds_small_text(phone, site_url):
         img.src = "data:image/svg+xml," + encodeURIComponent(svg); img.style.width = "300px";
         document.querySelector("article").prepend(img); return img.decode(); }""", small)
     figures = phone.evaluate(FIGURE_TEXT_JS)
-    measured = next(figure for figure in figures if figure["name"].startswith("data:image/svg"))
+    measured = next(figure for figure in figures if figure["name"] == "data:image/svg+xml")
     pixels = sorted(size["px"] for size in measured["sizes"])
     # A 300-unit viewBox shown 300 px wide: the 4.5-unit outlines are 4.5 px, the 4-unit <text> 4 px.
     assert pixels == pytest.approx([4.0, 4.5], abs=0.05)
