@@ -283,8 +283,8 @@ def namespace_kinds() -> Diagram:
     container gets one from containerd (``container_gets``). The kind and its flag share a cell, one under
     the other, so that the table fits a phone."""
     headers = ("kind, clone flag", "isolates", "a container gets one")
-    widths = (MONO_CHAR_INCHES * len("CLONE_NEWCGROUP") + 0.2, 1.12)
-    widths = (*widths, WIDTH - 0.1 - sum(widths) - 0.05)
+    flag_w, isolates_w = MONO_CHAR_INCHES * len("CLONE_NEWCGROUP") + 0.2, 1.12
+    widths = (flag_w, isolates_w, WIDTH - 0.15 - flag_w - isolates_w)
     rows = [(kind, clone_flag(kind), ISOLATES[kind], container_gets(kind)) for kind in ISOLATES]
     cells = [[_wrap(header, width, bold=True) for header, width in zip(headers, widths, strict=True)]]
     cells += [[[kind], _wrap(isolates, widths[1]), _wrap(gets, widths[2])] for kind, _, isolates, gets in rows]
@@ -622,17 +622,15 @@ def phase_diagram() -> Diagram:
             start, end = _phase_anchor(source, start_side, start_shift), _phase_anchor(target, end_side, end_shift)
             _arrow(ax, start, end, dashed=target == "Unknown", bend=bend)
             words = "\n".join(_wrap(when, label_w))
-            if at is None:  # once, under the box the arrows lead to
-                if target not in written_under:
-                    x, y = _PHASE_PLACES[target]
-                    _text(ax, x, y + box_h + 0.08, words, colour=GREY, va="top")
-                    written_under.add(target)
-                continue
-            if isinstance(at, tuple):
-                _text(ax, *at, words, colour=GREY)
-                continue
-            _text(ax, start[0] + (end[0] - start[0]) * at, start[1] + (end[1] - start[1]) * at, words,
-                  colour=GREY, on_line=True)
+            if at is None and target not in written_under:  # once, under the box the arrows lead to
+                x, y = _PHASE_PLACES[target]
+                _text(ax, x, y + box_h + 0.08, words, colour=GREY, va="top")
+                written_under.add(target)
+            elif isinstance(at, tuple):
+                _text(ax, at[0], at[1], words, colour=GREY)
+            elif isinstance(at, float):
+                _text(ax, start[0] + (end[0] - start[0]) * at, start[1] + (end[1] - start[1]) * at, words,
+                      colour=GREY, on_line=True)
     moves = "; ".join(f"{source} to {target} when {when}" for source, target, when in PHASE_TRANSITIONS)
     return _diagram("pod-phases", figure,
                     f"The five Pod phases ({', '.join(PHASES)}) as boxes with arrows between them: {moves}. "
