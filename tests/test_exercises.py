@@ -99,17 +99,25 @@ def test_every_chapter_has_two_checked_exercises(path):
     assert all(key in exercises.EXERCISES for key in keys), keys
 
 
-EXERCISE_ADMONITION = re.compile(r"^```\{admonition\} Exercise (?P<number>\d+)\n", re.M)
+EXERCISE_ADMONITION = re.compile(r"^(?:`{3,}|:{3,})\{admonition\} Exercise\b ?(?P<number>\S*)", re.M)
+ADMONITION = re.compile(r"^(?:`{3,}|:{3,})\{admonition\} ?(?P<title>.*)$", re.M)
+EXERCISES_SECTION = re.compile(r"^## Exercises\n(?P<body>.*?)(?=^## |\Z)", re.M | re.S)
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
 def test_every_exercise_is_checked(path):
-    """An exercise the reader cannot check is not one: each "Exercise N" admonition is followed, before the
-    next one, by a check cell and its solution, and the exercises are numbered 1, 2, 3, ..."""
+    """An exercise the reader cannot check is not one: each "Exercise N" admonition (in any fence) is
+    followed, before the next one, by a check cell and its solution; the exercises are numbered 1, 2, 3, ...;
+    and the Exercises section holds nothing but exercises and their solutions."""
     text = path.read_text()
+    section = EXERCISES_SECTION.search(text)
+    assert section, f"{path.name} has no Exercises section"
+    titles = [match["title"].strip() for match in ADMONITION.finditer(section["body"])]
+    others = [title for title in titles if title != "Solution" and not re.fullmatch(r"Exercise \d+", title)]
+    assert not others, f"{path.name}: the Exercises section holds other admonitions: {others}"
     starts = list(EXERCISE_ADMONITION.finditer(text))
     assert starts, f"{path.name} has no exercises"
-    assert [int(start["number"]) for start in starts] == list(range(1, len(starts) + 1)), path.name
+    assert [start["number"] for start in starts] == [str(n) for n in range(1, len(starts) + 1)], path.name
     for start, following in zip(starts, starts[1:] + [None], strict=True):
         body = text[start.end():following.start() if following else len(text)]
         number = start["number"]
@@ -117,11 +125,15 @@ def test_every_exercise_is_checked(path):
         assert SOLUTION.search(body), f"{path.name}: Exercise {number} has no solution block"
 
 
-def test_a_prose_only_exercise_is_found(tmp_path):
+@pytest.mark.parametrize("exercise", [
+    "```{admonition} Exercise 1\nWhy?\n```\n\n```{admonition} Solution\n:class: dropdown\nBecause.\n```\n",
+    ":::{admonition} Exercise 1\nWhy?\n:::\n",
+    "```{admonition} Question\nWhy?\n```\n",
+], ids=["prose-only", "colon-fence", "not-called-exercise"])
+def test_an_exercise_without_a_check_is_found(tmp_path, exercise):
     chapter = tmp_path / "99-example.md"
-    chapter.write_text("## Exercises\n\n```{admonition} Exercise 1\nWhy?\n```\n\n"
-                       "```{admonition} Solution\n:class: dropdown\nBecause.\n```\n")
-    with pytest.raises(AssertionError, match="Exercise 1 has no exercises.check cell"):
+    chapter.write_text("## Exercises\n\n" + exercise + "\n## Next\n")
+    with pytest.raises(AssertionError, match="has no exercises.check cell|other admonitions"):
         test_every_exercise_is_checked(chapter)
 
 
