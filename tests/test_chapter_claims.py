@@ -176,7 +176,7 @@ assert all(n > 0 for n in checked)
 
 OBSERVATION_CHAPTERS = {
     "07-lifecycle": ["crash-loop", "never-restart"],
-    "08-probes": ["exec-liveness", "http-liveness", "tcp-liveness-readiness", "slow-start"],
+    "probe-timing": ["exec-liveness", "http-liveness", "tcp-liveness-readiness", "slow-start"],
     "11-kubectl": ["deleted-with-grace"],
 }
 NOTE = "could not run these examples on a real kubelet"

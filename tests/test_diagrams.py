@@ -54,6 +54,15 @@ def test_no_letter_is_small_outside_or_over_another(drawing):
     assert diagrams.layout_problems(drawing) == []
 
 
+@pytest.mark.parametrize("drawing", DRAWINGS, ids=NAMES)
+def test_every_letter_is_legible_in_a_phone_column(drawing):
+    """At the width a 390 px phone gives a figure, no text is under MIN_TEXT_PX (tests/site measures the
+    same in Chromium on the built site)."""
+    sizes = plot.text_sizes_px(drawing.svg())
+    assert len(sizes) >= len(drawn_texts(drawing)), "every text of the drawing was found in its SVG"
+    assert min(sizes) >= plot.MIN_TEXT_PX, f"smallest text {min(sizes):.1f} px"
+
+
 def test_layout_check_finds_overlapping_text():
     drawing = diagrams.fork_exec()
     ax = drawing.figure.axes[0]

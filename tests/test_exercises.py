@@ -26,25 +26,42 @@ SOLUTION = re.compile(r"```python\n(?P<code>answer = .*?)\n```", re.S)
 WRONG = {
     "processes/share-with-two-hogs": [0.5, 1.0, "a half"],
     "processes/other-users-environ": [FileNotFoundError, "OSError", "nothing"],
+    "chroot/dynamic-loader": ["libc.so.6", "busybox", "/lib/x86_64-linux-gnu/libm.so.6"],
     "chroot/second-chroot-capability": ["CAP_SYS_ADMIN", "sys_ptrace"],
     "chroot/way-out-after-pivot-root": ["/proc/self/root", "/proc/1/cwd", "/", "/proc/1/root/../../etc"],
+    "namespaces/remount-proc": ["--mount", "--fork", "-p"],
+    "namespaces/netns-pin-dir": ["/proc/PID/ns", "/etc/netns", "/sys/fs/cgroup"],
     "namespaces/runtime-kinds": [["pid", "ipc", "uts", "mnt", "net", "user"], "pid mnt uts ipc net",
                                  "pid mnt uts ipc net cgroup user"],
     "namespaces/unprivileged-first": ["pid", "mnt", "net"],
     "cgroups/quota-250m": [250, 256, 25],
     "cgroups/weight-500m": [20, 512, 50],
+    "cgroups/four-threads-250m": [1.0, 4, 0.0625],
+    "cgroups/forks-under-pids-max": [50, 51, 48],
+    "container/clone-into-cgroup": ["CLONE_NEWCGROUP", "CLONE_NEWPID", "cgroup.procs"],
+    "container/signal-that-ends-pid1": ["SIGTERM", "sigint", 15],
     "container/pid-inside": [0, 2, 4321],
     "container/kinds-not-created": [["user"], "cgroup", "cgroup user pid"],
+    "pod/new-sandbox-call": ["CreateContainer", "StartContainer", "CreatePodSandbox"],
     "pod/shared-kinds": [["net"], "net uts ipc pid", "net uts ipc mnt"],
     "pod/second-bind-error": ["ECONNREFUSED", "nothing, both listen"],
     "lifecycle/phase-onfailure": ["Succeeded", "Pending", "CrashLoopBackOff"],
     "lifecycle/backoff-4th-and-10th": [(80, 300), (40, 2560), (30, 90)],
+    "lifecycle/traffic-condition": ["Running", "ContainersReady", "PodScheduled"],
+    "probes/largest-success-status": [400, 299, 200],
+    "probes/tcp-on-failing-server": ["failure", "timeout"],
+    "probes/starts-as-failure": ["liveness", "startupProbe", "all"],
     "probes/coredns-503-kill": [50, 45, 25],
     "probes/readiness-window": [10, 20, 5],
     "init/failing-init-phase": ["Failed", "Running", "Init:CrashLoopBackOff"],
     "init/sidecar-field": ["spec.containers", "spec.ephemeralContainers"],
+    "init/debug-reach-app": ["pid", "ipc", "mount"],
     "template/pull-policy-untagged": ["IfNotPresent", "Never"],
     "template/deployment-restart-policy": ["spec.restartPolicy", "restartPolicy"],
+    "template/probe-port": [8080, 443, "8080"],
+    "kubectl/apply-port-change-reason": ["success", "Conflict", "Forbidden"],
+    "kubectl/delete-ignoring-sigterm": [30, 0, 60],
+    "kubectl/what-binds-pods": ["kubelet", "kube-controller-manager", "kube-apiserver"],
     "kubectl/force-delete-grace": [0, 30, 1],
     "kubectl/resize-subresource": ["status", "scale", "patch"],
 }
@@ -80,6 +97,44 @@ def test_every_chapter_has_two_checked_exercises(path):
     keys = [key for key, _code in _exercises_in(path)]
     assert len(keys) >= 2, f"{path.name} has {len(keys)} self-checking exercises"
     assert all(key in exercises.EXERCISES for key in keys), keys
+
+
+EXERCISE_ADMONITION = re.compile(r"^(?:`{3,}|:{3,})\{admonition\} Exercise\b ?(?P<number>\S*)", re.M)
+ADMONITION = re.compile(r"^(?:`{3,}|:{3,})\{admonition\} ?(?P<title>.*)$", re.M)
+EXERCISES_SECTION = re.compile(r"^## Exercises\n(?P<body>.*?)(?=^## |\Z)", re.M | re.S)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
+def test_every_exercise_is_checked(path):
+    """An exercise the reader cannot check is not one: each "Exercise N" admonition (in any fence) is
+    followed, before the next one, by a check cell and its solution; the exercises are numbered 1, 2, 3, ...;
+    and the Exercises section holds nothing but exercises and their solutions."""
+    text = path.read_text()
+    section = EXERCISES_SECTION.search(text)
+    assert section, f"{path.name} has no Exercises section"
+    titles = [match["title"].strip() for match in ADMONITION.finditer(section["body"])]
+    others = [title for title in titles if title != "Solution" and not re.fullmatch(r"Exercise \d+", title)]
+    assert not others, f"{path.name}: the Exercises section holds other admonitions: {others}"
+    starts = list(EXERCISE_ADMONITION.finditer(text))
+    assert starts, f"{path.name} has no exercises"
+    assert [start["number"] for start in starts] == [str(n) for n in range(1, len(starts) + 1)], path.name
+    for start, following in zip(starts, starts[1:] + [None], strict=True):
+        body = text[start.end():following.start() if following else len(text)]
+        number = start["number"]
+        assert CHECK_CELL.search(body), f"{path.name}: Exercise {number} has no exercises.check cell"
+        assert SOLUTION.search(body), f"{path.name}: Exercise {number} has no solution block"
+
+
+@pytest.mark.parametrize("exercise", [
+    "```{admonition} Exercise 1\nWhy?\n```\n\n```{admonition} Solution\n:class: dropdown\nBecause.\n```\n",
+    ":::{admonition} Exercise 1\nWhy?\n:::\n",
+    "```{admonition} Question\nWhy?\n```\n",
+], ids=["prose-only", "colon-fence", "not-called-exercise"])
+def test_an_exercise_without_a_check_is_found(tmp_path, exercise):
+    chapter = tmp_path / "99-example.md"
+    chapter.write_text("## Exercises\n\n" + exercise + "\n## Next\n")
+    with pytest.raises(AssertionError, match="has no exercises.check cell|other admonitions"):
+        test_every_exercise_is_checked(chapter)
 
 
 def test_every_exercise_is_in_the_book_and_has_wrong_answers():

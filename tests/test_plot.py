@@ -201,3 +201,27 @@ def test_long_notes_are_wrapped_to_the_figure_width():
     lines = plot._note_lines([note], 6.0)
     assert len(lines) > 1 and all(len(line) <= 84 for line in lines)
     assert " ".join(line.strip() for line in lines) == f"Note: {note}".strip()
+
+
+# --- legible on a phone -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_letter_is_legible_in_a_phone_column(preset):
+    """At the width a 390 px phone gives a figure, no text is under MIN_TEXT_PX (tests/site measures the
+    same in Chromium on the built site)."""
+    timeline = preset_timeline(preset)
+    for figure in (plot.timeline(timeline), plot.compare(timeline, timeline)):
+        sizes = plot.text_sizes_px(plot.render(figure, "svg").decode())
+        assert len(sizes) > 10, "the figure's text was found"
+        assert min(sizes) >= plot.MIN_TEXT_PX, f"{preset}: smallest text {min(sizes):.1f} px"
+
+
+def test_text_sizes_follow_the_width_the_figure_is_shown_at():
+    svg = plot.render(plot.timeline(preset_timeline("exec-liveness")), "svg").decode()
+    natural = plot.text_sizes_px(svg, column_px=10_000)  # never shown wider than its natural size
+    assert min(natural) == pytest.approx(plot.FONT_POINTS * 4 / 3, rel=0.01)
+    assert max(natural) == pytest.approx(11 * 4 / 3, rel=0.01), "the title, 11 pt"
+    halved = plot.text_sizes_px(svg, column_px=plot.WIDTH_INCHES * 96 / 2)
+    assert min(halved) == pytest.approx(min(natural) / 2, rel=0.01)
+    with pytest.raises(ValueError, match="not an SVG"):
+        plot.text_sizes_px("<svg></svg>")

@@ -88,7 +88,7 @@ def test_the_status_page_says_when_the_observations_were_recorded_and_if_reused(
 
 
 def test_the_chapters_with_real_parts_are_found():
-    assert set(provenance.chapters_with_real_parts()) == {"07-lifecycle", "08-probes", "11-kubectl",
+    assert set(provenance.chapters_with_real_parts()) == {"07-lifecycle", "probe-timing", "11-kubectl",
                                                           "checks-itself"}
     assert {"02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch", "06-pod-and-pause"} <= set(
         provenance.kernel_chapters())

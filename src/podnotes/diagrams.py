@@ -9,13 +9,16 @@ with an alt text written from the same data. Drawings are built offline with mat
 book already uses for its timelines, so a reader's machine needs no other program.
 
 They follow the timelines' rules for a phone (``podnotes.plot``): ``podnotes.plot.WIDTH_INCHES``
-wide, no letter smaller than ``podnotes.plot.FONT_POINTS``, shown as SVG (vector, text as outlines,
-no raster image inside). The drawing area is measured in inches, y growing downwards.
+wide, no letter smaller than ``podnotes.plot.FONT_POINTS``, so that every letter is at least
+``podnotes.plot.MIN_TEXT_PX`` high in a phone's column; laid out tall and narrow, in few words; shown as
+SVG (vector, text as outlines, no raster image inside). The drawing area is measured in inches, y growing
+downwards.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import textwrap
 import uuid
 from dataclasses import dataclass
@@ -29,13 +32,14 @@ from podnotes.linux.launcher import SetupStep, Spec, clone_flag, setup_steps
 
 WIDTH = plot.WIDTH_INCHES
 FONT = plot.FONT_POINTS
-# Characters of 9 pt text an inch holds (DejaVu Sans; monospace is a little wider).
-CHARS_PER_INCH = 13.0
-MONO_CHARS_PER_INCH = 12.5
-BOLD_CHARS_PER_INCH = 11.5
-# The advance of one 9 pt DejaVu Sans Mono character (0.6 em), as matplotlib measures it at 100 dpi.
-MONO_CHAR_INCHES = 0.08
-LINE_INCHES = 0.165
+# Characters of FONT-point text an inch holds (DejaVu Sans; monospace is a little wider): measured at 9 pt
+# (13, 12.5 and 11.5 an inch), fewer as the letters grow.
+CHARS_PER_INCH = 13.0 * 9 / FONT
+MONO_CHARS_PER_INCH = 12.9 * 9 / FONT
+BOLD_CHARS_PER_INCH = 11.5 * 9 / FONT
+# The advance of one DejaVu Sans Mono character (0.6 em), in inches.
+MONO_CHAR_INCHES = 0.6 * FONT / 72
+LINE_INCHES = 0.165 * FONT / 9
 MONO = "DejaVu Sans Mono"
 INK = "#222222"
 GREY = "#555555"
@@ -165,14 +169,16 @@ FORK_EXEC_ROWS = (
     (0, "parent: waitpid(C) returns the status; C is gone"),
 )
 #: The calls that lead from one row to the next.
-FORK_EXEC_CALLS = ("fork()", "execve(\"/bin/sleep\", argv)", "exit(0)", "SIGCHLD, waitpid()")
+FORK_EXEC_CALLS = ("fork()", "execve(path, argv)", "exit(0)", "SIGCHLD, waitpid()")
 
 
 def fork_exec() -> Diagram:
     """Chapter 1: how one process starts another (``fork``, ``execve``, ``exit``, ``waitpid``; fork(2),
     execve(2), wait(2)). The child inherits the parent's view and budget, which is why the later chapters
     change them between ``fork`` and ``execve``."""
-    column_x, column_w, gap = (0.1, 2.95), 2.75, 0.34
+    gap = 0.34
+    column_w = (WIDTH - 0.4) / 2
+    column_x = (0.1, 0.3 + column_w)
     heights = [_lines_height(len(_wrap(text, column_w))) for _, text in FORK_EXEC_ROWS]
     tops, y = [], 0.08
     for height in heights:
@@ -192,10 +198,11 @@ def fork_exec() -> Diagram:
                 _text(ax, middle_x - 0.1, middle_y, call, align="right", mono=True, colour=GREY)
             else:
                 _text(ax, middle_x, middle_y, call, mono=True, colour=GREY, on_line=True)
-        ax.plot([column_x[0] + column_w / 2] * 2, [tops[0] + heights[0], tops[-1]], color=EDGES["pod"],
-                linestyle=":", linewidth=1.1)
-        _text(ax, column_x[0] + column_w / 2 - 0.1, (tops[1] + tops[-1] + heights[1]) / 2,
-              "parent carries on", align="right", colour=GREY)
+        parent_x = column_x[0] + column_w / 2
+        ax.plot([parent_x] * 2, [tops[0] + heights[0], tops[-1]], color=EDGES["pod"], linestyle=":",
+                linewidth=1.1)
+        _text(ax, parent_x - 0.1, (tops[1] + tops[-1] + heights[1]) / 2,
+              "\n".join(_wrap("parent carries on", parent_x - 0.1)), align="right", colour=GREY)
     rows = "; then ".join(f"{call} leads to: {text.splitlines()[0]}"
                           for call, (_, text) in zip(FORK_EXEC_CALLS, FORK_EXEC_ROWS[1:], strict=False))
     return _diagram("fork-exec", figure,
@@ -229,16 +236,18 @@ def root_switch() -> Diagram:
     specs = root_specs()
     titles = {"chroot": "chroot", "pivot_root": "pivot_root in a mount namespace"}
     columns = {mode: setup_steps(spec) for mode, spec in specs.items()}
-    column_w, gap = 2.8, 0.22
+    column_w, gap = (WIDTH - 0.2) / 2, 0.2
+    title_lines = {mode: _wrap(title, column_w, bold=True) for mode, title in titles.items()}
+    title_h = max(len(lines) for lines in title_lines.values()) * LINE_INCHES + 0.12
     heights = {mode: [_lines_height(len(_wrap(_step_text(step), column_w, mono=True))) for step in steps]
                + [_lines_height(len(_wrap(ROOT_OUTCOMES[mode], column_w)))] for mode, steps in columns.items()}
-    total = max(sum(h) + gap * (len(h) - 1) for h in heights.values()) + 0.45
+    total = max(sum(h) + gap * (len(h) - 1) for h in heights.values()) + title_h + 0.1
     figure, ax = _canvas(total + 0.1)
     with plot._style():
         for column, mode in enumerate(columns):
             x = 0.07 + column * (column_w + 0.06)
-            _text(ax, x + column_w / 2, 0.18, titles[mode], bold=True)
-            y = 0.38
+            _text(ax, x + column_w / 2, 0.06, "\n".join(title_lines[mode]), bold=True, va="top")
+            y = 0.06 + title_h
             for step in columns[mode]:
                 h = _label_box(ax, x, y, column_w, _step_text(step), "step", mono=True)
                 y += h
@@ -271,24 +280,33 @@ def container_gets(kind: str) -> str:
 def namespace_kinds() -> Diagram:
     """Chapter 3: one row per namespace kind (``ISOLATES``, namespaces(7)): its ``clone`` flag (the
     package's ``podnotes.linux.syscalls.NAMESPACE_FLAGS``; ``CLONE_NEWTIME`` for time) and whether a
-    container gets one from containerd (``container_gets``)."""
-    headers = ("kind", "clone flag", "isolates", "a container gets one")
-    widths = (0.62, 1.5, 2.08, 1.4)
+    container gets one from containerd (``container_gets``). The kind and its flag share a cell, one under
+    the other, so that the table fits a phone."""
+    headers = ("kind, clone flag", "isolates", "a container gets one")
+    flag_w, isolates_w = MONO_CHAR_INCHES * len("CLONE_NEWCGROUP") + 0.2, 1.12
+    widths = (flag_w, isolates_w, WIDTH - 0.15 - flag_w - isolates_w)
     rows = [(kind, clone_flag(kind), ISOLATES[kind], container_gets(kind)) for kind in ISOLATES]
-    row_h = _lines_height(2)
-    figure, ax = _canvas(0.12 + row_h * (len(rows) + 1))
+    cells = [[_wrap(header, width, bold=True) for header, width in zip(headers, widths, strict=True)]]
+    cells += [[[kind], _wrap(isolates, widths[1]), _wrap(gets, widths[2])] for kind, _, isolates, gets in rows]
+    heights = [_lines_height(max(2 if index else 1, *(len(lines) for lines in row)))
+               for index, row in enumerate(cells)]
+    figure, ax = _canvas(0.12 + sum(heights))
     with plot._style():
         y = 0.06
-        for index, row in enumerate([headers] + rows):
-            x = 0.1
-            kind = "step" if index == 0 else "pod" if row[3] == "always" else "own" if row[3] != "no" else "host"
-            for column, (value, width) in enumerate(zip(row, widths, strict=False)):
-                _box(ax, x, y, width, row_h, "plain" if index and column != 3 else kind)
-                lines = _wrap(value, width, mono=column == 1 and index > 0)
-                _text(ax, x + 0.07, y + row_h / 2, "\n".join(lines), align="left", bold=index == 0,
-                      mono=column == 1 and index > 0)
+        for index, (row, height) in enumerate(zip(cells, heights, strict=True)):
+            gets = rows[index - 1][3] if index else ""
+            shade = "step" if index == 0 else "pod" if gets == "always" else "own" if gets != "no" else "host"
+            x = 0.05
+            for column, (lines, width) in enumerate(zip(row, widths, strict=True)):
+                _box(ax, x, y, width, height, "plain" if index and column != 2 else shade)
+                if index and column == 0:
+                    top = y + (height - 2 * LINE_INCHES) / 2 + LINE_INCHES / 2
+                    _text(ax, x + 0.07, top, lines[0], align="left", bold=True)
+                    _text(ax, x + 0.07, top + LINE_INCHES, rows[index - 1][1], align="left", mono=True)
+                else:
+                    _text(ax, x + 0.07, y + height / 2, "\n".join(lines), align="left", bold=index == 0)
                 x += width
-            y += row_h
+            y += height
     described = "; ".join(f"{kind} ({flag}) isolates {isolates}, a container gets one: {gets}"
                           for kind, flag, isolates, gets in rows)
     return _diagram("namespace-kinds", figure, f"A table of the {len(rows)} namespace kinds. {described}.")
@@ -362,38 +380,49 @@ def cgroup_nodes(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs
 
 
 def _shortened(name: str) -> str:
-    """A 64-hex-digit container ID cut to its first 12 digits, as crictl shows it."""
+    """A 64-hex-digit container ID cut to its first 12 digits, as crictl shows it, and a Pod's UID to its
+    first 8, so that the tree fits a phone."""
     for prefix in ("cri-containerd-", ""):
         rest = name[len(prefix):]
         if name.startswith(prefix) and len(rest.split(".")[0]) == 64:
             return f"{prefix}{rest[:12]}…{'.scope' if rest.endswith('.scope') else ''}"
+    match = re.fullmatch(r"(.*pod)([0-9a-f]{8})[0-9a-f_-]{28}(\.slice)?", name)
+    if match:
+        return f"{match[1]}{match[2]}…{match[3] or ''}"
     return name
 
 
 def cgroup_tree(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs") -> Diagram:
-    """Chapter 4: the cgroup tree of ``cgroup_nodes``, one group a row, what each holds beside it.
-    Container IDs are shortened to 12 digits."""
+    """Chapter 4: the cgroup tree of ``cgroup_nodes``, one group a row, what each holds beside it (or under
+    it, where the row has no room). Container IDs are shortened to 12 digits, Pod UIDs to 8."""
     nodes = cgroup_nodes(pods, driver)
-    indent, row_h = 0.24, 0.3
-    figure, ax = _canvas(0.16 + row_h * len(nodes))
+    indent, box_h = 0.22, 0.24
+    places = []
+    y = 0.08
+    for node in nodes:
+        x = 0.08 + indent * node.depth
+        width = len(_shortened(node.name)) * MONO_CHAR_INCHES + 0.16
+        beside = x + width + 0.1 + len(node.holds) / CHARS_PER_INCH <= WIDTH - 0.05
+        places.append((node, x, y, width, beside))
+        y += box_h + 0.08 + (0 if beside or not node.holds else LINE_INCHES)
+    figure, ax = _canvas(y + 0.05)
     with plot._style():
-        last_at_depth: dict[int, float] = {}
-        for index, node in enumerate(nodes):
-            y = 0.08 + row_h * index + row_h / 2
-            x = 0.12 + indent * node.depth
+        centre_at_depth: dict[int, float] = {}
+        for node, x, top, width, beside in places:
+            centre = top + box_h / 2
             if node.depth:
-                parent_y = last_at_depth[node.depth - 1]
                 stem_x = x - indent + 0.08
-                ax.plot([stem_x, stem_x, x - 0.04], [parent_y + 0.1, y, y], color=GREY, linewidth=1.0)
-            last_at_depth[node.depth] = y
-            name = _shortened(node.name)
+                ax.plot([stem_x, stem_x, x], [centre_at_depth[node.depth - 1] + box_h / 2, centre, centre],
+                        color=GREY, linewidth=1.0)
+            centre_at_depth[node.depth] = centre
             kind = "pod" if node.holds.startswith("Pod ") else "own" if node.holds.startswith("container") \
                 else "host"
-            width = len(name) * MONO_CHAR_INCHES + 0.16
-            _box(ax, x, y - 0.11, width, 0.22, kind)
-            _text(ax, x + 0.07, y, name, align="left", mono=True)
-            if node.holds:
-                _text(ax, x + width + 0.1, y, node.holds, align="left", colour=GREY)
+            _box(ax, x, top, width, box_h, kind)
+            _text(ax, x + 0.07, centre, _shortened(node.name), align="left", mono=True)
+            if node.holds and beside:
+                _text(ax, x + width + 0.1, centre, node.holds, align="left", colour=GREY)
+            elif node.holds:
+                _text(ax, x + 0.07, top + box_h + 0.04 + LINE_INCHES / 2, node.holds, align="left", colour=GREY)
     groups = "; ".join(f"{'  ' * node.depth}{_shortened(node.name)}" + (f" ({node.holds})" if node.holds else "")
                        for node in nodes)
     return _diagram("cgroup-tree", figure,
@@ -406,23 +435,25 @@ def cgroup_tree(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs"
 
 def container_steps(spec: Spec) -> Diagram:
     """Chapter 5: what the launcher does to make a container of ``spec``
-    (``podnotes.linux.container.container_spec``), one numbered step a row with its shell equivalent."""
+    (``podnotes.linux.container.container_spec``), one numbered step a row: the system call, and under it
+    its shell equivalent."""
     steps = setup_steps(spec)
-    call_w, shell_w = 3.05, 2.35
-    heights = [max(_lines_height(len(_wrap(step.call, call_w, True))),
-                   _lines_height(len(_wrap("$ " + step.shell, shell_w, True)))) for step in steps]
-    figure, ax = _canvas(0.5 + sum(heights) + 0.06 * len(steps))
+    box_x = 0.34
+    box_w = WIDTH - box_x - 0.06
+    texts = [(_wrap(step.call, box_w, True), _wrap("$ " + step.shell, box_w, True)) for step in steps]
+    heights = [_lines_height(len(call) + len(shell)) for call, shell in texts]
+    figure, ax = _canvas(0.42 + sum(heights) + 0.06 * len(steps))
     with plot._style():
-        _text(ax, 0.4, 0.2, "system call", align="left", bold=True)
-        _text(ax, 0.4 + call_w + 0.05, 0.2, "in a shell", align="left", bold=True)
-        y = 0.38
-        for number, (step, h) in enumerate(zip(steps, heights, strict=True), start=1):
-            _text(ax, 0.24, y + h / 2, str(number), align="right", bold=True)
-            _box(ax, 0.32, y, call_w, h, "own" if step.call.startswith(("unshare", "setns")) else "step")
-            _text(ax, 0.39, y + h / 2, "\n".join(_wrap(step.call, call_w, True)), align="left", mono=True)
-            _box(ax, 0.37 + call_w, y, shell_w, h, "plain")
-            _text(ax, 0.44 + call_w, y + h / 2, "\n".join(_wrap("$ " + step.shell, shell_w, True)),
-                  align="left", mono=True, colour=GREY)
+        _text(ax, box_x, 0.18, "system call", align="left", bold=True)
+        _text(ax, WIDTH - 0.08, 0.18, "$ in a shell", align="right", mono=True, colour=GREY)
+        y = 0.36
+        for number, (step, (call, shell), h) in enumerate(zip(steps, texts, heights, strict=True), start=1):
+            _text(ax, box_x - 0.08, y + h / 2, str(number), align="right", bold=True)
+            _box(ax, box_x, y, box_w, h, "own" if step.call.startswith(("unshare", "setns")) else "step")
+            top = y + 0.06
+            _text(ax, box_x + 0.07, top, "\n".join(call), align="left", mono=True, va="top")
+            _text(ax, box_x + 0.07, top + LINE_INCHES * len(call), "\n".join(shell), align="left", mono=True,
+                  colour=GREY, va="top")
             y += h + 0.06
     described = "; ".join(f"{number}. {step.call} (shell: {step.shell})" for number, step in enumerate(steps, 1))
     return _diagram("container-steps", figure,
@@ -442,47 +473,53 @@ def pod_anatomy(pod_name: str, containers: list[str], share_process_namespace: b
     own = pod.container_own_kinds(share_process_namespace)
     count = len(containers)
     gap = 0.15
-    container_w = (5.2 - gap * (count - 1)) / count
-    container_text = {name: f"container {name}\nown {', '.join(own)} namespaces; its own root file system"
+    inner_x, inner_w = 0.3, WIDTH - 0.6
+    container_w = (inner_w - gap * (count - 1)) / count
+    container_text = {name: f"container {name}\nown {', '.join(own)} namespaces; own root file system"
                       for name in containers}
     container_h = max(_lines_height(len(_wrap(text, container_w))) for text in container_text.values())
     pause_text = f"pause process: holds the {', '.join(shared)} namespaces; sleeps, reaps orphans"
-    pause_h = _lines_height(len(_wrap(pause_text, 5.2)))
-    pod_top = 1.25
+    pause_h = _lines_height(len(_wrap(pause_text, inner_w, bold=True)))
+    setns_label = "\n".join(_wrap(f"setns: {', '.join(shared)}", min(container_w, 1.3)))
+    setns_h = _lines_height(setns_label.count("\n") + 1)
+    veth_x, veth_w = WIDTH - 0.2 - 1.45, 1.45
+    node_h = _lines_height(len(_wrap("veth (node's end)", veth_w)))
+    pod_top = 0.4 + node_h + 0.45
     pod_title = f"Pod {pod_name}: shared {', '.join(shared)} namespaces"
-    title_h = len(_wrap(pod_title, 5.2)) * LINE_INCHES
-    pod_inside = pod_top + 0.12 + title_h + 0.1
-    interfaces_top = pod_inside
-    pause_top = interfaces_top + 0.42
-    containers_top = pause_top + pause_h + 0.45
+    title_lines = _wrap(pod_title, inner_w + 0.1, bold=True)
+    interfaces_top = pod_top + 0.12 + len(title_lines) * LINE_INCHES + 0.1
+    interfaces_h = _lines_height(len(_wrap("eth0 (veth, Pod's end)", veth_w)))
+    pause_top = interfaces_top + interfaces_h + 0.25
+    containers_top = pause_top + pause_h + setns_h + 0.3
     pod_bottom = containers_top + container_h + 0.15
     figure, ax = _canvas(pod_bottom + 0.2)
     with plot._style():
         _box(ax, 0.05, 0.05, WIDTH - 0.1, pod_bottom + 0.1, "host")
         _text(ax, 0.18, 0.2, "node: the host's namespaces", align="left", bold=True)
-        eth_h = _label_box(ax, 0.2, 0.4, 0.9, "eth0", "plain", mono=True)
-        _label_box(ax, 1.5, 0.4, 1.3, "cni0 bridge", "plain")
-        _label_box(ax, 3.3, 0.4, 2.1, "veth (node's end)", "plain")
+        eth_h = _label_box(ax, 0.2, 0.4, 0.6, "eth0", "plain", mono=True)
+        _label_box(ax, 1.0, 0.4, veth_x - 1.2, "cni0 bridge", "plain")
+        _label_box(ax, veth_x, 0.4, veth_w, "veth (node's end)", "plain")
         middle = 0.4 + eth_h / 2
-        ax.plot([1.1, 1.5], [middle, middle], color=INK, linewidth=1.2)
-        ax.plot([2.8, 3.3], [middle, middle], color=INK, linewidth=1.2)
-        _box(ax, 0.2, pod_top, 5.4, pod_bottom - pod_top, "pod")
-        _text(ax, 0.32, pod_top + 0.1, "\n".join(_wrap(pod_title, 5.2)), align="left", bold=True, va="top")
-        _label_box(ax, 3.3, interfaces_top, 2.1, "eth0 (veth, Pod's end)", "plain")
-        _label_box(ax, 0.32, interfaces_top, 0.6, "lo", "plain", mono=True)
-        _label_box(ax, 1.05, interfaces_top, 2.1, f"hostname {pod_name}", "plain")
-        ax.plot([4.35, 4.35], [0.4 + eth_h, interfaces_top], color=INK, linewidth=2.0)
-        _text(ax, 4.45, (0.4 + eth_h + pod_top) / 2, "veth pair", align="left", colour=GREY)
-        _label_box(ax, 0.3, pause_top, 5.2, pause_text, "plain", bold=True)
+        ax.plot([0.8, 1.0], [middle, middle], color=INK, linewidth=1.2)
+        ax.plot([veth_x - 0.2, veth_x], [middle, middle], color=INK, linewidth=1.2)
+        _box(ax, 0.2, pod_top, WIDTH - 0.4, pod_bottom - pod_top, "pod")
+        _text(ax, 0.32, pod_top + 0.1, "\n".join(title_lines), align="left", bold=True, va="top")
+        _label_box(ax, veth_x, interfaces_top, veth_w, "eth0 (veth, Pod's end)", "plain")
+        _label_box(ax, 0.32, interfaces_top, 0.45, "lo", "plain", mono=True)
+        _label_box(ax, 0.87, interfaces_top, veth_x - 0.97, f"hostname {pod_name}", "plain")
+        cable_x = veth_x + veth_w / 2
+        ax.plot([cable_x, cable_x], [0.4 + node_h, interfaces_top], color=INK, linewidth=2.0)
+        _text(ax, cable_x - 0.1, (0.4 + node_h + pod_top) / 2, "veth pair", align="right", colour=GREY)
+        _label_box(ax, inner_x, pause_top, inner_w, pause_text, "plain", bold=True)
         for index, name in enumerate(containers):
-            x = 0.3 + index * (container_w + gap)
+            x = inner_x + index * (container_w + gap)
             _box(ax, x, containers_top, container_w, container_h, "own")
             _text(ax, x + container_w / 2, containers_top + container_h / 2,
                   "\n".join(_wrap(container_text[name], container_w)))
             _arrow(ax, (x + container_w / 2, containers_top), (x + container_w / 2, pause_top + pause_h),
                    dashed=True)
-            _text(ax, x + container_w / 2 + 0.08, (containers_top + pause_top + pause_h) / 2,
-                  f"setns: {', '.join(shared)}", align="left", colour=GREY)
+            _text(ax, x + container_w / 2, (containers_top + pause_top + pause_h) / 2, setns_label,
+                  colour=GREY, on_line=True)
     return _diagram("pod-anatomy", figure,
                     f"A node with its eth0 and a cni0 bridge; a veth pair leads from the bridge into the Pod "
                     f"{pod_name}, where its end is the Pod's eth0 next to lo and the host name {pod_name}. In the "
@@ -506,7 +543,9 @@ def namespace_matrix(matrix: dict[str, dict[str, str]]) -> Diagram:
     cell_w = min((WIDTH - 0.2 - label_w) / len(processes), 1.3)
     row_h = 0.3
     legend_top = 0.1 + row_h * (len(kinds) + 1) + 0.12
-    figure, ax = _canvas(legend_top + row_h * len(pod.SHARING) + 0.05)
+    legend_lines = {cell: _wrap(SHARING_LEGEND[cell], WIDTH - 0.55) for cell in pod.SHARING}
+    legend_heights = {cell: max(row_h, len(lines) * LINE_INCHES + 0.1) for cell, lines in legend_lines.items()}
+    figure, ax = _canvas(legend_top + sum(legend_heights.values()) + 0.05)
     with plot._style():
         for column, process in enumerate(processes):
             _text(ax, 0.1 + label_w + cell_w * (column + 0.5), 0.1 + row_h / 2, process, bold=True)
@@ -517,10 +556,12 @@ def namespace_matrix(matrix: dict[str, dict[str, str]]) -> Diagram:
                 cell = matrix[kind][process]
                 _box(ax, 0.1 + label_w + cell_w * column + 0.03, y + 0.03, cell_w - 0.06, row_h - 0.06, cell)
                 _text(ax, 0.1 + label_w + cell_w * (column + 0.5), y + row_h / 2, SHARING_WORDS[cell])
-        for index, cell in enumerate(("pod", "own", "host")):
-            y = legend_top + row_h * index
+        y = legend_top
+        for cell in ("pod", "own", "host"):
             _box(ax, 0.1, y + 0.05, 0.3, row_h - 0.1, cell)
-            _text(ax, 0.5, y + row_h / 2, SHARING_LEGEND[cell], align="left")
+            # The first line level with the swatch, the others under it.
+            _text(ax, 0.5, y + (row_h - LINE_INCHES) / 2, "\n".join(legend_lines[cell]), align="left", va="top")
+            y += legend_heights[cell]
     described = "; ".join(f"{kind}: " + ", ".join(f"{process} {SHARING_WORDS[matrix[kind][process]]}"
                                                   for process in processes) for kind in kinds)
     return _diagram("namespace-matrix", figure,
@@ -542,16 +583,19 @@ PHASE_TRANSITIONS = (
     ("Pending", "Unknown", "the node cannot be reached"),
     ("Running", "Unknown", "the node cannot be reached"),
 )
-# Where each phase's box sits (centre x, top y), in inches, and where each arrow leaves and enters a box.
-_PHASE_PLACES = {"Pending": (1.3, 0.1), "Running": (1.3, 1.5), "Unknown": (4.6, 0.82),
-                 "Succeeded": (0.95, 3.15), "Failed": (4.3, 3.15)}
-_PHASE_BOX = (1.6, 0.36)
-_PHASE_ARROWS = {("Pending", "Running"): (("bottom", 0.0), ("top", 0.0), 0.5),
-                 ("Running", "Succeeded"): (("bottom", -0.35), ("top", 0.0), 0.5),
-                 ("Running", "Failed"): (("bottom", 0.35), ("top", -0.4), 0.5),
-                 ("Pending", "Failed"): (("right", 0.0), ("top", 0.3), 0.55),
-                 ("Pending", "Unknown"): (("right", -0.08), ("left", -0.08), 0.55),
-                 ("Running", "Unknown"): (("right", 0.08), ("left", 0.08), 0.45)}
+# Where each phase's box sits (centre x, top y), in inches; where each arrow leaves and enters a box (side,
+# shift along it), how far it bends, and where its words sit (a fraction along it, on the arrow; a point,
+# beside it; None: once, under the box it leads to). Two columns, tall, for a phone: Pending to Failed bends
+# round Unknown.
+_PHASE_PLACES = {"Pending": (0.85, 0.1), "Running": (0.85, 1.9), "Unknown": (2.25, 0.95),
+                 "Succeeded": (0.85, 3.95), "Failed": (2.85, 3.95)}
+_PHASE_BOX = (1.3, 0.36)
+_PHASE_ARROWS = {("Pending", "Running"): (("bottom", -0.1), ("top", -0.1), 0.0, 0.5),
+                 ("Running", "Succeeded"): (("bottom", 0.0), ("top", 0.0), 0.0, 0.5),
+                 ("Running", "Failed"): (("right", 0.1), ("top", -0.35), 0.0, 0.55),
+                 ("Pending", "Failed"): (("right", -0.08), ("top", 0.45), -0.5, (2.7, 2.3)),
+                 ("Pending", "Unknown"): (("bottom", 0.5), ("left", -0.08), 0.0, None),
+                 ("Running", "Unknown"): (("right", -0.1), ("left", 0.08), 0.0, None)}
 
 
 def _phase_anchor(phase: str, side: str, shift: float) -> tuple[float, float]:
@@ -565,19 +609,28 @@ def phase_diagram() -> Diagram:
     missing = set(PHASES) ^ set(_PHASE_PLACES)
     if missing:
         raise ValueError(f"phases without a place in the drawing: {sorted(missing)}")
-    (box_w, box_h), label_w = _PHASE_BOX, 1.45
-    figure, ax = _canvas(3.6)
+    (box_w, box_h), label_w = _PHASE_BOX, 1.25
+    figure, ax = _canvas(4.45)
     with plot._style():
         for phase, (x, y) in _PHASE_PLACES.items():
             _box(ax, x - box_w / 2, y, box_w, box_h, "plain")
             ax.add_patch(_phase_swatch(x - box_w / 2, y, box_h, plot.COLOURS[phase]))
             _text(ax, x + 0.1, y + box_h / 2, phase, bold=True)
+        written_under: set[str] = set()
         for source, target, when in PHASE_TRANSITIONS:
-            (start_side, start_shift), (end_side, end_shift), at = _PHASE_ARROWS[(source, target)]
+            (start_side, start_shift), (end_side, end_shift), bend, at = _PHASE_ARROWS[(source, target)]
             start, end = _phase_anchor(source, start_side, start_shift), _phase_anchor(target, end_side, end_shift)
-            _arrow(ax, start, end, dashed=target == "Unknown")
-            _text(ax, start[0] + (end[0] - start[0]) * at, start[1] + (end[1] - start[1]) * at,
-                  "\n".join(_wrap(when, label_w)), colour=GREY, on_line=True)
+            _arrow(ax, start, end, dashed=target == "Unknown", bend=bend)
+            words = "\n".join(_wrap(when, label_w))
+            if at is None and target not in written_under:  # once, under the box the arrows lead to
+                x, y = _PHASE_PLACES[target]
+                _text(ax, x, y + box_h + 0.08, words, colour=GREY, va="top")
+                written_under.add(target)
+            elif isinstance(at, tuple):
+                _text(ax, at[0], at[1], words, colour=GREY)
+            elif isinstance(at, float):
+                _text(ax, start[0] + (end[0] - start[0]) * at, start[1] + (end[1] - start[1]) * at, words,
+                      colour=GREY, on_line=True)
     moves = "; ".join(f"{source} to {target} when {when}" for source, target, when in PHASE_TRANSITIONS)
     return _diagram("pod-phases", figure,
                     f"The five Pod phases ({', '.join(PHASES)}) as boxes with arrows between them: {moves}. "
@@ -605,31 +658,46 @@ STATE_REASONS = {
 
 
 def container_state_diagram() -> Diagram:
-    """Chapter 7: a container's three states (core/v1 ContainerState), the moves between them
-    (``STATE_TRANSITIONS``) and the reasons each shows (``STATE_REASONS``)."""
+    """Chapter 7: a container's three states (core/v1 ContainerState), one under the other, the moves between
+    them (``STATE_TRANSITIONS``): forward down the middle, back up the right, and the reasons each shows
+    (``STATE_REASONS``)."""
     if set(STATE_REASONS) != set(CONTAINER_STATES):
         raise ValueError("every container state needs its reasons")
-    box_w, gap, top = 1.5, 0.55, 0.55
-    places = {state: 0.12 + index * (box_w + gap) for index, state in enumerate(CONTAINER_STATES)}
-    reasons_h = max(len(reasons) for reasons in STATE_REASONS.values()) * LINE_INCHES + 0.16
-    figure, ax = _canvas(top + 0.45 + reasons_h + 0.75)
+    box_x, box_w = 0.1, 1.75
+    words_x = box_x + box_w / 2 + 0.12
+    back_x = WIDTH - 0.12  # where the way back runs up
+    forward = {(source, target): when for source, target, when in STATE_TRANSITIONS
+               if CONTAINER_STATES.index(target) > CONTAINER_STATES.index(source)}
+    back = [(source, target, when) for source, target, when in STATE_TRANSITIONS if (source, target) not in forward]
+    back_words = {target: _wrap(when, back_x - box_x - box_w - 0.25) for _, target, when in back}
+    heights = {state: _lines_height(1 + len(STATE_REASONS[state])) for state in CONTAINER_STATES}
+    gaps = {pair: max(0.45, _lines_height(len(_wrap(when, back_x - words_x - 0.1)))) for pair, when in forward.items()}
+    tops, y = {}, 0.1
+    for index, state in enumerate(CONTAINER_STATES):
+        tops[state] = y
+        y += heights[state]
+        if index + 1 < len(CONTAINER_STATES):
+            y += gaps.get((state, CONTAINER_STATES[index + 1]), 0.45)
+    figure, ax = _canvas(y + 0.1)
     with plot._style():
-        for state, x in places.items():
-            _box(ax, x, top, box_w, 0.4 + reasons_h, "step")
-            _text(ax, x + box_w / 2, top + 0.2, state.capitalize(), bold=True)
-            _text(ax, x + 0.08, top + 0.4, "\n".join(STATE_REASONS[state]), align="left", va="top",
+        for state in CONTAINER_STATES:
+            top = tops[state]
+            _box(ax, box_x, top, box_w, heights[state], "step")
+            _text(ax, box_x + 0.08, top + 0.07, state.capitalize(), align="left", bold=True, va="top")
+            _text(ax, box_x + 0.08, top + 0.07 + LINE_INCHES, "\n".join(STATE_REASONS[state]), align="left",
+                  va="top", colour=GREY)
+        for (source, target), when in forward.items():
+            start, end = tops[source] + heights[source], tops[target]
+            _arrow(ax, (box_x + box_w / 2, start), (box_x + box_w / 2, end))
+            _text(ax, words_x, (start + end) / 2, "\n".join(_wrap(when, back_x - words_x - 0.1)), align="left",
                   colour=GREY)
-        bottom = top + 0.4 + reasons_h
-        for source, target, when in STATE_TRANSITIONS:
-            if places[target] > places[source]:
-                start, end = (places[source] + box_w, top + 0.2), (places[target], top + 0.2)
-                _arrow(ax, start, end)
-                _text(ax, (start[0] + end[0]) / 2, top - 0.08, "\n".join(_wrap(when, box_w + 0.2)),
-                      va="bottom", colour=GREY)
-            else:
-                start, end = (places[source] + box_w / 2, bottom), (places[target] + box_w / 2, bottom)
-                _arrow(ax, start, end, bend=-0.18)
-                _text(ax, (start[0] + end[0]) / 2, bottom + 0.55, when, va="center", colour=GREY)
+        for source, target, _when in back:
+            leave, arrive = tops[source] + heights[source] / 2, tops[target] + 0.18
+            ax.plot([box_x + box_w, back_x, back_x], [leave, leave, arrive], color=INK, linewidth=1.2)
+            _arrow(ax, (back_x, arrive), (box_x + box_w, arrive))
+            middle = CONTAINER_STATES[1]  # the words sit beside the state the way back passes
+            _text(ax, back_x - 0.1, tops[middle] + heights[middle] / 2, "\n".join(back_words[target]),
+                  align="right", colour=GREY)
     moves = "; ".join(f"{source} to {target}: {when}" for source, target, when in STATE_TRANSITIONS)
     reasons = "; ".join(f"{state}: {', '.join(reasons)}" for state, reasons in STATE_REASONS.items())
     return _diagram("container-states", figure,

@@ -179,6 +179,43 @@ def _field_path(text: str) -> str:
     return re.sub(r"\[\d+\]", "", text.strip().removeprefix(".")).lower()
 
 
+def _dynamic_loader(answer) -> str | None:
+    """The loader's file name differs per architecture (ld-linux-x86-64.so.2, ld-linux-aarch64.so.1,
+    ld64.so.2, ...): any of them is right, with or without its folder."""
+    name = _text(answer).rsplit("/", 1)[-1].lower()
+    if re.fullmatch(r"ld-linux[\w.-]*\.so(\.\d+)?|ld64\.so\.\d+|ld\.so(\.\d+)?", name):
+        return None
+    if name.startswith("lib"):
+        return "programs name that one as a library (readelf -d shows it as NEEDED); you want the other."
+    return "readelf -l on any program of the list shows the file the kernel starts first."
+
+
+def _option(text: str) -> str:
+    return text.strip().lower().lstrip("-").split("=", 1)[0]
+
+
+def _folder(text: str) -> str:
+    """``/var/run/netns/NAME/`` -> ``/run/netns``: /var/run is a link to /run, and a namespace's own file counts."""
+    path = text.strip().rstrip("/").lower().removeprefix("/var")
+    return re.sub(r"^/run/netns/[^/]+$", "/run/netns", path)
+
+
+def _signal(text: str) -> str:
+    name = text.strip().upper()
+    numbers = {"9": "SIGKILL", "15": "SIGTERM", "2": "SIGINT"}
+    return numbers.get(name, "SIG" + name.removeprefix("SIG"))
+
+
+def _kind(text: str) -> str:
+    word = text.strip().lower().removesuffix("probe")
+    return {"mount": "mnt", "network": "net"}.get(word, word)
+
+
+def _component(text: str) -> str:
+    return text.strip().lower().removeprefix("kube-")
+
+
+_QUOTA_250M = kube_resources.cgroup_settings({"limits": {"cpu": "250m"}})
 _RUNTIME_KINDS = set(container.runtime_namespaces(cgroup_v2=True, host_users=True))
 _RESTARTS = (4, 10)
 
@@ -195,6 +232,8 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
         "as an ordinary user, try open('/proc/1/environ') and read the exception's name.", normalise=str.lower),
         "only a process that may ptrace the target can read its environment."),
     # 2. chroot
+    Exercise("chroot/dynamic-loader", _dynamic_loader,
+        "the dynamic loader: the kernel starts it, and it maps the libraries the program needs."),
     Exercise("chroot/second-chroot-capability", _one_of(
         {"CAP_SYS_CHROOT"}, {"CAP_SYS_ADMIN": "that one is for mount and pivot_root; chroot() checks a narrower one."},
         "chroot(2) names the capability it checks in its ERRORS section.", normalise=_capability),
@@ -202,6 +241,19 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
     Exercise("chroot/way-out-after-pivot-root", _proc_root_of_a_host_process,
         "a PID namespace hides every host process, which is why runtimes use one."),
     # 3. namespaces
+    Exercise("namespaces/remount-proc", _one_of(
+        {"mount-proc"}, {"mount": "a new mount namespace alone keeps the host's /proc; which option also mounts one?",
+                         "fork": "the command has that one already.", "pid": "the command has that one already."},
+        "ps reads /proc, which still shows the PID namespace it was mounted from; read unshare(1)'s options.",
+        normalise=_option),
+        "it implies --mount and mounts a fresh /proc inside the new namespaces."),
+    Exercise("namespaces/netns-pin-dir", _one_of(
+        {"/run/netns"}, {"/proc/pid/ns": "that is where the namespace file comes from, not where ip pins it.",
+                         "/proc/self/ns": "that is where the namespace file comes from, not where ip pins it.",
+                         "/etc/netns": "that folder holds per-namespace configuration files such as resolv.conf."},
+        "ip-netns(8) names the folder in its description; or run ip netns add and look where it mounted.",
+        normalise=_folder),
+        "a bind mount there holds a reference until ip netns delete unmounts it."),
     Exercise("namespaces/runtime-kinds", _same_set(
         _RUNTIME_KINDS,
         lambda missing: ("on cgroup v2 there is one more, the one that makes the container's cgroup look like /."
@@ -228,7 +280,32 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
          512: "that is cpu.shares (v1); convert it to cpu.weight (v2)."},
         "first cpu.shares = millicores × 1024 / 1000, then the quadratic conversion."),
         "shares 512, weight by runc >= 1.3.2's conversion."),
+    Exercise("cgroups/four-threads-250m", _exact_number(
+        _QUOTA_250M.cpu_quota_us / _QUOTA_250M.cpu_period_us,  # type: ignore[operator]
+        {1.0: "the quota belongs to the group: all its threads share it.",
+         4.0: "the quota belongs to the group: all its threads share it.",
+         0.0625: "the quota is not split per thread either: it is the group's total."},
+        "cpu.max gives the group a number of microseconds per period; how many per second?", tolerance=0.001),
+        "the group's quota, whatever the number of threads; they use it up early in each period."),
+    Exercise("cgroups/forks-under-pids-max", _exact_number(
+        49, {50: "the forking process itself is in the group and counts.",
+             51: "pids.max is the most processes the group may hold at once, all counted."},
+        "count the processes in the group when fork() starts failing."),
+        "the forking process is the fiftieth."),
     # 5. container from scratch
+    Exercise("container/clone-into-cgroup", _one_of(
+        {"CLONE_INTO_CGROUP"}, {"CLONE_NEWCGROUP": "that one makes a cgroup namespace: it changes what the process "
+                                                   "sees, not which group counts it."},
+        "clone(2) lists the flags of clone3(); one of them takes a cgroup's file descriptor.",
+        normalise=lambda text: "CLONE_" + text.strip().upper().removeprefix("CLONE_")),
+        "the child is counted from its first instruction on."),
+    Exercise("container/signal-that-ends-pid1", _one_of(
+        {"SIGKILL"}, {"SIGTERM": "PID 1 of a namespace gets no default action for a signal it has no handler for.",
+                      "SIGINT": "PID 1 of a namespace gets no default action for a signal it has no handler for.",
+                      "SIGHUP": "PID 1 of a namespace gets no default action for a signal it has no handler for."},
+        "pid_namespaces(7) names the signals an ancestor namespace can always deliver to PID 1.",
+        normalise=_signal),
+        "from an ancestor namespace it is always delivered; the kubelet sends it after the grace period."),
     Exercise("container/pid-inside", _exact_number(
         1, {}, "the container has a PID namespace of its own; what number does its first process get?"),
         "the first process of a new PID namespace is its PID 1."),
@@ -238,6 +315,13 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
         lambda extra: "run_in_container does create some of those; look at CONTAINER_NAMESPACES."),
         "a real runtime adds cgroup (on v2) and, with hostUsers: false, user."),
     # 6. Pod and pause
+    Exercise("pod/new-sandbox-call", _one_of(
+        {"RunPodSandbox"}, {"CreateContainer": "that one makes a container inside a sandbox that exists.",
+                            "StartContainer": "that one starts a container inside a sandbox that exists.",
+                            "CreatePodSandbox": "close: the CRI makes and starts a sandbox in one call."},
+        "the CRI's api.proto lists the RuntimeService's methods; one of them makes a Pod sandbox.",
+        normalise=lambda text: text.strip().lower().removeprefix("runtimeservice/").removeprefix("/")),
+        "a new sandbox: a new pause process, a new network namespace, usually a new IP."),
     Exercise("pod/shared-kinds", _same_set(
         set(pod.POD_NAMESPACES),
         lambda missing: f"{len(missing)} more: what do containers of a Pod share besides the network?",
@@ -261,7 +345,31 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
         "the first restart is immediate; the back-off starts at 10 s and doubles.",
         "the back-off stops doubling at a maximum."),
         "40 s, then it is capped at 300 s."),
+    Exercise("lifecycle/traffic-condition", _one_of(
+        {"Ready"}, {"Running": "that is a phase: it says a container runs, not that its program can serve.",
+                    "ContainersReady": "close: endpoints follow the Pod-level one, which counts the Pod's gates too.",
+                    "Initialized": "that one turns true long before the program can serve.",
+                    "PodScheduled": "that one turns true long before the program can serve."},
+        "kubectl get pod -o yaml lists the conditions; the endpoints follow one of them.",
+        normalise=lambda text: text.strip().lower().removeprefix("status.conditions.")),
+        "readiness probes and readiness gates feed it; EndpointSlices follow it."),
     # 8. probes
+    Exercise("probes/largest-success-status", _exact_number(
+        399, {400: "the upper bound is excluded: look what /status/400 gave.",
+              299: "redirects count as success too.", 200: "more than one status is a success."},
+        "pkg/probe/http/http.go compares the status with two bounds."),
+        "200 <= status < 400."),
+    Exercise("probes/tcp-on-failing-server", _one_of(
+        {"success"}, {"failure": "a TCP probe sends no request: what does it check?",
+                      "timeout": "the port accepted the connection at once."},
+        "run check({'tcpSocket': {'port': server.http_port}}) while /healthz fails.",
+        normalise=lambda text: text.strip().lower().removesuffix("ful")),
+        "the port accepts connections; nothing more is checked."),
+    Exercise("probes/starts-as-failure", _one_of(
+        {"readiness"}, {"liveness": "that one starts as Success: nobody is killed before a probe has failed.",
+                        "startup": "that one starts as Unknown."},
+        "which probe keeps a Pod out of its Services until it has succeeded once?", normalise=_kind),
+        "a Pod is not Ready before its first readiness probe succeeds."),
     Exercise("probes/coredns-503-kill", _exact_number(
         40, {50: "the first failure is probe number one, not zero.",
              45: "a 503 comes back at once: no timeout is added.",
@@ -285,6 +393,14 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
                                   "spec.ephemeralContainers": "those are for debugging, never restarted."},
         "a sidecar is a restartable init container: under which list?", normalise=_field_path),
         "with restartPolicy: Always."),
+    Exercise("init/debug-reach-app", _one_of(
+        {"net"}, {"pid": "ps showed that this one is not shared here.",
+                  "mnt": "each container has its own.",
+                  "ipc": "that one is shared too, but it carries no ports.",
+                  "uts": "that one is shared too, but it carries no ports."},
+        "localhost:80 is a port on an interface: which namespace holds interfaces and ports?",
+        normalise=_kind),
+        "every container of a Pod shares the pause process's network namespace."),
     # 10. Pod template
     Exercise("template/pull-policy-untagged", _one_of(
         {"Always"}, {"IfNotPresent": "that is the default for a fixed tag; what is the tag here?"},
@@ -296,6 +412,11 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
          "restartPolicy": "give the whole field path, from the Deployment's spec."},
         "where does a Deployment keep the Pod spec?", normalise=_field_path),
         "and only Always is allowed there."),
+    Exercise("template/probe-port", _exact_number(
+        80, {8080: "that is where the probe points now: every check there is refused.",
+             443: "the default configuration serves plain HTTP only."},
+        "look at containerPort in the corrected template, or at nginx's default server block."),
+        "the port the program really serves; `port: http` names it."),
     # 11. kubectl
     Exercise("kubectl/force-delete-grace", _exact_number(
         2, {0: "only the API object goes at once; the kubelet still gives the program a minimum.",
@@ -308,4 +429,23 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
         "Kubernetes 1.35 made changing a running Pod's CPU and memory stable; through which subresource?",
         normalise=lambda text: text.strip().lower().removeprefix("pods/")),
         "kubectl patch pod NAME --subresource resize ..."),
+    Exercise("kubectl/apply-port-change-reason", _one_of(
+        {"Invalid"}, {"success": "server-side apply stores the object through the same update path and its checks.",
+                      "accepted": "server-side apply stores the object through the same update path and its checks.",
+                      "Conflict": "a conflict is about two field managers; nobody else owns the port.",
+                      "Forbidden": "that is the cause's type inside the message; the Status's reason is another word."},
+        "print(refusal.reason) above shows what replace got; does apply go another way?",
+        normalise=str.lower),
+        "the same Pod update validation refuses the port."),
+    Exercise("kubectl/delete-ignoring-sigterm", _exact_number(
+        5, {30: "the Pod sets its own grace period.", 0: "the kubelet waits before SIGKILL.",
+            60: "that is with --grace-period=60; without it, the Pod's own value counts."},
+        "SIGTERM is ignored, so the program runs until SIGKILL; when does that come?", tolerance=1.0),
+        "SIGTERM, the Pod's grace period, then SIGKILL."),
+    Exercise("kubectl/what-binds-pods", _one_of(
+        {"scheduler"}, {"kubelet": "a kubelet runs Pods already bound to its node; who binds them?",
+                        "controller-manager": "its controllers create Pods, they do not choose nodes.",
+                        "apiserver": "the API server stores spec.nodeName; another component writes it."},
+        "which component sets spec.nodeName of a Pod that has none?", normalise=_component),
+        "nothing chooses a node without it, so the Pod stays Pending."),
 ]}

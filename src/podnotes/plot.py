@@ -14,6 +14,7 @@ need no font on the reader's machine.
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,15 +36,15 @@ LABELS = {
     "probe_success": "probe succeeded",
     "probe_failure": "probe failed",
     "probe_timeout": "probe timed out",
-    "probe_error": "probe could not run (result discarded)",
+    "probe_error": "probe error (ignored)",
     "running": "running",
-    "terminating": "being stopped (grace period)",
-    "backoff": "waiting: back-off",
+    "terminating": "grace period",
+    "backoff": "back-off wait",
     "waiting": "waiting",
     "terminated": "terminated",
     "restart": "restart",
     "ready": "Ready",
-    "endpoint": "in Service endpoints",
+    "endpoint": "Service endpoint",
     "threshold_failure": "{count}× failed → {action}",
     "threshold_success": "{count}× ok",
     "action_kill": "kill",
@@ -66,11 +67,16 @@ MARKERS = {"success": "o", "failure": "X", "timeout": "s", "error": "D"}
 # Latin text in DejaVu Sans (matplotlib's own font); Chinese characters fall back
 # to the first CJK font installed (Debian: fonts-wqy-zenhei, fonts-noto-cjk).
 FONT_FAMILIES = ("DejaVu Sans", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP")
-FONT_POINTS = 9
-# Narrow enough that a phone's 342 px column shows the whole figure with 9 pt
-# labels still over 7 px high (9 pt = 12 px at natural size × 342 / 557); a
-# desktop shows it at its natural size.
-WIDTH_INCHES = 5.8
+#: The column a 390 px phone screen gives a figure (the page's side margins taken off), in CSS px; the
+#: site's CSS shows a figure at most that wide, and never wider than its natural size.
+PHONE_COLUMN_PX = 342
+#: The smallest text, in CSS px, any figure may show in that column (``tests/site`` measures it in Chromium).
+MIN_TEXT_PX = 11
+FONT_POINTS = 9.5
+# Narrow enough that the phone's column shows the whole figure with every label
+# at least MIN_TEXT_PX high: 9.5 pt is 12.7 px at natural size, × 342 / 365
+# = 11.9 px on the phone; a desktop shows it at its natural size.
+WIDTH_INCHES = 3.8
 LANE_INCHES = 0.62
 # The legend sits under the time axis, in two columns.
 LEGEND_COLUMNS = 2
@@ -291,19 +297,36 @@ NOTE_LINE_INCHES = 0.22
 NOTE_COLOUR = "#B00020"
 
 
-def _figure(*timelines: Timeline, notes: int = 0):
+TITLE_POINTS = 11
+TITLE_LINE_INCHES = 0.2
+LEFT_INCHES = 1.25
+RIGHT_INCHES = 0.3
+
+
+def _title_lines(title: str, width_inches: float) -> list[str]:
+    """The title wrapped to the figure's width (about 10 characters an inch at 11 points)."""
+    import textwrap
+
+    return textwrap.wrap(title, int((width_inches - 0.1) * 10 * 11 / TITLE_POINTS), break_on_hyphens=False)
+
+
+def _figure(*timelines: Timeline, title: str, notes: int = 0):
     from matplotlib.figure import Figure
 
     lanes = lanes_for(*timelines)
     width, height = figure_size(*timelines)
-    top = TOP_INCHES + NOTE_LINE_INCHES * notes
-    height += NOTE_LINE_INCHES * notes
+    title_lines = _title_lines(title, width)
+    extra = NOTE_LINE_INCHES * notes + TITLE_LINE_INCHES * (len(title_lines) - 1)
+    top, height = TOP_INCHES + extra, height + extra
     figure = Figure(figsize=(width, height), dpi=DPI)
     # Fixed margins (in inches) instead of a layout engine: as readable, and
     # rendering stays fast for long timelines.
-    figure.subplots_adjust(left=1.25 / width, right=1 - 0.3 / width, top=1 - top / height,
+    figure.subplots_adjust(left=LEFT_INCHES / width, right=1 - RIGHT_INCHES / width, top=1 - top / height,
                            bottom=bottom_inches(*timelines) / height)
     ax = figure.add_subplot()
+    # The title starts at the figure's left edge, over the lane names: the whole width is its own.
+    ax.set_title("\n".join(title_lines), fontsize=TITLE_POINTS, loc="left",
+                 x=-(LEFT_INCHES - 0.05) / (width - LEFT_INCHES - RIGHT_INCHES))
     rows = {lane.key: len(lanes) - 1 - index for index, lane in enumerate(lanes)}
     ax.set_yticks([rows[lane.key] for lane in lanes], [lane.label for lane in lanes], fontsize=FONT_POINTS)
     ax.set_ylim(-0.6, len(lanes) - 0.4)
@@ -317,9 +340,9 @@ def _figure(*timelines: Timeline, notes: int = 0):
 
 
 def _keep_annotations_inside(figure) -> None:
-    """Write an annotation on the other side of its point where it would leave
-    its axes: a kill near the end of the time axis reads "3× failed → kill" to
-    the left of the kill instead of being cut off at the figure's edge."""
+    """Slide an annotation left where it would leave its axes: a kill near the
+    end of the time axis reads "3× failed → kill" ending at the axes' edge
+    instead of being cut off at the figure's, or written over the lane names."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.text import Annotation
 
@@ -328,9 +351,10 @@ def _keep_annotations_inside(figure) -> None:
         for note in [text for text in ax.texts if isinstance(text, Annotation)]:
             box, inside = note.get_window_extent(renderer), ax.bbox
             dx, dy = note.xyann
-            if box.x1 > inside.x1:
-                note.set_horizontalalignment("right")
-                dx = -abs(dx)
+            points_per_pixel = 72 / figure.dpi
+            if box.x1 > inside.x1:  # slide it left until it ends inside, but never past the left edge
+                shift = min(box.x1 - inside.x1, max(0.0, box.x0 - inside.x0))
+                dx -= shift * points_per_pixel
             if box.y1 > inside.y1:
                 note.set_verticalalignment("top")
                 dy = -abs(dy)
@@ -357,9 +381,8 @@ def timeline(data: Timeline):
     """One figure for one timeline."""
     with _style():
         notes = _note_lines(data.notes, figure_size(data)[0])
-        figure, ax, rows = _figure(data, notes=len(notes))
+        figure, ax, rows = _figure(data, title=LABELS["title"].format(pod=data.pod), notes=len(notes))
         _draw(ax, data, rows)
-        ax.set_title(LABELS["title"].format(pod=data.pod), fontsize=11, loc="left")
         _draw_notes(figure, notes)
         _legend(ax, results=legend_results(data))
         _keep_annotations_inside(figure)
@@ -367,10 +390,10 @@ def timeline(data: Timeline):
 
 
 def _note_lines(notes: list[str], width_inches: float) -> list[str]:
-    """The notes as "Note: ..." lines that fit the figure's width (about 14 characters an inch at 9 points)."""
+    """The notes as "Note: ..." lines that fit the figure's width (about 12 characters an inch at 9.5 points)."""
     import textwrap
 
-    columns = max(int(width_inches * 14), 40)
+    columns = int((width_inches - 0.1) * 12 * 9.5 / FONT_POINTS)
     return [line for note in notes
             for line in textwrap.wrap(f"Note: {note}", columns, subsequent_indent="  ", break_on_hyphens=False)]
 
@@ -390,14 +413,34 @@ def compare(simulated: Timeline, observed: Timeline):
     from matplotlib.patches import Patch
 
     with _style():
-        figure, ax, rows = _figure(simulated, observed)
+        figure, ax, rows = _figure(simulated, observed,
+                                   title=LABELS["compare_title"].format(pod=simulated.pod))
         _draw(ax, simulated, rows, offset=0.18, height=0.3)
         _draw(ax, observed, rows, offset=-0.18, height=0.3, hollow=True, annotate=False)
-        ax.set_title(LABELS["compare_title"].format(pod=simulated.pod), fontsize=11, loc="left")
         _legend(ax, [Patch(color="#777777", label=LABELS["simulated"]),
                      Patch(facecolor="none", edgecolor="#777777", hatch="///", label=LABELS["observed"])])
         _keep_annotations_inside(figure)
     return figure
+
+
+# matplotlib draws SVG text as glyph outlines at 100 units an em (``TextToPath.FONT_SCALE``), scaled by
+# ``scale(s -s)`` with s = size in points / 100, inside a drawing whose user unit is one point.
+_GLYPH_UNITS_PER_EM = 100
+_TEXT_SCALE = re.compile(r'<g (?:style="[^"]*" )?transform="[^"]*?scale\(([\d.e-]+) -[\d.e-]+\)"')
+_SVG_SIZE = re.compile(r'<svg[^>]*?\swidth="([\d.]+)pt"[^>]*?viewBox="[\d.-]+ [\d.-]+ ([\d.]+) [\d.]+"', re.S)
+
+
+def text_sizes_px(svg: str, column_px: float = PHONE_COLUMN_PX) -> list[float]:
+    """The size (em height, CSS px) of every line of text in ``svg``, an SVG this module or
+    ``podnotes.diagrams`` rendered, when shown in a column ``column_px`` wide: at most its natural width
+    (1 pt = 4/3 px), as the site's CSS shows figures (``max-width: 100%``). Raises ``ValueError`` for an SVG
+    without a size in points."""
+    size = _SVG_SIZE.search(svg)
+    if size is None:
+        raise ValueError("not an SVG with a width in pt and a viewBox")
+    natural_px = float(size.group(1)) * 4 / 3
+    px_per_unit = min(column_px, natural_px) / float(size.group(2))
+    return [float(scale) * _GLYPH_UNITS_PER_EM * px_per_unit for scale in _TEXT_SCALE.findall(svg)]
 
 
 def render(figure, fmt: str = "png") -> bytes:

@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.site]
 
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-SCREENSHOT_PAGES = ("intro", "chapters/08-probes")
+SCREENSHOT_PAGES = ("intro", "chapters/probe-timing")
 SEARCH_TERMS = yaml.safe_load((Path(__file__).parent / "search_terms.yml").read_text())
 TOC_NAMES = {page.removesuffix(".html") for page in PAGES}
 NOTEBOOK_CHAPTERS = [path.relative_to(ROOT).with_suffix("").as_posix() for path in toc_notebooks(ROOT)]

@@ -30,7 +30,7 @@ PLACEHOLDERS = ("(not observed)", "not observed)", "{glue", "CI builds the book"
 # Code a reader must never see in a visible cell: build switches and the provenance plumbing.
 PLUMBING = ("provenance.", 'os.environ.get("CI"', "os.environ.get('CI'", "PODNOTES_REQUIRE", "RuntimeError(")
 # Pages whose sections show podnotes.provenance notes (the kernel chapters word their own notes).
-SECTIONS_WITH_REAL_PARTS = {"chapters/07-lifecycle.html": 1, "chapters/08-probes.html": 1,
+SECTIONS_WITH_REAL_PARTS = {"chapters/07-lifecycle.html": 1, "chapters/probe-timing.html": 1,
                             "chapters/11-kubectl.html": 2}
 
 
@@ -119,7 +119,7 @@ def build_copy(out: Path, **env: str) -> Path:
 
 def test_the_auditor_finds_what_a_reader_was_shown(tmp_path):
     """The probes page as it once was: a placeholder sentence and the CI switch in a visible cell."""
-    page = tmp_path / "chapters" / "08-probes.html"
+    page = tmp_path / "chapters" / "probe-timing.html"
     page.parent.mkdir(parents=True)
     page.write_text('<article class="bd-article"><p>built on Kubernetes (not observed)</p>'
                     '<div class="cell_input"><pre>if os.environ.get("CI", "").lower() in ("1", "true"):\n'
@@ -132,7 +132,7 @@ def test_the_auditor_finds_what_a_reader_was_shown(tmp_path):
     assert any("(not observed)" in problem for problem in found)
     assert any("plumbing" in problem and "RuntimeError(" in problem for problem in found)
     assert any("([], {})" in problem for problem in found)
-    assert any("08-probes.html: 0 note(s)" in problem for problem in found)
+    assert any("probe-timing.html: 0 note(s)" in problem for problem in found)
 
 
 @pytest.mark.site

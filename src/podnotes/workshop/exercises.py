@@ -93,7 +93,7 @@ def _missing(name: str, how: str) -> Result:
     return Result(NOT_YET, f"no Pod {name} in your namespace yet", how)
 
 
-# --- 1. a liveness kill at a predicted time (chapter 8) -------------------------------------------------
+# --- 1. a liveness kill at a predicted time (chapter "Probe timing") ----------------------------------------
 def check_liveness_on_time(view: NamespaceView) -> Result:
     pod = view.pods.get("predicted")
     if pod is None:
@@ -265,7 +265,7 @@ INIT = Exercise(
     check_init_first)
 
 
-# --- 5. Ready only after the startup probe (chapter 8) ---------------------------------------------------
+# --- 5. Ready only after the startup probe (chapter "Probe timing") -----------------------------------------
 def check_ready_after_startup(view: NamespaceView) -> Result:
     pod = view.pods.get("slow-ready")
     if pod is None:
