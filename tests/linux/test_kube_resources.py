@@ -49,3 +49,53 @@ def test_oom_score_adjustments():
     # pkg/kubelet/qos/policy.go: never below 1000 + guaranteedOOMScoreAdj = 3, never 1000
     assert kr.oom_score_adj("Burstable", 4 * 2**30, 4 * 2**30) == 3
     assert kr.oom_score_adj("Burstable", 0, 4 * 2**30) == 999
+
+
+# --- container_oom_score_adj: GetContainerOOMScoreAdjust (pkg/kubelet/qos/policy.go, v1.37.2) --------------
+GI = 1024**3
+MI = 1024**2
+
+
+def _spec(*containers, init=(), pod_resources=None):
+    spec = {"containers": [dict(c) for c in containers], "initContainers": [dict(c) for c in init]}
+    if pod_resources:
+        spec["resources"] = pod_resources
+    return spec
+
+
+def test_container_score_follows_the_class_and_the_container_request():
+    capacity = 8 * GI
+    guaranteed = _spec({"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}})
+    besteffort = _spec({"name": "a"})
+    burstable = _spec({"name": "a", "resources": {"requests": {"memory": "2Gi"}}}, {"name": "b"})
+    assert kr.container_oom_score_adj(guaranteed, "a", capacity) == -997
+    assert kr.container_oom_score_adj(besteffort, "a", capacity) == 1000
+    assert kr.container_oom_score_adj(burstable, "a", capacity) == 750
+    assert kr.container_oom_score_adj(burstable, "b", capacity) == 999, "no request: 1000 becomes 999"
+
+
+def test_pod_level_request_not_claimed_by_containers_is_shared_equally():
+    """remainingPodMemReqPerContainer: (64Mi - 16Mi) / 2 containers = 24Mi added to each."""
+    capacity = 1000 * MI
+    spec = _spec({"name": "app", "resources": {"requests": {"memory": "16Mi"}}}, {"name": "helper"},
+                 pod_resources={"requests": {"cpu": "200m", "memory": "64Mi"},
+                                "limits": {"cpu": "500m", "memory": "128Mi"}})
+    assert kr.container_oom_score_adj(spec, "app", capacity) == 1000 - (1000 * 40 * MI) // capacity
+    assert kr.container_oom_score_adj(spec, "helper", capacity) == 1000 - (1000 * 24 * MI) // capacity
+
+
+def test_a_sidecar_scores_no_higher_than_the_smallest_regular_container():
+    capacity = 8 * GI
+    spec = _spec({"name": "app", "resources": {"requests": {"memory": "4Gi"}}},
+                 init=[{"name": "proxy", "restartPolicy": "Always"}])
+    assert kr.container_oom_score_adj(spec, "proxy", capacity) == 500
+    assert kr.container_oom_score_adj(spec, "app", capacity) == 500
+
+
+def test_aggregate_memory_request_takes_the_larger_of_init_and_regular():
+    spec = _spec({"name": "app", "resources": {"requests": {"memory": "100Mi"}}},
+                 init=[{"name": "side", "restartPolicy": "Always", "resources": {"requests": {"memory": "10Mi"}}},
+                       {"name": "setup", "resources": {"requests": {"memory": "500Mi"}}}])
+    assert kr.aggregate_memory_request(spec) == 510 * MI
+    spec["initContainers"][1]["resources"]["requests"]["memory"] = "50Mi"
+    assert kr.aggregate_memory_request(spec) == 110 * MI

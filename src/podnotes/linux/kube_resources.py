@@ -87,6 +87,66 @@ def oom_score_adj(qos: str, memory_request_bytes: int = 0, memory_capacity_bytes
     return min(max(score, 1000 + GUARANTEED_OOM_SCORE_ADJ), BEST_EFFORT_OOM_SCORE_ADJ - 1)
 
 
+def container_oom_score_adj(spec: dict, container_name: str, memory_capacity_bytes: int) -> int:
+    """The ``oom_score_adj`` the kubelet gives container ``container_name`` of Pod ``spec`` (a plain dict,
+    defaulted or not) on a node with ``memory_capacity_bytes``: ``GetContainerOOMScoreAdjust`` in
+    pkg/kubelet/qos/policy.go and ``remainingPodMemReqPerContainer`` in pkg/kubelet/qos/helpers.go (v1.37.2).
+
+    Beyond :func:`oom_score_adj`: with Pod-level ``resources.requests.memory`` (PodLevelResources, beta and
+    on since 1.34) the part of the Pod's request no container claims is shared equally by all containers
+    (regular and init) and added to each one's request; a sidecar (an init container with
+    ``restartPolicy: Always``) scores no higher than the regular container with the smallest request.
+    Node-critical Pods (priority class system-node-critical or system-cluster-critical) are not modelled.
+    Raises ``KeyError`` for a container the spec does not have, ``ValueError`` for a bad quantity."""
+    from podnotes.kube.qos import qos_class
+
+    qos = qos_class(spec)
+    if qos != "Burstable":
+        return oom_score_adj(qos)
+    every = {c["name"]: c for group in ("initContainers", "containers") for c in spec.get(group) or []}
+    container = every[container_name]
+    extra = _unclaimed_pod_memory_per_container(spec)
+    score = 1000 - (1000 * (_memory_request(container) + extra)) // memory_capacity_bytes
+    if _is_sidecar(spec, container):
+        smallest = min(_memory_request(c) for c in spec.get("containers") or [])
+        score = min(score, 1000 - (1000 * (smallest + extra)) // memory_capacity_bytes)
+    return min(max(score, 1000 + GUARANTEED_OOM_SCORE_ADJ), BEST_EFFORT_OOM_SCORE_ADJ - 1)
+
+
+def _memory_request(container: dict) -> int:
+    requests = effective_requests(container.get("resources") or {})
+    return whole_units(requests["memory"]) if "memory" in requests else 0
+
+
+def _is_sidecar(spec: dict, container: dict) -> bool:
+    inits = spec.get("initContainers") or []
+    return container.get("restartPolicy") == "Always" and any(c is container for c in inits)
+
+
+def aggregate_memory_request(spec: dict) -> int:
+    """The Pod's memory request from its containers (``AggregateContainerRequests`` in
+    k8s.io/component-helpers/resource/helpers.go): the sum over regular containers and sidecars, or a
+    plain init container's request plus the sidecars started before it, whichever is larger."""
+    total = sum(_memory_request(c) for c in spec.get("containers") or [])
+    sidecars_before = 0
+    peak_init = 0
+    for init in spec.get("initContainers") or []:
+        if init.get("restartPolicy") == "Always":
+            sidecars_before += _memory_request(init)
+        else:
+            peak_init = max(peak_init, sidecars_before + _memory_request(init))
+    return max(total + sidecars_before, peak_init)
+
+
+def _unclaimed_pod_memory_per_container(spec: dict) -> int:
+    pod_requests = effective_requests(spec.get("resources") or {})
+    if "memory" not in pod_requests or not whole_units(pod_requests["memory"]):
+        return 0
+    count = len(spec.get("containers") or []) + len(spec.get("initContainers") or [])
+    unclaimed = max(whole_units(pod_requests["memory"]) - aggregate_memory_request(spec), 0)
+    return unclaimed // count
+
+
 #: The kubelet's top cgroup for Pods (``defaultNodeAllocatableCgroupName`` in
 #: pkg/kubelet/cm/node_container_manager_linux.go).
 KUBEPODS = "kubepods"
