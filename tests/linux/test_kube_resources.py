@@ -99,3 +99,19 @@ def test_aggregate_memory_request_takes_the_larger_of_init_and_regular():
     assert kr.aggregate_memory_request(spec) == 510 * MI
     spec["initContainers"][1]["resources"]["requests"]["memory"] = "50Mi"
     assert kr.aggregate_memory_request(spec) == 110 * MI
+
+
+def test_pod_group_settings_follow_resource_config_for_pod():
+    """ResourceConfigForPod (pkg/kubelet/cm/helpers_linux.go): sums for the Pod's group, limits only when
+    every container declares them, Pod-level resources first, BestEffort at 2 shares and no limits."""
+    two = _spec({"name": "a", "resources": {"requests": {"cpu": "100m"}, "limits": {"cpu": "500m", "memory": "1Gi"}}},
+                {"name": "b", "resources": {"requests": {"cpu": "150m"}, "limits": {"cpu": "250m"}}})
+    settings = kr.pod_cgroup_settings(two)
+    assert (settings.cpu_shares, settings.cpu_quota_us) == (256, 75_000)
+    assert settings.memory_limit_bytes is None, "b has no memory limit, so the Pod has none"
+    pod_level = _spec({"name": "a"}, pod_resources={"requests": {"cpu": "200m", "memory": "64Mi"},
+                                                    "limits": {"cpu": "500m", "memory": "128Mi"}})
+    settings = kr.pod_cgroup_settings(pod_level)
+    assert (settings.cpu_shares, settings.cpu_quota_us, settings.memory_limit_bytes) == (204, 50_000, 128 * MI)
+    besteffort = kr.pod_cgroup_settings(_spec({"name": "a"}))
+    assert (besteffort.cpu_shares, besteffort.cpu_quota_us, besteffort.memory_limit_bytes) == (2, None, None)

@@ -71,6 +71,22 @@ def cgroup_settings(resources: dict | None) -> CgroupSettings:
                           cpu_period_us=CFS_PERIOD_US, memory_limit_bytes=memory)
 
 
+def container_cgroup_settings(spec: dict, container: dict) -> CgroupSettings:
+    """What the kubelet writes for ``container`` of Pod ``spec``: :func:`cgroup_settings`, except that with
+    Pod-level ``resources`` a CPU or memory limit the container does not set is the Pod's limit, and a CPU
+    request it does not set is then that limit (``getCPULimit``, ``getMemoryLimit`` and
+    ``generateLinuxContainerResources`` in pkg/kubelet/kuberuntime/kuberuntime_container_linux.go,
+    v1.37.2)."""
+    resources = {kind: dict(values) for kind, values in (container.get("resources") or {}).items()}
+    pod_limits = (spec.get("resources") or {}).get("limits") or {}
+    if pod_limits:
+        limits = resources.setdefault("limits", {})
+        for name in ("cpu", "memory"):
+            if name in pod_limits and name not in limits:
+                limits[name] = pod_limits[name]
+    return cgroup_settings(resources)
+
+
 def oom_score_adj(qos: str, memory_request_bytes: int = 0, memory_capacity_bytes: int = 1) -> int:
     """The ``oom_score_adj`` the kubelet gives a container: who the kernel's
     OOM killer picks first when the whole node runs out of memory.
@@ -114,8 +130,16 @@ def container_oom_score_adj(spec: dict, container_name: str, memory_capacity_byt
 
 
 def _memory_request(container: dict) -> int:
-    requests = effective_requests(container.get("resources") or {})
-    return whole_units(requests["memory"]) if "memory" in requests else 0
+    return _amount(container, "requests", "memory")
+
+
+def _amount(container: dict, kind: str, resource: str) -> int:
+    """A container's request or limit of ``resource``: millicores for cpu, bytes for memory, 0 when unset."""
+    resources = container.get("resources") or {}
+    values = effective_requests(resources) if kind == "requests" else resources.get("limits") or {}
+    if resource not in values:
+        return 0
+    return millicores(values[resource]) if resource == "cpu" else whole_units(values[resource])
 
 
 def _is_sidecar(spec: dict, container: dict) -> bool:
@@ -124,18 +148,63 @@ def _is_sidecar(spec: dict, container: dict) -> bool:
 
 
 def aggregate_memory_request(spec: dict) -> int:
-    """The Pod's memory request from its containers (``AggregateContainerRequests`` in
-    k8s.io/component-helpers/resource/helpers.go): the sum over regular containers and sidecars, or a
-    plain init container's request plus the sidecars started before it, whichever is larger."""
-    total = sum(_memory_request(c) for c in spec.get("containers") or [])
+    """The Pod's memory request from its containers, in bytes: :func:`aggregate`."""
+    return aggregate(spec, "requests", "memory")
+
+
+def aggregate(spec: dict, kind: str, resource: str) -> int:
+    """The Pod's ``kind`` ("requests" or "limits") of ``resource`` ("cpu" in millicores, "memory" in bytes)
+    from its containers (``AggregateContainerRequests`` / ``PodLimits`` in
+    k8s.io/component-helpers/resource/helpers.go): the sum over regular containers and sidecars, or a plain
+    init container's amount plus the sidecars started before it, whichever is larger."""
+    total = sum(_amount(c, kind, resource) for c in spec.get("containers") or [])
     sidecars_before = 0
     peak_init = 0
     for init in spec.get("initContainers") or []:
         if init.get("restartPolicy") == "Always":
-            sidecars_before += _memory_request(init)
+            sidecars_before += _amount(init, kind, resource)
         else:
-            peak_init = max(peak_init, sidecars_before + _memory_request(init))
+            peak_init = max(peak_init, sidecars_before + _amount(init, kind, resource))
     return max(total + sidecars_before, peak_init)
+
+
+def _pod_amount(spec: dict, kind: str, resource: str) -> int:
+    """Pod-level resources when the Pod sets them for ``resource``, else the containers' aggregate."""
+    pod_level = spec.get("resources") or {}
+    values = effective_requests(pod_level) if kind == "requests" else pod_level.get("limits") or {}
+    if resource in values:
+        return millicores(values[resource]) if resource == "cpu" else whole_units(values[resource])
+    return aggregate(spec, kind, resource)
+
+
+def _limit_declared(spec: dict, resource: str) -> bool:
+    every = [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
+    if resource in ((spec.get("resources") or {}).get("limits") or {}):
+        return True
+    return all(_amount(c, "limits", resource) for c in every)
+
+
+def pod_cgroup_settings(spec: dict) -> CgroupSettings:
+    """What the kubelet writes into a Pod's own group ``pod<UID>`` (``ResourceConfigForPod`` in
+    pkg/kubelet/cm/helpers_linux.go, v1.37.2, CPU limits enforced, no Pod overhead). The weight is the
+    summed CPU request as shares (at least 2; a BestEffort Pod gets 2); quota and memory limit are set for
+    a Guaranteed Pod, and for a Burstable one only when every container (or the Pod-level ``resources``)
+    has that limit; the amounts are Pod-level ``resources`` where given, else the containers' sums
+    (:func:`aggregate`). v2 weights use the kubelet's linear conversion. Raises ``ValueError`` for a bad
+    quantity."""
+    from podnotes.kube.qos import qos_class
+
+    qos = qos_class(spec)
+    cpu_request = _pod_amount(spec, "requests", "cpu") if qos != "BestEffort" else 0
+    shares = max(MIN_SHARES, cpu_request * 1024 // 1000)
+    quota = memory = None
+    if qos == "Guaranteed" or (qos == "Burstable" and _limit_declared(spec, "cpu")):
+        cpu_limit = _pod_amount(spec, "limits", "cpu")
+        quota = max(MIN_QUOTA_US, cpu_limit * CFS_PERIOD_US // 1000) if cpu_limit else None
+    if qos == "Guaranteed" or (qos == "Burstable" and _limit_declared(spec, "memory")):
+        memory = _pod_amount(spec, "limits", "memory") or None
+    return CgroupSettings(cpu_shares=shares, cpu_weight=shares_to_weight(shares), cpu_weight_linear=shares_to_weight(shares),
+                          cpu_quota_us=quota, cpu_period_us=CFS_PERIOD_US, memory_limit_bytes=memory)
 
 
 def _unclaimed_pod_memory_per_container(spec: dict) -> int:

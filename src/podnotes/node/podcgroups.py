@@ -180,5 +180,33 @@ def read_oom_score_adj(pid: int, proc: Path = Path("/proc")) -> int:
     return int((proc / str(pid) / "oom_score_adj").read_text().strip())
 
 
+def applied_oom_score_adj(asked: int, runtime_own: int, restricted: bool) -> int:
+    """The score a container's process gets when the kubelet asks for ``asked``: with containerd's
+    ``restrict_oom_score_adj`` (rootless and sandboxed setups) never below containerd's own score
+    (``WithOOMScoreAdj`` in containerd pkg/cri/opts/spec_linux.go, 1.6; internal/cri/opts in 2.x)."""
+    return max(asked, runtime_own) if restricted else asked
+
+
 def read_process_groups(pid: int, proc: Path = Path("/proc")) -> ProcessGroups:
     return parse_proc_cgroup((proc / str(pid) / "cgroup").read_text())
+
+
+def differences(read: Settings, expected, version: str, level: str = "container") -> list[str]:
+    """What differs between the values read from a group and :class:`podnotes.linux.kube_resources.
+    CgroupSettings` computed from the Pod spec; empty when they agree. On v2 a container's weight may come
+    from either conversion (runc before 1.3.2 linear, after it the new curve); a Pod's group always uses
+    the kubelet's linear one."""
+    if version == "v2":
+        allowed = {expected.cpu_weight_linear} | ({expected.cpu_weight} if level == "container" else set())
+    else:
+        allowed = {expected.cpu_shares}
+    found = []
+    if read.cpu_weight not in allowed:
+        found.append(f"cpu weight {read.cpu_weight}, expected {' or '.join(map(str, sorted(allowed)))}")
+    if read.cpu_quota_us != expected.cpu_quota_us:
+        found.append(f"cpu quota {read.cpu_quota_us} µs, expected {expected.cpu_quota_us}")
+    if read.cpu_period_us != expected.cpu_period_us:
+        found.append(f"cpu period {read.cpu_period_us} µs, expected {expected.cpu_period_us}")
+    if read.memory_limit_bytes != expected.memory_limit_bytes:
+        found.append(f"memory limit {read.memory_limit_bytes}, expected {expected.memory_limit_bytes}")
+    return found

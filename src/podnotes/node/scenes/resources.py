@@ -28,11 +28,13 @@ MEMORY_HOG = ["awk", 'BEGIN { s = "x"; while (1) s = s s }']
 WAIT_SECONDS = 60.0
 
 GUARANTEED = {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"cpu": "250m", "memory": "64Mi"}}
-BURSTABLE = {"requests": {"cpu": "100m", "memory": "32Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}}
-BURSTABLE_RESIZED = {"requests": {"cpu": "200m", "memory": "32Mi"}, "limits": {"cpu": "800m", "memory": "192Mi"}}
+# Memory requests of a GiB: large enough that the kubelet's OOM score formula gives visibly different
+# scores on a node of tens of GiB; requests only book memory, nothing here uses it.
+BURSTABLE = {"requests": {"cpu": "100m", "memory": "1Gi"}, "limits": {"cpu": "500m", "memory": "2Gi"}}
+BURSTABLE_RESIZED = {"requests": {"cpu": "200m", "memory": "1Gi"}, "limits": {"cpu": "800m", "memory": "3Gi"}}
 RESTARTING = {"requests": {"cpu": "100m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}}
 RESTARTING_RESIZED = {"requests": {"cpu": "100m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "96Mi"}}
-POD_LEVEL = {"requests": {"cpu": "200m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "128Mi"}}
+POD_LEVEL = {"requests": {"cpu": "200m", "memory": "1Gi"}, "limits": {"cpu": "500m", "memory": "2Gi"}}
 OOM_LIMIT = {"limits": {"memory": "32Mi"}}
 
 
@@ -54,7 +56,7 @@ def manifests() -> dict[str, dict]:
         "guaranteed": _pod("guaranteed", [_container("app", GUARANTEED)]),
         "burstable": _pod("burstable", [_container("app", BURSTABLE)]),
         "besteffort": _pod("besteffort", [_container("app")]),
-        "pod-level": _pod("pod-level", [_container("app", {"requests": {"memory": "16Mi"}}),
+        "pod-level": _pod("pod-level", [_container("app", {"requests": {"memory": "512Mi"}}),
                                         _container("helper")], resources=copy.deepcopy(POD_LEVEL)),
         "resize-restart": _pod("resize-restart", [_container(
             "app", RESTARTING, resizePolicy=[{"resourceName": "memory", "restartPolicy": "RestartContainer"}])]),
@@ -75,7 +77,7 @@ def observe(context) -> dict:
         running = [name for name in pods if name != "oom"]
         live = _wait(core, namespace, running, _is_ready, "Ready")
         node = core.read_node(context.node.node_name)
-        record: dict = {"node": _node_memory(node), "pods": {}}
+        record: dict = {"node": _node_memory(node), "runtime_oom": _runtime_oom(context.node), "pods": {}}
         tasks = _task_pids(context.node.containerd)
         for name in running:
             record["pods"][name] = _pod_record(live[name], tasks)
@@ -119,6 +121,18 @@ def _node_memory(node) -> dict:
     return {"capacity_memory": node.status.capacity["memory"], "allocatable_memory": node.status.allocatable["memory"],
             "kubelet_version": node.status.node_info.kubelet_version,
             "container_runtime_version": node.status.node_info.container_runtime_version}
+
+
+def _runtime_oom(node) -> dict:
+    """containerd's own ``oom_score_adj`` and whether its CRI plugin keeps containers at or above it
+    (``restrict_oom_score_adj``)."""
+    import tomllib
+
+    containerd = next(p for p in node.processes if p.label == "containerd")
+    config = tomllib.loads(node.containerd.config.read_text())
+    cri = config.get("plugins", {}).get("io.containerd.grpc.v1.cri", {})
+    return {"containerd_oom_score_adj": podcgroups.read_oom_score_adj(containerd.process.pid),
+            "restrict_oom_score_adj": bool(cri.get("restrict_oom_score_adj", False))}
 
 
 def _task_pids(layout) -> dict[str, int]:
