@@ -125,7 +125,8 @@ def kubelet_part(chapter: str, examples: list[str], folder: Path | None = None) 
     return {}, Part(chapter, what, False, reason, command, fallback=fallback)
 
 
-def scene_part(chapter: str, scene: str, what: str, fallback: str, folder: Path | None = None) -> tuple[dict | None, Part]:
+def scene_part(chapter: str, scene: str, what: str, fallback: str,
+               folder: Path | None = None) -> tuple[dict | None, Part]:
     """``(record, part)``: the real node's recording of ``scene`` (:func:`podnotes.node.scenes.load_scene`,
     None unless it is there, current and without error) and whether this section's node part is real.
     ``what`` names the node part as a noun phrase; ``fallback`` says what the section shows without it."""

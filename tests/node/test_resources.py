@@ -84,7 +84,8 @@ def test_resize_changes_the_cgroup_without_a_restart_and_restarts_when_told(reco
     from podnotes.node import podcgroups
 
     resize = record["resize"]
-    before, after = resize["before"]["burstable"]["containers"]["app"], resize["after"]["burstable"]["containers"]["app"]
+    before = resize["before"]["burstable"]["containers"]["app"]
+    after = resize["after"]["burstable"]["containers"]["app"]
     assert (after["container_id"], after["pid"], after["restart_count"]) == (
         before["container_id"], before["pid"], before["restart_count"])
     old, new = podcgroups.settings(before["values"]), podcgroups.settings(after["values"])

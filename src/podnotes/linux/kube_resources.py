@@ -203,8 +203,9 @@ def pod_cgroup_settings(spec: dict) -> CgroupSettings:
         quota = max(MIN_QUOTA_US, cpu_limit * CFS_PERIOD_US // 1000) if cpu_limit else None
     if qos == "Guaranteed" or (qos == "Burstable" and _limit_declared(spec, "memory")):
         memory = _pod_amount(spec, "limits", "memory") or None
-    return CgroupSettings(cpu_shares=shares, cpu_weight=shares_to_weight(shares), cpu_weight_linear=shares_to_weight(shares),
-                          cpu_quota_us=quota, cpu_period_us=CFS_PERIOD_US, memory_limit_bytes=memory)
+    weight = shares_to_weight(shares)
+    return CgroupSettings(cpu_shares=shares, cpu_weight=weight, cpu_weight_linear=weight, cpu_quota_us=quota,
+                          cpu_period_us=CFS_PERIOD_US, memory_limit_bytes=memory)
 
 
 def _unclaimed_pod_memory_per_container(spec: dict) -> int:

@@ -90,10 +90,11 @@ def resize_rows(record: dict, pod: str) -> list[tuple[str, str, str]]:
     before = record["resize"]["before"][pod]["containers"]["app"]
     after = record["resize"]["after"][pod]["containers"]["app"]
     old, new = podcgroups.settings(before["values"]), podcgroups.settings(after["values"])
+    old_shown, new_shown = _shown(old), _shown(new)
     return [
-        ("cpu weight", str(old.cpu_weight), str(new.cpu_weight)),
-        ("cpu quota µs", *(str(x) for x in (old.cpu_quota_us, new.cpu_quota_us))),
-        ("memory limit", *(f"{x // 1024**2}Mi" for x in (old.memory_limit_bytes, new.memory_limit_bytes))),
+        ("cpu weight", old_shown[0], new_shown[0]),
+        ("cpu quota µs", old_shown[1], new_shown[1]),
+        ("memory limit", old_shown[2], new_shown[2]),
         ("container ID", short(before["container_id"]), short(after["container_id"])),
         ("host PID", str(before["pid"]), str(after["pid"])),
         ("restartCount", str(before["restart_count"]), str(after["restart_count"])),

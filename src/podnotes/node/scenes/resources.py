@@ -14,6 +14,7 @@ Everything the scene made is deleted before it returns.
 from __future__ import annotations
 
 import copy
+import re
 import time
 from pathlib import Path
 
@@ -101,8 +102,8 @@ def _wait(core, namespace: str, names: list[str], done, what: str, timeout: floa
             return latest
         if time.monotonic() > deadline:
             late = [name for name in names if not done(latest[name])]
-            raise TimeoutError(f"pods {', '.join(late)} not {what} after {timeout:.0f} s: "
-                               + "; ".join(str(latest[name].get("status", {}).get("containerStatuses")) for name in late))
+            states = "; ".join(str(latest[name].get("status", {}).get("containerStatuses")) for name in late)
+            raise TimeoutError(f"pods {', '.join(late)} not {what} after {timeout:.0f} s: {states}")
         time.sleep(0.5)
 
 
@@ -126,13 +127,10 @@ def _node_memory(node) -> dict:
 def _runtime_oom(node) -> dict:
     """containerd's own ``oom_score_adj`` and whether its CRI plugin keeps containers at or above it
     (``restrict_oom_score_adj``)."""
-    import tomllib
-
     containerd = next(p for p in node.processes if p.label == "containerd")
-    config = tomllib.loads(node.containerd.config.read_text())
-    cri = config.get("plugins", {}).get("io.containerd.grpc.v1.cri", {})
+    setting = re.search(r"^\s*restrict_oom_score_adj\s*=\s*(true|false)\s*$", node.containerd.config.read_text(), re.M)
     return {"containerd_oom_score_adj": podcgroups.read_oom_score_adj(containerd.process.pid),
-            "restrict_oom_score_adj": bool(cri.get("restrict_oom_score_adj", False))}
+            "restrict_oom_score_adj": bool(setting and setting.group(1) == "true")}
 
 
 def _task_pids(layout) -> dict[str, int]:
