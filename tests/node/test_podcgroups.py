@@ -72,3 +72,30 @@ def test_v2_settings_and_unlimited_values():
     assert read == podcgroups.Settings(35, None, 100_000, None, 64)
     with pytest.raises(podcgroups.CgroupReadError, match="incomplete"):
         podcgroups.settings({"cpu.weight": "35"})
+
+
+def test_containerd_restriction_keeps_scores_at_or_above_its_own():
+    assert podcgroups.applied_oom_score_adj(-997, 0, restricted=True) == 0
+    assert podcgroups.applied_oom_score_adj(-997, -999, restricted=True) == -997
+    assert podcgroups.applied_oom_score_adj(-997, 0, restricted=False) == -997
+    assert podcgroups.applied_oom_score_adj(999, 0, restricted=True) == 999
+
+
+def test_the_scene_pods_are_valid_and_in_the_classes_the_chapter_names():
+    """The scene's manifests pass the offline linter without errors, and their QoS classes are the ones the
+    chapter and the node tests expect."""
+    from podnotes import lint
+    from podnotes.kube.qos import qos_class
+    from podnotes.node.scenes import resources
+
+    pods = resources.manifests()
+    assert set(pods) == {"guaranteed", "burstable", "besteffort", "pod-level", "resize-restart", "oom"}
+    for name, manifest in pods.items():
+        errors = [finding for finding in lint.lint(manifest) if finding.severity == "error"]
+        assert errors == [], (name, errors)
+    classes = {name: qos_class(manifest["spec"]) for name, manifest in pods.items()}
+    assert classes == {"guaranteed": "Guaranteed", "burstable": "Burstable", "besteffort": "BestEffort",
+                       "pod-level": "Burstable", "resize-restart": "Burstable", "oom": "Burstable"}
+    for name, resources_after in resources.RESIZES.items():
+        container = {"name": "app", "resources": resources_after}
+        assert qos_class({"containers": [container]}) == classes[name], "a resize never changes the class"
