@@ -99,3 +99,40 @@ def test_the_scene_pods_are_valid_and_in_the_classes_the_chapter_names():
     for name, resources_after in resources.RESIZES.items():
         container = {"name": "app", "resources": resources_after}
         assert qos_class({"containers": [container]}) == classes[name], "a resize never changes the class"
+
+
+class _FailingCore:
+    """A CoreV1Api stand-in whose reads fail after the Pods were created: the scene must delete them."""
+
+    def __init__(self):
+        from types import SimpleNamespace
+
+        self.created: list[str] = []
+        self.deleted: list[str] = []
+        self.api_client = SimpleNamespace(sanitize_for_serialization=lambda value: value)
+
+    def create_namespaced_pod(self, namespace, manifest):
+        self.created.append(manifest["metadata"]["name"])
+
+    def read_namespaced_pod(self, name, namespace):
+        raise ConnectionError("the API server went away")
+
+    def delete_namespaced_pod(self, name, namespace, grace_period_seconds=None):
+        self.deleted.append(name)
+
+    def list_namespaced_pod(self, namespace):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(items=[])
+
+
+def test_the_scene_deletes_every_pod_it_made_when_it_fails():
+    from types import SimpleNamespace
+
+    from podnotes.node.scenes import resources
+
+    core = _FailingCore()
+    context = SimpleNamespace(admin=SimpleNamespace(core=lambda: core), namespace="scenes", node=None)
+    with pytest.raises(ConnectionError):
+        resources.observe(context)
+    assert core.created and sorted(core.deleted) == sorted(core.created) == sorted(resources.manifests())
