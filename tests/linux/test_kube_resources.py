@@ -115,3 +115,15 @@ def test_pod_group_settings_follow_resource_config_for_pod():
     assert (settings.cpu_shares, settings.cpu_quota_us, settings.memory_limit_bytes) == (204, 50_000, 128 * MI)
     besteffort = kr.pod_cgroup_settings(_spec({"name": "a"}))
     assert (besteffort.cpu_shares, besteffort.cpu_quota_us, besteffort.memory_limit_bytes) == (2, None, None)
+
+
+def test_qos_group_shares_sum_the_burstable_requests():
+    """setCPUCgroupConfig (qos_container_manager_linux.go): Burstable requests summed, BestEffort at 2;
+    kubepods the node's CPU less reservations."""
+    pods = [_spec({"name": "a", "resources": {"requests": {"cpu": "100m"}}}),
+            _spec({"name": "a"}, pod_resources={"requests": {"cpu": "200m"}, "limits": {"cpu": "500m"}}),
+            _spec({"name": "a", "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}),
+            _spec({"name": "a"})]
+    assert kr.qos_group_shares(pods, 2000) == {"kubepods": 2048, "burstable": 307, "besteffort": 2}
+    assert kr.qos_group_shares([], 2000)["burstable"] == 2
+    assert kr.milli_cpu_to_shares(10**9) == kr.MAX_SHARES

@@ -56,6 +56,13 @@ def test_values_match_the_spec_at_container_and_pod_level(record):
         "containers without limits get the Pod-level limit")
 
 
+def test_the_kubelets_own_groups_weigh_the_classes(record):
+    from podnotes.node import resources_report
+
+    rows = resources_report.qos_group_rows(record)
+    assert len(rows) == 3 and all(read == computed for _, read, computed in rows), rows
+
+
 def test_oom_score_adj_per_class_and_the_sandbox(record):
     from podnotes.node import resources_report
 

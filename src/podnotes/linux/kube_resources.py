@@ -26,6 +26,7 @@ from podnotes.linux.cgroups import Limits, shares_to_weight, shares_to_weight_qu
 
 CFS_PERIOD_US = 100_000
 MIN_SHARES = 2
+MAX_SHARES = 262_144
 MIN_QUOTA_US = 1_000
 GUARANTEED_OOM_SCORE_ADJ = -997
 BEST_EFFORT_OOM_SCORE_ADJ = 1000
@@ -85,6 +86,25 @@ def container_cgroup_settings(spec: dict, container: dict) -> CgroupSettings:
             if name in pod_limits and name not in limits:
                 limits[name] = pod_limits[name]
     return cgroup_settings(resources)
+
+
+def milli_cpu_to_shares(millicores_: int) -> int:
+    """``MilliCPUToShares`` (pkg/kubelet/cm/helpers_linux.go): millicores × 1024 / 1000, between 2 and
+    262144; 0 (no request) gives 2."""
+    return min(max(MIN_SHARES, millicores_ * 1024 // 1000), MAX_SHARES)
+
+
+def qos_group_shares(pod_specs: list[dict], allocatable_cpu_millicores: int) -> dict[str, int]:
+    """``cpu.shares`` of the kubelet's top groups for the Pods ``pod_specs`` active on a node whose CPU, less
+    its reservations, is ``allocatable_cpu_millicores``: ``kubepods`` that CPU as shares
+    (``enforceNodeAllocatableCgroups``, pkg/kubelet/cm/node_container_manager_linux.go), ``burstable`` the
+    summed CPU requests of the Burstable Pods (Pod-level requests where set), ``besteffort`` always 2
+    (``setCPUCgroupConfig``, pkg/kubelet/cm/qos_container_manager_linux.go, v1.37.2)."""
+    from podnotes.kube.qos import qos_class
+
+    burstable = sum(_pod_amount(spec, "requests", "cpu") for spec in pod_specs if qos_class(spec) == "Burstable")
+    return {KUBEPODS: milli_cpu_to_shares(allocatable_cpu_millicores),
+            "burstable": milli_cpu_to_shares(burstable), "besteffort": MIN_SHARES}
 
 
 def oom_score_adj(qos: str, memory_request_bytes: int = 0, memory_capacity_bytes: int = 1) -> int:

@@ -52,6 +52,19 @@ def value_rows(record: dict) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+def qos_group_rows(record: dict) -> list[tuple[str, int, int]]:
+    """(group, ``cpu.shares`` read, computed) of ``kubepods``, ``burstable`` and ``besteffort`` while the
+    scene's Pods ran, the Pods being every active Pod of the node (the test node has no reservations)."""
+    from ..kube.quantity import millicores
+
+    specs = [manifest["spec"] for manifest in record["manifests"].values()]
+    computed = kube_resources.qos_group_shares(specs, millicores(record["node"]["capacity_cpu"]))
+    read = {kube_resources.KUBEPODS: record["pods"]["guaranteed"]["qos_values"],
+            "burstable": record["pods"]["burstable"]["qos_values"],
+            "besteffort": record["pods"]["besteffort"]["qos_values"]}
+    return [(group, podcgroups.settings(values).cpu_weight, computed[group]) for group, values in read.items()]
+
+
 def _shown(read: podcgroups.Settings) -> tuple[str, str, str]:
     memory = "none" if read.memory_limit_bytes is None else f"{read.memory_limit_bytes // 1024**2}Mi"
     quota = "none" if read.cpu_quota_us is None else str(read.cpu_quota_us)

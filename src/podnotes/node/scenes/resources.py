@@ -120,6 +120,7 @@ def _was_oom_killed(pod: dict) -> bool:
 # --- reading the node ----------------------------------------------------------------------------------------
 def _node_memory(node) -> dict:
     return {"capacity_memory": node.status.capacity["memory"], "allocatable_memory": node.status.allocatable["memory"],
+            "capacity_cpu": node.status.capacity["cpu"], "allocatable_cpu": node.status.allocatable["cpu"],
             "kubelet_version": node.status.node_info.kubelet_version,
             "container_runtime_version": node.status.node_info.container_runtime_version}
 
