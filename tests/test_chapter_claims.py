@@ -201,11 +201,22 @@ def write_observations(folder: Path, names: list[str], empty_rows: tuple[str, ..
         observed = Timeline.from_dict({**data, "events": events, "source": "observed"})
         runs.append(ExampleRun(example, simulated, observed, compare(example.name, simulated, observed)))
     write_observed(runs, folder)
+    _write_failed_scenes(folder)
     if empty_rows:
         agreement = json.loads((folder / "agreement.json").read_text())
         for name in empty_rows:
             agreement[name]["rows"] = []
         (folder / "agreement.json").write_text(json.dumps(agreement))
+
+
+def _write_failed_scenes(folder: Path) -> None:
+    """Every scene's recording, as a failed one: these tests are about the probe examples, and a set of
+    observations is complete only with each scene's file."""
+    from podnotes.node.scenes import scene_names
+
+    (folder / "scenes").mkdir(parents=True, exist_ok=True)
+    for name in scene_names():
+        (folder / "scenes" / f"{name}.json").write_text(json.dumps({"scene": name, "error": "not recorded"}))
 
 
 def outputs(notebook) -> str:
@@ -311,3 +322,31 @@ for name in ("crash-loop", "never-restart"):
 """)
     problems = ClaimChecker(chapter).check()
     assert len(problems) == 2, problems
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The resources chapter, executed with and without the node's recording of its scene.
+
+RESOURCES_NOTE = "could not run this section's Pods on a real kubelet"
+RESOURCES_RECORDING = ROOT / "tests" / "fixtures" / "node" / "resources-scene.json"
+NODE_TABLES = ("containerd's own oom_score_adj", "its container's group", "lastState.terminated")
+
+
+@pytest.mark.notebooks
+@pytest.mark.slow
+def test_resources_without_a_recording_says_so_and_shows_no_node_table(monkeypatch, tmp_path):
+    shown = outputs(executed("resources", monkeypatch, tmp_path))
+    assert shown.count(RESOURCES_NOTE) == 1, "one note, at the top of the section"
+    assert not [table for table in NODE_TABLES if table in shown]
+
+
+@pytest.mark.notebooks
+@pytest.mark.slow
+def test_resources_with_a_recording_shows_and_checks_it(monkeypatch, tmp_path):
+    """A recording the scene made on the test node (kept as a fixture), as a node run leaves it."""
+    write_observations(tmp_path, [])
+    (tmp_path / "scenes" / "resources.json").write_text(RESOURCES_RECORDING.read_text())
+    shown = outputs(executed("resources", monkeypatch, tmp_path))
+    assert RESOURCES_NOTE not in shown and "ran for real" in shown
+    assert all(table in shown for table in NODE_TABLES)
+    assert "OOMKilled" in shown and "cgroup v1, cgroupfs driver" in shown

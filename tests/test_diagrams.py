@@ -24,7 +24,7 @@ DRAWINGS = diagrams.chapter_diagrams()
 NAMES = [drawing.name for drawing in DRAWINGS]
 # The chapters of part one and the lifecycle chapter, each of which shows at least one drawing.
 CHAPTERS = ["01-processes", "02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch",
-            "06-pod-and-pause", "07-lifecycle"]
+            "06-pod-and-pause", "07-lifecycle", "resources"]
 
 
 def drawn_texts(drawing: diagrams.Diagram) -> list[str]:
@@ -32,7 +32,7 @@ def drawn_texts(drawing: diagrams.Diagram) -> list[str]:
 
 
 def test_every_chapter_drawing_is_made():
-    assert len(DRAWINGS) == 9 and len(set(NAMES)) == 9
+    assert len(DRAWINGS) == 10 and len(set(NAMES)) == 10
 
 
 @pytest.mark.parametrize("drawing", DRAWINGS, ids=NAMES)
@@ -136,6 +136,15 @@ def test_cgroup_tree_follows_the_kubelets_names():
     assert depth["pod" + diagrams.example_uid("db")] == 2, "a Guaranteed Pod sits directly under kubepods"
     texts = drawn_texts(diagrams.cgroup_tree(pods))
     assert all(diagrams._shortened(name) in texts for name in names)
+
+
+def test_cgroup_versions_draw_every_row_and_name_every_file():
+    texts = drawn_texts(diagrams.cgroup_versions())
+    rows = diagrams.CGROUP_VERSION_ROWS
+    assert rows and all(name in texts for name, _, _ in rows)
+    assert texts.count("demo") == 4, "one directory per v1 controller tree, one in v2"
+    for _, _, holds in rows:
+        assert not holds or holds in texts
 
 
 def test_cgroup_tree_with_the_systemd_driver():

@@ -34,10 +34,12 @@ WRONG = {
     "namespaces/runtime-kinds": [["pid", "ipc", "uts", "mnt", "net", "user"], "pid mnt uts ipc net",
                                  "pid mnt uts ipc net cgroup user"],
     "namespaces/unprivileged-first": ["pid", "mnt", "net"],
-    "cgroups/quota-250m": [250, 256, 25],
-    "cgroups/weight-500m": [20, 512, 50],
-    "cgroups/four-threads-250m": [1.0, 4, 0.0625],
-    "cgroups/forks-under-pids-max": [50, 51, 48],
+    "cgroups/threads-under-quota": [100, 6.25, 400, "25 each"],
+    "cgroups/forks-under-pids-max": [50, 51, 20],
+    "resources/quota-250m": [250, 256, 25],
+    "resources/weight-500m": [20, 512, 50],
+    "resources/oomkilled-exit-code": [9, 1, 128],
+    "resources/pod-group-memory": [1024**3, "1Gi", 0],
     "container/clone-into-cgroup": ["CLONE_NEWCGROUP", "CLONE_NEWPID", "cgroup.procs"],
     "container/signal-that-ends-pid1": ["SIGTERM", "sigint", 15],
     "container/pid-inside": [0, 2, 4321],
@@ -168,7 +170,7 @@ def _reveals(message: str, answer) -> bool:
 
 
 def test_no_answer_yet_and_malformed_answers_get_a_hint():
-    unanswered = exercises.check("cgroups/weight-500m", ...)
+    unanswered = exercises.check("resources/weight-500m", ...)
     assert not unanswered.right and "replace ..." in str(unanswered)
     malformed = exercises.check("lifecycle/backoff-4th-and-10th", "forty")
     assert not malformed.right and "form" in str(malformed)

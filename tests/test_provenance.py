@@ -73,8 +73,12 @@ def test_the_status_page_says_when_the_observations_were_recorded_and_if_reused(
     import json
 
     from podnotes.node.observe import examples_digest
+    from podnotes.node.scenes import scene_names
 
     (tmp_path / "agreement.json").write_text("{}")
+    (tmp_path / "scenes").mkdir()
+    for name in scene_names():  # every scene's recording is part of a complete set of observations
+        (tmp_path / "scenes" / f"{name}.json").write_text("{}")
     (tmp_path / "node.json").write_text(json.dumps({"kubernetes": "v1.37.2", "observed_at": "2026-11-30 18:54 UTC",
                                                     "examples_digest": examples_digest()}))
     monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
@@ -89,7 +93,7 @@ def test_the_status_page_says_when_the_observations_were_recorded_and_if_reused(
 
 def test_the_chapters_with_real_parts_are_found():
     assert set(provenance.chapters_with_real_parts()) == {"07-lifecycle", "probe-timing", "11-kubectl",
-                                                          "checks-itself"}
+                                                          "checks-itself", "resources"}
     assert {"02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch", "06-pod-and-pause"} <= set(
         provenance.kernel_chapters())
 
@@ -100,3 +104,25 @@ def test_the_status_page_lists_the_kernel_chapters_as_this_build_ran_them(monkey
     table = provenance.status_markdown(["02-chroot", "08-probes"])
     assert "* - 02-chroot\n  - kernel experiments (root)\n  - fell back\n  - This copy was built without root" in table
     assert ", not root, Python" in table
+
+
+def test_a_scene_part_is_real_only_with_a_current_recording_without_error(monkeypatch, tmp_path):
+    import json
+
+    from podnotes.node import observe
+
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
+    record, part = provenance.scene_part("resources", "resources", "these Pods on a real kubelet", "Computed only.")
+    assert record is None and not part.real and part.reason and part.fallback == "Computed only."
+    current = observe.ObservationsState(tmp_path, True, True, "d", "d")
+    monkeypatch.setattr(observe, "observations_state", lambda folder=None: current)
+    (tmp_path / "scenes").mkdir()
+    (tmp_path / "scenes" / "resources.json").write_text(json.dumps({"scene": "resources", "error": "Boom: late"}))
+    monkeypatch.setattr(observe, "reasons_node_cannot_run", lambda: [])
+    record, part = provenance.scene_part("resources", "resources", "these Pods on a real kubelet", "Computed only.")
+    assert record is None and "Boom: late" in part.reason
+    (tmp_path / "scenes" / "resources.json").write_text(json.dumps({"scene": "resources", "pods": {}}))
+    (tmp_path / "node.json").write_text(json.dumps({"kubernetes": "v1.37.2", "runc": "runc version 1.1.5"}))
+    record, part = provenance.scene_part("resources", "resources", "these Pods on a real kubelet", "Computed only.")
+    assert record == {"scene": "resources", "pods": {}} and part.real
+    assert part.used == {"Kubernetes": "v1.37.2", "runc": "1.1.5"}

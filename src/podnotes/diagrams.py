@@ -393,9 +393,41 @@ def _shortened(name: str) -> str:
 
 
 def cgroup_tree(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs") -> Diagram:
-    """Chapter 4: the cgroup tree of ``cgroup_nodes``, one group a row, what each holds beside it (or under
-    it, where the row has no room). Container IDs are shortened to 12 digits, Pod UIDs to 8."""
+    """The resources chapter: the cgroup tree of ``cgroup_nodes``, one group a row, what each holds beside
+    it (or under it, where the row has no room). Container IDs are shortened to 12 digits, Pod UIDs to 8."""
     nodes = cgroup_nodes(pods, driver)
+    groups = "; ".join(f"{'  ' * node.depth}{_shortened(node.name)}" + (f" ({node.holds})" if node.holds else "")
+                       for node in nodes)
+    return _diagram("cgroup-tree", _tree_figure(nodes),
+                    f"A tree of cgroups, one per row, children indented under their parent: {groups}.")
+
+
+#: One group made by hand, as cgroup v1 and v2 lay it out: (name, depth, the files that limit it).
+CGROUP_VERSION_ROWS = (
+    ("/sys/fs/cgroup (v1)", 0, "one tree per controller"),
+    ("cpu,cpuacct", 1, ""), ("demo", 2, "cpu.cfs_quota_us, cpu.cfs_period_us"),
+    ("memory", 1, ""), ("demo", 2, "memory.limit_in_bytes"),
+    ("pids", 1, ""), ("demo", 2, "pids.max"),
+    ("/sys/fs/cgroup (v2)", 0, "one unified tree"),
+    ("demo", 1, "cpu.max, memory.max, pids.max"),
+)
+
+
+def cgroup_versions() -> Diagram:
+    """Chapter 4: one group ``demo`` with a CPU, memory and process limit, laid out by cgroup v1 (a
+    directory in each controller's tree) and by v2 (one directory holding every controller's files)."""
+    nodes = [CgroupNode(name, depth, holds) for name, depth, holds in CGROUP_VERSION_ROWS]
+    v1 = "; ".join(f"{name} holding {holds}" for name, depth, holds in CGROUP_VERSION_ROWS[1:7] if holds)
+    return _diagram("cgroup-versions", _tree_figure(nodes),
+                    "Two trees of cgroups for one group named demo. With cgroup v1, /sys/fs/cgroup holds one "
+                    f"tree per controller, and demo is a directory in each: under cpu,cpuacct, memory and pids, "
+                    f"{v1.replace('demo holding', 'demo with')}. With cgroup v2 there is one unified tree, and "
+                    "demo is a single directory holding cpu.max, memory.max and pids.max.")
+
+
+def _tree_figure(nodes: list[CgroupNode]):
+    """Rows of boxed group names indented by depth, joined to their parent by a stem, what each holds
+    beside it in grey (or under it, where the row has no room on a phone-width figure)."""
     indent, box_h = 0.22, 0.24
     places = []
     y = 0.08
@@ -423,10 +455,7 @@ def cgroup_tree(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs"
                 _text(ax, x + width + 0.1, centre, node.holds, align="left", colour=GREY)
             elif node.holds:
                 _text(ax, x + 0.07, top + box_h + 0.04 + LINE_INCHES / 2, node.holds, align="left", colour=GREY)
-    groups = "; ".join(f"{'  ' * node.depth}{_shortened(node.name)}" + (f" ({node.holds})" if node.holds else "")
-                       for node in nodes)
-    return _diagram("cgroup-tree", figure,
-                    f"A tree of cgroups, one per row, children indented under their parent: {groups}.")
+    return figure
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -746,6 +775,7 @@ def chapter_diagrams() -> list[Diagram]:
         fork_exec(),
         root_switch(),
         namespace_kinds(),
+        cgroup_versions(),
         cgroup_tree({"db": ("Guaranteed", ["c0"]), "web": ("Burstable", ["c0"]),
                      "cache": ("Burstable", ["c0", "c1"]), "batch": ("BestEffort", ["c0"])}),
         container_steps(container_spec("ROOT", "container", ["cgroup.procs"], argv=["sh"])),
@@ -757,5 +787,5 @@ def chapter_diagrams() -> list[Diagram]:
 
 
 __all__ = ["Diagram", "chapter_diagrams", "fork_exec", "root_switch", "namespace_kinds", "cgroup_tree",
-           "cgroup_nodes", "container_steps", "pod_anatomy", "namespace_matrix", "phase_diagram",
+           "cgroup_versions", "cgroup_nodes", "container_steps", "pod_anatomy", "namespace_matrix", "phase_diagram",
            "container_state_diagram", "layout_problems"]

@@ -9,7 +9,7 @@ conversion), the exercise asks the package, so the book and its checks cannot
 drift apart. In a chapter::
 
     answer = ...  # your answer
-    exercises.check("cgroups/weight-500m", answer)
+    exercises.check("resources/weight-500m", answer)
 
 prints ``Right: ...`` or ``Not yet: <hint>``. ``...`` (Ellipsis, the cell's
 starting value) means no answer yet.
@@ -215,7 +215,6 @@ def _component(text: str) -> str:
     return text.strip().lower().removeprefix("kube-")
 
 
-_QUOTA_250M = kube_resources.cgroup_settings({"limits": {"cpu": "250m"}})
 _RUNTIME_KINDS = set(container.runtime_namespaces(cgroup_v2=True, host_users=True))
 _RESTARTS = (4, 10)
 
@@ -267,31 +266,19 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
         "which namespace makes its creator root with every capability inside it?"),
         "inside it the creator has CAP_SYS_ADMIN over the namespaces it then creates."),
     # 4. cgroups
-    Exercise("cgroups/quota-250m", _exact_number(
-        kube_resources.cgroup_settings({"limits": {"cpu": "250m"}}).cpu_quota_us,  # type: ignore[arg-type]
-        {250: "the quota is in microseconds per 100 000 µs period, not millicores.",
-         256: "that is the shares of a 250m request; a limit becomes a quota."},
-        "millicores × period / 1000, with a period of 100 000 µs."),
-        "a quarter of each 100 ms period."),
-    Exercise("cgroups/weight-500m", _exact_number(
-        cgroups.shares_to_weight_quadratic(512),
-        {cgroups.shares_to_weight(512):
-             "that is the older linear formula; current runc and crun use the quadratic one.",
-         512: "that is cpu.shares (v1); convert it to cpu.weight (v2)."},
-        "first cpu.shares = millicores × 1024 / 1000, then the quadratic conversion."),
-        "shares 512, weight by runc >= 1.3.2's conversion."),
-    Exercise("cgroups/four-threads-250m", _exact_number(
-        _QUOTA_250M.cpu_quota_us / _QUOTA_250M.cpu_period_us,  # type: ignore[operator]
-        {1.0: "the quota belongs to the group: all its threads share it.",
-         4.0: "the quota belongs to the group: all its threads share it.",
-         0.0625: "the quota is not split per thread either: it is the group's total."},
-        "cpu.max gives the group a number of microseconds per period; how many per second?", tolerance=0.001),
-        "the group's quota, whatever the number of threads; they use it up early in each period."),
+    Exercise("cgroups/threads-under-quota", _exact_number(
+        25,
+        {100: "the quota is shared by every thread of the group, not given to each.",
+         6.25: "that is each thread's part; the question asks for all four together.",
+         400: "four cores could give 400 ms, but the quota caps the whole group."},
+        "cpu.max is quota then period, in microseconds, for the whole group."),
+        "25 000 µs = 25 ms per 100 ms period for all threads together."),
     Exercise("cgroups/forks-under-pids-max", _exact_number(
-        49, {50: "the forking process itself is in the group and counts.",
-             51: "pids.max is the most processes the group may hold at once, all counted."},
-        "count the processes in the group when fork() starts failing."),
-        "the forking process is the fiftieth."),
+        49,
+        {50: "the forking process is in the group too and counts against pids.max.",
+         51: "pids.max is a ceiling on the processes in the group, the parent included."},
+        "count the processes in the group when the last fork succeeds."),
+        "the parent plus 49 children make 50."),
     # 5. container from scratch
     Exercise("container/clone-into-cgroup", _one_of(
         {"CLONE_INTO_CGROUP"}, {"CLONE_NEWCGROUP": "that one makes a cgroup namespace: it changes what the process "
@@ -417,6 +404,36 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
              443: "the default configuration serves plain HTTP only."},
         "look at containerPort in the corrected template, or at nginx's default server block."),
         "the port the program really serves; `port: http` names it."),
+    # resources (the Pods in Kubernetes part)
+    Exercise("resources/quota-250m", _exact_number(
+        kube_resources.cgroup_settings({"limits": {"cpu": "250m"}}).cpu_quota_us,  # type: ignore[arg-type]
+        {250: "the quota is in microseconds per 100 000 µs period, not millicores.",
+         256: "that is the shares of a 250m request; a limit becomes a quota."},
+        "millicores × period / 1000, with a period of 100 000 µs."),
+        "a quarter of each 100 ms period."),
+    Exercise("resources/weight-500m", _exact_number(
+        cgroups.shares_to_weight_quadratic(512),
+        {cgroups.shares_to_weight(512):
+             "that is the older linear formula; current runc and crun use the quadratic one.",
+         512: "that is cpu.shares (v1); convert it to cpu.weight (v2)."},
+        "first cpu.shares = millicores × 1024 / 1000, then the quadratic conversion."),
+        "shares 512, weight by runc >= 1.3.2's conversion."),
+    Exercise("resources/oomkilled-exit-code", _exact_number(
+        128 + 9,
+        {9: "that is the signal's number; a process killed by a signal reports 128 plus it.",
+         1: "1 is an ordinary error exit; the kernel killed this process with a signal.",
+         0: "0 is a clean exit; this process was killed."},
+        "the OOM killer sends SIGKILL; a process killed by signal N is reported as 128 + N."),
+        "SIGKILL is 9: 128 + 9."),
+    Exercise("resources/pod-group-memory", _one_of(
+        {str(kube_resources.pod_cgroup_settings({"containers": [
+            {"name": "a", "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}}},
+            {"name": "b", "resources": {"requests": {"cpu": "100m"}}}]}).memory_limit_bytes)},
+        {str(1024**3): "that is a's own limit; when does the kubelet put a memory limit on the Pod's group?",
+         "1gi": "that is a's own limit; when does the kubelet put a memory limit on the Pod's group?",
+         "0": "0 would be no memory at all; write None for no limit."},
+        "a Burstable Pod's group gets a memory limit only when every container declares one."),
+        "b declares no memory limit, so the Pod's group has none."),
     # 11. kubectl
     Exercise("kubectl/force-delete-grace", _exact_number(
         2, {0: "only the API object goes at once; the kubelet still gives the program a minimum.",
