@@ -29,10 +29,11 @@ from podnotes.lint import ERROR, Options, lint_documents
 from podnotes.manifest import load
 
 from ..conftest import BUILD, ROOT
+from ..kubectl_decode import kubectl_decode, kubectl_decode_binary
 from .conftest import REPORT
 from .corpus import Input, all_cases
 from .mutations import generate
-from .server_paths import Server, Verdict, kubectl_decode, kubectl_decode_binary
+from .server_paths import Server, Verdict
 
 pytestmark = pytest.mark.cluster
 
