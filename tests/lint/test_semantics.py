@@ -225,3 +225,31 @@ def test_a_daemonset_ignores_rolling_update_under_on_delete():
     manifest = workload("DaemonSet", "updateStrategy", {"maxSurge": 1, "maxUnavailable": 1})
     manifest["spec"]["updateStrategy"]["type"] = "OnDelete"
     assert errors(manifest) == []
+
+
+@pytest.mark.parametrize(("version", "warned"), [("1.27", False), ("1.28", True), ("1.37", True)])
+def test_duplicate_port_warnings_start_at_kubernetes_1_28(version, warned):
+    """warningsForPodSpecAndMeta (pkg/api/pod/warnings.go) warns about duplicate and overlapping ports since
+    kubernetes/kubernetes#113245, first released in 1.28; a 1.27 server accepts the Pod silently."""
+    manifest = pod(ports=[{"containerPort": 80}, {"containerPort": 80}, {"containerPort": 81, "hostIP": "127.0.0.1"}])
+    rules = [f.rule for f in lint(manifest, k8s_version=version, advice=False)]
+    assert rules.count("duplicate-port") == (2 if warned else 0)
+
+
+@pytest.mark.parametrize("version", ["1.25", "1.37"])
+def test_pull_secret_and_host_alias_warnings_exist_in_every_covered_version(version):
+    """The imagePullSecrets (duplicate, empty name) and hostAliases (duplicate ip) warnings came with the
+    first Pod warnings, kubernetes/kubernetes#101688 (1.22), older than every version the schemas cover."""
+    manifest = pod({"imagePullSecrets": [{"name": "a"}, {"name": "a"}, {"name": ""}],
+                    "hostAliases": [{"ip": "10.0.0.1", "hostnames": ["a"]}, {"ip": "10.0.0.1", "hostnames": ["b"]}]})
+    rules = [f.rule for f in lint(manifest, k8s_version=version, advice=False)]
+    assert rules.count("image-pull-secret") == 2 and rules.count("host-alias-ip") == 1
+
+
+def test_the_first_versions_of_the_pod_warnings_follow_upstream_history():
+    from podnotes.lint.rules import REGISTRY
+
+    assert {rule: REGISTRY[rule].since for rule in ("duplicate-port", "image-pull-secret", "host-alias-ip",
+                                                    "duplicate-env", "fractional-memory")} == {
+        "duplicate-port": "1.28", "image-pull-secret": "1.22", "host-alias-ip": "1.22", "duplicate-env": "1.22",
+        "fractional-memory": "1.22"}

@@ -232,7 +232,7 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
             check_workload(root, kind.value, findings)
         PodRules(spec, context, findings, int(checker.catalogue.version.split(".")[1]),  # type: ignore[arg-type]
                  claim_template_names(root)).run()
-        check_pod_warnings(spec, findings)
+        check_pod_warnings(spec, findings, checker.catalogue.version)
         if options.advice:
             advice.check_pod(spec, kind.value, root, options.level, checker.catalogue.version, findings)
     elif spec is None:

@@ -282,15 +282,15 @@ _RULES: tuple[Rule, ...] = (
           "hostPort, hostIP and protocol) in one Pod name one socket twice, so one entry is meaningless, and a "
           "hostIP means nothing without a hostPort.",
           "Remove the repeated port entry, or give the hostIP a hostPort.", _warning("duplicate port definition"),
-          "1.25"),
+          "1.28"),  # kubernetes/kubernetes#113245, merged for 1.28
     _rule("image-pull-secret", WARNING, ADVICE, "An image pull secret listed twice or without a name (server warning).",
           "The server accepts the Pod but warns: a repeated or empty entry in imagePullSecrets adds nothing.",
-          "List each pull secret once, by name.", _warning("duplicate or empty imagePullSecrets"), "1.25"),
+          "List each pull secret once, by name.", _warning("duplicate or empty imagePullSecrets"), "1.22"),  # #101688
     _rule("host-alias-ip", WARNING, ADVICE, "Two hostAliases entries for one IP address (server warning).",
           "The server accepts the Pod but warns: /etc/hosts gets one line per entry, so the same address appears "
           "twice; one entry with all the host names says the same.",
           "Merge the entries for the address into one with all its hostnames.", _warning("duplicate hostAliases IP"),
-          "1.25"),
+          "1.22"),  # kubernetes/kubernetes#101688, the first Pod warnings (1.22)
     _rule("lifecycle-tcp-socket", WARNING, ADVICE, "A lifecycle hook with tcpSocket, which is not supported.",
           "The server keeps tcpSocket in lifecycle hooks only for compatibility; the kubelet does not run it, so "
           "the hook fails when it is due.",

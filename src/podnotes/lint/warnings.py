@@ -2,8 +2,10 @@
 
 Mirrors ``warningsForPodSpecAndMeta`` in ``pkg/api/pod/warnings.go`` (Kubernetes
 1.37), which runs on the defaulted object, so a limit copied into requests is
-warned about twice. Each finding is a ``warning`` whose ``server_message`` is
-the warning text, word for word; unlike podnotes' own advice these are kept by
+warned about twice. A warning the server at the chosen version does not give
+yet (its rule's ``since`` in :mod:`podnotes.lint.rules`, e.g. duplicate ports
+from 1.28) is not reported. Each finding is a ``warning`` whose
+``server_message`` is the warning text, word for word; unlike podnotes' own advice these are kept by
 ``--no-advice``, because they are part of what the server answers.
 """
 
@@ -13,21 +15,25 @@ from ..kube.containers import containers
 from ..kube.quantity import fractional_bytes
 from ..manifest import Node
 from .finding import WARNING, Finding
+from .rules import applies_at
 from .structure import located
 
 BYTE_RESOURCES = ("memory", "ephemeral-storage")
 
 
-def check_pod_warnings(spec: Node, findings: list[Finding]) -> None:
-    """Every warning the server gives for this Pod spec, appended to ``findings``."""
+def check_pod_warnings(spec: Node, findings: list[Finding], k8s_version: str) -> None:
+    """Every warning the server of ``k8s_version`` (``"1.37"``) gives for this Pod spec, appended to
+    ``findings``."""
     if spec.kind != "map":
         return
-    check_pull_secrets(spec, findings)
-    check_host_aliases(spec, findings)
+    warnings: list[Finding] = []
+    check_pull_secrets(spec, warnings)
+    check_host_aliases(spec, warnings)
     for _, _, container in containers(spec):
-        check_fractional_bytes(container, findings)
-        check_env_duplicates(container, findings)
-    check_ports(spec, findings)
+        check_fractional_bytes(container, warnings)
+        check_env_duplicates(container, warnings)
+    check_ports(spec, warnings)
+    findings.extend(warning for warning in warnings if applies_at(warning.rule, k8s_version))
 
 
 def _warn(rule: str, node: Node, message: str, server: str, fix: str, path: str | None = None, *,
