@@ -1206,9 +1206,11 @@ def load(source: Any, *, name: str | None = None) -> list[Document]:
 
 
 def iter_load(source: Any, *, name: str | None = None) -> Iterator[Document]:
-    """:func:`load`, one document at a time for files, folders, URLs and stdin (``"-"``), so a long stream is
-    checked and dropped document by document; other sources as :func:`load` gives them."""
-    if isinstance(source, str) and source == "-":
+    """:func:`load`, one document at a time for files, folders, URLs, stdin (``"-"``), bytes and YAML text, so
+    a long stream is checked and dropped document by document; other sources as :func:`load` gives them."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        yield from iter_text(bytes(source), name or "<bytes>")
+    elif isinstance(source, str) and source == "-":
         yield from _iter_data(lambda: inputfile.read_stream(sys.stdin, name or "<stdin>", _INPUT_BUDGET),
                               name or "<stdin>")
     elif isinstance(source, str) and inputfile.is_url(source):
@@ -1224,6 +1226,8 @@ def iter_load(source: Any, *, name: str | None = None) -> Iterator[Document]:
                                                                                what="the manifest"), str(child))
         else:
             yield from _iter_data(lambda: inputfile.read_bytes(path, _INPUT_BUDGET, what="the manifest"), str(path))
+    elif isinstance(source, str):
+        yield from iter_text(source, name or "<string>")
     else:
         yield from load(source, name=name)
 
