@@ -87,6 +87,11 @@ _STR_TAG = goyaml.STR
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+# The tag of each plain scalar text seen: the composer asks for every scalar, and manifests repeat the same
+# few hundred texts (keys, "TCP", "100m" ...), so one dict lookup answers nearly every call.
+_plain_tags: dict[str, str] = {}
+
+
 class _GoResolve:
     """Resolves plain scalars as Go's YAML reader does (:func:`podnotes.goyaml.resolve_plain`), not as YAML 1.1:
     ``y`` is a boolean, ``1e3`` a number, ``10:30`` and ``=`` are strings. A quoted scalar is a string."""
@@ -94,7 +99,14 @@ class _GoResolve:
     def resolve(self, kind, value, implicit):
         if kind is not yaml.ScalarNode:
             return super().resolve(kind, value, implicit)
-        return goyaml.resolve_plain(value)[0] if implicit[0] else _STR_TAG
+        if not implicit[0]:
+            return _STR_TAG
+        tag = _plain_tags.get(value)
+        if tag is None:
+            tag = goyaml.resolve_plain(value)[0]
+            if len(_plain_tags) < 50_000 and len(value) < 64:
+                _plain_tags[value] = tag
+        return tag
 
 
 class _GoEscapes:
@@ -384,8 +396,14 @@ class _Converter:
         if depth > MAX_DEPTH:
             raise _LimitExceeded("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", *self._at(mark))
         tag = ynode.tag
-        key_line, key_column = self._at(key_mark) if key_mark is not None else (None, None)
-        line, column = self._at(mark)
+        line_offset = self.line_offset
+        if key_mark is None:
+            key_line = key_column = None
+        else:
+            key_line = key_mark.line + 1 + line_offset
+            key_column = key_mark.column + 1 + (self.column_offset if key_mark.line == 0 else 0)
+        line = mark.line + 1 + line_offset
+        column = mark.column + 1 + (self.column_offset if mark.line == 0 else 0)
         if isinstance(ynode, yaml.ScalarNode):
             if tag == _STR_TAG:
                 value = ynode.value  # most scalars: nothing to construct
@@ -486,7 +504,7 @@ def _key_text(key: Any) -> str:
     return str(key)
 
 
-_plain_keys: dict[str, bool] = {}
+_segments: dict[str, str] = {}
 
 
 def _shown_key(key: str) -> str:
@@ -497,12 +515,13 @@ def _shown_key(key: str) -> str:
 
 def _segment(key: str) -> str:
     """A key's part of a field path: ``.image`` for a plain name, ``[app.kubernetes.io/name]`` otherwise."""
-    plain = _plain_keys.get(key)
-    if plain is None:
+    segment = _segments.get(key)
+    if segment is None:
         plain = bool(_IDENTIFIER.match(key)) and len(key) <= _SHOWN_KEY
-        if len(_plain_keys) < 10_000 and len(key) <= _SHOWN_KEY:
-            _plain_keys[key] = plain
-    return f".{key}" if plain else f"[{_shown_key(key)}]"
+        segment = f".{key}" if plain else f"[{_shown_key(key)}]"
+        if len(_segments) < 10_000 and len(key) <= _SHOWN_KEY:
+            _segments[key] = segment
+    return segment
 
 
 def _joined(path: str, segment: str) -> str:
@@ -635,6 +654,10 @@ def _expansion_problem(size: _Size, max_values: int) -> str | None:
                 "(3 MiB) the API server accepts per request")
     return None
 
+
+# Where an anchor (``&name``) may start: at a line start, after white space or a flow indicator. A document
+# without one has no alias either (the composer refuses an alias to no anchor), so nothing can expand.
+_ANCHOR = re.compile(r"(?:^|[\s\[\]{},:])&", re.MULTILINE)
 
 _FLOW_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\'\'|[^\'])*\'|#[^\n]*|[\[\]{}]')
 
@@ -891,7 +914,7 @@ class _Reading:
             if ynode is None:
                 return
             line, column = _at(ynode.start_mark)
-            if "*" in chunk:
+            if "*" in chunk and _ANCHOR.search(chunk):
                 budget = min(MAX_NODES, self.values_left)
                 problem = _expansion_problem(_expanded_size(ynode), budget)
                 if problem is not None:
