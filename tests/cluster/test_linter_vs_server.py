@@ -58,17 +58,11 @@ class Known:
 # Understood disagreements, by cause; chapters/reference/linter-vs-server.md tables the same causes. Each
 # entry names the inputs it covers, so a new disagreement (a new input, or an entry's input that starts to
 # disagree another way) fails the test. "both" covers the kubectl path and the raw-body path.
-_SCALAR = r"^scalar [^:]+: "
-_WORKLOAD_TEMPLATE = r"^(Deployment|ReplicaSet|StatefulSet|DaemonSet|Job|CronJob) template of [\w-]+: "
 KNOWN: list[Known] = [
     # --- document streams, encodings, List, duplicate and merge keys (client-side reading) ---
     Known("kubectl", r"^stream: (List with an invalid|List items \[\[\]\]|List item without kind|nested List)",
           "kubectl flattens a List and sends its items; the linter skips kind List"),
     # --- validation rules the linter does not have yet ---
-    Known("both", r"^zero spec\.priority: 0$", "the Priority admission plugin accepts priority 0, the default "
-          "priority with no class; the linter refuses any priority"),
-    Known("both", r"^zero (securityContext\.(fsGroup: -1|supplementalGroups: \[-1\])|preStop sleep seconds: -1)$",
-          "no linter rule for negative fsGroup, supplementalGroups or preStop sleep seconds"),
     Known("both", r"^(Deployment|StatefulSet): template activeDeadlineSeconds$",
           "ValidatePodTemplateSpecForReplicaSet/StatefulSet forbid activeDeadlineSeconds; not in the linter"),
     Known("both", r"^Deployment: (replicas -1|empty selector|selector bad expression|Recreate with rollingUpdate|"
@@ -93,13 +87,6 @@ KNOWN: list[Known] = [
     Known("both", r"^CronJob: (schedule|timeZone|startingDeadlineSeconds|successfulJobsHistoryLimit|"
           r"failedJobsHistoryLimit|name 53 chars|jobTemplate completions|no jobTemplate|concurrencyPolicy)",
           "batch/v1 ValidateCronJobSpec (cron syntax, time zones, 52-character names) is not in the linter"),
-    Known("both", _WORKLOAD_TEMPLATE + r"(image leading space|priority without class)",
-          "the server checks image whitespace and priority (Priority admission) on Pods only, not on templates"),
-    Known("both", _WORKLOAD_TEMPLATE + r"(memory negative|unknown resource name)",
-          "on a template the server names limits only; requests are copied from limits when a Pod is defaulted"),
-    Known("both", _WORKLOAD_TEMPLATE + r"(label key with space|label value 64 chars)",
-          "the server names template labels spec.template.labels (and a Job copies them to metadata.labels); "
-          "the linter names spec.template.metadata.labels"),
     Known("both", r"^StatefulSet template of [\w-]+: hostname invalid",
           "the server does not check the hostname of a StatefulSet's template (the controller sets it per Pod)"),
     Known("raw", r"^merge key: overrides ", "strict decoding of a raw YAML body counts a key that overrides a "
@@ -109,9 +96,6 @@ KNOWN: list[Known] = [
     Known("raw", r"(^duplicate key: |fixtures/rules/duplicate-key\.yaml$)",
           "the linter reads as kubectl does: the last value of a duplicated key is kept and the server accepts "
           "the object (a warning); strict decoding of a raw YAML body refuses the duplicate"),
-    Known("both", r"fixtures/rules/pss-(procMount|windowsHostProcess)\.yaml$",
-          "ValidatePodSpec's cross-field rules (procMount Unmasked needs hostUsers: false; a hostProcess "
-          "container needs hostNetwork: true) are not in the linter; it reports the Pod Security check only"),
     Known("both", r"fixtures/rules/yaml-limit\.yaml$",
           "both refuse it: the linter for its size before reading its fields, the server for a field's type, "
           "so only the server names a field"),

@@ -253,3 +253,58 @@ def test_the_first_versions_of_the_pod_warnings_follow_upstream_history():
                                                     "duplicate-env", "fractional-memory")} == {
         "duplicate-port": "1.28", "image-pull-secret": "1.22", "host-alias-ip": "1.22", "duplicate-env": "1.22",
         "fractional-memory": "1.22"}
+
+
+def _server_messages(manifest: dict, version: str = "1.37") -> list[str]:
+    return [f.server_message for f in lint(manifest, k8s_version=version, advice=False) if f.severity == ERROR]
+
+
+def test_unmasked_proc_needs_the_pods_own_user_namespace():
+    """ValidatePodSpec (pkg/apis/core/validation, kubernetes/kubernetes#123520, 1.30): procMount Unmasked only
+    with hostUsers: false."""
+    unmasked = pod(securityContext={"procMount": "Unmasked"})
+    assert _server_messages(unmasked) == ['spec.containers[0].securityContext.procMount: Invalid value: "Unmasked": '
+                                          "`hostUsers` must be false to use `Unmasked`"]
+    assert _server_messages({**unmasked, "spec": {**unmasked["spec"], "hostUsers": False}}) == []
+    assert _server_messages(unmasked, "1.29") == []
+
+
+def test_host_process_containers_need_host_network_and_company():
+    """validateWindowsHostProcessPod (pkg/apis/core/validation): all containers or none, hostNetwork true, the
+    Pod's value and a container's the same."""
+    one = pod(securityContext={"windowsOptions": {"hostProcess": True}})
+    assert _server_messages(one) == ["spec.hostNetwork: Invalid value: false: hostNetwork must be true if pod "
+                                     "contains any hostProcess containers"]
+    both = {**one, "spec": {**one["spec"], "hostNetwork": True,
+                            "initContainers": [{"name": "init", "image": "busybox:1.36"}]}}
+    assert _server_messages(both) == ['spec: Invalid value: "": If pod contains any hostProcess containers then all '
+                                      "containers must be HostProcess containers"]
+    clash = {**one, "spec": {**one["spec"], "hostNetwork": True,
+                             "securityContext": {"windowsOptions": {"hostProcess": False}}}}
+    assert _server_messages(clash)[0].startswith("spec.containers[0].securityContext.windowsOptions.hostProcess: "
+                                                 "Invalid value: true: pod hostProcess value must be identical")
+
+
+@pytest.mark.parametrize(("context", "path"), [({"fsGroup": -1}, "spec.securityContext.fsGroup"),
+                                               ({"supplementalGroups": [5, -1]},
+                                                "spec.securityContext.supplementalGroups[1]")])
+def test_negative_group_ids_are_refused(context, path):
+    """ValidatePodSecurityContext: fsGroup and supplementalGroups go through IsValidGroupID."""
+    assert _server_messages(pod({"securityContext": context})) == [
+        f"{path}: Invalid value: -1: must be between 0 and 2147483647, inclusive"]
+
+
+@pytest.mark.parametrize(("seconds", "grace", "version", "refused"),
+                         [(0, None, "1.37", False), (-1, None, "1.37", True), (31, None, "1.37", True),
+                          (31, 60, "1.37", False), (0, None, "1.32", True), (1, None, "1.32", False)])
+def test_sleep_hooks_last_zero_to_the_grace_period(seconds, grace, version, refused):
+    """validateSleepAction (pkg/apis/core/validation): 0 allowed from 1.33 (PodLifecycleSleepActionAllowZero),
+    never beyond terminationGracePeriodSeconds (30 by default)."""
+    manifest = pod({"terminationGracePeriodSeconds": grace} if grace else None,
+                   lifecycle={"preStop": {"sleep": {"seconds": seconds}}})
+    messages = _server_messages(manifest, version)
+    assert bool(messages) == refused
+    if refused:
+        words = "non-negative" if version == "1.37" else "greater than 0"
+        assert messages == [f"spec.containers[0].lifecycle.preStop.sleep: Invalid value: {seconds}: must be "
+                            f"{words} and less than terminationGracePeriodSeconds ({grace or 30})"]

@@ -30,7 +30,7 @@ from ..kube.enums import PSS_LEVELS as LEVELS
 from ..manifest import Document, Node, iter_load
 from . import advice
 from .finding import ERROR, INFO, SEVERITIES, UNREADABLE_RULES, WARNING, Finding
-from .pod import PodRules, check_metadata
+from .pod import PodRules, check_label_map, check_metadata
 from .schema import KINDS, CatalogueError, available_versions, catalogue, default_version
 from .structure import StructureChecker, located
 from .warnings import check_pod_warnings
@@ -222,17 +222,14 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
     spec, context = pod_spec_of(root)
     if spec is not None and spec.kind == "map":
         if context != "pod":
-            template_metadata = root
-            for key in KINDS[kind.value][2].split(".")[:-1] + ["metadata"]:
-                template_metadata = template_metadata.get(key) if template_metadata is not None else None  # type: ignore[assignment]
-            check_metadata(template_metadata, root, False, findings)
+            _check_template_metadata(root, kind.value, findings)
         if context == "workload" or (kind.value == "Job" and _manual_selector(root)):
             _check_selector(root, findings)
         if context != "pod":
             check_workload(root, kind.value, findings)
         PodRules(spec, context, findings, int(checker.catalogue.version.split(".")[1]),  # type: ignore[arg-type]
                  claim_template_names(root)).run()
-        check_pod_warnings(spec, findings, checker.catalogue.version)
+        check_pod_warnings(spec, findings, checker.catalogue.version, pod=context == "pod")
         if options.advice:
             advice.check_pod(spec, kind.value, root, options.level, checker.catalogue.version, findings)
     elif spec is None:
@@ -242,6 +239,22 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
     if not options.advice:
         findings = [f for f in findings if not _advice_only(f)]
     return _suppress(_unique(findings), root, options.disabled)
+
+
+def _check_template_metadata(root: Node, kind: str, findings: list[Finding]) -> None:
+    """The Pod template's labels, named as the server names them: ValidatePodTemplateSpec reports
+    ``spec.template.labels`` (the template's metadata is inlined); a Job without labels of its own takes the
+    template's (SetDefaults_Job), so the server reports them at ``metadata.labels`` too."""
+    template_path = KINDS[kind][2].rpartition(".")[0]  # spec.template, spec.jobTemplate.spec.template
+    metadata: Node | None = root
+    for key in template_path.split(".") + ["metadata"]:
+        metadata = metadata.get(key) if metadata is not None else None
+    check_metadata(metadata, root, False, findings, f"{template_path}.labels")
+    own = root.get("metadata")
+    own_labels = own.get("labels") if own is not None else None
+    labels = metadata.get("labels") if metadata is not None else None
+    if kind == "Job" and labels is not None and labels.kind == "map" and (own_labels is None or not own_labels.value):
+        check_label_map(labels, findings, "metadata.labels")
 
 
 def _advice_only(finding: Finding) -> bool:

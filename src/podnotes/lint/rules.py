@@ -224,11 +224,15 @@ _RULES: tuple[Rule, ...] = (
     _rule("volume-mount-not-found", ERROR, ACCEPTANCE, "A volumeMount names no volume of the Pod.",
           "Every volumeMount must name a volume of spec.volumes (\"must match the name of a volume\").",
           "Add the volume to spec.volumes, or correct the mount's name.", _core("ValidateVolumeMounts"), "1.0"),
-    _rule("field-constraint", ERROR, ACCEPTANCE, "A number is outside the range the server allows.",
-          "Ports lie in 1-65535, thresholds and deadlines are positive, IDs are not negative, and some fields "
-          "only make sense together; the server refuses values outside.",
-          "Use a value in the range the message gives.",
-          _core("validateContainerPorts, validateProbe, ValidatePodSpec and related checks"), "1.0"),
+    _rule("field-constraint", ERROR, ACCEPTANCE,
+          "A value is outside the range the server allows, or conflicts with another field.",
+          "Ports lie in 1-65535, thresholds and deadlines are positive, user and group IDs are not negative, a "
+          "sleep hook lasts at most the grace period, and some fields only make sense together (procMount "
+          "Unmasked with hostUsers: false, HostProcess containers with hostNetwork: true); the server refuses "
+          "the rest.",
+          "Use a value in the range the message gives, or set the field it depends on.",
+          _core("validateContainerPorts, validateProbe, ValidatePodSecurityContext, validateSleepAction, "
+                "validateWindowsHostProcessPod, ValidatePodSpec and related checks"), "1.0"),
     _rule("number-range", ERROR, ACCEPTANCE,
           "A number its field's Go type cannot hold (int32/int64 overflow) or JSON cannot carry (.inf, .nan).",
           "The server decodes numbers into int32 or int64 fields; a larger number, a fraction in an integer "
