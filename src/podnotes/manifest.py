@@ -746,9 +746,9 @@ def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
     * an input whose first non-space character is ``{`` is a stream of JSON objects, one document each; if
       the second object is not JSON, the rest is read as YAML (two or more objects and then junk: an error);
     * empty, comment-only and ``null`` documents are skipped, as a trailing ``---`` is;
-    * an object with an ``items`` field (``kind: List``, ``PodList`` ...) stands for its items: each is a
-      Document whose field paths start ``items[N]``; ``items`` that is not a list, or an item that is not a
-      mapping, is an error as kubectl reports it;
+    * an object with an ``items`` field (``kind: List``, ``PodList`` ...) stands for its items, a List
+      among them for its own items: each is a Document whose field paths start ``items[N]``; ``items``
+      that is not a list, or an item that is not a mapping, is an error as kubectl reports it;
     * scalars are typed as Go's YAML reader types them (:mod:`podnotes.goyaml`).
 
     Never raises for bad input: each problem is a Document with a
@@ -992,8 +992,12 @@ class _Reading:
                     f"refuses the whole list (json: cannot unmarshal {_json_kind(item)} into Go value of type "
                     "map[string]interface {})", item.line, item.column)))
                 continue
-            self.documents.append(Document(self.file, self._index(), item, item.line or document.line,
-                                           duplicates, text=self.text))
+            if item.get("items") is not None:  # a List inside a List: kubectl flattens it too
+                self._add(Document(self.file, self._index(), item, item.line or document.line, duplicates,
+                                   text=self.text))
+            else:
+                self.documents.append(Document(self.file, self._index(), item, item.line or document.line,
+                                               duplicates, text=self.text))
             duplicates = []
 
 

@@ -236,6 +236,11 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
         findings.append(located("required-field", ERROR, root, f"this {kind.value} has no Pod spec at "
                                 f"`{KINDS[kind.value][2]}`", path=f"{KINDS[kind.value][2]}.containers",
                                 server=f"{KINDS[kind.value][2]}.containers: Required value"))
+        if context == "job":  # ValidateJobSpec: a Job's Pods must say what happens when they end
+            policy = f"{KINDS[kind.value][2]}.restartPolicy"
+            findings.append(located("restart-policy-context", ERROR, root, f"a {kind.value}'s Pod template must set "
+                                    "`restartPolicy` to OnFailure or Never", path=policy,
+                                    server=f'{policy}: Required value: valid values: "OnFailure", "Never"'))
     if not options.advice:
         findings = [f for f in findings if not _advice_only(f)]
     return _suppress(_unique(findings), root, options.disabled)
@@ -282,30 +287,49 @@ def _manual_selector(root: Node) -> bool:
 
 
 def _check_selector(root: Node, findings: list[Finding]) -> None:
-    """A controller's selector must match its own Pod template's labels, or it could never find its Pods."""
+    """A controller's selector must match its own Pod template's labels, or it could never find its Pods.
+
+    No selector at all matches nothing (metav1.LabelSelectorAsSelector(nil) is labels.Nothing()), so the
+    server also reports the template's labels; a DaemonSet reports only that (ValidateDaemonSetSpec has no
+    Required check of its own), while Deployment, ReplicaSet and a Job with manualSelector also say
+    ``spec.selector: Required value``."""
     spec = root.get("spec")
     selector = spec.get("selector") if spec is not None else None
     match = selector.get("matchLabels") if selector is not None else None
     template = spec.get("template") if spec is not None else None
     metadata = template.get("metadata") if template is not None else None
     labels = metadata.get("labels") if metadata is not None else None
-    if match is None or match.kind != "map" or (labels is not None and labels.kind != "map"):
+    if labels is not None and labels.kind != "map":
+        return
+    have = {k: v.value for k, v in labels.value.items()} if labels is not None else {}
+    if selector is None or (selector.kind == "scalar" and selector.value is None):
+        if root.scalar("kind") == "DaemonSet":
+            findings[:] = [f for f in findings if not (f.rule == "required-field" and f.path == "spec.selector")]
+        if root.scalar("kind") == "Job":  # ValidateJobSpec with manualSelector: the selector is the user's to give
+            findings.append(located("required-field", ERROR, spec, "with `manualSelector: true` the Job needs a "  # type: ignore[arg-type]
+                                    "`selector`", path="spec.selector", server="spec.selector: Required value",
+                                    fix="selector:\n  matchLabels: {app: NAME}"))
+        findings.append(_selector_mismatch(labels or metadata or template or spec or root, have,
+                                           "there is no selector, so the controller could never find the Pods "
+                                           "it creates", "selector:\n  matchLabels: {app: NAME}"))
+        return
+    if match is None or match.kind != "map":
         return
     wanted = {k: v.value for k, v in match.value.items()}
-    have = {k: v.value for k, v in labels.value.items()} if labels is not None else {}
     missing = {k: v for k, v in wanted.items() if have.get(k) != v}
-    if not missing:
-        return
-    where = labels or metadata or template or spec
-    shown = ", ".join(f'"{k}":"{v}"' for k, v in have.items())
-    findings.append(located(
-        "selector-mismatch", ERROR, where,  # type: ignore[arg-type]
-        "the template's labels do not carry the selector's " + ", ".join(f"{k}={v}" for k, v in missing.items())
-        + ": the controller could never find the Pods it creates", at_key=True,
-        path="spec.template.metadata.labels",
-        fix="labels:\n" + "".join(f"  {k}: {v}\n" for k, v in wanted.items()).rstrip(),
-        server=f"spec.template.metadata.labels: Invalid value: map[string]string{{{shown}}}: "
-               "`selector` does not match template `labels`"))
+    if missing:
+        findings.append(_selector_mismatch(
+            labels or metadata or template or spec,  # type: ignore[arg-type]
+            have, "the template's labels do not carry the selector's "
+            + ", ".join(f"{k}={v}" for k, v in missing.items()) + ": the controller could never find the Pods it "
+            "creates", "labels:\n" + "".join(f"  {k}: {v}\n" for k, v in wanted.items()).rstrip()))
+
+
+def _selector_mismatch(where: Node, labels: dict, message: str, fix: str) -> Finding:
+    shown = ",".join(f'"{k}":"{v}"' for k, v in labels.items())
+    return located("selector-mismatch", ERROR, where, message, at_key=True, path="spec.template.metadata.labels",
+                   fix=fix, server=f"spec.template.metadata.labels: Invalid value: {{{shown}}}: `selector` does not "
+                                   "match template `labels`")
 
 
 _LOAD_FIXES = {
