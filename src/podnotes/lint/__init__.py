@@ -86,14 +86,23 @@ def lint_documents(documents: Iterable[Document], options: Options | None = None
     """
     options = options or Options()
     findings: list[Finding] = []
+    scanned: tuple[str | None, bool] = (None, True)  # the last input's text, and whether it may hold a template
     for document in documents:
-        hint = _template_hint(document) if options.advice else []
+        if document.text is not scanned[0]:
+            scanned = (document.text, _may_hold_template(document.text))
+        hint = _template_hint(document) if options.advice and scanned[1] else []
         findings.extend(_about(document, hint + _lint_document(document, options)))
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.column or 0))
     return _at_most(findings, MAX_FINDINGS)
 
 
 _TEMPLATE = re.compile(r"\{\{-?\s*[.$\w(\"/-].*?\}\}")
+
+
+def _may_hold_template(text: str | None) -> bool:
+    """Whether an input's values could hold template syntax: not without ``{{`` in its text, unless an escape
+    (``\\x7b``) could make one; once per input, so no document's tree is walked for nothing."""
+    return text is None or "{{" in text or "\\" in text
 
 
 def _template_hint(document: Document) -> list[Finding]:
