@@ -269,3 +269,12 @@ def test_apply_reads_files_with_the_same_loader():
             "  data: {port: \"8080\"}\n  binaryData: {}\n  immutable: y\n")
     [document] = load_documents(text)
     assert document.body["immutable"] is True and document.body["metadata"]["name"] == "a"
+
+
+def test_a_list_inside_a_list_stands_for_its_items_too():
+    """kubectl flattens a List among a List's items as well (tools/kubectl-decode shows what it sends)."""
+    text = ("apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: p1}}\n"
+            "- apiVersion: v1\n  kind: List\n  items: [{apiVersion: v1, kind: Pod, metadata: {name: p2}}]\n")
+    documents = load(text)
+    assert [(d.kind, d.name) for d in documents] == [("Pod", "p1"), ("Pod", "p2")]
+    assert documents[1].root.path == "items[1].items[0]"

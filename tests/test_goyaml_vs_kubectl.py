@@ -1,58 +1,36 @@
 """The loader against kubectl's own decoding, on generated inputs.
 
-``tests/goyaml_oracle`` is a small Go program on the modules Kubernetes 1.37.2
-pins (k8s.io/apimachinery v0.37.2, sigs.k8s.io/yaml v1.6.0 over
-go.yaml.in/yaml/v2): it decodes each input as kubectl's builder does before
-it sends anything. Every generated scalar (as a value and as a key) and every
-document stream must come out of :func:`podnotes.manifest.load` as the same
-JSON, or be refused by both.
+``tools/kubectl-decode`` (:mod:`tests.kubectl_decode`) is a small Go program on
+the modules Kubernetes 1.37.2 pins (k8s.io/apimachinery v0.37.2,
+sigs.k8s.io/yaml v1.6.0 over go.yaml.in/yaml/v2): its reading step decodes
+each input as kubectl's builder does before it sends anything. Every generated
+scalar (as a value and as a key) and every document stream must come out of
+:func:`podnotes.manifest.load` as the same JSON, or be refused by both.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
-import os
 import random
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from podnotes.cluster.binaries import cache_root
 from podnotes.manifest import load
 
-ORACLE_SOURCE = Path(__file__).parent / "goyaml_oracle"
+from .kubectl_decode import kubectl_decode as decode_files
+from .kubectl_decode import kubectl_decode_binary
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def kubectl_decode():
-    """Build the oracle once per source version (offline, from the Go module cache) and return a function
-    that decodes a list of inputs."""
-    if shutil.which("go") is None:
-        pytest.skip("needs Go to build tests/goyaml_oracle (kubectl's decoder): install Go 1.26")
-    sources = [ORACLE_SOURCE / name for name in ("main.go", "go.mod", "go.sum")]
-    digest = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:10]
-    binary = cache_root() / f"goyaml-oracle-{digest}" / "goyaml_oracle"
-    if not binary.is_file():
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        partial = binary.with_name("goyaml_oracle.partial")
-        built = subprocess.run(["go", "build", "-trimpath", "-o", str(partial), "."], cwd=ORACLE_SOURCE,
-                               capture_output=True, text=True, timeout=600,
-                               env={**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod -buildvcs=false"})
-        if built.returncode != 0:
-            pytest.skip(f"cannot build tests/goyaml_oracle (are the pinned modules in the Go module cache? "
-                        f"`tools/k8s-binaries/build.sh` fetches them): {built.stderr.strip()[-300:]}")
-        partial.replace(binary)
+    """A function that decodes a list of inputs with kubectl's reading step (the helper is built once)."""
+    binary = kubectl_decode_binary()
 
     def decode(inputs: list[str]) -> list[dict]:
-        done = subprocess.run([str(binary)], input=json.dumps(inputs), capture_output=True, text=True,
-                              timeout=120, check=True)
-        return json.loads(done.stdout)
+        return decode_files(binary, [text.encode() for text in inputs], documents=True)
 
     return decode
 
@@ -131,7 +109,7 @@ def _ours(text: str):
 
 
 def _theirs(result: dict):
-    return [json.loads(raw) for raw in (json.dumps(d) for d in result["documents"])], bool(result.get("error"))
+    return result["objects"], bool(result["error"])
 
 
 def _compare(inputs: list[str], decode) -> list[str]:
@@ -174,4 +152,4 @@ def test_utf16_with_a_byte_order_mark_reads_as_kubectl_reads_it(kubectl_decode, 
         path.write_bytes(bom + text.encode(encoding))
         [document] = load(path)
         [expected] = kubectl_decode([text])  # the oracle gets text; BOM decoding is checked against ours
-        assert document.to_python() == expected["documents"][0]
+        assert document.to_python() == expected["objects"][0]

@@ -301,18 +301,22 @@ def annotate(source: Any, *, k8s_version: str | None = None) -> list[AnnotatedMa
             source = yaml.safe_dump_all(source if isinstance(source, list) else [source], sort_keys=False)
         except yaml.YAMLError as err:
             raise ExplainError(f"cannot explain this data: {err}") from None
-    out = []
-    for document in load(source):
-        root = document.root
-        if root is None or root.kind != "map" or root.scalar("kind") not in KINDS:
-            continue
-        notes: list[Annotation] = []
-        _annotate(root, FieldType("object", ref=KINDS[root.scalar("kind")][1]), cat, notes)
-        spec, context = pod_spec_of(root)
-        defaults = workload_defaults(root, cat)
-        defaults += pod_defaults(spec, context) if spec is not None and spec.kind == "map" else []
-        out.append(AnnotatedManifest(document, notes, defaults))
-    return out
+    annotated = (annotate_document(document, cat) for document in load(source))
+    return [result for result in annotated if result is not None]
+
+
+def annotate_document(document: Document, cat: Catalogue) -> AnnotatedManifest | None:
+    """One document annotated as :func:`annotate` does, or None when it is not a checked kind (or unreadable);
+    for callers that read a stream one document at a time (``podnotes explain -f``)."""
+    root = document.root
+    if root is None or root.kind != "map" or root.scalar("kind") not in KINDS:
+        return None
+    notes: list[Annotation] = []
+    _annotate(root, FieldType("object", ref=KINDS[root.scalar("kind")][1]), cat, notes)
+    spec, context = pod_spec_of(root)
+    defaults = workload_defaults(root, cat)
+    defaults += pod_defaults(spec, context) if spec is not None and spec.kind == "map" else []
+    return AnnotatedManifest(document, notes, defaults)
 
 
 def _annotate(node: Node, kind: FieldType, cat: Catalogue, notes: list[Annotation]) -> None:

@@ -87,6 +87,11 @@ _STR_TAG = goyaml.STR
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+# The tag of each plain scalar text seen: the composer asks for every scalar, and manifests repeat the same
+# few hundred texts (keys, "TCP", "100m" ...), so one dict lookup answers nearly every call.
+_plain_tags: dict[str, str] = {}
+
+
 class _GoResolve:
     """Resolves plain scalars as Go's YAML reader does (:func:`podnotes.goyaml.resolve_plain`), not as YAML 1.1:
     ``y`` is a boolean, ``1e3`` a number, ``10:30`` and ``=`` are strings. A quoted scalar is a string."""
@@ -94,7 +99,14 @@ class _GoResolve:
     def resolve(self, kind, value, implicit):
         if kind is not yaml.ScalarNode:
             return super().resolve(kind, value, implicit)
-        return goyaml.resolve_plain(value)[0] if implicit[0] else _STR_TAG
+        if not implicit[0]:
+            return _STR_TAG
+        tag = _plain_tags.get(value)
+        if tag is None:
+            tag = goyaml.resolve_plain(value)[0]
+            if len(_plain_tags) < 50_000 and len(value) < 64:
+                _plain_tags[value] = tag
+        return tag
 
 
 class _GoEscapes:
@@ -384,8 +396,14 @@ class _Converter:
         if depth > MAX_DEPTH:
             raise _LimitExceeded("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", *self._at(mark))
         tag = ynode.tag
-        key_line, key_column = self._at(key_mark) if key_mark is not None else (None, None)
-        line, column = self._at(mark)
+        line_offset = self.line_offset
+        if key_mark is None:
+            key_line = key_column = None
+        else:
+            key_line = key_mark.line + 1 + line_offset
+            key_column = key_mark.column + 1 + (self.column_offset if key_mark.line == 0 else 0)
+        line = mark.line + 1 + line_offset
+        column = mark.column + 1 + (self.column_offset if mark.line == 0 else 0)
         if isinstance(ynode, yaml.ScalarNode):
             if tag == _STR_TAG:
                 value = ynode.value  # most scalars: nothing to construct
@@ -486,7 +504,7 @@ def _key_text(key: Any) -> str:
     return str(key)
 
 
-_plain_keys: dict[str, bool] = {}
+_segments: dict[str, str] = {}
 
 
 def _shown_key(key: str) -> str:
@@ -497,12 +515,13 @@ def _shown_key(key: str) -> str:
 
 def _segment(key: str) -> str:
     """A key's part of a field path: ``.image`` for a plain name, ``[app.kubernetes.io/name]`` otherwise."""
-    plain = _plain_keys.get(key)
-    if plain is None:
+    segment = _segments.get(key)
+    if segment is None:
         plain = bool(_IDENTIFIER.match(key)) and len(key) <= _SHOWN_KEY
-        if len(_plain_keys) < 10_000 and len(key) <= _SHOWN_KEY:
-            _plain_keys[key] = plain
-    return f".{key}" if plain else f"[{_shown_key(key)}]"
+        segment = f".{key}" if plain else f"[{_shown_key(key)}]"
+        if len(_segments) < 10_000 and len(key) <= _SHOWN_KEY:
+            _segments[key] = segment
+    return segment
 
 
 def _joined(path: str, segment: str) -> str:
@@ -636,6 +655,10 @@ def _expansion_problem(size: _Size, max_values: int) -> str | None:
     return None
 
 
+# Where an anchor (``&name``) may start: at a line start, after white space or a flow indicator. A document
+# without one has no alias either (the composer refuses an alias to no anchor), so nothing can expand.
+_ANCHOR = re.compile(r"(?:^|[\s\[\]{},:])&", re.MULTILINE)
+
 _FLOW_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\'\'|[^\'])*\'|#[^\n]*|[\[\]{}]')
 
 
@@ -723,9 +746,9 @@ def parse_text(text: str | bytes, file: str = "<string>") -> list[Document]:
     * an input whose first non-space character is ``{`` is a stream of JSON objects, one document each; if
       the second object is not JSON, the rest is read as YAML (two or more objects and then junk: an error);
     * empty, comment-only and ``null`` documents are skipped, as a trailing ``---`` is;
-    * an object with an ``items`` field (``kind: List``, ``PodList`` ...) stands for its items: each is a
-      Document whose field paths start ``items[N]``; ``items`` that is not a list, or an item that is not a
-      mapping, is an error as kubectl reports it;
+    * an object with an ``items`` field (``kind: List``, ``PodList`` ...) stands for its items, a List
+      among them for its own items: each is a Document whose field paths start ``items[N]``; ``items``
+      that is not a list, or an item that is not a mapping, is an error as kubectl reports it;
     * scalars are typed as Go's YAML reader types them (:mod:`podnotes.goyaml`).
 
     Never raises for bad input: each problem is a Document with a
@@ -891,7 +914,7 @@ class _Reading:
             if ynode is None:
                 return
             line, column = _at(ynode.start_mark)
-            if "*" in chunk:
+            if "*" in chunk and _ANCHOR.search(chunk):
                 budget = min(MAX_NODES, self.values_left)
                 problem = _expansion_problem(_expanded_size(ynode), budget)
                 if problem is not None:
@@ -969,9 +992,21 @@ class _Reading:
                     f"refuses the whole list (json: cannot unmarshal {_json_kind(item)} into Go value of type "
                     "map[string]interface {})", item.line, item.column)))
                 continue
-            self.documents.append(Document(self.file, self._index(), item, item.line or document.line,
-                                           duplicates, text=self.text))
+            if item.get("items") is not None:  # a List inside a List: kubectl flattens it too
+                self._add(Document(self.file, self._index(), item, item.line or document.line, duplicates,
+                                   text=self.text))
+            else:
+                self.documents.append(Document(self.file, self._index(), item, item.line or document.line,
+                                               duplicates, text=self.text))
             duplicates = []
+
+
+# A line that starts with ``---``, and a run of consecutive separator lines whose rest is blank or a comment
+# (kubectl's YAMLReader accepts those): a run holds no document, so it is passed in one step.
+_SEPARATOR = re.compile(r"^---", re.MULTILINE)
+# (at most 4,096 lines per match: the engine keeps state per repetition, so an unbounded run would cost memory
+# in proportion to its length)
+_SEPARATOR_RUN = re.compile(r"(?:^---[^\S\n]*(?:#[^\n]*)?(?:\n|\Z)){1,4096}", re.MULTILINE)
 
 
 def _split_documents(text: str) -> list[tuple[int, int, int, str | None]]:
@@ -981,27 +1016,26 @@ def _split_documents(text: str) -> list[tuple[int, int, int, str | None]]:
     (k8s.io/apimachinery/pkg/util/yaml/decoder.go YAMLReader.Read).
 
     Returns ``(first line, start offset, end offset, problem or None)`` per document, separator lines
-    excluded; nothing between two separators is no document. Linear in the text (``str.find``).
+    excluded; nothing between two separators is no document. Linear in the text, and a run of separators is
+    passed a few thousand at a time, so 700,000 empty documents cost no Python loop each.
     """
     chunks: list[tuple[int, int, int, str | None]] = []
     begin, line = 0, 1
-    start = 0 if text.startswith("---") else text.find("\n---") + 1
-    while start > 0 or (start == 0 and text.startswith("---")):
-        end_of_line = text.find("\n", start)
-        end_of_line = len(text) if end_of_line < 0 else end_of_line
-        rest = text[start + 3:end_of_line].strip()
+    while (found := _SEPARATOR.search(text, begin)) is not None:
+        start = found.start()
         separator_line = line + text.count("\n", begin, start)
         if start > begin:
             chunks.append((line, begin, start, None))
-        if rest and not rest.startswith("#"):
+        run = _SEPARATOR_RUN.match(text, start)
+        if run is None:
+            end_of_line = text.find("\n", start)
+            end_of_line = len(text) if end_of_line < 0 else end_of_line
+            rest = text[start + 3:end_of_line].strip()
             if chunks and chunks[-1][2] == start:
                 chunks.pop()  # kubectl's reader returns the error instead of the document before it
             chunks.append((separator_line, start, end_of_line, f"invalid Yaml document separator: {_clip(rest)}"))
             return chunks
-        begin, line = end_of_line + 1, separator_line + 1
-        start = text.find("\n---", end_of_line - 1) + 1 if end_of_line < len(text) else -1
-        if start <= 0:
-            break
+        begin, line = run.end(), separator_line + text.count("\n", start, run.end())
     if begin < len(text):
         chunks.append((line, begin, len(text), None))
     return chunks
@@ -1206,9 +1240,11 @@ def load(source: Any, *, name: str | None = None) -> list[Document]:
 
 
 def iter_load(source: Any, *, name: str | None = None) -> Iterator[Document]:
-    """:func:`load`, one document at a time for files, folders, URLs and stdin (``"-"``), so a long stream is
-    checked and dropped document by document; other sources as :func:`load` gives them."""
-    if isinstance(source, str) and source == "-":
+    """:func:`load`, one document at a time for files, folders, URLs, stdin (``"-"``), bytes and YAML text, so
+    a long stream is checked and dropped document by document; other sources as :func:`load` gives them."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        yield from iter_text(bytes(source), name or "<bytes>")
+    elif isinstance(source, str) and source == "-":
         yield from _iter_data(lambda: inputfile.read_stream(sys.stdin, name or "<stdin>", _INPUT_BUDGET),
                               name or "<stdin>")
     elif isinstance(source, str) and inputfile.is_url(source):
@@ -1224,6 +1260,8 @@ def iter_load(source: Any, *, name: str | None = None) -> Iterator[Document]:
                                                                                what="the manifest"), str(child))
         else:
             yield from _iter_data(lambda: inputfile.read_bytes(path, _INPUT_BUDGET, what="the manifest"), str(path))
+    elif isinstance(source, str):
+        yield from iter_text(source, name or "<string>")
     else:
         yield from load(source, name=name)
 

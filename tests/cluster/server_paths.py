@@ -1,7 +1,8 @@
 """The two ways a manifest file reaches the API server, for the differential test.
 
 * the kubectl path: ``kubectl create/apply -f FILE`` decodes the file on the client
-  (``tools/kubectl-decode``, built from the pinned k8s.io/apimachinery) and POSTs each object as JSON;
+  (``tools/kubectl-decode``, built from the pinned k8s.io/apimachinery: tests/kubectl_decode.py) and
+  POSTs each object as JSON;
 * the raw-body path: the file's bytes POSTed as ``application/yaml``, decoded by the server itself
   (``k8s.io/apimachinery/pkg/runtime/serializer/yaml``, strict: duplicate keys refused).
 
@@ -12,22 +13,14 @@ time over one connection pool, against the test control plane only (loopback).
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import pytest
 import urllib3
 
 from podnotes.cluster.verdicts import causes_from_message, normalise_path
 
-from ..conftest import ROOT, in_ci
-
-BUILD_SCRIPT = ROOT / "tools" / "kubectl-decode" / "build.sh"
 QUERY = "dryRun=All&fieldValidation=Strict&fieldManager=kubectl-create"
 WORKERS = 8
 
@@ -51,34 +44,6 @@ class Verdict:
     rejects: bool
     paths: list[str] = field(default_factory=list)
     message: str = ""
-
-
-def kubectl_decode_binary() -> Path:
-    """Build (once, cached in ~/.cache/podnotes) and return the kubectl-decode program; without Go the test
-    skips (fails under CI=true), saying what to install."""
-    done = subprocess.run(["bash", str(BUILD_SCRIPT)], capture_output=True, text=True, timeout=900, check=False)
-    if done.returncode == 2 and shutil.which("go") is None:
-        reason = "Go is not installed: tools/kubectl-decode/build.sh needs Go >= 1.26 (https://go.dev/dl/)"
-        if in_ci():
-            pytest.fail(f"CI=true and {reason}", pytrace=False)
-        pytest.skip(reason)
-    if done.returncode != 0:
-        raise RuntimeError(f"{BUILD_SCRIPT} failed: {done.stderr[-2000:]}")
-    return Path(done.stdout.strip().splitlines()[-1])
-
-
-def kubectl_decode(binary: Path, contents: list[bytes]) -> list[dict]:
-    """What kubectl reads from each file: {"objects": [...], "error": "..."}, in the order given."""
-    with tempfile.TemporaryDirectory(prefix="podnotes-kubectl-decode-") as folder:
-        paths = []
-        for index, content in enumerate(contents):
-            path = Path(folder) / f"{index:05d}.yaml"
-            path.write_bytes(content)
-            paths.append(str(path))
-        done = subprocess.run([str(binary), *paths], capture_output=True, timeout=300, check=True)
-    results = [json.loads(line) for line in done.stdout.splitlines()]
-    assert len(results) == len(contents), "kubectl-decode answered for fewer files than it was given"
-    return results
 
 
 class Server:

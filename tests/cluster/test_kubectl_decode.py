@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .server_paths import kubectl_decode, kubectl_decode_binary
+from ..kubectl_decode import kubectl_decode, kubectl_decode_binary
 
 pytestmark = pytest.mark.cluster
 

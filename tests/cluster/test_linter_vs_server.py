@@ -29,10 +29,11 @@ from podnotes.lint import ERROR, Options, lint_documents
 from podnotes.manifest import load
 
 from ..conftest import BUILD, ROOT
+from ..kubectl_decode import kubectl_decode, kubectl_decode_binary
 from .conftest import REPORT
 from .corpus import Input, all_cases
 from .mutations import generate
-from .server_paths import Server, Verdict, kubectl_decode, kubectl_decode_binary
+from .server_paths import Server, Verdict
 
 pytestmark = pytest.mark.cluster
 
@@ -57,60 +58,24 @@ class Known:
 # Understood disagreements, by cause; chapters/reference/linter-vs-server.md tables the same causes. Each
 # entry names the inputs it covers, so a new disagreement (a new input, or an entry's input that starts to
 # disagree another way) fails the test. "both" covers the kubectl path and the raw-body path.
-_SCALAR = r"^scalar [^:]+: "
-_WORKLOAD_TEMPLATE = r"^(Deployment|ReplicaSet|StatefulSet|DaemonSet|Job|CronJob) template of [\w-]+: "
 KNOWN: list[Known] = [
-    # --- document streams, encodings, List, duplicate and merge keys (client-side reading) ---
-    Known("kubectl", r"^stream: (List with an invalid|List items \[\[\]\]|List item without kind|nested List)",
-          "kubectl flattens a List and sends its items; the linter skips kind List"),
     # --- validation rules the linter does not have yet ---
-    Known("both", r"^zero spec\.priority: 0$", "the Priority admission plugin accepts priority 0, the default "
-          "priority with no class; the linter refuses any priority"),
-    Known("both", r"^zero (securityContext\.(fsGroup: -1|supplementalGroups: \[-1\])|preStop sleep seconds: -1)$",
-          "no linter rule for negative fsGroup, supplementalGroups or preStop sleep seconds"),
-    Known("both", r"^(Deployment|StatefulSet): template activeDeadlineSeconds$",
-          "ValidatePodTemplateSpecForReplicaSet/StatefulSet forbid activeDeadlineSeconds; not in the linter"),
-    Known("both", r"^Deployment: (replicas -1|empty selector|selector bad expression|Recreate with rollingUpdate|"
-          r"maxSurge|maxUnavailable|revisionHistoryLimit -1|minReadySeconds -1|progressDeadlineSeconds|"
-          r"no selector|strategy type lowercase)",
-          "apps/v1 validation (ValidateDeploymentSpec, ValidateRollingUpdateDeployment, ValidateLabelSelector) "
-          "is not in the linter, or names other fields"),
-    Known("both", r"^ReplicaSet: (replicas -1|minReadySeconds -1|no selector)", "apps/v1 ValidateReplicaSetSpec "
-          "is not in the linter, or names other fields"),
-    Known("both", r"^StatefulSet: (replicas -1|OnDelete with rollingUpdate|partition -1|maxUnavailable 0|"
-          r"minReadySeconds -1|ordinals start -1|retention policy invalid|claim template without accessModes|"
-          r"name with dots|updateStrategy type invalid|revisionHistoryLimit -1|podManagementPolicy invalid)",
-          "apps/v1 ValidateStatefulSetSpec is not in the linter, or names other fields"),
-    Known("both", r"^DaemonSet: (maxUnavailable|minReadySeconds -1|no selector|revisionHistoryLimit -1|"
-          r"updateStrategy type invalid|OnDelete with rollingUpdate)",
-          "apps/v1 ValidateDaemonSetSpec is not in the linter, or names other fields"),
-    Known("both", r"^Job: (backoffLimit -1|backoffLimitPerIndex|completions -1|manualSelector|name 64 chars|"
-          r"parallelism -1|podFailurePolicy|podReplacementPolicy|selector without manualSelector|"
-          r"ttlSecondsAfterFinished -1|completionMode invalid|Indexed without completions|activeDeadlineSeconds 0|"
-          r"maxFailedIndexes without backoffLimitPerIndex|successPolicy without Indexed)",
-          "batch/v1 ValidateJobSpec is not in the linter"),
-    Known("both", r"^CronJob: (schedule|timeZone|startingDeadlineSeconds|successfulJobsHistoryLimit|"
-          r"failedJobsHistoryLimit|name 53 chars|jobTemplate completions|no jobTemplate|concurrencyPolicy)",
-          "batch/v1 ValidateCronJobSpec (cron syntax, time zones, 52-character names) is not in the linter"),
-    Known("both", _WORKLOAD_TEMPLATE + r"(image leading space|priority without class)",
-          "the server checks image whitespace and priority (Priority admission) on Pods only, not on templates"),
-    Known("both", _WORKLOAD_TEMPLATE + r"(memory negative|unknown resource name)",
-          "on a template the server names limits only; requests are copied from limits when a Pod is defaulted"),
-    Known("both", _WORKLOAD_TEMPLATE + r"(label key with space|label value 64 chars)",
-          "the server names template labels spec.template.labels (and a Job copies them to metadata.labels); "
-          "the linter names spec.template.metadata.labels"),
+    Known("both", r"^Deployment: selector bad expression$",
+          "ValidateLabelSelector's operator check (metav1 validation) is not in the linter"),
+    Known("both", r"^Job: (selector without manualSelector|name 64 chars|maxFailedIndexes without "
+          r"backoffLimitPerIndex)$",
+          "batch/v1 ValidateJobSpec names other fields: the generated selector and job-name labels the server "
+          "adds before validating, and maxFailedIndexes next to backoffLimitPerIndex"),
+    Known("both", r"^CronJob: no jobTemplate$",
+          "the linter reports the OpenAPI schema's required jobTemplate; the server validates the empty struct "
+          "it decodes instead"),
     Known("both", r"^StatefulSet template of [\w-]+: hostname invalid",
           "the server does not check the hostname of a StatefulSet's template (the controller sets it per Pod)"),
     Known("raw", r"^merge key: overrides ", "strict decoding of a raw YAML body counts a key that overrides a "
           "merged one as a duplicate and refuses it; kubectl's client-side conversion accepts it"),
-    Known("both", r"^(Job|CronJob) template of [\w-]+: spec missing",
-          "without a Pod spec the server also requires restartPolicy, which the linter does not name"),
     Known("raw", r"(^duplicate key: |fixtures/rules/duplicate-key\.yaml$)",
           "the linter reads as kubectl does: the last value of a duplicated key is kept and the server accepts "
           "the object (a warning); strict decoding of a raw YAML body refuses the duplicate"),
-    Known("both", r"fixtures/rules/pss-(procMount|windowsHostProcess)\.yaml$",
-          "ValidatePodSpec's cross-field rules (procMount Unmasked needs hostUsers: false; a hostProcess "
-          "container needs hostNetwork: true) are not in the linter; it reports the Pod Security check only"),
     Known("both", r"fixtures/rules/yaml-limit\.yaml$",
           "both refuse it: the linter for its size before reading its fields, the server for a field's type, "
           "so only the server names a field"),
@@ -171,9 +136,15 @@ def _first_kind(content: bytes) -> str:
     return match.group(1).decode() if match else "Pod"
 
 
+_LIST_ITEM = re.compile(r"^(items\[\d+\]\.)+")
+
+
 def lint_verdict(item: Input, options: Options) -> Verdict:
+    """The linter's verdict. A List's items are checked at ``items[N]...`` in the file, but kubectl sends each
+    item alone, so the server names its fields from the item: the comparison drops that prefix."""
     errors = [f for f in lint_documents(load(item.content, name=item.label), options) if f.severity == ERROR]
-    return Verdict(bool(errors), sorted({f.path for f in errors if f.path}), errors[0].message if errors else "")
+    paths = {_LIST_ITEM.sub("", f.path) for f in errors if f.path}
+    return Verdict(bool(errors), sorted(paths), errors[0].message if errors else "")
 
 
 _DOCUMENT_MARKER = re.compile(rb"^(---|\.\.\.)(\s|$)", re.MULTILINE)

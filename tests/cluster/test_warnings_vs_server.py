@@ -54,6 +54,8 @@ CASES = {
                                          {"ip": "127.0.0.1", "hostnames": ["b"]}]}),
     "lifecycle tcpSocket (no warning)": pod(lifecycle={"preStop": {"tcpSocket": {"port": 80}}}),
     "template ports": deployment(pod(ports=[{"containerPort": 80}, {"containerPort": 80}])["spec"]),
+    "template fractional limit (not defaulted into requests)": deployment(
+        pod(resources={"limits": {"memory": "100m"}})["spec"]),
     "template refused and warned": deployment(pod(resources={"limits": {"memory": "100m"}})["spec"],
                                               {"maxSurge": "1"}),
 }

@@ -225,3 +225,86 @@ def test_a_daemonset_ignores_rolling_update_under_on_delete():
     manifest = workload("DaemonSet", "updateStrategy", {"maxSurge": 1, "maxUnavailable": 1})
     manifest["spec"]["updateStrategy"]["type"] = "OnDelete"
     assert errors(manifest) == []
+
+
+@pytest.mark.parametrize(("version", "warned"), [("1.27", False), ("1.28", True), ("1.37", True)])
+def test_duplicate_port_warnings_start_at_kubernetes_1_28(version, warned):
+    """warningsForPodSpecAndMeta (pkg/api/pod/warnings.go) warns about duplicate and overlapping ports since
+    kubernetes/kubernetes#113245, first released in 1.28; a 1.27 server accepts the Pod silently."""
+    manifest = pod(ports=[{"containerPort": 80}, {"containerPort": 80}, {"containerPort": 81, "hostIP": "127.0.0.1"}])
+    rules = [f.rule for f in lint(manifest, k8s_version=version, advice=False)]
+    assert rules.count("duplicate-port") == (2 if warned else 0)
+
+
+@pytest.mark.parametrize("version", ["1.25", "1.37"])
+def test_pull_secret_and_host_alias_warnings_exist_in_every_covered_version(version):
+    """The imagePullSecrets (duplicate, empty name) and hostAliases (duplicate ip) warnings came with the
+    first Pod warnings, kubernetes/kubernetes#101688 (1.22), older than every version the schemas cover."""
+    manifest = pod({"imagePullSecrets": [{"name": "a"}, {"name": "a"}, {"name": ""}],
+                    "hostAliases": [{"ip": "10.0.0.1", "hostnames": ["a"]}, {"ip": "10.0.0.1", "hostnames": ["b"]}]})
+    rules = [f.rule for f in lint(manifest, k8s_version=version, advice=False)]
+    assert rules.count("image-pull-secret") == 2 and rules.count("host-alias-ip") == 1
+
+
+def test_the_first_versions_of_the_pod_warnings_follow_upstream_history():
+    from podnotes.lint.rules import REGISTRY
+
+    assert {rule: REGISTRY[rule].since for rule in ("duplicate-port", "image-pull-secret", "host-alias-ip",
+                                                    "duplicate-env", "fractional-memory")} == {
+        "duplicate-port": "1.28", "image-pull-secret": "1.22", "host-alias-ip": "1.22", "duplicate-env": "1.22",
+        "fractional-memory": "1.22"}
+
+
+def _server_messages(manifest: dict, version: str = "1.37") -> list[str]:
+    return [f.server_message for f in lint(manifest, k8s_version=version, advice=False) if f.severity == ERROR]
+
+
+def test_unmasked_proc_needs_the_pods_own_user_namespace():
+    """ValidatePodSpec (pkg/apis/core/validation, kubernetes/kubernetes#123520, 1.30): procMount Unmasked only
+    with hostUsers: false."""
+    unmasked = pod(securityContext={"procMount": "Unmasked"})
+    assert _server_messages(unmasked) == ['spec.containers[0].securityContext.procMount: Invalid value: "Unmasked": '
+                                          "`hostUsers` must be false to use `Unmasked`"]
+    assert _server_messages({**unmasked, "spec": {**unmasked["spec"], "hostUsers": False}}) == []
+    assert _server_messages(unmasked, "1.29") == []
+
+
+def test_host_process_containers_need_host_network_and_company():
+    """validateWindowsHostProcessPod (pkg/apis/core/validation): all containers or none, hostNetwork true, the
+    Pod's value and a container's the same."""
+    one = pod(securityContext={"windowsOptions": {"hostProcess": True}})
+    assert _server_messages(one) == ["spec.hostNetwork: Invalid value: false: hostNetwork must be true if pod "
+                                     "contains any hostProcess containers"]
+    both = {**one, "spec": {**one["spec"], "hostNetwork": True,
+                            "initContainers": [{"name": "init", "image": "busybox:1.36"}]}}
+    assert _server_messages(both) == ['spec: Invalid value: "": If pod contains any hostProcess containers then all '
+                                      "containers must be HostProcess containers"]
+    clash = {**one, "spec": {**one["spec"], "hostNetwork": True,
+                             "securityContext": {"windowsOptions": {"hostProcess": False}}}}
+    assert _server_messages(clash)[0].startswith("spec.containers[0].securityContext.windowsOptions.hostProcess: "
+                                                 "Invalid value: true: pod hostProcess value must be identical")
+
+
+@pytest.mark.parametrize(("context", "path"), [({"fsGroup": -1}, "spec.securityContext.fsGroup"),
+                                               ({"supplementalGroups": [5, -1]},
+                                                "spec.securityContext.supplementalGroups[1]")])
+def test_negative_group_ids_are_refused(context, path):
+    """ValidatePodSecurityContext: fsGroup and supplementalGroups go through IsValidGroupID."""
+    assert _server_messages(pod({"securityContext": context})) == [
+        f"{path}: Invalid value: -1: must be between 0 and 2147483647, inclusive"]
+
+
+@pytest.mark.parametrize(("seconds", "grace", "version", "refused"),
+                         [(0, None, "1.37", False), (-1, None, "1.37", True), (31, None, "1.37", True),
+                          (31, 60, "1.37", False), (0, None, "1.32", True), (1, None, "1.32", False)])
+def test_sleep_hooks_last_zero_to_the_grace_period(seconds, grace, version, refused):
+    """validateSleepAction (pkg/apis/core/validation): 0 allowed from 1.33 (PodLifecycleSleepActionAllowZero),
+    never beyond terminationGracePeriodSeconds (30 by default)."""
+    manifest = pod({"terminationGracePeriodSeconds": grace} if grace else None,
+                   lifecycle={"preStop": {"sleep": {"seconds": seconds}}})
+    messages = _server_messages(manifest, version)
+    assert bool(messages) == refused
+    if refused:
+        words = "non-negative" if version == "1.37" else "greater than 0"
+        assert messages == [f"spec.containers[0].lifecycle.preStop.sleep: Invalid value: {seconds}: must be "
+                            f"{words} and less than terminationGracePeriodSeconds ({grace or 30})"]

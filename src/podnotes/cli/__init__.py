@@ -144,7 +144,9 @@ def _suggestion(parser: argparse.ArgumentParser, message: str) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; ``only`` (a command's name) registers that command alone, so running one
+    command imports only its own module (the full parser is what help and misspelt commands need)."""
     parser = Parser(
         prog="podnotes",
         description="How a Kubernetes Pod is built from plain Linux processes.",
@@ -152,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"podnotes {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in (only,) if only in COMMAND_MODULES else COMMAND_MODULES:
         importlib.import_module(f"podnotes.cli.{name}").register(subparsers)
     helper = subparsers.add_parser("help", help="show the help of podnotes or of a command (`podnotes help lint`)",
                                    description="Show the help of podnotes or of a command, as COMMAND --help does.")
@@ -228,7 +230,8 @@ def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(only=words[0] if words and words[0] in COMMAND_MODULES else None)
     args = _parse(parser, argv)
     if not getattr(args, "handler", None):
         parser.print_help()

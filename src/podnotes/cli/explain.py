@@ -43,14 +43,14 @@ def terminal_width() -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from podnotes.explain import ExplainError, annotate, explain_field
+    from podnotes.explain import ExplainError, explain_field
     from podnotes.lint.schema import CatalogueError
 
     if bool(args.field) == bool(args.filename):
         raise CommandError("give either a field path or -f FILE", EXIT_USAGE)
     try:
         if args.filename:
-            return _annotate(args, annotate)
+            return _annotate(args)
         info = explain_field(args.field, k8s_version=args.k8s_version, recursive=args.recursive)
     except (ExplainError, CatalogueError) as err:
         raise CommandError(str(err), EXIT_USAGE) from err
@@ -61,27 +61,44 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _annotate(args: argparse.Namespace, annotate) -> int:
+def _annotate(args: argparse.Namespace) -> int:
+    """Annotate each document as it is read and print it at once, so memory stays flat in the number of
+    documents; a document that cannot be read ends the run (exit 3) after what came before it."""
     from pathlib import Path
 
-    from podnotes.manifest import load
+    from podnotes.explain import annotate_document
+    from podnotes.lint.schema import catalogue
+    from podnotes.manifest import iter_load
 
-    documents = load(args.filename if args.filename == "-" else Path(args.filename))
-    broken = [doc for doc in documents if doc.error is not None]
-    if broken:
-        error = broken[0].error
-        where = f"{broken[0].file}:{error.line}:{error.column}" if error.line else broken[0].file  # type: ignore[union-attr]
-        raise CommandError(f"{where}: {error.message}", EXIT_BAD_INPUT)  # type: ignore[union-attr]
-    if not documents:
-        raise CommandError(f"{args.filename}: no Pod or Pod template found to explain (the input is empty)",
-                           EXIT_BAD_INPUT)
-    results = annotate(documents, k8s_version=args.k8s_version)
-    if not results:
-        raise CommandError(f"{args.filename}: no Pod or Pod template found to explain", EXIT_BAD_INPUT)
-    if args.output == "json":
-        print(json.dumps([{"file": r.document.file, "fields": [asdict(n) for n in r.notes],
-                           "defaults": [asdict(d) for d in r.defaults]} for r in results], indent=2))
-        return 0
-    for result in results:
-        print(result.render(columns=terminal_width()))
+    cat = catalogue(args.k8s_version)
+    as_json = args.output == "json"
+    documents = explained = 0
+    try:
+        for document in iter_load(args.filename if args.filename == "-" else Path(args.filename)):
+            documents += 1
+            if document.error is not None:
+                error = document.error
+                where = f"{document.file}:{error.line}:{error.column}" if error.line else document.file
+                raise CommandError(f"{where}: {error.message}", EXIT_BAD_INPUT)
+            result = annotate_document(document, cat)
+            if result is None:
+                continue
+            _print_result(result, as_json, first=explained == 0)
+            explained += 1
+    finally:
+        if as_json and explained:
+            print("\n]")
+    if not explained:
+        empty = " (the input is empty)" if not documents else ""
+        raise CommandError(f"{args.filename}: no Pod or Pod template found to explain{empty}", EXIT_BAD_INPUT)
     return 0
+
+
+def _print_result(result, as_json: bool, first: bool) -> None:
+    """One annotated manifest: as text, or as the next item of a JSON list printed piece by piece."""
+    if not as_json:
+        print(result.render(columns=terminal_width()))
+        return
+    item = json.dumps({"file": result.document.file, "fields": [asdict(n) for n in result.notes],
+                       "defaults": [asdict(d) for d in result.defaults]}, indent=2)
+    print(("[\n" if first else ",\n") + "\n".join("  " + line for line in item.splitlines()), end="")

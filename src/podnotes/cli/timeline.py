@@ -182,30 +182,36 @@ def _simulate(args: argparse.Namespace):
 
 
 def _load_pod(filename: str):
+    """The first Pod or Pod template of the file, read one document at a time (the others are counted and
+    dropped, so memory stays flat in the number of documents); any unreadable document is an error."""
     from podnotes.lint.schema import KINDS
-    from podnotes.manifest import load
+    from podnotes.manifest import iter_load
 
-    documents = load(filename if filename == "-" else Path(filename))
-    if not documents:
-        raise CommandError(f"{filename}: no Pod found (the file is empty)", 3)
-    for document in documents:
+    first, found, documents = None, 0, 0
+    kinds: set[str] = set()
+    for document in iter_load(filename if filename == "-" else Path(filename)):
+        documents += 1
         if document.error is not None:
             where = f"{document.file}:{document.error.line}" if document.error.line else document.file
             raise CommandError(f"{where}: {document.error.message}", 3)
-    found = [d for d in documents if d.kind in KINDS]
-    if not found:
-        kinds = ", ".join(sorted({str(d.kind) for d in documents})) or "nothing"
+        if document.kind in KINDS:
+            found += 1
+            first = first or document
+        elif len(kinds) < 20:
+            kinds.add(str(document.kind))
+    if not documents:
+        raise CommandError(f"{filename}: no Pod found (the file is empty)", 3)
+    if first is None:
         by_case = {kind.lower(): kind for kind in KINDS}
-        miscased = sorted({by_case[str(d.kind).lower()] for d in documents if str(d.kind).lower() in by_case})
+        miscased = sorted({by_case[kind.lower()] for kind in kinds if kind.lower() in by_case})
         hint = (f"; kinds are case-sensitive: write kind: {', '.join(miscased)}, as the API server only knows "
                 "that spelling" if miscased else "")
-        raise CommandError(f"{filename}: no Pod or Pod template found (found {kinds}; the timeline takes "
-                           f"{', '.join(KINDS)}){hint}", 3)
-    if len(found) > 1:
-        first = found[0]
-        print(f"podnotes timeline: note: {filename} holds {len(found)} Pods and Pod templates; simulating the "
+        raise CommandError(f"{filename}: no Pod or Pod template found (found {', '.join(sorted(kinds))}; the "
+                           f"timeline takes {', '.join(KINDS)}){hint}", 3)
+    if found > 1:
+        print(f"podnotes timeline: note: {filename} holds {found} Pods and Pod templates; simulating the "
               f"first, {first.kind} {_name(first)}", file=sys.stderr)
-    return found[0]
+    return first
 
 
 def _name(document) -> str:

@@ -36,11 +36,12 @@ import os
 import secrets
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -126,33 +127,71 @@ class CleanupRecord:
 
 def load_documents(manifest: Any, namespace: str | None = None) -> list[ObjectToSend]:
     """Load with podnotes.manifest and check each document names a kind, apiVersion and name."""
+    return list(iter_documents(manifest, namespace))
+
+
+def iter_documents(manifest: Any, namespace: str | None = None) -> Iterator[ObjectToSend]:
+    """The objects of ``manifest``, one document at a time (:func:`podnotes.manifest.iter_load`).
+
+    Every document is read and checked first, then dropped; only then are
+    they read again and yielded one by one. So nothing is sent when any
+    document is bad (:class:`ManifestProblem` on the first ``next()``), and
+    memory stays flat in the number of documents. An input that can be read
+    only once (stdin, a stream, a URL) is read into memory first, within the
+    loader's per-input limit.
+    """
     from podnotes import manifest as manifest_module
 
-    documents = []
-    for doc in manifest_module.load(manifest):
-        where = f"{doc.file}:{doc.line}" if doc.line else doc.file
-        if doc.error is not None:
-            line = f"{doc.file}:{doc.error.line}" if doc.error.line else where
-            raise ManifestProblem(f"{line}: {doc.error.message}", hint=f"fix the file; `podnotes lint {doc.file}` "
-                                                                     "shows every problem")
-        body = doc.to_python()
-        if not isinstance(body, dict):
-            raise ManifestProblem(f"{where}: a Kubernetes object must be a mapping, not {type(body).__name__}")
-        missing = [key for key in ("apiVersion", "kind") if not body.get(key)]
-        name = (body.get("metadata") or {}).get("name")
-        if not name:
-            missing.append("metadata.name")
-        if missing:
-            raise ManifestProblem(f"{where}: missing {', '.join(missing)}",
-                                  hint="every object needs apiVersion, kind and metadata.name")
-        body_namespace = (body.get("metadata") or {}).get("namespace")
-        if namespace and body_namespace and body_namespace != namespace:
-            raise ManifestProblem(
-                f"{where}: metadata.namespace is {body_namespace!r} but the namespace asked for is {namespace!r}",
-                hint="drop one of them (kubectl refuses this too)")
-        ref = ObjectRef(body["apiVersion"], body["kind"], name, body_namespace or namespace, doc.file, doc.line)  # type: ignore[arg-type]
-        documents.append(ObjectToSend(body, ref, doc))
-    return documents
+    source, name = _readable_twice(manifest)
+    for doc in manifest_module.iter_load(source, name=name):
+        _object_to_send(doc, namespace)
+    for doc in manifest_module.iter_load(source, name=name):
+        yield _object_to_send(doc, namespace)
+
+
+def _readable_twice(manifest: Any) -> tuple[Any, str | None]:
+    """``manifest``, or for stdin, a stream or a URL its bytes and the name to show."""
+    from podnotes import inputfile
+    from podnotes import manifest as manifest_module
+
+    budget = inputfile.Budget(limit=manifest_module.MAX_INPUT_BYTES)
+    try:
+        if isinstance(manifest, str) and manifest == "-":
+            return inputfile.read_stream(sys.stdin, "<stdin>", budget), "<stdin>"
+        if isinstance(manifest, str) and inputfile.is_url(manifest):
+            return inputfile.read_url(manifest, replace(inputfile.URL_BUDGET, limit=budget.limit)), manifest
+        if hasattr(manifest, "read"):
+            name = str(getattr(manifest, "name", "<stream>"))
+            return inputfile.read_stream(manifest, name, budget), name
+    except inputfile.InputError as err:
+        raise ManifestProblem(str(err), hint="fix the input; `podnotes lint` shows every problem") from None
+    return manifest, None
+
+
+def _object_to_send(doc: Any, namespace: str | None) -> ObjectToSend:
+    """One loaded document as an object to send, or :class:`ManifestProblem` saying what it lacks."""
+    where = f"{doc.file}:{doc.line}" if doc.line else doc.file
+    if doc.error is not None:
+        line = f"{doc.file}:{doc.error.line}" if doc.error.line else where
+        raise ManifestProblem(f"{line}: {doc.error.message}", hint=f"fix the file; `podnotes lint {doc.file}` "
+                                                                 "shows every problem")
+    body = doc.to_python()
+    if not isinstance(body, dict):
+        raise ManifestProblem(f"{where}: a Kubernetes object must be a mapping, not {type(body).__name__}")
+    missing = [key for key in ("apiVersion", "kind") if not body.get(key)]
+    name = (body.get("metadata") or {}).get("name")
+    if not name:
+        missing.append("metadata.name")
+    if missing:
+        raise ManifestProblem(f"{where}: missing {', '.join(missing)}",
+                              hint="every object needs apiVersion, kind and metadata.name")
+    body_namespace = (body.get("metadata") or {}).get("namespace")
+    if namespace and body_namespace and body_namespace != namespace:
+        raise ManifestProblem(
+            f"{where}: metadata.namespace is {body_namespace!r} but the namespace asked for is {namespace!r}",
+            hint="drop one of them (kubectl refuses this too)")
+    ref = ObjectRef(body["apiVersion"], body["kind"], name, body_namespace or namespace, doc.file, doc.line)  # type: ignore[arg-type]
+    return ObjectToSend(body, ref, doc)
 
 
 class Cluster:
@@ -265,7 +304,7 @@ class Cluster:
     def create(self, manifest: Any, namespace: str | None = None) -> list[Outcome]:
         """Create every object; fails on the first that exists already (kubectl create)."""
         outcomes = []
-        for doc in load_documents(manifest, namespace):
+        for doc in iter_documents(manifest, namespace):
             resource = self._resource(doc.ref)
             ns = self._namespace_for(resource, doc.ref)
             ref = _with_namespace(doc.ref, ns)
@@ -283,7 +322,7 @@ class Cluster:
         manager is a conflict unless ``force_conflicts``.
         """
         outcomes = []
-        for doc in load_documents(manifest, namespace):
+        for doc in iter_documents(manifest, namespace):
             resource = self._resource(doc.ref)
             ns = self._namespace_for(resource, doc.ref)
             ref = _with_namespace(doc.ref, ns)
@@ -312,7 +351,7 @@ class Cluster:
         containers are stopped and started again.
         """
         outcomes = []
-        for doc in load_documents(manifest, namespace):
+        for doc in iter_documents(manifest, namespace):
             resource = self._resource(doc.ref)
             ns = self._namespace_for(resource, doc.ref)
             ref = _with_namespace(doc.ref, ns)
@@ -341,7 +380,7 @@ class Cluster:
         ``wait=True`` waits for that, up to ``timeout`` seconds.
         """
         outcomes = []
-        for doc in load_documents(manifest, namespace):
+        for doc in iter_documents(manifest, namespace):
             resource = self._resource(doc.ref)
             ref = _with_namespace(doc.ref, self._namespace_for(resource, doc.ref))
             outcomes.append(self._delete_one(resource, ref, grace_period, wait, timeout, ignore_not_found))
@@ -396,7 +435,7 @@ class Cluster:
         from .verdicts import findings_from_rejection
 
         findings = []
-        for doc in load_documents(manifest, namespace):
+        for doc in iter_documents(manifest, namespace):
             resource = self._resource(doc.ref)
             ns = self._namespace_for(resource, doc.ref)
             try:

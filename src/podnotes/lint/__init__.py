@@ -30,7 +30,7 @@ from ..kube.enums import PSS_LEVELS as LEVELS
 from ..manifest import Document, Node, iter_load
 from . import advice
 from .finding import ERROR, INFO, SEVERITIES, UNREADABLE_RULES, WARNING, Finding
-from .pod import PodRules, check_metadata
+from .pod import PodRules, check_label_map, check_metadata
 from .schema import KINDS, CatalogueError, available_versions, catalogue, default_version
 from .structure import StructureChecker, located
 from .warnings import check_pod_warnings
@@ -86,14 +86,23 @@ def lint_documents(documents: Iterable[Document], options: Options | None = None
     """
     options = options or Options()
     findings: list[Finding] = []
+    scanned: tuple[str | None, bool] = (None, True)  # the last input's text, and whether it may hold a template
     for document in documents:
-        hint = _template_hint(document) if options.advice else []
+        if document.text is not scanned[0]:
+            scanned = (document.text, _may_hold_template(document.text))
+        hint = _template_hint(document) if options.advice and scanned[1] else []
         findings.extend(_about(document, hint + _lint_document(document, options)))
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.column or 0))
     return _at_most(findings, MAX_FINDINGS)
 
 
 _TEMPLATE = re.compile(r"\{\{-?\s*[.$\w(\"/-].*?\}\}")
+
+
+def _may_hold_template(text: str | None) -> bool:
+    """Whether an input's values could hold template syntax: not without ``{{`` in its text, unless an escape
+    (``\\x7b``) could make one; once per input, so no document's tree is walked for nothing."""
+    return text is None or "{{" in text or "\\" in text
 
 
 def _template_hint(document: Document) -> list[Finding]:
@@ -222,26 +231,44 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
     spec, context = pod_spec_of(root)
     if spec is not None and spec.kind == "map":
         if context != "pod":
-            template_metadata = root
-            for key in KINDS[kind.value][2].split(".")[:-1] + ["metadata"]:
-                template_metadata = template_metadata.get(key) if template_metadata is not None else None  # type: ignore[assignment]
-            check_metadata(template_metadata, root, False, findings)
+            _check_template_metadata(root, kind.value, findings)
         if context == "workload" or (kind.value == "Job" and _manual_selector(root)):
             _check_selector(root, findings)
         if context != "pod":
             check_workload(root, kind.value, findings)
         PodRules(spec, context, findings, int(checker.catalogue.version.split(".")[1]),  # type: ignore[arg-type]
                  claim_template_names(root)).run()
-        check_pod_warnings(spec, findings)
+        check_pod_warnings(spec, findings, checker.catalogue.version, pod=context == "pod")
         if options.advice:
             advice.check_pod(spec, kind.value, root, options.level, checker.catalogue.version, findings)
     elif spec is None:
         findings.append(located("required-field", ERROR, root, f"this {kind.value} has no Pod spec at "
                                 f"`{KINDS[kind.value][2]}`", path=f"{KINDS[kind.value][2]}.containers",
                                 server=f"{KINDS[kind.value][2]}.containers: Required value"))
+        if context == "job":  # ValidateJobSpec: a Job's Pods must say what happens when they end
+            policy = f"{KINDS[kind.value][2]}.restartPolicy"
+            findings.append(located("restart-policy-context", ERROR, root, f"a {kind.value}'s Pod template must set "
+                                    "`restartPolicy` to OnFailure or Never", path=policy,
+                                    server=f'{policy}: Required value: valid values: "OnFailure", "Never"'))
     if not options.advice:
         findings = [f for f in findings if not _advice_only(f)]
     return _suppress(_unique(findings), root, options.disabled)
+
+
+def _check_template_metadata(root: Node, kind: str, findings: list[Finding]) -> None:
+    """The Pod template's labels, named as the server names them: ValidatePodTemplateSpec reports
+    ``spec.template.labels`` (the template's metadata is inlined); a Job without labels of its own takes the
+    template's (SetDefaults_Job), so the server reports them at ``metadata.labels`` too."""
+    template_path = KINDS[kind][2].rpartition(".")[0]  # spec.template, spec.jobTemplate.spec.template
+    metadata: Node | None = root
+    for key in template_path.split(".") + ["metadata"]:
+        metadata = metadata.get(key) if metadata is not None else None
+    check_metadata(metadata, root, False, findings, f"{template_path}.labels")
+    own = root.get("metadata")
+    own_labels = own.get("labels") if own is not None else None
+    labels = metadata.get("labels") if metadata is not None else None
+    if kind == "Job" and labels is not None and labels.kind == "map" and (own_labels is None or not own_labels.value):
+        check_label_map(labels, findings, "metadata.labels")
 
 
 def _advice_only(finding: Finding) -> bool:
@@ -269,30 +296,49 @@ def _manual_selector(root: Node) -> bool:
 
 
 def _check_selector(root: Node, findings: list[Finding]) -> None:
-    """A controller's selector must match its own Pod template's labels, or it could never find its Pods."""
+    """A controller's selector must match its own Pod template's labels, or it could never find its Pods.
+
+    No selector at all matches nothing (metav1.LabelSelectorAsSelector(nil) is labels.Nothing()), so the
+    server also reports the template's labels; a DaemonSet reports only that (ValidateDaemonSetSpec has no
+    Required check of its own), while Deployment, ReplicaSet and a Job with manualSelector also say
+    ``spec.selector: Required value``."""
     spec = root.get("spec")
     selector = spec.get("selector") if spec is not None else None
     match = selector.get("matchLabels") if selector is not None else None
     template = spec.get("template") if spec is not None else None
     metadata = template.get("metadata") if template is not None else None
     labels = metadata.get("labels") if metadata is not None else None
-    if match is None or match.kind != "map" or (labels is not None and labels.kind != "map"):
+    if labels is not None and labels.kind != "map":
+        return
+    have = {k: v.value for k, v in labels.value.items()} if labels is not None else {}
+    if selector is None or (selector.kind == "scalar" and selector.value is None):
+        if root.scalar("kind") == "DaemonSet":
+            findings[:] = [f for f in findings if not (f.rule == "required-field" and f.path == "spec.selector")]
+        if root.scalar("kind") == "Job":  # ValidateJobSpec with manualSelector: the selector is the user's to give
+            findings.append(located("required-field", ERROR, spec, "with `manualSelector: true` the Job needs a "  # type: ignore[arg-type]
+                                    "`selector`", path="spec.selector", server="spec.selector: Required value",
+                                    fix="selector:\n  matchLabels: {app: NAME}"))
+        findings.append(_selector_mismatch(labels or metadata or template or spec or root, have,
+                                           "there is no selector, so the controller could never find the Pods "
+                                           "it creates", "selector:\n  matchLabels: {app: NAME}"))
+        return
+    if match is None or match.kind != "map":
         return
     wanted = {k: v.value for k, v in match.value.items()}
-    have = {k: v.value for k, v in labels.value.items()} if labels is not None else {}
     missing = {k: v for k, v in wanted.items() if have.get(k) != v}
-    if not missing:
-        return
-    where = labels or metadata or template or spec
-    shown = ", ".join(f'"{k}":"{v}"' for k, v in have.items())
-    findings.append(located(
-        "selector-mismatch", ERROR, where,  # type: ignore[arg-type]
-        "the template's labels do not carry the selector's " + ", ".join(f"{k}={v}" for k, v in missing.items())
-        + ": the controller could never find the Pods it creates", at_key=True,
-        path="spec.template.metadata.labels",
-        fix="labels:\n" + "".join(f"  {k}: {v}\n" for k, v in wanted.items()).rstrip(),
-        server=f"spec.template.metadata.labels: Invalid value: map[string]string{{{shown}}}: "
-               "`selector` does not match template `labels`"))
+    if missing:
+        findings.append(_selector_mismatch(
+            labels or metadata or template or spec,  # type: ignore[arg-type]
+            have, "the template's labels do not carry the selector's "
+            + ", ".join(f"{k}={v}" for k, v in missing.items()) + ": the controller could never find the Pods it "
+            "creates", "labels:\n" + "".join(f"  {k}: {v}\n" for k, v in wanted.items()).rstrip()))
+
+
+def _selector_mismatch(where: Node, labels: dict, message: str, fix: str) -> Finding:
+    shown = ",".join(f'"{k}":"{v}"' for k, v in labels.items())
+    return located("selector-mismatch", ERROR, where, message, at_key=True, path="spec.template.metadata.labels",
+                   fix=fix, server=f"spec.template.metadata.labels: Invalid value: {{{shown}}}: `selector` does not "
+                                   "match template `labels`")
 
 
 _LOAD_FIXES = {

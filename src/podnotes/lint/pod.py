@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ..kube.containers import containers
-from ..kube.defaults import probe_setting
+from ..kube.defaults import DEFAULT_GRACE_SECONDS, probe_setting
 from ..kube.enums import (
     CONTAINER_GROUPS,
     CONTAINER_RESTART_POLICIES,
@@ -136,13 +136,18 @@ class PodRules:
             self.error("field-constraint", deadline, "`activeDeadlineSeconds` must be at least 1 second",
                        f"{deadline.path}: Invalid value: {deadline.value}: must be between 1 and 2147483647, inclusive",
                        at_key=False, fix="activeDeadlineSeconds: 600")
-        for owner in [spec.get("securityContext")] + [c.get("securityContext") for c in self.all_containers()]:
+        pod_context = spec.get("securityContext")
+        for owner in [pod_context] + [c.get("securityContext") for c in self.all_containers()]:
             for key in ("runAsUser", "runAsGroup"):
-                node = owner.get(key) if owner is not None else None
-                if _present(node) and isinstance(node.value, int) and node.value < 0:
-                    self.error("field-constraint", node, f"`{key}` is a Linux ID and cannot be negative",
-                               f"{node.path}: Invalid value: {node.value}: must be between 0 and 2147483647, "
-                               "inclusive", at_key=False, fix=f"{key}: 10001")
+                self.check_linux_id(owner.get(key) if owner is not None else None, key)
+        if pod_context is not None and pod_context.kind == "map":
+            # ValidatePodSecurityContext: fsGroup and each supplemental group go through IsValidGroupID
+            self.check_linux_id(pod_context.get("fsGroup"), "fsGroup")
+            groups = pod_context.get("supplementalGroups")
+            for group in groups.value if groups is not None and groups.kind == "seq" else []:
+                self.check_linux_id(group, "supplementalGroups")
+        self.check_proc_mount()
+        self.check_host_process()
         for key, pattern, message in (("hostname", DNS1123_LABEL, _LABEL_MESSAGE),
                                       ("subdomain", DNS1123_LABEL, _LABEL_MESSAGE),
                                       ("serviceAccountName", DNS1123_SUBDOMAIN, _SUBDOMAIN_MESSAGE)):
@@ -153,7 +158,10 @@ class PodRules:
                            f'{node.path}: Invalid value: "{node.value}": {message}', at_key=False,
                            fix=re.sub(r"[^a-z0-9-]+", "-", node.value.lower()).strip("-") or "name")
         priority = spec.get("priority")
-        if _present(priority) and not _present(spec.get("priorityClassName")):
+        # The Priority admission plugin (plugin/pkg/admission/priority) sees Pods only, not templates; without
+        # a class (and no global default) it computes 0, so a priority of 0 is what it would set anyway.
+        if self.context == "pod" and _present(priority) and priority.value != 0 \
+                and not _present(spec.get("priorityClassName")):
             self.error("priority-admission", priority, "`priority` is computed by the Priority admission plugin "
                        "from `priorityClassName`; written by hand (without a class, which gives 0) it is refused",
                        f"the integer value of priority ({priority.value}) must not be provided in pod spec; "
@@ -175,6 +183,61 @@ class PodRules:
                            "so it may not name one",
                            f'{operator.path}: Invalid value: "Exists": value must be empty when `operator` is '
                            "'Exists'", at_key=False, fix="remove `value`, or use operator: Equal")
+
+    def check_linux_id(self, node: Node | None, key: str) -> None:
+        """A user or group ID: 0 to 2^31-1 (IsValidUserID, IsValidGroupID in k8s.io/apimachinery)."""
+        if _present(node) and isinstance(node.value, int) and not isinstance(node.value, bool) and node.value < 0:
+            self.error("field-constraint", node, f"`{key}` holds Linux IDs, which cannot be negative",
+                       f"{node.path}: Invalid value: {node.value}: must be between 0 and 2147483647, inclusive",
+                       at_key=False, fix=f"{key}: 10001" if key != "supplementalGroups" else "- 10001")
+
+    def check_proc_mount(self) -> None:
+        """``procMount: Unmasked`` needs the Pod's own user namespace (``hostUsers: false``): ValidatePodSpec
+        since 1.30 (kubernetes/kubernetes#123520, KEP-4265), for Pods and templates alike."""
+        if self.minor < 30 or self.spec.scalar("hostUsers") is False:
+            return
+        for container in self.all_containers():
+            context = container.get("securityContext")
+            node = context.get("procMount") if context is not None and context.kind == "map" else None
+            if _present(node) and node.value == "Unmasked":
+                self.error("field-constraint", node, "an unmasked /proc is allowed only in the Pod's own user "
+                           "namespace: set `hostUsers: false` in the Pod spec",
+                           f'{node.path}: Invalid value: "Unmasked": `hostUsers` must be false to use `Unmasked`',
+                           at_key=False, fix="hostUsers: false (in the Pod spec), or procMount: Default")
+
+    def check_host_process(self) -> None:
+        """Windows HostProcess containers (validateWindowsHostProcessPod in pkg/apis/core/validation): the
+        Pod and a container may not disagree about hostProcess, all containers or none are HostProcess
+        containers, and such a Pod needs ``hostNetwork: true``."""
+        spec = self.spec
+        pod_options = _path_value(spec, "securityContext", "windowsOptions")
+        pod_value = pod_options.scalar("hostProcess") if pod_options is not None else None
+        found = host_process = 0
+        for container in self.all_containers():
+            found += 1
+            options = _path_value(container, "securityContext", "windowsOptions")
+            node = options.get("hostProcess") if options is not None else None
+            value = node.value if _present(node) and isinstance(node.value, bool) else None
+            if isinstance(pod_value, bool) and value is not None and value != pod_value:
+                self.error("field-constraint", node, "the Pod and this container disagree about `hostProcess`",  # type: ignore[arg-type]
+                           f"{node.path}: Invalid value: {str(value).lower()}: pod hostProcess value must be "  # type: ignore[union-attr]
+                           f"identical if both are specified, was {str(pod_value).lower()}", at_key=False,
+                           fix=f"hostProcess: {str(pod_value).lower()}")
+            host_process += value is True or (value is None and pod_value is True)
+        if not host_process:
+            return
+        if host_process != found:
+            self.error("field-constraint", spec, "a Pod with a HostProcess container must run all its containers "
+                       "as HostProcess containers",
+                       f'{spec.path}: Invalid value: "": If pod contains any hostProcess containers then all '
+                       "containers must be HostProcess containers", fix="hostProcess: true on every container")
+        if spec.scalar("hostNetwork") is not True:
+            node = spec.get("hostNetwork") or spec
+            self.error("field-constraint", node, "a Pod with HostProcess containers must use the node's network: "
+                       "set `hostNetwork: true`",
+                       f"{spec.path}.hostNetwork: Invalid value: false: hostNetwork must be true if pod contains "
+                       "any hostProcess containers", at_key=node is spec, fix="hostNetwork: true",
+                       path=f"{spec.path}.hostNetwork")
 
     def check_pod_resources(self) -> None:
         """Pod-level ``resources`` (PodLevelResources): only cpu, memory and hugepages-<size> are supported
@@ -306,7 +369,8 @@ class PodRules:
             self.error("required-field", image or container, f"this {word} has no `image`: the kubelet would not "
                        "know what to run", f"{container.path}.image: Required value", fix="image: REGISTRY/NAME:TAG",
                        at_key=image is not None, path=f"{container.path}.image")
-        if _present(image) and isinstance(image.value, str) and image.value.strip() \
+        # validateContainersOnlyForPod: image whitespace is checked on Pods, not on Pod templates
+        if self.context == "pod" and _present(image) and isinstance(image.value, str) and image.value.strip() \
                 and image.value != image.value.strip():
             self.error("invalid-name", image, "the image reference has leading or trailing spaces",
                        f'{image.path}: Invalid value: "{image.value}": must not have leading or trailing whitespace',
@@ -350,6 +414,7 @@ class PodRules:
                 node = lifecycle.get(hook)
                 if _present(node) and node.kind == "map":
                     self.check_handlers(node, LIFECYCLE_HANDLERS, f"{hook} hook")
+                    self.check_sleep(node.get("sleep"))
                     tcp = node.get("tcpSocket")
                     if _present(tcp):
                         self.warn("lifecycle-tcp-socket", tcp, f"`tcpSocket` is not supported in a {hook} hook: "
@@ -358,6 +423,27 @@ class PodRules:
         self.check_resources(container)
         self.check_volume_mounts(container)
         self.check_env(container)
+
+    def check_sleep(self, sleep: Node | None) -> None:
+        """A hook's ``sleep.seconds``: from 0 (1.33 on; before, from 1) up to the Pod's grace period
+        (validateSleepAction in pkg/apis/core/validation, PodLifecycleSleepActionAllowZero); the server names
+        the ``sleep`` field."""
+        seconds = sleep.get("seconds") if _present(sleep) and sleep.kind == "map" else None
+        if not _present(seconds) or not isinstance(seconds.value, int) or isinstance(seconds.value, bool) \
+                or self.minor < 30:
+            return
+        grace = self.spec.scalar("terminationGracePeriodSeconds", DEFAULT_GRACE_SECONDS)
+        if not isinstance(grace, int) or grace < 0:
+            return  # the grace period's own finding says what is wrong
+        lowest = 0 if self.minor >= 33 else 1
+        if lowest <= seconds.value <= grace:
+            return
+        words = "non-negative" if lowest == 0 else "greater than 0"
+        self.error("field-constraint", seconds, f"a sleep hook lasts {lowest} to {grace} seconds (at most the "
+                   "Pod's terminationGracePeriodSeconds)",
+                   f"{sleep.path}: Invalid value: {seconds.value}: must be {words} and less than "  # type: ignore[union-attr]
+                   f"terminationGracePeriodSeconds ({grace})", at_key=False, fix=f"seconds: {min(5, grace)}",
+                   path=sleep.path)  # type: ignore[union-attr]
 
     def check_ephemeral_target(self, container: Node) -> None:
         target = container.get("targetContainerName")
@@ -548,8 +634,10 @@ class PodRules:
         for group in (limits, requests):
             if group is None or group.kind != "map":
                 continue
-            # a limit without a request is also defaulted into requests, where the server checks it again
-            defaulted = (f"{resources.path}.requests", requests) if group is limits else None
+            # In a Pod a limit without a request is also defaulted into requests (SetDefaults_Pod), where the
+            # server checks it again; a Pod template is not defaulted so, and only the limit is named.
+            defaulted = (f"{resources.path}.requests", requests) if group is limits and self.context == "pod" \
+                else None
             self.check_resource_amounts(group, defaulted)
         if limits is None or requests is None or limits.kind != "map" or requests.kind != "map":
             return
@@ -692,8 +780,10 @@ def port_name_problem(name: str) -> str | None:
     return None
 
 
-def check_metadata(metadata: Node | None, root: Node, needs_name: bool, findings: list[Finding]) -> None:
-    """Object name and label syntax."""
+def check_metadata(metadata: Node | None, root: Node, needs_name: bool, findings: list[Finding],
+                   labels_path: str | None = None) -> None:
+    """Object name and label syntax. ``labels_path`` is the path the server names for the labels: a Pod
+    template's metadata is inlined, so ValidatePodTemplateSpec names ``spec.template.labels``."""
     if metadata is None or metadata.kind != "map":
         if needs_name:
             findings.append(located("required-field", ERROR, root, "`metadata.name` is required",
@@ -713,7 +803,7 @@ def check_metadata(metadata: Node | None, root: Node, needs_name: bool, findings
                                 fix=re.sub(r"[^a-z0-9.-]+", "-", name.value.lower()).strip("-.")))
     labels = metadata.get("labels")
     if labels is not None and labels.kind == "map":
-        check_label_map(labels, findings)
+        check_label_map(labels, findings, labels_path)
 
 
 _LABEL_VALUE_MESSAGE = ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
@@ -736,21 +826,23 @@ def label_key_problem(key: str) -> str | None:
     return None
 
 
-def check_label_map(labels: Node, findings: list[Finding]) -> None:
-    """Keys and values of a label map (labels, nodeSelector); the server names the whole map in its message."""
+def check_label_map(labels: Node, findings: list[Finding], path: str | None = None) -> None:
+    """Keys and values of a label map (labels, nodeSelector); the server names the whole map (at ``path``, by
+    default the map's own) in its message."""
+    path = path or labels.path
     for key, value in labels.value.items():
         problem = label_key_problem(key)
         if problem:
             findings.append(located(
                 "invalid-name", ERROR, value, f"`{key}` is not a valid label key: an optional DNS prefix and `/`, "
-                "then at most 63 letters, digits, '-', '_' or '.'", at_key=True, path=labels.path,
-                server=f'{labels.path}: Invalid value: "{key}": {problem}', fix=re.sub(r"[^-A-Za-z0-9_./]+", "-", key)))
+                "then at most 63 letters, digits, '-', '_' or '.'", at_key=True, path=path,
+                server=f'{path}: Invalid value: "{key}": {problem}', fix=re.sub(r"[^-A-Za-z0-9_./]+", "-", key)))
         if isinstance(value.value, str) and (len(value.value) > 63 or not LABEL_VALUE.match(value.value)):
             why = "must be no more than 63 characters" if len(value.value) > 63 else _LABEL_VALUE_MESSAGE
             findings.append(located(
                 "invalid-name", ERROR, value, f"label value `{value.value}` is not valid: at most 63 letters, "
-                "digits, '-', '_' or '.', starting and ending with a letter or digit", path=labels.path,
-                server=f'{labels.path}: Invalid value: "{value.value}": {why}',
+                "digits, '-', '_' or '.', starting and ending with a letter or digit", path=path,
+                server=f'{path}: Invalid value: "{value.value}": {why}',
                 fix="use letters, digits, '-', '_' and '.' only, at most 63"))
 
 
@@ -759,3 +851,13 @@ def _seq_maps(node: Node | None) -> list[Node]:
     if node is None or node.kind != "seq":
         return []
     return [item for item in node.value if item.kind == "map"]
+
+
+def _path_value(node: Node, *keys: str) -> Node | None:
+    """The mapping at ``node.keys[0].keys[1]...``, or None when a step is missing or not a mapping."""
+    for key in keys:
+        child = node.get(key) if node.kind == "map" else None
+        if child is None or child.kind != "map":
+            return None
+        node = child
+    return node

@@ -224,11 +224,15 @@ _RULES: tuple[Rule, ...] = (
     _rule("volume-mount-not-found", ERROR, ACCEPTANCE, "A volumeMount names no volume of the Pod.",
           "Every volumeMount must name a volume of spec.volumes (\"must match the name of a volume\").",
           "Add the volume to spec.volumes, or correct the mount's name.", _core("ValidateVolumeMounts"), "1.0"),
-    _rule("field-constraint", ERROR, ACCEPTANCE, "A number is outside the range the server allows.",
-          "Ports lie in 1-65535, thresholds and deadlines are positive, IDs are not negative, and some fields "
-          "only make sense together; the server refuses values outside.",
-          "Use a value in the range the message gives.",
-          _core("validateContainerPorts, validateProbe, ValidatePodSpec and related checks"), "1.0"),
+    _rule("field-constraint", ERROR, ACCEPTANCE,
+          "A value is outside the range the server allows, or conflicts with another field.",
+          "Ports lie in 1-65535, thresholds and deadlines are positive, user and group IDs are not negative, a "
+          "sleep hook lasts at most the grace period, and some fields only make sense together (procMount "
+          "Unmasked with hostUsers: false, HostProcess containers with hostNetwork: true); the server refuses "
+          "the rest.",
+          "Use a value in the range the message gives, or set the field it depends on.",
+          _core("validateContainerPorts, validateProbe, ValidatePodSecurityContext, validateSleepAction, "
+                "validateWindowsHostProcessPod, ValidatePodSpec and related checks"), "1.0"),
     _rule("number-range", ERROR, ACCEPTANCE,
           "A number its field's Go type cannot hold (int32/int64 overflow) or JSON cannot carry (.inf, .nan).",
           "The server decodes numbers into int32 or int64 fields; a larger number, a fraction in an integer "
@@ -282,15 +286,15 @@ _RULES: tuple[Rule, ...] = (
           "hostPort, hostIP and protocol) in one Pod name one socket twice, so one entry is meaningless, and a "
           "hostIP means nothing without a hostPort.",
           "Remove the repeated port entry, or give the hostIP a hostPort.", _warning("duplicate port definition"),
-          "1.25"),
+          "1.28"),  # kubernetes/kubernetes#113245, merged for 1.28
     _rule("image-pull-secret", WARNING, ADVICE, "An image pull secret listed twice or without a name (server warning).",
           "The server accepts the Pod but warns: a repeated or empty entry in imagePullSecrets adds nothing.",
-          "List each pull secret once, by name.", _warning("duplicate or empty imagePullSecrets"), "1.25"),
+          "List each pull secret once, by name.", _warning("duplicate or empty imagePullSecrets"), "1.22"),  # #101688
     _rule("host-alias-ip", WARNING, ADVICE, "Two hostAliases entries for one IP address (server warning).",
           "The server accepts the Pod but warns: /etc/hosts gets one line per entry, so the same address appears "
           "twice; one entry with all the host names says the same.",
           "Merge the entries for the address into one with all its hostnames.", _warning("duplicate hostAliases IP"),
-          "1.25"),
+          "1.22"),  # kubernetes/kubernetes#101688, the first Pod warnings (1.22)
     _rule("lifecycle-tcp-socket", WARNING, ADVICE, "A lifecycle hook with tcpSocket, which is not supported.",
           "The server keeps tcpSocket in lifecycle hooks only for compatibility; the kubelet does not run it, so "
           "the hook fails when it is due.",

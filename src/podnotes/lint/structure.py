@@ -21,7 +21,12 @@ _JSON_TYPE = {bool: "bool", int: "number", float: "number", str: "string"}
 # What a Go integer field holds (format in the OpenAPI schema; int64 when none is given).
 INTEGER_RANGES = {"int32": (-2**31, 2**31 - 1), "int64": (-2**63, 2**63 - 1)}
 # Fields whose value the Pod rules check in context (they differ per container kind or workload).
-_CONTEXT_ENUMS = {("PodSpec", "restartPolicy"), ("Container", "restartPolicy"), ("EphemeralContainer", "restartPolicy")}
+# Enums whose server message depends on where they stand, checked by the rules of their context instead:
+# restart policies (podnotes.lint.pod), and strategy types, which the server reports for the whole strategy
+# (podnotes.lint.workload.check_strategy_type).
+_CONTEXT_ENUMS = {("PodSpec", "restartPolicy"), ("Container", "restartPolicy"), ("EphemeralContainer", "restartPolicy"),
+                  ("DeploymentStrategy", "type"), ("StatefulSetUpdateStrategy", "type"),
+                  ("DaemonSetUpdateStrategy", "type")}
 
 
 def located(rule: str, severity: str, node: Node, message: str, *, at_key: bool = False, path: str | None = None,

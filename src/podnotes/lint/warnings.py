@@ -2,8 +2,10 @@
 
 Mirrors ``warningsForPodSpecAndMeta`` in ``pkg/api/pod/warnings.go`` (Kubernetes
 1.37), which runs on the defaulted object, so a limit copied into requests is
-warned about twice. Each finding is a ``warning`` whose ``server_message`` is
-the warning text, word for word; unlike podnotes' own advice these are kept by
+warned about twice. A warning the server at the chosen version does not give
+yet (its rule's ``since`` in :mod:`podnotes.lint.rules`, e.g. duplicate ports
+from 1.28) is not reported. Each finding is a ``warning`` whose
+``server_message`` is the warning text, word for word; unlike podnotes' own advice these are kept by
 ``--no-advice``, because they are part of what the server answers.
 """
 
@@ -13,21 +15,25 @@ from ..kube.containers import containers
 from ..kube.quantity import fractional_bytes
 from ..manifest import Node
 from .finding import WARNING, Finding
+from .rules import applies_at
 from .structure import located
 
 BYTE_RESOURCES = ("memory", "ephemeral-storage")
 
 
-def check_pod_warnings(spec: Node, findings: list[Finding]) -> None:
-    """Every warning the server gives for this Pod spec, appended to ``findings``."""
+def check_pod_warnings(spec: Node, findings: list[Finding], k8s_version: str, *, pod: bool = True) -> None:
+    """Every warning the server of ``k8s_version`` (``"1.37"``) gives for this Pod spec (``pod=False``: a Pod
+    template's, which is not defaulted as a Pod is), appended to ``findings``."""
     if spec.kind != "map":
         return
-    check_pull_secrets(spec, findings)
-    check_host_aliases(spec, findings)
+    warnings: list[Finding] = []
+    check_pull_secrets(spec, warnings)
+    check_host_aliases(spec, warnings)
     for _, _, container in containers(spec):
-        check_fractional_bytes(container, findings)
-        check_env_duplicates(container, findings)
-    check_ports(spec, findings)
+        check_fractional_bytes(container, warnings, pod=pod)
+        check_env_duplicates(container, warnings)
+    check_ports(spec, warnings)
+    findings.extend(warning for warning in warnings if applies_at(warning.rule, k8s_version))
 
 
 def _warn(rule: str, node: Node, message: str, server: str, fix: str, path: str | None = None, *,
@@ -69,8 +75,10 @@ def check_host_aliases(spec: Node, findings: list[Finding]) -> None:
         seen.add(ip)
 
 
-def check_fractional_bytes(container: Node, findings: list[Finding]) -> None:
-    """Memory and ephemeral-storage amounts that are not whole bytes (``100m`` is a tenth of a byte)."""
+def check_fractional_bytes(container: Node, findings: list[Finding], *, pod: bool = True) -> None:
+    """Memory and ephemeral-storage amounts that are not whole bytes (``100m`` is a tenth of a byte). In a Pod
+    a limit without a request is also the request (SetDefaults_Pod), so the server warns about both; a Pod
+    template is not defaulted so."""
     resources = container.get("resources")
     if resources is None or resources.kind != "map":
         return
@@ -78,7 +86,7 @@ def check_fractional_bytes(container: Node, findings: list[Finding]) -> None:
     for name in BYTE_RESOURCES:
         limit = limits.get(name) if limits is not None else None
         request = requests.get(name) if requests is not None else None
-        defaulted = request is None and limit is not None  # SetDefaults_Pod copies the limit into requests
+        defaulted = pod and request is None and limit is not None  # SetDefaults_Pod copies the limit
         for group, node in (("limits", limit), ("requests", request if not defaulted else limit)):
             shown = fractional_bytes(node.value) if node is not None and node.kind == "scalar" else None
             if shown is None:

@@ -28,7 +28,8 @@ from ..kube.workloads import (
 from ..manifest import Node
 from .finding import ERROR, Finding
 from .pod import DNS1123_SUBDOMAIN
-from .structure import located
+from .rules_table import ENUMS
+from .structure import did_you_mean, located
 
 # Where each kind keeps its strategy, and the strategy type that takes no rollingUpdate block (None: the
 # server ignores the block, as it does for a DaemonSet with OnDelete).
@@ -99,6 +100,35 @@ def check_workload(root: Node, kind: str, findings: list[Finding]) -> None:
         check_claim_template_specs(root, findings)
     if kind in STRATEGY:
         check_strategy(spec, kind, findings)
+    check_template_deadline(spec, kind, findings)
+    if kind == "StatefulSet":
+        check_statefulset_name(root, findings)
+
+
+# ValidatePodTemplateSpecForReplicaSet (Deployment and ReplicaSet) and ValidatePodTemplateSpecForStatefulSet:
+# the word each uses for a template's activeDeadlineSeconds, which would end every Pod the controller keeps.
+_DEADLINE_WORD = {"Deployment": "ReplicaSet", "ReplicaSet": "ReplicaSet", "StatefulSet": "StatefulSet"}
+
+
+def check_template_deadline(spec: Node, kind: str, findings: list[Finding]) -> None:
+    deadline = _at(spec, "template.spec.activeDeadlineSeconds")
+    if kind not in _DEADLINE_WORD or deadline is None or (deadline.kind == "scalar" and deadline.value is None):
+        return
+    findings.append(located("field-constraint", ERROR, deadline, "`activeDeadlineSeconds` ends a Pod after "
+                            f"that many seconds, which a {kind} would replace at once: it is not allowed here",
+                            fix="remove activeDeadlineSeconds", server=f"{deadline.path}: Forbidden: "
+                            f"activeDeadlineSeconds in {_DEADLINE_WORD[kind]} is not Supported"))
+
+
+def check_statefulset_name(root: Node, findings: list[Finding]) -> None:
+    """A StatefulSet names its Pods NAME-0, NAME-1 ... and they become host names: ValidateStatefulSetName
+    (pkg/apis/apps/validation) refuses dots."""
+    name = _at(root, "metadata.name")
+    if name is not None and isinstance(name.value, str) and "." in name.value:
+        findings.append(located("invalid-name", ERROR, name, f"`{name.value}` has a dot: a StatefulSet's name "
+                                "becomes its Pods' host names, which cannot hold dots", at_key=False,
+                                fix=f"name: {name.value.replace('.', '-')}",
+                                server=f'metadata.name: Invalid value: "{name.value}": must not contain dots'))
 
 
 # ValidateDeploymentSpec, ValidateReplicaSetSpec, ValidateDaemonSetSpec, ValidateStatefulSetSpec: the word
@@ -371,6 +401,8 @@ def check_strategy(spec: Node, kind: str, findings: list[Finding]) -> None:
     strategy = spec.get(field)
     if strategy is None or strategy.kind != "map":
         return
+    if check_strategy_type(strategy, kind, findings):
+        return
     rolling = strategy.get("rollingUpdate")
     if rolling is None or rolling.kind != "map":
         return
@@ -384,6 +416,37 @@ def check_strategy(spec: Node, kind: str, findings: list[Finding]) -> None:
     problems = statefulset_budget_problems(values) if kind == "StatefulSet" else rolling_update_problems(kind, values)
     for problem in problems:
         findings.append(_budget_finding(rolling, problem))
+
+
+# The server's words for a strategy type it does not know, which name the whole strategy struct:
+# ValidateDeploymentStrategy and ValidateDaemonSetUpdateStrategy (Unsupported), ValidateStatefulSetSpec (Invalid).
+_STRATEGY_TYPE_ERRORS = {
+    "Deployment": ("Unsupported value", 'supported values: "Recreate", "RollingUpdate"'),
+    "DaemonSet": ("Unsupported value", 'supported values: "RollingUpdate", "OnDelete"'),
+    "StatefulSet": ("Invalid value", "must be 'RollingUpdate' or 'OnDelete'"),
+}
+
+
+def check_strategy_type(strategy: Node, kind: str, findings: list[Finding]) -> bool:
+    """A strategy ``type`` the kind does not know (``recreate``); True when reported. The server names the
+    strategy, showing the internal struct with Go's field names."""
+    node = strategy.get("type")
+    if node is None or node.kind != "scalar" or not isinstance(node.value, str) or node.value in ENUMS[_TYPES[kind]]:
+        return False
+    allowed = ENUMS[_TYPES[kind]]
+    rolling = strategy.get("rollingUpdate")
+    shown = {"Type": node.value, "RollingUpdate": None if rolling is None else rolling.to_python()}
+    reason, detail = _STRATEGY_TYPE_ERRORS[kind]
+    guess = did_you_mean(node.value, allowed)
+    findings.append(located("invalid-enum", ERROR, node, f"`{node.value}` is not a strategy type ("
+                            f"{', '.join(allowed)})" + (f"; did you mean `{guess}`?" if guess else ""), at_key=False,
+                            path=strategy.path, fix=f"type: {guess or allowed[-1]}",
+                            server=f"{strategy.path}: {reason}: {_go_json(shown)}: {detail}"))
+    return True
+
+
+_TYPES = {"Deployment": ("DeploymentStrategy", "type"), "DaemonSet": ("DaemonSetUpdateStrategy", "type"),
+          "StatefulSet": ("StatefulSetUpdateStrategy", "type")}
 
 
 def _misplaced_rolling_update(rolling: Node, strategy_type: str) -> Finding:
