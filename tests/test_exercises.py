@@ -45,6 +45,10 @@ WRONG = {
     "init/sidecar-field": ["spec.containers", "spec.ephemeralContainers"],
     "template/pull-policy-untagged": ["IfNotPresent", "Never"],
     "template/deployment-restart-policy": ["spec.restartPolicy", "restartPolicy"],
+    "pod-on-a-node/sandboxes-and-shims": [(3, 3), (1, 3), (3, 1)],
+    "pod-on-a-node/veth-peer-index": [3, 0, 18],
+    "shared-storage/tmpfs-charged": [0, 32, 64],
+    "shared-storage/dns-policy-none": ["Default", "ClusterFirst"],
     "kubectl/force-delete-grace": [0, 30, 1],
     "kubectl/resize-subresource": ["status", "scale", "patch"],
 }

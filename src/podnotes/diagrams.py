@@ -641,6 +641,63 @@ def container_state_diagram() -> Diagram:
 # Checks a drawing must pass (used by the tests).
 
 
+# ---------------------------------------------------------------------------------------------------------
+# A Pod on a node: from the kubelet to runc.
+
+#: Who asks whom, top to bottom: (who, what it does), then the label of the arrow to the next row.
+CRI_CHAIN = (
+    ("kubelet", "reads the Pod from the API server; never starts a process itself"),
+    ("containerd (CRI plugin)", "answers CRI over a Unix socket; makes the namespaces, calls the CNI "
+                                "plugin's ADD, keeps images and snapshots"),
+    ("containerd-shim-runc-v2", "one per Pod; parent of its processes, keeps their stdio, reports exits"),
+    ("runc", "builds each container from an OCI spec (namespaces, cgroup, root), execs it, exits"),
+)
+CRI_CHAIN_CALLS = ("CRI: RunPodSandbox, CreateContainer, StartContainer", "starts, then talks ttrpc",
+                   "runc create, runc start")
+
+
+def cri_chain() -> Diagram:
+    """The pod-on-a-node chapter: the kubelet's CRI calls (k8s.io/cri-api, api.proto) to containerd, which
+    runs one ``containerd-shim-runc-v2`` per Pod (containerd runtime/v2/runc), which runs runc for each
+    container; the CNI plugin beside containerd, the processes at the bottom."""
+    x, w = 0.3, 3.55
+    side_x, side_w = 4.15, 1.45
+    texts = [f"{who}: {does}" for who, does in CRI_CHAIN]
+    heights = [_lines_height(len(_wrap(text, w))) for text in texts]
+    arrow_gap = 0.5
+    tops = []
+    y = 0.15
+    for h in heights:
+        tops.append(y)
+        y += h + arrow_gap
+    processes_top = y
+    processes_text = "/pause (the sandbox), then each container's program: children of the shim"
+    processes_h = _lines_height(len(_wrap(processes_text, w)))
+    figure, ax = _canvas(processes_top + processes_h + 0.15)
+    with plot._style():
+        for top, h, text in zip(tops, heights, texts, strict=True):
+            _box(ax, x, top, w, h, "step")
+            _text(ax, x + w / 2, top + h / 2, "\n".join(_wrap(text, w)))
+        for index, label in enumerate(CRI_CHAIN_CALLS):
+            start = tops[index] + heights[index]
+            _arrow(ax, (x + 0.25, start), (x + 0.25, tops[index + 1]))
+            _text(ax, x + 0.38, start + arrow_gap / 2, label, align="left", colour=GREY)
+        last = tops[-1] + heights[-1]
+        _arrow(ax, (x + 0.25, last), (x + 0.25, processes_top))
+        _text(ax, x + 0.38, last + arrow_gap / 2, "clone, setns, execve", align="left", colour=GREY)
+        _box(ax, x, processes_top, w, processes_h, "pod")
+        _text(ax, x + w / 2, processes_top + processes_h / 2, "\n".join(_wrap(processes_text, w)))
+        cni_text = "CNI bridge plugin: veth pair, Pod IP from host-local"
+        _label_box(ax, side_x, tops[1], side_w, cni_text, "own")
+        _arrow(ax, (x + w, tops[1] + heights[1] / 2), (side_x, tops[1] + heights[1] / 2))
+    return _diagram("cri-chain", figure,
+                    "Four boxes from top to bottom. The kubelet sends CRI calls (RunPodSandbox, CreateContainer, "
+                    "StartContainer) to containerd's CRI plugin, which calls the CNI bridge plugin (drawn beside "
+                    "it) for the Pod's veth pair and IP. containerd starts one containerd-shim-runc-v2 per Pod, "
+                    "which runs runc create and runc start for each container. At the bottom, the processes: "
+                    "/pause and each container's program, children of the shim.")
+
+
 def layout_problems(diagram: Diagram) -> list[str]:
     """Text that would be hard to read: letters under ``FONT`` points, text reaching outside the
     figure, or two texts overlapping. Empty when the drawing is fine."""
@@ -685,9 +742,10 @@ def chapter_diagrams() -> list[Diagram]:
         namespace_matrix(pod.planned_sharing(["web", "sidecar"])),
         phase_diagram(),
         container_state_diagram(),
+        cri_chain(),
     ]
 
 
 __all__ = ["Diagram", "chapter_diagrams", "fork_exec", "root_switch", "namespace_kinds", "cgroup_tree",
            "cgroup_nodes", "container_steps", "pod_anatomy", "namespace_matrix", "phase_diagram",
-           "container_state_diagram", "layout_problems"]
+           "container_state_diagram", "cri_chain", "layout_problems"]

@@ -296,6 +296,27 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
          "restartPolicy": "give the whole field path, from the Deployment's spec."},
         "where does a Deployment keep the Pod spec?", normalise=_field_path),
         "and only Always is allowed there."),
+    # A Pod on a real node
+    Exercise("pod-on-a-node/sandboxes-and-shims", _pair(
+        (1, 1), "one sandbox per Pod: the containers are created inside it.",
+        "containerd-shim-runc-v2 serves a whole sandbox; the containers are its children."),
+        "one RunPodSandbox, one shim, then CreateContainer and StartContainer per container."),
+    Exercise("pod-on-a-node/veth-peer-index", _exact_number(
+        17, {3: "3 is eth0's own index inside the Pod's namespace.",
+             0: "look at the number after @if."},
+        "`eth0@ifN`: N is the index of the peer, the host end."),
+        "interface 17 on the node is the veth's other end."),
+    # Shared storage and the files the kubelet writes
+    Exercise("shared-storage/tmpfs-charged", _exact_number(
+        24, {0: "tmpfs pages are memory, charged to the cgroup of the process that wrote them.",
+             32: "the sizeLimit bounds the volume; the charge is what was written."},
+        "how much was written into the Memory emptyDir?"),
+        "tmpfs pages count against the writer's memory limit."),
+    Exercise("shared-storage/dns-policy-none", _one_of(
+        {"None"}, {"Default": "Default copies the node's resolv.conf; dnsConfig only adds to it.",
+                   "ClusterFirst": "ClusterFirst writes the cluster DNS server, then adds dnsConfig."},
+        "which policy takes resolv.conf from dnsConfig alone?", normalise=str.lower),
+        "dnsPolicy: None, and dnsConfig must then name at least one nameserver."),
     # 11. kubectl
     Exercise("kubectl/force-delete-grace", _exact_number(
         2, {0: "only the API object goes at once; the kubelet still gives the program a minimum.",

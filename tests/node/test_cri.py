@@ -11,16 +11,28 @@ from podnotes.node import cri
 SANDBOX = "2a77f5d5bf0ddeaea83e24bdc7cb317b53c933fe1170f6559d96ca034e11875f"
 OTHER = "9f0c" + "0" * 60
 CONTAINER = "d1faba46a597ffdf1e5a6f4a720907663dc79f091f6fddfcce19c74738407a7f"
-LOG = f'''\
-time="2026-12-01T00:18:49.709672254Z" level=info msg="RunPodSandbox for &PodSandboxMetadata{{Name:web,Uid:4b8c,Namespace:ns,Attempt:0,}}"
-time="2026-12-01T00:18:49.8Z" level=info msg="RunPodSandbox for &PodSandboxMetadata{{Name:other,Uid:0ca2,Namespace:ns,Attempt:0,}} returns sandbox id \\"{OTHER}\\""
-time="2026-12-01T00:18:50.014853213Z" level=info msg="RunPodSandbox for &PodSandboxMetadata{{Name:web,Uid:4b8c,Namespace:ns,Attempt:0,}} returns sandbox id \\"{SANDBOX}\\""
-time="2026-12-01T00:18:50.039361661Z" level=info msg="CreateContainer within sandbox \\"{SANDBOX}\\" for container &ContainerMetadata{{Name:server,Attempt:0,}}"
-time="2026-12-01T00:18:50.169965966Z" level=info msg="CreateContainer within sandbox \\"{SANDBOX}\\" for &ContainerMetadata{{Name:server,Attempt:0,}} returns container id \\"{CONTAINER}\\""
-time="2026-12-01T00:18:50.170902412Z" level=info msg="StartContainer for \\"{CONTAINER}\\""
-not a logrus line at all
-time="2026-12-01T00:18:50.3Z" level=info msg="StartContainer for \\"{CONTAINER}\\" returns successfully"
-'''
+META = "&PodSandboxMetadata{{Name:{name},Uid:4b8c,Namespace:ns,Attempt:0,}}"
+CONTAINER_META = "&ContainerMetadata{Name:server,Attempt:0,}"
+MESSAGES = [
+    ("00:18:49.709672254", f"RunPodSandbox for {META.format(name='web')}"),
+    ("00:18:49.8", f'RunPodSandbox for {META.format(name="other")} returns sandbox id "{OTHER}"'),
+    ("00:18:50.014853213", f'RunPodSandbox for {META.format(name="web")} returns sandbox id "{SANDBOX}"'),
+    ("00:18:50.039361661", f'CreateContainer within sandbox "{SANDBOX}" for container {CONTAINER_META}'),
+    ("00:18:50.169965966", f'CreateContainer within sandbox "{SANDBOX}" for {CONTAINER_META} '
+                           f'returns container id "{CONTAINER}"'),
+    ("00:18:50.170902412", f'StartContainer for "{CONTAINER}"'),
+    ("00:18:50.3", f'StartContainer for "{CONTAINER}" returns successfully'),
+]
+
+
+def logrus(at: str, message: str) -> str:
+    """One line of logrus' text format, as in containerd.log: quotes inside msg are escaped."""
+    escaped = message.replace('"', '\\"')
+    return f'time="2026-12-01T{at}Z" level=info msg="{escaped}"'
+
+
+LINES = [logrus(at, message) for at, message in MESSAGES]
+LOG = "\n".join(LINES[:6] + ["not a logrus line at all"] + LINES[6:])
 
 
 def test_the_three_calls_of_one_sandbox_come_back_in_order():
@@ -51,3 +63,18 @@ def test_a_failing_crictl_raises_with_its_message(tmp_path):
     fake.chmod(0o755)
     with pytest.raises(cri.CriError, match="no such file or directory"):
         cri.Crictl(fake, "unix:///nowhere.sock").run("pods")
+
+
+# crictl pods as it prints it (columns padded to 20 characters, three spaces at least).
+PODS = "\n".join("".join(cell.ljust(20) for cell in row).rstrip() for row in (
+    ("POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT", "RUNTIME"),
+    ("4b1f6e0d9a2c7", "About a minute ago", "Ready", "web", "scenes-root-1a2b", "0", "(default)")))
+
+
+def test_crictl_tables_split_at_wide_gaps_not_at_single_spaces():
+    rows = cri.parse_table(PODS)
+    assert rows == [{"POD ID": "4b1f6e0d9a2c7", "CREATED": "About a minute ago", "STATE": "Ready", "NAME": "web",
+                     "NAMESPACE": "scenes-root-1a2b", "ATTEMPT": "0", "RUNTIME": "(default)"}]
+    assert cri.parse_table("") == []
+    with pytest.raises(ValueError, match="line 2"):
+        cri.parse_table("A  B\n1  2  3\n")

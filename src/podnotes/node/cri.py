@@ -73,6 +73,24 @@ def cri_calls(log_text: str, sandbox_id: str) -> list[CriCall]:
     return calls
 
 
+def parse_table(text: str) -> list[dict[str, str]]:
+    """Rows of crictl's default table output (``crictl pods``, ``crictl ps``) as dicts keyed by the header
+    (``POD ID``, ``STATE`` …). crictl aligns columns with at least three spaces (text/tabwriter), while a
+    header or a value may hold one space (``POD ID``, ``About a minute ago``), so cells are split at runs of
+    two or more spaces. Raises ValueError for a row with more cells than the header."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return []
+    headers = re.split(r"\s{2,}", lines[0].strip())
+    rows = []
+    for number, line in enumerate(lines[1:], start=2):
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) > len(headers):
+            raise ValueError(f"crictl table line {number}: {len(cells)} cells under {len(headers)} headers")
+        rows.append(dict(zip(headers, cells + [""] * (len(headers) - len(cells)), strict=True)))
+    return rows
+
+
 @dataclass(frozen=True)
 class Crictl:
     """``crictl`` (cri-tools, pinned in ``tools/k8s-binaries/cri-tools``) against one runtime endpoint

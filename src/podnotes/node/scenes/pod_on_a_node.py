@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from ...linux import views
-from .. import podhost, scenepods
+from .. import podfiles, podhost, scenepods
 from ..cri import Crictl, cri_calls
 
 NAME = "pod-on-a-node"
@@ -79,6 +79,7 @@ def _record(context, crictl: Crictl, live: dict[str, dict]) -> dict:
                     "root": "/" + context.node.cgroup_name},
         "namespaces": {"host": host_ns, "pause": views.namespace_ids(pause_pid),
                        "server": views.namespace_ids(server_pid)},
+        "root_fstype": _root_fstype(server_pid),
         "no_nat": {"client_pod_ip": client_ip, "server_pod_ip": web_ip, "seen_by_server": answer.strip(),
                    "url": f"http://{web_ip}:{PORT}/cgi-bin/ip"},
     }
@@ -111,6 +112,15 @@ def _inspectp_summary(inspectp: dict) -> dict:
         "namespaces": spec["linux"]["namespaces"],
         "cni_interfaces": sorted((info.get("cniResult") or {}).get("Interfaces", {})),
     }
+
+
+def _root_fstype(pid: int) -> str:
+    """The file system type of ``/`` as the container's process sees it (``overlay`` for containerd's
+    overlayfs snapshotter)."""
+    from pathlib import Path
+
+    mounts = podfiles.parse_mountinfo(Path(f"/proc/{pid}/mountinfo").read_text())
+    return podfiles.mount_at(mounts, "/").fstype
 
 
 def _bridge_ports(bridge: str) -> list[str]:
