@@ -20,9 +20,17 @@ IMAGE = "registry.k8s.io/busybox:1.27.2"
 PORT = 8080
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 # httpd's CGI environment follows RFC 3875: REMOTE_ADDR is the peer address of the accepted connection.
-SERVER = ("mkdir -p /www/cgi-bin && printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\n"
-          "echo $REMOTE_ADDR\\n' > /www/cgi-bin/ip && chmod +x /www/cgi-bin/ip && "
-          f"exec httpd -f -p {PORT} -h /www")
+SERVER = f"""\
+mkdir -p /www/cgi-bin
+cat > /www/cgi-bin/ip <<'EOF'
+#!/bin/sh
+echo Content-Type: text/plain
+echo
+echo $REMOTE_ADDR
+EOF
+chmod +x /www/cgi-bin/ip
+exec httpd -f -p {PORT} -h /www
+"""
 
 
 def manifests() -> list[dict]:
