@@ -78,3 +78,12 @@ def test_crictl_tables_split_at_wide_gaps_not_at_single_spaces():
     assert cri.parse_table("") == []
     with pytest.raises(ValueError, match="line 2"):
         cri.parse_table("A  B\n1  2  3\n")
+
+
+def test_crictl_exec_errors_keep_what_the_program_said():
+    stderr = ('time="2026-12-01T00:35:36Z" level=warning msg="Config \\"/etc/crictl.yaml\\" does not exist"\n'
+              "touch: /shared/from-reader: Read-only file system\n"
+              'time="2026-12-01T00:35:36Z" level=error msg="command terminated with exit code 1"\n')
+    assert cri.program_errors(stderr) == "touch: /shared/from-reader: Read-only file system"
+    only_crictl = 'time="2026-12-01T00:35:36Z" level=fatal msg="connect: no such file"\n'
+    assert "no such file" in cri.program_errors(only_crictl)

@@ -58,3 +58,11 @@ def test_the_cgroup_path_comes_from_the_named_controller_or_the_unified_line(tmp
     assert podhost.cgroup_path(5, "memory", proc=tmp_path) == "/n/kubepods/besteffort/pod1/c1"
     (tmp_path / "5" / "cgroup").write_text("0::/kubepods.slice/pod1/c1\n")
     assert podhost.cgroup_path(5, "memory", proc=tmp_path) == "/kubepods.slice/pod1/c1"
+
+
+def test_a_peer_address_is_made_plain():
+    assert podhost.plain_ip("10.217.0.2\n") == "10.217.0.2"
+    assert podhost.plain_ip("[::ffff:10.217.17.2]") == "10.217.17.2", "IPv4 peer of an IPv6 socket"
+    assert podhost.plain_ip("fd00::5") == "fd00::5"
+    with pytest.raises(ValueError):
+        podhost.plain_ip("<html>error</html>")

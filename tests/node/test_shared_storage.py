@@ -94,6 +94,7 @@ def test_resolv_conf_follows_the_dns_policy(record):
     assert record["kubelet_cluster_dns"] == [], "this node has no cluster DNS"
     assert any(e["reason"] == "MissingClusterDNS" and e["object"] == "files" for e in record["events"])
     assert resolv["ClusterFirst"] == resolv["Default"], "ClusterFirst falls back to Default here"
+    assert resolv["Default"].split("\n")[:2] == ["search .", "nameserver 127.0.0.1"], "resolvConf is empty"
     assert resolv["None"].split("\n")[:3] == [f"search {shared_storage.DNS_SEARCH}",
                                               f"nameserver {record['gateway']}", "options ndots:2"]
 

@@ -91,6 +91,15 @@ def parse_table(text: str) -> list[dict[str, str]]:
     return rows
 
 
+def program_errors(stderr: str) -> str:
+    """crictl's stderr without its own log lines (``time="…" level=…``): what the program run in the
+    container (``crictl exec``) or the runtime said, at most 400 characters; crictl's last error line when
+    nothing else is there."""
+    own = [line for line in stderr.splitlines() if _LOG_LINE.match(line.strip()) or line.startswith("time=")]
+    other = [line for line in stderr.splitlines() if line.strip() and line not in own]
+    return ("\n".join(other) or (own[-1] if own else "")).strip()[-400:]
+
+
 @dataclass(frozen=True)
 class Crictl:
     """``crictl`` (cri-tools, pinned in ``tools/k8s-binaries/cri-tools``) against one runtime endpoint
@@ -118,7 +127,7 @@ class Crictl:
         except subprocess.TimeoutExpired as err:
             raise CriError(f"crictl {' '.join(args)}: no answer within {timeout:.0f} s") from err
         if result.returncode != 0:
-            raise CriError(f"crictl {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()[-400:]}")
+            raise CriError(f"crictl {' '.join(args)} failed ({result.returncode}): {program_errors(result.stderr)}")
         return result.stdout
 
     def json(self, *args: str) -> dict:

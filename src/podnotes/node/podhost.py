@@ -10,6 +10,7 @@ address come from the CNI ``bridge`` and ``host-local`` plugins (containernetwor
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import subprocess
 from dataclasses import dataclass
@@ -95,6 +96,15 @@ def parse_address(text: str) -> str:
     if not matched:
         raise ValueError(f"no IPv4 address in {text.strip()[:80]!r}")
     return matched.group("address")
+
+
+def plain_ip(text: str) -> str:
+    """An address as a server may print it, plain: ``[::ffff:10.217.0.2]`` (an IPv4 peer of an IPv6
+    socket) -> ``10.217.0.2``. Raises ValueError for text that is not an address."""
+    address = ipaddress.ip_address(text.strip().strip("[]"))
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
 
 
 def _in_netns(netns: str, *command: str) -> str:

@@ -29,7 +29,7 @@ echo
 echo $REMOTE_ADDR
 EOF
 chmod +x /www/cgi-bin/ip
-exec httpd -f -p {PORT} -h /www
+exec httpd -f -p 0.0.0.0:{PORT} -h /www
 """
 
 
@@ -88,7 +88,7 @@ def _record(context, crictl: Crictl, live: dict[str, dict]) -> dict:
         "namespaces": {"host": host_ns, "pause": views.namespace_ids(pause_pid),
                        "server": views.namespace_ids(server_pid)},
         "root_fstype": _root_fstype(server_pid),
-        "no_nat": {"client_pod_ip": client_ip, "server_pod_ip": web_ip, "seen_by_server": answer.strip(),
+        "no_nat": {"client_pod_ip": client_ip, "server_pod_ip": web_ip, "seen_by_server": podhost.plain_ip(answer),
                    "url": f"http://{web_ip}:{PORT}/cgi-bin/ip"},
     }
 
@@ -98,7 +98,8 @@ def _fetch(crictl: Crictl, container: str, url: str, attempts: int = 10) -> str:
     last: Exception | None = None
     for _ in range(attempts):
         try:
-            return crictl.exec(container, "wget", "-qO-", "-T", "5", url)
+            # No -T: Debian's static busybox 1.35 wget crashes (SIGSEGV) with it; crictl's timeout bounds it.
+            return crictl.exec(container, "wget", "-qO-", url)
         except RuntimeError as err:
             last = err
             time.sleep(0.5)
