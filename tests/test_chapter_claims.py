@@ -201,11 +201,23 @@ def write_observations(folder: Path, names: list[str], empty_rows: tuple[str, ..
         observed = Timeline.from_dict({**data, "events": events, "source": "observed"})
         runs.append(ExampleRun(example, simulated, observed, compare(example.name, simulated, observed)))
     write_observed(runs, folder)
+    write_scene_records(folder)
     if empty_rows:
         agreement = json.loads((folder / "agreement.json").read_text())
         for name in empty_rows:
             agreement[name]["rows"] = []
         (folder / "agreement.json").write_text(json.dumps(agreement))
+
+
+def write_scene_records(folder: Path, records: dict[str, dict] | None = None) -> None:
+    """A record per scene (podnotes.node.scenes), as a node run writes them: ``records`` by scene name, an
+    error record for the others (observations are complete only with every scene's record)."""
+    from podnotes.node.scenes import scene_names
+
+    (folder / "scenes").mkdir(parents=True, exist_ok=True)
+    for name in scene_names():
+        record = (records or {}).get(name, {"scene": name, "error": "not recorded by this test"})
+        (folder / "scenes" / f"{name}.json").write_text(json.dumps(record))
 
 
 def outputs(notebook) -> str:
@@ -311,3 +323,50 @@ for name in ("crash-loop", "never-restart"):
 """)
     problems = ClaimChecker(chapter).check()
     assert len(problems) == 2, problems
+
+
+# The chapters built on a real-node scene: executed without a recording, and with one the test node made
+# (tests/fixtures/scenes/<scene>.json, recorded by `python -m podnotes.node.observe`).
+SCENE_CHAPTERS = {"pod-on-a-node": "pod-on-a-node", "shared-storage": "shared-storage"}
+SCENE_NOTE = "could not run the commands on this page on a real node"
+SCENE_FIXTURES = ROOT / "tests" / "fixtures" / "scenes"
+
+
+@pytest.mark.notebooks
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", sorted(SCENE_CHAPTERS))
+def test_without_a_scene_the_page_says_so_once_and_shows_no_node_output(chapter, monkeypatch, tmp_path):
+    shown = outputs(executed(chapter, monkeypatch, tmp_path))
+    assert shown.count(SCENE_NOTE) == 1, "one note, at the top of the section"
+    assert "ran for real" not in shown and "containerd-shim" not in shown and "SANDBOX_READY" not in shown
+
+
+@pytest.mark.notebooks
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", sorted(SCENE_CHAPTERS))
+def test_with_a_recorded_scene_the_page_shows_and_checks_it(chapter, monkeypatch, tmp_path):
+    scene = SCENE_CHAPTERS[chapter]
+    record = json.loads((SCENE_FIXTURES / f"{scene}.json").read_text())
+    assert record["scene"] == scene and "error" not in record
+    write_observations(tmp_path, [])
+    write_scene_records(tmp_path, {scene: record})
+    shown = outputs(executed(chapter, monkeypatch, tmp_path))
+    assert SCENE_NOTE not in shown and "ran for real" in shown
+    assert record["pod_ip"] in shown, "the recorded Pod's IP is on the page"
+
+
+@pytest.mark.notebooks
+@pytest.mark.slow
+def test_a_scene_that_contradicts_the_chapter_fails_it(monkeypatch, tmp_path):
+    """A recording in which the server saw the node's address (NAT between Pods): the page must fail."""
+    from podnotes.book.notebooks import NotebookFailed
+
+    record = json.loads((SCENE_FIXTURES / "pod-on-a-node.json").read_text())
+    record["no_nat"]["seen_by_server"] = record["node_ip"]
+    write_observations(tmp_path, [])
+    write_scene_records(tmp_path, {"pod-on-a-node": record})
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
+    for name in ("CI", "PODNOTES_REQUIRE_REAL"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(NotebookFailed):
+        execute_notebook(ROOT / "chapters" / "pod-on-a-node.md")

@@ -74,9 +74,14 @@ def test_the_status_page_says_when_the_observations_were_recorded_and_if_reused(
 
     from podnotes.node.observe import examples_digest
 
+    from podnotes.node.scenes import scene_names
+
     (tmp_path / "agreement.json").write_text("{}")
     (tmp_path / "node.json").write_text(json.dumps({"kubernetes": "v1.37.2", "observed_at": "2026-11-30 18:54 UTC",
                                                     "examples_digest": examples_digest()}))
+    (tmp_path / "scenes").mkdir()
+    for name in scene_names():  # observations are complete only with every scene's record
+        (tmp_path / "scenes" / f"{name}.json").write_text("{}")
     monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
     monkeypatch.setenv(provenance.OBSERVATIONS_ENV, "reused")
     assert provenance.observations_line() == (
@@ -89,7 +94,7 @@ def test_the_status_page_says_when_the_observations_were_recorded_and_if_reused(
 
 def test_the_chapters_with_real_parts_are_found():
     assert set(provenance.chapters_with_real_parts()) == {"07-lifecycle", "08-probes", "11-kubectl",
-                                                          "checks-itself"}
+                                                          "checks-itself", "pod-on-a-node", "shared-storage"}
     assert {"02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch", "06-pod-and-pause"} <= set(
         provenance.kernel_chapters())
 
@@ -100,3 +105,44 @@ def test_the_status_page_lists_the_kernel_chapters_as_this_build_ran_them(monkey
     table = provenance.status_markdown(["02-chroot", "08-probes"])
     assert "* - 02-chroot\n  - kernel experiments (root)\n  - fell back\n  - This copy was built without root" in table
     assert ", not root, Python" in table
+
+
+def _current_observations(folder, scenes: dict) -> None:
+    """A folder observations_state calls current: node.json with today's digest, and a record per scene."""
+    import json
+
+    from podnotes.node.observe import examples_digest
+    from podnotes.node.scenes import scene_names
+
+    (folder / "agreement.json").write_text("{}")
+    (folder / "node.json").write_text(json.dumps({"kubernetes": "v1.37.2", "containerd": "containerd 1.6.20",
+                                                  "examples_digest": examples_digest()}))
+    (folder / "scenes").mkdir()
+    for name in scene_names():
+        (folder / "scenes" / f"{name}.json").write_text(json.dumps(scenes.get(name, {"scene": name})))
+
+
+def test_a_recorded_scene_is_shown_with_what_it_ran_on(monkeypatch, tmp_path):
+    _current_observations(tmp_path, {"pod-on-a-node": {"scene": "pod-on-a-node", "pod_ip": "10.217.0.3"}})
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
+    scene, part = provenance.scene_part("pod-on-a-node", "pod-on-a-node", "the commands on this page on a real "
+                                        "node", "The manifests are shown.")
+    assert part.real and scene["pod_ip"] == "10.217.0.3"
+    assert part.used == {"Kubernetes": "v1.37.2", "containerd": "1.6.20"}
+
+
+def test_a_failed_or_missing_scene_falls_back_with_its_reason(monkeypatch, tmp_path):
+    _current_observations(tmp_path, {"shared-storage": {"scene": "shared-storage", "error": "CriError: boom"}})
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
+    monkeypatch.setattr("podnotes.node.observe.reasons_node_cannot_run", lambda: [])
+    scene, part = provenance.scene_part("shared-storage", "shared-storage", "the commands", "Manifests only.")
+    assert scene is None and not part.real and "CriError: boom" in part.reason
+    assert part.fallback == "Manifests only." and part.command == "make book"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(empty))
+    scene, part = provenance.scene_part("shared-storage", "shared-storage", "the commands", "Manifests only.")
+    assert scene is None and "not run before this copy was built" in part.reason
+    monkeypatch.setenv("PODNOTES_REQUIRE_REAL", "1")
+    with pytest.raises(provenance.RealPartMissing, match="shared-storage"):
+        provenance.show(part)
