@@ -154,7 +154,7 @@ def table(headers: list[str], rows, width: int = COLUMNS) -> str:
     return clip("\n".join([line(headers)] + [line(row) for row in cells]), width)
 
 
-def manifest_yaml(manifest: dict) -> str:
+def manifest_yaml(manifest: object) -> str:
     """``manifest`` as YAML in its own key order, a multi-line string (a script) as a literal block
     (``|``) so that it reads as the script it is; for showing, not for parsing by machines."""
     import yaml

@@ -65,3 +65,12 @@ def test_memory_charges_are_read_from_v1_and_v2_files(tmp_path):
     (v2 / "memory.max").write_text("max\n")
     (v2 / "memory.stat").write_text("anon 10\nshmem 0\n")
     assert podfiles.memory_charged("/pod1/c1", root=tmp_path / "v2") == {"usage": 1000, "shmem": 0, "limit": -1}
+
+
+def test_a_mount_says_where_it_comes_from():
+    mounts = {m.target: m for m in podfiles.parse_mountinfo(MOUNTINFO)}
+    assert podfiles.mount_origin(mounts["/etc/hosts"], "u1") == "kubelet: etc-hosts"
+    assert podfiles.mount_origin(mounts["/dev/shm"], "u1") == "tmpfs of its own (shm)"
+    root = "/x/containerd/root/io.containerd.grpc.v1.cri/sandboxes/ab/resolv.conf"
+    sandbox = podfiles.Mount("/etc/resolv.conf", root, "ext4", "/dev/vda", "rw")
+    assert podfiles.mount_origin(sandbox, "u1") == "containerd: sandbox …/resolv.conf"

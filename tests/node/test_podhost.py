@@ -66,3 +66,21 @@ def test_a_peer_address_is_made_plain():
     assert podhost.plain_ip("fd00::5") == "fd00::5"
     with pytest.raises(ValueError):
         podhost.plain_ip("<html>error</html>")
+
+
+def test_cgroup_paths_print_as_a_tree_with_short_ids():
+    pause, app = "d19793dcc0c5" + "0" * 52, "1f35eecf6a8f" + "1" * 52
+    lines = podhost.path_tree({"pause": f"/root/kubepods/besteffort/pod7a/{pause}",
+                               "server": f"/root/kubepods/besteffort/pod7a/{app}"})
+    assert lines == ["/root", "  kubepods", "    besteffort", "      pod7a",
+                     "        d19793dcc0c5…  (pause)", "        1f35eecf6a8f…  (server)"]
+    assert podhost.short_id("pod7a") == "pod7a"
+    with pytest.raises(ValueError, match="not an absolute path"):
+        podhost.path_tree({"x": "kubepods/pod1"})
+
+
+def test_a_container_cgroup_is_shortened_to_its_kubelet_levels():
+    path = "/podnotes-node-x/kubepods/burstable/pod7aa44c00-edaf-4041-9663-4f677ed3c592/" + "1f35eecf6a8f" + "0" * 52
+    assert podhost.short_cgroup(path) == "…/kubepods/burstable/pod7aa44c00…/1f35eecf6a8f…"
+    with pytest.raises(ValueError):
+        podhost.short_cgroup("/kubepods")

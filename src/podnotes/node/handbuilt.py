@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..linux import pod, views
+from .podhost import short_cgroup
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def aspects(record: dict) -> list[Aspect]:
         Aspect("sandbox process", f"{pause['command']} (PID {pause['pid']})", "podnotes.linux.pause"),
         Aspect("network", f"eth0 {network['address']}, veth {network['host_veth']} on {network['bridge']}",
                "lo only: no CNI plugin, no address"),
-        Aspect("cgroup", record["cgroups"][app_role(app)], "none (left out)"),
+        Aspect("cgroup", short_cgroup(record["cgroups"][app_role(app)]), "none (left out)"),
         Aspect("root file system", record.get("root_fstype", "?") + " snapshot of the image",
                "an unpacked directory, pivot_root"),
     ]

@@ -57,6 +57,20 @@ def mount_at(mounts: list[Mount], target: str) -> Mount:
     return found[-1]
 
 
+def mount_origin(mount: Mount, pod_uid: str) -> str:
+    """Where a container's mount comes from, in a few words: ``kubelet: etc-hosts`` (a file under the
+    kubelet's ``pods/<uid>/``), ``containerd: sandbox …/resolv.conf`` (a file containerd wrote for the
+    sandbox), or ``tmpfs of its own`` (a file system mounted there, with its source)."""
+    if mount.root == "/":
+        return f"{mount.fstype} of its own ({mount.source})"
+    marker = f"/pods/{pod_uid}/"
+    if marker in mount.root:
+        return "kubelet: " + mount.root.split(marker, 1)[1]
+    if "/sandboxes/" in mount.root:
+        return "containerd: sandbox …/" + mount.root.rsplit("/", 1)[-1]
+    return f"{mount.fstype}: {mount.root}"
+
+
 def tmpfs_size(options: str) -> int:
     """The ``size=`` of tmpfs mount options in bytes (``size=65536k`` -> 67108864); ValueError without one."""
     for option in options.split(","):

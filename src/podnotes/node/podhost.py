@@ -147,3 +147,41 @@ def cgroup_path(pid: int, controller: str = "memory", proc: Path = PROC) -> str:
             return line[3:]
     raise ValueError(f"/proc/{pid}/cgroup names no {controller} hierarchy and no unified one")
 
+
+
+def short_id(name: str, keep: int = 12) -> str:
+    """A 64-hex-digit container or sandbox ID shortened as crictl prints it (``d19793dcc0c5…``); any other
+    name unchanged."""
+    return name[:keep] + "…" if re.fullmatch(r"[0-9a-f]{64}", name) else name
+
+
+def path_tree(paths: dict[str, str]) -> list[str]:
+    """Paths that share their beginning as an indented tree, one component a line, IDs shortened, each
+    path's label after its last component: ``{"pause": "/r/kubepods/pod1/<id>"}`` ->
+    ``["/r", "  kubepods", "    pod1", "      d19793dcc0c5…  (pause)"]``. Raises ValueError for a relative
+    path."""
+    lines: list[str] = []
+    seen: list[tuple[str, ...]] = []
+    for label, path in paths.items():
+        if not path.startswith("/"):
+            raise ValueError(f"{label}: {path!r} is not an absolute path")
+        parts = [part for part in path.split("/") if part]
+        for depth, part in enumerate(parts):
+            prefix = tuple(parts[:depth + 1])
+            last = depth == len(parts) - 1
+            if prefix in seen and not last:
+                continue
+            seen.append(prefix)
+            text = ("/" if depth == 0 else "") + short_id(part)
+            lines.append("  " * depth + text + (f"  ({label})" if last else ""))
+    return lines
+
+
+def short_cgroup(path: str) -> str:
+    """``/root/kubepods/besteffort/pod<uid>/<id>`` -> ``…/kubepods/besteffort/pod7aa44c00…/1f35eecf6a8f…``;
+    ValueError for a path with fewer than four components."""
+    parts = [part for part in path.split("/") if part]
+    if len(parts) < 4:
+        raise ValueError(f"{path!r} is not a container cgroup under kubepods")
+    kubepods, qos, pod_dir, container = parts[-4:]
+    return f"…/{kubepods}/{qos}/{pod_dir[:11]}…/{short_id(container)}"
