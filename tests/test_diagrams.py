@@ -24,7 +24,7 @@ DRAWINGS = diagrams.chapter_diagrams()
 NAMES = [drawing.name for drawing in DRAWINGS]
 # The chapters of part one and the lifecycle chapter, each of which shows at least one drawing.
 CHAPTERS = ["01-processes", "02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch",
-            "06-pod-and-pause", "pod-on-a-node", "07-lifecycle"]
+            "06-pod-and-pause", "pod-on-a-node", "shared-storage", "07-lifecycle"]
 
 
 def drawn_texts(drawing: diagrams.Diagram) -> list[str]:
@@ -225,3 +225,11 @@ def test_the_cri_chain_names_the_three_calls_and_every_program():
         assert call in texts
     for program in ("kubelet", "containerd", "containerd-shim-runc-v2", "runc", "/pause", "CNI"):
         assert program in texts
+
+
+def test_the_pod_files_drawing_shows_every_source_and_path():
+    texts = " ".join(drawn_texts(diagrams.pod_files())).replace("\n", "")
+    assert len(diagrams.POD_FILE_SOURCES) == 9
+    for _source, maker, target in diagrams.POD_FILE_SOURCES:
+        assert target.replace("/", "") in texts.replace("/", "").replace(" ", ""), target
+        assert maker in texts

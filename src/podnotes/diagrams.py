@@ -698,6 +698,55 @@ def cri_chain() -> Diagram:
                     "/pause and each container's program, children of the shim.")
 
 
+# ---------------------------------------------------------------------------------------------------------
+# The files of a container: where each comes from.
+
+#: (where it lives on the node, who makes it, the path in the container), as the shared-storage chapter's
+#: recording shows them in /proc/self/mountinfo (kubelet_pods.go makeMounts; containerd's sandbox files).
+POD_FILE_SOURCES = (
+    ("a folder under pods/<uid>/volumes/", "kubelet", "/shared"),
+    ("tmpfs, size = sizeLimit", "kubelet", "/cache"),
+    ("tmpfs: Downward API files", "kubelet", "/etc/podinfo"),
+    ("tmpfs: token, ca.crt, namespace", "kubelet", "/var/run/secrets/kubernetes.io/serviceaccount"),
+    ("pods/<uid>/etc-hosts", "kubelet", "/etc/hosts"),
+    ("pods/<uid>/containers/<name>/<id>", "kubelet", "/dev/termination-log"),
+    ("sandbox folder: resolv.conf", "containerd", "/etc/resolv.conf"),
+    ("sandbox folder: hostname", "containerd", "/etc/hostname"),
+    ("the sandbox's shm tmpfs, 64 MiB", "containerd", "/dev/shm"),
+)
+
+
+def pod_files() -> Diagram:
+    """The shared-storage chapter: each file or folder a container gets without its image, on the left
+    where it lives on the node and who made it, on the right where the container sees it."""
+    left_x, left_w = 0.1, 2.6
+    right_x = 3.05
+    right_w = WIDTH - right_x - 0.1
+    row_gap = 0.1
+    rows = []
+    y = 0.45
+    for source, maker, target in POD_FILE_SOURCES:
+        left = f"{maker}: {source}"
+        h = max(_lines_height(len(_wrap(left, left_w))), _lines_height(len(_wrap(target, right_w, mono=True))))
+        rows.append((y, h, left, maker, target))
+        y += h + row_gap
+    figure, ax = _canvas(y + 0.05)
+    with plot._style():
+        _text(ax, left_x, 0.2, "on the node", align="left", bold=True)
+        _text(ax, right_x, 0.2, "in the container", align="left", bold=True)
+        for top, h, left, maker, target in rows:
+            kind = "step" if maker == "kubelet" else "own"
+            _box(ax, left_x, top, left_w, h, kind)
+            _text(ax, left_x + left_w / 2, top + h / 2, "\n".join(_wrap(left, left_w)))
+            _box(ax, right_x, top, right_w, h, "pod")
+            _text(ax, right_x + right_w / 2, top + h / 2, "\n".join(_wrap(target, right_w, mono=True)), mono=True)
+            _arrow(ax, (left_x + left_w, top + h / 2), (right_x, top + h / 2))
+    described = "; ".join(f"{target} from {maker} ({source})" for source, maker, target in POD_FILE_SOURCES)
+    return _diagram("pod-files", figure,
+                    "Two columns joined by arrows: on the left where each file lives on the node and who "
+                    f"makes it, on the right the path in the container. {described}.")
+
+
 def layout_problems(diagram: Diagram) -> list[str]:
     """Text that would be hard to read: letters under ``FONT`` points, text reaching outside the
     figure, or two texts overlapping. Empty when the drawing is fine."""
@@ -743,9 +792,10 @@ def chapter_diagrams() -> list[Diagram]:
         phase_diagram(),
         container_state_diagram(),
         cri_chain(),
+        pod_files(),
     ]
 
 
 __all__ = ["Diagram", "chapter_diagrams", "fork_exec", "root_switch", "namespace_kinds", "cgroup_tree",
            "cgroup_nodes", "container_steps", "pod_anatomy", "namespace_matrix", "phase_diagram",
-           "container_state_diagram", "cri_chain", "layout_problems"]
+           "container_state_diagram", "cri_chain", "pod_files", "layout_problems"]
