@@ -62,6 +62,8 @@ def test_the_pod_ip_is_on_a_veth_plugged_into_the_node_bridge(record):
     assert ipaddress.ip_address(record["pod_ip"]) in ipaddress.ip_network(record["network_prefix"])
     assert network["host_veth"].startswith("veth") and network["bridge"] == record["bridge"]
     assert network["host_veth"] in record["bridge_ports"]
+    named = record["crictl"]["inspectp"]["cni_interfaces"]
+    assert {"eth0", network["host_veth"], record["bridge"]} <= set(named), "the CNI ADD result names them"
 
 
 def test_the_cgroups_follow_the_kubelet_layout(record):
