@@ -201,7 +201,7 @@ def write_observations(folder: Path, names: list[str], empty_rows: tuple[str, ..
         observed = Timeline.from_dict({**data, "events": events, "source": "observed"})
         runs.append(ExampleRun(example, simulated, observed, compare(example.name, simulated, observed)))
     write_observed(runs, folder)
-    _write_failed_scenes(folder)
+    write_scene_records(folder)
     if empty_rows:
         agreement = json.loads((folder / "agreement.json").read_text())
         for name in empty_rows:
@@ -209,14 +209,15 @@ def write_observations(folder: Path, names: list[str], empty_rows: tuple[str, ..
         (folder / "agreement.json").write_text(json.dumps(agreement))
 
 
-def _write_failed_scenes(folder: Path) -> None:
-    """Every scene's recording, as a failed one: these tests are about the probe examples, and a set of
-    observations is complete only with each scene's file."""
+def write_scene_records(folder: Path, records: dict[str, dict] | None = None) -> None:
+    """A record per scene (podnotes.node.scenes), as a node run writes them: ``records`` by scene name, an
+    error record for the others (observations are complete only with every scene's record)."""
     from podnotes.node.scenes import scene_names
 
     (folder / "scenes").mkdir(parents=True, exist_ok=True)
     for name in scene_names():
-        (folder / "scenes" / f"{name}.json").write_text(json.dumps({"scene": name, "error": "not recorded"}))
+        record = (records or {}).get(name, {"scene": name, "error": "not recorded by this test"})
+        (folder / "scenes" / f"{name}.json").write_text(json.dumps(record))
 
 
 def outputs(notebook) -> str:
@@ -330,6 +331,11 @@ for name in ("crash-loop", "never-restart"):
 RESOURCES_NOTE = "could not run this section's Pods on a real kubelet"
 RESOURCES_RECORDING = ROOT / "tests" / "fixtures" / "node" / "resources-scene.json"
 NODE_TABLES = ("containerd's own oom_score_adj", "its container's group", "lastState.terminated")
+# The chapters built on a real-node scene: executed without a recording, and with one the test node made
+# (tests/fixtures/scenes/<scene>.json, recorded by `python -m podnotes.node.observe`).
+SCENE_CHAPTERS = {"pod-on-a-node": "pod-on-a-node", "shared-storage": "shared-storage"}
+SCENE_NOTE = "could not run the commands on this page on a real node"
+SCENE_FIXTURES = ROOT / "tests" / "fixtures" / "scenes"
 
 
 @pytest.mark.notebooks
@@ -338,6 +344,11 @@ def test_resources_without_a_recording_says_so_and_shows_no_node_table(monkeypat
     shown = outputs(executed("resources", monkeypatch, tmp_path))
     assert shown.count(RESOURCES_NOTE) == 1, "one note, at the top of the section"
     assert not [table for table in NODE_TABLES if table in shown]
+@pytest.mark.parametrize("chapter", sorted(SCENE_CHAPTERS))
+def test_without_a_scene_the_page_says_so_once_and_shows_no_node_output(chapter, monkeypatch, tmp_path):
+    shown = outputs(executed(chapter, monkeypatch, tmp_path))
+    assert shown.count(SCENE_NOTE) == 1, "one note, at the top of the section"
+    assert "ran for real" not in shown and "containerd-shim" not in shown and "SANDBOX_READY" not in shown
 
 
 @pytest.mark.notebooks
@@ -350,3 +361,30 @@ def test_resources_with_a_recording_shows_and_checks_it(monkeypatch, tmp_path):
     assert RESOURCES_NOTE not in shown and "ran for real" in shown
     assert all(table in shown for table in NODE_TABLES)
     assert "OOMKilled" in shown and "cgroup v1, cgroupfs driver" in shown
+@pytest.mark.parametrize("chapter", sorted(SCENE_CHAPTERS))
+def test_with_a_recorded_scene_the_page_shows_and_checks_it(chapter, monkeypatch, tmp_path):
+    scene = SCENE_CHAPTERS[chapter]
+    record = json.loads((SCENE_FIXTURES / f"{scene}.json").read_text())
+    assert record["scene"] == scene and "error" not in record
+    write_observations(tmp_path, [])
+    write_scene_records(tmp_path, {scene: record})
+    shown = outputs(executed(chapter, monkeypatch, tmp_path))
+    assert SCENE_NOTE not in shown and "ran for real" in shown
+    assert record["pod_ip"] in shown, "the recorded Pod's IP is on the page"
+
+
+@pytest.mark.notebooks
+@pytest.mark.slow
+def test_a_scene_that_contradicts_the_chapter_fails_it(monkeypatch, tmp_path):
+    """A recording in which the server saw the node's address (NAT between Pods): the page must fail."""
+    from podnotes.book.notebooks import NotebookFailed
+
+    record = json.loads((SCENE_FIXTURES / "pod-on-a-node.json").read_text())
+    record["no_nat"]["seen_by_server"] = record["node_ip"]
+    write_observations(tmp_path, [])
+    write_scene_records(tmp_path, {"pod-on-a-node": record})
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
+    for name in ("CI", "PODNOTES_REQUIRE_REAL"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(NotebookFailed):
+        execute_notebook(ROOT / "chapters" / "pod-on-a-node.md")

@@ -24,7 +24,7 @@ DRAWINGS = diagrams.chapter_diagrams()
 NAMES = [drawing.name for drawing in DRAWINGS]
 # The chapters of part one and the lifecycle chapter, each of which shows at least one drawing.
 CHAPTERS = ["01-processes", "02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch",
-            "06-pod-and-pause", "07-lifecycle", "resources"]
+            "06-pod-and-pause", "pod-on-a-node", "shared-storage", "07-lifecycle", "resources"]
 
 
 def drawn_texts(drawing: diagrams.Diagram) -> list[str]:
@@ -32,7 +32,7 @@ def drawn_texts(drawing: diagrams.Diagram) -> list[str]:
 
 
 def test_every_chapter_drawing_is_made():
-    assert len(DRAWINGS) == 10 and len(set(NAMES)) == 10
+    assert len(DRAWINGS) == 12 and len(set(NAMES)) == len(NAMES), NAMES
 
 
 @pytest.mark.parametrize("drawing", DRAWINGS, ids=NAMES)
@@ -235,3 +235,19 @@ def test_each_chapter_shows_a_drawing_with_alt_text(chapter):
         assert key in figures, f"{chapter}: {key} is glued but not shown"
         alt = re.search(r"^:alt: (.+)$", figures[key], re.M)
         assert alt and len(alt.group(1)) > 80, f"{chapter}: {key} has no alt text"
+
+
+def test_the_cri_chain_names_the_three_calls_and_every_program():
+    texts = " ".join(drawn_texts(diagrams.cri_chain())).replace("\n", " ")
+    for call in ("RunPodSandbox", "CreateContainer", "StartContainer"):
+        assert call in texts
+    for program in ("kubelet", "containerd", "containerd-shim-runc-v2", "runc", "/pause", "CNI"):
+        assert program in texts
+
+
+def test_the_pod_files_drawing_shows_every_source_and_path():
+    texts = " ".join(drawn_texts(diagrams.pod_files())).replace("\n", "")
+    assert len(diagrams.POD_FILE_SOURCES) == 9
+    for _source, maker, target in diagrams.POD_FILE_SOURCES:
+        assert target.replace("/", "") in texts.replace("/", "").replace(" ", ""), target
+        assert maker in texts

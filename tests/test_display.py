@@ -114,3 +114,15 @@ def test_a_view_names_what_it_shares_with_the_host_without_the_hosts_own_names()
     own = _view(hostname="box", interfaces=[], root_entries=["bin", "www"]).describe(host)
     assert "host name: box" in own and "interfaces: (none)" in own and "2 entries: bin, www" in own
     assert _view().shown_commands() == {"1": "python -m podnotes.linux.pause"}
+
+
+def test_manifest_yaml_shows_scripts_as_literal_blocks_and_round_trips():
+    import yaml
+
+    from podnotes.display import manifest_yaml
+
+    manifest = {"kind": "Pod", "spec": {"containers": [{"command": ["sh", "-c", "echo one\necho two\n"]}]}}
+    text = manifest_yaml(manifest)
+    assert "- |\n      echo one\n      echo two\n" in text
+    assert text.index("kind") < text.index("spec"), "the manifest's own key order"
+    assert yaml.safe_load(text) == manifest

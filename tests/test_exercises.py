@@ -64,6 +64,12 @@ WRONG = {
     "kubectl/apply-port-change-reason": ["success", "Conflict", "Forbidden"],
     "kubectl/delete-ignoring-sigterm": [30, 0, 60],
     "kubectl/what-binds-pods": ["kubelet", "kube-controller-manager", "kube-apiserver"],
+    "pod-on-a-node/sandboxes-and-shims": [(3, 3), (1, 3), (3, 1)],
+    "pod-on-a-node/veth-peer-index": [3, 0, 18],
+    "shared-storage/tmpfs-charged": [0, 32, 64],
+    "shared-storage/tmpfs-over-the-limit": ["Error", "Evicted", 137],
+    "pod-on-a-node/source-rewritten": ["DNAT", "ACCEPT", "NAT"],
+    "shared-storage/dns-policy-none": ["Default", "ClusterFirst"],
     "kubectl/force-delete-grace": [0, 30, 1],
     "kubectl/resize-subresource": ["status", "scale", "patch"],
 }

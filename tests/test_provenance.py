@@ -93,7 +93,8 @@ def test_the_status_page_says_when_the_observations_were_recorded_and_if_reused(
 
 def test_the_chapters_with_real_parts_are_found():
     assert set(provenance.chapters_with_real_parts()) == {"07-lifecycle", "probe-timing", "11-kubectl",
-                                                          "checks-itself", "resources"}
+                                                          "checks-itself", "resources", "pod-on-a-node",
+                                                          "shared-storage"}
     assert {"02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch", "06-pod-and-pause"} <= set(
         provenance.kernel_chapters())
 
@@ -126,3 +127,44 @@ def test_a_scene_part_is_real_only_with_a_current_recording_without_error(monkey
     record, part = provenance.scene_part("resources", "resources", "these Pods on a real kubelet", "Computed only.")
     assert record == {"scene": "resources", "pods": {}} and part.real
     assert part.used == {"Kubernetes": "v1.37.2", "runc": "1.1.5"}
+
+
+def _current_observations(folder, scenes: dict) -> None:
+    """A folder observations_state calls current: node.json with today's digest, and a record per scene."""
+    import json
+
+    from podnotes.node.observe import examples_digest
+    from podnotes.node.scenes import scene_names
+
+    (folder / "agreement.json").write_text("{}")
+    (folder / "node.json").write_text(json.dumps({"kubernetes": "v1.37.2", "containerd": "containerd 1.6.20",
+                                                  "examples_digest": examples_digest()}))
+    (folder / "scenes").mkdir()
+    for name in scene_names():
+        (folder / "scenes" / f"{name}.json").write_text(json.dumps(scenes.get(name, {"scene": name})))
+
+
+def test_a_recorded_scene_is_shown_with_what_it_ran_on(monkeypatch, tmp_path):
+    _current_observations(tmp_path, {"pod-on-a-node": {"scene": "pod-on-a-node", "pod_ip": "10.217.0.3"}})
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
+    scene, part = provenance.scene_part("pod-on-a-node", "pod-on-a-node", "the commands on this page on a real "
+                                        "node", "The manifests are shown.")
+    assert part.real and scene["pod_ip"] == "10.217.0.3"
+    assert part.used == {"Kubernetes": "v1.37.2", "containerd": "1.6.20"}
+
+
+def test_a_failed_or_missing_scene_falls_back_with_its_reason(monkeypatch, tmp_path):
+    _current_observations(tmp_path, {"shared-storage": {"scene": "shared-storage", "error": "CriError: boom"}})
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
+    monkeypatch.setattr("podnotes.node.observe.reasons_node_cannot_run", lambda: [])
+    scene, part = provenance.scene_part("shared-storage", "shared-storage", "the commands", "Manifests only.")
+    assert scene is None and not part.real and "CriError: boom" in part.reason
+    assert part.fallback == "Manifests only." and part.command == "make book"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(empty))
+    scene, part = provenance.scene_part("shared-storage", "shared-storage", "the commands", "Manifests only.")
+    assert scene is None and "not run before this copy was built" in part.reason
+    monkeypatch.setenv("PODNOTES_REQUIRE_REAL", "1")
+    with pytest.raises(provenance.RealPartMissing, match="shared-storage"):
+        provenance.show(part)

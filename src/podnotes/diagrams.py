@@ -738,6 +738,124 @@ def container_state_diagram() -> Diagram:
 # Checks a drawing must pass (used by the tests).
 
 
+# ---------------------------------------------------------------------------------------------------------
+# A Pod on a node: from the kubelet to runc.
+
+#: Who asks whom, top to bottom: (who, what it does), then the label of the arrow to the next row.
+CRI_CHAIN = (
+    ("kubelet", "reads the Pod from the API server; never starts a process itself"),
+    ("containerd (CRI plugin)", "answers CRI over a Unix socket; makes the namespaces, calls the CNI "
+                                "plugin's ADD, keeps images and snapshots"),
+    ("containerd-shim-runc-v2", "one per Pod; parent of its processes, keeps their stdio, reports exits"),
+    ("runc", "builds each container from an OCI spec (namespaces, cgroup, root), execs it, exits"),
+)
+CRI_CHAIN_CALLS = ("CRI: RunPodSandbox, CreateContainer, StartContainer", "starts, then talks ttrpc",
+                   "runc create, runc start")
+
+
+def cri_chain() -> Diagram:
+    """The pod-on-a-node chapter: the kubelet's CRI calls (k8s.io/cri-api, api.proto) to containerd, which
+    calls the CNI plugin and runs one ``containerd-shim-runc-v2`` per Pod (containerd runtime/v2/runc), which
+    runs runc for each container; the processes at the bottom. One column, so it reads on a phone."""
+    x, w = 0.1, WIDTH - 0.2
+    stem_x, label_x = 0.3, 0.45
+    label_w = WIDTH - label_x - 0.05
+    cni_x = 0.55
+    cni_text = "CNI bridge plugin: veth pair, Pod IP from host-local"
+    processes_text = "/pause (the sandbox), then each container's program: children of the shim"
+    # Rows top to bottom: (kind, text, the label on the arrow below it).
+    rows = [("step", f"{who}: {does}", label) for (who, does), label in
+            zip(CRI_CHAIN, (*CRI_CHAIN_CALLS, "clone, setns, execve"), strict=True)]
+    rows.insert(2, ("cni", cni_text, ""))
+    rows[1] = (rows[1][0], rows[1][1], "calls the CNI plugin's ADD")
+    rows.append(("pod", processes_text, ""))
+    placed = []
+    y = 0.1
+    for kind, text, label in rows:
+        box_x = cni_x if kind == "cni" else x
+        lines = _wrap(text, WIDTH - 0.1 - box_x)
+        h = _lines_height(len(lines))
+        label_lines = _wrap(label, label_w) if label else []
+        gap = max(0.3, len(label_lines) * LINE_INCHES + 0.12)
+        placed.append((kind, box_x, y, h, lines, label_lines, gap))
+        y += h + gap
+    figure, ax = _canvas(y - placed[-1][6] + 0.1)
+    with plot._style():
+        for index, (kind, box_x, top, h, lines, label_lines, gap) in enumerate(placed):
+            _box(ax, box_x, top, WIDTH - 0.1 - box_x, h, "own" if kind == "cni" else kind,
+                 dashed=kind == "cni")
+            _text(ax, box_x + (WIDTH - 0.1 - box_x) / 2, top + h / 2, "\n".join(lines))
+            if index + 1 == len(placed):
+                break
+            following = placed[index + 1]
+            if following[0] == "cni":  # containerd calls the plugin, then goes on to the shim below it
+                after = placed[index + 2]
+                _arrow(ax, (stem_x, top + h), (stem_x, after[2]))
+                _arrow(ax, (stem_x, following[2] + following[3] / 2), (cni_x, following[2] + following[3] / 2))
+            elif kind != "cni":
+                _arrow(ax, (stem_x, top + h), (stem_x, following[2]))
+            if label_lines:
+                _text(ax, label_x, top + h + gap / 2, "\n".join(label_lines), align="left", colour=GREY)
+    return _diagram("cri-chain", figure,
+                    "Boxes from top to bottom. The kubelet sends CRI calls (RunPodSandbox, CreateContainer, "
+                    "StartContainer) to containerd's CRI plugin, which calls the CNI bridge plugin (drawn dashed "
+                    "below it) for the Pod's veth pair and IP. containerd starts one containerd-shim-runc-v2 per Pod, "
+                    "which runs runc create and runc start for each container. At the bottom, the processes: "
+                    "/pause and each container's program, children of the shim.")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The files of a container: where each comes from.
+
+#: (where it lives on the node, who makes it, the path in the container), as the shared-storage chapter's
+#: recording shows them in /proc/self/mountinfo (kubelet_pods.go makeMounts; containerd's sandbox files).
+POD_FILE_SOURCES = (
+    ("a folder under pods/<uid>/volumes/", "kubelet", "/shared"),
+    ("tmpfs, size = sizeLimit", "kubelet", "/cache"),
+    ("tmpfs: Downward API files", "kubelet", "/etc/podinfo"),
+    ("tmpfs: token, ca.crt, namespace", "kubelet", "/var/run/secrets/kubernetes.io/serviceaccount"),
+    ("pods/<uid>/etc-hosts", "kubelet", "/etc/hosts"),
+    ("pods/<uid>/containers/<name>/<id>", "kubelet", "/dev/termination-log"),
+    ("sandbox folder: resolv.conf", "containerd", "/etc/resolv.conf"),
+    ("sandbox folder: hostname", "containerd", "/etc/hostname"),
+    ("the sandbox's shm tmpfs, 64 MiB", "containerd", "/dev/shm"),
+)
+
+
+def pod_files() -> Diagram:
+    """The shared-storage chapter: each file or folder a container gets without its image: where the
+    container sees it, and under it, where it lives on the node and who made it. One column, so it reads
+    on a phone."""
+    x, w = 0.1, WIDTH - 0.2
+    inner_x = 0.35
+    inner_w = WIDTH - inner_x - 0.1
+    rows = []
+    y = 0.45
+    for source, maker, target in POD_FILE_SOURCES:
+        target_lines = _wrap(target.replace("secrets/", "secrets/\n"), w, mono=True)  # break at a slash
+        source_lines = _wrap(f"{maker}: {source}", inner_w)
+        rows.append((y, target_lines, source_lines, maker))
+        y += _lines_height(len(target_lines)) + _lines_height(len(source_lines)) + 0.16
+    figure, ax = _canvas(y - 0.06)
+    with plot._style():
+        _text(ax, x, 0.2, "in the container  \u2190  on the node", align="left", bold=True)
+        for top, target_lines, source_lines, maker in rows:
+            target_h = _lines_height(len(target_lines))
+            source_h = _lines_height(len(source_lines))
+            _box(ax, x, top, w, target_h, "pod")
+            _text(ax, x + 0.07, top + target_h / 2, "\n".join(target_lines), align="left", mono=True)
+            source_top = top + target_h + 0.04
+            _box(ax, inner_x, source_top, inner_w, source_h, "step" if maker == "kubelet" else "own")
+            _text(ax, inner_x + 0.07, source_top + source_h / 2, "\n".join(source_lines), align="left")
+            # An elbow from the node's side up to the path it becomes (a line, not an arrow: it is a mount).
+            ax.plot([inner_x, 0.2, 0.2], [source_top + source_h / 2, source_top + source_h / 2, top + target_h],
+                    color=GREY, linewidth=1.0)
+    described = "; ".join(f"{target} from {maker} ({source})" for source, maker, target in POD_FILE_SOURCES)
+    return _diagram("pod-files", figure,
+                    "A list of the paths a container gets without its image, each with, under it and joined by "
+                    f"a line, where it lives on the node and who makes it. {described}.")
+
+
 def layout_problems(diagram: Diagram) -> list[str]:
     """Text that would be hard to read: letters under ``FONT`` points, text reaching outside the
     figure, or two texts overlapping. Empty when the drawing is fine."""
@@ -783,9 +901,11 @@ def chapter_diagrams() -> list[Diagram]:
         namespace_matrix(pod.planned_sharing(["web", "sidecar"])),
         phase_diagram(),
         container_state_diagram(),
+        cri_chain(),
+        pod_files(),
     ]
 
 
 __all__ = ["Diagram", "chapter_diagrams", "fork_exec", "root_switch", "namespace_kinds", "cgroup_tree",
            "cgroup_versions", "cgroup_nodes", "container_steps", "pod_anatomy", "namespace_matrix", "phase_diagram",
-           "container_state_diagram", "layout_problems"]
+           "container_state_diagram", "cri_chain", "pod_files", "layout_problems"]

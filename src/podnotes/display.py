@@ -152,3 +152,19 @@ def table(headers: list[str], rows, width: int = COLUMNS) -> str:
                          for value, size, right in zip(values, widths, numeric, strict=False)).rstrip()
 
     return clip("\n".join([line(headers)] + [line(row) for row in cells]), width)
+
+
+def manifest_yaml(manifest: object) -> str:
+    """``manifest`` as YAML in its own key order, a multi-line string (a script) as a literal block
+    (``|``) so that it reads as the script it is; for showing, not for parsing by machines."""
+    import yaml
+
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    def _string(dumper, value: str):
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    _Dumper.add_representer(str, _string)
+    return yaml.dump(manifest, Dumper=_Dumper, sort_keys=False, allow_unicode=True)

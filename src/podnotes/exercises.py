@@ -434,6 +434,43 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
          "0": "0 would be no memory at all; write None for no limit."},
         "a Burstable Pod's group gets a memory limit only when every container declares one."),
         "b declares no memory limit, so the Pod's group has none."),
+    # A Pod on a real node
+    Exercise("pod-on-a-node/sandboxes-and-shims", _pair(
+        (1, 1), "one sandbox per Pod: the containers are created inside it.",
+        "containerd-shim-runc-v2 serves a whole sandbox; the containers are its children."),
+        "one RunPodSandbox, one shim, then CreateContainer and StartContainer per container."),
+    Exercise("pod-on-a-node/veth-peer-index", _exact_number(
+        17, {3: "3 is eth0's own index inside the Pod's namespace.",
+             0: "look at the number after @if."},
+        "`eth0@ifN`: N is the index of the peer, the host end."),
+        "interface 17 on the node is the veth's other end."),
+    # Shared storage and the files the kubelet writes
+    Exercise("pod-on-a-node/source-rewritten", _one_of(
+        {"MASQUERADE", "SNAT"},
+        {"DNAT": "DNAT rewrites the destination; here the source address changed.",
+         "REDIRECT": "REDIRECT sends the packet to the node itself; the source address changed here.",
+         "ACCEPT": "ACCEPT lets the packet through unchanged."},
+        "the target that replaces the source address with the outgoing interface's.",
+        normalise=lambda text: text.strip().upper()),
+        "MASQUERADE (or SNAT): source NAT, which the network model rules out between Pods."),
+    Exercise("shared-storage/tmpfs-charged", _exact_number(
+        24, {0: "tmpfs pages are memory, charged to the cgroup of the process that wrote them.",
+             32: "the sizeLimit bounds the volume; the charge is what was written."},
+        "how much was written into the Memory emptyDir?"),
+        "tmpfs pages count against the writer's memory limit."),
+    Exercise("shared-storage/tmpfs-over-the-limit", _one_of(
+        {"OOMKilled"},
+        {"Error": "the program did not fail by itself: the kernel killed it at the cgroup's limit.",
+         "Evicted": "eviction is the kubelet's answer to a node short of memory; this is the container's own limit.",
+         "Completed": "it did not finish: the kernel killed it."},
+        "tmpfs pages count against the writer's memory limit; what does the kernel do at the limit?",
+        normalise=lambda text: text.strip().lower()),
+        "the OOM killer ends it at 64 MiB: OOMKilled, exit code 137."),
+    Exercise("shared-storage/dns-policy-none", _one_of(
+        {"None"}, {"Default": "Default copies the node's resolv.conf; dnsConfig only adds to it.",
+                   "ClusterFirst": "ClusterFirst writes the cluster DNS server, then adds dnsConfig."},
+        "which policy takes resolv.conf from dnsConfig alone?", normalise=str.lower),
+        "dnsPolicy: None, and dnsConfig must then name at least one nameserver."),
     # 11. kubectl
     Exercise("kubectl/force-delete-grace", _exact_number(
         2, {0: "only the API object goes at once; the kubelet still gives the program a minimum.",

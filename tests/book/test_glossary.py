@@ -54,6 +54,9 @@ ZH_CN_TERMS = {
     "node": ["节点"],
     "scheduler": ["调度器"],
     "volume": ["卷"],
+    "projected volume": ["投射卷"],
+    "termination message": ["终止消息"],
+    "dnsPolicy": ["DNS 策略"],
     "taint": ["污点"],
     "toleration": ["容忍度"],
 }
