@@ -757,7 +757,7 @@ def cri_chain() -> Diagram:
     """The pod-on-a-node chapter: the kubelet's CRI calls (k8s.io/cri-api, api.proto) to containerd, which
     calls the CNI plugin and runs one ``containerd-shim-runc-v2`` per Pod (containerd runtime/v2/runc), which
     runs runc for each container; the processes at the bottom. One column, so it reads on a phone."""
-    x, w = 0.1, WIDTH - 0.2
+    x = 0.1
     stem_x, label_x = 0.3, 0.45
     label_w = WIDTH - label_x - 0.05
     cni_x = 0.55
