@@ -1,0 +1,116 @@
+"""The debugging chapter's scene on the real node (podnotes.node.scenes.debugging): each broken Pod reaches the
+state the chapter names, with the Events and messages ``kubectl describe`` shows; logs, exec and ephemeral
+containers answer as the chapter says; the failed pull never leaves loopback; nothing is left behind.
+
+Upstream (kubernetes v1.37.2): pkg/kubelet/images/image_manager.go (ErrImagePull, ImagePullBackOff),
+pkg/kubelet/kuberuntime/kuberuntime_container.go (CreateContainerConfigError; ephemeral containers share
+the target container's PID namespace), kuberuntime_manager.go (CrashLoopBackOff, event BackOff),
+pkg/kubelet/prober/prober.go (Unhealthy), pkg/kubelet/kubelet_pods.go (makeEnvironmentVariables,
+validateContainerLogStatus), proc(5) and ptrace(2) (/proc/PID/root needs PTRACE_MODE_READ access).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from podnotes.cluster.describe import event_rows, events_of, waiting_reason
+
+pytestmark = [pytest.mark.node, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def record(local_node, tmp_path_factory):
+    from podnotes import cluster
+    from podnotes.node.scenes import SceneContext, debugging
+
+    folder = tmp_path_factory.mktemp("debugging-scene")
+    with cluster.open_cluster(local_node.name, kubeconfig=local_node.kubeconfig) as admin:  # noqa: SIM117 - the inner context needs the outer one
+        with admin.workshop_namespace("scene") as namespace:
+            found = debugging.observe(SceneContext(local_node, admin, namespace, folder, lambda line: None))
+    keep = os.environ.get("PODNOTES_KEEP_SCENE")  # to look at a recording while working on the chapter
+    if keep:
+        Path(keep).write_text(json.dumps(found, indent=2, default=str))
+    return found
+
+
+def _reasons(record, pod: str) -> dict[str, list[str]]:
+    rows = event_rows(events_of(record["pods"][pod], record["events"]))
+    assert rows, f"no Events recorded for {pod}"
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        found.setdefault(row.reason, []).append(row.message)
+    return found
+
+
+def test_every_broken_pod_reached_its_state_and_nothing_is_left(record):
+    from podnotes.node.scenes.debugging import EXPECTED
+
+    assert set(record["met"]) == EXPECTED, record["met"]
+    assert record["left_pods"] == []
+    table = record["get_pods"]
+    for name, status in (("crash", "CrashLoopBackOff"), ("no-image", "ImagePullBackOff"),
+                         ("needs-config", "CreateContainerConfigError"), ("target", "Running")):
+        assert any(line.split()[:1] == [name] and status in line for line in table.splitlines()), table
+
+
+def test_crash_loop_events_and_the_previous_log(record):
+    reasons = _reasons(record, "crash")
+    assert any(m.startswith("Back-off restarting failed container app in pod crash_") for m in reasons["BackOff"])
+    assert record["logs"]["crash --previous"]["text"] == "reading /config/app.conf\napp: /config/app.conf: no such file\n"
+    # While the container waits out its back-off, plain `kubectl logs` is refused (validateContainerLogStatus).
+    assert "is waiting to start: CrashLoopBackOff" in record["logs"]["crash"]["error"]
+
+
+def test_a_failing_liveness_probe_gives_unhealthy_killing_then_back_off(record):
+    reasons = _reasons(record, "unhealthy")
+    assert reasons["Unhealthy"][0].startswith("Liveness probe failed: cat: can't open '/tmp/healthy'")
+    assert "Container app failed liveness probe, will be restarted" in reasons["Killing"]
+    assert reasons["BackOff"]
+    last = record["pods"]["unhealthy"]["status"]["containerStatuses"][0]["lastState"]["terminated"]
+    assert last["exitCode"] == 137  # sh as PID 1 ignores SIGTERM: SIGKILL after the 2 s grace period
+
+
+def test_a_pull_from_a_closed_loopback_port_fails_at_once_and_backs_off(record):
+    pod = record["pods"]["no-image"]
+    assert record["registry"].startswith("127.0.0.1:")
+    assert pod["spec"]["containers"][0]["image"].startswith(record["registry"] + "/")
+    reasons = _reasons(record, "no-image")
+    failed = " ".join(reasons["Failed"])
+    assert "Error: ErrImagePull" in failed and "Error: ImagePullBackOff" in failed
+    assert f"dial tcp {record['registry']}: connect: connection refused" in failed
+    assert reasons["BackOff"][0].startswith("Back-off pulling image")
+    assert waiting_reason(pod) == "ImagePullBackOff"
+    assert "trying and failing to pull image" in record["logs"]["no-image"]["error"]
+
+
+def test_a_missing_configmap_key_or_secret_is_create_container_config_error(record):
+    config = record["pods"]["needs-config"]["status"]["containerStatuses"][0]["state"]["waiting"]
+    assert config["message"] == f"couldn't find key level in ConfigMap {record['namespace']}/settings"
+    secret = record["pods"]["needs-secret"]["status"]["containerStatuses"][0]["state"]["waiting"]
+    assert secret == {"reason": "CreateContainerConfigError", "message": 'secret "api-token" not found'}
+    assert 'Error: secret "api-token" not found' in _reasons(record, "needs-secret")["Failed"]
+    assert "is waiting to start: CreateContainerConfigError" in record["logs"]["needs-config"]["error"]
+
+
+def test_adding_the_key_lets_the_kubelet_start_the_same_pod(record):
+    fix = record["fix"]
+    assert fix["running"] and fix["same_uid"] and fix["restart_count"] == 0
+    assert fix["log"]["text"] == "level=debug\n"
+    assert fix["seconds"] < 30
+
+
+def test_exec_sees_the_container_alone_and_debug_sees_the_target_pid_namespace(record):
+    ps = record["exec_ps"].splitlines()
+    assert ps[1].split() == ["1", "root", "sleep", "3600"]
+    root = record["debug"]["logs"]["debugger"]["text"]
+    assert "    1 root     sleep 3600" in root, "the ephemeral container shares the app's PID namespace"
+    assert "through /proc/1/root:\nwritten by the app\n" in root
+    assert "can't open '/tmp/only-in-app': No such file or directory" in root, "its own file system differs"
+    other = record["debug"]["logs"]["debugger-1000"]["text"]
+    assert "    1 root     sleep 3600" in other
+    assert "can't open '/proc/1/root/tmp/only-in-app': Permission denied" in other
+    assert all("terminated" in state for state in record["debug"]["states"].values())
