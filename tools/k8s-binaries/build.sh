@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build (or reuse) the control-plane binaries the cluster tests run: kube-apiserver and etcd, compiled from
-# the Go module proxy at the versions pinned in kubernetes/go.mod and etcd/go.mod.
+# Build (or reuse) the Kubernetes programs the cluster and node tests run and the book shows: kube-apiserver,
+# kube-controller-manager, kube-scheduler, kubelet and kubectl, etcd, and crictl, compiled from the Go module
+# proxy at the versions pinned in kubernetes/go.mod, etcd/go.mod and cri-tools/go.mod.
 #
 #   tools/k8s-binaries/build.sh            build if needed, print the binary folder on the last line
 #
@@ -16,8 +17,9 @@ pinned_version() {  # pinned_version DIR MODULE
 }
 K8S=$(pinned_version kubernetes k8s.io/kubernetes)
 ETCD=$(pinned_version etcd go.etcd.io/etcd/server/v3)
+CRI_TOOLS=$(pinned_version cri-tools sigs.k8s.io/cri-tools)
 # Same files, same order as podnotes.cluster.binaries.PIN_FILES, which finds this folder from Python.
-digest=$(cat "$here"/kubernetes/go.mod "$here"/kubernetes/go.sum "$here"/etcd/go.mod "$here"/etcd/go.sum |
+digest=$(cat "$here"/kubernetes/go.mod "$here"/kubernetes/go.sum "$here"/etcd/go.mod "$here"/etcd/go.sum "$here"/cri-tools/go.mod "$here"/cri-tools/go.sum |
     sha256sum | cut -c1-10)
 cache_root=${PODNOTES_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/podnotes}
 out="$cache_root/k8s-$K8S-etcd-$ETCD-$digest"
@@ -58,6 +60,14 @@ start=$SECONDS
     echo "building etcd $ETCD" >&2
     go mod download
     go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3
+)
+(
+    cd "$here/cri-tools"
+    echo "building crictl $CRI_TOOLS" >&2
+    go mod download
+    # The version variable cri-tools' Makefile sets (without the leading v, as its release binaries print it).
+    go build -trimpath -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=${CRI_TOOLS#v}" \
+        -o "$out/crictl" sigs.k8s.io/cri-tools/cmd/crictl
 )
 touch "$out/.complete"
 echo "built into $out in $((SECONDS - start)) s" >&2

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Re-pin the Go modules that build the control-plane binaries, e.g.
-#   tools/k8s-binaries/pin.sh v1.37.2 v3.6.16
-# Rewrites kubernetes/go.mod (+ go.sum) and etcd/go.mod (+ go.sum). Run it only to change versions;
+# Re-pin the Go modules that build the Kubernetes binaries, e.g.
+#   tools/k8s-binaries/pin.sh v1.37.2 v3.6.16 v1.37.0
+# (Kubernetes, etcd, cri-tools: the cri-tools release whose minor matches Kubernetes'.)
+# Rewrites kubernetes/go.mod (+ go.sum), etcd/go.mod (+ go.sum) and cri-tools/go.mod (+ go.sum). Run it only to change versions;
 # build.sh reads the pinned files and never resolves versions itself.
 #
 # Why the replace block: k8s.io/kubernetes requires its staging modules (k8s.io/api, k8s.io/apiserver, ...)
@@ -11,13 +12,16 @@
 set -euo pipefail
 K8S=${1:?Kubernetes version, e.g. v1.37.2}
 ETCD=${2:?etcd version, e.g. v3.6.16}
+CRI_TOOLS=${3:?cri-tools version, e.g. v1.37.0}
 STAGING="v0.${K8S#v1.}"
 here=$(cd "$(dirname "$0")" && pwd)
 
 # Commands built from k8s.io/kubernetes; build.sh builds every `tool` listed in go.mod. The kubelet,
-# kube-scheduler and kube-controller-manager are for the real-node tests (podnotes.node).
+# kube-scheduler and kube-controller-manager are for the real-node tests (podnotes.node); kubectl is the
+# client the chapters show.
 KUBE_COMMANDS=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
-               k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet)
+               k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+               k8s.io/kubernetes/cmd/kubelet)
 
 cd "$here/kubernetes"
 rm -f go.mod go.sum
@@ -39,4 +43,12 @@ rm -f go.mod go.sum
 go mod init podnotes.invalid/k8s-binaries/etcd >/dev/null 2>&1
 go get -tool "go.etcd.io/etcd/server/v3@$ETCD"
 go mod tidy
-echo "pinned Kubernetes $K8S (staging $STAGING) and etcd $ETCD"
+
+# crictl, the CRI client, in its own module: cri-tools requires the staging modules at their published
+# versions, which must not move the versions the Kubernetes module uses.
+cd "$here/cri-tools"
+rm -f go.mod go.sum
+go mod init podnotes.invalid/k8s-binaries/cri-tools >/dev/null 2>&1
+go get -tool "sigs.k8s.io/cri-tools/cmd/crictl@$CRI_TOOLS"
+go mod tidy
+echo "pinned Kubernetes $K8S (staging $STAGING), etcd $ETCD and cri-tools $CRI_TOOLS"

@@ -1,4 +1,4 @@
-"""Where the control-plane programs (kube-apiserver, etcd) come from.
+"""Where the control-plane programs (kube-apiserver, etcd) and the clients (kubectl, crictl) come from.
 
 The project builds them from the Go module proxy with
 ``tools/k8s-binaries/build.sh`` into a folder outside the repository, named
@@ -26,7 +26,10 @@ PRETEND_ENV = "PODNOTES_PRETEND_NO_KUBERNETES"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 RECIPE = REPO_ROOT / "tools" / "k8s-binaries"
 # The files whose content decides the build; build.sh hashes the same files in the same order.
-PIN_FILES = ("kubernetes/go.mod", "kubernetes/go.sum", "etcd/go.mod", "etcd/go.sum")
+PIN_FILES = ("kubernetes/go.mod", "kubernetes/go.sum", "etcd/go.mod", "etcd/go.sum", "cri-tools/go.mod",
+             "cri-tools/go.sum")
+# Clients built next to the control plane: kubectl from k8s.io/kubernetes, crictl from sigs.k8s.io/cri-tools.
+CLIENT_PROGRAMS = ("kubectl", "crictl")
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,33 @@ def _from_build_cache() -> Binaries | None:
 
 def _path_or_none(value: str | None) -> Path | None:
     return Path(value) if value else None
+
+
+def find_client(name: str) -> Path | None:
+    """The pinned ``kubectl`` or ``crictl`` (a name from ``CLIENT_PROGRAMS``): from the folder
+    ``PODNOTES_K8S_BINARIES`` names, else from the build cache for the current pins (complete builds only).
+    Never from ``PATH``: the book shows the pinned release's output, not whichever client a machine has.
+    None when neither holds it, or with ``PODNOTES_PRETEND_NO_KUBERNETES=1``. Raises ValueError for another
+    name."""
+    if name not in CLIENT_PROGRAMS:
+        raise ValueError(f"{name!r} is not one of the clients build.sh builds: {', '.join(CLIENT_PROGRAMS)}")
+    if pretending_no_kubernetes():
+        return None
+    folders = []
+    explicit = _path_or_none(os.environ.get("PODNOTES_K8S_BINARIES"))
+    if explicit is not None:
+        folders.append(explicit)
+    if (RECIPE / PIN_FILES[0]).is_file() and (pinned_folder() / ".complete").is_file():
+        folders.append(pinned_folder())
+    for folder in folders:
+        if _executable(folder / name):
+            return folder / name
+    return None
+
+
+def missing_client_reason(name: str) -> str:
+    """One line saying that the pinned client ``name`` is missing, and what to run."""
+    return f"no pinned {name}: run tools/k8s-binaries/build.sh (needs Go >= 1.26 and the Go module proxy)"
 
 
 def missing_binaries_reason() -> str:
