@@ -3,8 +3,9 @@ state the chapter names, with the Events and messages ``kubectl describe`` shows
 containers answer as the chapter says; the failed pull never leaves loopback; nothing is left behind.
 
 Upstream (kubernetes v1.37.2): pkg/kubelet/images/image_manager.go (ErrImagePull, ImagePullBackOff),
-pkg/kubelet/kuberuntime/kuberuntime_container.go (CreateContainerConfigError; ephemeral containers share
-the target container's PID namespace), kuberuntime_manager.go (CrashLoopBackOff, event BackOff),
+pkg/kubelet/kuberuntime/kuberuntime_container.go (CreateContainerConfigError),
+kuberuntime_container_linux.go (generateLinuxContainerConfig: an ephemeral container's PID namespace mode
+TARGET), kuberuntime_manager.go (CrashLoopBackOff, event BackOff),
 pkg/kubelet/prober/prober.go (Unhealthy), pkg/kubelet/kubelet_pods.go (makeEnvironmentVariables,
 validateContainerLogStatus), proc(5) and ptrace(2) (/proc/PID/root needs PTRACE_MODE_READ access).
 """
@@ -37,6 +38,13 @@ def record(local_node, tmp_path_factory):
     return found
 
 
+def _shown(record, command: str) -> dict:
+    """What the scene's ``kubectl COMMAND`` printed, by its command line."""
+    found = [run for run in record["kubectl"] if run["command"] == command]
+    assert found, f"no `{command}` in the scene: {[run['command'] for run in record['kubectl']]}"
+    return found[0]
+
+
 def _reasons(record, pod: str) -> dict[str, list[str]]:
     rows = event_rows(events_of(record["pods"][pod], record["events"]))
     assert rows, f"no Events recorded for {pod}"
@@ -51,18 +59,36 @@ def test_every_broken_pod_reached_its_state_and_nothing_is_left(record):
 
     assert set(record["met"]) == EXPECTED, record["met"]
     assert record["left_pods"] == []
-    table = record["get_pods"]
-    for name, status in (("crash", "CrashLoopBackOff"), ("no-image", "ImagePullBackOff"),
-                         ("needs-config", "CreateContainerConfigError"), ("target", "Running")):
-        assert any(line.split()[:1] == [name] and status in line for line in table.splitlines()), table
+    table = _shown(record, "kubectl get pods")["stdout"].splitlines()
+    assert table[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    # Taken the moment crash waited in CrashLoopBackOff; no-image is between attempts or in one.
+    statuses = {line.split()[0]: line.split()[2] for line in table[1:]}
+    assert statuses["crash"] == "CrashLoopBackOff", table
+    assert statuses["no-image"] in ("ErrImagePull", "ImagePullBackOff"), table
+    assert statuses["needs-config"] == statuses["needs-secret"] == "CreateContainerConfigError", table
+    assert statuses["target"] == "Running", table
+
+
+def test_describe_prints_the_events_our_rendering_reads_from_the_api(record):
+    from podnotes.cluster.describe import event_rows
+
+    for name in ("crash", "unhealthy", "no-image", "needs-config", "needs-secret"):
+        text = _shown(record, f"kubectl describe pod {name}")["stdout"]
+        events = text.split("\nEvents:", 1)[1]
+        rows = event_rows(events_of(record["pods"][name], record["events"]))
+        assert rows
+        for row in rows:  # kubectl ran a moment before the objects were read: same rows, maybe fewer counts
+            assert f"{row.type}  " in events and row.reason in events and row.message[:60] in events, row
 
 
 def test_crash_loop_events_and_the_previous_log(record):
     reasons = _reasons(record, "crash")
     assert any(m.startswith("Back-off restarting failed container app in pod crash_") for m in reasons["BackOff"])
-    assert record["logs"]["crash --previous"]["text"] == "reading /config/app.conf\napp: /config/app.conf: no such file\n"
+    previous = _shown(record, "kubectl logs crash --previous")
+    assert previous["stdout"] == "reading /config/app.conf\napp: /config/app.conf: no such file\n"
     # While the container waits out its back-off, plain `kubectl logs` is refused (validateContainerLogStatus).
-    assert "is waiting to start: CrashLoopBackOff" in record["logs"]["crash"]["error"]
+    current = _shown(record, "kubectl logs crash")
+    assert current["exit"] == 1 and "is waiting to start: CrashLoopBackOff" in current["stderr"]
 
 
 def test_a_failing_liveness_probe_gives_unhealthy_killing_then_back_off(record):
@@ -84,7 +110,7 @@ def test_a_pull_from_a_closed_loopback_port_fails_at_once_and_backs_off(record):
     assert f"dial tcp {record['registry']}: connect: connection refused" in failed
     assert reasons["BackOff"][0].startswith("Back-off pulling image")
     assert waiting_reason(pod) == "ImagePullBackOff"
-    assert "trying and failing to pull image" in record["logs"]["no-image"]["error"]
+    assert "trying and failing to pull image" in _shown(record, "kubectl logs no-image")["stderr"]
 
 
 def test_a_missing_configmap_key_or_secret_is_create_container_config_error(record):
@@ -93,24 +119,29 @@ def test_a_missing_configmap_key_or_secret_is_create_container_config_error(reco
     secret = record["pods"]["needs-secret"]["status"]["containerStatuses"][0]["state"]["waiting"]
     assert secret == {"reason": "CreateContainerConfigError", "message": 'secret "api-token" not found'}
     assert 'Error: secret "api-token" not found' in _reasons(record, "needs-secret")["Failed"]
-    assert "is waiting to start: CreateContainerConfigError" in record["logs"]["needs-config"]["error"]
+    refused = _shown(record, "kubectl logs needs-config")
+    assert "is waiting to start: CreateContainerConfigError" in refused["stderr"]
 
 
 def test_adding_the_key_lets_the_kubelet_start_the_same_pod(record):
     fix = record["fix"]
     assert fix["running"] and fix["same_uid"] and fix["restart_count"] == 0
-    assert fix["log"]["text"] == "level=debug\n"
     assert fix["seconds"] < 30
+    logs = [run for run in record["kubectl"] if run["command"] == "kubectl logs needs-config"]
+    assert logs[-1]["stdout"] == "level=debug\n"
 
 
 def test_exec_sees_the_container_alone_and_debug_sees_the_target_pid_namespace(record):
-    ps = record["exec_ps"].splitlines()
-    assert ps[1].split() == ["1", "root", "sleep", "3600"]
-    root = record["debug"]["logs"]["debugger"]["text"]
+    ps = _shown(record, "kubectl exec target -- ps")["stdout"].splitlines()
+    assert ps[1].split() == ["1", "root", "sleep", "3600"] and len(ps) == 3  # sleep, and ps itself
+    root = _shown(record, "kubectl logs target -c debugger")["stdout"]
     assert "    1 root     sleep 3600" in root, "the ephemeral container shares the app's PID namespace"
     assert "through /proc/1/root:\nwritten by the app\n" in root
     assert "can't open '/tmp/only-in-app': No such file or directory" in root, "its own file system differs"
-    other = record["debug"]["logs"]["debugger-1000"]["text"]
+    other = _shown(record, "kubectl logs target -c debugger-1000")["stdout"]
     assert "    1 root     sleep 3600" in other
     assert "can't open '/proc/1/root/tmp/only-in-app': Permission denied" in other
     assert all("terminated" in state for state in record["debug"]["states"].values())
+    spec = {c["name"]: c for c in record["debug"]["spec"]}
+    assert spec["debugger"]["targetContainerName"] == "app"
+    assert spec["debugger-1000"]["securityContext"]["runAsUser"] == 1000

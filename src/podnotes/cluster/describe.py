@@ -145,3 +145,73 @@ def describe_pod(pod: dict, events: list[dict], now: float, width: int | None = 
         lines += ["  " + line for line in section.splitlines()]
     lines.append(events_table(event_rows(events_of(pod, events)), now, width))
     return "\n".join(lines)
+
+
+def terminal(run: dict, width: int = 84) -> str:
+    """A kubectl run (``command``, ``stdout``, ``stderr``) as a terminal shows it: ``$ COMMAND``, then what
+    it printed. Lines longer than ``width`` are folded at blanks onto lines indented by six blanks (kubectl
+    prints each on one line; a phone does not scroll sideways)."""
+    lines = [f"$ {run['command']}"]
+    for line in (run.get("stdout", "") + run.get("stderr", "")).rstrip("\n").splitlines():
+        lines += fold_line(line, width)
+    return "\n".join(lines)
+
+
+def fold_line(line: str, width: int, indent: int = 6) -> list[str]:
+    """``line`` cut at its last blank within ``width``, the rest folded at blanks on lines indented by
+    ``indent``; a line without such a blank is kept whole."""
+    import textwrap
+
+    line = line.rstrip()
+    cut = line.rfind(" ", 0, width + 1)
+    if len(line) <= width or cut <= len(line) - len(line.lstrip()):
+        return [line]
+    pad = " " * indent
+    return [line[:cut].rstrip(), *textwrap.wrap(line[cut + 1:].strip(), width, initial_indent=pad,
+                                                subsequent_indent=pad, break_long_words=False,
+                                                break_on_hyphens=False)]
+
+
+@dataclass
+class Recording:
+    """The kubectl runs of a recording (each ``command``, ``stdout``, ``stderr``, ``exit``) and the Pod and
+    Event objects read at the same time, for a chapter to show and check. ``record`` None: nothing was
+    recorded, :meth:`show` prints nothing and :attr:`real` is False."""
+
+    record: dict | None
+    width: int = 84
+
+    @property
+    def real(self) -> bool:
+        return self.record is not None
+
+    def runs(self, command: str) -> list[dict]:
+        """Every run of ``kubectl ...`` with exactly this command line, in the order they ran."""
+        return [run for run in (self.record or {}).get("kubectl", []) if run["command"] == command]
+
+    def run(self, command: str, which: int = 0) -> dict:
+        found = self.runs(command)
+        if not found:
+            raise KeyError(f"`{command}` was not recorded")
+        return found[which]
+
+    def show(self, command: str, which: int = 0) -> None:
+        """Print the run as a terminal shows it (nothing when there is no recording)."""
+        if self.record is not None:
+            print(terminal(self.run(command, which), self.width))
+
+    def show_each(self, prefix: str) -> None:
+        """Print every run whose command line starts with ``prefix``, in the order they ran."""
+        for run in (self.record or {}).get("kubectl", []):
+            if run["command"].startswith(prefix):
+                print(terminal(run, self.width))
+
+    def pod(self, name: str) -> dict:
+        return (self.record or {})["pods"][name]
+
+    def events(self, name: str) -> list[EventRow]:
+        """The Pod's Events as rows, oldest last-seen first."""
+        return event_rows(events_of(self.pod(name), (self.record or {})["events"]))
+
+    def reasons(self, name: str) -> set[str]:
+        return {row.reason for row in self.events(name)}

@@ -5,10 +5,11 @@ liveness probe (``Unhealthy``, ``Killing``, ``BackOff``), ``no-image`` names an 
 port bound by this scene but never listening, so every pull is refused on loopback at once (``ErrImagePull``
 then ``ImagePullBackOff``; nothing leaves the host), ``needs-config`` and ``needs-secret`` take an
 environment variable from a ConfigMap key and a Secret that are missing (``CreateContainerConfigError``),
-and ``target`` runs. Then, as the kubectl commands of the chapter would: the Pods' table and Events,
-``logs --previous``, ``exec`` (``ps`` in the target), two ephemeral containers targeting ``target``'s app
-container (``kubectl debug --target``), one as root and one as user 1000, and the missing key is added to
-see the kubelet start ``needs-config`` without any change to the Pod.
+and ``target`` runs. The moment each Pod is in its state, the pinned ``kubectl`` shows it (``get pods``,
+``describe pod``, ``logs [--previous]``, ``exec``) and the Pod and its Events are kept as they were then;
+then two ``kubectl debug --target=app`` ephemeral containers look into ``target``, one as root and one as
+user 1000, and the missing key is added to see the kubelet start ``needs-config`` without any change to
+the Pod. Every kubectl run is recorded with its command line, output and exit code.
 
 Sources (kubernetes v1.37.2): ``pkg/kubelet/images/image_manager.go`` (``ErrImagePull``,
 ``ImagePullBackOff``, events ``Pulling``/``Failed``/``BackOff``), ``pkg/kubelet/kuberuntime/
@@ -21,15 +22,20 @@ kuberuntime_container.go`` (``CreateContainerConfigError``, event ``Failed`` "Er
 from __future__ import annotations
 
 import contextlib
+import json
+import shlex
 import socket
+import subprocess
+import tempfile
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
-from ...cluster.describe import describe_pod, waiting_reason
-from ...cluster.tables import pod_table
+from ...cluster.describe import waiting_reason
 
 NAME = "debugging"
 IMAGE = "registry.k8s.io/busybox:1.27.2"
-SETTLE_SECONDS = 60.0
+SETTLE_SECONDS = 70.0
 FIX_SECONDS = 40.0
 MARKER = "/tmp/only-in-app"
 DEBUG_SCRIPT = (f"ps; echo '--- {MARKER} through /proc/1/root:'; cat /proc/1/root{MARKER}; "
@@ -65,11 +71,15 @@ def broken_pods(unreachable_registry: str) -> list[dict]:
 SETTINGS = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"colour": "blue"}}
 
 
-def debug_containers() -> list[dict]:
-    """What ``kubectl debug -it target --image=busybox --target=app`` adds, as root and as user 1000."""
-    return [{"name": name, "image": IMAGE, "targetContainerName": "app", "command": ["sh", "-c", DEBUG_SCRIPT],
-             **({"securityContext": {"runAsUser": 1000, "runAsGroup": 1000}} if user else {})}
-            for name, user in (("debugger", None), ("debugger-1000", 1000))]
+USER_1000 = {"securityContext": {"runAsUser": 1000, "runAsGroup": 1000}}
+
+
+def debug_commands() -> list[list[str]]:
+    """``kubectl debug`` without ``-it`` (the scene reads the output with ``kubectl logs``): the default
+    profile, as root, and the same with a partial container spec that runs it as user 1000."""
+    base = ["debug", "target", f"--image={IMAGE}", "--target=app"]
+    return [[*base, "-c", "debugger", "--", "sh", "-c", DEBUG_SCRIPT],
+            [*base, "-c", "debugger-1000", "--custom=user-1000.json", "--", "sh", "-c", DEBUG_SCRIPT]]
 
 
 @contextlib.contextmanager
@@ -85,18 +95,17 @@ def unreachable_registry():
 
 
 def conditions_met(pods: dict[str, dict], events: list[dict]) -> set[str]:
-    """Which of the states the chapter shows hold in this snapshot: ``crash``, ``no-image``,
-    ``needs-config``, ``needs-secret``, ``unhealthy`` (Unhealthy, Killing and BackOff recorded), ``target``."""
+    """Which Pods are in the state the chapter shows, in this snapshot: ``crash`` waiting in
+    CrashLoopBackOff, ``no-image`` in ImagePullBackOff, ``needs-config`` and ``needs-secret`` in
+    CreateContainerConfigError, ``unhealthy`` with Unhealthy, Killing and BackOff recorded, ``target``
+    Running."""
     def reason(name: str) -> str | None:
         return waiting_reason(pods.get(name) or {})
 
-    restarts = sum(s.get("restartCount", 0) for s in ((pods.get("crash") or {}).get("status") or {})
-                   .get("containerStatuses") or [])
     recorded = {f"{(e.get('involvedObject') or {}).get('name')}/{e.get('reason')}" for e in events}
-    met = {name for name, wanted in (("no-image", "ImagePullBackOff"), ("needs-config", CONFIG_ERROR),
-                                     ("needs-secret", CONFIG_ERROR)) if reason(name) == wanted}
-    if reason("crash") == "CrashLoopBackOff" and restarts >= 2:
-        met.add("crash")
+    met = {name for name, wanted in WAITING.items() if reason(name) == wanted}
+    if _restarts(pods.get("crash") or {}) < 2:  # a loop: it has been started again at least twice
+        met.discard("crash")
     if {"unhealthy/Killing", "unhealthy/BackOff", "unhealthy/Unhealthy"} <= recorded:
         met.add("unhealthy")
     if ((pods.get("target") or {}).get("status") or {}).get("phase") == "Running":
@@ -104,22 +113,44 @@ def conditions_met(pods: dict[str, dict], events: list[dict]) -> set[str]:
     return met
 
 
-EXPECTED = {"crash", "no-image", "needs-config", "needs-secret", "unhealthy", "target"}
+def _restarts(pod: dict) -> int:
+    return sum(s.get("restartCount", 0) for s in (pod.get("status") or {}).get("containerStatuses") or [])
+
+
 CONFIG_ERROR = "CreateContainerConfigError"
+WAITING = {"crash": "CrashLoopBackOff", "no-image": "ImagePullBackOff", "needs-config": CONFIG_ERROR,
+           "needs-secret": CONFIG_ERROR}
+EXPECTED = {*WAITING, "unhealthy", "target"}
+# What kubectl shows of each Pod, run the moment it is in its state (a crashing container is waiting in
+# CrashLoopBackOff only between its runs, and a failing pull in ImagePullBackOff only between attempts).
+SHOWN = {
+    "crash": (("get", "pods"), ("describe", "pod", "crash"), ("logs", "crash", "--previous"), ("logs", "crash")),
+    "unhealthy": (("describe", "pod", "unhealthy"),),
+    "no-image": (("describe", "pod", "no-image"), ("logs", "no-image")),
+    "needs-config": (("describe", "pod", "needs-config"), ("logs", "needs-config")),
+    "needs-secret": (("describe", "pod", "needs-secret"),),
+    "target": (("exec", "target", "--", "ps"),),
+}
 
 
 def observe(context) -> dict:
+    from ...cluster.binaries import find_client, missing_client_reason
+
+    program = find_client("kubectl")
+    if program is None:
+        raise RuntimeError(missing_client_reason("kubectl"))
     admin, namespace = context.admin, context.namespace
-    core = admin.core()
     record: dict = {"namespace": namespace}
-    with unreachable_registry() as registry:
+    with unreachable_registry() as registry, tempfile.TemporaryDirectory(prefix="podnotes-debug-") as work:
+        Path(work, "user-1000.json").write_text(json.dumps(USER_1000))
+        kubectl = Kubectl(program, context.node.kubeconfig, context.node.context, namespace, Path(work))
         record["registry"] = registry
         made = broken_pods(registry)
         admin.create(SETTINGS, namespace=namespace)
         for pod in made:
             admin.create(pod, namespace=namespace)
         try:
-            record.update(_watch_and_diagnose(context.node, admin, core, namespace))
+            record.update(_watch_and_diagnose(kubectl, admin, namespace))
         finally:
             for pod in made:
                 admin.force_delete(pod, namespace=namespace, ignore_not_found=True)
@@ -128,71 +159,60 @@ def observe(context) -> dict:
     return record
 
 
+@dataclass
+class Kubectl:
+    """Runs the pinned kubectl against the node, with its kubeconfig and context and the scene's namespace
+    given explicitly (never the ambient ones), in ``folder``; each call returns what the chapter shows."""
+
+    program: Path
+    kubeconfig: Path
+    context: str
+    namespace: str
+    folder: Path
+
+    def __call__(self, *args: str, timeout: float = 30.0) -> dict:
+        argv = [str(self.program), f"--kubeconfig={self.kubeconfig}", f"--context={self.context}",
+                f"--namespace={self.namespace}", *args]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=self.folder,
+                              env={"PATH": "/usr/bin:/bin", "HOME": str(self.folder)})
+        return {"command": "kubectl " + " ".join(shlex.quote(arg) for arg in args),
+                "stdout": done.stdout, "stderr": done.stderr, "exit": done.returncode}
+
+
 def _snapshot(admin, namespace: str) -> tuple[dict[str, dict], list[dict]]:
     pods = {p["metadata"]["name"]: p for p in admin.list("Pod", namespace=namespace)}
     return pods, admin.list("Event", namespace=namespace)
 
 
-def _watch_and_diagnose(node, admin, core, namespace: str) -> dict:
-    # Every state but crash's lasts once reached; crash is caught while it waits out a back-off, when
-    # `kubectl logs --previous` reads the run that just crashed.
+def _watch_and_diagnose(kubectl: Kubectl, admin, namespace: str) -> dict:
+    """Poll the Pods; the moment one is in its state, run its kubectl commands and keep the Pod and its
+    Events as they were then."""
     started = time.monotonic()
-    while True:
-        pods, events = _snapshot(admin, namespace)
-        met = conditions_met(pods, events)
-        if met == EXPECTED or time.monotonic() - started > SETTLE_SECONDS:
-            break
-        time.sleep(1.0)
-    now = time.time()
-    found: dict = {
-        "settled_after": round(time.monotonic() - started, 1), "met": sorted(met),
-        "get_pods": pod_table(sorted(pods.values(), key=lambda p: p["metadata"]["name"]), now=now),
-        "pods": pods, "events": events, "taken_at": now,
-        "describe": {name: describe_pod(pod, events, now) for name, pod in pods.items()},
-    }
-    found["logs"] = {
-        "crash --previous": _log(core, "crash", namespace, previous=True),
-        "crash": _log(core, "crash", namespace),
-        "needs-config": _log(core, "needs-config", namespace),
-        "no-image": _log(core, "no-image", namespace),
-    }
-    found["exec_ps"] = _exec(node, namespace, "target", ["ps"])
-    found["debug"] = _debug(admin, core, namespace)
-    found["fix"] = _add_missing_key(admin, namespace)
+    shown: list[dict] = []
+    pods: dict[str, dict] = {}
+    events: list[dict] = []
+    while set(pods) != EXPECTED and time.monotonic() - started < SETTLE_SECONDS:
+        now_pods, now_events = _snapshot(admin, namespace)
+        for name in sorted(conditions_met(now_pods, now_events) - set(pods)):
+            shown += [kubectl(*command) for command in SHOWN[name]]
+            pods[name] = now_pods[name]
+            uid = now_pods[name]["metadata"]["uid"]
+            events += [e for e in now_events if (e.get("involvedObject") or {}).get("uid") == uid]
+        time.sleep(0.5)
+    found: dict = {"settled_after": round(time.monotonic() - started, 1), "met": sorted(pods)}
+    last_pods, _ = _snapshot(admin, namespace)
+    found["pods"] = {**last_pods, **pods}
+    found["events"] = events
+    found["debug"] = _debug(kubectl, admin, namespace)
+    found["fix"] = _add_missing_key(kubectl, admin, namespace)
+    found["kubectl"] = shown + found["debug"].pop("shown") + found["fix"].pop("shown")
     return found
 
 
-def _log(core, pod: str, namespace: str, container: str = "app", previous: bool = False) -> dict:
-    """The log as ``kubectl logs [--previous]`` reads it, or the API server's refusal."""
-    from ...cluster import api
-
-    try:
-        return {"text": core.read_namespaced_pod_log(pod, namespace, container=container, previous=previous)}
-    except Exception as err:
-        if not api.is_api_error(err):
-            raise
-        status = api.status_of(err)
-        return {"error": status.get("message", str(err)), "code": status.get("code")}
-
-
-def _exec(node, namespace: str, pod: str, command: list[str]) -> str:
-    """``kubectl exec POD -- COMMAND``: stdout and stderr through the API server's exec subresource, over a
-    WebSocket the official client opens with the node's own kubeconfig (its API server is on loopback)."""
-    from kubernetes.stream import stream
-
-    from ...cluster import api
-
-    core = api.core_v1(node.api_client())
-    return stream(core.connect_get_namespaced_pod_exec, pod, namespace, command=command, container="app",
-                  stderr=True, stdin=False, stdout=True, tty=False)
-
-
-def _debug(admin, core, namespace: str, timeout: float = 30.0) -> dict:
-    """Add both ephemeral containers through the ``ephemeralcontainers`` subresource, as kubectl debug does,
-    and read what each printed."""
-    body = {"spec": {"ephemeralContainers": debug_containers()}}
-    core.patch_namespaced_pod_ephemeralcontainers("target", namespace, body)
-    names = [c["name"] for c in debug_containers()]
+def _debug(kubectl: Kubectl, admin, namespace: str, timeout: float = 30.0) -> dict:
+    """Both ``kubectl debug`` commands, then what each ephemeral container printed."""
+    shown = [kubectl(*command) for command in debug_commands()]
+    names = ["debugger", "debugger-1000"]
     deadline = time.monotonic() + timeout
     states: dict[str, dict] = {}
     while time.monotonic() < deadline:
@@ -202,15 +222,15 @@ def _debug(admin, core, namespace: str, timeout: float = 30.0) -> dict:
         if all("terminated" in states.get(name, {}) for name in names):
             break
         time.sleep(0.5)
+    shown += [kubectl("logs", "target", "-c", name) for name in names]
     target = admin.get("Pod", "target", namespace=namespace)
-    return {"states": states, "spec": (target.get("spec") or {}).get("ephemeralContainers"),
-            "logs": {name: _log(core, "target", namespace, container=name) for name in names}}
+    return {"states": states, "spec": (target.get("spec") or {}).get("ephemeralContainers"), "shown": shown}
 
 
-def _add_missing_key(admin, namespace: str) -> dict:
+def _add_missing_key(kubectl: Kubectl, admin, namespace: str) -> dict:
     """Add ``level`` to ConfigMap settings and time how long the kubelet takes to start needs-config."""
     before = admin.get("Pod", "needs-config", namespace=namespace)
-    admin.replace({**SETTINGS, "data": {**SETTINGS["data"], "level": "debug"}}, namespace=namespace)
+    shown = [kubectl("patch", "configmap", "settings", "-p", '{"data":{"level":"debug"}}')]
     added = time.monotonic()
     pod = before
     while time.monotonic() - added < FIX_SECONDS:
@@ -219,11 +239,13 @@ def _add_missing_key(admin, namespace: str) -> dict:
             break
         time.sleep(0.5)
     running = (pod.get("status") or {}).get("phase") == "Running"
-    return {"running": running, "seconds": round(time.monotonic() - added, 1) if running else None,
+    seconds = round(time.monotonic() - added, 1)
+    shown += [kubectl("get", "pod", "needs-config"), kubectl("logs", "needs-config")]
+    return {"running": running, "seconds": seconds if running else None,
             "same_uid": pod["metadata"]["uid"] == before["metadata"]["uid"],
             "restart_count": sum(s.get("restartCount", 0) for s in
                                  (pod.get("status") or {}).get("containerStatuses") or []),
-            "log": _log(admin.core(), "needs-config", namespace) if running else None}
+            "shown": shown}
 
 
 def _wait_until_no_pods(admin, namespace: str, timeout: float = 30.0) -> list[str]:
