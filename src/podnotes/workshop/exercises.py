@@ -362,7 +362,8 @@ REPLACE = Exercise(
 
 
 # --- 8. a Pod in CreateContainerConfigError (debugging chapter) ------------------------------------------
-REPORTER = {
+REPORTER_ENV = [{"name": "LEVEL", "valueFrom": {"configMapKeyRef": {"name": "reporter-settings", "key": "level"}}}]
+REPORTER: dict = {
     "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "reporter", "labels": {"app": "reporter"}},
     "spec": {
         "terminationGracePeriodSeconds": 2,
@@ -370,8 +371,7 @@ REPORTER = {
             "name": "app", "image": IMAGE,
             "command": ["sh", "-c", 'echo "reporting at level $LEVEL"; trap "exit 0" TERM; '
                                     "while true; do sleep 1 & wait; done"],
-            "env": [{"name": "LEVEL", "valueFrom": {"configMapKeyRef": {
-                "name": "reporter-settings", "key": "level"}}}],
+            "env": REPORTER_ENV,
         }],
     },
 }
@@ -382,9 +382,8 @@ def check_config_error(view: NamespaceView) -> Result:
     if pod is None:
         return Result(NOT_YET, "the Pod reporter is gone", "ask the instructor to reset your namespace "
                                                           "(`podnotes workshop reset NAME`)")
-    wanted = REPORTER["spec"]["containers"][0]["env"]
     app = next((c for c in containers(pod) if c.get("name") == "app"), {})
-    if app.get("env") != wanted:
+    if app.get("env") != REPORTER_ENV:
         return Result(FAILING, "reporter's environment is not the one set-up gave it: fix the cause, not the Pod",
                       CONFIG_ERROR.hints[1])
     state = (statuses(pod).get("app") or {}).get("state") or {}
