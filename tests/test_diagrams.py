@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from types import SimpleNamespace
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
@@ -32,7 +33,7 @@ def drawn_texts(drawing: diagrams.Diagram) -> list[str]:
 
 
 def test_every_chapter_drawing_is_made():
-    assert len(DRAWINGS) == 9 and len(set(NAMES)) == 9
+    assert len(DRAWINGS) == 10 and len(set(NAMES)) == 10
 
 
 @pytest.mark.parametrize("drawing", DRAWINGS, ids=NAMES)
@@ -217,3 +218,17 @@ def test_each_chapter_shows_a_drawing_with_alt_text(chapter):
         assert key in figures, f"{chapter}: {key} is glued but not shown"
         alt = re.search(r"^:alt: (.+)$", figures[key], re.M)
         assert alt and len(alt.group(1)) > 80, f"{chapter}: {key} has no alt text"
+
+
+def test_the_start_steps_name_the_words_the_debugging_chapter_shows():
+    from podnotes.diagrams import START_STEPS, start_steps
+
+    chapter = (Path(__file__).resolve().parents[1] / "chapters" / "debugging.md").read_text()
+    words = ["ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError", "Unhealthy", "Killing",
+             "OOMKilled", "CrashLoopBackOff"]
+    shown = " ".join(word for _, word in START_STEPS)
+    for word in words:
+        assert word in shown and word in chapter, word
+    drawing = start_steps()
+    assert all(step in drawing.alt for step, _ in START_STEPS)
+    assert diagrams.layout_problems(drawing) == []

@@ -113,6 +113,16 @@ def conditions_met(pods: dict[str, dict], events: list[dict]) -> set[str]:
     return met
 
 
+def still_in_state(name: str, runs: list[dict]) -> bool:
+    """Whether kubectl saw ``crash`` as the API did: waiting in CrashLoopBackOff (``get pods`` says so and
+    plain ``logs`` is refused). The kubelet writes that state about one sync after a run ended and keeps it
+    only until the back-off is over, so kubectl can arrive after it."""
+    if name != "crash":
+        return True
+    table = {line.split()[0]: line.split()[2] for line in runs[0]["stdout"].splitlines()[1:] if line.split()}
+    return table.get("crash") == "CrashLoopBackOff" and runs[3]["exit"] != 0
+
+
 def _restarts(pod: dict) -> int:
     return sum(s.get("restartCount", 0) for s in (pod.get("status") or {}).get("containerStatuses") or [])
 
@@ -194,7 +204,10 @@ def _watch_and_diagnose(kubectl: Kubectl, admin, namespace: str) -> dict:
     while set(pods) != EXPECTED and time.monotonic() - started < SETTLE_SECONDS:
         now_pods, now_events = _snapshot(admin, namespace)
         for name in sorted(conditions_met(now_pods, now_events) - set(pods)):
-            shown += [kubectl(*command) for command in SHOWN[name]]
+            runs = [kubectl(*command) for command in SHOWN[name]]
+            if not still_in_state(name, runs):
+                continue  # it moved on while kubectl ran: wait for the next time
+            shown += runs
             pods[name] = now_pods[name]
             uid = now_pods[name]["metadata"]["uid"]
             events += [e for e in now_events if (e.get("involvedObject") or {}).get("uid") == uid]
