@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 from xml.etree import ElementTree
 
 import pytest
