@@ -201,11 +201,22 @@ def write_observations(folder: Path, names: list[str], empty_rows: tuple[str, ..
         observed = Timeline.from_dict({**data, "events": events, "source": "observed"})
         runs.append(ExampleRun(example, simulated, observed, compare(example.name, simulated, observed)))
     write_observed(runs, folder)
+    write_scene_records(folder)
     if empty_rows:
         agreement = json.loads((folder / "agreement.json").read_text())
         for name in empty_rows:
             agreement[name]["rows"] = []
         (folder / "agreement.json").write_text(json.dumps(agreement))
+
+
+def write_scene_records(folder: Path) -> None:
+    """Every scene's record, as a failed scene writes it: the recording is complete, and no scene chapter
+    takes these for real output."""
+    from podnotes.node.scenes import scene_names
+
+    (folder / "scenes").mkdir(parents=True, exist_ok=True)
+    for name in scene_names():
+        (folder / "scenes" / f"{name}.json").write_text(json.dumps({"scene": name, "error": "not recorded"}))
 
 
 def outputs(notebook) -> str:
