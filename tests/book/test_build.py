@@ -71,7 +71,6 @@ def test_reused_observations_are_passed_on_to_the_status_page(monkeypatch, tmp_p
 
     from podnotes.node.observe import examples_digest
     from podnotes.provenance import OBSERVATIONS_ENV
-
     from tests.test_chapter_claims import write_scene_records
 
     (tmp_path / "agreement.json").write_text("{}")
