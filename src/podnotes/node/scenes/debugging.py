@@ -36,6 +36,7 @@ from ...cluster.describe import waiting_reason
 NAME = "debugging"
 IMAGE = "registry.k8s.io/busybox:1.27.2"
 SETTLE_SECONDS = 70.0
+CRASH_SECONDS = 55.0  # how long crash may take to be seen waiting in CrashLoopBackOff
 FIX_SECONDS = 40.0
 MARKER = "/tmp/only-in-app"
 DEBUG_SCRIPT = (f"ps; echo '--- {MARKER} through /proc/1/root:'; cat /proc/1/root{MARKER}; "
@@ -95,17 +96,19 @@ def unreachable_registry():
 
 
 def conditions_met(pods: dict[str, dict], events: list[dict]) -> set[str]:
-    """Which Pods are in the state the chapter shows, in this snapshot: ``crash`` waiting in
-    CrashLoopBackOff, ``no-image`` in ImagePullBackOff, ``needs-config`` and ``needs-secret`` in
-    CreateContainerConfigError, ``unhealthy`` with Unhealthy, Killing and BackOff recorded, ``target``
-    Running."""
+    """Which Pods are in the state the chapter shows, in this snapshot: ``crash`` restarted at least twice
+    and held back (Event BackOff) between runs, ``no-image`` in ImagePullBackOff, ``needs-config`` and
+    ``needs-secret`` in CreateContainerConfigError, ``unhealthy`` with Unhealthy, Killing and BackOff
+    recorded, ``target`` Running."""
     def reason(name: str) -> str | None:
         return waiting_reason(pods.get(name) or {})
 
     recorded = {f"{(e.get('involvedObject') or {}).get('name')}/{e.get('reason')}" for e in events}
     met = {name for name, wanted in WAITING.items() if reason(name) == wanted}
-    if _restarts(pods.get("crash") or {}) < 2:  # a loop: it has been started again at least twice
-        met.discard("crash")
+    met.discard("crash")
+    crash = pods.get("crash") or {}
+    if _restarts(crash) >= 2 and "crash/BackOff" in recorded and "running" not in _state(crash):
+        met.add("crash")
     if {"unhealthy/Killing", "unhealthy/BackOff", "unhealthy/Unhealthy"} <= recorded:
         met.add("unhealthy")
     if ((pods.get("target") or {}).get("status") or {}).get("phase") == "Running":
@@ -113,14 +116,26 @@ def conditions_met(pods: dict[str, dict], events: list[dict]) -> set[str]:
     return met
 
 
-def still_in_state(name: str, runs: list[dict]) -> bool:
-    """Whether kubectl saw ``crash`` as the API did: waiting in CrashLoopBackOff (``get pods`` says so and
-    plain ``logs`` is refused). The kubelet writes that state about one sync after a run ended and keeps it
-    only until the back-off is over, so kubectl can arrive after it."""
-    if name != "crash":
-        return True
-    table = {line.split()[0]: line.split()[2] for line in runs[0]["stdout"].splitlines()[1:] if line.split()}
-    return table.get("crash") == "CrashLoopBackOff" and runs[3]["exit"] != 0
+def _state(pod: dict) -> dict:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or [{}]
+    return statuses[0].get("state") or {}
+
+
+def _status_column(runs: list[dict], pod: str) -> str | None:
+    rows = [line.split() for line in runs[0]["stdout"].splitlines()[1:]]
+    return next((row[2] for row in rows if len(row) > 2 and row[0] == pod), None)
+
+
+def crash_waiting(runs: list[dict]) -> bool:
+    """Whether kubectl saw ``crash`` waiting in CrashLoopBackOff (``get pods`` says so, plain ``logs`` is
+    refused). The kubelet writes that reason only when it syncs the Pod during the back-off; until then the
+    status keeps the last run's terminated state, which kubectl prints as ``Error``."""
+    return _status_column(runs, "crash") == "CrashLoopBackOff" and runs[3]["exit"] != 0
+
+
+def crash_ended(runs: list[dict]) -> bool:
+    """Whether kubectl saw ``crash`` between runs showing how its last run ended (``Error``)."""
+    return _status_column(runs, "crash") == "Error"
 
 
 def _restarts(pod: dict) -> int:
@@ -196,29 +211,42 @@ def _snapshot(admin, namespace: str) -> tuple[dict[str, dict], list[dict]]:
 
 def _watch_and_diagnose(kubectl: Kubectl, admin, namespace: str) -> dict:
     """Poll the Pods; the moment one is in its state, run its kubectl commands and keep the Pod and its
-    Events as they were then."""
+    Events as they were then. ``crash`` is kept as first seen between runs (``Error``), and replaced if
+    kubectl later sees it waiting in CrashLoopBackOff, for up to ``CRASH_SECONDS``."""
     started = time.monotonic()
-    shown: list[dict] = []
+    shown: dict[str, list[dict]] = {}
     pods: dict[str, dict] = {}
-    events: list[dict] = []
-    while set(pods) != EXPECTED and time.monotonic() - started < SETTLE_SECONDS:
+    events: dict[str, list[dict]] = {}
+
+    def waiting_seen() -> bool:
+        return "crash" in shown and crash_waiting(shown["crash"])
+
+    def done() -> bool:
+        return set(pods) == EXPECTED and (waiting_seen() or time.monotonic() - started > CRASH_SECONDS)
+
+    while not done() and time.monotonic() - started < SETTLE_SECONDS:
         now_pods, now_events = _snapshot(admin, namespace)
-        for name in sorted(conditions_met(now_pods, now_events) - set(pods)):
+        met = conditions_met(now_pods, now_events)
+        wanted = met - set(pods)
+        if "crash" in met and not waiting_seen():
+            wanted.add("crash")
+        for name in sorted(wanted):
             runs = [kubectl(*command) for command in SHOWN[name]]
-            if not still_in_state(name, runs):
+            if name == "crash" and not (crash_waiting(runs) or ("crash" not in pods and crash_ended(runs))):
                 continue  # it moved on while kubectl ran: wait for the next time
-            shown += runs
-            pods[name] = now_pods[name]
+            shown[name], pods[name] = runs, now_pods[name]
             uid = now_pods[name]["metadata"]["uid"]
-            events += [e for e in now_events if (e.get("involvedObject") or {}).get("uid") == uid]
+            events[name] = [e for e in now_events if (e.get("involvedObject") or {}).get("uid") == uid]
         time.sleep(0.5)
-    found: dict = {"settled_after": round(time.monotonic() - started, 1), "met": sorted(pods)}
+    found: dict = {"settled_after": round(time.monotonic() - started, 1), "met": sorted(pods),
+                   "crash_waiting": waiting_seen()}
     last_pods, _ = _snapshot(admin, namespace)
     found["pods"] = {**last_pods, **pods}
-    found["events"] = events
+    found["events"] = [event for name in sorted(events) for event in events[name]]
     found["debug"] = _debug(kubectl, admin, namespace)
     found["fix"] = _add_missing_key(kubectl, admin, namespace)
-    found["kubectl"] = shown + found["debug"].pop("shown") + found["fix"].pop("shown")
+    found["kubectl"] = [run for name in sorted(shown) for run in shown[name]] + found["debug"].pop("shown") \
+        + found["fix"].pop("shown")
     return found
 
 
