@@ -89,6 +89,7 @@ def kubectl(kubeconfig: str, namespace: str, *args: str, manifest: dict | None =
     """The pinned kubectl as the participant runs it, with their own kubeconfig; ``manifest`` goes to
     ``-f -``. Returns the CompletedProcess."""
     import subprocess
+    import tempfile
 
     from podnotes.cluster.binaries import find_client, missing_client_reason
 
@@ -97,5 +98,7 @@ def kubectl(kubeconfig: str, namespace: str, *args: str, manifest: dict | None =
     argv = [str(program), f"--kubeconfig={kubeconfig}", f"--namespace={namespace}", *args]
     if manifest is not None:
         argv += ["-f", "-"]
-    return subprocess.run(argv, input=yaml.safe_dump(manifest) if manifest is not None else None,
-                          capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
+    with tempfile.TemporaryDirectory(prefix="podnotes-kubectl-home-") as home:  # its caches, not the user's
+        return subprocess.run(argv, input=yaml.safe_dump(manifest) if manifest is not None else None,
+                              capture_output=True, text=True, timeout=120, cwd=home,
+                              env={"PATH": "/usr/bin:/bin", "HOME": home})
