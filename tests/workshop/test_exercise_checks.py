@@ -41,7 +41,7 @@ def test_configerror_states():
     waiting = _with_state(REPORTER, WAITING)
     assert CONFIG_ERROR.run(_view([waiting])).detail == "reporter is waiting: CreateContainerConfigError"
     wrong = CONFIG_ERROR.run(_view([waiting], [solutions.REPORTER_SETTINGS_WITHOUT_KEY]))
-    assert wrong.state == FAILING and "couldn't find key level" in wrong.detail and wrong.hint
+    assert wrong.state == FAILING and wrong.detail.endswith("has no key level (its keys: colour)") and wrong.hint
     assert CONFIG_ERROR.run(_view([_with_state(REPORTER, RUNNING)], [solutions.REPORTER_SETTINGS])).state == PASSED
     changed = _with_state(REPORTER, RUNNING)
     changed["spec"]["containers"][0]["env"] = [{"name": "LEVEL", "value": "info"}]

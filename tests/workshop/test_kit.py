@@ -118,7 +118,8 @@ def test_each_exercise_solved_by_a_scripted_participant_is_seen_by_check(room, l
     assert wrong.state == exercises.FAILING and "you predicted 60 s" in wrong.detail and wrong.hint
     assert result.results["p02"]["startup"].state == exercises.FAILING
     missing_key = result.results["p02"]["configerror"]
-    assert missing_key.state == exercises.FAILING and "couldn't find key level" in missing_key.detail
+    assert missing_key.state == exercises.FAILING, missing_key
+    assert missing_key.detail == "ConfigMap reporter-settings has no key level (its keys: colour)"
     assert result.results["p03"]["configerror"].detail == "reporter is waiting: CreateContainerConfigError"
     assert all(result.results[p.name][i].state == exercises.NOT_YET for p in room.people[2:] for i in ids)
     assert "p02 liveness: killed" in shown and "hint:" in shown

@@ -392,8 +392,8 @@ def check_config_error(view: NamespaceView) -> Result:
     waiting = state.get("waiting") or {}
     config = view.configmaps.get("reporter-settings")
     if config is not None and "level" not in (config.get("data") or {}):
-        return Result(FAILING, "reporter-settings has no key level: " + str(waiting.get("message", "")),
-                      CONFIG_ERROR.hints[1])
+        return Result(FAILING, f"ConfigMap reporter-settings has no key level (its keys: "
+                               f"{', '.join(sorted(config.get('data') or {})) or 'none'})", CONFIG_ERROR.hints[1])
     return Result(NOT_YET, f"reporter is waiting: {waiting.get('reason', 'not started')}", CONFIG_ERROR.hints[0])
 
 
