@@ -151,10 +151,25 @@ def terminal(run: dict, width: int = 84) -> str:
     """A kubectl run (``command``, ``stdout``, ``stderr``) as a terminal shows it: ``$ COMMAND``, then what
     it printed. Lines longer than ``width`` are folded at blanks onto lines indented by six blanks (kubectl
     prints each on one line; a phone does not scroll sideways)."""
-    lines = [f"$ {run['command']}"]
+    lines = command_lines(run["command"], width)
     for line in (run.get("stdout", "") + run.get("stderr", "")).rstrip("\n").splitlines():
         lines += fold_line(line, width)
     return "\n".join(lines)
+
+
+def command_lines(command: str, width: int = 84) -> list[str]:
+    """``$ COMMAND`` as a shell takes it, split between words with `` \\`` continuations when longer than
+    ``width`` (a quoted word is never split)."""
+    import shlex
+
+    words = [shlex.quote(word) for word in shlex.split(command)]
+    lines, current = [], "$"
+    for word in words:
+        if len(current) + 1 + len(word) + 2 > width and current not in ("$", "   "):
+            lines.append(current + " \\")
+            current = "   "
+        current += " " + word
+    return [*lines, current]
 
 
 def fold_line(line: str, width: int, indent: int = 6) -> list[str]:
