@@ -85,3 +85,18 @@ def test_a_recording_that_is_missing_shows_nothing(capsys):
     present.show("kubectl get pods")
     assert capsys.readouterr().out == "$ kubectl get pods\nNAME\n"
     assert present.reasons("crash") == {"Scheduled", "BackOff"}
+
+
+def test_a_long_command_line_folds_between_words_and_still_means_the_same():
+    import shlex
+
+    from podnotes.cluster.describe import command_lines
+
+    command = ("kubectl debug target --image=registry.k8s.io/busybox:1.27.2 --target=app -c debugger -- "
+               "sh -c 'ps; cat /proc/1/root/tmp/only-in-app; cat /tmp/only-in-app'")
+    lines = command_lines(command)
+    assert len(lines) > 1 and all(len(line) <= 84 for line in lines)
+    assert all(line.endswith(" \\") for line in lines[:-1])
+    joined = " ".join(line.removesuffix(" \\") for line in lines).removeprefix("$ ")
+    assert shlex.split(joined) == shlex.split(command)
+    assert command_lines("kubectl get pods") == ["$ kubectl get pods"]
