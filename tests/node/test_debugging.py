@@ -153,3 +153,6 @@ def test_exec_sees_the_container_alone_and_debug_sees_the_target_pid_namespace(r
     spec = {c["name"]: c for c in record["debug"]["spec"]}
     assert spec["debugger"]["targetContainerName"] == "app"
     assert spec["debugger-1000"]["securityContext"]["runAsUser"] == 1000
+    # kubectl's default profile, general, adds SYS_PTRACE (kubectl pkg/cmd/debug/profiles.go); user 1000 is
+    # refused anyway: a non-root execve clears permitted and effective capabilities (capabilities(7)).
+    assert all(c["securityContext"]["capabilities"]["add"] == ["SYS_PTRACE"] for c in spec.values())
