@@ -163,13 +163,15 @@ def command_lines(command: str, width: int = 84) -> list[str]:
     import shlex
 
     words = [shlex.quote(word) for word in shlex.split(command)]
-    lines, current = [], "$"
+    lines: list[list[str]] = [["$"]]
     for word in words:
-        if len(current) + 1 + len(word) + 2 > width and current not in ("$", "   "):
-            lines.append(current + " \\")
-            current = "   "
-        current += " " + word
-    return [*lines, current]
+        if len(" ".join(lines[-1])) + 1 + len(word) + 2 > width and len(lines[-1]) > 1:
+            # a quoted word never opens a line: it takes the word before it along (``-c 'script'``)
+            carried = [lines[-1].pop()] if word.startswith("'") and len(lines[-1]) > 2 else []
+            lines.append(["   ", *carried])
+        lines[-1].append(word)
+    text = [" ".join(line) for line in lines]
+    return [line + " \\" for line in text[:-1]] + text[-1:]
 
 
 def fold_line(line: str, width: int, indent: int = 6) -> list[str]:
