@@ -353,7 +353,7 @@ REPLACE = Exercise(
     "`kubectl apply`, `edit` or `patch`: replace the Pod instead, and do not wait for its grace period. "
     "The check passes when the new init-first runs with MODE=replaced.",
     ("Add the variable to your init-first manifest and try `kubectl apply -f`: read why the server "
-     "refuses it (\"Pod updates may not change fields other than …\").",
+     "refuses it (\"… may not change fields other than …\").",
      "`kubectl replace --force -f init-first.yaml` deletes the Pod and creates it again from the file.",
      "A shell as PID 1 ignores SIGTERM, so the deletion waits the whole grace period (30 s): "
      "`--grace-period=0 --force` removes the object at once, and the kubelet still stops the old "
