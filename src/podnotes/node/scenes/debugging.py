@@ -36,7 +36,7 @@ from ...cluster.describe import waiting_reason
 NAME = "debugging"
 IMAGE = "registry.k8s.io/busybox:1.27.2"
 SETTLE_SECONDS = 70.0
-CRASH_SECONDS = 55.0  # how long crash may take to be seen waiting in CrashLoopBackOff
+CRASH_SECONDS = 40.0  # how long crash may take to be seen waiting in CrashLoopBackOff
 FIX_SECONDS = 40.0
 MARKER = "/tmp/only-in-app"
 DEBUG_SCRIPT = f"ps; cat /proc/1/root{MARKER}; cat {MARKER}"  # the app's file, then its own
