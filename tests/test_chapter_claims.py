@@ -209,14 +209,15 @@ def write_observations(folder: Path, names: list[str], empty_rows: tuple[str, ..
         (folder / "agreement.json").write_text(json.dumps(agreement))
 
 
-def write_scene_records(folder: Path) -> None:
-    """Every scene's record, as a failed scene writes it: the recording is complete, and no scene chapter
-    takes these for real output."""
+def write_scene_records(folder: Path, records: dict[str, dict] | None = None) -> None:
+    """A record per scene (podnotes.node.scenes), as a node run writes them: ``records`` by scene name, an
+    error record for the others (observations are complete only with every scene's record)."""
     from podnotes.node.scenes import scene_names
 
     (folder / "scenes").mkdir(parents=True, exist_ok=True)
     for name in scene_names():
-        (folder / "scenes" / f"{name}.json").write_text(json.dumps({"scene": name, "error": "not recorded"}))
+        record = (records or {}).get(name, {"scene": name, "error": "not recorded by this test"})
+        (folder / "scenes" / f"{name}.json").write_text(json.dumps(record))
 
 
 def outputs(notebook) -> str:

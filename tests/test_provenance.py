@@ -67,19 +67,20 @@ def test_a_scene_is_real_only_when_current_and_without_error(monkeypatch, tmp_pa
     monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("PODNOTES_REQUIRE_REAL", raising=False)
-    record, part = provenance.scene_part("debugging", "debugging", "the broken Pods on a real kubelet")
+    record, part = provenance.scene_part("debugging", "debugging", "the broken Pods on a real kubelet", "none")
     assert record is None and not part.real and part.command.endswith("make book")
     assert "could not run the broken Pods on a real kubelet" in part.sentence()
     _current_observations(tmp_path, {"scene": "debugging", "kubectl": []})
-    record, part = provenance.scene_part("debugging", "debugging", "the broken Pods on a real kubelet")
+    record, part = provenance.scene_part("debugging", "debugging", "the broken Pods on a real kubelet", "none")
     assert record == {"scene": "debugging", "kubectl": []} and part.real
     assert part.used == {"Kubernetes": "v1.37.2", "containerd": "1.6.20", "Linux": "6.1"}
+    assert not provenance.scene_part("debugging", "other", "x", "none")[1].real
 
 
 def test_a_scene_that_failed_on_the_node_says_why(monkeypatch, tmp_path):
     monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
     _current_observations(tmp_path, {"scene": "debugging", "error": "RuntimeError: no pinned kubectl"})
-    record, part = provenance.scene_part("debugging", "debugging", "the broken Pods on a real kubelet")
+    record, part = provenance.scene_part("debugging", "debugging", "the broken Pods on a real kubelet", "none")
     assert record is None and not part.real
     from podnotes.node.observe import reasons_node_cannot_run
 

@@ -125,32 +125,34 @@ def kubelet_part(chapter: str, examples: list[str], folder: Path | None = None) 
     return {}, Part(chapter, what, False, reason, command, fallback=fallback)
 
 
-def scene_part(chapter: str, scene: str, what: str, folder: Path | None = None) -> tuple[dict | None, Part]:
-    """``(record, part)``: a chapter's real-node recording (:mod:`podnotes.node.scenes`), None unless it is
-    there, current and ran without error, and whether it is real; ``what`` names it for the reader."""
+def scene_part(chapter: str, scene: str, what: str, fallback: str,
+               folder: Path | None = None) -> tuple[dict | None, Part]:
+    """``(record, part)``: the real node's recording of ``scene`` (:func:`podnotes.node.scenes.load_scene`,
+    None unless it is there, current and without error) and whether this section's node part is real.
+    ``what`` names the node part as a noun phrase; ``fallback`` says what the section shows without it."""
     from .node.observe import observations_state, reasons_node_cannot_run
     from .node.overlays import node_setup
     from .node.scenes import load_scene
 
     state = observations_state(folder)
-    found = load_scene(scene, state.folder) if state.current else None
-    if found is not None and "error" not in found:
+    record = load_scene(scene, state.folder) if state.current else None
+    if record and "error" not in record:
         setup = node_setup(state.folder)
         used = {"Kubernetes": setup.get("kubernetes"), "containerd": _version_only(setup.get("containerd")),
-                "runc": _version_only(setup.get("runc")), "Linux": setup.get("kernel")}
-        return found, Part(chapter, what, True, used={name: value for name, value in used.items() if value})
+                "runc": _version_only(setup.get("runc")), "Linux": setup.get("kernel"),
+                "cgroups": setup.get("cgroups")}
+        return record, Part(chapter, what, True, used={name: value for name, value in used.items() if value})
     cannot = reasons_node_cannot_run()
     if cannot:
         reason = _cannot_sentence(cannot)
     elif not state.present:
-        reason = "This machine could run it, but it was not run before this copy was built"
+        reason = "This machine could run it, but the node was not run before this copy was built"
     elif not state.current:
-        reason = "The recording on this machine belongs to other examples or another Kubernetes release"
+        reason = "The recordings on this machine belong to other examples or another Kubernetes release"
     else:
-        reason = f"It failed on the node ({(found or {}).get('error', 'no record')})"
+        reason = f"The node ran, but this part failed there ({record['error'] if record else 'no recording'})"
     command = ROOT_BOOK_COMMAND if any(r.startswith("root") for r in cannot) else BOOK_COMMAND
-    return None, Part(chapter, what, False, reason, command,
-                      fallback="The sections below describe what it shows, without its output.")
+    return None, Part(chapter, what, False, reason, command, fallback=fallback)
 
 
 # What the node lacks (podnotes.node.binaries.missing_prerequisites), as a reader reads it.
