@@ -70,12 +70,14 @@ def test_reused_observations_are_passed_on_to_the_status_page(monkeypatch, tmp_p
     import os
 
     from podnotes.node.observe import examples_digest
+    from podnotes.node.scenes import scene_names
     from podnotes.provenance import OBSERVATIONS_ENV
-    from tests.test_chapter_claims import write_scene_records
 
     (tmp_path / "agreement.json").write_text("{}")
+    (tmp_path / "scenes").mkdir()
+    for name in scene_names():  # a complete set of observations holds every scene's recording
+        (tmp_path / "scenes" / f"{name}.json").write_text("{}")
     (tmp_path / "node.json").write_text(json.dumps({"examples_digest": examples_digest()}))
-    write_scene_records(tmp_path)
     monkeypatch.setenv(OBSERVATIONS_ENV, "")  # restored after the test, whatever make_observations sets
     assert bookbuild.make_observations(tmp_path).startswith("reusing")
     assert os.environ[OBSERVATIONS_ENV] == "reused"
