@@ -1,7 +1,7 @@
 """How long a workshop takes to set up, to check and to remove, for 20 and 40 participants.
 
 Starts one local node (etcd, kube-apiserver, controller-manager, scheduler, containerd, kubelet), then for
-each room size: ``up`` (namespaces, quota, limit range, account, Role, RoleBinding, the seed Pod, a token
+each room size: ``up`` (namespaces, quota, limit range, account, Role, RoleBinding, the seed Pods, a token
 kubeconfig and a sheet per participant), check rounds over the whole room (median and worst of --rounds),
 and ``down`` until the namespaces are gone and nothing labelled with the workshop is left. Targets (the
 kit's promise to an instructor): set-up under 30 s for 40, a check round under 5 s, down under 30 s with

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 from types import SimpleNamespace
 from xml.etree import ElementTree
 
@@ -24,7 +25,7 @@ DRAWINGS = diagrams.chapter_diagrams()
 NAMES = [drawing.name for drawing in DRAWINGS]
 # The chapters of part one and the lifecycle chapter, each of which shows at least one drawing.
 CHAPTERS = ["01-processes", "02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch",
-            "06-pod-and-pause", "pod-on-a-node", "shared-storage", "07-lifecycle", "resources"]
+            "06-pod-and-pause", "pod-on-a-node", "shared-storage", "07-lifecycle", "resources", "debugging"]
 
 
 def drawn_texts(drawing: diagrams.Diagram) -> list[str]:
@@ -32,7 +33,7 @@ def drawn_texts(drawing: diagrams.Diagram) -> list[str]:
 
 
 def test_every_chapter_drawing_is_made():
-    assert len(DRAWINGS) == 12 and len(set(NAMES)) == len(NAMES), NAMES
+    assert len(DRAWINGS) == 13 and len(set(NAMES)) == len(NAMES), NAMES
 
 
 @pytest.mark.parametrize("drawing", DRAWINGS, ids=NAMES)
@@ -251,3 +252,17 @@ def test_the_pod_files_drawing_shows_every_source_and_path():
     for _source, maker, target in diagrams.POD_FILE_SOURCES:
         assert target.replace("/", "") in texts.replace("/", "").replace(" ", ""), target
         assert maker in texts
+
+
+def test_the_start_steps_name_the_words_the_debugging_chapter_shows():
+    from podnotes.diagrams import START_STEPS, start_steps
+
+    chapter = (Path(__file__).resolve().parents[1] / "chapters" / "debugging.md").read_text()
+    words = ["ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError", "Unhealthy", "Killing",
+             "OOMKilled", "CrashLoopBackOff"]
+    shown = " ".join(word for _, word in START_STEPS)
+    for word in words:
+        assert word in shown and word in chapter, word
+    drawing = start_steps()
+    assert all(step in drawing.alt for step, _ in START_STEPS)
+    assert diagrams.layout_problems(drawing) == []

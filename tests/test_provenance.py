@@ -49,6 +49,46 @@ def test_without_observations_the_kubelet_part_falls_back_with_a_reason(monkeypa
     assert overlays == {} and not part.real and part.reason and part.command.endswith("make book")
 
 
+def _current_observations_all_alike(folder, scene_record: dict | None) -> None:
+    """Current observations in which every scene's record is ``scene_record``."""
+    import json
+
+    from podnotes.node.observe import examples_digest
+    from podnotes.node.scenes import scene_names
+
+    (folder / "agreement.json").write_text("{}")
+    (folder / "node.json").write_text(json.dumps({"kubernetes": "v1.37.2", "examples_digest": examples_digest(),
+                                                  "containerd": "containerd 1.6.20 x", "kernel": "6.1"}))
+    (folder / "scenes").mkdir()
+    for name in scene_names():
+        (folder / "scenes" / f"{name}.json").write_text(json.dumps(scene_record or {"scene": name}))
+
+
+def test_a_scene_is_real_only_when_current_and_without_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("PODNOTES_REQUIRE_REAL", raising=False)
+    record, part = provenance.scene_part("debugging", "debugging", "the broken Pods on a real kubelet", "none")
+    assert record is None and not part.real and part.command.endswith("make book")
+    assert "could not run the broken Pods on a real kubelet" in part.sentence()
+    _current_observations_all_alike(tmp_path, {"scene": "debugging", "kubectl": []})
+    record, part = provenance.scene_part("debugging", "debugging", "the broken Pods on a real kubelet", "none")
+    assert record == {"scene": "debugging", "kubectl": []} and part.real
+    assert part.used == {"Kubernetes": "v1.37.2", "containerd": "1.6.20", "Linux": "6.1"}
+    assert not provenance.scene_part("debugging", "other", "x", "none")[1].real
+
+
+def test_a_scene_that_failed_on_the_node_says_why(monkeypatch, tmp_path):
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
+    _current_observations_all_alike(tmp_path, {"scene": "debugging", "error": "RuntimeError: no pinned kubectl"})
+    record, part = provenance.scene_part("debugging", "debugging", "the broken Pods on a real kubelet", "none")
+    assert record is None and not part.real
+    from podnotes.node.observe import reasons_node_cannot_run
+
+    if not reasons_node_cannot_run():  # where the node could run, the reason is the scene's own error
+        assert "no pinned kubectl" in part.reason
+
+
 def test_records_feed_the_status_page(monkeypatch, tmp_path):
     monkeypatch.setenv(provenance.RECORDS_ENV, str(tmp_path))
     provenance.record(provenance.Part("07-lifecycle", "these examples on a real kubelet", True,
@@ -94,7 +134,7 @@ def test_the_status_page_says_when_the_observations_were_recorded_and_if_reused(
 def test_the_chapters_with_real_parts_are_found():
     assert set(provenance.chapters_with_real_parts()) == {"07-lifecycle", "probe-timing", "11-kubectl",
                                                           "checks-itself", "resources", "pod-on-a-node",
-                                                          "shared-storage"}
+                                                          "shared-storage", "debugging"}
     assert {"02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch", "06-pod-and-pause"} <= set(
         provenance.kernel_chapters())
 

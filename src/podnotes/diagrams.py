@@ -735,6 +735,49 @@ def container_state_diagram() -> Diagram:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# The debugging chapter: where each status word comes from.
+
+#: The kubelet's steps from a scheduled Pod to a running program, each with what a Pod shows when that
+#: step fails (waiting reasons of pkg/kubelet/images and pkg/kubelet/kuberuntime, Events of
+#: pkg/kubelet/prober, terminated reasons of the runtime and the kernel's OOM killer).
+START_STEPS = (
+    ("image on the node, or pulled", "ErrImagePull, then ImagePullBackOff"),
+    ("configuration built: env, mounts", "CreateContainerConfigError"),
+    ("container created and started", "Running"),
+    ("liveness probe keeps passing", "Unhealthy, Killing: stopped"),
+    ("program keeps running", "exit: Error, or OOMKilled"),
+    ("started again after a back-off", "CrashLoopBackOff while it waits"),
+)
+
+
+def start_steps() -> Diagram:
+    """Debugging chapter: the steps of ``START_STEPS`` down the left, each with the word a Pod shows when
+    it fails on the right."""
+    step_w, left, gap = 1.85, 0.12, 0.3
+    word_w = WIDTH - left - step_w - gap - 0.12
+    top, row_h, row_gap = 0.4, 0.36, 0.2
+    figure, ax = _canvas(top + len(START_STEPS) * (row_h + row_gap) + 0.1)
+    with plot._style():
+        _text(ax, left + step_w / 2, 0.18, "the kubelet's step", bold=True)
+        _text(ax, left + step_w + gap + word_w / 2, 0.18, "what the Pod shows", bold=True)
+        for index, (step, word) in enumerate(START_STEPS):
+            y = top + index * (row_h + row_gap)
+            _box(ax, left, y, step_w, row_h, "step")
+            _text(ax, left + step_w / 2, y + row_h / 2, "\n".join(_wrap(step, step_w)))
+            kind = "ok" if word == "Running" else "bad"
+            _box(ax, left + step_w + gap, y, word_w, row_h, kind)
+            _text(ax, left + step_w + gap + word_w / 2, y + row_h / 2, "\n".join(_wrap(word, word_w)))
+            _arrow(ax, (left + step_w, y + row_h / 2), (left + step_w + gap, y + row_h / 2), dashed=True)
+            if index + 1 < len(START_STEPS):
+                _arrow(ax, (left + step_w / 2, y + row_h), (left + step_w / 2, y + row_h + row_gap))
+    steps = "; ".join(f"{step}, else {word}" if word != "Running" else f"{step}: Running"
+                      for step, word in START_STEPS)
+    return _diagram("start-steps", figure,
+                    f"Six steps down the left, from the image to a restart, each pointing right to what a Pod "
+                    f"shows when the step fails: {steps}.")
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Checks a drawing must pass (used by the tests).
 
 
@@ -903,9 +946,10 @@ def chapter_diagrams() -> list[Diagram]:
         container_state_diagram(),
         cri_chain(),
         pod_files(),
+        start_steps(),
     ]
 
 
 __all__ = ["Diagram", "chapter_diagrams", "fork_exec", "root_switch", "namespace_kinds", "cgroup_tree",
            "cgroup_versions", "cgroup_nodes", "container_steps", "pod_anatomy", "namespace_matrix", "phase_diagram",
-           "container_state_diagram", "cri_chain", "pod_files", "layout_problems"]
+           "container_state_diagram", "cri_chain", "pod_files", "start_steps", "layout_problems"]

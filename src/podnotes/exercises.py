@@ -502,4 +502,26 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
                         "apiserver": "the API server stores spec.nodeName; another component writes it."},
         "which component sets spec.nodeName of a Pod that has none?", normalise=_component),
         "nothing chooses a node without it, so the Pod stays Pending."),
+    Exercise("debugging/missing-secret-status", _one_of(
+        {"CreateContainerConfigError"},
+        {"ErrImagePull": "the image is on the node; the kubelet fails one step later, building the container.",
+         "ImagePullBackOff": "the image is on the node; the kubelet fails one step later, building the container.",
+         "CrashLoopBackOff": "the program never ran, so it never crashed.",
+         "Pending": "that is the phase; kubectl's STATUS column shows the container's waiting reason instead."},
+        "the kubelet cannot build the container's environment: which waiting reason says so?"),
+        "the kubelet cannot make the container's configuration, and says so in one word."),
+    Exercise("debugging/previous-logs", _one_of(
+        {"--previous", "-p", "previous"},
+        {"-f": "following waits for new output; the container is not running.",
+         "--follow": "following waits for new output; the container is not running.",
+         "--all-containers": "there is only one container; you want its last run, not its siblings."},
+        "kubectl logs has a flag for the container's run before the current one."),
+        "it reads the log of the run that just ended (lastState.terminated)."),
+    Exercise("debugging/proc-root-as-other-user", _one_of(
+        {"EACCES", "Permission denied", "PermissionError"},
+        {"ENOENT": "the file is there: the same command as root printed it.",
+         "No such file or directory": "the file is there: the same command as root printed it.",
+         "EPERM": "close: open(2) reports a failed access check with another errno."},
+        "the kernel checks ptrace access before it lets you into another process's /proc/PID/root."),
+        "another user, without CAP_SYS_PTRACE, may not enter the target's root."),
 ]}

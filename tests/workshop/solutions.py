@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from podnotes.workshop.exercises import IMAGE, PREDICTION_ANNOTATION
+from podnotes.workshop.exercises import IMAGE, PREDICTION_ANNOTATION, REPLACED_ENV
 
 LOOP = 'trap "exit 0" TERM; while true; do sleep 1 & wait; done'
 
@@ -42,6 +42,19 @@ def init_first() -> dict:
                         "command": ["sh", "-c", f"test -f /work/ready || exit 1; {LOOP}"]}]})
 
 
+def init_first_replaced() -> dict:
+    """init-first with MODE=replaced in its app container: what `kubectl replace --force` sends."""
+    body = init_first()
+    body["spec"]["containers"][0]["env"] = [dict(REPLACED_ENV)]
+    return body
+
+
+REPORTER_SETTINGS = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "reporter-settings"},
+                     "data": {"level": "info"}}
+REPORTER_SETTINGS_WITHOUT_KEY = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "reporter-settings"},
+                                 "data": {"colour": "blue"}}
+
+
 def slow_ready(start_after: int = 7) -> dict:
     probe = {"exec": {"command": ["cat", "/tmp/started"]}, "periodSeconds": 1}
     return _pod("slow-ready", {"containers": [{
@@ -70,3 +83,22 @@ def seed_as_given(repo_root: Path) -> dict:
 EPHEMERAL = {"spec": {"ephemeralContainers": [{
     "name": "debugger", "image": IMAGE, "targetContainerName": "app",
     "command": ["sh", "-c", "ps; sleep 1"]}]}}
+
+
+def kubectl(kubeconfig: str, namespace: str, *args: str, manifest: dict | None = None):
+    """The pinned kubectl as the participant runs it, with their own kubeconfig; ``manifest`` goes to
+    ``-f -``. Returns the CompletedProcess."""
+    import subprocess
+    import tempfile
+
+    from podnotes.cluster.binaries import find_client, missing_client_reason
+
+    program = find_client("kubectl")
+    assert program is not None, missing_client_reason("kubectl")
+    argv = [str(program), f"--kubeconfig={kubeconfig}", f"--namespace={namespace}", *args]
+    if manifest is not None:
+        argv += ["-f", "-"]
+    with tempfile.TemporaryDirectory(prefix="podnotes-kubectl-home-") as home:  # its caches, not the user's
+        return subprocess.run(argv, input=yaml.safe_dump(manifest) if manifest is not None else None,
+                              capture_output=True, text=True, timeout=120, cwd=home,
+                              env={"PATH": "/usr/bin:/bin", "HOME": home})

@@ -43,7 +43,8 @@ def test_set_up_makes_every_participants_objects(room):
         for kind, api in (("ServiceAccount", "v1"), ("Role", "rbac.authorization.k8s.io/v1"),
                           ("RoleBinding", "rbac.authorization.k8s.io/v1")):
             assert rest.get(room.cluster, api, kind, person.namespace, namespace_objects.ACCOUNT) is not None
-        assert rest.get(room.cluster, "v1", "Pod", person.namespace, "crasher") is not None
+        for seeded in ("crasher", "reporter"):
+            assert rest.get(room.cluster, "v1", "Pod", person.namespace, seeded) is not None
         kubeconfig = room.kubeconfig(person.name)
         assert stat.S_IMODE(os.stat(kubeconfig).st_mode) == 0o600
         sheet = (room.record.folder / "sheets" / f"{person.name}.txt").read_text()
@@ -88,6 +89,9 @@ def test_each_exercise_solved_by_a_scripted_participant_is_seen_by_check(room, l
         for body in (solutions.liveness(7), solutions.init_first(), solutions.slow_ready(),
                      solutions.seed_fixed(repo_root)):
             p01.create(body)
+        p01.create(solutions.REPORTER_SETTINGS)
+        _wait_until_running(p01, "init-first")
+        _replace_with_kubectl(room.kubeconfig("p01"), "ws-p01", solutions.init_first_replaced())
         _wait_until_running(p01, "init-first")
         rest.request(p01, "PATCH", "/api/v1/namespaces/ws-p01/pods/init-first/ephemeralcontainers",
                      "adding an ephemeral container", solutions.EPHEMERAL,
@@ -96,13 +100,14 @@ def test_each_exercise_solved_by_a_scripted_participant_is_seen_by_check(room, l
         p02.namespace = "ws-p02"
         p02.create(solutions.liveness(60))  # killed after about 7 s, not 60
         p02.create(solutions.slow_ready(start_after=0))  # Ready at once: the startup probe held nothing back
+        p02.create(solutions.REPORTER_SETTINGS_WITHOUT_KEY)  # the ConfigMap, but not the key reporter needs
     ids = [e.id for e in exercises.EXERCISES]
 
     def settled(result):
         mine = result.results["p01"]
         theirs = result.results["p02"]
         return all(mine[i].state == exercises.PASSED for i in ids) and \
-            theirs["liveness"].state == exercises.FAILING and theirs["startup"].state == exercises.FAILING
+            all(theirs[i].state == exercises.FAILING for i in ("liveness", "startup", "configerror"))
 
     result = _wait_for_board(room, settled)
     FIGURES["check round"] = f"{ROOM_SIZE} participants x {len(ids)} exercises in {result.seconds:.2f} s"
@@ -112,10 +117,25 @@ def test_each_exercise_solved_by_a_scripted_participant_is_seen_by_check(room, l
     wrong = result.results["p02"]["liveness"]
     assert wrong.state == exercises.FAILING and "you predicted 60 s" in wrong.detail and wrong.hint
     assert result.results["p02"]["startup"].state == exercises.FAILING
+    missing_key = result.results["p02"]["configerror"]
+    assert missing_key.state == exercises.FAILING, missing_key
+    assert missing_key.detail == "ConfigMap reporter-settings has no key level (its keys: colour)"
+    assert result.results["p03"]["configerror"].detail == "reporter is waiting: CreateContainerConfigError"
     assert all(result.results[p.name][i].state == exercises.NOT_YET for p in room.people[2:] for i in ids)
     assert "p02 liveness: killed" in shown and "hint:" in shown
     page = board.html_page(result)
     assert page.count('<td class="passed"') == len(ids) and page.count('<td class="failing"') >= 2
+
+
+def _replace_with_kubectl(kubeconfig: str, namespace: str, body: dict) -> None:
+    """What the exercise `replace` asks: apply is refused (a running Pod's env cannot change, see
+    ValidatePodUpdate in pkg/apis/core/validation upstream); replace --force --grace-period=0 deletes the
+    Pod at once and creates it again."""
+    refused = solutions.kubectl(kubeconfig, namespace, "apply", manifest=body)
+    assert refused.returncode == 1 and "may not change fields other than" in refused.stderr, refused.stderr
+    replaced = solutions.kubectl(kubeconfig, namespace, "replace", "--force", "--grace-period=0", manifest=body)
+    assert replaced.returncode == 0, replaced.stderr
+    assert "pod/init-first replaced" in replaced.stdout, replaced.stdout
 
 
 def test_the_notebook_cell_checks_the_participant_with_their_own_kubeconfig(room):
@@ -225,7 +245,8 @@ def test_quota_and_limit_range_refuse_what_does_not_fit(room, local_node):
             except ApiRejected as err:
                 assert err.status["code"] == 403 and "exceeded quota" in err.status["message"]
                 break
-        assert len(made) == int(namespace_objects.QUOTA["pods"]) - 1  # the seed's crasher is the other one
+        seeded = [seed for seed in exercises.seeds() if seed["kind"] == "Pod"]  # crasher and reporter
+        assert len(made) == int(namespace_objects.QUOTA["pods"]) - len(seeded)
     reset.reset(room.cluster, "ws", room.people[2])
 
 
@@ -252,8 +273,8 @@ def test_reset_empties_one_namespace_and_leaves_the_others(room, local_node):
                           capture_output=True, text=True, timeout=120, env=os.environ.copy())
     assert done.returncode == 0, done.stderr
     pods = rest.items(room.cluster, "v1", "Pod", "ws-p01")
-    assert [p["metadata"]["name"] for p in pods] == ["crasher"]
-    assert pods[0]["metadata"]["uid"] != old_crasher
+    assert sorted(p["metadata"]["name"] for p in pods) == ["crasher", "reporter"]
+    assert rest.get(room.cluster, "v1", "Pod", "ws-p01", "crasher")["metadata"]["uid"] != old_crasher
     assert [c["metadata"]["name"] for c in rest.items(room.cluster, "v1", "ConfigMap", "ws-p01")] == \
         ["kube-root-ca.crt"]
     assert {p["metadata"]["name"]: p["metadata"]["uid"]

@@ -204,6 +204,12 @@ class LocalControlPlane:
             f"--tls-cert-file={credentials.server_cert}",
             f"--tls-private-key-file={credentials.server_key}",
             f"--client-ca-file={credentials.ca_cert}",
+            # What the API server shows the kubelet when it proxies logs, exec and attach (a local node's
+            # kubelet trusts this CA); without it `kubectl logs` and `kubectl exec` are refused as anonymous.
+            f"--kubelet-client-certificate={credentials.client_cert}",
+            f"--kubelet-client-key={credentials.client_key}",
+            # The node's IP, never its name: resolving the name would ask the host's DNS server.
+            "--kubelet-preferred-address-types=InternalIP",
             f"--service-cluster-ip-range={SERVICE_RANGE}",
             f"--service-account-issuer=https://127.0.0.1:{self.apiserver_port}/",
             f"--service-account-key-file={credentials.sa_public}",

@@ -325,7 +325,92 @@ DEBUG = Exercise(
     check_debug)
 
 
-EXERCISES: tuple[Exercise, ...] = (CRASHLOOP, LIVENESS, STARTUP, INIT, SEED, DEBUG)
+# --- 7. a change a Pod refuses: replace it (chapter 11) ------------------------------------------------
+REPLACED_ENV = {"name": "MODE", "value": "replaced"}
+
+
+def check_replaced(view: NamespaceView) -> Result:
+    pod = view.pods.get("init-first")
+    if pod is None:
+        return Result(NOT_YET, "no Pod init-first yet: do the exercise `init` first", REPLACE.hints[0])
+    if (pod.get("metadata") or {}).get("deletionTimestamp"):
+        return Result(NOT_YET, "init-first is Terminating: its app gets its grace period to stop", REPLACE.hints[2])
+    app = next((c for c in containers(pod) if c.get("name") == "app"), None)
+    if app is None:
+        return Result(FAILING, "init-first has no container named app", REPLACE.hints[0])
+    if REPLACED_ENV not in (app.get("env") or []):
+        return Result(NOT_YET, "container app of init-first has no env MODE=replaced yet", REPLACE.hints[1])
+    running = "running" in ((statuses(pod).get("app") or {}).get("state") or {})
+    if not running:
+        return Result(NOT_YET, "the new init-first is not running yet", INIT.hints[2])
+    return Result(PASSED, "init-first was replaced and runs with MODE=replaced")
+
+
+REPLACE = Exercise(
+    "replace", "A change a Pod refuses", "11. kubectl",
+    "Give the container `app` of your Pod `init-first` (exercise `init`) the environment variable "
+    "`MODE=replaced`. The API server refuses that change to a running Pod, whether you send it with "
+    "`kubectl apply`, `edit` or `patch`: replace the Pod instead, and do not wait for its grace period. "
+    "The check passes when the new init-first runs with MODE=replaced.",
+    ("Add the variable to your init-first manifest and try `kubectl apply -f`: read why the server "
+     "refuses it (\"… may not change fields other than …\").",
+     "`kubectl replace --force -f init-first.yaml` deletes the Pod and creates it again from the file.",
+     "A shell as PID 1 ignores SIGTERM, so the deletion waits the whole grace period (30 s): "
+     "`--grace-period=0 --force` removes the object at once, and the kubelet still stops the old "
+     "container."),
+    check_replaced)
+
+
+# --- 8. a Pod in CreateContainerConfigError (debugging chapter) ------------------------------------------
+REPORTER_ENV = [{"name": "LEVEL", "valueFrom": {"configMapKeyRef": {"name": "reporter-settings", "key": "level"}}}]
+REPORTER: dict = {
+    "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "reporter", "labels": {"app": "reporter"}},
+    "spec": {
+        "terminationGracePeriodSeconds": 2,
+        "containers": [{
+            "name": "app", "image": IMAGE,
+            "command": ["sh", "-c", 'echo "reporting at level $LEVEL"; trap "exit 0" TERM; '
+                                    "while true; do sleep 1 & wait; done"],
+            "env": REPORTER_ENV,
+        }],
+    },
+}
+
+
+def check_config_error(view: NamespaceView) -> Result:
+    pod = view.pods.get("reporter")
+    if pod is None:
+        return Result(NOT_YET, "the Pod reporter is gone", "ask the instructor to reset your namespace "
+                                                          "(`podnotes workshop reset NAME`)")
+    app = next((c for c in containers(pod) if c.get("name") == "app"), {})
+    if app.get("env") != REPORTER_ENV:
+        return Result(FAILING, "reporter's environment is not the one set-up gave it: fix the cause, not the Pod",
+                      CONFIG_ERROR.hints[1])
+    state = (statuses(pod).get("app") or {}).get("state") or {}
+    if "running" in state:
+        return Result(PASSED, "reporter runs with its LEVEL from reporter-settings")
+    waiting = state.get("waiting") or {}
+    config = view.configmaps.get("reporter-settings")
+    if config is not None and "level" not in (config.get("data") or {}):
+        return Result(FAILING, f"ConfigMap reporter-settings has no key level (its keys: "
+                               f"{', '.join(sorted(config.get('data') or {})) or 'none'})", CONFIG_ERROR.hints[1])
+    return Result(NOT_YET, f"reporter is waiting: {waiting.get('reason', 'not started')}", CONFIG_ERROR.hints[0])
+
+
+CONFIG_ERROR = Exercise(
+    "configerror", "Why does reporter not start?", "Debugging a Pod",
+    "Your namespace has a Pod `reporter` whose STATUS is CreateContainerConfigError. Find what it is "
+    "missing from what the kubelet tells you, and supply it without changing the Pod. The check passes when "
+    "reporter runs.",
+    ("`kubectl describe pod reporter`: the container's waiting message and the Event `Failed` name what the "
+     "kubelet could not find.",
+     "Its environment takes LEVEL from a ConfigMap key: `kubectl create configmap reporter-settings "
+     "--from-literal=level=info` creates both the ConfigMap and the key.",
+     "The kubelet retries on its own; `kubectl get pod reporter -w` shows it start, with no restart."),
+    check_config_error, seed=(REPORTER,))
+
+
+EXERCISES: tuple[Exercise, ...] = (CRASHLOOP, LIVENESS, STARTUP, INIT, SEED, DEBUG, REPLACE, CONFIG_ERROR)
 
 
 def by_id(exercise_id: str) -> Exercise:
