@@ -1,0 +1,203 @@
+"""The termination scene without the node: its Pods, what their programs write, and how the records become
+timelines to set beside the simulator's.
+
+Every container of the scene runs :data:`RECORDER`, a busybox shell script that appends to a file on a
+hostPath volume: ``start``, a ``beat`` every 0.2 s, ``TERM`` when SIGTERM arrives and ``EXIT`` just before it
+exits by itself. Each line carries ``/proc/uptime`` (CLOCK_BOOTTIME, the same inside the container: a Pod has
+no time namespace), which :func:`wall_clock_offset` turns into wall-clock time. The last ``beat`` of a
+container that never wrote ``EXIT`` is when SIGKILL stopped it (within 0.2 s). A shell runs a trap only
+once the foreground command is over, so a ``TERM`` line can be up to 0.2 s late.
+
+Sources (kubernetes/kubernetes v1.37.2): ``CheckGracefulDelete`` (pkg/registry/core/pod/strategy.go),
+``BeforeDelete`` (staging/src/k8s.io/apiserver/pkg/registry/rest/delete.go), ``killContainer`` and
+``executePreStopHook`` (pkg/kubelet/kuberuntime/kuberuntime_container.go), ``newTerminationOrdering``
+(kuberuntime_termination_order.go), ``calculateEffectiveGracePeriod`` (pkg/kubelet/pod_workers.go),
+``podToEndpoint`` (staging/src/k8s.io/endpointslice/utils.go), ``runSleepHandler``
+(pkg/kubelet/lifecycle/handlers.go).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..probes import Behaviour, ContainerBehaviour
+from ..probes.timeline import Event, Timeline
+
+IMAGE = "registry.k8s.io/busybox:1.27.2"
+RECORD_MOUNT = "/record"
+SERVICE = "web"
+FINALIZER = "podnotes.example/hold"
+FINALIZER_HELD = 12.0  # seconds after the deletion at which the scene removes the finalizer
+BEAT = 0.2  # seconds between heartbeats
+
+RECORDER = """f=/record/$RECORD
+up() { cut -d' ' -f1 /proc/uptime; }
+on_term() {
+  echo "TERM $(up)" >> $f
+  if [ "$ON_TERM" = exit ]; then sleep "$EXIT_AFTER"; echo "EXIT $(up)" >> $f; exit 0; fi
+}
+trap on_term TERM
+echo "start $(up)" >> $f
+while true; do echo "beat $(up)" >> $f; usleep 200000; done
+"""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One Pod of the scene: how it is deleted and what the simulator is told of its programs."""
+
+    name: str
+    manifest: dict
+    containers: dict[str, ContainerBehaviour]
+    delete_grace: int | None = None  # DeleteOptions.gracePeriodSeconds; None: the Pod's own
+    finalizer: bool = False
+
+    def behaviour(self, delete_at: float) -> Behaviour:
+        held = delete_at + FINALIZER_HELD if self.finalizer else None
+        return Behaviour(self.containers, delete_at=delete_at, delete_grace_seconds=self.delete_grace,
+                         finalizers_removed_at=held)
+
+
+def recorder(pod: str, name: str, on_term: str = "exit", exit_after: float = 0.0, **fields) -> dict:
+    """A container running :data:`RECORDER` into ``/record/<pod>-<name>``; ``on_term`` exit or ignore."""
+    env = {"RECORD": f"{pod}-{name}", "ON_TERM": on_term, "EXIT_AFTER": f"{exit_after:g}"}
+    return {"name": name, "image": IMAGE, "command": ["sh", "-c", RECORDER],
+            "env": [{"name": key, "value": value} for key, value in env.items()],
+            "volumeMounts": [{"name": "record", "mountPath": RECORD_MOUNT}], **fields}
+
+
+def _pod(name: str, containers: list[dict], grace: int, *, init: list[dict] | None = None,
+         labels: dict | None = None, finalizers: list[str] | None = None) -> dict:
+    metadata: dict = {"name": name, "labels": labels or {"scene": "termination"}}
+    if finalizers:
+        metadata["finalizers"] = finalizers
+    spec: dict = {"terminationGracePeriodSeconds": grace, "containers": containers,
+                  "volumes": [{"name": "record", "hostPath": {"path": "RECORDS", "type": "Directory"}}]}
+    if init:
+        spec["initContainers"] = init
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec}
+
+
+def cases() -> list[Case]:
+    """The scene's Pods: two behind a Service (with and without a preStop sleep), a program that ignores
+    SIGTERM, a sidecar pair, a force deletion and a finalizer."""
+    web = {"scene": "termination", "app": SERVICE}
+    on_term = ContainerBehaviour(sigterm_exit_code=0)
+    ignores = ContainerBehaviour(sigterm="ignore")
+    sleep5 = {"lifecycle": {"preStop": {"sleep": {"seconds": 5}}}}
+    return [
+        Case("web-prestop", _pod("web-prestop", [recorder("web-prestop", "app", **sleep5)], 30, labels=web),
+             {"app": ContainerBehaviour(sigterm_exit_code=0, pre_stop_seconds=5.0)}),
+        Case("web-plain", _pod("web-plain", [recorder("web-plain", "app")], 30, labels=web), {"app": on_term}),
+        Case("ignores-term", _pod("ignores-term", [recorder("ignores-term", "app", on_term="ignore")], 6),
+             {"app": ignores}),
+        Case("sidecars", _pod("sidecars", [recorder("sidecars", "app", exit_after=2)], 20, init=[
+            recorder("sidecars", "log-shipper", restartPolicy="Always"),
+            recorder("sidecars", "proxy", exit_after=1, restartPolicy="Always")]),
+            {"app": ContainerBehaviour(sigterm_exit_code=0, sigterm_exit_after=2.0),
+             "proxy": ContainerBehaviour(sigterm_exit_code=0, sigterm_exit_after=1.0), "log-shipper": on_term}),
+        Case("forced", _pod("forced", [recorder("forced", "app", on_term="ignore")], 30), {"app": ignores},
+             delete_grace=0),
+        Case("finalized", _pod("finalized", [recorder("finalized", "app")], 5, finalizers=[FINALIZER]),
+             {"app": on_term}, finalizer=True),
+    ]
+
+
+def with_records_dir(manifest: dict, folder: str) -> dict:
+    """The manifest with its hostPath volume pointing at ``folder`` (the scene's own folder on the host)."""
+    import copy
+
+    manifest = copy.deepcopy(manifest)
+    for volume in manifest["spec"]["volumes"]:
+        if volume.get("hostPath", {}).get("path") == "RECORDS":
+            volume["hostPath"]["path"] = folder
+    return manifest
+
+
+@dataclass
+class ProgramRecord:
+    """What one container's recorder wrote, in seconds of CLOCK_BOOTTIME."""
+
+    started: list[float] = field(default_factory=list)
+    term: list[float] = field(default_factory=list)
+    exited: float | None = None
+    last_beat: float | None = None
+
+    @property
+    def stopped(self) -> float | None:
+        """When the program ended: its own exit, else its last heartbeat (SIGKILL)."""
+        return self.exited if self.exited is not None else self.last_beat
+
+
+def parse_record(text: str) -> ProgramRecord:
+    """Read a recorder file; lines that are cut short (a write interrupted by SIGKILL) are skipped."""
+    record = ProgramRecord()
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) != 2:
+            continue
+        try:
+            at = float(parts[1])
+        except ValueError:
+            continue
+        if parts[0] == "start":
+            record.started.append(at)
+        elif parts[0] == "beat":
+            record.last_beat = at
+        elif parts[0] == "TERM":
+            record.term.append(at)
+        elif parts[0] == "EXIT":
+            record.exited = at
+    return record
+
+
+def wall_clock_offset() -> float:
+    """Seconds to add to a CLOCK_BOOTTIME reading (``/proc/uptime``) to get wall-clock (Unix) time."""
+    return time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+def endpoint_states(slices: list[dict]) -> dict[str, tuple[bool, bool, bool]]:
+    """(ready, serving, terminating) of every Pod address in the EndpointSlices, by Pod name."""
+    states = {}
+    for item in slices:
+        for endpoint in item.get("endpoints") or []:
+            target = endpoint.get("targetRef") or {}
+            if target.get("kind") != "Pod":
+                continue
+            conditions = endpoint.get("conditions") or {}
+            states[target["name"]] = (bool(conditions.get("ready")), bool(conditions.get("serving")),
+                                      bool(conditions.get("terminating")))
+    return states
+
+
+def observed_with_records(observed: Timeline, created: float, deleted: float, removed: float | None,
+                          programs: dict[str, ProgramRecord], boot_offset: float) -> Timeline:
+    """The API server's view of a Pod (``observed``, seconds since ``created``) with what the API cannot
+    show: the deletion request, when SIGTERM reached each program, when each program ended (also after the
+    object was gone) and when the object was removed."""
+    # the API stops reporting at removal: exits after that come from the programs' own records
+    events = [event for event in observed.events
+              if removed is None or event.kind != "exit" or event.time <= removed - created]
+    seen_exits = {(event.container, round(event.time)) for event in events if event.kind == "exit"}
+    events.append(Event(time=round(deleted - created, 3), kind="delete"))
+    for container, record in programs.items():
+        for at in record.term[:1]:
+            events.append(Event(time=round(at + boot_offset - created, 3), kind="stop", container=container))
+        ended = record.stopped
+        if ended is not None and record.term and not any(c == container for c, _ in seen_exits):
+            code = 0 if record.exited is not None else 137
+            events.append(Event(time=round(ended + boot_offset - created, 3), kind="exit", container=container,
+                                exit_code=code))
+    if removed is not None:
+        events.append(Event(time=round(removed - created, 3), kind="removed"))
+    events.sort(key=lambda event: event.time)
+    end = max([observed.duration] + [event.time for event in events])
+    return Timeline(pod=observed.pod, duration=round(end, 3), events=events, containers=observed.containers,
+                    probes=observed.probes, source="observed")
+
+
+def seconds_after(events: list[Event], kind: str, deleted_at: float, container: str | None = None) -> list[float]:
+    """Times of ``kind`` events (of ``container``) counted from the deletion, rounded to 0.1 s."""
+    return [round(event.time - deleted_at, 1) for event in events
+            if event.kind == kind and (container is None or event.container == container)]
