@@ -201,3 +201,72 @@ def seconds_after(events: list[Event], kind: str, deleted_at: float, container: 
     """Times of ``kind`` events (of ``container``) counted from the deletion, rounded to 0.1 s."""
     return [round(event.time - deleted_at, 1) for event in events
             if event.kind == kind and (container is None or event.container == container)]
+
+
+# --- for the chapter: the scene's record as overlays, and whether this copy has it ---------------------------
+
+SCENE = "termination"
+WHAT = "these deletions on a real kubelet"
+
+
+def overlays_from_scene(scene: dict | None) -> dict:
+    """Each Pod of a scene record as a :class:`podnotes.node.overlays.Overlay` (the simulation shifted onto
+    the observed clock); empty when there is no record or it holds an error."""
+    from .overlays import Overlay
+
+    if not scene or "error" in scene:
+        return {}
+    found = {}
+    for pod in scene.get("pods") or []:
+        rows = pod["rows"]
+        gaps = [abs(row["difference"]) for row in rows if row["difference"] is not None]
+        found[pod["name"]] = Overlay(
+            name=pod["name"], simulated=Timeline.from_dict(pod["simulated"]).shifted(pod["offset"]),
+            observed=Timeline.from_dict(pod["observed"]), offset=pod["offset"],
+            largest_difference=max(gaps, default=0.0), rows=rows)
+    return found
+
+
+def real_part(chapter: str = "termination", folder=None):
+    """``(scene, part)``: the scene's record when it is there, current and without error (else None), and the
+    :class:`podnotes.provenance.Part` that tells the reader whether the deletions ran on a real kubelet."""
+    from .. import provenance
+    from .observe import observations_state, reasons_node_cannot_run
+    from .overlays import node_setup
+    from .scenes import load_scene
+
+    state = observations_state(folder)
+    scene = load_scene(SCENE, state.folder) if state.current else None
+    if scene and "error" not in scene and scene.get("pods"):
+        setup = node_setup(state.folder)
+        used = {"Kubernetes": setup.get("kubernetes"), "Linux": setup.get("kernel")}
+        return scene, provenance.Part(chapter, WHAT, True, used={k: v for k, v in used.items() if v})
+    cannot = reasons_node_cannot_run()
+    if cannot:
+        reason = provenance._cannot_sentence(cannot)
+    elif not state.present:
+        reason = "This machine could run them, but they were not run before this copy was built"
+    elif not state.current:
+        reason = "The observations on this machine belong to other examples or another Kubernetes release"
+    else:
+        reason = f"The scene failed on the node: {(scene or {}).get('error', 'no record')}"
+    command = provenance.ROOT_BOOK_COMMAND if any(r.startswith("root") for r in cannot) else provenance.BOOK_COMMAND
+    fallback = "No observed timeline is drawn here; the simulations above stand alone."
+    return None, provenance.Part(chapter, WHAT, False, reason, command, fallback=fallback)
+
+
+def program_times(scene: dict) -> dict[str, dict[str, dict[str, float | None]]]:
+    """For each Pod and container of the scene: SIGTERM and the end of the program, in seconds after the
+    Pod's deletion request, as observed (from the programs' records)."""
+    found: dict[str, dict[str, dict[str, float | None]]] = {}
+    for pod in scene.get("pods") or []:
+        observed = Timeline.from_dict(pod["observed"])
+        deleted = pod["deleted"]
+        per_container: dict[str, dict[str, float | None]] = {}
+        for info in observed.containers:
+            term = seconds_after(observed.events, "stop", deleted, info.name)
+            ended = seconds_after(observed.events, "exit", deleted, info.name)
+            ended = [t for t in ended if t >= -0.5]
+            per_container[info.name] = {"SIGTERM": term[0] if term else None, "ended": ended[-1] if ended else None}
+        found[pod["name"]] = per_container
+    return found
