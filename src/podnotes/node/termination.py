@@ -31,7 +31,7 @@ FINALIZER = "podnotes.example/hold"
 FINALIZER_HELD = 12.0  # seconds after the deletion at which the scene removes the finalizer
 BEAT = 0.2  # seconds between heartbeats
 
-RECORDER = """f=/record/$RECORD
+RECORDER = """f=${RECORD_DIR:-/record}/$RECORD
 up() { cut -d' ' -f1 /proc/uptime; }
 on_term() {
   echo "TERM $(up)" >> $f
