@@ -104,6 +104,24 @@ def test_the_observed_timeline_gains_the_deletion_sigterm_exit_and_removal():
     assert termination.seconds_after(observed.events, "exit", 10.0) == [3.0]
 
 
+def test_the_programs_own_exit_replaces_the_apis_later_report_and_killing_events_fill_in():
+    api = Timeline(pod="sidecars", duration=12.0, source="observed", events=[
+        Event(time=1.0, kind="start", container="app", restart_count=0),
+        Event(time=9.0, kind="exit", container="app", exit_code=0)])  # the next status update, late
+    programs = {"app": termination.parse_record("start 501.0\nTERM 505.1\nEXIT 507.1\n")}
+    kills = termination.killing_events([
+        {"involvedObject": {"kind": "Pod", "name": "sidecars", "fieldPath": "spec.containers{app}"},
+         "reason": "Killing", "message": "Stopping container app", "lastTimestamp": "1970-01-01T00:16:45Z"},
+        {"involvedObject": {"kind": "Pod", "name": "other", "fieldPath": "spec.containers{app}"},
+         "reason": "Killing", "message": "Stopping container app", "lastTimestamp": "1970-01-01T00:16:45Z"},
+    ], "sidecars", created=1000.0)
+    assert [(e.kind, e.container, e.time) for e in kills] == [("kill", "app", 5.0)]
+    observed = termination.observed_with_records(api, 1000.0, deleted=1005.0, removed=None, programs=programs,
+                                                 boot_offset=500.0, kills=kills)
+    assert [(e.time, e.exit_code) for e in observed.select("exit")] == [(7.1, 0)], "the program's own exit"
+    assert [e.time for e in observed.select("kill")] == [5.0] and not observed.select("removed")
+
+
 def test_every_case_is_a_valid_pod_and_its_records_folder_is_filled_in():
     from podnotes.probes.spec import parse_pod
 

@@ -172,29 +172,54 @@ def endpoint_states(slices: list[dict]) -> dict[str, tuple[bool, bool, bool]]:
 
 
 def observed_with_records(observed: Timeline, created: float, deleted: float, removed: float | None,
-                          programs: dict[str, ProgramRecord], boot_offset: float) -> Timeline:
-    """The API server's view of a Pod (``observed``, seconds since ``created``) with what the API cannot
-    show: the deletion request, when SIGTERM reached each program, when each program ended (also after the
-    object was gone) and when the object was removed."""
-    # the API stops reporting at removal: exits after that come from the programs' own records
-    events = [event for event in observed.events
-              if removed is None or event.kind != "exit" or event.time <= removed - created]
-    seen_exits = {(event.container, round(event.time)) for event in events if event.kind == "exit"}
+                          programs: dict[str, ProgramRecord], boot_offset: float,
+                          kills: list[Event] | None = None) -> Timeline:
+    """The API server's view of a Pod (``observed``, seconds since ``created``) with what its watch cannot
+    show: the deletion request, when SIGTERM reached each program and when it ended (from the programs' own
+    records: the API reports exits only with its next status update, and not at all once the object is
+    gone), ``kills`` (its ``Killing`` Events, listed after the object went) and when the object was removed.
+    ``boot_offset`` turns the records' CLOCK_BOOTTIME into wall-clock time (:func:`wall_clock_offset`)."""
+    recorded = {name for name, record in programs.items() if record.term and record.stopped is not None}
+    codes = {event.container: event.exit_code for event in observed.events if event.kind == "exit"}
+    events = [event for event in observed.events if not (event.kind == "exit" and event.container in recorded)]
+    killed = {event.container for event in events if event.kind == "kill"}
+    events += [event for event in kills or [] if event.container not in killed]
     events.append(Event(time=round(deleted - created, 3), kind="delete"))
     for container, record in programs.items():
         for at in record.term[:1]:
             events.append(Event(time=round(at + boot_offset - created, 3), kind="stop", container=container))
-        ended = record.stopped
-        if ended is not None and record.term and not any(c == container for c, _ in seen_exits):
-            code = 0 if record.exited is not None else 137
-            events.append(Event(time=round(ended + boot_offset - created, 3), kind="exit", container=container,
-                                exit_code=code))
+        if container in recorded:
+            code = codes.get(container)
+            if code is None:
+                code = 0 if record.exited is not None else 137
+            events.append(Event(time=round(record.stopped + boot_offset - created, 3), kind="exit",  # type: ignore[operator]
+                                container=container, exit_code=code))
     if removed is not None:
         events.append(Event(time=round(removed - created, 3), kind="removed"))
     events.sort(key=lambda event: event.time)
     end = max([observed.duration] + [event.time for event in events])
     return Timeline(pod=observed.pod, duration=round(end, 3), events=events, containers=observed.containers,
                     probes=observed.probes, source="observed")
+
+
+def killing_events(events: list[dict], pod: str, created: float) -> list[Event]:
+    """The ``Killing`` Events of Pod ``pod`` among Kubernetes Event objects, as timeline kills (seconds since
+    ``created``); they outlive the Pod, so they are read after it has gone."""
+    from ..cluster.watching import event_from_kubernetes_event, parse_time
+
+    found = []
+    for item in events:
+        involved = item.get("involvedObject") or {}
+        if involved.get("kind") != "Pod" or involved.get("name") != pod or item.get("reason") != "Killing":
+            continue
+        when = parse_time(item.get("lastTimestamp") or item.get("eventTime") or
+                          (item.get("metadata") or {}).get("creationTimestamp"))
+        if when is None:
+            continue
+        event = event_from_kubernetes_event(item, round(when - created, 3))
+        if event is not None and event.container:
+            found.append(event)
+    return found
 
 
 def seconds_after(events: list[Event], kind: str, deleted_at: float, container: str | None = None) -> list[float]:

@@ -11,7 +11,8 @@ import threading
 import time
 
 NAME = "termination"
-OBSERVE_SECONDS = 45.0  # from the creations: Ready by ~10 s, deleted then, the finalizer released 12 s later
+OBSERVE_SECONDS = 45.0  # from the creations: Ready by ~10 s, deleted 5 s later, the finalizer released 12 s later
+RUN_BEFORE_DELETION = 5.0  # seconds Ready before the deletion: longer than a status blip (agreement.SYNC_LATENCY)
 
 
 def observe(context) -> dict:
@@ -47,7 +48,7 @@ def _run(context, chosen, manifests, folder) -> dict:
         wait_for(admin, case.name, "Ready", timeout=60, progress=False)
     _until(lambda: sum(state[0] for state in watchers.endpoints_now().values()) == 2, 30,
            "both web Pods ready in the EndpointSlice")
-    time.sleep(1.0)
+    time.sleep(RUN_BEFORE_DELETION)
     deleted: dict[str, float] = {}
     gone_at_once: dict[str, bool] = {}
     for case in chosen:
@@ -65,8 +66,9 @@ def _run(context, chosen, manifests, folder) -> dict:
         observer.join(OBSERVE_SECONDS + 15)
     watchers.stop()
     boot_offset = wall_clock_offset()
+    events = admin.list("Event")  # Killing Events outlive their Pods: a force-deleted one's included
     return {
-        "pods": [_result(case, observers[case.name], deleted[case.name], watchers, folder, boot_offset)
+        "pods": [_result(case, observers[case.name], deleted[case.name], watchers, folder, boot_offset, events)
                  for case in chosen],
         "gone_at_once": gone_at_once,
         "finalizer": {**held, "released_after_deletion": round(released - deleted[finalized], 1)},
@@ -74,10 +76,10 @@ def _run(context, chosen, manifests, folder) -> dict:
     }
 
 
-def _result(case, observer, deleted: float, watchers, folder, boot_offset: float) -> dict:
+def _result(case, observer, deleted: float, watchers, folder, boot_offset: float, events: list[dict]) -> dict:
     from ...probes import simulate
     from ..agreement import compare
-    from ..termination import observed_with_records, parse_record
+    from ..termination import killing_events, observed_with_records, parse_record
 
     if observer.error is not None:
         raise observer.error
@@ -88,7 +90,8 @@ def _result(case, observer, deleted: float, watchers, folder, boot_offset: float
         programs[container] = parse_record(path.read_text() if path.is_file() else "")
     created = watchers.created[case.name]
     removed = watchers.removed.get(case.name)
-    observed = observed_with_records(observer.timeline, created, deleted, removed, programs, boot_offset)
+    observed = observed_with_records(observer.timeline, created, deleted, removed, programs, boot_offset,
+                                     killing_events(events, case.name, created))
     first_start = min(event.time for event in observed.select("start"))
     delete_at = round(deleted - created - first_start, 3)
     simulated = simulate(case.manifest, case.behaviour(delete_at), duration=round(observed.duration - first_start + 5))
