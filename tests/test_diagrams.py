@@ -32,7 +32,7 @@ def drawn_texts(drawing: diagrams.Diagram) -> list[str]:
 
 
 def test_every_chapter_drawing_is_made():
-    assert len(DRAWINGS) == 9 and len(set(NAMES)) == 9
+    assert len(DRAWINGS) == 10 and len(set(NAMES)) == 10
 
 
 @pytest.mark.parametrize("drawing", DRAWINGS, ids=NAMES)
@@ -217,3 +217,14 @@ def test_each_chapter_shows_a_drawing_with_alt_text(chapter):
         assert key in figures, f"{chapter}: {key} is glued but not shown"
         alt = re.search(r"^:alt: (.+)$", figures[key], re.M)
         assert alt and len(alt.group(1)) > 80, f"{chapter}: {key} has no alt text"
+
+
+def test_the_termination_sequence_draws_every_step_in_its_column():
+    drawing = diagrams.termination_sequence()
+    texts = "\n".join(drawn_texts(drawing)).replace("\n", " ")
+    for column, step in diagrams.TERMINATION_STEPS:
+        assert step.replace("\n", " ").split(":")[0] in texts, step
+        assert ("node" if column else "control plane") in drawing.alt
+    for link in diagrams.TERMINATION_LINKS:
+        assert link.replace("\n", " ") in texts, link
+

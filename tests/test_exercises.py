@@ -46,6 +46,9 @@ WRONG = {
     "template/pull-policy-untagged": ["IfNotPresent", "Never"],
     "template/deployment-restart-policy": ["spec.restartPolicy", "restartPolicy"],
     "kubectl/force-delete-grace": [0, 30, 1],
+    "termination/prestop-overrun": [30, 75, 47, 2],
+    "termination/sidecar-order": [["a", "b", "c"], "b c a", ["c", "b"], "c b a app"],
+    "termination/deletion-timestamp": [30, 0, 40],
     "kubectl/resize-subresource": ["status", "scale", "patch"],
 }
 

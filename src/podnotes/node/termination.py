@@ -295,3 +295,52 @@ def program_times(scene: dict) -> dict[str, dict[str, dict[str, float | None]]]:
             per_container[info.name] = {"SIGTERM": term[0] if term else None, "ended": ended[-1] if ended else None}
         found[pod["name"]] = per_container
     return found
+
+
+def endpoint_rows(scene: dict) -> list[list]:
+    """The scene's EndpointSlice changes as table rows: Pod, seconds after its deletion, its entry."""
+    rows = []
+    for change in scene.get("endpoints") or []:
+        if change["in_slice"]:
+            entry = ", ".join(f"{key}: {str(change[key]).lower()}" for key in ("ready", "serving", "terminating"))
+        else:
+            entry = "removed from the slice"
+        rows.append([change["pod"], change["after_deletion"], entry])
+    return rows
+
+
+def terminating_at(scene: dict, pod: str) -> float | None:
+    """When ``pod``'s EndpointSlice entry turned terminating, in seconds after its deletion (None: never seen)."""
+    times = [change["after_deletion"] for change in scene.get("endpoints") or []
+             if change["pod"] == pod and change["in_slice"] and change.get("terminating")]
+    return times[0] if times else None
+
+
+def deletion_rows(scene: dict) -> list[list]:
+    """Per Pod of the scene: the grace period the delete request asked for and how far after the request the
+    API server put ``deletionTimestamp`` (whole seconds: the field has no fraction)."""
+    rows = []
+    for pod in scene.get("pods") or []:
+        asked = "the Pod's" if pod["delete_grace"] is None else pod["delete_grace"]
+        rows.append([pod["name"], asked, pod["deletion_timestamp_after_request"]])
+    return rows
+
+
+def race_markdown(scene: dict | None):
+    """One paragraph on the race between the EndpointSlice change and SIGTERM as this build's node saw it, or
+    None without a record (then the page says nothing of it)."""
+    from IPython.display import Markdown
+
+    if not scene or "error" in scene:
+        return None
+    times = program_times(scene)
+    plain, hooked = terminating_at(scene, "web-plain"), terminating_at(scene, "web-prestop")
+    if plain is None or hooked is None:
+        return None
+    race = times["web-plain"]["app"]["SIGTERM"] - plain
+    order = "after" if race >= 0 else "before"
+    early = times["web-prestop"]["app"]["SIGTERM"] - hooked
+    return Markdown(
+        f"In this build, `web-plain` got `SIGTERM` {abs(race):.1f} s {order} its EndpointSlice entry turned "
+        f"terminating: a node's kube-proxy a little behind could still have sent it a new connection. "
+        f"`web-prestop`'s entry changed {early:.1f} s before its `SIGTERM`, thanks to the `preStop` sleep.")
