@@ -206,7 +206,7 @@ def _sidecar_stop_order() -> list[str]:
 
     pod = _deleted_pod([_busybox("app")], init=[_busybox(name, restartPolicy="Always") for name in "abc"])
     timeline = simulate(pod, Behaviour(delete_at=10.0), 120)
-    return [event.container for event in timeline.select("stop") if event.container != "app"]
+    return [str(event.container) for event in timeline.select("stop") if event.container != "app"]
 
 
 def _deletion_timestamp_after_request(requested: int) -> float:

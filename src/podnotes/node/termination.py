@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..probes import Behaviour, ContainerBehaviour
 from ..probes.timeline import Event, Timeline
@@ -85,7 +86,7 @@ def cases() -> list[Case]:
     web = {"scene": "termination", "app": SERVICE}
     on_term = ContainerBehaviour(sigterm_exit_code=0)
     ignores = ContainerBehaviour(sigterm="ignore")
-    sleep5 = {"lifecycle": {"preStop": {"sleep": {"seconds": 5}}}}
+    sleep5: dict[str, Any] = {"lifecycle": {"preStop": {"sleep": {"seconds": 5}}}}
     return [
         Case("web-prestop", _pod("web-prestop", [recorder("web-prestop", "app", **sleep5)], 30, labels=web),
              {"app": ContainerBehaviour(sigterm_exit_code=0, pre_stop_seconds=5.0)}),
@@ -335,11 +336,12 @@ def race_markdown(scene: dict | None):
         return None
     times = program_times(scene)
     plain, hooked = terminating_at(scene, "web-plain"), terminating_at(scene, "web-prestop")
-    if plain is None or hooked is None:
+    plain_term, hooked_term = times["web-plain"]["app"]["SIGTERM"], times["web-prestop"]["app"]["SIGTERM"]
+    if plain is None or hooked is None or plain_term is None or hooked_term is None:
         return None
-    race = times["web-plain"]["app"]["SIGTERM"] - plain
+    race = plain_term - plain
     order = "after" if race >= 0 else "before"
-    early = times["web-prestop"]["app"]["SIGTERM"] - hooked
+    early = hooked_term - hooked
     return Markdown(
         f"In this build, `web-plain` got `SIGTERM` {abs(race):.1f} s {order} its EndpointSlice entry turned "
         f"terminating: a node's kube-proxy a little behind could still have sent it a new connection. "
