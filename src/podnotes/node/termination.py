@@ -198,7 +198,9 @@ def observed_with_records(observed: Timeline, created: float, deleted: float, re
     if removed is not None:
         events.append(Event(time=round(removed - created, 3), kind="removed"))
     events.sort(key=lambda event: event.time)
-    end = max([observed.duration] + [event.time for event in events])
+    # once the object is gone nothing more is observed: the timeline ends with its last event
+    end = max(event.time for event in events) if removed is not None else max(
+        [observed.duration] + [event.time for event in events])
     return Timeline(pod=observed.pod, duration=round(end, 3), events=events, containers=observed.containers,
                     probes=observed.probes, source="observed")
 

@@ -94,7 +94,7 @@ def _result(case, observer, deleted: float, watchers, folder, boot_offset: float
                                      killing_events(events, case.name, created))
     first_start = min(event.time for event in observed.select("start"))
     delete_at = round(deleted - created - first_start, 3)
-    simulated = simulate(case.manifest, case.behaviour(delete_at), duration=round(observed.duration - first_start + 5))
+    simulated = simulate(case.manifest, case.behaviour(delete_at), duration=round(observed.duration - first_start + 2))
     agreement = compare(case.name, simulated, observed)
     marked = watchers.deletion_timestamps.get(case.name)
     return {
