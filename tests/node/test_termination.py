@@ -140,6 +140,38 @@ def test_a_missing_or_failed_record_draws_nothing():
     assert termination.overlays_from_scene({"scene": "termination", "error": "TimeoutError: x"}) == {}
 
 
+
+def test_without_a_record_the_chapter_says_why_and_fails_where_real_results_are_required(monkeypatch, tmp_path):
+    from podnotes import provenance
+
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
+    monkeypatch.setenv(provenance.RECORDS_ENV, str(tmp_path / "records"))
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("PODNOTES_REQUIRE_REAL", raising=False)
+    scene, part = termination.real_part("termination")
+    assert scene is None and not part.real and part.reason and part.command.endswith("make book")
+    assert "could not run these deletions" in part.sentence()
+    monkeypatch.setenv("PODNOTES_REQUIRE_REAL", "1")
+    with pytest.raises(provenance.RealPartMissing, match="termination"):
+        provenance.show(part)
+
+
+def test_a_recorded_failure_is_named_not_drawn(monkeypatch, tmp_path):
+    import json
+
+    from podnotes.node import observe
+
+    monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
+    monkeypatch.setattr(observe, "observations_state", lambda folder=None: observe.ObservationsState(
+        tmp_path, True, True, "d", "d"))
+    monkeypatch.setattr(observe, "reasons_node_cannot_run", lambda: [])
+    (tmp_path / "scenes").mkdir()
+    (tmp_path / "scenes" / "termination.json").write_text(json.dumps({"scene": "termination",
+                                                                      "error": "TimeoutError: no Ready"}))
+    scene, part = termination.real_part("termination")
+    assert scene is None and not part.real and "TimeoutError: no Ready" in part.reason
+
+
 # --- on the real node ------------------------------------------------------------------------------------
 
 @pytest.mark.node

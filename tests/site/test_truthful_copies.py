@@ -31,7 +31,7 @@ PLACEHOLDERS = ("(not observed)", "not observed)", "{glue", "CI builds the book"
 PLUMBING = ("provenance.", 'os.environ.get("CI"', "os.environ.get('CI'", "PODNOTES_REQUIRE", "RuntimeError(")
 # Pages whose sections show podnotes.provenance notes (the kernel chapters word their own notes).
 SECTIONS_WITH_REAL_PARTS = {"chapters/07-lifecycle.html": 1, "chapters/08-probes.html": 1,
-                            "chapters/11-kubectl.html": 2}
+                            "chapters/termination.html": 1, "chapters/11-kubectl.html": 2}
 
 
 class _Cells(HTMLParser):
