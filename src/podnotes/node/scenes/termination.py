@@ -199,14 +199,13 @@ class _Watchers:
                 if kind == "DELETED":
                     self.removed.setdefault(name, at)
 
-        self._stream(self.context.admin.core().list_namespaced_pod, on_change)
+        with self._connection() as connected:
+            self._stream(connected.core().list_namespaced_pod, on_change)
 
     def _slices(self) -> None:
         from kubernetes import client
 
         from ..termination import endpoint_states
-
-        discovery = client.DiscoveryV1Api(self.context.admin.api_client)
 
         def on_change(kind, obj, at):
             states = {} if kind == "DELETED" else endpoint_states([obj])
@@ -217,7 +216,15 @@ class _Watchers:
                         self.changes.append((at, pod, new))
                 self._current = states
 
-        self._stream(discovery.list_namespaced_endpoint_slice, on_change)
+        with self._connection() as connected:
+            self._stream(client.DiscoveryV1Api(connected.api_client).list_namespaced_endpoint_slice, on_change)
+
+    def _connection(self):
+        """A connection of the watch's own: a long-lived watch must not hold the admin connection's pool."""
+        from ... import cluster
+
+        node = self.context.node
+        return cluster.open_cluster(node.name, namespace=self.context.namespace, kubeconfig=node.kubeconfig)
 
 
 def _phase(admin, pod: str) -> str | None:
