@@ -12,6 +12,11 @@ def write_node_json(folder, digest):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "node.json").write_text(json.dumps({"kubernetes": "v1.37.2", "examples_digest": digest}))
     (folder / "agreement.json").write_text("{}")
+    from podnotes.node.scenes import scene_names
+
+    (folder / "scenes").mkdir(exist_ok=True)
+    for name in scene_names():  # every scene's record is part of a complete set
+        (folder / "scenes" / f"{name}.json").write_text(json.dumps({"scene": name}))
 
 
 def test_observations_are_current_only_for_the_same_examples_and_pins(tmp_path):
