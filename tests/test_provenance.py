@@ -73,7 +73,6 @@ def test_the_status_page_says_when_the_observations_were_recorded_and_if_reused(
     import json
 
     from podnotes.node.observe import examples_digest
-
     from podnotes.node.scenes import scene_names
 
     (tmp_path / "agreement.json").write_text("{}")
