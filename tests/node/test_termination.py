@@ -218,3 +218,30 @@ def test_the_scene_on_a_real_kubelet(local_node, node_cluster, tmp_path):
     # the scene leaves the node as it found it
     assert not node_cluster.list("Pod") and not node_cluster.exists("Service", termination.SERVICE)
     assert not (local_node.workdir / "termination-records").exists()
+
+
+@pytest.mark.node
+@pytest.mark.slow
+def test_a_scene_that_fails_midway_leaves_no_pod_finalizer_or_service(local_node, node_cluster, tmp_path,
+                                                                      monkeypatch):
+    """The failure comes after the deletions, while the finalized Pod is held: the scene's clean-up must
+    remove the finalizer so that Pod goes too."""
+    from podnotes.node.scenes import SceneContext
+    from podnotes.node.scenes import termination as scene
+
+    calls = []
+    real_until = scene._until
+
+    def failing_until(condition, timeout, what):
+        calls.append(what)
+        if len(calls) == 2:  # waiting for the finalized Pod, after every deletion
+            raise TimeoutError(f"{what}: injected")
+        return real_until(condition, timeout, what)
+
+    monkeypatch.setattr(scene, "_until", failing_until)
+    with pytest.raises(TimeoutError, match="injected"):
+        scene.observe(SceneContext(local_node, node_cluster, node_cluster.namespace, tmp_path, print))
+    assert len(calls) == 2, calls
+    assert not node_cluster.list("Pod"), "every Pod is gone, the finalized one included"
+    assert not node_cluster.exists("Service", termination.SERVICE)
+    assert not (local_node.workdir / "termination-records").exists()
