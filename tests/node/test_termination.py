@@ -245,3 +245,7 @@ def test_a_scene_that_fails_midway_leaves_no_pod_finalizer_or_service(local_node
     assert not node_cluster.list("Pod"), "every Pod is gone, the finalized one included"
     assert not node_cluster.exists("Service", termination.SERVICE)
     assert not (local_node.workdir / "termination-records").exists()
+    import threading
+
+    watching = [thread.name for thread in threading.enumerate() if "_pods" in thread.name or "_slices" in thread.name]
+    assert not watching, f"watches left running: {watching}"

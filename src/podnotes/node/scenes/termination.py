@@ -33,12 +33,19 @@ def observe(context) -> dict:
 
 
 def _run(context, chosen, manifests, folder) -> dict:
+    watchers = _Watchers(context)
+    watchers.start()
+    try:
+        return _delete_and_record(context, chosen, manifests, folder, watchers)
+    finally:
+        watchers.stop()  # also when the scene fails: no watch outlives it
+
+
+def _delete_and_record(context, chosen, manifests, folder, watchers) -> dict:
     from ...cluster import wait_for
     from ..termination import FINALIZER_HELD, wall_clock_offset
 
     admin, namespace = context.admin, context.namespace
-    watchers = _Watchers(context)
-    watchers.start()
     observers = {}
     for case in chosen:
         admin.create(manifests[case.name])
@@ -64,7 +71,7 @@ def _run(context, chosen, manifests, folder) -> dict:
     admin.core().patch_namespaced_pod(finalized, namespace, {"metadata": {"finalizers": None}})
     for observer in observers.values():
         observer.join(OBSERVE_SECONDS + 15)
-    watchers.stop()
+    watchers.stop()  # every change is in; _run stops them again on error
     boot_offset = wall_clock_offset()
     events = admin.list("Event")  # Killing Events outlive their Pods: a force-deleted one's included
     return {
