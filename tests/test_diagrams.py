@@ -23,9 +23,10 @@ from .conftest import ROOT
 SVG = "{http://www.w3.org/2000/svg}"
 DRAWINGS = diagrams.chapter_diagrams()
 NAMES = [drawing.name for drawing in DRAWINGS]
-# The chapters of part one and the lifecycle chapter, each of which shows at least one drawing.
+# The chapters that show at least one drawing each.
 CHAPTERS = ["01-processes", "02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch",
-            "06-pod-and-pause", "pod-on-a-node", "shared-storage", "07-lifecycle", "resources", "debugging"]
+            "06-pod-and-pause", "pod-on-a-node", "shared-storage", "07-lifecycle", "termination", "resources",
+            "debugging"]
 
 
 def drawn_texts(drawing: diagrams.Diagram) -> list[str]:
@@ -33,7 +34,7 @@ def drawn_texts(drawing: diagrams.Diagram) -> list[str]:
 
 
 def test_every_chapter_drawing_is_made():
-    assert len(DRAWINGS) == 13 and len(set(NAMES)) == len(NAMES), NAMES
+    assert len(DRAWINGS) == 14 and len(set(NAMES)) == len(NAMES), NAMES
 
 
 @pytest.mark.parametrize("drawing", DRAWINGS, ids=NAMES)
@@ -266,3 +267,14 @@ def test_the_start_steps_name_the_words_the_debugging_chapter_shows():
     drawing = start_steps()
     assert all(step in drawing.alt for step, _ in START_STEPS)
     assert diagrams.layout_problems(drawing) == []
+
+
+def test_the_termination_sequence_draws_every_step_in_its_column():
+    drawing = diagrams.termination_sequence()
+    texts = "\n".join(drawn_texts(drawing)).replace("\n", " ")
+    for column, step in diagrams.TERMINATION_STEPS:
+        assert step.replace("\n", " ").split(":")[0] in texts, step
+        assert ("node" if column else "control plane") in drawing.alt
+    for link in diagrams.TERMINATION_LINKS:
+        assert link.replace("\n", " ") in texts, link
+

@@ -74,6 +74,9 @@ WRONG = {
     "pod-on-a-node/source-rewritten": ["DNAT", "ACCEPT", "NAT"],
     "shared-storage/dns-policy-none": ["Default", "ClusterFirst"],
     "kubectl/force-delete-grace": [0, 30, 1],
+    "termination/prestop-overrun": [30, 75, 47, 2],
+    "termination/sidecar-order": [["a", "b", "c"], "b c a", ["c", "b"], "c b a app"],
+    "termination/deletion-timestamp": [30, 0, 40],
     "kubectl/resize-subresource": ["status", "scale", "patch"],
 }
 

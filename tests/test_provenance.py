@@ -117,8 +117,8 @@ def test_the_status_page_says_when_the_observations_were_recorded_and_if_reused(
 
     (tmp_path / "agreement.json").write_text("{}")
     (tmp_path / "scenes").mkdir()
-    for name in scene_names():  # every scene's recording is part of a complete set of observations
-        (tmp_path / "scenes" / f"{name}.json").write_text("{}")
+    for name in scene_names():  # every scene's record is part of a complete set
+        (tmp_path / "scenes" / f"{name}.json").write_text(json.dumps({"scene": name}))
     (tmp_path / "node.json").write_text(json.dumps({"kubernetes": "v1.37.2", "observed_at": "2026-11-30 18:54 UTC",
                                                     "examples_digest": examples_digest()}))
     monkeypatch.setenv("PODNOTES_OBSERVED_DIR", str(tmp_path))
@@ -134,7 +134,7 @@ def test_the_status_page_says_when_the_observations_were_recorded_and_if_reused(
 def test_the_chapters_with_real_parts_are_found():
     assert set(provenance.chapters_with_real_parts()) == {"07-lifecycle", "probe-timing", "11-kubectl",
                                                           "checks-itself", "resources", "pod-on-a-node",
-                                                          "shared-storage", "debugging"}
+                                                          "shared-storage", "debugging", "termination"}
     assert {"02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch", "06-pod-and-pause"} <= set(
         provenance.kernel_chapters())
 

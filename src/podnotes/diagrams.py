@@ -777,6 +777,64 @@ def start_steps() -> Diagram:
                     f"shows when the step fails: {steps}.")
 
 
+# The termination chapter: who does what after kubectl delete.
+
+#: The steps of a graceful deletion, as (column, text): column 0 the control plane, 1 the node.
+#: Sources: CheckGracefulDelete (pkg/registry/core/pod/strategy.go), podToEndpoint
+#: (staging/src/k8s.io/endpointslice/utils.go), killContainer and newTerminationOrdering
+#: (pkg/kubelet/kuberuntime), canBeDeleted (pkg/kubelet/status/status_manager.go).
+TERMINATION_STEPS = (
+    (0, "API server: deletionTimestamp = now + grace period\nkubectl shows Terminating"),
+    (0, "EndpointSlice controller: the address stays with ready: false, terminating: true; "
+        "new connections go elsewhere"),
+    (1, "kubelet: Killing event, then the preStop hook, which counts against the grace period"),
+    (1, "SIGTERM to each app container; sidecars wait for them, then stop in reverse order"),
+    (1, "end of the grace period: SIGKILL (exit code 137); a preStop hook still running gets 2 s more"),
+    (0, "kubelet: phase Succeeded or Failed, then deletes the object with grace period 0; "
+        "finalizers keep it until removed"),
+)
+#: What leads from one step to the next.
+TERMINATION_LINKS = ("watch", "watch, at the\nsame moment", "hook returns", "still running", "all stopped")
+
+
+def termination_sequence() -> Diagram:
+    """The termination chapter: what the control plane and the node do after ``kubectl delete``
+    (``TERMINATION_STEPS``). Steps 2 and 3 start from the same deletion at the same time: the race
+    a preStop sleep is for."""
+    column_w = (WIDTH - 0.3) / 2  # two narrow columns, so the figure keeps a phone's width
+    column_x, gap = (0.1, 0.2 + column_w), 0.44
+    heights = [_lines_height(len(_wrap(text, column_w))) for _, text in TERMINATION_STEPS]
+    tops, y = [], 0.4  # under the two column headings
+    for height in heights:
+        tops.append(y)
+        y += height + gap
+    figure, ax = _canvas(y - gap + 0.1)
+    with plot._style():
+        for column, heading in enumerate(("control plane", "node")):
+            _text(ax, column_x[column] + column_w / 2, 0.2, heading, bold=True)
+        for (column, text), top in zip(TERMINATION_STEPS, tops, strict=True):
+            _label_box(ax, column_x[column], top, column_w, text, "own" if column else "pod")
+        for index, link in enumerate(TERMINATION_LINKS):
+            (from_col, _), (to_col, _) = TERMINATION_STEPS[index], TERMINATION_STEPS[index + 1]
+            start = (column_x[from_col] + column_w / 2, tops[index] + heights[index])
+            if index == 1:  # the kubelet hears of the deletion from the API server, as the controller does
+                start = (column_x[0] + column_w, tops[0] + heights[0] / 2)
+            end = (column_x[to_col] + column_w / 2, tops[index + 1])
+            _arrow(ax, start, end)
+            middle_x, middle_y = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
+            if from_col == to_col == 0:
+                _text(ax, middle_x + 0.1, middle_y, link, align="left", colour=GREY)
+            elif from_col == to_col:  # the node's column is on the right: its labels go left of the arrow
+                _text(ax, middle_x - 0.1, middle_y, link, align="right", colour=GREY)
+            else:
+                _text(ax, middle_x, middle_y, link, colour=GREY, on_line=True)
+    steps = "; ".join(f"{'node' if column else 'control plane'}: {text.replace(chr(10), ', ')}"
+                      for column, text in TERMINATION_STEPS)
+    return _diagram("termination-sequence", figure,
+                    f"Two columns, the control plane (left) and the node (right), with the steps of a deletion "
+                    f"joined by arrows: {steps}.")
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Checks a drawing must pass (used by the tests).
 
@@ -947,9 +1005,11 @@ def chapter_diagrams() -> list[Diagram]:
         cri_chain(),
         pod_files(),
         start_steps(),
+        termination_sequence(),
     ]
 
 
 __all__ = ["Diagram", "chapter_diagrams", "fork_exec", "root_switch", "namespace_kinds", "cgroup_tree",
            "cgroup_versions", "cgroup_nodes", "container_steps", "pod_anatomy", "namespace_matrix", "phase_diagram",
-           "container_state_diagram", "cri_chain", "pod_files", "start_steps", "layout_problems"]
+           "container_state_diagram", "cri_chain", "pod_files", "start_steps", "termination_sequence",
+           "layout_problems"]

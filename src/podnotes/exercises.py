@@ -213,6 +213,61 @@ def _kind(text: str) -> str:
 
 def _component(text: str) -> str:
     return text.strip().lower().removeprefix("kube-")
+# The termination chapter's answers, from the simulator (podnotes.probes.simulate follows killContainer,
+# newTerminationOrdering and CheckGracefulDelete of the 1.37 sources).
+
+def _busybox(name: str, **fields) -> dict:
+    return {"name": name, "image": "registry.k8s.io/busybox:1.27.2", **fields}
+
+
+def _deleted_pod(containers: list[dict], init: list[dict] | None = None, grace: int = 30) -> dict:
+    spec: dict = {"terminationGracePeriodSeconds": grace, "containers": containers}
+    if init:
+        spec["initContainers"] = init
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "exercise"}, "spec": spec}
+
+
+def _sigkill_after_overrunning_prestop() -> float:
+    from podnotes.probes import Behaviour, ContainerBehaviour, simulate
+
+    pod = _deleted_pod([_busybox("app", lifecycle={"preStop": {"sleep": {"seconds": 45}}})])
+    behaviour = Behaviour({"app": ContainerBehaviour(sigterm="ignore", pre_stop_seconds=45.0)}, delete_at=10.0)
+    return simulate(pod, behaviour, 120).select("exit")[0].time - 10.0
+
+
+def _sidecar_stop_order() -> list[str]:
+    from podnotes.probes import Behaviour, simulate
+
+    pod = _deleted_pod([_busybox("app")], init=[_busybox(name, restartPolicy="Always") for name in "abc"])
+    timeline = simulate(pod, Behaviour(delete_at=10.0), 120)
+    return [str(event.container) for event in timeline.select("stop") if event.container != "app"]
+
+
+def _deletion_timestamp_after_request(requested: int) -> float:
+    from podnotes.probes import Behaviour, simulate
+
+    timeline = simulate(_deleted_pod([_busybox("app")]), Behaviour(delete_at=10.0, delete_grace_seconds=requested))
+    return float(timeline.select("delete")[0].seconds)  # type: ignore[arg-type]
+
+
+def _in_order(expected: Callable[[], list[str]]) -> Callable[[Any], str | None]:
+    def judge(answer) -> str | None:
+        items = re.split(r"[\s,;]+", answer.strip()) if isinstance(answer, str) else answer
+        given = [str(item).strip().lower() for item in items if str(item).strip()]
+        wanted = expected()
+        if sorted(given) != sorted(wanted):
+            return f"name each of the {len(wanted)} sidecars once."
+        if given == list(reversed(wanted)):
+            return "that is the order they were declared and started in; stopping goes the other way."
+        return None if given == wanted else "each sidecar waits for the one declared after it."
+    return judge
+
+
+def _computed_number(compute: Callable[[], float], hints: dict[float, str], otherwise: str
+                     ) -> Callable[[Any], str | None]:
+    def judge(answer) -> str | None:
+        return _exact_number(compute(), hints, otherwise)(answer)
+    return judge
 
 
 _RUNTIME_KINDS = set(container.runtime_namespaces(cgroup_v2=True, host_users=True))
@@ -477,6 +532,21 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
             30: "that is the default grace period, which --force overrides."},
         "look for minimumGracePeriodInSeconds in the kubelet's kuberuntime_manager.go."),
         "the kubelet sends SIGTERM and waits at least 2 s."),
+    # termination
+    Exercise("termination/prestop-overrun", _computed_number(
+        _sigkill_after_overrunning_prestop,
+        {30: "at 30 s the stop signal is sent; the program ignores it. What minimum does killContainer give?",
+         75: "the hook is not waited for beyond the grace period.",
+         47: "the hook is cut off at the grace period, not when it ends."},
+        "the hook counts against the grace period, and it is waited for at most that long."),
+        "30 s for the hook, then the one-time 2 s."),
+    Exercise("termination/sidecar-order", _in_order(_sidecar_stop_order), "the last declared goes first."),
+    Exercise("termination/deletion-timestamp", _computed_number(
+        lambda: _deletion_timestamp_after_request(10),
+        {30: "the delete request's grace period wins over the Pod's.",
+         0: "deletionTimestamp is a deadline, not the moment of the request."},
+        "CheckGracefulDelete takes the request's grace period; the timestamp is now plus that."),
+        "now plus the request's 10 s."),
     Exercise("kubectl/resize-subresource", _one_of(
         {"resize", "pods/resize"}, {"status": "status is the kubelet's; resources are changed elsewhere.",
                                     "scale": "scale belongs to Deployments and ReplicaSets, not Pods."},

@@ -13,9 +13,10 @@ def write_node_json(folder, digest):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "node.json").write_text(json.dumps({"kubernetes": "v1.37.2", "examples_digest": digest}))
     (folder / "agreement.json").write_text("{}")
+
     (folder / "scenes").mkdir(exist_ok=True)
-    for name in scene_names():  # a complete set of observations holds every scene's recording
-        (folder / "scenes" / f"{name}.json").write_text("{}")
+    for name in scene_names():  # every scene's record is part of a complete set
+        (folder / "scenes" / f"{name}.json").write_text(json.dumps({"scene": name}))
 
 
 def test_observations_are_current_only_for_the_same_examples_and_pins(tmp_path):

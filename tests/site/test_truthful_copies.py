@@ -32,7 +32,8 @@ PLUMBING = ("provenance.", 'os.environ.get("CI"', "os.environ.get('CI'", "PODNOT
 # Pages whose sections show podnotes.provenance notes (the kernel chapters word their own notes).
 SECTIONS_WITH_REAL_PARTS = {"chapters/07-lifecycle.html": 1, "chapters/probe-timing.html": 1,
                             "chapters/pod-on-a-node.html": 1, "chapters/shared-storage.html": 1,
-                            "chapters/11-kubectl.html": 2, "chapters/resources.html": 1}
+                            "chapters/11-kubectl.html": 2, "chapters/resources.html": 1,
+                            "chapters/termination.html": 1}
 
 
 class _Cells(HTMLParser):

@@ -24,6 +24,8 @@ podnotes/probes/behaviour.schema.json, shown on the site's "Behaviour files" pag
           answers: [[0, 200], [10, 500]]   # from second 0 HTTP 200, from 10 s 500
           delays: [[0, 0], [60, 5]]        # answer delay; at or past timeoutSeconds a timeout
   deleteAt: 60                    # optional: kubectl delete at this second
+  deleteGracePeriodSeconds: 5     # optional: kubectl delete --grace-period=5 (0: --force)
+  finalizersRemovedAt: 90         # optional: when the Pod's finalizers are removed
 answers: httpGet an HTTP status (or {status, body}; null = connection refused), tcpSocket
 true/false, exec an exit code, grpc SERVING/NOT_SERVING/UNKNOWN. A probe given no answers
 is assumed to succeed, and the output says so.

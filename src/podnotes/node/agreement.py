@@ -8,7 +8,9 @@ then every instant is compared with its counterpart:
 * each container start (the first one and every restart, so back-off waits are included);
 * each kill, and the first failed probe of every probe type;
 * each change of the Pod's ``Ready`` and ``Initialized`` conditions, and the move to a terminal phase;
-* the phase at the end.
+* the phase at the end;
+* for a deletion whose programs recorded when SIGTERM reached them (the termination scene,
+  :mod:`podnotes.node.termination`): each SIGTERM, each exit and the removal of the object.
 
 An instant agrees when the gap is within its tolerance: one probe period (the kubelet's probe tickers run
 on their own phase) plus the kubelet's sync latency (PLEG relist every second, status sync, watch delivery)
@@ -143,6 +145,11 @@ def compare(example: str, simulated, observed, sync_latency: float = SYNC_LATENC
         pair(f"{name}: start", starts, [e.time for e in observed.select("start", name)], tolerances(starts, base))
         kills = simulated.kills(name)
         pair(f"{name}: kill", kills, observed.kills(name), tolerances(kills, base))
+        if observed.select("stop", name):  # the programs' own records of SIGTERM: the termination sequence
+            stops = [e.time for e in simulated.select("stop", name)]
+            pair(f"{name}: SIGTERM", stops, [e.time for e in observed.select("stop", name)], tolerances(stops, base))
+            exits = [e.time for e in simulated.select("exit", name)]
+            pair(f"{name}: exit", exits, [e.time for e in observed.select("exit", name)], tolerances(exits, base))
         for probe in PROBE_FIELDS:  # startup, liveness, readiness
             sim_fail = [e.time for e in simulated.select("probe", name, probe) if e.result != "success"][:1]
             obs_fail = [e.time for e in observed.select("probe", name, probe)
@@ -162,6 +169,9 @@ def compare(example: str, simulated, observed, sync_latency: float = SYNC_LATENC
         sims = [t for t, p in simulated.phases() if p == phase][:1]
         pair(f"phase -> {phase}", sims, [t for t, p in observed.phases() if p == phase][:1],
              tolerances(sims, any_period))
+    if observed.select("removed"):
+        sims = [e.time for e in simulated.select("removed")]
+        pair("object removed", sims, [e.time for e in observed.select("removed")], tolerances(sims, any_period))
     agreement.simulated_phase = simulated.phase_at(simulated.duration)
     observed_phases = observed.phases()
     agreement.observed_phase = observed_phases[-1][1] if observed_phases else None

@@ -21,6 +21,9 @@ Behaviours can be written in YAML or JSON (``podnotes timeline --behaviour``)::
     # seconds the probe tickers fire after start + initialDelaySeconds
     tickPhase: 0
     deleteAt: 60                  # optional: the Pod is deleted (kubectl delete) then
+    deleteGracePeriodSeconds: 5   # optional: the delete request's grace period (kubectl
+                                  # delete --grace-period); 0 with --force; absent: the Pod's
+    finalizersRemovedAt: 90       # optional: when a controller removes the Pod's finalizers
 
 Answers per handler: ``httpGet`` an HTTP status (100-599, ``null`` =
 connection refused), ``tcpSocket`` true/false (listening or not), ``exec`` an
@@ -129,6 +132,11 @@ class Behaviour:
     tick_phase: float | dict[str, float] = 0.0
     # When the Pod is deleted (seconds after its creation); None: never.
     delete_at: float | None = None
+    # The delete request's gracePeriodSeconds (DeleteOptions; kubectl delete --grace-period, 0 with
+    # --force); None: the Pod's terminationGracePeriodSeconds (CheckGracefulDelete).
+    delete_grace_seconds: int | None = None
+    # When whatever owns the Pod's metadata.finalizers removes them (seconds after its creation); None: never.
+    finalizers_removed_at: float | None = None
     # The file it was read from, to name lines in later messages; None for data built in Python.
     source: BehaviourSource | None = field(default=None, compare=False, repr=False)
 
@@ -405,7 +413,9 @@ def _build(data: dict) -> Behaviour:
         values = {attribute: raw[key] for key, attribute in _CONTAINER_KEYS.items() if key in raw}
         probes = {probe: _answers(answers or {}) for probe, answers in (raw.get("probes") or {}).items()}
         containers[str(name)] = ContainerBehaviour(**values, probes=probes)
-    return Behaviour(containers=containers, tick_phase=data.get("tickPhase", 0.0), delete_at=data.get("deleteAt"))
+    return Behaviour(containers=containers, tick_phase=data.get("tickPhase", 0.0), delete_at=data.get("deleteAt"),
+                     delete_grace_seconds=data.get("deleteGracePeriodSeconds"),
+                     finalizers_removed_at=data.get("finalizersRemovedAt"))
 
 
 def _answers(raw: dict) -> ProbeAnswers:

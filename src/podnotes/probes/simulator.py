@@ -66,12 +66,28 @@ it mirrors (kubernetes/kubernetes v1.37.2):
 * Phase (``getPhase`` in ``pkg/kubelet/kubelet_pods.go``), conditions
   (``status/generate.go``) and endpoint membership
   (``endpointslice/utils.go`` ``podToEndpoint``).
-* Deletion (``Behaviour.delete_at``): the Pod leaves its Services' endpoints at
-  once (``podToEndpoint``: ready = serving and not terminating), liveness and
-  startup probes stop while readiness goes on (``doProbe``), every container
-  gets the Pod's grace period, nothing restarts (``ShouldContainerBeRestarted``),
-  and once all have stopped the phase is Succeeded if every container exited
-  with 0, else Failed (``getPhase`` with ``podIsTerminal``).
+* Deletion (``Behaviour.delete_at``): the API server takes the delete
+  request's grace period, else the Pod's (``CheckGracefulDelete`` in
+  ``pkg/registry/core/pod/strategy.go``; 0 for a Pod already Succeeded or
+  Failed) and sets ``deletionTimestamp`` to the deletion plus that many
+  seconds (``BeforeDelete``). The Pod's address stays in its Services'
+  EndpointSlices with ``ready: false, terminating: true`` (``podToEndpoint`` in
+  ``staging/src/k8s.io/endpointslice/utils.go``), liveness and startup probes
+  stop while readiness goes on (``doProbe``), nothing restarts
+  (``ShouldContainerBeRestarted``), and every container is killed with the
+  kubelet's grace period, the API server's but at least 1 s
+  (``calculateEffectiveGracePeriod`` in ``pod_workers.go``), which
+  ``killContainer`` raises to 2 s after the preStop hook. A preStop hook that
+  outlasts the grace period is no longer waited for: the stop signal goes out
+  at the end of the grace period and SIGKILL 2 s later (the one-time 2 s
+  extension). Once all have stopped the phase is Succeeded if every container
+  exited with 0, else Failed (``getPhase`` with ``podIsTerminal``), and the
+  kubelet deletes the object with grace period 0 (``status_manager.go``
+  ``canBeDeleted``): it is gone unless ``metadata.finalizers`` is not empty,
+  then it stays Terminating until they are removed
+  (``Behaviour.finalizers_removed_at``). A deletion with grace period 0 (``kubectl
+  delete --force --grace-period=0``) removes the object at once (when it has no
+  finalizers); the kubelet still stops the containers, with 1 s and then the 2 s minimum.
 
 The kubelet reacts to every change at once here; a real one adds PLEG and
 status latency (about a second), checks the active deadline once a second, and
@@ -303,6 +319,8 @@ class _Simulation:
         self.app_started_once = False
         self.phase: str | None = None
         self.deleting = False
+        self.removed = False
+        self.finalizers = bool(spec.finalizers)
         self.active_deadline = spec.active_deadline
         self.deadline_exceeded = False
         self.killed = False  # computePodActions chose KillPod: no container starts again
@@ -365,6 +383,8 @@ class _Simulation:
         self.at(0.0, self._advance)
         if self.behaviour.delete_at is not None:
             self.at(float(self.behaviour.delete_at), self._delete)
+        if self.finalizers and self.behaviour.finalizers_removed_at is not None:
+            self.at(float(self.behaviour.finalizers_removed_at), self._remove_finalizers)
         if self.active_deadline is not None:
             self.at(float(self.active_deadline), self._check_deadline)
         for update in self.updates:
@@ -702,15 +722,49 @@ class _Simulation:
 
     def _delete(self) -> None:
         """The Pod gets a deletionTimestamp: stop everything, restart nothing."""
-        if self._terminal():
+        if self.deleting or self.removed:
             return
+        grace = self._api_grace()
         self.deleting = True
-        grace = self.spec.grace_seconds
-        self.emit("delete", seconds=float(grace), message=f"deleted with a grace period of {grace}s")
+        self.emit("delete", seconds=float(grace),
+                  message=f"deleted with a grace period of {grace}s: deletionTimestamp = now + {grace}s")
+        if grace == 0 and not self.finalizers:
+            self._remove("deleted with grace period 0: the object is gone at once")
+        if self._terminal():
+            self._remove_when_free()
+            return
         self._stop_probes_for_termination()
-        self._kill_pod("PodDeletion", grace)
+        self._kill_pod("PodDeletion", max(grace, 1))  # calculateEffectiveGracePeriod: at least 1
         self._stop_waiting_containers()
         self._refresh()
+
+    def _api_grace(self) -> int:
+        """``CheckGracefulDelete``: the request's grace period, else the Pod's; 0 once the Pod is terminal."""
+        if self._terminal():
+            return 0
+        requested = self.behaviour.delete_grace_seconds
+        return self.spec.grace_seconds if requested is None else int(requested)
+
+    def _remove(self, message: str) -> None:
+        if not self.removed:
+            self.removed = True
+            self.emit("removed", message=message)
+
+    def _remove_when_free(self) -> None:
+        """The kubelet's final delete (grace period 0) once nothing runs: the object goes unless finalizers hold it."""
+        if self.removed:
+            return
+        if self.finalizers:
+            self.emit("update", message="the kubelet is done; metadata.finalizers keep the object Terminating")
+            return
+        self._remove("every container stopped: the kubelet deleted the object with grace period 0")
+
+    def _remove_finalizers(self) -> None:
+        """Whatever owns the finalizers removes them: a deleted Pod whose containers have stopped goes."""
+        self.finalizers = False
+        self.emit("update", message="metadata.finalizers removed")
+        if self.deleting and (self._terminal() or not any(slot.running for slot in self.slots)):
+            self._remove("the last finalizer was removed")
 
     def _check_deadline(self) -> None:
         """``activeDeadlineHandler.ShouldEvict``: active for activeDeadlineSeconds or longer."""
@@ -801,6 +855,8 @@ class _Simulation:
                 for slot in self.slots:
                     if slot.state == "waiting":
                         slot.state = "terminated" if slot.instance >= 0 else slot.state
+                if self.deleting:
+                    self._remove_when_free()
 
     def _update_conditions(self) -> None:
         succeeded = self.phase == "Succeeded"
@@ -828,7 +884,8 @@ class _Simulation:
         endpoint = ready and not (succeeded or failed or self.deleting)
         if endpoint != self.endpoint:
             self.endpoint = endpoint
-            self.emit("endpoint", status=endpoint)
+            terminating = self.deleting and not (succeeded or failed)
+            self.emit("endpoint", status=endpoint, **({"reason": "Terminating"} if terminating else {}))  # type: ignore[arg-type]
 
 
 def _termination_order(spec: PodSpec, running: set[str]) -> dict[str, tuple[str, ...]]:

@@ -69,6 +69,7 @@ class PodSpec:
     containers: tuple[ContainerSpec, ...] = ()
     readiness_gates: tuple[str, ...] = ()
     active_deadline: int | None = None  # activeDeadlineSeconds
+    finalizers: tuple[str, ...] = ()  # metadata.finalizers: they keep a deleted object until removed
 
     @property
     def all_containers(self) -> tuple[ContainerSpec, ...]:
@@ -159,6 +160,7 @@ def parse_pod(pod: Any, check: bool = True) -> PodSpec:
         containers=tuple(_container(c, init=False) for c in spec.get("containers") or []),
         readiness_gates=tuple(g.get("conditionType", "") for g in spec.get("readinessGates") or []),
         active_deadline=_optional_int(spec.get("activeDeadlineSeconds")),
+        finalizers=tuple(str(f) for f in (data.get("metadata") or {}).get("finalizers") or []),
     )
 
 

@@ -60,9 +60,15 @@ kind            fields
                 ContainersReady, Ready), ``status`` (bool), ``reason``
 ``phase``       ``phase`` (Pending, Running, Succeeded, Failed, Unknown); ``reason`` and
                 ``message`` when the kubelet sets them (DeadlineExceeded)
-``endpoint``    ``status`` (true: the Pod's address is a ready endpoint of its Services)
+``endpoint``    ``status`` (true: the Pod's address is a ready endpoint of its Services);
+                ``reason`` Terminating when the address stays in the EndpointSlice with
+                ``ready: false, terminating: true`` because the Pod is being deleted
 ``delete``      the Pod was deleted (``metadata.deletionTimestamp`` set; kubectl shows
-                Terminating); ``seconds`` (its grace period), ``message``
+                Terminating); ``seconds`` (the grace period the API server took: the
+                deletionTimestamp is the deletion plus these seconds), ``message``
+``removed``     the Pod object is gone from the API server (a deletion with grace period
+                0, or the kubelet's final delete once every container stopped and no
+                finalizer is left); ``message``
 ``deadline``    ``activeDeadlineSeconds`` has passed: ``reason`` (DeadlineExceeded),
                 ``message`` (the kubelet's), ``seconds`` (the grace period of the kills)
 ``update``      the Pod's spec was changed (``kubectl set image``, a new
@@ -87,7 +93,7 @@ SCHEMA_FILE = Path(__file__).with_name("timeline.schema.json")
 
 EVENT_KINDS = (
     "probe", "threshold", "kill", "hook", "exit", "start", "waiting", "backoff",
-    "started", "ready", "condition", "phase", "endpoint", "delete",
+    "started", "ready", "condition", "phase", "endpoint", "delete", "removed",
     "warning", "stop", "deadline", "update",
 )
 PROBE_TYPES = tuple(PROBE_FIELDS)  # startup, liveness, readiness

@@ -6,8 +6,8 @@ A scene is a module in this package with a ``NAME`` (the file name of what it re
 returns what a chapter needs, as JSON-ready data. :func:`run_scenes` runs every scene once per node start,
 after the probe examples, and writes ``<observed>/scenes/<NAME>.json``; a scene that fails writes
 ``{"error": "..."}`` instead, and the chapters say the node part could not run. Scenes are found by module
-name, so adding a chapter's scene never edits a shared list. Their source is part of the observations'
-digest (:func:`scenes_digest`), so changing a scene records again.
+name, so adding a chapter's scene never edits a shared list. Their source, and the node package's, is part
+of the observations' digest (:func:`scenes_digest`), so changing a scene or a helper it uses records again.
 """
 
 from __future__ import annotations
@@ -48,9 +48,11 @@ def scene_names() -> list[str]:
 
 
 def scenes_digest() -> str:
-    """SHA-256 (16 hex digits) of the scene modules' source: what their recordings depend on."""
+    """SHA-256 (16 hex digits) of the source the recordings depend on: the scene modules and the node
+    package whose helpers they call (the Pods they make, the recorders, the parsers of what they read)."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__path__[0]).glob("*.py")):
+    scenes_dir = Path(__path__[0])
+    for path in sorted([*scenes_dir.glob("*.py"), *scenes_dir.parent.glob("*.py")]):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
