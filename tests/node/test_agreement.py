@@ -31,9 +31,7 @@ def example_runs(local_node, repo_root):
 
             runs = run_examples(factory, examples(), out_dir=repo_root / "_build" / "observed")
         # The scenes too, so the observations this run leaves are complete for `make book` to reuse.
-        with admin.workshop_namespace("scenes") as namespace:
-            run_scenes(SceneContext(local_node, admin, namespace, repo_root / "_build" / "observed",
-                                    progress=REPORT.append))
+        run_scenes(SceneContext(local_node, admin, "", repo_root / "_build" / "observed", progress=REPORT.append))
     REPORT.append("simulated vs observed (seconds since the Pod was created):")
     for run in runs:
         if run.agreement is not None:

@@ -118,8 +118,7 @@ def observe(folder: Path, name: str = "podnotes-observe", progress=print) -> lis
                 chosen = examples()
                 progress(f"running {len(chosen)} examples at once (about {max(e.duration for e in chosen):.0f} s)")
                 runs = run_examples(factory, chosen, out_dir=folder)
-            with admin.workshop_namespace("scenes") as namespace:
-                run_scenes(SceneContext(node, admin, namespace, folder, progress))
+            run_scenes(SceneContext(node, admin, "", folder, progress))  # each scene gets its own namespace
     finally:
         left = node.stop()
     if left:

@@ -12,12 +12,14 @@ of the observations' digest (:func:`scenes_digest`), so changing a scene or a he
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import json
 import pkgutil
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -27,8 +29,9 @@ from typing import Any
 @dataclass
 class SceneContext:
     """What a scene gets: the running node (:class:`podnotes.node.localnode.LocalNode`), an admin
-    connection to its API server (:class:`podnotes.cluster.Cluster`), a namespace made for the scenes
-    (deleted after them), where the observations go, and a progress printer."""
+    connection to its API server (:class:`podnotes.cluster.Cluster`), a namespace of its own (made by
+    :func:`run_scenes` for each scene and deleted after it), where the observations go, and a progress
+    printer."""
 
     node: Any
     admin: Any
@@ -66,7 +69,8 @@ def run_scenes(context: SceneContext) -> dict[str, str | None]:
     for module in scene_modules():
         started = time.perf_counter()
         try:
-            record = {"scene": module.NAME, **module.observe(context)}
+            with _own_namespace(context, module.NAME) as namespace:
+                record = {"scene": module.NAME, **module.observe(dataclasses.replace(context, namespace=namespace))}
             outcome[module.NAME] = None
         except Exception as err:  # a scene's failure is recorded for its chapter, not fatal to the others
             record = {"scene": module.NAME, "error": f"{type(err).__name__}: {err}"}
@@ -76,6 +80,14 @@ def run_scenes(context: SceneContext) -> dict[str, str | None]:
         context.progress(f"scene {module.NAME}: {record['seconds']:.1f} s"
                          f"{'' if outcome[module.NAME] is None else ' FAILED: ' + str(outcome[module.NAME])}")
     return outcome
+
+
+def _own_namespace(context: SceneContext, name: str) -> AbstractContextManager[str]:
+    """A fresh namespace for one scene (deleted after it), so what a scene lists by namespace (``crictl pods
+    --namespace``, Events) holds only its own Pods, even while an earlier scene's Pods are still going."""
+    if context.admin is None:
+        return nullcontext(context.namespace)
+    return context.admin.workshop_namespace(f"scene-{name}")
 
 
 def load_scene(name: str, folder: Path | None = None) -> dict | None:
