@@ -68,8 +68,10 @@ def _cleanup(*args: str) -> subprocess.CompletedProcess:
 def _what_is_left(workdir: Path, bridge: str, veths: set[str]) -> list[str]:
     from podnotes.node import host
 
-    left = [f"process {pid}" for pid, _ in host.processes_mentioning(str(workdir))]
-    left += [f"process {pid} in cgroup" for pid in host.processes_in_cgroup("/" + workdir.name)]
+    # A killed process is a zombie until PID 1 reaps it (its parent, the shim, is gone): it holds nothing.
+    left = [f"process {pid}" for pid, _ in host.processes_mentioning(str(workdir)) if host._alive(pid)]
+    left += [f"process {pid} in cgroup" for pid in host.processes_in_cgroup("/" + workdir.name)
+             if host._alive(pid)]
     left += [f"mount {point}" for point in host.mounts_under(str(workdir))]
     left += [f"cgroup {path}" for path in host.cgroup_dirs(workdir.name)]
     left += [f"link {name}" for name in sorted(({bridge} | veths) & host.link_names())]
@@ -120,3 +122,49 @@ def test_a_killed_node_is_found_and_removed_by_cleanup():
     assert _what_is_left(workdir, "pnkilled0", veths) == []
     again = _cleanup("--dry-run", "-o", "json")
     assert [item for item in json.loads(again.stdout)["machine"] if item["node"] == workdir.name] == []
+
+
+def _workdir_of(pid: int, timeout: float) -> Path:
+    from podnotes.node.leftovers import node_workdirs
+    from podnotes.node.owner import OwnerRecordError, read_owner
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for folder in node_workdirs():
+            try:
+                owner = read_owner(folder)
+            except OwnerRecordError:
+                continue
+            if owner is not None and owner.pid == pid:
+                return folder
+        time.sleep(0.2)
+    raise AssertionError(f"no node work folder is owned by process {pid}")
+
+
+def test_sigterm_during_observe_stops_the_node_and_exits_143(tmp_path):
+    from podnotes.node import host
+
+    _require_node()
+    env = {**_environment(), "PODNOTES_NODE_BRIDGE": "pnterm0", "PODNOTES_NODE_SUBNET": "10.218.8.0/24"}
+    child = subprocess.Popen([sys.executable, "-m", "podnotes.node.observe", "--force", "--out", str(tmp_path)],
+                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
+    lines = []
+    try:
+        workdir = _workdir_of(child.pid, timeout=30)
+        for line in child.stderr:  # type: ignore[union-attr]
+            lines.append(line)
+            if "examples at once" in line:  # the node is Ready and the examples' Pods are being created
+                break
+        assert lines and "examples at once" in lines[-1], "".join(lines)
+        time.sleep(5)
+        veths = set(host.bridge_ports("pnterm0"))
+        assert veths and host.processes_in_cgroup("/" + workdir.name), "no Pod ran before SIGTERM"
+        child.send_signal(signal.SIGTERM)
+        rest, _ = child.communicate(timeout=180)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 143, "".join(lines) + rest
+    assert "terminated; the node was stopped" in rest
+    assert _what_is_left(workdir, "pnterm0", veths) == []

@@ -75,7 +75,7 @@ class _Scan:
 
 
 def scan_processes() -> _Scan:
-    """Every process but this one: PID, parent, command line, working directory, cgroup paths."""
+    """Every process but this one and zombies: PID, parent, command line, working directory, cgroup paths."""
     scan = _Scan()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -90,7 +90,10 @@ def scan_processes() -> _Scan:
                 cwd = ""
         except OSError:
             continue
-        ppid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), 0)
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("State", "").split()[:1] == ["Z"]:
+            continue  # a zombie holds nothing; PID 1 reaps it once its parent (a killed shim) is gone
+        ppid = int(fields.get("PPid", "0").strip() or 0)
         scan.processes.append(ProcessView(int(entry.name), ppid, cmdline, cwd, cgroups))
     return scan
 
