@@ -160,7 +160,7 @@ def test_sigterm_during_observe_stops_the_node_and_exits_143(tmp_path):
         veths = set(host.bridge_ports("pnterm0"))
         assert veths and host.processes_in_cgroup("/" + workdir.name), "no Pod ran before SIGTERM"
         child.send_signal(signal.SIGTERM)
-        rest, _ = child.communicate(timeout=180)
+        _, rest = child.communicate(timeout=180)
     finally:
         if child.poll() is None:
             child.kill()
