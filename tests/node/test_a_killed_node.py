@@ -79,11 +79,12 @@ def _what_is_left(workdir: Path, bridge: str, veths: set[str]) -> list[str]:
     return left
 
 
-def test_a_killed_node_is_found_and_removed_by_cleanup():
+def _kill_a_node_with_a_pod() -> tuple[Path, set[str]]:
+    """Start a node in a child process, wait for a Pod to run on it, SIGKILL the child; returns the node's
+    work folder and the veths on its bridge, after checking that the shims, mounts, cgroups and bridge stay."""
     from podnotes.node import host
     from podnotes.node.owner import read_owner
 
-    _require_node()
     child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True,
                              env=_environment())
     try:
@@ -106,7 +107,15 @@ def test_a_killed_node_is_found_and_removed_by_cleanup():
     assert shims, f"no containerd shim outlived the killed node: {left}"
     assert any(item.startswith("mount ") for item in left) and any(item.startswith("cgroup ") for item in left)
     assert "link pnkilled0" in left and f"directory {workdir}" in left
+    return workdir, veths
 
+
+def test_a_killed_node_is_found_and_removed_by_cleanup():
+    from podnotes.node import host
+
+    _require_node()
+    workdir, veths = _kill_a_node_with_a_pod()
+    shims = [pid for pid, cmd in host.processes_mentioning(str(workdir)) if "containerd-shim" in cmd]
     listed = _cleanup("--dry-run", "-o", "json")
     assert listed.returncode == 1, listed.stderr
     mine = [item for item in json.loads(listed.stdout)["machine"] if item["node"] == workdir.name]
@@ -122,6 +131,24 @@ def test_a_killed_node_is_found_and_removed_by_cleanup():
     assert _what_is_left(workdir, "pnkilled0", veths) == []
     again = _cleanup("--dry-run", "-o", "json")
     assert [item for item in json.loads(again.stdout)["machine"] if item["node"] == workdir.name] == []
+
+
+def test_the_next_node_start_removes_what_a_killed_node_left(monkeypatch):
+    from podnotes.node import LocalNode
+
+    _require_node()
+    workdir, veths = _kill_a_node_with_a_pod()
+    for name, value in NETWORK_ENV.items():  # the same bridge: it would not start while the old one is there
+        monkeypatch.setenv(name, value)
+    node = LocalNode("podnotes-after-a-kill")
+    try:
+        node.start()
+        said = [note for note in node.notes if note.startswith("removed what killed local node(s)")]
+        assert len(said) == 1 and workdir.name in said[0], node.notes
+        assert _what_is_left(workdir, "", veths) == []
+        assert node.network.bridge == "pnkilled0" and node.bridge_created
+    finally:
+        assert node.stop() == []
 
 
 def _workdir_of(pid: int, timeout: float) -> Path:

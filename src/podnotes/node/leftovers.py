@@ -229,8 +229,7 @@ def dead_node_leftovers(states: list[NodeState] | None = None, scan: _Scan | Non
             return Leftover(kind, name, state.owner.pid if state.owner else None, pid, node=state.name,
                             node_alive=False)
 
-        processes = {p.pid: p for p in scan.mentioning(state.workdir) + scan.in_cgroup(state.name)
-                     if p.pid not in mine}
+        processes = _processes_of(state, scan, mine)
         found += [item("processes", f"{pid} {p.cmdline[:200] or '(no command line)'}", pid)
                   for pid, p in sorted(processes.items())]
         found += [item("cgroups", str(path)) for path in host.cgroup_dirs(state.name)]
@@ -239,6 +238,28 @@ def dead_node_leftovers(states: list[NodeState] | None = None, scan: _Scan | Non
         found += _network_of(state, netns_files, processes, live_bridges, item)
         found.append(item("paths", str(state.workdir)))
     return found
+
+
+def _processes_of(state: NodeState, scan: _Scan, mine: set[int]) -> dict[int, ProcessView]:
+    """The dead node's processes: those in its cgroup (its containers), and those naming its folder that
+    nothing alive outside the node started (re-parented to PID 1 or to a systemd subreaper, or started by
+    one of the node's own). A live program that names the folder, such as another run's ``umount``
+    removing these very leftovers, is not the node's."""
+    in_cgroup = {p.pid: p for p in scan.in_cgroup(state.name)}
+    mentioning = {p.pid: p for p in scan.mentioning(state.workdir)}
+    commands = {p.pid: p.cmdline for p in scan.processes}
+    found = dict(in_cgroup)
+    changed = True
+    while changed:
+        changed = False
+        for pid, process in mentioning.items():
+            if pid in found:
+                continue
+            parent = commands.get(process.ppid, "")
+            if process.ppid in (0, 1) or process.ppid in found or parent.split(" ", 1)[0].endswith("/systemd"):
+                found[pid] = process
+                changed = True
+    return {pid: process for pid, process in sorted(found.items()) if pid not in mine}
 
 
 def _mount_lines(workdir: Path) -> list[str]:
