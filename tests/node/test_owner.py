@@ -130,3 +130,23 @@ def test_only_a_dead_node_is_listed_and_never_a_live_nodes_bridge(tmp_path, monk
     assert [(item.kind, item.name, item.node, item.orphaned) for item in found] == [
         ("paths", str(dead), dead.name, True)]
     assert found[0].made_by() == f"local node {dead.name} (gone, PID {found[0].creator})"
+
+
+def test_a_dead_nodes_processes_are_orphans_never_a_live_programs_child(tmp_path, monkeypatch):
+    """A shim outlives its node re-parented to PID 1: listed. A live program working in the folder (another
+    run's umount removing these leftovers) has a live parent: never listed, never killed."""
+    monkeypatch.setattr(leftovers, "_lock_open_elsewhere", lambda: False)
+    dead = _workdir(tmp_path, "killed", replace(this_process("pnnone0", "10.218.9.0/24"), pid=_dead_process()))
+    live_child = subprocess.Popen(["sleep", "30"], cwd=dead)
+    orphan = subprocess.run(["sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!"], cwd=dead, capture_output=True,
+                            text=True, check=True)
+    orphan_pid = int(orphan.stdout)
+    try:
+        found = leftovers.dead_node_leftovers(leftovers.node_states(tmp_path))
+        processes = [item.pid for item in found if item.kind == "processes"]
+        assert processes == [orphan_pid]
+        assert live_child.poll() is None
+    finally:
+        live_child.kill()
+        live_child.wait()
+        os.kill(orphan_pid, 9)
