@@ -12,8 +12,15 @@ from dataclasses import asdict, replace
 import pytest
 
 from podnotes.node import leftovers
-from podnotes.node.owner import (NodeOwner, OwnerRecordError, parse_owner, process_start_ticks, read_owner,
-                                 this_process, write_owner)
+from podnotes.node.owner import (
+    NodeOwner,
+    OwnerRecordError,
+    parse_owner,
+    process_start_ticks,
+    read_owner,
+    this_process,
+    write_owner,
+)
 
 
 def _dead_process() -> int:
