@@ -18,6 +18,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 OWNER_FILE = "owner.json"
 WORKDIR_PREFIX = "podnotes-node-"
@@ -90,7 +91,7 @@ def parse_owner(text: str, source: str = OWNER_FILE) -> NodeOwner:
         raise OwnerRecordError(f"{source}:{err.lineno}:{err.colno}: not JSON ({err.msg})") from None
     if not isinstance(data, dict):
         raise OwnerRecordError(f"{source}: expected an object, found {type(data).__name__}")
-    values = {}
+    values: dict[str, Any] = {}
     for name, kind in (("pid", int), ("start_ticks", int), ("boot_id", str), ("bridge", str), ("subnet", str)):
         if name not in data:
             raise OwnerRecordError(f"{source}: field {name} is missing")
