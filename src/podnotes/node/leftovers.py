@@ -210,15 +210,18 @@ def _host_links() -> dict[int, str]:
     return links
 
 
-def dead_node_leftovers(states: list[NodeState] | None = None, scan: _Scan | None = None) -> list:
+def dead_node_leftovers(states: list[NodeState] | None = None, scan: _Scan | None = None,
+                        starting: Path | None = None) -> list:
     """What nodes whose owner is gone left: processes, cgroups, mounts, network (veths, the bridge when no
     live node uses that name, ``/run/netns`` entries of their namespaces) and the work folder, as
-    :class:`podnotes.linux.leaks.Leftover` items (``node`` names the node, ``creator`` its owner's PID)."""
+    :class:`podnotes.linux.leaks.Leftover` items (``node`` names the node, ``creator`` its owner's PID).
+    ``starting``: the work folder of a node that holds the host lock and has not made its bridge yet, so a
+    bridge of its name that exists is not its own."""
     from podnotes.linux.leaks import Leftover
 
     scan = scan or scan_processes()
     states = node_states(scan=scan) if states is None else states
-    live_bridges = {state.bridge for state in states if state.alive and state.bridge}
+    live_bridges = {state.bridge for state in states if state.alive and state.bridge and state.workdir != starting}
     mine = _ancestors(scan)
     found: list[Leftover] = []
     for state in states:
@@ -304,11 +307,12 @@ def _ancestors(scan: _Scan) -> set[int]:
     return chain
 
 
-def remove_dead_nodes(stream=None) -> str | None:
-    """Remove what dead local nodes left; returns the one line saying what was removed (None: nothing)."""
+def remove_dead_nodes(starting: Path | None = None, stream=None) -> str | None:
+    """Remove what dead local nodes left; returns the one line saying what was removed (None: nothing).
+    ``starting``: the work folder of the node that calls this holding the host lock."""
     from podnotes.linux.leaks import remove
 
-    found = dead_node_leftovers()
+    found = dead_node_leftovers(starting=starting)
     if not found:
         return None
     removal = remove(found)

@@ -197,7 +197,7 @@ class LocalNode:
         left (its shims, containers, mounts, cgroups, veths, bridge, folder) is removed, and said in one line."""
         from .leftovers import remove_dead_nodes
 
-        line = remove_dead_nodes()
+        line = remove_dead_nodes(starting=self.workdir)
         if line:
             self.notes.append(line)
             print(f"podnotes: {line}", file=sys.stderr)
