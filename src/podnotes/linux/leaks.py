@@ -264,6 +264,8 @@ def _with_dead_nodes(items: list[Leftover]) -> list[Leftover]:
     counted once, as the node's."""
     from podnotes.node.leftovers import dead_node_leftovers
 
+    if not is_linux():
+        return items  # no local node runs elsewhere
     nodes = dead_node_leftovers()
     node_pids = {item.pid for item in nodes if item.pid is not None}
     node_names = {(item.kind, item.name) for item in nodes}
