@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
+
+import pytest
 
 from podnotes.linux import machine
 from podnotes.node import observe
@@ -50,3 +55,31 @@ def test_the_digest_changes_with_the_examples(monkeypatch):
     original = examples.examples
     monkeypatch.setattr(examples, "examples", lambda: original()[:-1])
     assert observe.examples_digest() != before
+
+
+def test_sigterm_inside_raises_terminated_and_a_second_one_is_ignored():
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(observe.Terminated), observe.sigterm_stops_like_ctrl_c():
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)
+        finally:
+            assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN  # the cleanup is not cut short
+            os.kill(os.getpid(), signal.SIGTERM)  # ignored
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+@pytest.mark.parametrize(("raised", "status"), [("Terminated", 143), ("KeyboardInterrupt", 130)])
+def test_main_exits_128_plus_the_signal_and_make_book_stops_there(monkeypatch, tmp_path, capsys, raised, status):
+    from podnotes.book import build
+
+    def interrupted(*args, **kwargs):
+        raise getattr(observe, raised, KeyboardInterrupt)()
+
+    monkeypatch.setattr(observe, "reasons_node_cannot_run", lambda: [])
+    monkeypatch.setattr(observe, "observe", interrupted)
+    assert observe.main(["--out", str(tmp_path)]) == status
+    assert "the node was stopped" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        build.make_observations(tmp_path)
+    assert stopped.value.code == status

@@ -95,6 +95,8 @@ def make_observations(out_dir: Path) -> str:
     if reasons:
         return "skipped: this machine cannot run a local node: " + "; ".join(reasons)
     status = observe.main(["--out", str(out_dir)])
+    if status in (observe.INTERRUPTED, observe.TERMINATED):
+        raise SystemExit(status)  # stopped by Ctrl-C or SIGTERM: the node is stopped, the build ends here
     if status != 0:
         return f"failed (exit {status}); the chapters will say which examples are missing"
     os.environ[OBSERVATIONS_ENV] = "recorded"

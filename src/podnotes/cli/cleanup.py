@@ -2,7 +2,9 @@
 
 On this machine: processes, cgroups, mounts, network interfaces and
 temporary folders named by podnotes whose creating process is gone
-(:mod:`podnotes.linux.leaks`). On the kind cluster ``kind-NAME``, when the
+(:mod:`podnotes.linux.leaks`), and everything a local node whose owner is
+gone left: its containerd shims and containers, their mounts and cgroups,
+its veths and bridge, its work folder (:mod:`podnotes.node.leftovers`). On the kind cluster ``kind-NAME``, when the
 kubeconfig has it: objects labelled ``app.kubernetes.io/managed-by=podnotes``
 whose run is over (:mod:`podnotes.cluster.ownership`).
 
@@ -132,8 +134,8 @@ def _cluster_leftovers(connected, everything: bool) -> list:
 def _show(machine: list, objects: list, note: str, output: str) -> None:
     if output == "json":
         print(json.dumps({
-            "machine": [{"kind": item.kind, "name": item.name, "creator": item.creator, "orphaned": item.orphaned}
-                        for item in machine],
+            "machine": [{"kind": item.kind, "name": item.name, "creator": item.creator, "orphaned": item.orphaned,
+                         "node": item.node} for item in machine],
             "cluster": {"target": note, "objects": [
                 {"apiVersion": o.api_version, "kind": o.kind, "name": o.name, "namespace": o.namespace,
                  "run": str(o.owner) if o.owner else None} for o in objects]},
@@ -143,8 +145,7 @@ def _show(machine: list, objects: list, note: str, output: str) -> None:
     if not machine and not objects:
         print("nothing left behind")
         return
-    rows = [(item.kind, item.name, f"PID {item.creator} ({'gone' if item.orphaned else 'running'})"
-             if item.creator else "unknown") for item in machine]
+    rows = [(item.kind, item.name, item.made_by()) for item in machine]
     rows += [("cluster", f"{o.kind.lower()}/{o.name}" + (f" -n {o.namespace}" if o.namespace else ""),
               o.owner.describe() if o.owner else "unknown run") for o in objects]
     width = max(len(row[0]) for row in rows)

@@ -10,7 +10,12 @@ PID of the process that created it:
 - processes carry the environment variable ``PODNOTES_CHILD=PID``;
 - network interfaces and network namespaces start with ``podnotes-``; veth
   pairs live inside the network namespaces of podnotes processes and are
-  listed with the process that holds them.
+  listed with the process that holds them;
+- a local node (:mod:`podnotes.node`) keeps everything under its work folder
+  ``podnotes-node-XXXX``, whose owner record names the process that runs it;
+  what a dead node left (containerd shims, containers, their mounts and
+  cgroups, veths, its bridge, the folder) is listed per node
+  (:mod:`podnotes.node.leftovers`).
 
 :func:`leaks` lists what remains, whoever made it. A leftover is *orphaned*
 when the process that created it is gone (killed with SIGKILL, a crashed
@@ -60,12 +65,23 @@ class Leftover:
     name: str
     creator: int | None = None
     pid: int | None = None  # for processes: the leftover process itself
+    node: str | None = None  # a local node's work folder name (podnotes.node.leftovers), when a node made it
+    node_alive: bool | None = None  # whether that node's owner runs, from its owner record
 
     @property
     def orphaned(self) -> bool:
         """Nothing alive will remove it: the process that created it is gone. (When the name does not say
         who made it, it is not called orphaned: ``podnotes cleanup --all`` removes such things.)"""
+        if self.node is not None:
+            return not self.node_alive
         return self.creator is not None and not pid_exists(self.creator)
+
+    def made_by(self) -> str:
+        """Who made it, for listings: ``PID 42 (gone)``, ``local node podnotes-node-ab12 (gone, PID 42)``."""
+        state = "gone" if self.orphaned else "running"
+        if self.node is not None:
+            return f"local node {self.node} ({state}" + (f", PID {self.creator})" if self.creator else ")")
+        return f"PID {self.creator} ({state})" if self.creator else "unknown"
 
     def __str__(self) -> str:
         return self.name
@@ -237,9 +253,25 @@ def find(created_by: int | None = None, include_orphans: bool = False) -> list[L
     (plus, with ``include_orphans``, those whose creator is gone)."""
     processes = _processes()
     items = [*processes, *_cgroups(), *_mounts(), *_network(processes), *_paths()]
+    items = _with_dead_nodes(items)
     if created_by is None:
         return items
     return [item for item in items if item.creator == created_by or (include_orphans and item.orphaned)]
+
+
+def _with_dead_nodes(items: list[Leftover]) -> list[Leftover]:
+    """Add what local nodes whose owner is gone left (podnotes.node.leftovers); a process both lists is
+    counted once, as the node's."""
+    from podnotes.node.leftovers import dead_node_leftovers
+
+    if not is_linux():
+        return items  # no local node runs elsewhere
+    nodes = dead_node_leftovers()
+    node_pids = {item.pid for item in nodes if item.pid is not None}
+    node_names = {(item.kind, item.name) for item in nodes}
+    kept = [item for item in items if item.pid not in node_pids or item.pid is None]
+    kept = [item for item in kept if (item.kind, item.name) not in node_names]
+    return kept + nodes
 
 
 def _left_behind(item: Leftover) -> bool:
@@ -335,15 +367,35 @@ def _state(pid: int) -> str | None:
 def _remove_cgroup(item: Leftover) -> None:
     from podnotes.linux.cgroups import CgroupV1, CgroupV2
 
+    if item.node is not None:
+        _remove_node_cgroup(Path(item.name))
+        return
     path = Path(item.name)
     group = (CgroupV2 if (path / "cgroup.kill").exists() or (path / "cgroup.type").exists() else CgroupV1)(
         path.name, {"unified": path})
     group.remove()
 
 
+def _remove_node_cgroup(top: Path) -> None:
+    """A local node's cgroup tree (the kubelet's ``kubepods`` inside): kill what still runs in it, then
+    rmdir children first (a cgroup directory goes only when empty)."""
+    from podnotes.node import host
+
+    relative = "/" + top.name
+    host.kill_processes(host.processes_in_cgroup(relative), grace=0)
+    problems = host.remove_cgroups(top.name)
+    if top.exists():
+        raise RuntimeError("; ".join(problems) or f"{top} is still there")
+
+
 def _remove_mount(item: Leftover) -> None:
     target = item.name.split()[1]
-    subprocess.run(["umount", "--lazy", target], check=True, capture_output=True, timeout=30)
+    try:
+        subprocess.run(["umount", "--lazy", target], check=True, capture_output=True, timeout=30)
+    except subprocess.CalledProcessError:
+        if target in _mount_points():
+            raise
+        # gone meanwhile: with its parent mount, or removed by another cleanup
 
 
 def _remove_network(item: Leftover) -> None:
@@ -352,7 +404,7 @@ def _remove_network(item: Leftover) -> None:
         subprocess.run(["ip", "netns", "delete", Path(words[1]).name], check=True, capture_output=True, timeout=30)
     elif "(in the network namespace of process" in item.name:
         return  # goes away with the process that holds the namespace
-    else:
+    elif Path("/sys/class/net", words[1]).exists():  # a veth goes with its peer's namespace
         subprocess.run(["ip", "link", "delete", words[1]], check=True, capture_output=True, timeout=30)
 
 

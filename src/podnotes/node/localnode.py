@@ -8,6 +8,10 @@ kubelet's HTTP and TCP probes reach them; nothing listens beyond loopback and th
 ``stop()`` deletes every Pod, stops every program, then removes what they left on the host (mounts,
 cgroups, network namespaces, veths, the bridge, the kubelet's sysctls and fixed paths) and returns the
 list of anything that could not be removed: :func:`podnotes.node.host.leftovers` is the proof.
+
+The work folder holds an owner record (:mod:`podnotes.node.owner`) from the first moment, so when the
+Python process is killed before ``stop()`` runs, ``podnotes cleanup`` and the next ``start()`` (once it
+holds the host lock) find and remove what the node left (:mod:`podnotes.node.leftovers`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -25,7 +30,7 @@ import yaml
 
 from .. import images
 from ..cluster.controlplane import LocalControlPlane, free_port, wait_until_ready
-from . import host
+from . import host, owner
 from .binaries import NodeBinaries, find_node_binaries, missing_prerequisites, pause_binary
 from .credentials import issue_client_certificate, write_kubeconfig
 from .runtime import ContainerdLayout, PodNetwork, force_remove_everything, running_tasks, write_containerd_files
@@ -67,7 +72,9 @@ class LocalNode:
     node_name: str = NODE_NAME
 
     def __post_init__(self) -> None:
-        self.workdir = Path(tempfile.mkdtemp(prefix="podnotes-node-"))
+        self.workdir = Path(tempfile.mkdtemp(prefix=owner.WORKDIR_PREFIX))
+        # First of all, who runs this node: a later run tells this node's leftovers from a live node's by it.
+        owner.write_owner(self.workdir, owner.this_process(self.network.bridge, self.network.subnet))
         self.cgroup_name = self.workdir.name
         self.containerd = ContainerdLayout(self.workdir / "containerd")
         self.phases: list[Phase] = []
@@ -112,6 +119,7 @@ class LocalNode:
         self.binaries = self.binaries or find_node_binaries()
         try:
             self._phase("waiting for other local nodes to stop", self._lock_host)
+            self._phase("removing what killed nodes left", self._remove_dead_nodes)
             self.snapshot = host.HostSnapshot.take()
             self._phase("control plane (etcd, kube-apiserver)", self._start_control_plane)
             self._phase("containerd", self._start_containerd)
@@ -183,6 +191,16 @@ class LocalNode:
                     raise NodeError(f"another local node has held {HOST_LOCK} for {timeout:.0f} s; "
                                     "stop it (its tests or `python -m podnotes.node`) first") from None
                 time.sleep(1.0)
+
+    def _remove_dead_nodes(self) -> None:
+        """Holding the host lock, no other node is starting or running here: what a node whose owner is gone
+        left (its shims, containers, mounts, cgroups, veths, bridge, folder) is removed, and said in one line."""
+        from .leftovers import remove_dead_nodes
+
+        line = remove_dead_nodes(starting=self.workdir)
+        if line:
+            self.notes.append(line)
+            print(f"podnotes: {line}", file=sys.stderr)
 
     def _unlock_host(self) -> None:
         if self._lock_file is not None:

@@ -12,7 +12,8 @@ the pinned Kubernetes release, so a later build knows whether they are still cur
 
 Exit codes: 0 the observations are current (written now or earlier); 1 ``--check``: they are missing or out
 of date; 2 the node could not start, or an example could not run; 5 this machine cannot run a node (the
-reason is printed: not Linux, not root, binaries or Debian programs missing).
+reason is printed: not Linux, not root, binaries or Debian programs missing); 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM): either way the node was stopped and the host cleaned first.
 """
 
 from __future__ import annotations
@@ -22,12 +23,41 @@ import contextlib
 import hashlib
 import json
 import platform
+import signal
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 CANNOT_RUN = 5
+INTERRUPTED = 128 + signal.SIGINT
+TERMINATED = 128 + signal.SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised wherever the program is, so the node stops on the same path as Ctrl-C."""
+
+
+@contextlib.contextmanager
+def sigterm_stops_like_ctrl_c():
+    """While inside, SIGTERM raises :class:`Terminated`; a second SIGTERM is ignored so that the node's cleanup
+    (``LocalNode.stop``) runs to its end. Only the main thread can install signal handlers: elsewhere this
+    does nothing."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass(frozen=True)
@@ -119,8 +149,12 @@ def observe(folder: Path, name: str = "podnotes-observe", progress=print) -> lis
                 progress(f"running {len(chosen)} examples at once (about {max(e.duration for e in chosen):.0f} s)")
                 runs = run_examples(factory, chosen, out_dir=folder)
             run_scenes(SceneContext(node, admin, "", folder, progress))  # each scene gets its own namespace
-    finally:
+    except BaseException:
         left = node.stop()
+        if left:
+            progress(f"stopping the node left things on the host: {'; '.join(left)}")
+        raise
+    left = node.stop()
     if left:
         raise NodeError(f"the node left things on the host: {'; '.join(left)}")
     return runs
@@ -150,12 +184,15 @@ def main(argv: list[str] | None = None) -> int:
         print("observe: this machine cannot run a local node: " + "; ".join(reasons), file=sys.stderr)
         return CANNOT_RUN
     try:
-        runs = observe(folder, progress=lambda line: print(f"observe: {line}", file=sys.stderr))
+        with sigterm_stops_like_ctrl_c():
+            runs = observe(folder, progress=lambda line: print(f"observe: {line}", file=sys.stderr))
     except NodeError as err:
         print(f"observe: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as err:
+        terminated = isinstance(err, Terminated)
+        print(f"observe: {'terminated' if terminated else 'interrupted'}; the node was stopped", file=sys.stderr)
+        return TERMINATED if terminated else INTERRUPTED
     failed = [run for run in runs if run.error is not None]
     for run in runs:
         if run.agreement is not None:
