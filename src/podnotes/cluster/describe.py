@@ -193,7 +193,7 @@ def fold_line(line: str, width: int, indent: int = 6) -> list[str]:
 class Recording:
     """The kubectl runs of a recording (each ``command``, ``stdout``, ``stderr``, ``exit``) and the Pod and
     Event objects read at the same time, for a chapter to show and check. ``record`` None: nothing was
-    recorded, :meth:`show` prints nothing and :attr:`real` is False."""
+    recorded, :meth:`show` prints nothing and ``real`` is False."""
 
     record: dict | None
     width: int = 84

@@ -3,7 +3,7 @@
 Mirrors ``warningsForPodSpecAndMeta`` in ``pkg/api/pod/warnings.go`` (Kubernetes
 1.37), which runs on the defaulted object, so a limit copied into requests is
 warned about twice. A warning the server at the chosen version does not give
-yet (its rule's ``since`` in :mod:`podnotes.lint.rules`, e.g. duplicate ports
+yet (its rule's ``since`` in ``podnotes.lint.rules``, e.g. duplicate ports
 from 1.28) is not reported. Each finding is a ``warning`` whose
 ``server_message`` is the warning text, word for word; unlike podnotes' own advice these are kept by
 ``--no-advice``, because they are part of what the server answers.

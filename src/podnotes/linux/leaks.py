@@ -11,11 +11,11 @@ PID of the process that created it:
 - network interfaces and network namespaces start with ``podnotes-``; veth
   pairs live inside the network namespaces of podnotes processes and are
   listed with the process that holds them;
-- a local node (:mod:`podnotes.node`) keeps everything under its work folder
+- a local node (``podnotes.node``) keeps everything under its work folder
   ``podnotes-node-XXXX``, whose owner record names the process that runs it;
   what a dead node left (containerd shims, containers, their mounts and
   cgroups, veths, its bridge, the folder) is listed per node
-  (:mod:`podnotes.node.leftovers`).
+  (``podnotes.node.leftovers``).
 
 :func:`leaks` lists what remains, whoever made it. A leftover is *orphaned*
 when the process that created it is gone (killed with SIGKILL, a crashed
