@@ -102,3 +102,12 @@ def kubectl(kubeconfig: str, namespace: str, *args: str, manifest: dict | None =
         return subprocess.run(argv, input=yaml.safe_dump(manifest) if manifest is not None else None,
                               capture_output=True, text=True, timeout=120, cwd=home,
                               env={"PATH": "/usr/bin:/bin", "HOME": home})
+
+
+def steady(equal: bool = True) -> dict:
+    """The exercise `guaranteed`: requests equal to limits for CPU and memory (ComputePodQOS); with
+    ``equal=False`` the limits are twice the requests, which makes the Pod Burstable."""
+    requests = {"cpu": "10m", "memory": "16Mi"}
+    limits = requests if equal else {"cpu": "20m", "memory": "32Mi"}
+    return _pod("steady", {"containers": [{"name": "app", "image": IMAGE, "command": ["sh", "-c", LOOP],
+                                           "resources": {"requests": dict(requests), "limits": dict(limits)}}]})

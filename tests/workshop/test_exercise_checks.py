@@ -1,4 +1,4 @@
-"""The checks of the exercises `replace` and `configerror` on Pod objects shaped as the API server returns
+"""The checks of the exercises `replace`, `configerror` and `guaranteed` on Pod objects shaped as the API server returns
 them, without a cluster: each state the board can show (tests/workshop/test_kit.py runs them on the node).
 Status fields as the kubelet writes them (pkg/kubelet/kubelet_pods.go, convertToAPIContainerStatuses)."""
 
@@ -9,6 +9,7 @@ import copy
 from podnotes.workshop.exercises import (
     CONFIG_ERROR,
     FAILING,
+    GUARANTEED,
     NOT_YET,
     PASSED,
     REPLACE,
@@ -58,3 +59,19 @@ def test_replace_states():
     replaced = _with_state(solutions.init_first_replaced(), {"waiting": {"reason": "PodInitializing"}})
     assert REPLACE.run(_view([replaced])).state == NOT_YET
     assert REPLACE.run(_view([_with_state(solutions.init_first_replaced(), RUNNING)])).state == PASSED
+
+
+def _classified(pod: dict, qos_class: str, state: dict) -> dict:
+    pod = _with_state(pod, state)
+    pod["status"]["qosClass"] = qos_class  # set once, at creation (ComputePodQOS, pkg/apis/core/helper/qos)
+    return pod
+
+
+def test_guaranteed_states():
+    assert GUARANTEED.run(_view()).state == NOT_YET
+    burstable = GUARANTEED.run(_view([_classified(solutions.steady(equal=False), "Burstable", RUNNING)]))
+    assert burstable.state == FAILING and burstable.detail == (
+        "steady is Burstable: requests differ from limits in app") and burstable.hint
+    pending = GUARANTEED.run(_view([_classified(solutions.steady(), "Guaranteed", {"waiting": {}})]))
+    assert pending.state == NOT_YET
+    assert GUARANTEED.run(_view([_classified(solutions.steady(), "Guaranteed", RUNNING)])).state == PASSED

@@ -90,6 +90,7 @@ def test_each_exercise_solved_by_a_scripted_participant_is_seen_by_check(room, l
                      solutions.seed_fixed(repo_root)):
             p01.create(body)
         p01.create(solutions.REPORTER_SETTINGS)
+        p01.create(solutions.steady())
         _wait_until_running(p01, "init-first")
         _replace_with_kubectl(room.kubeconfig("p01"), "ws-p01", solutions.init_first_replaced())
         _wait_until_running(p01, "init-first")
@@ -101,13 +102,14 @@ def test_each_exercise_solved_by_a_scripted_participant_is_seen_by_check(room, l
         p02.create(solutions.liveness(60))  # killed after about 7 s, not 60
         p02.create(solutions.slow_ready(start_after=0))  # Ready at once: the startup probe held nothing back
         p02.create(solutions.REPORTER_SETTINGS_WITHOUT_KEY)  # the ConfigMap, but not the key reporter needs
+        p02.create(solutions.steady(equal=False))  # limits above requests: Burstable
     ids = [e.id for e in exercises.EXERCISES]
 
     def settled(result):
         mine = result.results["p01"]
         theirs = result.results["p02"]
         return all(mine[i].state == exercises.PASSED for i in ids) and \
-            all(theirs[i].state == exercises.FAILING for i in ("liveness", "startup", "configerror"))
+            all(theirs[i].state == exercises.FAILING for i in ("liveness", "startup", "configerror", "guaranteed"))
 
     result = _wait_for_board(room, settled)
     FIGURES["check round"] = f"{ROOM_SIZE} participants x {len(ids)} exercises in {result.seconds:.2f} s"
@@ -121,6 +123,8 @@ def test_each_exercise_solved_by_a_scripted_participant_is_seen_by_check(room, l
     assert missing_key.state == exercises.FAILING, missing_key
     assert missing_key.detail == "ConfigMap reporter-settings has no key level (its keys: colour)"
     assert result.results["p03"]["configerror"].detail == "reporter is waiting: CreateContainerConfigError"
+    burstable = result.results["p02"]["guaranteed"]
+    assert burstable.detail == "steady is Burstable: requests differ from limits in app", burstable
     assert all(result.results[p.name][i].state == exercises.NOT_YET for p in room.people[2:] for i in ids)
     assert "p02 liveness: killed" in shown and "hint:" in shown
     page = board.html_page(result)

@@ -410,7 +410,44 @@ CONFIG_ERROR = Exercise(
     check_config_error, seed=(REPORTER,))
 
 
-EXERCISES: tuple[Exercise, ...] = (CRASHLOOP, LIVENESS, STARTUP, INIT, SEED, DEBUG, REPLACE, CONFIG_ERROR)
+# --- 9. a Pod in the QoS class Guaranteed (resources chapter) -------------------------------------------
+def check_guaranteed(view: NamespaceView) -> Result:
+    """The class the API server computed (``status.qosClass``, set at creation by ``ComputePodQOS`` in
+    pkg/apis/core/helper/qos), and that the Pod runs."""
+    pod = view.pods.get("steady")
+    if pod is None:
+        return _missing("steady", GUARANTEED.hints[0])
+    qos_class = (pod.get("status") or {}).get("qosClass")
+    if qos_class != "Guaranteed":
+        unequal = [c.get("name", "?") for c in containers(pod)
+                   if ((c.get("resources") or {}).get("requests") or {}) !=
+                   ((c.get("resources") or {}).get("limits") or {})]
+        detail = f"steady is {qos_class or 'not classified yet'}"
+        if unequal:
+            detail += f": requests differ from limits in {', '.join(unequal)}"
+        return Result(FAILING, detail, GUARANTEED.hints[1])
+    first = str(containers(pod)[0].get("name", ""))
+    if "running" not in ((statuses(pod).get(first) or {}).get("state") or {}):
+        return Result(NOT_YET, "steady is Guaranteed but not running yet", GUARANTEED.hints[2])
+    return Result(PASSED, "steady is Guaranteed and runs")
+
+
+GUARANTEED = Exercise(
+    "guaranteed", "A Pod the node kills last", "Resources: requests, limits and the kubelet's cgroups",
+    f"Run a Pod `steady` (image {IMAGE}, any command that keeps running) whose QoS class is Guaranteed, "
+    "within your namespace's quota. The check passes when `kubectl get pod steady -o "
+    "jsonpath='{.status.qosClass}'` says Guaranteed and the Pod runs.",
+    ("Guaranteed: every container has CPU and memory limits, and requests equal to them. Small values fit "
+     "your quota: `kubectl describe quota,limits` shows what is left.",
+     "A container without resources gets your namespace's LimitRange defaults (a request of 10m / 16Mi, a "
+     "limit of 200m / 64Mi), which differ, so the Pod is Burstable: set requests and limits yourself, "
+     "equal. The class is fixed at creation: delete and create the Pod again.",
+     "`kubectl describe pod steady` shows why it has not started (Events at the bottom)."),
+    check_guaranteed)
+
+
+EXERCISES: tuple[Exercise, ...] = (CRASHLOOP, LIVENESS, STARTUP, INIT, SEED, DEBUG, REPLACE, CONFIG_ERROR,
+                                 GUARANTEED)
 
 
 def by_id(exercise_id: str) -> Exercise:
