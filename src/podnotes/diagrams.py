@@ -507,7 +507,8 @@ def pod_anatomy(pod_name: str, containers: list[str], share_process_namespace: b
     container_text = {name: f"container {name}\nown {', '.join(own)} namespaces; own root file system"
                       for name in containers}
     container_h = max(_lines_height(len(_wrap(text, container_w))) for text in container_text.values())
-    pause_text = f"pause process: holds the {', '.join(shared)} namespaces; sleeps, reaps orphans"
+    pause_text = (f"pause process: holds the {', '.join(shared)} namespaces; sleeps; as PID 1 of a shared PID "
+                  "namespace, reaps orphans")
     pause_h = _lines_height(len(_wrap(pause_text, inner_w, bold=True)))
     setns_label = "\n".join(_wrap(f"setns: {', '.join(shared)}", min(container_w, 1.3)))
     setns_h = _lines_height(setns_label.count("\n") + 1)
@@ -751,30 +752,35 @@ START_STEPS = (
 
 
 def start_steps() -> Diagram:
-    """Debugging chapter: the steps of ``START_STEPS`` down the left, each with the word a Pod shows when
-    it fails on the right."""
-    step_w, left, gap = 1.85, 0.12, 0.3
-    word_w = WIDTH - left - step_w - gap - 0.12
-    top, row_h, row_gap = 0.4, 0.36, 0.2
-    figure, ax = _canvas(top + len(START_STEPS) * (row_h + row_gap) + 0.1)
+    """Debugging chapter: the steps of ``START_STEPS`` top to bottom, each with, under it, the word a Pod
+    shows when the step fails. One column, so that long status words (``CreateContainerConfigError``)
+    stay whole on a phone."""
+    left, step_w = 0.1, WIDTH - 0.2
+    word_x = 0.45
+    word_w = WIDTH - word_x - 0.1
+    rows, y = [], 0.1
+    for step, word in START_STEPS:
+        step_lines, word_lines = _wrap(step, step_w), _wrap(word, word_w)
+        step_h, word_h = _lines_height(len(step_lines)), _lines_height(len(word_lines))
+        rows.append((y, step_lines, step_h, word, word_lines, word_h))
+        y += step_h + 0.06 + word_h + 0.26
+    figure, ax = _canvas(y - 0.16)
     with plot._style():
-        _text(ax, left + step_w / 2, 0.18, "the kubelet's step", bold=True)
-        _text(ax, left + step_w + gap + word_w / 2, 0.18, "what the Pod shows", bold=True)
-        for index, (step, word) in enumerate(START_STEPS):
-            y = top + index * (row_h + row_gap)
-            _box(ax, left, y, step_w, row_h, "step")
-            _text(ax, left + step_w / 2, y + row_h / 2, "\n".join(_wrap(step, step_w)))
-            kind = "ok" if word == "Running" else "bad"
-            _box(ax, left + step_w + gap, y, word_w, row_h, kind)
-            _text(ax, left + step_w + gap + word_w / 2, y + row_h / 2, "\n".join(_wrap(word, word_w)))
-            _arrow(ax, (left + step_w, y + row_h / 2), (left + step_w + gap, y + row_h / 2), dashed=True)
-            if index + 1 < len(START_STEPS):
-                _arrow(ax, (left + step_w / 2, y + row_h), (left + step_w / 2, y + row_h + row_gap))
+        for index, (top, step_lines, step_h, word, word_lines, word_h) in enumerate(rows):
+            _box(ax, left, top, step_w, step_h, "step")
+            _text(ax, left + step_w / 2, top + step_h / 2, "\n".join(step_lines))
+            word_top = top + step_h + 0.06
+            _box(ax, word_x, word_top, word_w, word_h, "ok" if word == "Running" else "bad")
+            _text(ax, word_x + 0.07, word_top + word_h / 2, "\n".join(word_lines), align="left")
+            ax.plot([0.25, 0.25, word_x], [top + step_h, word_top + word_h / 2, word_top + word_h / 2],
+                    color=GREY, linewidth=1.0, linestyle="--")
+            if index + 1 < len(rows):
+                _arrow(ax, (0.18, top + step_h), (0.18, rows[index + 1][0]))
     steps = "; ".join(f"{step}, else {word}" if word != "Running" else f"{step}: Running"
                       for step, word in START_STEPS)
     return _diagram("start-steps", figure,
-                    f"Six steps down the left, from the image to a restart, each pointing right to what a Pod "
-                    f"shows when the step fails: {steps}.")
+                    f"Six steps from top to bottom, from the image to a restart, each with what a Pod shows when "
+                    f"the step fails under it: {steps}.")
 
 
 # The termination chapter: who does what after kubectl delete.

@@ -230,7 +230,7 @@ def _deleted_pod(containers: list[dict], init: list[dict] | None = None, grace: 
 def _sigkill_after_overrunning_prestop() -> float:
     from podnotes.probes import Behaviour, ContainerBehaviour, simulate
 
-    # An exec hook: the API server refuses a sleep action that is not shorter than the grace period.
+    # An exec hook: the API server refuses a sleep action longer than the grace period.
     hook = {"preStop": {"exec": {"command": ["sh", "-c", "sleep 45"]}}}
     pod = _deleted_pod([_busybox("app", lifecycle=hook)])
     behaviour = Behaviour({"app": ContainerBehaviour(sigterm="ignore", pre_stop_seconds=45.0)}, delete_at=10.0)

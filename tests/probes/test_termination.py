@@ -71,7 +71,7 @@ def test_pre_stop_sleep_delays_sigterm_and_the_endpoint_turns_terminating_at_onc
 
 def test_a_pre_stop_hook_that_outlasts_the_grace_period_gets_the_one_time_two_seconds():
     """executePreStopHook stops waiting at the grace period; killContainer then gives 2 s before SIGKILL.
-    An exec hook, because the API server refuses a sleep action as long as the grace period
+    An exec hook, because the API server refuses a sleep action longer than the grace period
     (validateSleepAction in pkg/apis/core/validation)."""
     exec_hook = {"preStop": {"exec": {"command": ["sh", "-c", "sleep 60"]}}}
     manifest = pod(container(lifecycle=exec_hook), terminationGracePeriodSeconds=8)
