@@ -145,3 +145,22 @@ def test_pid_one_is_spared_the_signals_it_has_no_handler_for(own_pid_namespace):
         assert (done.returncode, done.stdout.strip()) == (0, "survived as 1")
     else:
         assert done.returncode == -signal.SIGTERM and done.stdout == ""
+
+
+@pytest.mark.parametrize(("value", "everywhere"), [("0\n", True), ("1\n", False), ("2\n", False), (None, True)])
+def test_fallback_tunnels_follow_the_sysctl(tmp_path, value, everywhere):
+    """Linux Documentation/admin-guide/sysctl/net.rst, fb_tunnels_only_for_init_net: 0 (the default)
+    puts a loaded tunnel module's fallback device into every new network namespace, 1 only into the
+    initial one, 2 into none; kernels before 4.16 have no such sysctl and always do."""
+    sysctl = tmp_path / "fb_tunnels_only_for_init_net"
+    if value is not None:
+        sysctl.write_text(value)
+    assert namespaces.fallback_tunnels_everywhere(sysctl) is everywhere
+
+
+def test_a_new_network_namespace_holds_loopback_and_at_most_fallback_tunnels():
+    loopback, *tunnels = namespaces.look_from(["net"]).interfaces
+    assert loopback == namespaces.Interface("lo", up=False, ipv4=None)
+    assert [i.name for i in tunnels if i.name not in namespaces.FALLBACK_TUNNELS] == []
+    if not namespaces.fallback_tunnels_everywhere():
+        assert tunnels == []

@@ -17,6 +17,7 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 from podnotes.display import FieldTable, among_them, short_command
@@ -31,6 +32,22 @@ PAUSE_ARGV = (sys.executable, "-m", "podnotes.linux.pause")
 # Linux machine has them, unlike the rest of the building machine's listing.
 FAMILIAR_INTERFACES = ("lo", "eth0")
 STANDARD_ROOT_ENTRIES = ("bin", "etc", "usr", "var")
+# The fallback device a loaded tunnel module adds to every new network namespace while
+# net.core.fb_tunnels_only_for_init_net is 0, its default (Linux
+# Documentation/admin-guide/sysctl/net.rst, "fb_tunnels_only_for_init_net").
+FALLBACK_TUNNELS = ("tunl0", "gre0", "gretap0", "erspan0", "sit0", "ip6tnl0", "ip6gre0", "ip_vti0",
+                    "ip6_vti0")
+FB_TUNNELS_SYSCTL = Path("/proc/sys/net/core/fb_tunnels_only_for_init_net")
+
+
+def fallback_tunnels_everywhere(sysctl: Path = FB_TUNNELS_SYSCTL) -> bool:
+    """Whether a new network namespace also gets the fallback tunnel devices (``tunl0``, ``sit0``
+    ...) of the tunnel modules loaded: ``fb_tunnels_only_for_init_net`` is 0 (the kernel's default)
+    or absent (kernels before 4.16). Source: Linux Documentation/admin-guide/sysctl/net.rst."""
+    try:
+        return sysctl.read_text().strip() == "0"
+    except OSError:
+        return True
 
 
 @dataclass(frozen=True)
