@@ -127,8 +127,11 @@ class ClaimChecker:
         names = set()
         for cell in code_cells(self.path):
             for node in ast.walk(cell):
-                if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-                        and isinstance(node.value.func, ast.Name) and node.value.func.id in PRIVILEGED_GUARDS):
+                # `x = section(...)`, or `x = earlier and section(...)`: a guard whose note the page shows
+                calls = node.value.values if isinstance(node, ast.Assign) and isinstance(node.value, ast.BoolOp) \
+                    else [node.value] if isinstance(node, ast.Assign) else []
+                if any(isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                       and call.func.id in PRIVILEGED_GUARDS for call in calls):
                     names.update(t.id for t in node.targets if isinstance(t, ast.Name))
         return names
 
