@@ -11,7 +11,7 @@ ReplicaSets, StatefulSets, DaemonSets, Jobs and CronJobs, in three layers:
 3. advice (``warning``/``info``): image tags and the pull-policy default,
    resources and QoS, readiness probes, naked Pods, Pod Security Standards.
 
-Every finding has a rule id, a severity, a file:line:column (None for plain
+Every finding has a rule id, a severity, a ``file:line:column`` (None for plain
 Python input), the API field path, a plain explanation and a minimal fix.
 A finding can be silenced with the annotation
 ``podnotes.io/ignore: "RULE=reason, RULE2=reason"`` on the object (or on its
