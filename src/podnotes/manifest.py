@@ -545,6 +545,10 @@ def _syntax_error(error: yaml.YAMLError) -> LoadError:
     line, column = _mark_of(error)
     problem = getattr(error, "problem", None) or str(error).splitlines()[0]
     context = getattr(error, "context", None)
+    opened = getattr(error, "context_mark", None)
+    if context and opened is not None and (opened.line + 1, opened.column + 1) != (line, column):
+        # The problem is often found only at the end of the input; where the unclosed part began is the clue.
+        context = f"{context} that starts at line {opened.line + 1}, column {opened.column + 1}"
     message = f"{context}: {problem}" if context else str(problem)
     if "maximum nesting depth" in message:
         return LoadError("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", line, column)

@@ -95,6 +95,14 @@ def test_errors_are_documents_not_exceptions():
     assert doc.error.rule == "yaml-syntax" and doc.error.line == 2
 
 
+def test_an_unclosed_flow_collection_names_where_it_starts():
+    """The parser notices a missing ']' only at the end of the input; the message also names the line and
+    column where the sequence opened (PyYAML's context_mark)."""
+    [doc] = load("spec:\n  ports: [80\n")
+    assert doc.error.line == 3
+    assert "flow sequence that starts at line 2, column 10" in doc.error.message
+
+
 def test_pure_python_parser_gives_the_same_tree(monkeypatch):
     [fast] = load(POD)
     monkeypatch.setattr(manifest, "_Loader", manifest._PureLoader)
