@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds, once, a small Debian 12 machine that boots with every cgroup controller on v2:
 # Debian's linux-image-amd64 kernel and initrd, python3, busybox-static, util-linux, uidmap and a
-# virtual environment with the pinned requirements (wheels from the host's pip cache or PyPI).
+# virtual environment with the pinned requirements (wheels the host's pip fetches for the image's
+# Python version, through its own cache and configuration).
 # The project itself is not in the image: tools/vm/run.sh hands the working tree to each boot.
 # Prints the image folder: ~/.cache/podnotes/vm-<digest>/ with vmlinuz, initrd.img and root.img.
 # Needs root, mmdebstrap, e2fsprogs and network access to the Debian and PyPI registries only.
@@ -11,7 +12,7 @@ repo=$(cd "$here/../.." && pwd)
 cache=${PODNOTES_CACHE:-$HOME/.cache/podnotes}
 suite=bookworm
 mirror=${PODNOTES_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-packages=linux-image-amd64,initramfs-tools,kmod,udev,python3,python3-venv,busybox-static,util-linux,uidmap,passwd,procps,iproute2,strace,ca-certificates
+packages=linux-image-amd64,mount,initramfs-tools,kmod,udev,python3,python3-venv,busybox-static,util-linux,uidmap,passwd,procps,iproute2,strace,ca-certificates
 digest=$(cat "$here/build.sh" "$here/init" "$repo/requirements.txt" | sha256sum | cut -c1-10)
 out=$cache/vm-$digest
 if [ -f "$out/ready" ]; then
@@ -27,10 +28,10 @@ work=$(mktemp -d "$cache/vm-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 start=$(date +%s)
 
-python3 -m pip download --quiet --only-binary=:all: --dest "$work/wheels" -r "$repo/requirements.txt" >&2
-
 mmdebstrap --variant=apt --include="$packages" \
-    --customize-hook='mkdir -p "$1/opt/podnotes/wheels" && cp '"$work"'/wheels/* "$1/opt/podnotes/wheels/"' \
+    --customize-hook='python3 -m pip download --quiet --only-binary=:all: --dest "$1/opt/podnotes/wheels" \
+        --python-version "$(chroot "$1" python3 -c "import platform; print(platform.python_version())")" \
+        -r '"$repo"'/requirements.txt' \
     --customize-hook='cp '"$here"'/init "$1/sbin/podnotes-vm-init" && chmod 755 "$1/sbin/podnotes-vm-init"' \
     --customize-hook='cp '"$repo"'/requirements.txt "$1/opt/podnotes/requirements.txt"' \
     --customize-hook='chroot "$1" python3 -m venv /opt/podnotes/venv' \
