@@ -35,10 +35,14 @@ part() {  # part NAME COMMAND...: runs one part, prints and records its time and
     echo "$name: $verdict in $seconds s" | tee -a "$results/summary"
 }
 
-pytest_args="-p no:cacheprovider -q -rfEs"
+pytest_args="-p no:cacheprovider -v -rfEs --durations=10"
 
+# The Linux tests that do not execute whole chapters first: the cgroup v2 code paths themselves.
+chapter_runs="tests/linux/test_chapters_elsewhere.py tests/linux/test_chapter_on_a_busy_machine.py"
+rootless_files="tests/linux/test_rootless.py tests/linux/test_chapters_without_privileges.py"
+deselect() { for file in "$@"; do printf -- "--deselect %s " "$file"; done; }
 part linux-root python -m pytest $pytest_args --junitxml="$results/linux-root.xml" tests/linux \
-    --deselect tests/linux/test_rootless.py --deselect tests/linux/test_chapters_without_privileges.py
+    $(deselect $chapter_runs $rootless_files)
 
 # The account's own subtree, where systemd would put its user manager: user@UID.service, delegated.
 manager=/sys/fs/cgroup/user.slice/user-$uid.slice/user@$uid.service
@@ -52,9 +56,14 @@ in_scope() {  # in_scope COMMAND...: runs the command in the delegated scope, as
     sh -c 'echo $$ > "$1" && shift && exec "$@"' sh "$manager/app.slice/podnotes-tests.scope/cgroup.procs" "$@"
 }
 part linux-rootless in_scope python -m pytest $pytest_args --junitxml="$results/linux-rootless.xml" \
-    tests/linux/test_rootless.py tests/linux/test_chapters_without_privileges.py
+    tests/linux/test_rootless.py
 
 part chapters python -m pytest $pytest_args --junitxml="$results/chapters.xml" tests/test_notebooks.py \
     -k "02-chroot or 03-namespaces or 04-cgroups or 05-container or 06-pod"
+
+part chapters-rootless in_scope python -m pytest $pytest_args --junitxml="$results/chapters-rootless.xml" \
+    tests/linux/test_chapters_without_privileges.py
+
+part linux-root-chapters python -m pytest $pytest_args --junitxml="$results/linux-root-chapters.xml" $chapter_runs
 
 exit $failed

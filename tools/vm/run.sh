@@ -55,6 +55,7 @@ kill "$watchdog" 2>/dev/null
 cp -r "$share/results/." "$out/" 2>/dev/null
 echo "vm-test: the machine ran for $(since "$boot") s; whole tier $(( $(date +%s) - started )) s"
 if [ ! -f "$share/status" ]; then
+    cat "$out/summary" 2>/dev/null
     echo "vm-test: FAILED: the machine stopped before the tests finished (see $out/console.log)"
     exit 1
 fi
