@@ -16,6 +16,17 @@ user=$PODNOTES_TEST_USER
 uid=$(id -u "$user")
 failed=0
 
+# An Ethernet card besides loopback, as a reader's machine has (the chapters compare with the host's
+# interfaces); qemu's restricted network forwards nothing, and there is no route.
+modprobe virtio_net
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    card=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
+    [ -n "$card" ] && break
+    sleep 1
+done
+if [ -n "$card" ]; then ip link set "$card" up && ip address add 10.0.2.15/24 dev "$card"; fi
+echo "podnotes-vm: network interfaces: $(ls /sys/class/net | tr '\n' ' ')"
+
 for controller in $(cat /sys/fs/cgroup/cgroup.controllers); do
     echo "+$controller" > /sys/fs/cgroup/cgroup.subtree_control
 done
