@@ -12,7 +12,7 @@ BOOK_OUT ?= $(BOOK)
 JB_FLAGS = -W -n --keep-going
 PYTEST_ARGS ?=
 
-.PHONY: book test venv clean clean-observed force-book site-archive k8s-binaries workshop-offline
+.PHONY: vm-test book test venv clean clean-observed force-book site-archive k8s-binaries workshop-offline
 
 # Phases, each printed with its time (podnotes.book.build): the Kubernetes binaries (built once with Go, else
 # skipped), the real-node observations (as root, unless current), then the site. FORCE=1 executes every
@@ -47,6 +47,12 @@ k8s-binaries:
 	else echo "k8s-binaries: Go not found; the cluster tests will skip (README: The test API server)"; fi
 
 venv: $(STAMP)
+
+# The cgroup v2 tier (tools/vm/): a Debian machine booted under qemu (TCG) with every controller on
+# cgroup v2 runs the Linux tests as root and as a delegated normal user, and chapters 2-6. Root only;
+# the image is built once into ~/.cache/podnotes/vm-<digest>/. Prints boot and per-part times.
+vm-test:
+	tools/vm/run.sh
 
 # Debian packages the chapters use (busybox-static: the tiny root file systems of
 # chapters 2-6). Installed with apt-get when running as root on Debian and

@@ -93,3 +93,20 @@ def normal_user() -> NormalUser:
     if interpreter is None:
         unavailable(f"no Python {sys.version_info.major}.{sys.version_info.minor} that {name} may run")
     return NormalUser(name, account.pw_uid, account.pw_gid, Path(account.pw_dir), interpreter)  # type: ignore[arg-type]
+
+
+DELEGATED_V2_PARENT = """
+import os
+from podnotes.linux import cgroups
+parent = cgroups.detect_layout().parents["unified"]
+owned = all(os.access(parent / name, os.W_OK) for name in ("", "cgroup.procs", "cgroup.subtree_control"))
+print(parent if owned else "")
+"""
+
+
+def delegated_v2_parent_of(user: NormalUser) -> Path | None:
+    """On cgroup v2: the group the account's processes make their groups under, when the account owns it
+    (its processes sit below it in a subtree delegated to it: cgroups(7), "Delegation"); None otherwise."""
+    done = user.python(DELEGATED_V2_PARENT, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return Path(done.stdout.strip()) if done.stdout.strip() else None

@@ -67,17 +67,18 @@ print(json.dumps({"cells": execution.cells, "seconds": execution.seconds, "notes
 
 @pytest.fixture(scope="module")
 def reader_with_cgroups():
-    """The account, with a cgroup subtree of its own where root can make one (cgroup v1 and hybrid)."""
+    """The account, with a cgroup subtree of its own where root can make one (cgroup v1 and hybrid) or one is
+    delegated to it already (cgroup v2)."""
     from podnotes.linux import cgroups
 
-    from .normal_user import normal_user
+    from .normal_user import delegated_v2_parent_of, normal_user
 
     user = normal_user()
-    delegated = machine.cgroup_version() in ("v1", "hybrid")
-    if delegated:
+    made = machine.cgroup_version() in ("v1", "hybrid")
+    if made:
         cgroups.delegate_v1(user.uid, user.gid)
-    yield user, delegated
-    if delegated:
+    yield user, made or delegated_v2_parent_of(user) is not None
+    if made:
         cgroups.undelegate_v1(user.uid)
 
 

@@ -1,0 +1,69 @@
+#!/bin/sh
+# The cgroup v2 test tier: boots the Debian machine tools/vm/build.sh makes (cached) under qemu's
+# software emulation (TCG), with every cgroup controller on v2 (cgroup_no_v1=all), hands it this
+# working tree over 9p, and runs there the Linux tests as root, the rootless tests as a normal user
+# with a delegated subtree, and chapters 2-6 (tools/vm/guest.sh). Prints the boot time and each
+# part's time; JUnit XML, logs and the summary land in _build/vm/. Exit 0 when every part passed,
+# 1 when one failed or the machine died, 5 when the image cannot be built or qemu is missing.
+# The machine has a network card as readers' machines do, on a restricted qemu network: nothing
+# it sends leaves the machine (restrict=on), and it has no route anyway.
+# PODNOTES_VM_TIMEOUT (seconds, default 1500) bounds the whole run; PODNOTES_VM_MEMORY (MiB, 3072).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+out=$repo/_build/vm
+command -v qemu-system-x86_64 >/dev/null || { echo "vm-test: qemu-system-x86_64 missing (apt-get install qemu-system-x86)" >&2; exit 5; }
+started=$(date +%s)
+image=$("$here/build.sh") || { echo "vm-test: the image could not be built" >&2; exit 5; }
+echo "vm-test: image $image ($(cat "$image/ready")), ready after $(( $(date +%s) - started )) s"
+
+share=$(mktemp -d /tmp/podnotes-vm.XXXXXX)
+qemu_pid=
+cleanup() {
+    [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null
+    rm -rf "$share"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+( cd "$repo" && git ls-files -z -co --exclude-standard | tar --null --ignore-failed-read -T - -cf "$share/tree.tar" ) 2>/dev/null
+rm -rf "$out" && mkdir -p "$out"
+
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+boot=$(date +%s.%N)
+qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m "${PODNOTES_VM_MEMORY:-3072}" \
+    -nographic -no-reboot -nic user,model=virtio-net-pci,restrict=on \
+    -kernel "$image/vmlinuz" -initrd "$image/initrd.img" \
+    -append "console=ttyS0 root=/dev/vda rw init=/sbin/podnotes-vm-init systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all panic=-1 quiet loglevel=3" \
+    -drive "file=$image/root.img,format=raw,if=virtio,snapshot=on" \
+    -virtfs "local,path=$share,mount_tag=podnotes,security_model=none" \
+    > "$out/console.log" 2>&1 < /dev/null &
+qemu_pid=$!
+( timeout_at=$(( $(date +%s) + ${PODNOTES_VM_TIMEOUT:-1500} ))
+  while kill -0 "$qemu_pid" 2>/dev/null; do
+      [ "$(date +%s)" -lt "$timeout_at" ] || { echo "vm-test: timed out after ${PODNOTES_VM_TIMEOUT:-1500} s" >&2; kill "$qemu_pid"; }
+      sleep 2
+  done ) &
+watchdog=$!
+tail -n +1 -f --pid="$qemu_pid" "$out/console.log" | while IFS= read -r line; do
+    case $line in
+        *"podnotes-vm: kernel"*) echo "vm-test: booted to userspace in $(since "$boot") s (host clock)";;
+    esac
+    echo "$line"
+done
+wait "$qemu_pid"
+qemu_pid=
+kill "$watchdog" 2>/dev/null
+cp -r "$share/results/." "$out/" 2>/dev/null
+echo "vm-test: the machine ran for $(since "$boot") s; whole tier $(( $(date +%s) - started )) s"
+if [ ! -f "$share/status" ]; then
+    cat "$out/summary" 2>/dev/null
+    echo "vm-test: FAILED: the machine stopped before the tests finished (see $out/console.log)"
+    exit 1
+fi
+cat "$out/summary" 2>/dev/null
+if [ "$(cat "$share/status")" != 0 ]; then
+    echo "vm-test: FAILED (logs and JUnit XML in $out)"
+    exit 1
+fi
+echo "vm-test: passed (JUnit XML in $out)"
