@@ -21,8 +21,8 @@ Behaviours can be written in YAML or JSON (``podnotes timeline --behaviour``)::
     # seconds the probe tickers fire after start + initialDelaySeconds
     tickPhase: 0
     deleteAt: 60                  # optional: the Pod is deleted (kubectl delete) then
-    deleteGracePeriodSeconds: 5   # optional: the delete request's grace period (kubectl
-                                  # delete --grace-period); 0 with --force; absent: the Pod's
+    deleteGracePeriodSeconds: 5   # optional: the delete request's grace period
+                                  # (--grace-period); 0 with --force; absent: the Pod's
     finalizersRemovedAt: 90       # optional: when a controller removes the Pod's finalizers
 
 Answers per handler: ``httpGet`` an HTTP status (100-599, ``null`` =

@@ -29,7 +29,18 @@ def observe(context) -> dict:
         return _run(context, chosen, manifests, folder)
     finally:
         _clean(context, manifests, service)
+        _remove_records(folder)
+
+
+def _remove_records(folder, timeout: float = 20.0) -> None:
+    """Remove the records folder. A force-deleted Pod's object is gone at once while its container still
+    runs on the node for its 2 s minimum (and writes its heartbeat), so removing once can race with it."""
+    deadline = time.monotonic() + timeout
+    while True:
         shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists() or time.monotonic() > deadline:
+            return
+        time.sleep(0.5)
 
 
 def _run(context, chosen, manifests, folder) -> dict:
