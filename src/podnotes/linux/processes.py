@@ -502,7 +502,7 @@ def _measure_neighbour_once(held_mib: int, attempt: int) -> MemoryMeasurement:
         neighbour = group.python(_HOLD_MEMORY, str(held_mib), stdin=subprocess.PIPE)
         if neighbour.stdout.readline().strip() != "holding":  # type: ignore[union-attr]
             raise RuntimeError(f"neighbour failed to allocate {held_mib} MiB: {neighbour.stderr.read().strip()}")  # type: ignore[union-attr]
-        during = _steady_available_memory_mib()
+        during = _available_once_settled(before - held_mib // 2, falling=True)
         rss = _rss_mib(neighbour.pid)
         neighbour.stdin.close()  # type: ignore[union-attr]  # lets it exit
         neighbour.wait(timeout=30)
@@ -510,11 +510,15 @@ def _measure_neighbour_once(held_mib: int, attempt: int) -> MemoryMeasurement:
     return MemoryMeasurement(held_mib, rss, before, during, after, attempt)
 
 
-def _available_once_settled(expected_mib: int, timeout: float = 3.0) -> int:
+def _available_once_settled(expected_mib: int, timeout: float = 10.0, falling: bool = False) -> int:
     # Freed pages can sit on per-CPU lists for a moment before the kernel counts
-    # them as available again, so give the counter time to catch up.
+    # them as available again, and in a virtual machine the balloon driver's free
+    # page reporting holds freed pages back while it hands them to the host (seconds
+    # for gigabytes); page cache is reclaimed as the neighbour allocates. Give the
+    # counter time to catch up, in either direction.
     deadline = time.monotonic() + timeout
     while True:
         available = _steady_available_memory_mib()
-        if available >= expected_mib or time.monotonic() > deadline:
+        reached = available <= expected_mib if falling else available >= expected_mib
+        if reached or time.monotonic() > deadline:
             return available
