@@ -23,7 +23,7 @@ Behaviours can be written in YAML or JSON (``podnotes timeline --behaviour``)::
     deleteAt: 60                  # optional: the Pod is deleted (kubectl delete) then
     deleteGracePeriodSeconds: 5   # optional: the delete request's grace period
                                   # (--grace-period); 0 with --force; absent: the Pod's
-    finalizersRemovedAt: 90       # optional: when a controller removes the Pod's finalizers
+    finalizersRemovedAt: 90       # optional: a controller removes the finalizers
 
 Answers per handler: ``httpGet`` an HTTP status (100-599, ``null`` =
 connection refused), ``tcpSocket`` true/false (listening or not), ``exec`` an
