@@ -97,8 +97,8 @@ def show(part: Part):
 def kubelet_part(chapter: str, examples: list[str], folder: Path | None = None) -> tuple[dict, Part]:
     """``(overlays, part)``: the observations of ``examples`` (name -> :class:`podnotes.node.overlays.Overlay`,
     empty unless every one of them is there and current) and whether they are real."""
-    from .node.observe import observations_state, reasons_node_cannot_run
-    from .node.overlays import load_overlays, node_setup
+    from .node.observe import observations_state
+    from .node.overlays import load_overlays
 
     what = "these examples on a real kubelet"
     fallback = "No observed timeline is drawn here; the simulations in this chapter stand alone."
@@ -106,23 +106,11 @@ def kubelet_part(chapter: str, examples: list[str], folder: Path | None = None) 
     overlays = load_overlays(state.folder) if state.current else {}
     missing = [name for name in examples if name not in overlays]
     if not missing:
-        setup = node_setup(state.folder)
-        used = {"Kubernetes": setup.get("kubernetes"), "containerd": _version_only(setup.get("containerd")),
-                "runc": _version_only(setup.get("runc")), "Linux": setup.get("kernel"),
-                "cgroups": setup.get("cgroups")}
-        return {name: overlays[name] for name in examples}, Part(chapter, what, True, used={
-            name: value for name, value in used.items() if value})
-    cannot = reasons_node_cannot_run()
-    if cannot:
-        reason = _cannot_sentence(cannot)
-    elif not state.present:
-        reason = "This machine could run them, but they were not run before this copy was built"
-    elif not state.current:
-        reason = "The observations on this machine belong to other examples or another Kubernetes release"
-    else:
-        reason = f"The example{'s' if len(missing) > 1 else ''} {', '.join(missing)} failed on the node"
-    command = ROOT_BOOK_COMMAND if any(r.startswith("root") for r in cannot) else BOOK_COMMAND
-    return {}, Part(chapter, what, False, reason, command, fallback=fallback)
+        return {name: overlays[name] for name in examples}, Part(chapter, what, True, used=_node_used(state.folder))
+    failed = f"The example{'s' if len(missing) > 1 else ''} {', '.join(missing)} failed on the node"
+    return {}, _node_part_missing(
+        chapter, what, fallback, state, failed,
+        "This machine could run them, but they were not run before this copy was built")
 
 
 def scene_part(chapter: str, scene: str, what: str, fallback: str,
@@ -130,29 +118,45 @@ def scene_part(chapter: str, scene: str, what: str, fallback: str,
     """``(record, part)``: the real node's recording of ``scene`` (:func:`podnotes.node.scenes.load_scene`,
     None unless it is there, current and without error) and whether this section's node part is real.
     ``what`` names the node part as a noun phrase; ``fallback`` says what the section shows without it."""
-    from .node.observe import observations_state, reasons_node_cannot_run
-    from .node.overlays import node_setup
+    from .node.observe import observations_state
     from .node.scenes import load_scene
 
     state = observations_state(folder)
     record = load_scene(scene, state.folder) if state.current else None
     if record and "error" not in record:
-        setup = node_setup(state.folder)
-        used = {"Kubernetes": setup.get("kubernetes"), "containerd": _version_only(setup.get("containerd")),
-                "runc": _version_only(setup.get("runc")), "Linux": setup.get("kernel"),
-                "cgroups": setup.get("cgroups")}
-        return record, Part(chapter, what, True, used={name: value for name, value in used.items() if value})
+        return record, Part(chapter, what, True, used=_node_used(state.folder))
+    failed = f"The node ran, but this part failed there ({record['error'] if record else 'no recording'})"
+    return None, _node_part_missing(
+        chapter, what, fallback, state, failed,
+        "This machine could run it, but the node was not run before this copy was built")
+
+
+def _node_used(folder: Path) -> dict[str, str]:
+    """What the node's observations were recorded on, for a real part's line (empty values left out)."""
+    from .node.overlays import node_setup
+
+    setup = node_setup(folder)
+    used = {"Kubernetes": setup.get("kubernetes"), "containerd": _version_only(setup.get("containerd")),
+            "runc": _version_only(setup.get("runc")), "Linux": setup.get("kernel"), "cgroups": setup.get("cgroups")}
+    return {name: value for name, value in used.items() if value}
+
+
+def _node_part_missing(chapter: str, what: str, fallback: str, state, failed: str, not_run: str) -> Part:
+    """A node part this copy could not show, with the reason a reader is given: the machine cannot run a
+    node, ``not_run`` (the node was not run), the observations are stale, or ``failed`` (what went wrong there)."""
+    from .node.observe import reasons_node_cannot_run
+
     cannot = reasons_node_cannot_run()
     if cannot:
         reason = _cannot_sentence(cannot)
     elif not state.present:
-        reason = "This machine could run it, but the node was not run before this copy was built"
+        reason = not_run
     elif not state.current:
-        reason = "The recordings on this machine belong to other examples or another Kubernetes release"
+        reason = "The observations on this machine belong to other examples or another Kubernetes release"
     else:
-        reason = f"The node ran, but this part failed there ({record['error'] if record else 'no recording'})"
+        reason = failed
     command = ROOT_BOOK_COMMAND if any(r.startswith("root") for r in cannot) else BOOK_COMMAND
-    return None, Part(chapter, what, False, reason, command, fallback=fallback)
+    return Part(chapter, what, False, reason, command, fallback=fallback)
 
 
 # What the node lacks (podnotes.node.binaries.missing_prerequisites), as a reader reads it.
