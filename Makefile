@@ -12,13 +12,20 @@ BOOK_OUT ?= $(BOOK)
 JB_FLAGS = -W -n --keep-going
 PYTEST_ARGS ?=
 
-.PHONY: vm-test book test venv clean clean-observed force-book site-archive k8s-binaries workshop-offline
+.PHONY: vm-test book test venv translations clean clean-observed force-book site-archive k8s-binaries workshop-offline
 
 # Phases, each printed with its time (podnotes.book.build): the Kubernetes binaries (built once with Go, else
 # skipped), the real-node observations (as root, unless current), then the site. FORCE=1 executes every
 # notebook again; so does any change of the observations, root or the binaries since the last build.
 book: $(STAMP)
 	$(BIN)/python -m podnotes.book.build $(if $(FORCE),--force) --book $(BOOK) --out $(BOOK_OUT) -- $(JB_FLAGS)
+
+# The Chinese edition's catalogs (locales/zh_CN/LC_MESSAGES/<page>.po): every message of the executed book
+# extracted again (Sphinx's gettext builder over the execution cache of the last `make book`), the catalogs
+# updated (sphinx-intl: a changed English text becomes fuzzy or new, a removed one obsolete), and per page the
+# messages, untranslated, fuzzy and stale entries listed. `make book` first when the cache is missing.
+translations: $(STAMP)
+	$(BIN)/python -m podnotes.book.translations update --book $(BOOK) --out $(BOOK_OUT)
 
 # The built site as one versioned tarball plus a .sha256 file, for a workshop
 # machine or a static host: _build/podnotes-site-<version>.tar.gz
@@ -50,9 +57,10 @@ venv: $(STAMP)
 
 # The cgroup v2 tier (tools/vm/): a Debian machine booted under qemu (TCG) with every controller on
 # cgroup v2 runs the Linux tests as root and as a delegated normal user, and chapters 2-6. Root only;
-# the image is built once into ~/.cache/podnotes/vm-<digest>/. Prints boot and per-part times.
+# the image is built once into ~/.cache/podnotes/vm-<digest>/. Prints boot, per-part and per-chapter
+# times. Results for the same image and files are reused (tests/vm asks again); FORCE=1 reruns.
 vm-test:
-	tools/vm/run.sh
+	tools/vm/run.sh $(if $(FORCE),--force)
 
 # Debian packages the chapters use (busybox-static: the tiny root file systems of
 # chapters 2-6). Installed with apt-get when running as root on Debian and
@@ -62,15 +70,18 @@ DEBIAN_PACKAGES := busybox-static
 # The browser tests (tests/site, marker `browser`) read the built site in
 # Debian's Chromium; a CJK font lets screenshots show the Chinese terms.
 DEBIAN_PACKAGES += chromium fonts-wqy-zenhei
-# The real-node tests (tests/node, marker `node`) run Pods with containerd and
-# runc on a CNI bridge; busybox-static (above) also makes their images.
-DEBIAN_PACKAGES += containerd runc containernetworking-plugins
+# The real-node tests (tests/node, marker `node`) run Pods on a CNI bridge with
+# containerd 2 and runc built by tools/k8s-binaries/build.sh (runc's seccomp
+# support needs libseccomp-dev); busybox-static (above) also makes their images.
+DEBIAN_PACKAGES += containernetworking-plugins libseccomp-dev pkg-config gcc
 # The connection guard's tests record every connect() with strace; util-linux
 # provides setpriv, which gives every child process a parent-death signal.
 DEBIAN_PACKAGES += strace util-linux
 # Rootless runs of chapters 2-6 map the range /etc/subuid delegates with
 # newuidmap/newgidmap, as rootless Podman does (without them: one ID).
 DEBIAN_PACKAGES += uidmap
+# The cgroup v2 machine (make vm-test, tests/vm): qemu boots it, mmdebstrap and mke2fs build its image.
+DEBIAN_PACKAGES += qemu-system-x86 mmdebstrap e2fsprogs
 
 $(STAMP): requirements.txt pyproject.toml
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \

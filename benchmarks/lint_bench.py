@@ -13,14 +13,18 @@ Printed:
    documents, as separate files (one folder) and as one stream (one file):
    CPU time (user + system of the child) and peak RSS from GNU time, wall time
    and exit code, per tool;
-   - podnotes: ``podnotes lint -f PATH`` (text output, advice on);
-   - kubeconform (pinned, built from the Go module proxy; default 4 workers):
-     ``kubeconform -strict -summary -schema-location <local schemas> PATH``;
+   - podnotes: ``podnotes lint -f PATH`` (text output, advice on; a folder of 100 files or more is checked
+     in worker processes, as many as CPUs, at most 4), and for files also ``--workers 1`` (one process);
+   - kubeconform (pinned, built from the Go module proxy; default 4 goroutines, on as many CPUs as Go
+     sees): ``kubeconform -strict -summary -schema-location <local schemas> PATH``;
    - kubernetes-validate with one compiled validator per kind, reading YAML
      with libyaml (``lint_tools.py``), both schema validators using the same
      schema files;
 2. podnotes in process: cost per document of reading (YAML to located tree)
    and of the rules, and kubernetes-validate in process, cached and as shipped;
+   and the floor of any Python tool: the CPU time of ``python -c pass`` and of importing the libraries
+   podnotes cannot start without (argparse, dataclasses, json, re, PyYAML), against kubeconform's one
+   document;
 3. a cProfile top 10 (own time) of ``podnotes.lint.lint`` on 1,000 documents;
 4. how many of the seeded mistakes each tool finds, per kind of mistake, and
    how many clean documents it flags (false positives).
@@ -59,6 +63,8 @@ QUICK_SIZES = (1, 100, 1_000)
 DETECTION_SIZE = 1_000
 CHUNK = 1_000  # documents per podnotes input in process
 TOOLS = ("podnotes", "kubeconform", "kubernetes-validate")
+ONE_PROCESS = "podnotes --workers 1"
+KUBECONFORM_GOROUTINES = 4  # kubeconform's default -n
 
 
 @dataclass
@@ -71,6 +77,7 @@ class Run:
     peak_rss_mb: float
     exit_code: int
     note: str = ""
+    workers: str = ""  # how many processes or goroutines checked the documents
 
 
 def main() -> int:
@@ -91,6 +98,7 @@ def main() -> int:
         "kubeconform": kubeconform,
         "kubernetes-validate": [sys.executable, str(Path(lint_tools.__file__)), "kubernetes-validate", K8S_VERSION],
     }
+    commands[ONE_PROCESS] = commands["podnotes"][:2] + ["--workers", "1", "-f"]
     print_setup(manifests)
     compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="lint-bench-") as scratch:
@@ -99,11 +107,15 @@ def main() -> int:
         for size in sizes:
             folder, stream = write_corpus(Path(scratch) / str(size), manifests[:size])
             for layout, path in (("files", folder), ("stream", stream)):
-                for tool in TOOLS:
-                    runs.append(best_run(tool, size, layout, commands[tool] + [str(path)],
-                                         repeat=3 if size <= 100 else 1))
-                    print_run(runs[-1])
-                print_verdict(runs[-3:])
+                tools = TOOLS + ((ONE_PROCESS,) if layout == "files" and podnotes_workers(size, layout) > 1 else ())
+                for tool in tools:
+                    run = best_run(tool, size, layout, commands[tool] + [str(path)], repeat=3 if size <= 100 else 1)
+                    run.workers = workers_of(tool, size, layout)
+                    runs.append(run)
+                    print_run(run)
+                print_verdict(runs[-len(tools):])
+            if size == 1:
+                print_floor(commands, folder / f"{manifests[0].index:05d}.yaml")
         problems += [f"{run.tool} at {run.size} {run.layout}: exit {run.exit_code} {run.note}"
                      for run in runs if run.exit_code not in (0, 1, 2, 3)]
         in_process(manifests, (100, 1_000) if args.quick else (100, 1_000, 10_000))
@@ -217,17 +229,37 @@ def run_once(tool: str, size: int, layout: str, command: list[str]) -> Run:
     return Run(tool, size, layout, user + system, wall, peak_kib / 1024, code, note)
 
 
+def podnotes_workers(size: int, layout: str) -> int:
+    """The worker processes ``podnotes lint`` uses on this machine for ``size`` documents in ``layout``."""
+    from podnotes.lint.workers import default_workers, workers_for
+
+    return workers_for(size, default_workers()) if layout == "files" else 1
+
+
+def workers_of(tool: str, size: int, layout: str) -> str:
+    if tool == "podnotes":
+        workers = podnotes_workers(size, layout)
+        return f"{workers} processes" if workers > 1 else "1 process"
+    if tool == "kubeconform":
+        return f"{KUBECONFORM_GOROUTINES} goroutines"
+    return "1 process"
+
+
 def print_header() -> None:
-    print("\n1. Whole processes (best of 3 at 1 and 100 documents, one run above). CPU = user + system of the child;"
-          " RSS = peak resident memory")
-    header = (f"{'documents':>9} {'layout':7} {'tool':20} {'CPU s':>7} {'wall s':>7} {'ms/doc':>7} {'RSS MB':>7} "
-              f"{'exit':>4}")
+    print(f"\n1. Whole processes (best of 3 at 1 and 100 documents, one run above). CPU = user + system of the child;"
+          f" RSS = peak resident memory; {os.cpu_count()} CPUs, load average {load_average()} at the start")
+    header = (f"{'documents':>9} {'layout':7} {'tool':20} {'workers':>13} {'CPU s':>7} {'wall s':>7} {'ms/doc':>7} "
+              f"{'RSS MB':>7} {'exit':>4}")
     print(header)
     print("-" * len(header), flush=True)
 
 
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def print_run(run: Run) -> None:
-    print(f"{run.size:>9,} {run.layout:7} {run.tool:20} {run.cpu:7.2f} {run.wall:7.2f} "
+    print(f"{run.size:>9,} {run.layout:7} {run.tool:20} {run.workers:>13} {run.cpu:7.2f} {run.wall:7.2f} "
           f"{run.cpu / run.size * 1000:7.3f} {run.peak_rss_mb:7.0f} {run.exit_code:>4}"
           + (f"  {run.note}" if run.note else ""), flush=True)
 
@@ -242,7 +274,36 @@ def print_verdict(runs: list[Run]) -> None:
         verdict = (f"podnotes / kubeconform: CPU {ours.cpu / theirs.cpu:.2f}x, wall {ours.wall / theirs.wall:.2f}x, "
                    f"RSS {ours.peak_rss_mb / theirs.peak_rss_mb:.2f}x; target "
                    + ("met" if met else "NOT met"))
-    print(f"{'':>18}{verdict}", flush=True)
+    print(f"{'':>18}{verdict} (load average {load_average()})", flush=True)
+
+
+FLOOR_IMPORTS = "import argparse, dataclasses, json, re, yaml"
+
+
+def print_floor(commands: dict[str, list[str]], one_file: Path) -> None:
+    """What any Python tool pays before it reads a document, against kubeconform's whole run on one: median
+    CPU of 9 runs each, from getrusage (microseconds, where GNU time counts hundredths)."""
+    measured = {
+        "python -c pass": child_cpu([sys.executable, "-c", "pass"]),
+        f"python -c '{FLOOR_IMPORTS}'": child_cpu([sys.executable, "-c", FLOOR_IMPORTS]),
+        "podnotes lint, one document": child_cpu(commands["podnotes"] + [str(one_file)]),
+        "kubeconform, one document": child_cpu(commands["kubeconform"] + [str(one_file)]),
+    }
+    print("\n   One document against the floor of a Python tool here (CPU ms, median of 9): "
+          + "; ".join(f"{name} {seconds * 1000:.1f}" for name, seconds in measured.items()), flush=True)
+
+
+def child_cpu(command: list[str], runs: int = 9) -> float:
+    import resource
+    import statistics
+
+    spent = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        spent.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return statistics.median(spent)
 
 
 # --- in process -----------------------------------------------------------------------------------------------

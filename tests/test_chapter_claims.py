@@ -228,7 +228,8 @@ def outputs(notebook) -> str:
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            text.append(output.get("text", "") + data.get("text/markdown", "") + data.get("text/plain", ""))
+            # One representation per output, the one a reader's Jupyter shows first.
+            text.append(output.get("text", "") + (data.get("text/markdown") or data.get("text/plain", "")))
             if "image/png" in data or "image/svg+xml" in data:
                 text.append(f"<figure in a cell tagged {cell.metadata.get('tags')}>")
     return "\n".join(text)

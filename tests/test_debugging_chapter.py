@@ -38,9 +38,11 @@ def test_with_the_recording_the_page_shows_what_kubectl_printed(monkeypatch, tmp
     _observations(tmp_path, with_recording=True)
     shown = outputs(executed("debugging", monkeypatch, tmp_path))
     assert NOTE not in shown and "ran for real" in shown
-    for command in ("$ kubectl get pods", "$ kubectl describe pod no-image", "$ kubectl logs crash --previous",
+    for command in ("$ kubectl get pods", "$ kubectl get pod crash --watch", "$ kubectl describe pod no-image",
+                    "$ kubectl logs crash --previous",
                     "$ kubectl exec target -- ps", "$ kubectl logs target -c debugger-1000"):
         assert command in shown, command
     assert "connect: connection refused" in shown and "Permission denied" in shown
+    assert "then CrashLoopBackOff" in shown, "the watch's finding is printed"
     printed = [line for line in shown.splitlines() if "ran for real" not in line]  # the note is prose
     assert max(len(line) for line in printed) <= 84

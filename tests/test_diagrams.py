@@ -34,7 +34,7 @@ def drawn_texts(drawing: diagrams.Diagram) -> list[str]:
 
 
 def test_every_chapter_drawing_is_made():
-    assert len(DRAWINGS) == 14 and len(set(NAMES)) == len(NAMES), NAMES
+    assert len(DRAWINGS) == 15 and len(set(NAMES)) == len(NAMES), NAMES
 
 
 @pytest.mark.parametrize("drawing", DRAWINGS, ids=NAMES)
@@ -194,8 +194,24 @@ def test_namespace_kinds_cover_every_kind_the_package_creates():
     assert set(NAMESPACE_FLAGS) <= set(diagrams.ISOLATES)
     texts = drawn_texts(diagrams.namespace_kinds())
     assert all(kind in texts for kind in diagrams.ISOLATES)
-    assert diagrams.container_gets("net") == "always" and diagrams.container_gets("cgroup") == "on cgroup v2"
-    assert diagrams.container_gets("user") == "with hostUsers: false" and diagrams.container_gets("time") == "no"
+
+
+def test_namespace_kinds_say_whose_namespace_a_pods_container_is_in():
+    """CRI NamespaceOption as the kubelet fills it (pkg/kubelet/kuberuntime/util/util.go): network and IPC
+    per Pod, PID per container unless shareProcessNamespace, user per Pod only with hostUsers: false;
+    containerd adds the Pod's UTS, a mount namespace per container and a cgroup namespace on cgroup v2."""
+    uses = {kind: diagrams.namespace_use(kind) for kind in diagrams.ISOLATES}
+    assert {kind for kind, use in uses.items() if use.sharing == "pod"} == {"net", "ipc", "uts"}
+    assert {kind for kind, use in uses.items() if use.sharing == "own"} == {"pid", "mnt", "cgroup"}
+    assert {kind for kind, use in uses.items() if use.sharing == "host"} == {"user", "time"}
+    assert "shareProcessNamespace" in uses["pid"].words and "shareProcessNamespace" not in uses["mnt"].words
+    assert "hostUsers: false" in uses["user"].words and "cgroup v2" in uses["cgroup"].words
+    texts = " ".join(" ".join(drawn_texts(diagrams.namespace_kinds())).split())
+    assert "always" not in texts.replace("its own, always", "").replace("the node's, always", ""), \
+        "no bare 'always' that leaves open what is always"
+    assert diagrams.NAMESPACE_USE_HEADER in texts
+    for use in uses.values():
+        assert use.words in texts, f"{use.words!r} is drawn whole"
 
 
 def test_container_steps_follow_the_launchers_order():
@@ -222,7 +238,7 @@ def test_setup_steps_for_joining_and_user_namespaces():
 
 # --- the chapters show them ------------------------------------------------------------------------------
 
-GLUED = re.compile(r'glue\(\s*"([^"]+)",\s*diagrams\.(\w+)\(')
+GLUED = re.compile(r'glue\(\s*"([^"]+)",\s*diagrams\.bilingual\(diagrams\.(\w+)[,)]')
 FIGURE = re.compile(r"```\{glue:figure\} (\S+)\n((?::[^\n]*\n)*)")
 
 
@@ -278,3 +294,149 @@ def test_the_termination_sequence_draws_every_step_in_its_column():
     for link in diagrams.TERMINATION_LINKS:
         assert link.replace("\n", " ") in texts, link
 
+
+
+# --- the Chinese edition's drawings -------------------------------------------------------------------------
+
+DRAWINGS_ZH = diagrams.chapter_diagrams("zh-CN")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def test_every_chapter_drawing_is_made_in_chinese():
+    assert [drawing.name for drawing in DRAWINGS_ZH] == NAMES
+    assert {drawing.language for drawing in DRAWINGS_ZH} == {"zh-CN"}
+    assert {drawing.language for drawing in DRAWINGS} == {"en"}
+
+
+@pytest.mark.parametrize("drawing", DRAWINGS_ZH, ids=NAMES)
+def test_a_chinese_drawing_has_no_english_label_left(drawing):
+    """Every label is in the table's Chinese, or one the table keeps as it is (names, code, status words);
+    a label with Latin words only is one of those."""
+    table = diagrams.label_table()
+    texts = drawn_texts(drawing)
+    assert texts and any(CJK.search(text) for text in texts), "the drawing has Chinese labels"
+    assert not diagrams.untranslated, sorted(diagrams.untranslated)
+    english = set(table["labels"])
+    for text in texts:
+        assert text not in english, f"{text!r} was drawn in English"
+        if LATIN_WORD.search(text) and not CJK.search(text):
+            assert _kept(text, table), f"{text!r} has no Chinese and is not a kept name, code or status word"
+
+
+def _kept(text: str, table: dict) -> bool:
+    """Names, code and status words: in the kept list, or no line of it is English prose (three words in a
+    row outside a shell line; a call, a path, a cgroup or a flag is not prose)."""
+    if text in table["kept"]:
+        return True
+    return not any(PROSE.search(line) for line in text.splitlines() if not line.startswith("$ "))
+
+
+PROSE = re.compile(r"\b[A-Za-z]+ [a-z]+ [a-z]+\b")
+
+
+@pytest.mark.parametrize("drawing", DRAWINGS_ZH, ids=NAMES)
+def test_no_letter_of_a_chinese_drawing_is_small_outside_or_over_another(drawing):
+    assert diagrams.layout_problems(drawing) == []
+
+
+@pytest.mark.parametrize("drawing", DRAWINGS_ZH, ids=NAMES)
+def test_every_letter_of_a_chinese_drawing_is_legible_in_a_phone_column(drawing):
+    sizes = plot.text_sizes_px(drawing.svg())
+    assert len(sizes) >= len(drawn_texts(drawing)), "every text of the drawing was found in its SVG"
+    assert min(sizes) >= plot.MIN_TEXT_PX, f"smallest text {min(sizes):.1f} px"
+
+
+@pytest.mark.parametrize("drawing", DRAWINGS_ZH, ids=NAMES)
+def test_chinese_text_stays_inside_its_drawing_and_is_drawn_in_a_cjk_font(drawing):
+    """Wrapped Chinese lines fit the figure's width; the characters are drawn (a missing glyph would be
+    an empty box: matplotlib warns and draws DejaVu's .notdef)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph ... missing from font(s)" is a UserWarning
+        svg = drawing.svg()
+    assert "<path" in svg
+
+
+@pytest.mark.parametrize("text, columns", [
+    ("所有容器都已结束，其中有出错的，且都不会重启", 12),
+    ("pause 进程：持有 net, uts, ipc 命名空间；一直睡眠", 14),
+    ("kubelet：Killing 事件，然后是 preStop 回调，它占用宽限期限", 16),
+])
+def test_chinese_wrapping_fits_and_keeps_latin_words_and_punctuation(text, columns):
+    lines = diagrams._wrap_line(text, columns)
+    assert len(lines) > 1 and "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert all(diagrams._columns(line) <= columns for line in lines), lines
+    assert not any(line[0] in "，。、：；）" for line in lines), "no line starts with closing punctuation"
+    latin = set(re.findall(r"[A-Za-z]+", text))
+    assert latin == {word for line in lines for word in re.findall(r"[A-Za-z]+", line)}, "no Latin word is cut"
+
+
+def test_no_chinese_character_is_left_alone_on_a_last_line():
+    lines = diagrams._wrap_line("子进程带着退出状态退出", 17)  # ten characters fit a line
+    assert lines == ["子进程带着退出状态", "退出"], lines
+
+
+@pytest.mark.parametrize("drawing", DRAWINGS_ZH, ids=NAMES)
+def test_wrapped_chinese_lines_are_no_wider_than_the_wrapping_allowed(drawing):
+    """The wrapping's estimate of a Chinese line's width is not below its drawn width (WIDE_CHAR_COLUMNS)."""
+    lines = [line for text in drawn_texts(drawing) for line in text.splitlines() if CJK.search(line)]
+    assert lines
+    for line in lines:
+        estimate = diagrams._columns(line) * 72 / diagrams.CHARS_PER_INCH
+        assert plot.text_width_points(line) <= estimate * 1.02, line
+
+
+def test_a_label_missing_from_the_table_is_reported_and_drawn_as_it_is():
+    diagrams.untranslated.clear()
+    try:
+        drawing = diagrams.drawn_in("zh-CN", diagrams.start_steps)
+        assert not diagrams.untranslated
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(diagrams, "START_STEPS", (("a step no table knows", "Running"),))
+            drawing = diagrams.drawn_in("zh-CN", diagrams.start_steps)
+        assert diagrams.untranslated == {"a step no table knows"}
+        assert "a step no table knows" in drawn_texts(drawing)
+    finally:
+        diagrams.untranslated.clear()
+
+
+def test_an_unknown_language_is_refused():
+    with pytest.raises(ValueError, match="fr"):
+        diagrams.drawn_in("fr", diagrams.fork_exec)
+
+
+def test_the_chinese_labels_use_the_editions_terms():
+    """Every Chinese label of the table is held to the term list the translated pages are checked against."""
+    from podnotes.book.terms import check_message, load_terms
+
+    table = diagrams.label_table()
+    terms = load_terms()
+    assert table["labels"] and terms
+    problems = [(english, variant) for english, chinese in table["labels"].items()
+                for _, variant in check_message(english, chinese, terms)]
+    assert problems == []
+
+
+def test_the_bilingual_output_holds_both_drawings_each_in_its_language():
+    from html.parser import HTMLParser
+
+    both = diagrams.bilingual(diagrams.fork_exec)
+    html = both._repr_html_()
+
+    class Wrappers(HTMLParser):
+        found: list = []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "div" and "podnotes-lang" in attrs.get("class", ""):
+                self.found.append((attrs["class"], attrs.get("lang")))
+
+    parser = Wrappers()
+    parser.found = []
+    parser.feed(html)
+    assert parser.found == [("podnotes-lang-en", "en"), ("podnotes-lang-zh", "zh-CN")]
+    assert html.count("<svg") == 2 and "<?xml" not in html
+    assert 'html[lang|="zh"] .podnotes-lang-en' in html, "the notices' style shows each edition its own"
+    assert both.en.svg() != both.zh.svg() and both.en.alt in html

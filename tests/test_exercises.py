@@ -47,6 +47,9 @@ WRONG = {
     "pod/new-sandbox-call": ["CreateContainer", "StartContainer", "CreatePodSandbox"],
     "pod/shared-kinds": [["net"], "net uts ipc pid", "net uts ipc mnt"],
     "pod/second-bind-error": ["ECONNREFUSED", "nothing, both listen"],
+    "user-namespaces/host-uid-of-1000": [196_608, 1000, 65_534],
+    "user-namespaces/idmapped-owner-inside": [196_608, 65_534],
+    "user-namespaces/relaxed-checks": ["runAsNonRoot", "runAsUser procMount", "capabilities seccompProfile"],
     "lifecycle/phase-onfailure": ["Succeeded", "Pending", "CrashLoopBackOff"],
     "debugging/missing-secret-status": ["ErrImagePull", "Pending", "CrashLoopBackOff", "ContainerCreating"],
     "debugging/previous-logs": ["-f", "--all-containers", "--since=1h"],
@@ -78,6 +81,9 @@ WRONG = {
     "termination/sidecar-order": [["a", "b", "c"], "b c a", ["c", "b"], "c b a app"],
     "termination/deletion-timestamp": [30, 0, 40],
     "kubectl/resize-subresource": ["status", "scale", "patch"],
+    "node-loss/eviction-time": [300, 50, 30, 400],
+    "node-loss/phase-while-terminating": ["Failed", "Terminating", "Unknown"],
+    "node-loss/single-node-eviction": [3, 1, "3"],
 }
 
 

@@ -107,6 +107,16 @@ def test_records_feed_the_status_page(monkeypatch, tmp_path):
     for row in ("- **commit**:", "- **podnotes version**:", "- **built**:", "- **system**:",
                 "- **real-kubelet observations**:"):
         assert row in table
+    # The Chinese edition shows the same records in its words (one execution serves both editions).
+    chinese = provenance.parts_markdown(["07-lifecycle", "09-init-and-ephemeral", "11-kubectl"], language="zh")
+    assert ("* - 07-lifecycle\n  - 真实 kubelet 上的示例\n  - 已真实运行\n"
+            "  - Kubernetes v1.37.2、containerd 1.6.20\n") in chinese
+    assert "* - 11-kubectl\n  - 针对真实 API 服务器的命令\n  - 已真实运行" in chinese
+    assert "其余章节（09-init-and-ephemeral）是纯 Python 的" in chinese
+    assert "ran for real" not in chinese and "chapter" not in chinese
+    assert "- **提交**：" in provenance.build_markdown("zh") and "**commit**" not in provenance.build_markdown("zh")
+    both = provenance.in_both_languages("english", "中文")
+    assert both == "::::{container} podnotes-lang-en\nenglish\n::::\n\n::::{container} podnotes-lang-zh\n中文\n::::"
 
 
 def test_the_status_page_says_when_the_observations_were_recorded_and_if_reused(monkeypatch, tmp_path):
@@ -134,7 +144,8 @@ def test_the_status_page_says_when_the_observations_were_recorded_and_if_reused(
 def test_the_chapters_with_real_parts_are_found():
     assert set(provenance.chapters_with_real_parts()) == {"07-lifecycle", "probe-timing", "11-kubectl",
                                                           "checks-itself", "resources", "pod-on-a-node",
-                                                          "shared-storage", "debugging", "termination"}
+                                                          "shared-storage", "debugging", "termination",
+                                                          "user-namespaces", "node-loss", "09-init-and-ephemeral"}
     assert {"02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch", "06-pod-and-pause"} <= set(
         provenance.kernel_chapters())
 
@@ -208,3 +219,14 @@ def test_a_failed_or_missing_scene_falls_back_with_its_reason(monkeypatch, tmp_p
     monkeypatch.setenv("PODNOTES_REQUIRE_REAL", "1")
     with pytest.raises(provenance.RealPartMissing, match="shared-storage"):
         provenance.show(part)
+
+
+def test_a_chapter_whose_section_needs_root_did_not_run_for_real_without_it(monkeypatch):
+    from podnotes.linux import privileges
+
+    real_missing = privileges.missing
+    monkeypatch.setattr(privileges, "missing", lambda requirement, facts=None:
+                        "root (CAP_SYS_ADMIN)" if requirement == "root" else None if requirement != "linux"
+                        else real_missing(requirement, facts))
+    assert not provenance.kernel_part("user-namespaces").real, "it writes another process's uid_map"
+    assert provenance.kernel_part("03-namespaces").real, "rootless user namespaces suffice there"

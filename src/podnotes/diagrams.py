@@ -17,12 +17,17 @@ downwards.
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import hashlib
 import re
 import textwrap
+import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
+from importlib import resources
 from typing import Any
 
 from podnotes import plot
@@ -41,6 +46,9 @@ BOLD_CHARS_PER_INCH = 11.5 * 9 / FONT
 MONO_CHAR_INCHES = 0.6 * FONT / 72
 LINE_INCHES = 0.165 * FONT / 9
 MONO = "DejaVu Sans Mono"
+# A Chinese character (WenQuanYi Zen Hei) is one em wide, 9.35 pt at 9.5 pt measured, against the 5.85 pt a
+# letter is given by CHARS_PER_INCH: a character takes the room of this many letters when wrapping.
+WIDE_CHAR_COLUMNS = 1.65
 INK = "#222222"
 GREY = "#555555"
 # Okabe-Ito hues, lightened for fills, so that text on them stays dark on light.
@@ -66,17 +74,80 @@ SHARING_LEGEND = {"pod": "Pod's: held by pause, joined with setns", "own": "own:
                   "host": "node's: not unshared"}
 
 
+# ---------------------------------------------------------------------------------------------------------
+# The language a drawing's labels are written in: English, or Chinese through the table
+# podnotes/data/figure-labels.zh-CN.yml (terms as chapters/reference/glossary.md and data/zh-terms.yml).
+
+LANGUAGES = ("en", "zh-CN")
+_language: contextvars.ContextVar[str] = contextvars.ContextVar("podnotes_figure_language", default="en")
+#: English labels a Chinese drawing asked for that the table has no Chinese for; tests look here.
+untranslated: set[str] = set()
+
+
+@functools.cache
+def label_table() -> dict[str, Any]:
+    """The figure-label table: ``labels`` (English -> Chinese), ``patterns`` (a regular expression over a
+    whole label with named groups -> a Chinese format of them, for labels holding data such as a Pod's name)
+    and ``kept`` (labels drawn as they are in both languages: names, code, status words, field names)."""
+    import yaml
+
+    text = resources.files("podnotes").joinpath("data/figure-labels.zh-CN.yml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _t(text: str) -> str:
+    """``text``, a label of a drawing, in the language being drawn."""
+    if _language.get() == "en" or not text.strip():
+        return text
+    table = label_table()
+    if text in table["labels"]:
+        return table["labels"][text]
+    for rule in table["patterns"]:
+        match = re.fullmatch(rule["en"], text)
+        if match:
+            return rule["zh"].format(**match.groupdict())
+    if text not in table["kept"]:
+        untranslated.add(text)
+    return text
+
+
+def _code(text: str) -> str:
+    """``text``, code that may end in words (a system call and what it does), in the language being drawn:
+    the table's Chinese where it has some, else as it is (code is the same in both languages)."""
+    if _language.get() == "en":
+        return text
+    return label_table()["labels"].get(text, text)
+
+
+def drawn_in(language: str, draw: Callable[..., Diagram], *args: Any, **kwargs: Any) -> Diagram:
+    """``draw(*args, **kwargs)`` with its labels in ``language`` (one of ``LANGUAGES``). Raises
+    ``ValueError`` for another language."""
+    if language not in LANGUAGES:
+        raise ValueError(f"no figure labels in {language!r}; known: {', '.join(LANGUAGES)}")
+    token = _language.set("en" if language == "en" else "zh")
+    try:
+        diagram = draw(*args, **kwargs)
+    finally:
+        _language.reset(token)
+    diagram.language = language
+    return diagram
+
+
 @dataclass
 class Diagram:
-    """A drawing: ``name`` (a file stem), the matplotlib ``figure`` and its ``alt`` text."""
+    """A drawing: ``name`` (a file stem), the matplotlib ``figure``, its ``alt`` text and the ``language``
+    of its labels."""
 
     name: str
     figure: Any  # a matplotlib Figure; matplotlib is imported only when drawing
     alt: str
+    language: str = "en"
 
     def svg(self) -> str:
-        """The drawing as SVG text, its alt text as the SVG's ``<title>`` and ``aria-label``."""
+        """The drawing as SVG text, its alt text (if any) as the SVG's ``<title>`` and ``aria-label``."""
         text = plot.render(self.figure, "svg").decode("utf-8")
+        if not self.alt:  # a timeline: its glue:figure gives the picture its alt text
+            return text
         start = text.index("<svg")
         end = text.index(">", start)
         label = escape(self.alt, quote=True)
@@ -91,6 +162,48 @@ class Diagram:
 
     def _repr_svg_(self) -> str:
         return self.svg()
+
+
+#: The MIME type of a drawing in both languages: ``{"en": svg, "zh-CN": svg}`` (``podnotes.book.figures``).
+BILINGUAL_MIME = "application/vnd.podnotes.bilingual-figure+json"
+
+
+@dataclass
+class BilingualDiagram:
+    """One drawing in both editions' languages: ``en`` and ``zh`` (``Diagram``). In the book, both SVGs
+    (``BILINGUAL_MIME``, drawn by ``podnotes.book.figures``); as HTML (Jupyter), both SVGs inline, each in a
+    ``podnotes-lang-en|zh`` wrapper with its ``lang``, and the style of ``podnotes.notices`` that shows only
+    the edition's own (``<html lang>``); elsewhere the English SVG."""
+
+    en: Diagram
+    zh: Diagram
+
+    def _repr_html_(self) -> str:
+        from podnotes.notices import _STYLE
+
+        parts = [_STYLE]
+        for lang, code, diagram in (("en", "en", self.en), ("zh", "zh-CN", self.zh)):
+            svg = diagram.svg()
+            svg = svg[svg.index("<svg"):]  # no XML declaration inside HTML
+            parts.append(f'<div class="podnotes-lang-{lang}" lang="{code}">{svg}</div>')
+        return "".join(parts)
+
+    def _repr_svg_(self) -> str:
+        return self.en.svg()
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        """Both SVGs for the book (``podnotes.book.figures``), the HTML for Jupyter, the English SVG else."""
+        return {BILINGUAL_MIME: {"en": self.en.svg(), "zh-CN": self.zh.svg()}, "text/html": self._repr_html_(),
+                "image/svg+xml": self.en.svg()}
+
+    def image(self) -> BilingualDiagram:
+        """What a glue cell glues for a ``glue:figure``: this drawing, in both languages."""
+        return self
+
+
+def bilingual(draw: Callable[..., Diagram], *args: Any, **kwargs: Any) -> BilingualDiagram:
+    """``draw(*args, **kwargs)`` drawn in English and in Chinese (``drawn_in``)."""
+    return BilingualDiagram(drawn_in("en", draw, *args, **kwargs), drawn_in("zh-CN", draw, *args, **kwargs))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -108,11 +221,41 @@ def _canvas(height: float):
     return figure, ax
 
 
+def _is_wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def _columns(text: str) -> float:
+    """How many Latin letters' room ``text`` takes (a Chinese character ``WIDE_CHAR_COLUMNS``)."""
+    return sum(WIDE_CHAR_COLUMNS if _is_wide(char) else 1 for char in text)
+
+
 def _wrap(text: str, width: float, mono: bool = False, bold: bool = False) -> list[str]:
     per_inch = MONO_CHARS_PER_INCH if mono else BOLD_CHARS_PER_INCH if bold else CHARS_PER_INCH
     columns = max(int((width - 0.14) * per_inch), 8)
-    return [line for part in text.split("\n")
-            for line in (textwrap.wrap(part, columns, break_on_hyphens=False) or [""])]
+    return [line for part in text.split("\n") for line in (_wrap_line(part, columns) or [""])]
+
+
+def _wrap_line(text: str, columns: int) -> list[str]:
+    """Lines of at most ``columns`` letters' room: Latin text breaks at spaces, Chinese between any two
+    characters except before closing punctuation."""
+    if not any(_is_wide(char) for char in text):
+        return textwrap.wrap(text, columns, break_on_hyphens=False)
+    # Tokens: a Chinese character with any closing punctuation after it, or a Latin word with its spaces.
+    tokens = re.findall(r"[\u3000-\u303f\u4e00-\u9fff][，。、：；！？）」』%]*|[^\s\u3000-\u303f\u4e00-\u9fff]+\s*"
+                        r"|\s+|[^\s]", text)
+    lines, line = [], ""
+    for token in tokens:
+        if line and _columns((line + token).rstrip()) > columns:
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    if len(lines) > 1 and len(lines[-1]) == 1 and _is_wide(lines[-1]) and _is_wide(lines[-2][-1]):
+        lines[-2:] = [lines[-2][:-1], lines[-2][-1] + lines[-1]]  # no character alone on the last line
+    return lines
 
 
 def _lines_height(lines: int) -> float:
@@ -131,7 +274,7 @@ def _text(ax, x: float, y: float, text: str, align: str = "center", colour: str 
           mono: bool = False, va: str = "center", on_line: bool = False) -> None:
     """Text at (x, y); ``on_line`` puts it on a white ground, for a label sitting on an arrow."""
     ax.text(x, y, text, ha=align, va=va, color=colour, fontsize=FONT, fontweight="bold" if bold else "normal",
-            family=MONO if mono else None, linespacing=1.15,
+            family=[MONO, *plot.installed_font_families()] if mono else None, linespacing=1.15,
             bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5} if on_line else None)
 
 
@@ -179,7 +322,7 @@ def fork_exec() -> Diagram:
     gap = 0.34
     column_w = (WIDTH - 0.4) / 2
     column_x = (0.1, 0.3 + column_w)
-    heights = [_lines_height(len(_wrap(text, column_w))) for _, text in FORK_EXEC_ROWS]
+    heights = [_lines_height(len(_wrap(_t(text), column_w))) for _, text in FORK_EXEC_ROWS]
     tops, y = [], 0.08
     for height in heights:
         tops.append(y)
@@ -187,7 +330,7 @@ def fork_exec() -> Diagram:
     figure, ax = _canvas(y - gap + 0.1)
     with plot._style():
         for (column, text), top in zip(FORK_EXEC_ROWS, tops, strict=True):
-            _label_box(ax, column_x[column], top, column_w, text, "own" if column else "pod")
+            _label_box(ax, column_x[column], top, column_w, _t(text), "own" if column else "pod")
         for index, call in enumerate(FORK_EXEC_CALLS):
             (from_col, _), (to_col, _) = FORK_EXEC_ROWS[index], FORK_EXEC_ROWS[index + 1]
             start = (column_x[from_col] + column_w / 2, tops[index] + heights[index])
@@ -202,7 +345,7 @@ def fork_exec() -> Diagram:
         ax.plot([parent_x] * 2, [tops[0] + heights[0], tops[-1]], color=EDGES["pod"], linestyle=":",
                 linewidth=1.1)
         _text(ax, parent_x - 0.1, (tops[1] + tops[-1] + heights[1]) / 2,
-              "\n".join(_wrap("parent carries on", parent_x - 0.1)), align="right", colour=GREY)
+              "\n".join(_wrap(_t("parent carries on"), parent_x - 0.1)), align="right", colour=GREY)
     rows = "; then ".join(f"{call} leads to: {text.splitlines()[0]}"
                           for call, (_, text) in zip(FORK_EXEC_CALLS, FORK_EXEC_ROWS[1:], strict=False))
     return _diagram("fork-exec", figure,
@@ -227,7 +370,7 @@ def root_specs() -> dict[str, Spec]:
 
 
 def _step_text(step: SetupStep) -> str:
-    return f"{step.call}\n$ {step.shell}"
+    return f"{_code(step.call)}\n$ {step.shell}"
 
 
 def root_switch() -> Diagram:
@@ -237,10 +380,10 @@ def root_switch() -> Diagram:
     titles = {"chroot": "chroot", "pivot_root": "pivot_root in a mount namespace"}
     columns = {mode: setup_steps(spec) for mode, spec in specs.items()}
     column_w, gap = (WIDTH - 0.2) / 2, 0.2
-    title_lines = {mode: _wrap(title, column_w, bold=True) for mode, title in titles.items()}
+    title_lines = {mode: _wrap(_t(title), column_w, bold=True) for mode, title in titles.items()}
     title_h = max(len(lines) for lines in title_lines.values()) * LINE_INCHES + 0.12
     heights = {mode: [_lines_height(len(_wrap(_step_text(step), column_w, mono=True))) for step in steps]
-               + [_lines_height(len(_wrap(ROOT_OUTCOMES[mode], column_w)))] for mode, steps in columns.items()}
+               + [_lines_height(len(_wrap(_t(ROOT_OUTCOMES[mode]), column_w)))] for mode, steps in columns.items()}
     total = max(sum(h) + gap * (len(h) - 1) for h in heights.values()) + title_h + 0.1
     figure, ax = _canvas(total + 0.1)
     with plot._style():
@@ -253,7 +396,7 @@ def root_switch() -> Diagram:
                 y += h
                 _arrow(ax, (x + column_w / 2, y), (x + column_w / 2, y + gap))
                 y += gap
-            _label_box(ax, x, y, column_w, ROOT_OUTCOMES[mode], "bad" if mode == "chroot" else "ok")
+            _label_box(ax, x, y, column_w, _t(ROOT_OUTCOMES[mode]), "bad" if mode == "chroot" else "ok")
     described = " ".join(f"{titles[mode]}: {', then '.join(step.call for step in steps)}; "
                          f"{ROOT_OUTCOMES[mode]}." for mode, steps in columns.items())
     return _diagram("root-switch", figure, f"Two columns of steps, each with its shell command. {described}")
@@ -263,52 +406,88 @@ def root_switch() -> Diagram:
 # Chapter 3: the namespace kinds.
 
 
-def container_gets(kind: str) -> str:
-    """When a non-privileged container gets a namespace of ``kind`` of its own or its Pod's, by
-    ``podnotes.linux.container.runtime_namespaces``: always, on cgroup v2, with hostUsers: false, or never."""
+@dataclass(frozen=True)
+class NamespaceUse:
+    """Whose namespace of one kind the containers of a Pod are in: ``sharing`` is what they are in by default
+    (``podnotes.linux.pod.SHARING``: the Pod's, each container's own, the node's), ``words`` says it, with
+    the field or node that changes it."""
+
+    sharing: str
+    words: str
+
+
+def namespace_use(kind: str) -> NamespaceUse:
+    """Whose namespace of ``kind`` the non-privileged containers of a Pod without ``hostNetwork``,
+    ``hostPID`` or ``hostIPC`` are in. The kubelet asks the runtime for the Pod's network and IPC
+    namespaces, a PID namespace per container unless ``shareProcessNamespace`` (CRI ``NamespaceOption``,
+    ``pkg/kubelet/kuberuntime/util/util.go``: ``NetworkNamespaceForPod``, ``IpcNamespaceForPod``,
+    ``PidNamespaceForPod``) and a user namespace for the Pod only with ``hostUsers: false``
+    (``UsernsOptions``, KEP-127); containerd adds the Pod's UTS namespace, a mount namespace per container
+    and, on cgroup v2 only, a cgroup namespace per container (``internal/cri/server/container_create_linux.go``;
+    ``podnotes.linux.container.runtime_namespaces``)."""
     from podnotes.linux.container import runtime_namespaces
 
-    if kind in runtime_namespaces(cgroup_v2=False):
-        return "always"
+    if kind in pod.shared_kinds():
+        return NamespaceUse("pod", "the Pod's: one for all its containers")
+    if kind in pod.container_own_kinds():
+        if kind in pod.shared_kinds(share_process_namespace=True):
+            return NamespaceUse("own", "its own; the Pod's with shareProcessNamespace")
+        return NamespaceUse("own", "its own, always")
     if kind in runtime_namespaces(cgroup_v2=True):
-        return "on cgroup v2"
+        return NamespaceUse("own", "its own on cgroup v2, the node's on v1")
     if kind in runtime_namespaces(cgroup_v2=False, host_users=False):
-        return "with hostUsers: false"
-    return "no"
+        return NamespaceUse("host", "the node's; the Pod's with hostUsers: false")
+    return NamespaceUse("host", "the node's, always")
+
+
+NAMESPACE_USE_HEADER = "a Pod's container is in"
 
 
 def namespace_kinds() -> Diagram:
-    """Chapter 3: one row per namespace kind (``ISOLATES``, namespaces(7)): its ``clone`` flag (the
-    package's ``podnotes.linux.syscalls.NAMESPACE_FLAGS``; ``CLONE_NEWTIME`` for time) and whether a
-    container gets one from containerd (``container_gets``). The kind and its flag share a cell, one under
-    the other, so that the table fits a phone."""
-    headers = ("kind, clone flag", "isolates", "a container gets one")
-    flag_w, isolates_w = MONO_CHAR_INCHES * len("CLONE_NEWCGROUP") + 0.2, 1.12
-    widths = (flag_w, isolates_w, WIDTH - 0.15 - flag_w - isolates_w)
-    rows = [(kind, clone_flag(kind), ISOLATES[kind], container_gets(kind)) for kind in ISOLATES]
-    cells = [[_wrap(header, width, bold=True) for header, width in zip(headers, widths, strict=True)]]
-    cells += [[[kind], _wrap(isolates, widths[1]), _wrap(gets, widths[2])] for kind, _, isolates, gets in rows]
-    heights = [_lines_height(max(2 if index else 1, *(len(lines) for lines in row)))
-               for index, row in enumerate(cells)]
-    figure, ax = _canvas(0.12 + sum(heights))
+    """Chapter 3: one block per namespace kind (``ISOLATES``, namespaces(7)): its ``clone`` flag (the
+    package's ``podnotes.linux.syscalls.NAMESPACE_FLAGS``; ``CLONE_NEWTIME`` for time) and what it isolates
+    side by side, and under them, the whole width, whose namespace of that kind a container of a Pod is in
+    (``namespace_use``), shaded as in the Pod's namespace matrix: the Pod's, its own, the node's. The kind
+    and its flag share a cell, one under the other, so that the table fits a phone."""
+    left = 0.05
+    flag_w = MONO_CHAR_INCHES * len("CLONE_NEWCGROUP") + 0.2
+    widths = (flag_w, WIDTH - 2 * left - flag_w)
+    full = WIDTH - 2 * left
+    rows = [(kind, clone_flag(kind), ISOLATES[kind], namespace_use(kind)) for kind in ISOLATES]
+    head = [_wrap(_t("kind, clone flag"), widths[0], bold=True), _wrap(_t("isolates"), widths[1], bold=True)]
+    head_use = _wrap(_t(NAMESPACE_USE_HEADER), full, bold=True)
+    blocks = [(_lines_height(max(2, len(_wrap(_t(isolates), widths[1])))), _wrap(_t(isolates), widths[1]),
+               _wrap(_t(use.words), full)) for _, _, isolates, use in rows]
+    height = 0.12 + _lines_height(len(head[0])) + _lines_height(len(head_use)) + 0.07 * len(rows)
+    height += sum(top + _lines_height(len(use_lines)) for top, _, use_lines in blocks)
+    figure, ax = _canvas(height)
     with plot._style():
         y = 0.06
-        for index, (row, height) in enumerate(zip(cells, heights, strict=True)):
-            gets = rows[index - 1][3] if index else ""
-            shade = "step" if index == 0 else "pod" if gets == "always" else "own" if gets != "no" else "host"
-            x = 0.05
-            for column, (lines, width) in enumerate(zip(row, widths, strict=True)):
-                _box(ax, x, y, width, height, "plain" if index and column != 2 else shade)
-                if index and column == 0:
-                    top = y + (height - 2 * LINE_INCHES) / 2 + LINE_INCHES / 2
-                    _text(ax, x + 0.07, top, lines[0], align="left", bold=True)
-                    _text(ax, x + 0.07, top + LINE_INCHES, rows[index - 1][1], align="left", mono=True)
-                else:
-                    _text(ax, x + 0.07, y + height / 2, "\n".join(lines), align="left", bold=index == 0)
-                x += width
-            y += height
-    described = "; ".join(f"{kind} ({flag}) isolates {isolates}, a container gets one: {gets}"
-                          for kind, flag, isolates, gets in rows)
+        top = _lines_height(max(len(head[0]), len(head[1])))
+        _box(ax, left, y, widths[0], top, "step")
+        _text(ax, left + 0.07, y + top / 2, "\n".join(head[0]), align="left", bold=True)
+        _box(ax, left + widths[0], y, widths[1], top, "step")
+        _text(ax, left + widths[0] + 0.07, y + top / 2, "\n".join(head[1]), align="left", bold=True)
+        y += top
+        band = _lines_height(len(head_use))
+        _box(ax, left, y, full, band, "step")
+        _text(ax, left + 0.07, y + band / 2, "\n".join(head_use), align="left", bold=True)
+        y += band
+        for (kind, flag, _, use), (top, isolates_lines, use_lines) in zip(rows, blocks, strict=True):
+            y += 0.07
+            _box(ax, left, y, widths[0], top)
+            first = y + (top - 2 * LINE_INCHES) / 2 + LINE_INCHES / 2
+            _text(ax, left + 0.07, first, kind, align="left", bold=True)
+            _text(ax, left + 0.07, first + LINE_INCHES, flag, align="left", mono=True)
+            _box(ax, left + widths[0], y, widths[1], top)
+            _text(ax, left + widths[0] + 0.07, y + top / 2, "\n".join(isolates_lines), align="left")
+            y += top
+            band = _lines_height(len(use_lines))
+            _box(ax, left, y, full, band, use.sharing)
+            _text(ax, left + 0.07, y + band / 2, "\n".join(use_lines), align="left")
+            y += band
+    described = "; ".join(f"{kind} ({flag}) isolates {isolates}; a Pod's container is in {use.words}"
+                          for kind, flag, isolates, use in rows)
     return _diagram("namespace-kinds", figure, f"A table of the {len(rows)} namespace kinds. {described}.")
 
 
@@ -380,7 +559,7 @@ def cgroup_nodes(pods: dict[str, tuple[str, list[str]]], driver: str = "cgroupfs
 
 
 def _shortened(name: str) -> str:
-    """A 64-hex-digit container ID cut to its first 12 digits, as crictl shows it, and a Pod's UID to its
+    """A 64-hex-digit container ID cut to its first 12 digits (crictl shows 13: truncatedIDLen), a Pod's UID to its
     first 8, so that the tree fits a phone."""
     for prefix in ("cri-containerd-", ""):
         rest = name[len(prefix):]
@@ -434,7 +613,7 @@ def _tree_figure(nodes: list[CgroupNode]):
     for node in nodes:
         x = 0.08 + indent * node.depth
         width = len(_shortened(node.name)) * MONO_CHAR_INCHES + 0.16
-        beside = x + width + 0.1 + len(node.holds) / CHARS_PER_INCH <= WIDTH - 0.05
+        beside = x + width + 0.1 + _columns(_t(node.holds)) / CHARS_PER_INCH <= WIDTH - 0.05
         places.append((node, x, y, width, beside))
         y += box_h + 0.08 + (0 if beside or not node.holds else LINE_INCHES)
     figure, ax = _canvas(y + 0.05)
@@ -452,9 +631,10 @@ def _tree_figure(nodes: list[CgroupNode]):
             _box(ax, x, top, width, box_h, kind)
             _text(ax, x + 0.07, centre, _shortened(node.name), align="left", mono=True)
             if node.holds and beside:
-                _text(ax, x + width + 0.1, centre, node.holds, align="left", colour=GREY)
+                _text(ax, x + width + 0.1, centre, _t(node.holds), align="left", colour=GREY)
             elif node.holds:
-                _text(ax, x + 0.07, top + box_h + 0.04 + LINE_INCHES / 2, node.holds, align="left", colour=GREY)
+                _text(ax, x + 0.07, top + box_h + 0.04 + LINE_INCHES / 2, _t(node.holds), align="left",
+                      colour=GREY)
     return figure
 
 
@@ -469,12 +649,12 @@ def container_steps(spec: Spec) -> Diagram:
     steps = setup_steps(spec)
     box_x = 0.34
     box_w = WIDTH - box_x - 0.06
-    texts = [(_wrap(step.call, box_w, True), _wrap("$ " + step.shell, box_w, True)) for step in steps]
+    texts = [(_wrap(_code(step.call), box_w, True), _wrap("$ " + step.shell, box_w, True)) for step in steps]
     heights = [_lines_height(len(call) + len(shell)) for call, shell in texts]
     figure, ax = _canvas(0.42 + sum(heights) + 0.06 * len(steps))
     with plot._style():
-        _text(ax, box_x, 0.18, "system call", align="left", bold=True)
-        _text(ax, WIDTH - 0.08, 0.18, "$ in a shell", align="right", mono=True, colour=GREY)
+        _text(ax, box_x, 0.18, _t("system call"), align="left", bold=True)
+        _text(ax, WIDTH - 0.08, 0.18, _t("$ in a shell"), align="right", mono=True, colour=GREY)
         y = 0.36
         for number, (step, (call, shell), h) in enumerate(zip(steps, texts, heights, strict=True), start=1):
             _text(ax, box_x - 0.08, y + h / 2, str(number), align="right", bold=True)
@@ -504,42 +684,42 @@ def pod_anatomy(pod_name: str, containers: list[str], share_process_namespace: b
     gap = 0.15
     inner_x, inner_w = 0.3, WIDTH - 0.6
     container_w = (inner_w - gap * (count - 1)) / count
-    container_text = {name: f"container {name}\nown {', '.join(own)} namespaces; own root file system"
-                      for name in containers}
+    own_words = _t(f"own {', '.join(own)} namespaces; own root file system")
+    container_text = {name: _t(f"container {name}") + "\n" + own_words for name in containers}
     container_h = max(_lines_height(len(_wrap(text, container_w))) for text in container_text.values())
-    pause_text = (f"pause process: holds the {', '.join(shared)} namespaces; sleeps; as PID 1 of a shared PID "
-                  "namespace, reaps orphans")
+    pause_text = _t(f"pause process: holds the {', '.join(shared)} namespaces; sleeps; as PID 1 of a shared PID "
+                    "namespace, reaps orphans")
     pause_h = _lines_height(len(_wrap(pause_text, inner_w, bold=True)))
     setns_label = "\n".join(_wrap(f"setns: {', '.join(shared)}", min(container_w, 1.3)))
     setns_h = _lines_height(setns_label.count("\n") + 1)
     veth_x, veth_w = WIDTH - 0.2 - 1.45, 1.45
-    node_h = _lines_height(len(_wrap("veth (node's end)", veth_w)))
+    node_h = _lines_height(len(_wrap(_t("veth (node's end)"), veth_w)))
     pod_top = 0.4 + node_h + 0.45
-    pod_title = f"Pod {pod_name}: shared {', '.join(shared)} namespaces"
+    pod_title = _t(f"Pod {pod_name}: shared {', '.join(shared)} namespaces")
     title_lines = _wrap(pod_title, inner_w + 0.1, bold=True)
     interfaces_top = pod_top + 0.12 + len(title_lines) * LINE_INCHES + 0.1
-    interfaces_h = _lines_height(len(_wrap("eth0 (veth, Pod's end)", veth_w)))
+    interfaces_h = _lines_height(len(_wrap(_t("eth0 (veth, Pod's end)"), veth_w)))
     pause_top = interfaces_top + interfaces_h + 0.25
     containers_top = pause_top + pause_h + setns_h + 0.3
     pod_bottom = containers_top + container_h + 0.15
     figure, ax = _canvas(pod_bottom + 0.2)
     with plot._style():
         _box(ax, 0.05, 0.05, WIDTH - 0.1, pod_bottom + 0.1, "host")
-        _text(ax, 0.18, 0.2, "node: the host's namespaces", align="left", bold=True)
+        _text(ax, 0.18, 0.2, _t("node: the host's namespaces"), align="left", bold=True)
         eth_h = _label_box(ax, 0.2, 0.4, 0.6, "eth0", "plain", mono=True)
-        _label_box(ax, 1.0, 0.4, veth_x - 1.2, "cni0 bridge", "plain")
-        _label_box(ax, veth_x, 0.4, veth_w, "veth (node's end)", "plain")
+        _label_box(ax, 1.0, 0.4, veth_x - 1.2, _t("cni0 bridge"), "plain")
+        _label_box(ax, veth_x, 0.4, veth_w, _t("veth (node's end)"), "plain")
         middle = 0.4 + eth_h / 2
         ax.plot([0.8, 1.0], [middle, middle], color=INK, linewidth=1.2)
         ax.plot([veth_x - 0.2, veth_x], [middle, middle], color=INK, linewidth=1.2)
         _box(ax, 0.2, pod_top, WIDTH - 0.4, pod_bottom - pod_top, "pod")
         _text(ax, 0.32, pod_top + 0.1, "\n".join(title_lines), align="left", bold=True, va="top")
-        _label_box(ax, veth_x, interfaces_top, veth_w, "eth0 (veth, Pod's end)", "plain")
+        _label_box(ax, veth_x, interfaces_top, veth_w, _t("eth0 (veth, Pod's end)"), "plain")
         _label_box(ax, 0.32, interfaces_top, 0.45, "lo", "plain", mono=True)
-        _label_box(ax, 0.87, interfaces_top, veth_x - 0.97, f"hostname {pod_name}", "plain")
+        _label_box(ax, 0.87, interfaces_top, veth_x - 0.97, _t(f"hostname {pod_name}"), "plain")
         cable_x = veth_x + veth_w / 2
         ax.plot([cable_x, cable_x], [0.4 + node_h, interfaces_top], color=INK, linewidth=2.0)
-        _text(ax, cable_x - 0.1, (0.4 + node_h + pod_top) / 2, "veth pair", align="right", colour=GREY)
+        _text(ax, cable_x - 0.1, (0.4 + node_h + pod_top) / 2, _t("veth pair"), align="right", colour=GREY)
         _label_box(ax, inner_x, pause_top, inner_w, pause_text, "plain", bold=True)
         for index, name in enumerate(containers):
             x = inner_x + index * (container_w + gap)
@@ -573,7 +753,7 @@ def namespace_matrix(matrix: dict[str, dict[str, str]]) -> Diagram:
     cell_w = min((WIDTH - 0.2 - label_w) / len(processes), 1.3)
     row_h = 0.3
     legend_top = 0.1 + row_h * (len(kinds) + 1) + 0.12
-    legend_lines = {cell: _wrap(SHARING_LEGEND[cell], WIDTH - 0.55) for cell in pod.SHARING}
+    legend_lines = {cell: _wrap(_t(SHARING_LEGEND[cell]), WIDTH - 0.55) for cell in pod.SHARING}
     legend_heights = {cell: max(row_h, len(lines) * LINE_INCHES + 0.1) for cell, lines in legend_lines.items()}
     figure, ax = _canvas(legend_top + sum(legend_heights.values()) + 0.05)
     with plot._style():
@@ -585,7 +765,7 @@ def namespace_matrix(matrix: dict[str, dict[str, str]]) -> Diagram:
             for column, process in enumerate(processes):
                 cell = matrix[kind][process]
                 _box(ax, 0.1 + label_w + cell_w * column + 0.03, y + 0.03, cell_w - 0.06, row_h - 0.06, cell)
-                _text(ax, 0.1 + label_w + cell_w * (column + 0.5), y + row_h / 2, SHARING_WORDS[cell])
+                _text(ax, 0.1 + label_w + cell_w * (column + 0.5), y + row_h / 2, _t(SHARING_WORDS[cell]))
         y = legend_top
         for cell in ("pod", "own", "host"):
             _box(ax, 0.1, y + 0.05, 0.3, row_h - 0.1, cell)
@@ -651,7 +831,7 @@ def phase_diagram() -> Diagram:
             (start_side, start_shift), (end_side, end_shift), bend, at = _PHASE_ARROWS[(source, target)]
             start, end = _phase_anchor(source, start_side, start_shift), _phase_anchor(target, end_side, end_shift)
             _arrow(ax, start, end, dashed=target == "Unknown", bend=bend)
-            words = "\n".join(_wrap(when, label_w))
+            words = "\n".join(_wrap(_t(when), label_w))
             if at is None and target not in written_under:  # once, under the box the arrows lead to
                 x, y = _PHASE_PLACES[target]
                 _text(ax, x, y + box_h + 0.08, words, colour=GREY, va="top")
@@ -699,9 +879,10 @@ def container_state_diagram() -> Diagram:
     forward = {(source, target): when for source, target, when in STATE_TRANSITIONS
                if CONTAINER_STATES.index(target) > CONTAINER_STATES.index(source)}
     back = [(source, target, when) for source, target, when in STATE_TRANSITIONS if (source, target) not in forward]
-    back_words = {target: _wrap(when, back_x - box_x - box_w - 0.25) for _, target, when in back}
+    back_words = {target: _wrap(_t(when), back_x - box_x - box_w - 0.25) for _, target, when in back}
     heights = {state: _lines_height(1 + len(STATE_REASONS[state])) for state in CONTAINER_STATES}
-    gaps = {pair: max(0.45, _lines_height(len(_wrap(when, back_x - words_x - 0.1)))) for pair, when in forward.items()}
+    gaps = {pair: max(0.45, _lines_height(len(_wrap(_t(when), back_x - words_x - 0.1))))
+            for pair, when in forward.items()}
     tops, y = {}, 0.1
     for index, state in enumerate(CONTAINER_STATES):
         tops[state] = y
@@ -714,12 +895,12 @@ def container_state_diagram() -> Diagram:
             top = tops[state]
             _box(ax, box_x, top, box_w, heights[state], "step")
             _text(ax, box_x + 0.08, top + 0.07, state.capitalize(), align="left", bold=True, va="top")
-            _text(ax, box_x + 0.08, top + 0.07 + LINE_INCHES, "\n".join(STATE_REASONS[state]), align="left",
-                  va="top", colour=GREY)
+            reasons = "\n".join(_t(reason) for reason in STATE_REASONS[state])
+            _text(ax, box_x + 0.08, top + 0.07 + LINE_INCHES, reasons, align="left", va="top", colour=GREY)
         for (source, target), when in forward.items():
             start, end = tops[source] + heights[source], tops[target]
             _arrow(ax, (box_x + box_w / 2, start), (box_x + box_w / 2, end))
-            _text(ax, words_x, (start + end) / 2, "\n".join(_wrap(when, back_x - words_x - 0.1)), align="left",
+            _text(ax, words_x, (start + end) / 2, "\n".join(_wrap(_t(when), back_x - words_x - 0.1)), align="left",
                   colour=GREY)
         for source, target, _when in back:
             leave, arrive = tops[source] + heights[source] / 2, tops[target] + 0.18
@@ -760,7 +941,7 @@ def start_steps() -> Diagram:
     word_w = WIDTH - word_x - 0.1
     rows, y = [], 0.1
     for step, word in START_STEPS:
-        step_lines, word_lines = _wrap(step, step_w), _wrap(word, word_w)
+        step_lines, word_lines = _wrap(_t(step), step_w), _wrap(_t(word), word_w)
         step_h, word_h = _lines_height(len(step_lines)), _lines_height(len(word_lines))
         rows.append((y, step_lines, step_h, word, word_lines, word_h))
         y += step_h + 0.06 + word_h + 0.26
@@ -794,8 +975,9 @@ TERMINATION_STEPS = (
     (0, "EndpointSlice controller: the address stays with ready: false, terminating: true; "
         "new connections go elsewhere"),
     (1, "kubelet: Killing event, then the preStop hook, which counts against the grace period"),
-    (1, "SIGTERM to each app container; sidecars wait for them, then stop in reverse order"),
-    (1, "end of the grace period: SIGKILL (exit code 137); a preStop hook still running gets 2 s more"),
+    (1, "SIGTERM to each app container, at least 2 s before SIGKILL even after a long hook; sidecars "
+        "wait for them, then stop in reverse order"),
+    (1, "end of the grace period: SIGKILL (exit code 137)"),
     (0, "kubelet: phase Succeeded or Failed, then deletes the object with grace period 0; "
         "finalizers keep it until removed"),
 )
@@ -809,7 +991,7 @@ def termination_sequence() -> Diagram:
     a preStop sleep is for."""
     column_w = (WIDTH - 0.3) / 2  # two narrow columns, so the figure keeps a phone's width
     column_x, gap = (0.1, 0.2 + column_w), 0.44
-    heights = [_lines_height(len(_wrap(text, column_w))) for _, text in TERMINATION_STEPS]
+    heights = [_lines_height(len(_wrap(_t(text), column_w))) for _, text in TERMINATION_STEPS]
     tops, y = [], 0.4  # under the two column headings
     for height in heights:
         tops.append(y)
@@ -817,9 +999,9 @@ def termination_sequence() -> Diagram:
     figure, ax = _canvas(y - gap + 0.1)
     with plot._style():
         for column, heading in enumerate(("control plane", "node")):
-            _text(ax, column_x[column] + column_w / 2, 0.2, heading, bold=True)
+            _text(ax, column_x[column] + column_w / 2, 0.2, _t(heading), bold=True)
         for (column, text), top in zip(TERMINATION_STEPS, tops, strict=True):
-            _label_box(ax, column_x[column], top, column_w, text, "own" if column else "pod")
+            _label_box(ax, column_x[column], top, column_w, _t(text), "own" if column else "pod")
         for index, link in enumerate(TERMINATION_LINKS):
             (from_col, _), (to_col, _) = TERMINATION_STEPS[index], TERMINATION_STEPS[index + 1]
             start = (column_x[from_col] + column_w / 2, tops[index] + heights[index])
@@ -829,11 +1011,11 @@ def termination_sequence() -> Diagram:
             _arrow(ax, start, end)
             middle_x, middle_y = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
             if from_col == to_col == 0:
-                _text(ax, middle_x + 0.1, middle_y, link, align="left", colour=GREY)
+                _text(ax, middle_x + 0.1, middle_y, _t(link), align="left", colour=GREY)
             elif from_col == to_col:  # the node's column is on the right: its labels go left of the arrow
-                _text(ax, middle_x - 0.1, middle_y, link, align="right", colour=GREY)
+                _text(ax, middle_x - 0.1, middle_y, _t(link), align="right", colour=GREY)
             else:
-                _text(ax, middle_x, middle_y, link, colour=GREY, on_line=True)
+                _text(ax, middle_x, middle_y, _t(link), colour=GREY, on_line=True)
     steps = "; ".join(f"{'node' if column else 'control plane'}: {text.replace(chr(10), ', ')}"
                       for column, text in TERMINATION_STEPS)
     return _diagram("termination-sequence", figure,
@@ -851,8 +1033,8 @@ def termination_sequence() -> Diagram:
 #: Who asks whom, top to bottom: (who, what it does), then the label of the arrow to the next row.
 CRI_CHAIN = (
     ("kubelet", "reads the Pod from the API server; never starts a process itself"),
-    ("containerd (CRI plugin)", "answers CRI over a Unix socket; makes the namespaces, calls the CNI "
-                                "plugin's ADD, keeps images and snapshots"),
+    ("containerd (CRI plugin)", "answers CRI over a Unix socket; makes the Pod's network namespace, "
+                                "calls the CNI plugin's ADD, keeps images and snapshots"),
     ("containerd-shim-runc-v2", "one per Pod; parent of its processes, keeps their stdio, reports exits"),
     ("runc", "builds each container from an OCI spec (namespaces, cgroup, root), execs it, exits"),
 )
@@ -868,13 +1050,14 @@ def cri_chain() -> Diagram:
     stem_x, label_x = 0.3, 0.45
     label_w = WIDTH - label_x - 0.05
     cni_x = 0.55
-    cni_text = "CNI bridge plugin: veth pair, Pod IP from host-local"
-    processes_text = "/pause (the sandbox), then each container's program: children of the shim"
+    cni_text = _t("CNI bridge plugin: veth pair, Pod IP from host-local")
+    processes_text = _t("/pause (the sandbox), then each container's program: children of the shim")
     # Rows top to bottom: (kind, text, the label on the arrow below it).
-    rows = [("step", f"{who}: {does}", label) for (who, does), label in
+    rows = [("step", f"{who}: {_t(does)}" if _language.get() == "en" else f"{who}：{_t(does)}", _t(label))
+            for (who, does), label in
             zip(CRI_CHAIN, (*CRI_CHAIN_CALLS, "clone, setns, execve"), strict=True)]
     rows.insert(2, ("cni", cni_text, ""))
-    rows[1] = (rows[1][0], rows[1][1], "calls the CNI plugin's ADD")
+    rows[1] = (rows[1][0], rows[1][1], _t("calls the CNI plugin's ADD"))
     rows.append(("pod", processes_text, ""))
     placed = []
     y = 0.1
@@ -940,12 +1123,13 @@ def pod_files() -> Diagram:
     y = 0.45
     for source, maker, target in POD_FILE_SOURCES:
         target_lines = _wrap(target.replace("secrets/", "secrets/\n"), w, mono=True)  # break at a slash
-        source_lines = _wrap(f"{maker}: {source}", inner_w)
+        source_lines = _wrap(f"{maker}: {_t(source)}" if _language.get() == "en" else f"{maker}：{_t(source)}",
+                             inner_w)
         rows.append((y, target_lines, source_lines, maker))
         y += _lines_height(len(target_lines)) + _lines_height(len(source_lines)) + 0.16
     figure, ax = _canvas(y - 0.06)
     with plot._style():
-        _text(ax, x, 0.2, "in the container  \u2190  on the node", align="left", bold=True)
+        _text(ax, x, 0.2, _t("in the container  \u2190  on the node"), align="left", bold=True)
         for top, target_lines, source_lines, maker in rows:
             target_h = _lines_height(len(target_lines))
             source_h = _lines_height(len(source_lines))
@@ -961,6 +1145,53 @@ def pod_files() -> Diagram:
     return _diagram("pod-files", figure,
                     "A list of the paths a container gets without its image, each with, under it and joined by "
                     f"a line, where it lives on the node and who makes it. {described}.")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# User namespaces: a hostUsers: false Pod's ID map.
+
+#: (in the Pod, on the node, kind): how ``uid_map`` line ``0 F 65536`` pairs IDs; the last row is a host ID
+#: outside the block (``podnotes.linux.userns.map_from_host`` gives None for it).
+USERNS_ROWS = (
+    ("uid 0 (root)", "uid F", "pod"),
+    ("uid 1000", "uid F + 1000", "pod"),
+    ("uid 65535", "uid F + 65535", "pod"),
+    ("no ID: shows as 65534 (nobody)", "uid 0 (root)", "bad"),
+    ("its owner: uid 0 (root)", "a volume's file: owner 0 on disk, F through the idmapped mount", "own"),
+)
+
+
+def user_namespace_map() -> Diagram:
+    """The user-namespaces chapter: the uid map of a ``hostUsers: false`` Pod as pairs of boxes, the
+    Pod's ID on the left, the node's on the right, and a volume's file through an idmapped mount."""
+    gap = 0.42
+    col_w = (WIDTH - 0.2 - gap) / 2
+    left_x, right_x = 0.1, 0.1 + col_w + gap
+    rows, y = [], 0.45
+    for inside, outside, kind in USERNS_ROWS:
+        left, right = _wrap(_t(inside), col_w), _wrap(_t(outside), col_w)
+        h = _lines_height(max(len(left), len(right)))
+        rows.append((y, h, left, right, kind))
+        y += h + 0.16
+    note = _wrap(_t("F: first host ID of the Pod's block, a multiple of 65536, at least 65536"), WIDTH - 0.2)
+    figure, ax = _canvas(y + _lines_height(len(note)))
+    with plot._style():
+        _text(ax, left_x + col_w / 2, 0.2, _t("in the Pod"), bold=True)
+        _text(ax, right_x + col_w / 2, 0.2, _t("on the node"), bold=True)
+        for top, h, left, right, kind in rows:
+            _box(ax, left_x, top, col_w, h, kind, dashed=kind == "bad")
+            _text(ax, left_x + col_w / 2, top + h / 2, "\n".join(left))
+            _box(ax, right_x, top, col_w, h, "host")
+            _text(ax, right_x + col_w / 2, top + h / 2, "\n".join(right))
+            ends = ((left_x + col_w + 0.04, top + h / 2), (right_x - 0.04, top + h / 2))
+            _arrow(ax, *(ends if kind == "pod" else ends[::-1]), dashed=kind == "bad")  # node to Pod: no map line
+        _text(ax, 0.1, y + _lines_height(len(note)) / 2 - 0.05, "\n".join(note), align="left", colour=GREY)
+    pairs = "; ".join(f"{inside} in the Pod is {outside} on the node" for inside, outside, _ in USERNS_ROWS[:3])
+    return _diagram("user-namespace-map", figure,
+                    f"Pairs of boxes joined by arrows, the Pod's IDs on the left, the node's on the right: {pairs}. "
+                    "The node's uid 0 has no ID in the Pod and shows there as 65534, nobody. A file owned by 0 on "
+                    "disk shows as F on the node through the idmapped mount, and as owner 0 in the Pod. F is the "
+                    "first host ID of the Pod's block, a multiple of 65536, at least 65536.")
 
 
 def layout_problems(diagram: Diagram) -> list[str]:
@@ -992,30 +1223,34 @@ def layout_problems(diagram: Diagram) -> list[str]:
     return problems
 
 
-def chapter_diagrams() -> list[Diagram]:
-    """Every drawing of ``podnotes.diagrams`` with the data the chapters give it."""
+def chapter_diagrams(language: str = "en") -> list[Diagram]:
+    """Every drawing of ``podnotes.diagrams`` with the data the chapters give it, its labels in ``language``
+    (one of ``LANGUAGES``)."""
     from podnotes.linux.container import container_spec
 
-    return [
-        fork_exec(),
-        root_switch(),
-        namespace_kinds(),
-        cgroup_versions(),
-        cgroup_tree({"db": ("Guaranteed", ["c0"]), "web": ("Burstable", ["c0"]),
-                     "cache": ("Burstable", ["c0", "c1"]), "batch": ("BestEffort", ["c0"])}),
-        container_steps(container_spec("ROOT", "container", ["cgroup.procs"], argv=["sh"])),
-        pod_anatomy("web-pod", ["web", "sidecar"]),
-        namespace_matrix(pod.planned_sharing(["web", "sidecar"])),
-        phase_diagram(),
-        container_state_diagram(),
-        cri_chain(),
-        pod_files(),
-        start_steps(),
-        termination_sequence(),
+    drawings: list[tuple[Callable[..., Diagram], tuple]] = [
+        (fork_exec, ()),
+        (root_switch, ()),
+        (namespace_kinds, ()),
+        (cgroup_versions, ()),
+        (cgroup_tree, ({"db": ("Guaranteed", ["c0"]), "web": ("Burstable", ["c0"]),
+                        "cache": ("Burstable", ["c0", "c1"]), "batch": ("BestEffort", ["c0"])},)),
+        (container_steps, (container_spec("ROOT", "container", ["cgroup.procs"], argv=["sh"]),)),
+        (pod_anatomy, ("web-pod", ["web", "sidecar"])),
+        (namespace_matrix, (pod.planned_sharing(["web", "sidecar"]),)),
+        (phase_diagram, ()),
+        (container_state_diagram, ()),
+        (cri_chain, ()),
+        (pod_files, ()),
+        (start_steps, ()),
+        (termination_sequence, ()),
+        (user_namespace_map, ()),
     ]
+    return [drawn_in(language, draw, *args) for draw, args in drawings]
 
 
-__all__ = ["Diagram", "chapter_diagrams", "fork_exec", "root_switch", "namespace_kinds", "cgroup_tree",
-           "cgroup_versions", "cgroup_nodes", "container_steps", "pod_anatomy", "namespace_matrix", "phase_diagram",
+__all__ = ["Diagram", "BilingualDiagram", "BILINGUAL_MIME", "LANGUAGES", "bilingual", "drawn_in", "label_table",
+           "chapter_diagrams", "fork_exec", "root_switch", "namespace_kinds", "cgroup_tree", "cgroup_versions",
+           "cgroup_nodes", "container_steps", "pod_anatomy", "namespace_matrix", "phase_diagram",
            "container_state_diagram", "cri_chain", "pod_files", "start_steps", "termination_sequence",
-           "layout_problems"]
+           "user_namespace_map", "layout_problems"]

@@ -39,6 +39,13 @@ class Verdict:
 
     __str__ = __repr__
 
+    def _repr_html_(self) -> str:
+        # A paragraph wraps on a phone; a text output would keep the sentence on one long line. Both editions
+        # show this one execution, so the sentence comes in both languages (podnotes.notices).
+        from podnotes.notices import Notice, zh
+
+        return Notice(self.message, zh(self.message), paragraph_class="podnotes-verdict")._repr_html_()
+
 
 @dataclass(frozen=True)
 class Exercise:
@@ -270,6 +277,23 @@ def _computed_number(compute: Callable[[], float], hints: dict[float, str], othe
     def judge(answer) -> str | None:
         return _exact_number(compute(), hints, otherwise)(answer)
     return judge
+
+
+def _near_number(compute: Callable[[], float], within: float, hints: dict[float, str], otherwise: str
+                 ) -> Callable[[Any], str | None]:
+    """Right within ``within`` of ``compute()``: for answers read from a timeline whose loops run on their
+    own phase."""
+    def judge(answer) -> str | None:
+        return _exact_number(compute(), hints, otherwise, tolerance=within)(answer)
+    return judge
+
+
+def _default_eviction_after_stop() -> float:
+    """Seconds from the kubelet's stop to the eviction of a Pod with the default 300 s toleration, the Lease
+    renewed just before the stop (:func:`podnotes.nodeloss.predict`, defaults of kubernetes v1.37.2)."""
+    from podnotes import nodeloss
+
+    return float(nodeloss.predict([nodeloss.LostPod("web")], last_renewal=0.0).at("web: evicted") or 0.0)
 
 
 _RUNTIME_KINDS = set(container.runtime_namespaces(cgroup_v2=True, host_users=True))
@@ -528,6 +552,24 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
                    "ClusterFirst": "ClusterFirst writes the cluster DNS server, then adds dnsConfig."},
         "which policy takes resolv.conf from dnsConfig alone?", normalise=str.lower),
         "dnsPolicy: None, and dnsConfig must then name at least one nameserver."),
+    # user namespaces
+    Exercise("user-namespaces/host-uid-of-1000", _exact_number(
+        197_608, {196_608: "that is where uid 0 of the Pod lands; uid 1000 is further into the block.",
+                  1000: "that is the uid inside; the host stores the uid the map gives.",
+                  65_534: "65534 is how an unmapped owner looks; uid 1000 is mapped."},
+        "count into the block: the first ID of the block is uid 0 inside."),
+        "196608 + 1000: each uid inside is the first host ID of the block plus itself."),
+    Exercise("user-namespaces/idmapped-owner-inside", _exact_number(
+        0, {196_608: "that is what the host sees through the mount; the Pod's namespace maps it back.",
+            65_534: "that is what the plain path shows; the idmapped mount shifts the owner first."},
+        "follow the owner twice: through the mount's map, then through the Pod's namespace."),
+        "the mount shifts 0 to 196608 and the Pod's map brings it back to 0."),
+    Exercise("user-namespaces/relaxed-checks", _same_set(
+        {"runasnonroot", "runasuser"},
+        lambda missing: f"{len(missing)} of the two is missing: which fields say who the container runs as?",
+        lambda extra: "restricted still holds a user-namespaced Pod to that check; "
+                      "only the checks about running as root move."),
+        "runAsNonRoot and runAsUser: root in its own user namespace is not the node's root."),
     # 11. kubectl
     Exercise("kubectl/force-delete-grace", _exact_number(
         2, {0: "only the API object goes at once; the kubelet still gives the program a minimum.",
@@ -584,8 +626,8 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
         "the kubelet cannot make the container's configuration, and says so in one word."),
     Exercise("debugging/previous-logs", _one_of(
         {"--previous", "-p", "previous"},
-        {"-f": "following waits for new output; the container is not running.",
-         "--follow": "following waits for new output; the container is not running.",
+        {"-f": "following prints the new run's output as it comes; you want the run that ended.",
+         "--follow": "following prints the new run's output as it comes; you want the run that ended.",
          "--all-containers": "there is only one container; you want its last run, not its siblings."},
         "kubectl logs has a flag for the container's run before the current one."),
         "it reads the log of the run that just ended (lastState.terminated)."),
@@ -596,4 +638,25 @@ EXERCISES: dict[str, Exercise] = {exercise.key: exercise for exercise in [
          "EPERM": "close: open(2) reports a failed access check with another errno."},
         "the kernel checks ptrace access before it lets you into another process's /proc/PID/root."),
         "another user, without CAP_SYS_PTRACE, may not enter the target's root."),
+    # node loss
+    Exercise("node-loss/eviction-time", _near_number(
+        _default_eviction_after_stop, 10,
+        {300: "the 300 s count from the moment the node is tainted, not from the kubelet's stop.",
+         50: "that is about when the node turns NotReady; the Pod's toleration comes on top.",
+         55: "that is about when the node turns NotReady; the Pod's toleration comes on top."},
+        "first the node monitor grace period (50 s), then the Pod's toleration for the unreachable taint."),
+        "NotReady after the 50 s grace period (plus up to a monitor period), then 300 s of toleration."),
+    Exercise("node-loss/phase-while-terminating", _one_of(
+        {"Running"},
+        {"Failed": "only the Pod garbage collector writes Failed, just before it deletes the Pod, and it does so "
+                   "only on an out-of-service or deleted Node.",
+         "Terminating": "Terminating is what kubectl prints for a deletionTimestamp; it is not a phase.",
+         "Unknown": "no 1.37 controller writes the phase Unknown; what did the kubelet last write?",
+         "Pending": "the Pod had been running; who would move it back?"},
+        "the phase is written by the kubelet, which is gone; what did it last write?", normalise=str.lower),
+        "nobody who may change the phase has done so: it stays Running while the object is Terminating."),
+    Exercise("node-loss/single-node-eviction", _exact_number(
+        0, {3: "with every Node of the zone NotReady the controller suspects itself: master disruption mode."},
+        "how many Nodes of the zone are Ready once the only one is lost, and what does the controller make of it?"),
+        "no Node of the zone is Ready, so the controller removes NoExecute taints and evicts nothing."),
 ]}

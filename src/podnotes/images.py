@@ -307,12 +307,26 @@ def write_archive(spec: ImageSpec, archive: Path, arch: str | None = None) -> Bu
 
 
 def import_archive(archive: Path, address: str, namespace: str = "k8s.io", ctr: str = "ctr") -> list[str]:
-    """Import an archive into the containerd at ``address``; returns the image names containerd reports."""
+    """Import an archive into the containerd at ``address``; returns the archive's image names (its
+    ``index.json`` annotations ``io.containerd.image.name``) that containerd then lists. Read back rather than
+    from ``ctr``'s output: containerd 2's ``ctr`` prints a progress display that shortens long names."""
     command = [ctr, "--address", address, "-n", namespace, "images", "import", str(archive)]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise ImageError(f"importing {archive} into {address} failed: {result.stderr.strip() or result.stdout}")
-    return [line.split()[1] for line in result.stdout.splitlines() if line.startswith("unpacking ")]
+    listed = set(list_images(address, namespace, ctr))
+    return [name for name in archive_names(archive) if name in listed]
+
+
+def archive_names(archive: Path) -> list[str]:
+    """The image names an OCI archive's ``index.json`` gives its manifests (``io.containerd.image.name``)."""
+    with tarfile.open(archive) as tar:
+        member = tar.extractfile("index.json")
+        if member is None:
+            raise ImageError(f"{archive}: no index.json")
+        index = json.load(member)
+    return [manifest.get("annotations", {}).get("io.containerd.image.name") for manifest in index.get("manifests", [])
+            if manifest.get("annotations", {}).get("io.containerd.image.name")]
 
 
 def list_images(address: str, namespace: str = "k8s.io", ctr: str = "ctr") -> list[str]:

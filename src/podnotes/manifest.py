@@ -33,7 +33,9 @@ deadline), and then stays within budgets that each message names exactly:
 A key set twice (given twice, or again by a merge key) keeps the value kubectl
 keeps and is recorded as a :class:`DuplicateKey`, whose message says what
 kubectl and a strict raw YAML request each do. Field paths are built only when
-asked for (a Node knows its parent and its own key), so an expansion that
+asked for (a Node records its own key and its parent's record, never
+the parent Node itself, so a tree holds no reference cycle and is freed as
+soon as it is dropped), so an expansion that
 repeats long keys costs no memory for paths. :func:`iter_load` yields each
 document as soon as it is read, so a long stream is checked in flat memory.
 
@@ -84,6 +86,7 @@ YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 _TAG = goyaml.TAG
 _STR_TAG = goyaml.STR
+_MAP_TAG, _SEQ_TAG = f"{_TAG}map", f"{_TAG}seq"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
@@ -98,7 +101,7 @@ class _GoResolve:
 
     def resolve(self, kind, value, implicit):
         if kind is not yaml.ScalarNode:
-            return super().resolve(kind, value, implicit)
+            return _MAP_TAG if kind is yaml.MappingNode else _SEQ_TAG
         if not implicit[0]:
             return _STR_TAG
         tag = _plain_tags.get(value)
@@ -107,6 +110,14 @@ class _GoResolve:
             if len(_plain_tags) < 50_000 and len(value) < 64:
                 _plain_tags[value] = tag
         return tag
+
+    # The composer calls these around every node for path-dependent resolvers, which are never registered
+    # here; answering at once saves a lookup through the loader's long class hierarchy per node.
+    def descend_resolver(self, current_node, current_index):
+        return None
+
+    def ascend_resolver(self):
+        return None
 
 
 class _GoEscapes:
@@ -183,13 +194,15 @@ class Node:
     every location attribute is None.
 
     ``path`` is the API field path (``spec.containers[0].image``). A Node made
-    by the loader stores only its parent and its own part of the path
-    (``.image``, ``[0]``, ``[app.kubernetes.io/name]``) and builds the text when
-    asked; a key longer than 64 characters is shortened in it.
+    by the loader stores only where it hangs: its own part of the path
+    (``.image``, ``[0]``, ``[app.kubernetes.io/name]``) and that record of its parent,
+    and builds the text when asked; a key longer than 64 characters is shortened
+    in it. The record holds no Node, so a tree has no reference cycle and is freed
+    as soon as it is dropped, without waiting for the garbage collector.
     """
 
-    __slots__ = ("value", "kind", "_path", "parent", "segment", "file", "line", "column", "key_line",
-                 "key_column", "tag", "style", "raw")
+    __slots__ = ("value", "kind", "_where", "file", "line", "column", "key_line", "key_column", "tag", "style",
+                 "raw")
 
     def __init__(self, value: Any, kind: str, path: str | None = "", file: str | None = None,
                  line: int | None = None, column: int | None = None,
@@ -198,9 +211,8 @@ class Node:
                  *, parent: Node | None = None, segment: str = ""):
         self.value = value
         self.kind = kind
-        self._path = path if parent is None else None
-        self.parent = parent
-        self.segment = segment
+        # [the parent's record or None, this Node's part of the path, its whole path when set explicitly]
+        self._where: list[Any] = [None, segment, path] if parent is None else [parent._where, segment, None]
         self.file = file
         self.line = line
         self.column = column
@@ -212,29 +224,34 @@ class Node:
 
     @property
     def path(self) -> str:
-        if self._path is not None:
-            return self._path
+        where = self._where
+        if where[2] is not None:
+            return where[2]
         parts = []
-        node: Node | None = self
-        while node is not None and node._path is None:
-            parts.append(node.segment)
-            node = node.parent
-        text = node._path if node is not None else ""
+        while where is not None and where[2] is None:
+            parts.append(where[1])
+            where = where[0]
+        text = where[2] if where is not None else ""
         for segment in reversed(parts):
-            text = (segment[1:] if not text else text + segment) if segment.startswith(".") else text + segment  # type: ignore[operator]
-        return text  # type: ignore[return-value]
+            text = (segment[1:] if not text else text + segment) if segment.startswith(".") else text + segment
+        return text
 
     @path.setter
     def path(self, value: str) -> None:
-        self._path = value
+        self._where[2] = value
+
+    @property
+    def nested(self) -> bool:
+        """Whether this Node was made inside another one (an item of a ``List`` is, though it is a root)."""
+        return self._where[0] is not None
 
     def bracket_key(self, key: str) -> None:
         """Write this map entry's key in brackets (``limits[memory]``), as the server does for map fields."""
-        if self.parent is not None:
-            self.segment = f"[{_shown_key(key)}]"
+        if self._where[0] is not None:
+            self._where[1] = f"[{_shown_key(key)}]"
         else:
             base, _, _ = self.path.rpartition(".")
-            self._path = f"{base}[{_shown_key(key)}]"
+            self._where[2] = f"{base}[{_shown_key(key)}]"
 
     def __repr__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}" if self.line else "no position"
@@ -259,7 +276,9 @@ class Node:
 
     def scalar(self, key: str, default: Any = None) -> Any:
         """The plain value under ``key`` if it is a scalar, else ``default``."""
-        child = self.get(key)
+        if self.kind != "map":
+            return default
+        child = self.value.get(key)
         if child is None or child.kind != "scalar" or child.value is None:
             return default
         return child.value
@@ -298,6 +317,18 @@ class DuplicateKey:
 
     @property
     def message(self) -> str:
+        """The finding when kubectl reads the file (``podnotes lint --reading kubectl``)."""
+        return f"{self._how()}; sent as a YAML request body with fieldValidation=Strict, the API server refuses " \
+               "it, and other tools may keep the other value"
+
+    @property
+    def raw_message(self) -> str:
+        """The finding when the file is the request body (``--reading raw``): the server refuses it."""
+        where = self._how().partition(": kubectl")[0]
+        return (f"{where}: sent as the YAML request body with fieldValidation=Strict, the API server refuses "
+                "the object (kubectl would send the value set last, and the server would accept it)")
+
+    def _how(self) -> str:
         shown = _clip(self.key)
         if self.merge_line is None and self.first_merge_line is not None:
             how = (f"`{shown}` replaces the value merged by the merge key (<<) at line {self.first_merge_line}: "
@@ -309,8 +340,7 @@ class DuplicateKey:
         else:
             how = (f"`{shown}` is given twice in this mapping (first at line {self.first_line}, column "
                    f"{self.first_column}): kubectl keeps the second value and the API server accepts the object")
-        return (f"{how}; sent as a YAML request body with fieldValidation=Strict, the API server refuses it, "
-                "and other tools may keep the other value")
+        return how
 
     @property
     def server_message(self) -> str:
@@ -327,6 +357,9 @@ class LoadError:
     message: str
     line: int | None = None
     column: int | None = None
+    path: str = ""  # the field path where reading stopped, when known (the value nested too deeply)
+    # the input as a whole could not be read (missing, unreadable, too large, binary): it holds no document
+    whole_input: bool = False
 
 
 @dataclass
@@ -359,9 +392,9 @@ class Document:
 
 
 class _LimitExceeded(Exception):
-    def __init__(self, rule: str, message: str, line: int | None, column: int | None):
+    def __init__(self, rule: str, message: str, line: int | None, column: int | None, path: str = ""):
         super().__init__(message)
-        self.error = LoadError(rule, message, line, column)
+        self.error = LoadError(rule, message, line, column, path)
 
 
 def _at(mark: yaml.Mark) -> tuple[int, int]:
@@ -389,65 +422,98 @@ class _Converter:
 
     def convert(self, ynode: yaml.Node, parent: Node | None, segment: str, depth: int,
                 key_mark: yaml.Mark | None = None) -> Node:
+        # the hottest function of reading: one call per value, so attribute lookups are kept local
         self.nodes += 1
         mark = ynode.start_mark
         if self.nodes > self.max_nodes:
             raise _LimitExceeded("yaml-limit", _too_many_values(self.max_nodes), *self._at(mark))
         if depth > MAX_DEPTH:
-            raise _LimitExceeded("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", *self._at(mark))
-        tag = ynode.tag
+            raise _LimitExceeded("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels", *self._at(mark),
+                                 path=_joined(parent.path, segment) if parent is not None else segment)
         line_offset = self.line_offset
+        mark_line = mark.line
+        line = mark_line + 1 + line_offset
+        column = mark.column + 1 + (self.column_offset if mark_line == 0 else 0)
         if key_mark is None:
-            key_line = key_column = None
+            key_line, key_column = line, column
         else:
             key_line = key_mark.line + 1 + line_offset
             key_column = key_mark.column + 1 + (self.column_offset if key_mark.line == 0 else 0)
-        line = mark.line + 1 + line_offset
-        column = mark.column + 1 + (self.column_offset if mark.line == 0 else 0)
-        if isinstance(ynode, yaml.ScalarNode):
+        kind = ynode.__class__
+        tag = ynode.tag
+        if kind is _SCALAR:
             if tag == _STR_TAG:
                 value = ynode.value  # most scalars: nothing to construct
             else:
                 try:
-                    value = construct_scalar(ynode)
+                    value = construct_scalar(ynode)  # type: ignore[arg-type]
                 except BadTaggedValue as err:
                     raise _LimitExceeded("yaml-tag", str(err), line, column) from None
-            return Node(value, "scalar", "", self.file, line, column, key_line, key_column, tag, ynode.style,
+            return Node(value, "scalar", "", self.file, line, column, key_line, key_column, tag, ynode.style,  # type: ignore[attr-defined]
                         ynode.value, parent=parent, segment=segment)
-        if isinstance(ynode, yaml.SequenceNode):
-            node = Node([], "seq", "", self.file, line, column, key_line, key_column, tag,
+        if kind is _SEQUENCE:
+            node = Node(None, "seq", "", self.file, line, column, key_line, key_column, tag,
                         parent=parent, segment=segment)
-            node.value = [self.convert(item, node, f"[{index}]", depth + 1) for index, item in enumerate(ynode.value)]
+            convert, depth = self.convert, depth + 1
+            node.value = [convert(item, node, _INDEX_SEGMENTS[index] if index < 1024 else f"[{index}]", depth)
+                          for index, item in enumerate(ynode.value)]
             return node
-        node = Node({}, "map", "", self.file, line, column, key_line, key_column, tag, parent=parent, segment=segment)
-        node.value = self._entries(ynode, node, depth)  # type: ignore[arg-type]
+        node = Node(None, "map", "", self.file, line, column, key_line, key_column, tag, parent=parent,
+                    segment=segment)
+        entries: dict[str, Node] = {}
+        node.value = entries
+        self._fill(ynode, node, depth, entries, {}, None)  # type: ignore[arg-type]
         return node
 
-    def _entries(self, ynode: yaml.MappingNode, node: Node, depth: int) -> dict[str, Node]:
-        entries: dict[str, Node] = {}
-        self._fill(ynode, node, depth, entries, {}, None)
-        return entries
-
     def _fill(self, ynode: yaml.MappingNode, node: Node, depth: int, entries: dict[str, Node],
-              origins: dict[str, tuple[yaml.Mark, yaml.Mark | None]], merge_mark: yaml.Mark | None) -> None:
+              origins: dict[str, yaml.Node | tuple[yaml.Node, yaml.Mark]], merge_mark: yaml.Mark | None) -> None:
         """Set the pairs of ``ynode`` into ``entries`` in go-yaml v2's order (decode.go ``mapping``):
         a later value replaces an earlier one, and a merge key (``<<``) sets the merged keys where it stands,
-        replacing keys given before it. Every replacement is recorded: Go's strict reading refuses each one."""
+        replacing keys given before it. Every replacement is recorded: Go's strict reading refuses each one.
+
+        ``origins`` holds, per key, the key node that set it last, paired with the merge key's mark when a
+        merge key set it."""
+        convert, segments, depth = self.convert, _segments, depth + 1
+        file, line_offset, column_offset = self.file, self.line_offset, self.column_offset
         for key_node, value_node in ynode.value:
-            if _is_merge(key_node):
-                self._merge(value_node, node, depth, entries, origins, key_node.start_mark)
-                continue
-            key = self._key(key_node, node, depth)
-            segment = _segment(key)
+            if key_node.__class__ is _SCALAR and key_node.tag == _STR_TAG:
+                key = key_node.value  # the common case: a string key, nothing to resolve
+                if key == "<<" and _is_merge(key_node):
+                    self._merge(value_node, node, depth - 1, entries, origins, key_node.start_mark)
+                    continue
+            else:
+                if key_node.value == "<<" and _is_merge(key_node):
+                    self._merge(value_node, node, depth - 1, entries, origins, key_node.start_mark)
+                    continue
+                key = self._key(key_node, node, depth - 1)
+            segment = segments.get(key) or _segment(key)
             if key in entries:
-                first, first_merge = origins[key]
-                self.duplicates.append(DuplicateKey(
-                    key, _joined(node.path, segment), *self._at(first), *self._at(key_node.start_mark),
-                    value_line=self._at(value_node.start_mark)[0],
-                    merge_line=self._at(merge_mark)[0] if merge_mark is not None else None,
-                    first_merge_line=self._at(first_merge)[0] if first_merge is not None else None))
-            origins[key] = (key_node.start_mark, merge_mark)
-            entries[key] = self.convert(value_node, node, segment, depth + 1, key_node.start_mark)
+                self._duplicate(key, node, segment, origins[key], key_node, value_node, merge_mark)
+            origins[key] = key_node if merge_mark is None else (key_node, merge_mark)
+            if value_node.__class__ is _SCALAR and value_node.tag == _STR_TAG and depth <= MAX_DEPTH:
+                # most values: a string scalar, built here without a call of convert (the same Node it builds)
+                self.nodes += 1
+                mark, key_mark = value_node.start_mark, key_node.start_mark
+                if self.nodes > self.max_nodes:
+                    raise _LimitExceeded("yaml-limit", _too_many_values(self.max_nodes), *self._at(mark))
+                mark_line, key_line = mark.line, key_mark.line
+                text = value_node.value
+                entries[key] = Node(text, "scalar", "", file, mark_line + 1 + line_offset,
+                                    mark.column + 1 + (column_offset if mark_line == 0 else 0),
+                                    key_line + 1 + line_offset,
+                                    key_mark.column + 1 + (column_offset if key_line == 0 else 0),
+                                    _STR_TAG, value_node.style, text, parent=node, segment=segment)
+                continue
+            entries[key] = convert(value_node, node, segment, depth, key_node.start_mark)
+
+    def _duplicate(self, key: str, node: Node, segment: str, origin: yaml.Node | tuple[yaml.Node, yaml.Mark],
+                   key_node: yaml.Node, value_node: yaml.Node, merge_mark: yaml.Mark | None) -> None:
+        first, first_merge = origin if isinstance(origin, tuple) else (origin, None)
+        self.duplicates.append(DuplicateKey(
+            key, _joined(node.path, segment), *self._at(first.start_mark), *self._at(key_node.start_mark),
+            value_line=self._at(value_node.start_mark)[0],
+            merge_line=self._at(merge_mark)[0] if merge_mark is not None else None,
+            first_merge_line=self._at(first_merge)[0] if first_merge is not None else None))
 
     def _key(self, key_node: yaml.Node, node: Node, depth: int) -> str:
         """A mapping key as sigs.k8s.io/yaml writes it in JSON (``1`` -> "1", ``y`` -> "true")."""
@@ -465,7 +531,7 @@ class _Converter:
                                  f"kubectl refuses the document ({err})", *self._at(key_node.start_mark)) from None
 
     def _merge(self, value_node: yaml.Node, node: Node, depth: int, entries: dict[str, Node],
-               origins: dict[str, tuple[yaml.Mark, yaml.Mark | None]], merge_mark: yaml.Mark) -> None:
+               origins: dict[str, yaml.Node | tuple[yaml.Node, yaml.Mark]], merge_mark: yaml.Mark) -> None:
         """Apply a ``<<`` merge key as go-yaml v2 does (decode.go ``merge``): one mapping is set in place; a
         list of mappings is set last to first, so the first one that names a key wins."""
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
@@ -476,8 +542,12 @@ class _Converter:
                                      *self._at(source.start_mark))
             if depth + 1 > MAX_DEPTH:
                 raise _LimitExceeded("yaml-limit", f"values are nested deeper than {MAX_DEPTH} levels",
-                                     *self._at(source.start_mark))
+                                     *self._at(source.start_mark), path=node.path)
             self._fill(source, node, depth + 1, entries, origins, merge_mark)
+
+
+_SCALAR, _SEQUENCE = yaml.ScalarNode, yaml.SequenceNode
+_INDEX_SEGMENTS = tuple(f"[{index}]" for index in range(1024))
 
 
 def _is_merge(key_node: yaml.Node) -> bool:
@@ -587,11 +657,12 @@ def _with_hint(error: LoadError, text: str) -> LoadError:
 def _check_text(data: bytes) -> str | LoadError:
     if len(data) > MAX_INPUT_BYTES:
         return LoadError("yaml-limit", f"the input is {len(data):,} bytes, more than the {MAX_INPUT_BYTES:,} "
-                         "(32 MiB) one input may hold here: split it into several files", None, None)
+                         "(32 MiB) one input may hold here: split it into several files", None, None,
+                         whole_input=True)
     text = goyaml.decode_bytes(data)
     if "\0" in text[:8192]:
         return LoadError("unreadable", "binary data, not a YAML text file (kubectl: yaml: control characters are "
-                         "not allowed)", None, None)
+                         "not allowed)", None, None, whole_input=True)
     return text
 
 
@@ -1161,7 +1232,7 @@ def yaml_files(folder: Path) -> list[Path]:
 
 def _unreadable(error: InputError) -> Document:
     rule = "yaml-limit" if error.too_large else "unreadable"
-    return Document(error.file, 0, None, error=LoadError(rule, error.message))
+    return Document(error.file, 0, None, error=LoadError(rule, error.message, whole_input=True))
 
 
 def _read_path(path: Path) -> list[Document]:

@@ -19,6 +19,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 from podnotes.kube.enums import PROBE_FIELDS
 from podnotes.probes.timeline import Timeline
@@ -29,8 +30,10 @@ LABELS = {
     "title": "{pod}",
     "compare_title": "{pod}: simulated and observed",
     "time": "time since the Pod was created (s)",
-    "probe_lane": "{container}\n{probe} probe",
+    "probe_lane": "{probe} probe",
+    "container_probe_lane": "{container}:\n{probe} probe",
     "state_lane": "{container}\ncontainer",
+    "named_state_lane": "{container}",
     "ready_lane": "Pod Ready /\nendpoint",
     "phase_lane": "Pod phase",
     "probe_success": "probe succeeded",
@@ -51,8 +54,14 @@ LABELS = {
     "action_unready": "not ready",
     "action_started": "started",
     "deleted": "deleted (Terminating)",
+    "removed": "removed from the API",
+    "phase_legend": "phase {phase}",
     "simulated": "simulated",
     "observed": "observed",
+    # A probe's type as a probe lane names it ({probe} above).
+    "probe_name_liveness": "liveness",
+    "probe_name_readiness": "readiness",
+    "probe_name_startup": "startup",
 }
 
 # Okabe-Ito colours: distinguishable with colour-blindness; markers differ in
@@ -63,7 +72,13 @@ COLOURS = {
     "terminated": "#555555", "ready": "#009E73", "endpoint": "#0072B2", "restart": "#000000",
     "Pending": "#BBBBBB", "Running": "#56B4E9", "Succeeded": "#009E73", "Failed": "#D55E00", "Unknown": "#999999",
 }
-MARKERS = {"success": "o", "failure": "X", "timeout": "s", "error": "D"}
+MARKERS = {"success": "o", "failure": "X", "timeout": "s", "error": "D", "removed": "v"}
+COLOURS["removed"] = "#000000"
+#: The container states a lane draws, in the legend's order.
+CONTAINER_STATES = ("waiting", "running", "terminating", "backoff", "terminated")
+# Room a phase's name needs beside its text inside its bar, and beside the removal mark at the bar's end (pt).
+PHASE_NAME_PADDING_POINTS = 6
+REMOVAL_MARK_POINTS = 10
 # Latin text in DejaVu Sans (matplotlib's own font); Chinese characters fall back
 # to the first CJK font installed (Debian: fonts-wqy-zenhei, fonts-noto-cjk).
 FONT_FAMILIES = ("DejaVu Sans", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans CJK JP")
@@ -78,8 +93,11 @@ FONT_POINTS = 9.5
 # = 11.9 px on the phone; a desktop shows it at its natural size.
 WIDTH_INCHES = 3.8
 LANE_INCHES = 0.62
-# The legend sits under the time axis, in two columns.
+# The legend sits under the time axis, in two columns when they fit the figure's width, else in one.
 LEGEND_COLUMNS = 2
+# matplotlib's legend geometry (rcParams legend.*), in font sizes: sample, gap to the text, between
+# columns, and the border.
+LEGEND_HANDLE_EM, LEGEND_TEXT_PAD_EM, LEGEND_COLUMN_GAP_EM, LEGEND_BORDER_EM = 2.0, 0.8, 2.0, 0.4
 LEGEND_ROW_INCHES = 0.18
 TOP_INCHES = 0.4
 AXIS_INCHES = 0.62
@@ -100,6 +118,37 @@ def installed_font_families() -> tuple[str, ...]:
 
     installed = {font.name for font in font_manager.fontManager.ttflist}
     return tuple(family for family in FONT_FAMILIES if family in installed) or ("DejaVu Sans",)
+
+
+@contextmanager
+def labels_in(language: str):
+    """Within it, ``LABELS`` holds the words of ``language`` (``podnotes.diagrams.LANGUAGES``): English, or
+    the ``timeline`` table of podnotes/data/figure-labels.zh-CN.yml. Raises ``ValueError`` for another."""
+    global LABELS
+    from podnotes.diagrams import LANGUAGES, label_table
+
+    if language not in LANGUAGES:
+        raise ValueError(f"no figure labels in {language!r}; known: {', '.join(LANGUAGES)}")
+    saved = LABELS
+    if language != "en":
+        LABELS = {**saved, **label_table()["timeline"]}
+    try:
+        yield
+    finally:
+        LABELS = saved
+
+
+def bilingual(draw, *timelines: Timeline):
+    """``draw(*timelines)`` (:func:`timeline` or :func:`compare`) in English and in Chinese, as a
+    ``podnotes.diagrams.BilingualDiagram`` for ``myst_nb.glue`` and a ``glue:figure`` (its ``:alt:`` is the
+    pictures' alt text)."""
+    from podnotes.diagrams import LANGUAGES, BilingualDiagram, Diagram
+
+    drawn = []
+    for language in LANGUAGES:
+        with labels_in(language):
+            drawn.append(Diagram(name=draw.__name__, figure=draw(*timelines), alt="", language=language))
+    return BilingualDiagram(*drawn)
 
 
 def _not_a_weight_substitution(record) -> bool:
@@ -128,34 +177,147 @@ def _style():
 
 
 def lanes_for(*timelines: Timeline) -> list[Lane]:
-    """The lanes, top to bottom: phase, then per container its probes and state, then readiness."""
+    """The lanes, top to bottom: phase, then per container its probes and state, then readiness.
+
+    Each label says each thing once: a probe lane names its container only when lanes of more than one
+    container are drawn, and not when the container is named after the probe (its lanes sit right above
+    the container's own lane, which names it); a container named "...container" is not called a
+    container twice."""
+    containers = _containers(*timelines)
+    probed = [name for name in containers if _probes_of(name, *timelines)]
     lanes = [Lane(("phase",), LABELS["phase_lane"])]
-    seen = set()
-    for timeline in timelines:
-        for info in timeline.containers:
-            if info.name in seen:
-                continue
-            seen.add(info.name)
-            for probe in PROBE_FIELDS:  # startup, liveness, readiness
-                if any(p.container == info.name and p.probe == probe for t in timelines for p in t.probes):
-                    lanes.append(Lane(("probe", info.name, probe),
-                                      LABELS["probe_lane"].format(container=info.name, probe=probe)))
-            lanes.append(Lane(("state", info.name), LABELS["state_lane"].format(container=info.name)))
+    for name in containers:
+        for probe in _probes_of(name, *timelines):
+            lanes.append(Lane(("probe", name, probe), probe_lane_label(name, probe, len(probed) > 1)))
+        lanes.append(Lane(("state", name), state_lane_label(name)))
     lanes.append(Lane(("ready",), LABELS["ready_lane"]))
     return lanes
 
 
+def _containers(*timelines: Timeline) -> list[str]:
+    """The containers of ``timelines``, each once, in the order they are listed."""
+    return list(dict.fromkeys(info.name for timeline in timelines for info in timeline.containers))
+
+
+def _probes_of(container: str, *timelines: Timeline) -> list[str]:
+    """The probe types ``container`` has, in ``PROBE_FIELDS`` order (startup, liveness, readiness)."""
+    return [probe for probe in PROBE_FIELDS
+            if any(p.container == container and p.probe == probe for t in timelines for p in t.probes)]
+
+
+def probe_lane_label(container: str, probe: str, name_container: bool) -> str:
+    """The label of ``container``'s ``probe`` lane: "liveness probe", or with ``name_container``
+    "web:\nliveness probe", unless the container's name is the probe's type."""
+    words = LABELS.get(f"probe_name_{probe}", probe)
+    if name_container and _words(container) != {probe}:
+        return LABELS["container_probe_lane"].format(container=container, probe=words)
+    return LABELS["probe_lane"].format(container=container, probe=words)
+
+
+def state_lane_label(container: str) -> str:
+    """The label of ``container``'s state lane: "web\ncontainer", or "app-container" alone."""
+    role = set(_words(LABELS["state_lane"].format(container=""))) - {""}
+    key = "named_state_lane" if role & _words(container) else "state_lane"
+    return LABELS[key].format(container=container)
+
+
+def _words(text: str) -> set[str]:
+    return {word for word in re.split(r"[^\w]+", text.lower()) if word}
+
+
 def legend_results(*timelines: Timeline) -> tuple[str, ...]:
-    """The probe results the legend explains: "error" only where a single timeline has one."""
-    errors = len(timelines) == 1 and bool(timelines[0].select("probe", result="error"))
-    return ("success", "failure", "timeout") + (("error",) if errors else ())
+    """The probe results drawn in some probe lane of ``timelines``, in ``PROBE_RESULTS`` order."""
+    containers = _containers(*timelines)
+    drawn = {event.result for timeline in timelines for event in timeline.select("probe")
+             if event.container in containers and event.probe in _probes_of(event.container, *timelines)}
+    return tuple(result for result in ("success", "failure", "timeout", "error") if result in drawn)
+
+
+def legend_keys(*timelines: Timeline) -> list[str]:
+    """What the legend of a figure of ``timelines`` explains, in its order: exactly the kinds of mark the
+    figure draws and does not name where they are. Keys are ``probe_<result>``, the container states of
+    ``CONTAINER_STATES``, ``restart``, ``deleted``, ``removed``, ``ready``, ``endpoint``, ``phase:<phase>`` for a phase
+    whose spans are all too short to carry its name, and for an overlay ``simulated`` and ``observed``."""
+    keys = [f"probe_{result}" for result in legend_results(*timelines)]
+    states = {state for timeline in timelines for name in _containers(timeline)
+              for _, _, state in container_spans(timeline, name)}
+    keys += [state for state in CONTAINER_STATES if state in states]
+    if any(timeline.restarts() for timeline in timelines):
+        keys.append("restart")
+    if any(timeline.deleted_at() is not None for timeline in timelines):
+        keys.append("deleted")
+    if any(timeline.removed_at() is not None for timeline in timelines):
+        keys.append("removed")
+    if any(_true_spans(timeline.ready_intervals(), timeline.duration) for timeline in timelines):
+        keys.append("ready")
+    if any(_true_spans(timeline.endpoint_intervals(), timeline.duration) for timeline in timelines):
+        keys.append("endpoint")
+    named = {phase for start, end, phase in phase_spans(timelines[0])
+             if _phase_is_named(start, end, phase, *timelines)}
+    drawn = dict.fromkeys(phase for timeline in timelines for _, _, phase in phase_spans(timeline))
+    keys += [f"phase:{phase}" for phase in drawn if phase not in named]
+    if len(timelines) > 1:
+        keys += ["simulated", "observed"]
+    return keys
+
+
+def legend_columns(*timelines: Timeline) -> int:
+    """``LEGEND_COLUMNS``, or 1 where two columns of the legend's labels would be wider than the figure."""
+    labels = [legend_handle(key).get_label() for key in legend_keys(*timelines)]
+    if not labels:
+        return 1
+    rows = -(-len(labels) // LEGEND_COLUMNS)
+    columns = [labels[index:index + rows] for index in range(0, len(labels), rows)]  # filled top to bottom
+    entry = (LEGEND_HANDLE_EM + LEGEND_TEXT_PAD_EM) * FONT_POINTS
+    width = sum(entry + max(text_width_points(label) for label in column) for column in columns)
+    width += (LEGEND_COLUMN_GAP_EM * (len(columns) - 1) + 2 * LEGEND_BORDER_EM) * FONT_POINTS
+    return LEGEND_COLUMNS if width <= WIDTH_INCHES * 72 else 1
 
 
 def legend_rows(*timelines: Timeline) -> int:
-    """Rows of the legend: the probe results, five container states and restart, Ready and endpoints, and
-    for an overlay of two timelines "simulated" and "observed"."""
-    entries = len(legend_results(*timelines)) + 5 + 2 + (2 if len(timelines) > 1 else 0)
-    return -(-entries // LEGEND_COLUMNS)
+    """Rows of the legend: its entries (``legend_keys``) in ``legend_columns`` columns."""
+    return -(-len(legend_keys(*timelines)) // legend_columns(*timelines))
+
+
+@lru_cache(maxsize=512)
+def text_width_points(text: str, points: float = FONT_POINTS) -> float:
+    """How wide ``text`` is drawn at ``points`` in the figures' font (the widest line), in points."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    font = FontProperties(family=list(installed_font_families()), size=points)
+    return max(TextPath((0, 0), line, prop=font).get_extents().width for line in text.split("\n") or [""])
+
+
+def _axis_end(*timelines: Timeline) -> float:
+    """The last second the time axis shows."""
+    return max(timeline.duration for timeline in timelines)
+
+
+def phase_spans(timeline: Timeline) -> list[tuple[float, float, str]]:
+    """``(start, end, phase)`` spans of the Pod's phase, ending when the object is removed from the API
+    server (a Pod that is gone has no phase)."""
+    end_of_object = timeline.removed_at()
+    end_of_object = timeline.duration if end_of_object is None else end_of_object
+    phases = timeline.phases()
+    spans = []
+    for index, (start, phase) in enumerate(phases):
+        end = min(phases[index + 1][0] if index + 1 < len(phases) else timeline.duration, end_of_object)
+        if end > start:
+            spans.append((start, end, phase))
+    return spans
+
+
+def _phase_is_named(start: float, end: float, phase: str, *timelines: Timeline) -> bool:
+    """Whether a phase span is wide enough to carry its name (centred in it), clear of every removal mark
+    of ``timelines``, the timelines the figure draws."""
+    points_per_second = (WIDTH_INCHES - LEFT_INCHES - RIGHT_INCHES) * 72 / (_axis_end(*timelines) * 1.02)
+    half = text_width_points(phase) / 2
+    if (end - start) * points_per_second < 2 * (half + PHASE_NAME_PADDING_POINTS):
+        return False
+    middle = (start + end) / 2
+    removals = [removed for timeline in timelines if (removed := timeline.removed_at()) is not None]
+    return all(abs(removed - middle) * points_per_second >= half + REMOVAL_MARK_POINTS for removed in removals)
 
 
 def bottom_inches(*timelines: Timeline) -> float:
@@ -195,41 +357,45 @@ def container_spans(timeline: Timeline, container: str) -> list[tuple[float, flo
 
 
 def _true_spans(intervals, duration: float) -> list[tuple[float, float]]:
-    return [(start, duration if end is None else end) for start, end in intervals]
+    """Closed ``(start, end)`` spans of ``intervals`` (an open one ends at ``duration``), empty ones left out."""
+    spans = [(start, duration if end is None else end) for start, end in intervals]
+    return [(start, end) for start, end in spans if end > start]
 
 
 def _draw(ax, timeline: Timeline, rows: dict, offset: float = 0.0, height: float = 0.6,
-          hollow: bool = False, annotate: bool = True) -> None:
+          hollow: bool = False, annotate: bool = True, others: tuple[Timeline, ...] = ()) -> None:
+    """Draw ``timeline`` into its lanes; ``others`` are the other timelines of the figure, whose marks the
+    phase names keep clear of."""
     duration = timeline.duration
-    bars: dict[tuple[float, float, str], list[tuple[float, float]]] = defaultdict(list)
-    # phase spans
-    phases = timeline.phases()
-    for index, (start, phase) in enumerate(phases):
-        end = phases[index + 1][0] if index + 1 < len(phases) else duration
-        if end > start:
-            bars[(rows[("phase",)] + offset, height, COLOURS.get(phase, "#999999"))].append((start, end - start))
-            if annotate and end - start > duration * 0.06:
-                ax.text((start + end) / 2, rows[("phase",)] + offset, phase, ha="center", va="center",
-                        fontsize=FONT_POINTS)
+    bars: dict[tuple[float, float, str, str], list[tuple[float, float]]] = defaultdict(list)
+    # phase spans, up to the object's removal from the API server
+    phase_row = rows[("phase",)] + offset
+    for start, end, phase in phase_spans(timeline):
+        bars[(phase_row, height, COLOURS.get(phase, "#999999"), f"phase:{phase}")].append((start, end - start))
+        if annotate and _phase_is_named(start, end, phase, timeline, *others):
+            ax.text((start + end) / 2, phase_row, phase, ha="center", va="center", fontsize=FONT_POINTS)
+    removed = timeline.removed_at()
+    if removed is not None:
+        _mark(ax, [removed], phase_row, "removed", hollow, size=70)
     # container states and restarts
     for info in timeline.containers:
         row = rows.get(("state", info.name))
         if row is None:
             continue
         for start, end, state in container_spans(timeline, info.name):
-            bars[(row + offset, height, COLOURS[state])].append((start, end - start))
+            bars[(row + offset, height, COLOURS[state], state)].append((start, end - start))
         restarts = timeline.restarts(info.name)
         if restarts:
             ax.scatter(restarts, [row + offset] * len(restarts), marker="|", s=260, linewidths=2.2,
-                       color=COLOURS["restart"], zorder=4)
+                       color=COLOURS["restart"], zorder=4, label=_MARK + "restart")
     # readiness and endpoint membership
     row = rows[("ready",)] + offset
     for start, end in _true_spans(timeline.ready_intervals(), duration):
-        bars[(row + height / 4, height / 2, COLOURS["ready"])].append((start, end - start))
+        bars[(row + height / 4, height / 2, COLOURS["ready"], "ready")].append((start, end - start))
     for start, end in _true_spans(timeline.endpoint_intervals(), duration):
-        bars[(row - height / 4, height / 2, COLOURS["endpoint"])].append((start, end - start))
-    for (centre, bar_height, colour), spans in bars.items():
-        _bars(ax, centre, spans, colour, bar_height, hollow)
+        bars[(row - height / 4, height / 2, COLOURS["endpoint"], "endpoint")].append((start, end - start))
+    for (centre, bar_height, colour, key), spans in bars.items():
+        _bars(ax, centre, spans, colour, bar_height, hollow, key)
     # probe attempts, one scatter per lane and result
     points: dict[tuple[float, str], list[float]] = defaultdict(list)
     for event in timeline.select("probe"):
@@ -237,17 +403,13 @@ def _draw(ax, timeline: Timeline, rows: dict, offset: float = 0.0, height: float
         if row is not None:
             points[(row + offset, event.result)].append(event.time)  # type: ignore[index]
     for (row, result), times in points.items():
-        colour = COLOURS[result]
-        ax.scatter(times, [row] * len(times), marker=MARKERS[result], s=36, zorder=5,
-                   facecolors="none" if hollow else colour, edgecolors=colour, linewidths=1.2)
+        _mark(ax, times, row, f"probe_{result}", hollow)
     if annotate:
         _annotate_thresholds(ax, timeline, rows, offset)
     deleted = timeline.deleted_at()
     if deleted is not None:
-        ax.axvline(deleted, color="#333333", linestyle="--" if not hollow else ":", linewidth=1, zorder=3)
-        if annotate:
-            ax.annotate(LABELS["deleted"], (deleted, rows[("phase",)] + offset), xytext=(4, 12),
-                        textcoords="offset points", fontsize=FONT_POINTS, color="#222222", zorder=6)
+        ax.axvline(deleted, color=DELETION_COLOUR, linestyle=DELETION_STYLE, linewidth=DELETION_WIDTH, zorder=3,
+                   label=_MARK + "deleted")
 
 
 def _annotate_thresholds(ax, timeline: Timeline, rows: dict, offset: float, per_lane: int = 3) -> None:
@@ -269,28 +431,57 @@ def _annotate_thresholds(ax, timeline: Timeline, rows: dict, offset: float, per_
                     fontsize=FONT_POINTS, color="#222222", zorder=6)
 
 
-def _bars(ax, row: float, spans: list[tuple[float, float]], colour: str, height: float, hollow: bool) -> None:
+# The deletion (deletionTimestamp set) is one line across every lane, in both timelines of an overlay.
+DELETION_COLOUR, DELETION_WIDTH = "#333333", 1.0
+DELETION_STYLE: Final = "--"
+#: Drawn marks carry the label ``_mark:<legend key>`` (matplotlib leaves labels starting with "_" out of
+#: legends), so that a test can match what is drawn with what the legend lists.
+_MARK = "_mark:"
+
+
+def _bars(ax, row: float, spans: list[tuple[float, float]], colour: str, height: float, hollow: bool,
+          key: str) -> None:
     ax.broken_barh(spans, (row - height / 2, height),
                    facecolors="none" if hollow else colour, edgecolors=colour if hollow else "none",
-                   linewidth=1.2 if hollow else 0, hatch="///" if hollow else None, zorder=2)
+                   linewidth=1.2 if hollow else 0, hatch="///" if hollow else None, zorder=2, label=_MARK + key)
 
 
-def _legend(ax, extra: list | None = None, results: tuple[str, ...] = ("success", "failure", "timeout")) -> None:
+def _mark(ax, times: list[float], row: float, key: str, hollow: bool, size: float = 36) -> None:
+    """Point marks of legend key ``key`` (a probe result, or ``removed``) at ``times`` on lane ``row``."""
+    kind = key.removeprefix("probe_")
+    colour = COLOURS[kind]
+    ax.scatter(times, [row] * len(times), marker=MARKERS[kind], s=size, zorder=5,
+               facecolors="none" if hollow else colour, edgecolors=colour, linewidths=1.2, label=_MARK + key)
+
+
+def legend_handle(key: str):
+    """The legend's sample of a ``legend_keys`` key, labelled from :data:`LABELS` (a phase by its name)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles: list[Line2D | Patch] = [
-        Line2D([], [], linestyle="none", marker=MARKERS[r], color=COLOURS[r], label=LABELS[f"probe_{r}"])
-        for r in results]
-    handles += [Patch(color=COLOURS[s], label=LABELS[s]) for s in ("running", "terminating", "backoff", "terminated")]
-    handles += [Line2D([], [], linestyle="none", marker="|", markersize=12, markeredgewidth=2,
-                       color=COLOURS["restart"], label=LABELS["restart"])]
-    handles += [Patch(color=COLOURS["ready"], label=LABELS["ready"]),
-                Patch(color=COLOURS["endpoint"], label=LABELS["endpoint"])]
-    handles += extra or []
-    ax.figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=LEGEND_COLUMNS,
-                     fontsize=FONT_POINTS, labelspacing=0.45,
-                     frameon=False)
+    if key.startswith("probe_") or key == "removed":
+        kind = key.removeprefix("probe_")
+        return Line2D([], [], linestyle="none", marker=MARKERS[kind], color=COLOURS[kind], label=LABELS[key])
+    if key == "deleted":
+        return Line2D([], [], color=DELETION_COLOUR, linestyle=DELETION_STYLE, linewidth=DELETION_WIDTH,
+                      label=LABELS["deleted"])
+    if key == "restart":
+        return Line2D([], [], linestyle="none", marker="|", markersize=12, markeredgewidth=2,
+                      color=COLOURS["restart"], label=LABELS["restart"])
+    if key.startswith("phase:"):
+        phase = key.removeprefix("phase:")
+        return Patch(color=COLOURS.get(phase, "#999999"), label=LABELS["phase_legend"].format(phase=phase))
+    if key == "simulated":
+        return Patch(color="#777777", label=LABELS["simulated"])
+    if key == "observed":
+        return Patch(facecolor="none", edgecolor="#777777", hatch="///", label=LABELS["observed"])
+    return Patch(color=COLOURS[key], label=LABELS[key])
+
+
+def _legend(ax, *timelines: Timeline) -> None:
+    handles = [legend_handle(key) for key in legend_keys(*timelines)]
+    ax.figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=legend_columns(*timelines),
+                     fontsize=FONT_POINTS, labelspacing=0.45, frameon=False)
 
 
 NOTE_LINE_INCHES = 0.22
@@ -384,7 +575,7 @@ def timeline(data: Timeline):
         figure, ax, rows = _figure(data, title=LABELS["title"].format(pod=data.pod), notes=len(notes))
         _draw(ax, data, rows)
         _draw_notes(figure, notes)
-        _legend(ax, results=legend_results(data))
+        _legend(ax, data)
         _keep_annotations_inside(figure)
     return figure
 
@@ -410,15 +601,12 @@ def _draw_notes(figure, notes: list[str]) -> None:
 def compare(simulated: Timeline, observed: Timeline):
     """Overlay a simulated timeline (upper half of each lane, filled) and an
     observed one (lower half, hollow and hatched)."""
-    from matplotlib.patches import Patch
-
     with _style():
         figure, ax, rows = _figure(simulated, observed,
                                    title=LABELS["compare_title"].format(pod=simulated.pod))
-        _draw(ax, simulated, rows, offset=0.18, height=0.3)
+        _draw(ax, simulated, rows, offset=0.18, height=0.3, others=(observed,))
         _draw(ax, observed, rows, offset=-0.18, height=0.3, hollow=True, annotate=False)
-        _legend(ax, [Patch(color="#777777", label=LABELS["simulated"]),
-                     Patch(facecolor="none", edgecolor="#777777", hatch="///", label=LABELS["observed"])])
+        _legend(ax, simulated, observed)
         _keep_annotations_inside(figure)
     return figure
 

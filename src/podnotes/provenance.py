@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -65,6 +66,29 @@ class Part:
                 f"To run them: `{self.command}`. "
                 "The published site shows the real result.")
 
+    def sentence_zh(self) -> str:
+        """:meth:`sentence` in the Chinese edition's words (:mod:`podnotes.notices`)."""
+        from .notices import sentence, zh
+
+        if self.real:
+            used = "、".join(_zh_used(name, str(version)) for name, version in self.used.items())
+            return sentence("ran", what=zh(self.what), used=f"（{used}）" if used else "")
+        return sentence("not_run", what=zh(self.what), reason=zh(self.reason), fallback=zh(self.fallback),
+                        command=self.command)
+
+    def notice(self):
+        """The sentence in both editions' languages (:class:`podnotes.notices.Notice`)."""
+        from .notices import Notice
+
+        return Notice(self.sentence(), self.sentence_zh())
+
+
+def _zh_used(name: str, value: str) -> str:
+    from .notices import phrase
+
+    label = phrase(name)  # "Kubernetes", or a template such as "应答来自{value}"
+    return label.format(value=phrase(value)) if "{value}" in label else f"{label} {phrase(value)}"
+
 
 KIND_LABELS = {"kubelet": "examples on a real kubelet", "api server": "commands against a real API server",
                "privileged": "kernel experiments (root)"}
@@ -82,13 +106,12 @@ def required(kind: str = "kubelet") -> bool:
 
 
 def show(part: Part):
-    """Record ``part`` and return the Markdown the section shows (a cell tagged ``remove-input`` displays it)."""
-    from IPython.display import Markdown
-
+    """Record ``part`` and return what the section shows (a cell tagged ``remove-input`` displays it): its
+    sentence as a :class:`podnotes.notices.Notice`, in English and Chinese."""
     record(part)
     if not part.real and required(part.kind):
         raise RealPartMissing(f"{part.chapter}: {part.what} must run for real here, but: {part.reason}")
-    return Markdown(part.sentence())
+    return part.notice()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -162,9 +185,8 @@ def _node_part_missing(chapter: str, what: str, fallback: str, state, failed: st
 # What the node lacks (podnotes.node.binaries.missing_prerequisites), as a reader reads it.
 _LACKS = (
     ("root", "root, which the kubelet and containerd need"),
-    ("kubelet/", "the kubelet, kube-scheduler and kube-controller-manager programs, which `make book` builds "
-                 "with Go 1.26"),
-    ("containerd", "containerd and runc (Debian packages containerd, runc and containernetworking-plugins)"),
+    ("kubelet/", "the kubelet, kube-scheduler, kube-controller-manager, containerd and runc programs, which "
+                 "`make book` builds with Go 1.26 (runc also with gcc and Debian's libseccomp-dev)"),
     ("CNI", "the CNI plugins (Debian package containernetworking-plugins)"),
     ("/bin/busybox", "busybox (Debian package busybox-static), which the node's images are made from"),
     ("go ", "Go 1.26, which builds the node's pause program"),
@@ -243,7 +265,7 @@ def privileged_part(chapter: str, requirement: str = "namespaces") -> Part:
     if not facts.linux:
         reason = f"This copy was built on {platform.system()}; they need {lacking}"
     else:
-        reason = f"This copy was built without {lacking.replace(' on Linux', '')}, which they need"
+        reason = f"This copy was built without {re.sub(r',? on Linux$', '', lacking)}, which they need"
     return Part(chapter, what, False, reason, ROOT_BOOK_COMMAND,
                 fallback="Each experiment below says what it needs instead of showing its result.",
                 kind="privileged")
@@ -327,8 +349,13 @@ def kernel_chapters() -> list[str]:
 
 def kernel_part(chapter: str) -> Part:
     """Whether ``chapter``'s kernel experiments ran for real in this build: they need namespaces and, for the
-    cgroup experiments, the cgroup controllers (:func:`podnotes.linux.privileges.missing`)."""
-    parts = [privileged_part(chapter, requirement) for requirement in ("namespaces", "cgroups")]
+    cgroup experiments, the cgroup controllers, and root where a section asks for it
+    (:func:`podnotes.linux.privileges.missing`)."""
+    requirements = ["namespaces", "cgroups"]
+    source = REPO_ROOT / "chapters" / f"{chapter}.md"
+    if source.is_file() and 'section("root"' in source.read_text():  # e.g. writing another process's uid_map
+        requirements.append("root")
+    parts = [privileged_part(chapter, requirement) for requirement in requirements]
     return next((part for part in parts if not part.real), parts[0])
 
 
@@ -341,29 +368,56 @@ def missing_records(folder: Path | None = None) -> list[str]:
 OBSERVATIONS_ENV = "PODNOTES_OBSERVATIONS"  # set by the book build: "reused" or "recorded"
 
 
-def observations_line() -> str:
+def observations_line(language: str = "en") -> str:
     """When the real-kubelet observations this copy draws were recorded, on what, and whether this build
-    recorded them or reused earlier ones (``make book`` says so in ``PODNOTES_OBSERVATIONS``)."""
+    recorded them or reused earlier ones (``make book`` says so in ``PODNOTES_OBSERVATIONS``); ``language``
+    ``en`` or ``zh`` (the Chinese edition's words)."""
     from .node.observe import observations_state
     from .node.overlays import node_setup
 
+    zh = language == "zh"
     state = observations_state()
     if not state.current:
-        return "none that are current for these examples; the chapters draw their simulations alone"
+        return ("没有与这些示例相符的当前记录；各章只画出它们的模拟" if zh else
+                "none that are current for these examples; the chapters draw their simulations alone")
     setup = node_setup(state.folder)
-    when = setup.get("observed_at", "at an unknown time")
+    when = setup.get("observed_at", "时间不明" if zh else "at an unknown time")
+    mode = os.environ.get(OBSERVATIONS_ENV, "")
+    version = setup.get("kubernetes", "unknown")
+    if zh:
+        how = {"reused": "；本次构建沿用了它们（示例相同，固定版本相同）", "recorded": "；由本次构建记录"}.get(mode, "")
+        return f"{when} 记录于 Kubernetes {version}{how}"
     how = {"reused": "; this build reused them (same examples, same pins)",
-           "recorded": "; this build recorded them"}.get(os.environ.get(OBSERVATIONS_ENV, ""), "")
-    return f"recorded {when} on Kubernetes {setup.get('kubernetes', 'unknown')}{how}"
+           "recorded": "; this build recorded them"}.get(mode, "")
+    return f"recorded {when} on Kubernetes {version}{how}"
 
 
-def build_markdown() -> str:
-    """This build as a Markdown list: commit, version, date, the system, the real-kubelet observations."""
+def in_both_languages(english: str, chinese: str) -> str:
+    """MyST Markdown holding both texts, each in a container of its language's class; the site's stylesheet
+    (``podnotes.css``) shows each edition only its own. For outputs that are reader text made of Markdown
+    directives (tables), which :class:`podnotes.notices.Notice` does not render."""
+    return (f"::::{{container}} podnotes-lang-en\n{english}\n::::\n\n"
+            f"::::{{container}} podnotes-lang-zh\n{chinese}\n::::")
+
+
+def build_markdown(language: str = "en") -> str:
+    """This build as a Markdown list: commit, version, date, the system, the real-kubelet observations
+    (``language`` ``en`` or ``zh``)."""
     from . import __version__
     from .linux.machine import detect, host_facts
+    from .notices import phrase
 
     facts = host_facts()
     root = detect().root
+    if language == "zh":
+        return "\n".join([
+            f"- **提交**：`{commit()}`",
+            f"- **podnotes 版本**：{__version__}",
+            f"- **构建时间**：{_now()}",
+            f"- **系统**：{facts.system} {facts.kernel}，cgroup {phrase(facts.cgroup_version)}，"
+            f"{'root' if root else '非 root'}，Python {facts.python}",
+            f"- **真实 kubelet 观测**：{observations_line('zh')}",
+        ])
     return "\n".join([
         f"- **commit**: `{commit()}`",
         f"- **podnotes version**: {__version__}",
@@ -378,14 +432,26 @@ def _cell(text: str) -> str:
     return text.replace("\n", " ") or "-"
 
 
-def parts_markdown(chapters: list[str] | None = None, folder: Path | None = None) -> str:
+# The status page's words in the Chinese edition (the English ones are in the code below).
+_STATUS_ZH_HEADER = ("章节", "真实部分", "这份副本中", "运行环境，或未运行的原因")
+_STATUS_ZH = {"ran for real": "已真实运行", "fell back": "改用替代内容",
+              "examples on a real kubelet": "真实 kubelet 上的示例",
+              "commands against a real API server": "针对真实 API 服务器的命令",
+              "kernel experiments (root)": "内核实验（root）"}
+
+
+def parts_markdown(chapters: list[str] | None = None, folder: Path | None = None, language: str = "en") -> str:
     """One row per real part of each chapter in ``chapters`` (default: the book's, in reading order), as a
     MyST list-table whose rows stack on a phone (class ``podnotes-stack``), then a line naming the
-    chapters that need nothing but Python."""
+    chapters that need nothing but Python (``language`` ``en`` or ``zh``)."""
+    from .notices import zh as to_zh
+
+    chinese = language == "zh"
     chapters = chapters if chapters is not None else book_chapters()
     folder = folder or records_dir()
     if folder is None:
-        return "Per-chapter records are kept only by a site build (`make book`)."
+        return ("只有站点构建（`make book`）才保存各章的记录。" if chinese
+                else "Per-chapter records are kept only by a site build (`make book`).")
     found = read_records(folder)
     kernel = kernel_chapters()
     rows, python_only = [], []
@@ -396,16 +462,26 @@ def parts_markdown(chapters: list[str] | None = None, folder: Path | None = None
             python_only.append(chapter)
         for part in parts:
             outcome = "ran for real" if part.real else "fell back"
-            detail = ", ".join(f"{name} {version}" for name, version in part.used.items()) if part.real \
-                else part.reason
-            rows.append((chapter, KIND_LABELS.get(part.kind, part.what), outcome, detail))
+            label = KIND_LABELS.get(part.kind, part.what)
+            if chinese:
+                detail = ("、".join(_zh_used(name, str(version)) for name, version in part.used.items())
+                          if part.real else to_zh(part.reason))
+                rows.append((chapter, _STATUS_ZH.get(label, to_zh(label)), _STATUS_ZH[outcome], detail))
+            else:
+                detail = ", ".join(f"{name} {version}" for name, version in part.used.items()) if part.real \
+                    else part.reason
+                rows.append((chapter, label, outcome, detail))
     table = ["```{list-table}", ":header-rows: 1", ":class: podnotes-stack", ""]
-    for row in [("chapter", "real part", "in this copy", "ran on, or why not"), *rows]:
+    header: tuple[str, ...] = (_STATUS_ZH_HEADER if chinese
+                               else ("chapter", "real part", "in this copy", "ran on, or why not"))
+    for row in [header, *rows]:
         table += [f"* - {_cell(row[0])}", *(f"  - {_cell(cell)}" for cell in row[1:])]
     table.append("```")
     if python_only:
         names = ", ".join(python_only)
-        table += ["", f"The other chapters ({names}) are pure Python: nothing in them needs root, an API "
+        table += ["", f"其余章节（{names}）是纯 Python 的：其中没有任何内容需要 root、API 服务器或 kubelet，"
+                      "所以它们在每台机器上的运行结果都一样。" if chinese else
+                      f"The other chapters ({names}) are pure Python: nothing in them needs root, an API "
                       "server or a kubelet, so they run the same on every machine."]
     return "\n".join(table)
 

@@ -302,7 +302,65 @@ WORKLOAD_RULES: dict[str, dict[str, tuple[str, object]]] = {
     },
 }
 
+# ValidateLabelSelector (apimachinery metav1 validation) on every kind with a selector of its own, and a Job
+# with manualSelector: each case alone, and with an invalid Pod template, which the server validates or not
+# depending on the kind
+SELECTORS: dict[str, dict] = {
+    "selector operator lowercase in": {"matchExpressions": [{"key": "workload", "operator": "in",
+                                                             "values": ["demo"]}]},
+    "selector In without values": {"matchLabels": {"workload": "demo"},
+                                   "matchExpressions": [{"key": "workload", "operator": "In"}]},
+    "selector Exists with values": {"matchLabels": {"workload": "demo"},
+                                    "matchExpressions": [{"key": "workload", "operator": "Exists", "values": ["a"]}]},
+    "selector expression key invalid": {"matchLabels": {"workload": "demo"},
+                                        "matchExpressions": [{"key": "bad key", "operator": "Exists"}]},
+    "selector expression value invalid": {"matchLabels": {"workload": "demo"}, "matchExpressions": [
+        {"key": "workload", "operator": "In", "values": ["demo", "bad value"]}]},
+    "selector matchLabels value invalid": {"matchLabels": {"workload": "bad value"}},
+    "selector NotIn (valid)": {"matchLabels": {"workload": "demo"},
+                               "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["db"]}]},
+}
+for _kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"):
+    for _label, _selector in SELECTORS.items():
+        WORKLOAD_RULES[_kind][_label] = ("spec.selector", _selector)
+WORKLOAD_RULES["Job"].update({
+    "name 63 chars (valid)": ("metadata.name", "j" * 63),
+    "maxFailedIndexes Indexed without backoffLimitPerIndex": ("spec", {
+        "completionMode": "Indexed", "completions": 3, "maxFailedIndexes": 1,
+        "template": {"metadata": {"labels": {"workload": "demo"}}, "spec": _pod(restartPolicy="Never")["spec"]}}),
+    "no template": ("spec.template", _DELETE),
+})
+WORKLOAD_RULES["CronJob"].update({
+    "jobTemplate empty": ("spec.jobTemplate", {}),
+    "jobTemplate spec empty": ("spec.jobTemplate", {"spec": {}}),
+})
+WORKLOAD_RULES["StatefulSet"]["template subdomain invalid"] = ("spec.template.spec.subdomain", "Bad_Sub")
+# A missing struct is decoded as its zero value and validated (not the OpenAPI schema's `required`)
+for _kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob"):
+    WORKLOAD_RULES[_kind].update({"no spec": ("spec", _DELETE), "spec null": ("spec", None)})
+    if _kind != "CronJob":
+        WORKLOAD_RULES[_kind].update({"template missing": ("spec.template", _DELETE),
+                                      "template empty": ("spec.template", {}),
+                                      "template spec empty": ("spec.template.spec", {})})
+
 WORKLOAD_KINDS = tuple(WORKLOAD_RULES)
+
+
+def selector_and_template_cases() -> list[Input]:
+    """An invalid selector next to an invalid Pod template (an empty image): a Deployment, ReplicaSet or
+    StatefulSet leaves the template unchecked, a DaemonSet and a manual-selector Job check it."""
+    cases = []
+    for kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job"):
+        body = _at(workload(kind), "spec.selector", {"matchExpressions": [{"key": "workload", "operator": "Is"}]})
+        if kind == "Job":
+            body["spec"]["manualSelector"] = True
+        body["spec"]["template"]["spec"]["containers"][0]["image"] = ""
+        cases.append(_as_input(f"{kind}: selector operator invalid and template invalid", body))
+    job = _at(workload("Job"), "spec.selector", {"matchLabels": {"workload": "demo"}, "matchExpressions": [
+        {"key": "workload", "operator": "In"}]})
+    job["spec"]["manualSelector"] = True
+    cases.append(_as_input("Job: manualSelector with In without values", job))
+    return cases
 
 
 def workload_cases() -> list[Input]:
@@ -424,4 +482,5 @@ def reported_cases() -> list[Input]:
 
 
 def all_cases() -> list[Input]:
-    return scalar_cases() + zero_cases() + workload_cases() + stream_cases() + reported_cases()
+    return (scalar_cases() + zero_cases() + workload_cases() + selector_and_template_cases() + stream_cases()
+            + reported_cases())

@@ -58,28 +58,7 @@ class Known:
 # Understood disagreements, by cause; chapters/reference/linter-vs-server.md tables the same causes. Each
 # entry names the inputs it covers, so a new disagreement (a new input, or an entry's input that starts to
 # disagree another way) fails the test. "both" covers the kubectl path and the raw-body path.
-KNOWN: list[Known] = [
-    # --- validation rules the linter does not have yet ---
-    Known("both", r"^Deployment: selector bad expression$",
-          "ValidateLabelSelector's operator check (metav1 validation) is not in the linter"),
-    Known("both", r"^Job: (selector without manualSelector|name 64 chars|maxFailedIndexes without "
-          r"backoffLimitPerIndex)$",
-          "batch/v1 ValidateJobSpec names other fields: the generated selector and job-name labels the server "
-          "adds before validating, and maxFailedIndexes next to backoffLimitPerIndex"),
-    Known("both", r"^CronJob: no jobTemplate$",
-          "the linter reports the OpenAPI schema's required jobTemplate; the server validates the empty struct "
-          "it decodes instead"),
-    Known("both", r"^StatefulSet template of [\w-]+: hostname invalid",
-          "the server does not check the hostname of a StatefulSet's template (the controller sets it per Pod)"),
-    Known("raw", r"^merge key: overrides ", "strict decoding of a raw YAML body counts a key that overrides a "
-          "merged one as a duplicate and refuses it; kubectl's client-side conversion accepts it"),
-    Known("raw", r"(^duplicate key: |fixtures/rules/duplicate-key\.yaml$)",
-          "the linter reads as kubectl does: the last value of a duplicated key is kept and the server accepts "
-          "the object (a warning); strict decoding of a raw YAML body refuses the duplicate"),
-    Known("both", r"fixtures/rules/yaml-limit\.yaml$",
-          "both refuse it: the linter for its size before reading its fields, the server for a field's type, "
-          "so only the server names a field"),
-]
+KNOWN: list[Known] = []
 
 
 @dataclass
@@ -169,15 +148,18 @@ def test_linter_and_server_agree(server, control_plane):
     started = time.perf_counter()
     inputs = fixture_inputs() + mutation_inputs() + all_cases()
     assert len(inputs) >= 2000
-    options = Options(k8s_version=None, level="privileged", advice=False)
+    # The linter reads each file as the path it is compared with: as kubectl sends it, and as a raw body
+    # (where a key given twice is refused by strict decoding): lint --reading kubectl|raw.
+    as_kubectl = Options(k8s_version=None, level="privileged", advice=False, reading="kubectl")
+    as_raw = Options(k8s_version=None, level="privileged", advice=False, reading="raw")
     decoded = kubectl_decode(kubectl_decode_binary(), [item.content for item in inputs])
-    lint = [lint_verdict(item, options) for item in inputs]
+    lint = [lint_verdict(item, as_kubectl) for item in inputs]
     via_kubectl = server.map(server.send_objects, decoded)
     raw_items = [(index, item) for index, item in enumerate(inputs) if sends_raw(item, decoded[index])]
     via_raw = server.map(lambda pair: server.send_raw(pair[1].kind, pair[1].content), raw_items)
     cases = [Case(item.label, "kubectl", lint[i], via_kubectl[i]) for i, item in enumerate(inputs)]
-    cases += [Case(item.label, "raw", lint[i], verdict) for (i, item), verdict in zip(raw_items, via_raw, strict=True)
-              if verdict is not None]
+    cases += [Case(item.label, "raw", lint_verdict(item, as_raw), verdict)
+              for (_, item), verdict in zip(raw_items, via_raw, strict=True) if verdict is not None]
     assert len(cases) >= 2 * 2000 - 500
 
     disagreements = [c for c in cases if not c.agrees]

@@ -55,7 +55,8 @@ def test_summary_counts_resources_as_kubeconform_does(tmp_path):
     result = podnotes("lint", str(many), str(broken), "-o", "json")
     report = json.loads(result.stdout)
     jsonschema.validate(report, json_schema())
-    assert report["resources"] == {"found": 4, "files": 2, "valid": 1, "invalid": 1, "errors": 1, "skipped": 1}
+    assert report["resources"] == {"found": 4, "files": 2, "valid": 1, "invalid": 1, "errors": 1, "skipped": 1,
+                                   "unreadable": 0}
     bad = next(f for f in report["findings"] if f["rule"] == "invalid-enum")
     assert bad["object"] == {"kind": "Pod", "namespace": "", "name": "bad", "documentIndex": 2}
     advice = next(f for f in report["findings"] if f["object"] and f["object"]["name"] == "ok")
@@ -69,6 +70,28 @@ def test_summary_counts_resources_as_kubeconform_does(tmp_path):
     logical = located["locations"][0]["logicalLocations"]
     assert {"name": "bad", "kind": "resource", "fullyQualifiedName": "Pod bad"} in logical
     assert located["properties"]["object"]["documentIndex"] == 2
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_counts_are_of_every_finding_when_only_some_are_shown(tmp_path, workers):
+    """Past 2,000 findings only the most important are printed; the counts, the summary line and the exit
+    code still cover every object, in one process and in worker processes alike."""
+    bad_pod = ("apiVersion: v1\nkind: Pod\nmetadata: {{name: p{0}, namespace: web}}\nspec: {{containers: "
+               "[{{name: c, image: x:1, imagePullPolicy: Sometimes}}]}}\n")
+    for part in range(210):  # 210 files of 10 Pods: enough files for workers when they are allowed
+        (tmp_path / f"part{part:03d}.yaml").write_text("---\n".join(bad_pod.format(part * 10 + i) for i in range(10)))
+    result = podnotes("lint", "--workers", workers, "--no-advice", "-f", str(tmp_path))
+    assert result.returncode == 2, result.stderr
+    lines = result.stdout.splitlines()
+    assert len([line for line in lines if " error [invalid-enum] " in line]) == 1999
+    assert "101 more findings are not shown (101 error" in result.stdout
+    assert lines[-2] == "2100 error(s), 0 warning(s), 0 info"
+    assert lines[-1] == ("Summary: 2100 resources found in 210 files - Valid: 0, Invalid: 2100, Errors: 0, "
+                         "Skipped: 0")
+    report = json.loads(podnotes("lint", "--workers", workers, "--no-advice", "-o", "json", "-f",
+                                 str(tmp_path)).stdout)
+    assert len(report["findings"]) == 2000
+    assert report["summary"]["error"] == 2100 and report["resources"]["invalid"] == 2100
 
 
 def test_json_keys_are_camel_case_everywhere():
@@ -340,3 +363,49 @@ def test_a_template_that_parses_as_yaml_is_still_named_a_template(tmp_path):
     assert "warning [unrendered-template]" in result.stdout
     assert "helm template RELEASE CHART | podnotes lint -f -" in result.stdout
     assert result.stdout.count("[unrendered-template]") == 1, "one hint per document"
+
+
+def test_text_output_shows_the_field_path_and_the_servers_words_by_default(tmp_path):
+    """As kubectl and kubeconform do: the field path and what the server answers, without -v."""
+    path = tmp_path / "pod.yaml"
+    path.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n  - name: web\n")
+    lines = podnotes("lint", str(path), "--level", "privileged").stdout.splitlines()
+    error = next(i for i, line in enumerate(lines) if "error [required-field]" in line)
+    assert lines[error].startswith(f"{path}:6:5: error [required-field] Pod web: spec.containers[0].image: ")
+    assert lines[error + 1] == "    server: spec.containers[0].image: Required value"
+    assert not any(line.startswith("    fix:") for line in lines)
+    verbose = podnotes("lint", str(path), "--level", "privileged", "-v").stdout
+    assert "    fix:    " in verbose
+
+
+def test_a_missing_file_is_an_input_error_not_a_resource(tmp_path):
+    good = tmp_path / "pod.yaml"
+    good.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+                    "  - {name: web, image: 'nginx:1.27'}\n")
+    missing = tmp_path / "missing.yaml"
+    result = podnotes("lint", str(good), str(missing), "--level", "privileged", "--no-advice")
+    assert result.returncode == 3
+    lines = result.stdout.splitlines()
+    assert f"{missing}: error [unreadable] cannot open the manifest: No such file or directory" in lines
+    assert lines[-1] == ("Summary: 1 resource found in 1 file - Valid: 1, Invalid: 0, Errors: 0, Skipped: 0; "
+                         "1 input could not be read")
+    report = json.loads(podnotes("lint", str(missing), "-o", "json").stdout)
+    jsonschema.validate(report, json_schema())
+    assert report["resources"]["found"] == 0 and report["resources"]["unreadable"] == 1
+    assert report["exitCode"] == 3
+
+
+@pytest.mark.parametrize("name,text", [
+    ("list.yaml", "- a\n- b\n"),
+    ("scalar.yaml", "hello\n"),
+    ("array.json", '[{"apiVersion": "v1", "kind": "Pod"}]'),
+    ("second.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, image: "
+                    "'x:1'}]}\n---\n- not an object\n"),
+])
+def test_a_document_that_is_not_an_object_is_unreadable_input(tmp_path, name, text):
+    """kubectl cannot decode a list or a plain value into an object: exit 3, as README and --help say."""
+    path = tmp_path / name
+    path.write_text(text)
+    result = podnotes("lint", str(path), "--level", "privileged", "--no-advice")
+    assert result.returncode == 3, result.stdout
+    assert "error [not-an-object]" in result.stdout and "not an object" in result.stdout

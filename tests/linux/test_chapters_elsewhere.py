@@ -9,6 +9,7 @@ import re
 import pytest
 
 from podnotes.book.notebooks import execute_notebook, toc_notebooks
+from podnotes.diagrams import BILINGUAL_MIME
 from podnotes.linux import machine, privileges
 
 from ..conftest import ROOT
@@ -49,6 +50,8 @@ def notes_in(cells) -> int:
 def _only_drawings(cell) -> bool:
     """Whether every output of ``cell`` is a figure (shown, or kept by myst-nb's glue for a figure directive)."""
     def a_drawing(data: dict) -> bool:
+        if any(kind.endswith(BILINGUAL_MIME) for kind in data):  # in both languages, with HTML for Jupyter
+            return True
         return any("image/" in kind for kind in data) and all("image/" in kind or kind.endswith("text/plain")
                                                                for kind in data)
     return all(a_drawing(output.get("data", {})) for output in cell.get("outputs", []))

@@ -115,11 +115,13 @@ def test_docker_is_ok_only_when_its_engine_answers(tmp_path, monkeypatch):
 def test_doctor_says_what_decides_real_or_simulated_chapters(monkeypatch):
     table = run_doctor()
     assert "every experiment can run here" not in table
-    parts = ("2", "3", "4", "5", "6", "7 and 8", "11")  # one line per kernel chapter
+    parts = ("2", "3", "4", "5", "6", "node", "11")  # a line per kernel chapter, the node's, the API server's
     for chapters in parts:
         assert any(line.startswith(chapters + " (") for line in table.splitlines()), chapters
     report = json.loads(run_doctor("-o", "json"))
     assert [part["chapters"].split(" (")[0] for part in report["book"]] == list(parts)
+    node = report["book"][-2]["chapters"]
+    assert all(name in node for name in ("07-lifecycle", "node-loss", "user-namespaces")), node
     monkeypatch.setenv("PODNOTES_PRETEND_NO_KUBERNETES", "1")
     chapter_11 = json.loads(run_doctor("-o", "json"))["book"][-1]
     assert chapter_11["real"] is False and "make k8s-binaries" in chapter_11["detail"]

@@ -1,5 +1,7 @@
 """Reading the CRI calls back from containerd's log (podnotes.node.cri), with lines as containerd 1.6.20
-(Debian 12) wrote them on the local node (pkg/cri/server/instrumented_service.go)."""
+(Debian 12) wrote them on the local node (pkg/cri/server/instrumented_service.go) and as containerd 2.4.2
+writes them (internal/cri/instrument/instrumented_service.go: the same messages, the metadata in protobuf-go's
+text format)."""
 
 from __future__ import annotations
 
@@ -41,6 +43,27 @@ def test_the_three_calls_of_one_sandbox_come_back_in_order():
         ("RunPodSandbox", "web"), ("CreateContainer", "server"), ("StartContainer", "server")]
     assert calls[0].result == SANDBOX and calls[1].result == calls[2].result == CONTAINER
     assert calls[0].time == "2026-12-01T00:18:50.014853213Z", "the time of the answer, not of the request"
+
+
+# containerd 2's protobuf-go text format: zero fields (Attempt:0) left out, one or two spaces between fields.
+META_2 = 'name:"{name}"  uid:"4b8c" namespace:"ns"'
+MESSAGES_2 = [
+    ("00:18:49.7", f"RunPodSandbox for {META_2.format(name='web')}"),
+    ("00:18:50.0", f'RunPodSandbox for {META_2.format(name="web")} returns sandbox id "{SANDBOX}"'),
+    ("00:18:50.1", f'CreateContainer within sandbox "{SANDBOX}" for container name:"server" attempt:1'),
+    ("00:18:50.2", f'CreateContainer within sandbox "{SANDBOX}" for name:"server" attempt:1 '
+                   f'returns container id "{CONTAINER}"'),
+    ("00:18:50.3", f'StartContainer for "{CONTAINER}" returns successfully'),
+]
+
+
+def test_containerd_2_lines_give_the_same_calls():
+    log = "\n".join(logrus(at, message) for at, message in MESSAGES_2)
+    calls = cri.cri_calls(log, SANDBOX)
+    assert [(c.method, c.subject, c.result) for c in calls] == [
+        ("RunPodSandbox", "web", SANDBOX), ("CreateContainer", "server", CONTAINER),
+        ("StartContainer", "server", CONTAINER)]
+    assert calls[0].time == "2026-12-01T00:18:50.0Z"
 
 
 def test_another_sandbox_or_an_empty_log_gives_no_calls():
@@ -87,3 +110,17 @@ def test_crictl_exec_errors_keep_what_the_program_said():
     assert cri.program_errors(stderr) == "touch: /shared/from-reader: Read-only file system"
     only_crictl = 'time="2026-12-01T00:35:36Z" level=fatal msg="connect: no such file"\n'
     assert "no such file" in cri.program_errors(only_crictl)
+
+
+def test_crictl_output_is_shown_verbatim_under_its_command():
+    table = ("POD ID              CREATED                  STATE               NAME                "
+             "NAMESPACE            ATTEMPT             RUNTIME\n"
+             "d19793dcc0c52       Less than a second ago   Ready               web                 "
+             "scenes-root-af8a85   0                   (default)\n")
+    text = cri.shown(("pods", "--namespace", "^scenes-root-af8a85$"), table)
+    lines = text.splitlines()
+    assert lines[0] == "$ crictl pods --namespace '^scenes-root-af8a85$'"
+    assert lines[1:] == table.splitlines(), "not folded, not cut"
+    assert max(len(line) for line in lines) > 84
+    long = cri.shown(("ps", "--pod", "d" * 64, "--state", "running"), "")
+    assert long.splitlines()[0].endswith(" \\") and all(len(line) <= 84 for line in long.splitlines())

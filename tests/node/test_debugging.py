@@ -5,7 +5,9 @@ containers answer as the chapter says; the failed pull never leaves loopback; no
 Upstream (kubernetes v1.37.2): pkg/kubelet/images/image_manager.go (ErrImagePull, ImagePullBackOff),
 pkg/kubelet/kuberuntime/kuberuntime_container.go (CreateContainerConfigError),
 kuberuntime_container_linux.go (generateLinuxContainerConfig: an ephemeral container's PID namespace mode
-TARGET), kuberuntime_manager.go (CrashLoopBackOff, event BackOff),
+TARGET), kuberuntime_manager.go (doBackOff: CrashLoopBackOff, event BackOff), pkg/kubelet/kubelet.go (SyncPod: the
+status is generated before the runtime's SyncPod, the reason cache updated after it), pkg/kubelet/pod_workers.go
+(completeWork: the next sync when the back-off ends),
 pkg/kubelet/prober/prober.go (Unhealthy), pkg/kubelet/kubelet_pods.go (makeEnvironmentVariables,
 validateContainerLogStatus), proc(5) and ptrace(2) (/proc/PID/root needs PTRACE_MODE_READ access).
 """
@@ -14,11 +16,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
 
 from podnotes.cluster.describe import event_rows, events_of, waiting_reason
+
+from .conftest import REPORT
 
 pytestmark = [pytest.mark.node, pytest.mark.slow]
 
@@ -29,9 +34,11 @@ def record(local_node, tmp_path_factory):
     from podnotes.node.scenes import SceneContext, debugging
 
     folder = tmp_path_factory.mktemp("debugging-scene")
+    started = time.monotonic()
     with cluster.open_cluster(local_node.name, kubeconfig=local_node.kubeconfig) as admin:  # noqa: SIM117 - the inner context needs the outer one
         with admin.workshop_namespace("scene") as namespace:
             found = debugging.observe(SceneContext(local_node, admin, namespace, folder, lambda line: None))
+    REPORT.append(f"scene debugging: {time.monotonic() - started:.1f} s")
     keep = os.environ.get("PODNOTES_KEEP_SCENE")  # to look at a recording while working on the chapter
     if keep:
         Path(keep).write_text(json.dumps(found, indent=2, default=str))
@@ -61,10 +68,10 @@ def test_every_broken_pod_reached_its_state_and_nothing_is_left(record):
     assert record["left_pods"] == []
     table = _shown(record, "kubectl get pods")["stdout"].splitlines()
     assert table[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
-    # Taken the moment crash was between runs: waiting in CrashLoopBackOff once the kubelet has synced the
-    # Pod during its back-off, Error (how the last run ended) before; no-image between attempts or in one.
+    # Taken the moment crash was between runs, showing how its last run ended; no-image between attempts or
+    # in one.
     statuses = {line.split()[0]: line.split()[2] for line in table[1:]}
-    assert statuses["crash"] == ("CrashLoopBackOff" if record["crash_waiting"] else "Error"), table
+    assert statuses["crash"] == "Error", table
     assert statuses["no-image"] in ("ErrImagePull", "ImagePullBackOff"), table
     assert statuses["needs-config"] == statuses["needs-secret"] == "CreateContainerConfigError", table
     assert statuses["target"] == "Running", table
@@ -87,15 +94,35 @@ def test_crash_loop_events_and_the_previous_log(record):
     assert any(m.startswith("Back-off restarting failed container app in pod crash_") for m in reasons["BackOff"])
     # stdout and stderr lines of one instant may come back in either order
     output = sorted(["reading /config/app.conf", "app: /config/app.conf: no such file"])
-    previous = _shown(record, "kubectl logs crash --previous")
     current = _shown(record, "kubectl logs crash")
-    if record["crash_waiting"]:
-        # While the container waits out its back-off, plain `kubectl logs` is refused and --previous reads
-        # lastState.terminated (validateContainerLogStatus).
-        assert sorted(previous["stdout"].splitlines()) == output
-        assert current["exit"] == 1 and "is waiting to start: CrashLoopBackOff" in current["stderr"]
-    else:  # the terminated run is still the container's state: plain logs read it
-        assert sorted(current["stdout"].splitlines()) == output
+    # the terminated run is still the container's state: plain logs read it (validateContainerLogStatus)
+    assert current["exit"] == 0 and sorted(current["stdout"].splitlines()) == output
+    state = record["pods"]["crash"]["status"]["containerStatuses"][0]["state"]
+    assert state["terminated"]["reason"] == "Error" and state["terminated"]["exitCode"] == 1
+
+
+def test_crash_loop_back_off_shows_from_a_sync_in_the_back_off_until_the_restart(record):
+    """The kubelet writes waiting CrashLoopBackOff at its next sync of the Pod after the run ended; with
+    v1.37.2 that sync comes at the latest when the back-off ends (the back-off error carries its end:
+    completeWork, MinBackoffExpiration), and the restart follows in the same sync. So the watch sees the
+    run's Error, then the word (for a moment, or from an earlier sync on), then the next run."""
+    watch = record["crash_watch"]
+    assert watch["statuses"], "the watch delivered no status"
+    sight = watch["first_crash_loop"]
+    assert record["crash_waiting"] and sight is not None, [s["reason"] for s in watch["statuses"]]
+    assert sight["backoff"] == "10s" and sight["restart_count"] == 1  # the initial back-off, after run 2
+    assert sight["error_for"] is not None and sight["error_for"] >= 0, sight
+    assert sight["shown_for"] is not None, sight
+    # finishedAt has whole seconds; the restart comes at the end of the 10 s, up to half of it later (jitter)
+    assert 9.0 <= sight["after_run_ended"] + sight["shown_for"] <= 20.0, sight
+    next_status = watch["statuses"][[s["reason"] for s in watch["statuses"]].index("CrashLoopBackOff") + 1]
+    assert next_status["restart_count"] == 2, next_status  # the next run
+    table = _shown(record, "kubectl get pod crash --watch")["stdout"].splitlines()
+    assert table[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    words = [line.split()[2] for line in table[1:]]
+    assert "CrashLoopBackOff" in words, table
+    first = words.index("CrashLoopBackOff")
+    assert words[first - 1] == "Error" and first + 1 < len(words), table
 
 
 def test_a_failing_liveness_probe_gives_unhealthy_killing_then_back_off(record):

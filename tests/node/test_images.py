@@ -125,7 +125,7 @@ def test_healthz_handler_follows_the_schedule(tmp_path):
 # --- with a real containerd ---------------------------------------------------------------------------------
 @pytest.fixture
 def private_containerd(tmp_path_factory):
-    from podnotes.node.binaries import pause_binary
+    from podnotes.node.binaries import find_node_binaries, pause_binary
     from podnotes.node.host import (
         HostSnapshot,
         leftovers,
@@ -136,18 +136,20 @@ def private_containerd(tmp_path_factory):
     )
     from podnotes.node.runtime import ContainerdLayout, PodNetwork, force_remove_everything, write_containerd_files
 
-    if os.geteuid() != 0 or not shutil.which("containerd") or not HAVE_BUSYBOX or not shutil.which("go"):
-        skip_or_fail("needs root, containerd, runc, busybox-static and go")
+    found = find_node_binaries()
+    if os.geteuid() != 0 or found is None or not HAVE_BUSYBOX or not shutil.which("go"):
+        skip_or_fail("needs root, containerd and runc (tools/k8s-binaries/build.sh), busybox-static and go")
     folder = tmp_path_factory.mktemp("ctd")
     snapshot = HostSnapshot.take()  # runc keeps state in /run/containerd whatever containerd's root is
-    layout = ContainerdLayout(folder / "c")
+    layout = ContainerdLayout(folder / "c", found.folder)
     write_containerd_files(layout, PodNetwork(bridge="pnimgtest0", subnet="10.218.0.0/24"))
     log = open(folder / "containerd.log", "wb")  # noqa: SIM115 - kept open while the process runs
-    process = subprocess.Popen(["containerd", "--config", str(layout.config)], stdout=log, stderr=log,
-                               start_new_session=True)
+    process = subprocess.Popen([str(found.containerd), "--config", str(layout.config)], stdout=log, stderr=log,
+                               start_new_session=True, env=layout.environment())
     try:
         deadline = time.monotonic() + 30
-        while subprocess.run(["ctr", "--address", str(layout.socket), "version"], capture_output=True).returncode:
+        while subprocess.run([str(found.ctr), "--address", str(layout.socket), "version"],
+                             capture_output=True).returncode:
             assert process.poll() is None and time.monotonic() < deadline, (folder / "containerd.log").read_text()
             time.sleep(0.2)
         yield layout, pause_binary(), folder
@@ -171,8 +173,8 @@ def test_images_import_and_run_in_containerd(private_containerd):
     imported = []
     for spec in images.standard_images(pause):
         built = images.write_archive(spec, folder / "archives" / f"{len(imported)}.tar")
-        imported += images.import_archive(built.archive, str(layout.socket))
-    listed = images.list_images(str(layout.socket))
+        imported += images.import_archive(built.archive, str(layout.socket), ctr=str(layout.ctr_program))
+    listed = images.list_images(str(layout.socket), ctr=str(layout.ctr_program))
     for name in images.PAUSE_NAMES + images.BUSYBOX_NAMES + images.AGNHOST_NAMES + images.GOPROXY_NAMES:
         assert name in imported and name in listed
 
@@ -189,3 +191,10 @@ def test_images_import_and_run_in_containerd(private_containerd):
         assert output.split() == ["ok", "failed"]
     finally:
         ctr(layout, "tasks", "kill", "--signal", "SIGKILL", "podnotes-img-agn", check=False)
+
+
+
+def test_an_archive_names_its_images_in_its_index(tmp_path):
+    built = images.write_archive(small_image(("example.invalid/tool:1", "example.invalid/a-long-name/tool:2")),
+                                 tmp_path / "tool.tar")
+    assert images.archive_names(built.archive) == ["example.invalid/tool:1", "example.invalid/a-long-name/tool:2"]

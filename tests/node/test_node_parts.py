@@ -72,12 +72,36 @@ def test_final_phase_must_match():
 
 
 def test_containerd_config_keeps_everything_in_its_folder(tmp_path):
-    layout = ContainerdLayout(tmp_path / "ctd")
+    layout = ContainerdLayout(tmp_path / "ctd", tmp_path / "bin")
     text = containerd_config(layout, Path("/usr/lib/cni"))
-    paths = [line.split('"')[1] for line in text.splitlines() if '= "/' in line]
-    assert paths and all(p.startswith(str(tmp_path)) or p == "/usr/lib/cni" for p in paths)
+    paths = [line.split('"')[1] for line in text.splitlines() if '"/' in line]
+    assert len(paths) >= 8 and all(p.startswith(str(tmp_path)) or p == "/usr/lib/cni" for p in paths), paths
+    assert f'BinaryName = "{tmp_path / "bin" / "runc"}"' in text, "the shim runs the runc built with containerd"
     assert "SystemdCgroup = false" in text and "netns_mounts_under_state_dir = true" in text
-    assert 'sandbox_image = "registry.k8s.io/pause:3.10"' in text
+
+
+def test_containerd_config_is_version_4_with_the_split_cri_plugins(tmp_path):
+    """containerd 2.4's config version 4 (version/version.go ConfigVersion; the servers as plugins,
+    cmd/containerd/server/config/config.go): the CRI plugin's settings under io.containerd.cri.v1.images /
+    io.containerd.cri.v1.runtime / io.containerd.grpc.v1.cri (internal/cri/config/config.go), parsed as TOML
+    here as containerd parses it; no drop-in folder of the host is imported."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    config = tomllib.loads(containerd_config(ContainerdLayout(tmp_path / "ctd", tmp_path / "bin"), Path("/x")))
+    assert config["version"] == 4 and config["imports"] == []
+    plugins = config["plugins"]
+    assert plugins["io.containerd.server.v1.grpc"]["address"] == str(tmp_path / "ctd" / "containerd.sock")
+    assert plugins["io.containerd.server.v1.ttrpc"]["address"].startswith(str(tmp_path))
+    assert "grpc" not in config and "ttrpc" not in config, "version 3's top-level server sections are gone"
+    assert plugins["io.containerd.cri.v1.images"]["pinned_images"]["sandbox"] == "registry.k8s.io/pause:3.10"
+    runtime = plugins["io.containerd.cri.v1.runtime"]
+    runc = runtime["containerd"]["runtimes"]["runc"]
+    assert runc["runtime_type"] == "io.containerd.runc.v2" and runc["options"]["SystemdCgroup"] is False
+    assert runtime["cni"]["bin_dirs"] == ["/x"] and runtime["restrict_oom_score_adj"] is True
+    assert runtime["cdi_spec_dirs"] == [], "the host's /etc/cdi is not read"
+    assert plugins["io.containerd.grpc.v1.cri"]["stream_server_address"] == "127.0.0.1"
+    assert "io.containerd.grpc.v1.cri" not in str(runtime), "no version 2 section names are left"
+    assert {"io.containerd.nri.v1.nri", "io.containerd.image-verifier.v1.bindir"} <= set(config["disabled_plugins"])
 
 
 def test_cni_config_uses_the_bridge_and_a_private_ipam_folder(tmp_path):

@@ -89,13 +89,15 @@ def test_the_scene_pods_are_valid_and_in_the_classes_the_chapter_names():
     from podnotes.node.scenes import resources
 
     pods = resources.manifests()
-    assert set(pods) == {"guaranteed", "burstable", "besteffort", "pod-level", "resize-restart", "oom"}
+    assert set(pods) == {"guaranteed", "burstable", "besteffort", "pod-level", "resize-restart", "oom",
+                         "evicted"}
     for name, manifest in pods.items():
         errors = [finding for finding in lint.lint(manifest) if finding.severity == "error"]
         assert errors == [], (name, errors)
     classes = {name: qos_class(manifest["spec"]) for name, manifest in pods.items()}
     assert classes == {"guaranteed": "Guaranteed", "burstable": "Burstable", "besteffort": "BestEffort",
-                       "pod-level": "Burstable", "resize-restart": "Burstable", "oom": "Burstable"}
+                       "pod-level": "Burstable", "resize-restart": "Burstable", "oom": "Burstable",
+                       "evicted": "BestEffort"}
     for name, resources_after in resources.RESIZES.items():
         container = {"name": "app", "resources": resources_after}
         assert qos_class({"containers": [container]}) == classes[name], "a resize never changes the class"
@@ -136,3 +138,17 @@ def test_the_scene_deletes_every_pod_it_made_when_it_fails():
     with pytest.raises(ConnectionError):
         resources.observe(context)
     assert core.created and sorted(core.deleted) == sorted(core.created) == sorted(resources.manifests())
+
+
+def test_an_evicted_pod_counts_once_its_container_has_ended():
+    """The kubelet's eviction writes phase Failed and reason Evicted (eviction_manager.go evictPod) before the
+    container's terminated state: the scene waits for both, so the chapter always has the exit code."""
+    from podnotes.node.scenes.resources import _was_evicted
+
+    evicted = {"phase": "Failed", "reason": "Evicted"}
+    running = {**evicted, "containerStatuses": [{"state": {"running": {}}}]}
+    ended = {**evicted, "containerStatuses": [{"state": {"terminated": {"exitCode": 137}}}]}
+    assert not _was_evicted({"status": running})
+    assert not _was_evicted({"status": evicted})
+    assert _was_evicted({"status": ended})
+    assert not _was_evicted({"status": {"phase": "Running", "containerStatuses": ended["containerStatuses"]}})

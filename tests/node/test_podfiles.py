@@ -30,6 +30,16 @@ def test_mountinfo_lines_become_mounts():
         podfiles.mount_at(mounts, "/nowhere")
 
 
+def test_an_idmapped_mount_is_told_by_its_per_mount_options():
+    """The kernel adds ``idmapped`` to a mount's own options (fs/proc_namespace.c ``show_mnt_opts``)."""
+    mounts = podfiles.parse_mountinfo(
+        "1300 1203 8:1 /var/lib/kubelet/pods/u/volumes/kubernetes.io~empty-dir/data /data "
+        "rw,relatime,idmapped - ext4 /dev/sda1 rw\n" + MOUNTINFO)
+    data = podfiles.mount_at(mounts, "/data")
+    assert data.idmapped and data.mount_options == "rw,relatime,idmapped" and data.options == "rw"
+    assert not any(mount.idmapped for mount in mounts if mount.target != "/data")
+
+
 def test_a_broken_mountinfo_line_is_named():
     with pytest.raises(ValueError, match="line 2"):
         podfiles.parse_mountinfo("1 0 0:1 / / rw - tmpfs x rw\ngarbage\n")

@@ -80,6 +80,23 @@ def test_a_real_oom_kill(record):
     assert oom["reason"] == "OOMKilled" and oom["exit_code"] == 137 and oom["restart_count"] >= 1
 
 
+def test_a_real_eviction_for_local_ephemeral_storage(record):
+    """The kubelet's eviction manager, not the kernel: the Pod fails with reason Evicted, its message and an
+    Event Evicted (pkg/kubelet/eviction/eviction_manager.go localStorageEviction,
+    podEphemeralStorageLimitEviction, evictPod; helpers.go podEphemeralStorageMessageFmt). No
+    DisruptionTarget condition: synchronize adds it (reason TerminationByKubelet) for node-pressure
+    evictions only, the local-storage checks pass none."""
+    eviction = record["eviction"]
+    assert eviction["phase"] == "Failed" and eviction["reason"] == "Evicted", eviction
+    # the Pod's limit is the sum of its containers' limits, checked before the container's own
+    assert eviction["message"].startswith("Pod ephemeral local storage usage exceeds the total limit of containers 8Mi")
+    assert eviction["disruption_target"] is None, eviction
+    assert eviction["events"] and eviction["events"][0] == eviction["message"]
+    assert eviction["seconds"] is not None and eviction["seconds"] < 60, eviction
+    # sh as PID 1 ignores SIGTERM: SIGKILL after immediateEvictionGracePeriodSeconds (1 s)
+    assert eviction["container_state"]["terminated"]["exitCode"] == 137
+
+
 def test_allocatable_is_capacity_less_the_eviction_threshold(record):
     from podnotes.kube.quantity import whole_units
 

@@ -34,3 +34,12 @@ def test_each_scene_writes_its_record_and_a_failure_is_recorded_not_raised(tmp_p
 def test_the_digest_follows_the_scene_sources():
     assert len(scenes.scenes_digest()) == 16
     assert scenes.scene_names() == [module.NAME for module in scenes.scene_modules()]
+
+
+def test_every_scene_name_fits_the_namespace_made_of_it():
+    """run_scenes gives each scene a namespace named ``scene-<NAME>-...``: a DNS-1123 label (lowercase letters,
+    digits and '-'), so an underscore in a NAME fails the scene before it starts."""
+    import re
+
+    for name in scenes.scene_names():
+        assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name), f"{name!r} cannot be part of a namespace name"

@@ -249,3 +249,15 @@ def test_a_scene_that_fails_midway_leaves_no_pod_finalizer_or_service(local_node
 
     watching = [thread.name for thread in threading.enumerate() if "_pods" in thread.name or "_slices" in thread.name]
     assert not watching, f"watches left running: {watching}"
+
+
+def test_the_race_paragraph_comes_in_both_languages(monkeypatch):
+    """The paragraph is one build's figures, shown in both editions from one execution (podnotes.notices)."""
+    times = {"web-plain": {"app": {"SIGTERM": 0.4, "ended": 0.5}},
+             "web-prestop": {"app": {"SIGTERM": 5.2, "ended": 5.3}}}
+    monkeypatch.setattr(termination, "program_times", lambda scene: times)
+    monkeypatch.setattr(termination, "terminating_at", lambda scene, pod: {"web-plain": 0.1, "web-prestop": 0.2}[pod])
+    notice = termination.race_markdown({"pods": []})
+    assert notice.en.startswith("In this build, `web-plain` got `SIGTERM` 0.3 s after its EndpointSlice entry")
+    assert "之后 0.3 s 收到了 `SIGTERM`" in notice.zh and "之前 5.0 s 就已改变" in notice.zh
+    assert termination.race_markdown({"error": "boom"}) is None

@@ -163,6 +163,30 @@ def _fetch(port, path):
         return response.read().decode()
 
 
+def test_demo_server_records_headers_before_it_replies():
+    """A reader that asks /last right after a probe's reply must see that probe's headers.
+
+    The slow path holds its reply for a second; /last asked meanwhile already
+    has the probe's headers, so it cannot lag behind a reply on another thread.
+    """
+    with children() as group:
+        server = demo_server.start(group)
+        probe = {"httpGet": {"path": "/slow?seconds=1", "port": server.http_port,
+                             "httpHeaders": [{"name": "Custom-Header", "value": "Awesome"}]},
+                 "timeoutSeconds": 5}
+        waiter = threading.Thread(target=check, args=(probe,), daemon=True)
+        waiter.start()
+        time.sleep(0.3)
+        received = server.last_request_headers()
+        waiter.join(5)
+        assert received.get("Custom-Header") == "Awesome"
+        assert received["User-Agent"] == USER_AGENT
+        for _ in range(50):
+            check({"httpGet": {"path": "/healthz", "port": server.http_port,
+                               "httpHeaders": [{"name": "X-Round", "value": str(_)}]}})
+            assert server.last_request_headers()["X-Round"] == str(_)
+
+
 def test_demo_server_is_stopped_on_error_and_interrupt():
     for exc in (RuntimeError, KeyboardInterrupt):
         with pytest.raises(exc), children() as group:

@@ -1,6 +1,12 @@
 """Fixtures for testing the built site the way a reader meets it: ``_build/html``
 served on localhost and read in Debian's Chromium, driven by Playwright.
 
+Both editions are tested: English at the site's root and Chinese under
+``zh-CN/`` (``podnotes.book.translations``). ``site_url`` is the address of one
+edition (the fixture ``edition`` runs every test that reads pages once per
+edition) and ``edition_dir`` its folder; tests that only make sense in one
+edition ask for ``site_root_url`` or skip the other.
+
 The site is built with ``make book`` (the same path as users and CI, using the
 execution cache) when it is missing or older than its sources. In CI the site
 build runs before the tests, so they check exactly the site CI built, and a
@@ -21,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from podnotes.book import translations
 from podnotes.book.notebooks import toc_documents
 from podnotes.book.site import site_pages, weight_report
 
@@ -38,19 +45,23 @@ CHROMIUM_ARGS = [
 ]
 
 PAGES = site_pages(ROOT)
+# Edition -> its folder under the site's root (podnotes.book.translations.EDITIONS).
+EDITIONS = {edition.tag: f"{edition.folder}/" if edition.folder else "" for edition in translations.EDITIONS}
 
 
 # Sphinx notices changed pages and configuration by itself, but not a change to
 # the project's own Sphinx extension: then every page is written again.
 EXTENSION_FILES = [
     ROOT / "src" / "podnotes" / "book" / "sphinxext.py", ROOT / "src" / "podnotes" / "data" / "favicon.svg",
+    ROOT / "src" / "podnotes" / "book" / "translations.py", ROOT / "src" / "podnotes" / "data" / "zh-terms.yml",
     *sorted((ROOT / "src" / "podnotes" / "data" / "site-static").rglob("*.*")),
+    *sorted((ROOT / "src" / "podnotes" / "data" / "templates").rglob("*.*")),
 ]
 
 
 def site_sources() -> list[Path]:
     """The files a site build reads, besides the notebooks' imported code."""
-    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", *EXTENSION_FILES]
+    sources = [ROOT / "_config.yml", ROOT / "_toc.yml", *EXTENSION_FILES, *translations.catalog_files(ROOT)]
     sources += toc_documents(ROOT)
     static = ROOT / "_static"
     sources += [path for path in static.rglob("*") if path.is_file()] if static.is_dir() else []
@@ -66,7 +77,7 @@ def built_at() -> float:
 
 
 def site_is_stale() -> bool:
-    if not (SITE / "index.html").is_file():
+    if not all((SITE / folder / "index.html").is_file() for folder in EDITIONS.values()):
         return True
     return built_at() < newest_mtime(site_sources())
 
@@ -128,10 +139,30 @@ def serving(directory: Path):
 
 
 @pytest.fixture(scope="session")
-def site_url(site_dir) -> str:
-    """Base URL of ``_build/html`` served on localhost."""
+def site_root_url(site_dir) -> str:
+    """Base URL of ``_build/html`` served on localhost (the English edition; the Chinese one is under it)."""
     with serving(site_dir) as url:
         yield url
+
+
+@pytest.fixture(scope="session", params=list(EDITIONS))
+def edition(request) -> str:
+    """The edition under test: ``en`` or ``zh-CN``."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def site_url(site_root_url, site_dir, edition) -> str:
+    """Base URL of one edition of the site."""
+    if not (site_dir / EDITIONS[edition] / "index.html").is_file():
+        pytest.fail(f"the {edition} edition was not built: {site_dir / EDITIONS[edition]}", pytrace=False)
+    return site_root_url + EDITIONS[edition]
+
+
+@pytest.fixture(scope="session")
+def edition_dir(site_dir, edition) -> Path:
+    """The folder of one edition of the site."""
+    return site_dir / EDITIONS[edition]
 
 
 def chromium_executable() -> str | None:

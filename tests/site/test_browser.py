@@ -17,7 +17,7 @@ import yaml
 from podnotes.book.notebooks import toc_notebooks
 
 from ..conftest import ROOT
-from .conftest import PAGES, SCREENSHOTS
+from .conftest import EDITIONS, PAGES, SCREENSHOTS
 from .reader import Reader, split_fragment
 
 pytestmark = [pytest.mark.browser, pytest.mark.site]
@@ -26,6 +26,7 @@ DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 SCREENSHOT_PAGES = ("intro", "chapters/probe-timing")
 SEARCH_TERMS = yaml.safe_load((Path(__file__).parent / "search_terms.yml").read_text())
+CHINESE_SEARCH_TERMS = yaml.safe_load((Path(__file__).parent / "search_terms.zh-CN.yml").read_text(encoding="utf-8"))
 TOC_NAMES = {page.removesuffix(".html") for page in PAGES}
 NOTEBOOK_CHAPTERS = [path.relative_to(ROOT).with_suffix("").as_posix() for path in toc_notebooks(ROOT)]
 
@@ -74,6 +75,9 @@ def fetch(url: str) -> tuple[int, str]:
 
 
 def has_anchor(html: str, fragment: str) -> bool:
+    from urllib.parse import unquote
+
+    fragment = unquote(fragment)  # the Chinese index's letters: #%E4%BD%93 is id="体"
     return re.search(rf"""\b(?:id|name)=["']{re.escape(fragment)}["']""", html) is not None
 
 
@@ -110,12 +114,29 @@ def test_navigation_lists_every_chapter(visit):
 
 
 @pytest.mark.parametrize("term,chapter", sorted(SEARCH_TERMS.items()))
-def test_search_finds_the_chapter_that_explains_a_term(desktop, site_url, term, chapter):
+def test_search_finds_the_chapter_that_explains_a_term(desktop, site_root_url, term, chapter):
     if chapter not in TOC_NAMES:
         pytest.skip(f"{chapter} is not in _toc.yml yet")
     source = (ROOT / f"{chapter}.md").read_text().lower()
     assert term.lower() in source, f"{chapter}.md no longer mentions {term!r}; update search_terms.yml"
+    assert_search_lists(desktop, site_root_url, term, chapter)
 
+
+@pytest.mark.parametrize("term,chapter", sorted(CHINESE_SEARCH_TERMS.items()))
+def test_chinese_search_finds_the_chapter_of_a_term(desktop, site_root_url, site_dir, term, chapter):
+    """Sphinx's Chinese index splits the text into words with jieba (sphinx/search/zh.py), and the book's
+    terms are added to jieba's dictionary, so a reader's 存活探针 finds the page that explains it."""
+    folder = EDITIONS["zh-CN"]
+    page_text = (site_dir / folder / f"{chapter}.html").read_text(encoding="utf-8")
+    assert all(word in page_text for word in term.split()), f"{folder}{chapter}.html does not say {term!r}"
+    found = assert_search_lists(desktop, site_root_url + folder, term, chapter)
+    if not chapter.startswith("chapters/reference/"):  # the book's scorer (search-scorer.js) works here too
+        assert "/chapters/reference/" not in found[0], f"{term!r}: a reference page comes first: {found}"
+
+
+def assert_search_lists(desktop, site_url, term, chapter):
+    """Type ``term`` into the search box of the introduction, as a reader does, and check the results list
+    ``chapter`` and lead to it."""
     page = desktop.new_page()
     try:
         page.goto(site_url + "intro.html")
@@ -133,6 +154,7 @@ def test_search_finds_the_chapter_that_explains_a_term(desktop, site_url, term, 
         assert page.url.startswith(wanted)
     finally:
         page.close()
+    return found
 
 
 def downloaded_text(page, button_class: str) -> tuple[str, str]:
@@ -187,7 +209,7 @@ def test_every_chapter_offers_its_executed_notebook_and_its_source(visit, site_u
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 @pytest.mark.parametrize("name", SCREENSHOT_PAGES)
-def test_screenshot_for_review(browser, site_url, name, width):
+def test_screenshot_for_review(browser, site_url, edition, name, width):
     if name not in TOC_NAMES:
         pytest.skip(f"{name} is not in _toc.yml yet; no screenshot taken")
     context = new_context(browser, **(DESKTOP if width == "desktop" else PHONE))
@@ -197,7 +219,8 @@ def test_screenshot_for_review(browser, site_url, name, width):
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{name} is {overflow}px wider than a {width} screen"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{Path(name).name}-{width}.png"
+        suffix = "" if edition == "en" else f"-{edition}"
+        path = SCREENSHOTS / f"{Path(name).name}-{width}{suffix}.png"
         png = page.screenshot(path=path, full_page=True, timeout=120_000)  # long chapters are tall
     finally:
         context.close()

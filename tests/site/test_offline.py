@@ -20,8 +20,8 @@ PAGES_WITHOUT_ARTICLE_TEXT = {"search.html"}
 
 
 @pytest.mark.site
-def test_every_page_in_the_table_of_contents_is_built(site_dir):
-    missing = [page for page in toc_pages(ROOT) if not (site_dir / page).is_file()]
+def test_every_page_in_the_table_of_contents_is_built(edition_dir):
+    missing = [page for page in toc_pages(ROOT) if not (edition_dir / page).is_file()]
     assert missing == []
 
 
@@ -34,13 +34,13 @@ def test_no_built_file_fetches_from_another_host(site_dir):
 
 
 @pytest.mark.site
-def test_no_page_is_heavy_to_download(site_dir, site_report):
+def test_no_page_is_heavy_to_download(edition_dir, site_report):
     print(site_report)
-    built = [page for page in PAGES if (site_dir / page).is_file()]
+    built = [page for page in PAGES if (edition_dir / page).is_file()]
     heavy = {
         page: weight.own_bytes
         for page in built
-        if (weight := page_weight(site_dir, page)).own_bytes > MAX_PAGE_BYTES
+        if (weight := page_weight(edition_dir, page)).own_bytes > MAX_PAGE_BYTES
     }
     assert heavy == {}, f"pages over {MAX_PAGE_BYTES} bytes of their own"
 

@@ -100,6 +100,9 @@ def test_make_site_archive_packages_the_built_site(made_archive):
         names = set(tar.getnames())
     assert f"podnotes-site-{version}/index.html" in names
     assert f"podnotes-site-{version}/chapters/01-processes.html" in names
+    # The Chinese edition travels with the English one, at the same place as on the published site.
+    assert f"podnotes-site-{version}/zh-CN/index.html" in names
+    assert f"podnotes-site-{version}/zh-CN/chapters/01-processes.html" in names
     assert not any("/." in name for name in names)
 
 
@@ -118,7 +121,8 @@ def test_the_unpacked_archive_reads_offline(made_archive, browser, tmp_path):
     try:
         with serving(tmp_path / f"podnotes-site-{version}") as url:
             reader = Reader(context)
-            for page in ("intro.html", "chapters/01-processes.html", "search.html"):
+            for page in ("intro.html", "chapters/01-processes.html", "search.html",
+                         "zh-CN/intro.html", "zh-CN/chapters/01-processes.html", "zh-CN/search.html"):
                 seen = reader.read(url + page)
                 assert not (seen.console_errors or seen.failed_requests or seen.broken_figures), seen
     finally:

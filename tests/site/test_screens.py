@@ -28,9 +28,12 @@ CHAPTERS = [path.relative_to(ROOT).with_suffix(".html").as_posix() for path in t
 GENERATED_GLOBS = ("py-modindex.html", "_modules/**/*.html")
 
 # Code blocks on the book's pages that may still scroll sideways at 1366 px,
-# each with the reason; keyed by page and the start of the block's longest line.
+# each with the reason; keyed by page and the start of the block's longest or first line.
 # (kubectl's nine-column `-o wide` table is clipped to the column, as display.clip does.)
-SCROLL_EXCEPTIONS: dict[tuple[str, str], str] = {}
+SCROLL_EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("chapters/pod-on-a-node.html", "$ crictl pods --namespace"):
+        "crictl's own tables, verbatim: its list commands select no columns (cri-tools cmd/crictl/sandbox.go)",
+}
 # Reference pages that print a program's own output verbatim, with the reason; their long lines scroll
 # inside their own boxes. A later change should wrap these at the source and empty this list.
 VERBATIM_PAGES: dict[str, str] = {
@@ -65,6 +68,7 @@ SCROLLING_CODE_JS = """() => Array.from(document.querySelectorAll("article pre")
     width: pre.scrollWidth,
     output: pre.closest(".cell_output") !== null,
     line: pre.innerText.split("\\n").reduce((a, b) => (b.length > a.length ? b : a), ""),
+    first: pre.innerText.split("\\n")[0],
 })).filter((block) => block.over > 1)"""
 
 
@@ -188,12 +192,12 @@ def test_no_page_is_wider_than_a_desktop(desktop, site_url, page_name):
     assert_fits(desktop, site_url + page_name, page_name, "desktop")
 
 
-def test_generated_pages_fit_a_phone(phone, site_dir, site_url):
+def test_generated_pages_fit_a_phone(phone, edition_dir, site_url):
     """The module index and every highlighted source page behind a "[source]" link."""
-    generated = sorted({path for pattern in GENERATED_GLOBS for path in site_dir.glob(pattern)})
+    generated = sorted({path for pattern in GENERATED_GLOBS for path in edition_dir.glob(pattern)})
     assert any("_modules" in path.parts for path in generated), "the API reference links to its source"
     for path in generated:
-        name = path.relative_to(site_dir).as_posix()
+        name = path.relative_to(edition_dir).as_posix()
         assert_fits(phone, site_url + name, name, "phone")
 
 
@@ -209,7 +213,8 @@ def test_code_fits_the_column_on_a_desktop(desktop, site_url, page_name):
         return
     scrolling = desktop.evaluate(SCROLLING_CODE_JS)
     unexplained = [block for block in scrolling
-                   if not any(page == page_name and block["line"].lstrip().startswith(start)
+                   if not any(page == page_name and (block["line"].lstrip().startswith(start)
+                                                     or block["first"].lstrip().startswith(start))
                               for page, start in SCROLL_EXCEPTIONS)]
     report = "\n".join(f"  {'output' if b['output'] else 'code  '} {b['width']:5d}px: {b['line'][:100]}"
                        for b in unexplained)
@@ -220,13 +225,17 @@ def test_the_scroll_exceptions_are_still_needed(desktop, site_url):
     """An exception whose block now fits (or is gone) is removed from the list."""
     for page_name in sorted({page for page, _ in SCROLL_EXCEPTIONS}):
         open_page(desktop, site_url + page_name)
-        lines = [block["line"].lstrip() for block in desktop.evaluate(SCROLLING_CODE_JS)]
+        lines = [line.lstrip() for block in desktop.evaluate(SCROLLING_CODE_JS)
+                 for line in (block["line"], block["first"])]
         for page, start in SCROLL_EXCEPTIONS:
             if page == page_name:
                 assert any(line.startswith(start) for line in lines), f"{page}: {start!r} fits now"
 
 
-FIGURES_JS = """() => Array.from(document.querySelectorAll("article figure img, article .cell_output img"), (img) => {
+# A drawing comes in both editions' languages, the other edition's hidden (podnotes.book.figures): only
+# pictures the page shows count.
+FIGURES_JS = """() => Array.from(document.querySelectorAll("article figure img, article .cell_output img"))
+    .filter((img) => img.getClientRects().length > 0).map((img) => {
     const box = img.closest("a") || img.parentElement;
     return {
         src: img.currentSrc || img.src,
@@ -264,7 +273,7 @@ FIGURE_TEXT_JS = """async () => {
     const isSvg = (src) => /\\.svg([?#]|$)/.test(src) || src.startsWith("data:image/svg");
     for (const img of document.querySelectorAll("article img")) {
         const src = img.currentSrc || img.src;
-        if (!isSvg(src)) continue;
+        if (!isSvg(src) || !img.getClientRects().length) continue;  // the other edition's drawing
         const box = img.getBoundingClientRect();
         const svg = new DOMParser().parseFromString(await (await fetch(src)).text(), "image/svg+xml")
             .documentElement;
@@ -334,8 +343,12 @@ def test_the_measure_finds_small_text(phone, site_url):
     assert pixels == pytest.approx([4.0, 4.5], abs=0.05)
 
 
+# What a phone's figure says a tap does, per edition (podnotes.css: the image link's ::after).
+FULL_SIZE_HINT = {"en": "Tap to open full size", "zh-CN": "点按查看大图"}
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_figures_are_whole_and_legible_on_a_phone_and_open_full_size(phone, site_url, chapter):
+def test_figures_are_whole_and_legible_on_a_phone_and_open_full_size(phone, site_url, edition, chapter):
     """Every figure is an SVG (sharp at any zoom); on a phone it is shown whole,
     no wider than the column and with nothing to scroll sideways (its letters
     are measured by test_every_text_of_every_figure_is_legible_on_a_phone); it
@@ -354,31 +367,105 @@ def test_figures_are_whole_and_legible_on_a_phone_and_open_full_size(phone, site
         assert figure["sideways"] <= 1, f"{chapter}: {name} scrolls {figure['sideways']}px sideways"
         assert figure["left"] >= 0 and figure["right"] <= screen, f"{chapter}: {name} is not all on the screen"
         assert figure["link"] == figure["src"], f"{chapter}: {name} does not link to its full-size file"
-        assert "full size" in figure["hint"], f"{chapter}: {name} does not say a tap opens it full size"
+        assert FULL_SIZE_HINT[edition] in figure["hint"], f"{chapter}: {name} does not say a tap opens it full size"
         response = phone.context.request.get(figure["link"])
         assert response.ok and response.headers["content-type"].startswith("image/svg+xml"), figure["link"]
     phone.locator("article figure").first.scroll_into_view_if_needed()
     screenshot(phone, f"figure-{Path(chapter).stem}-phone")
 
 
-# Inline code inside table cells, and whether it was split across lines
-# within a word (more line boxes than the code has words).
-SPLIT_CODE_JS = """() => Array.from(document.querySelectorAll("article table code")).map((code) => {
-    const words = code.innerText.trim().split(/\\s+/).length;
-    return {text: code.innerText.trim(), lines: code.getClientRects().length, words: words};
-}).filter((code) => code.lines > code.words)"""
+# Each drawing's pictures, per language wrapper (podnotes.book.figures): whether it is shown and what it holds.
+DRAWING_LANGUAGES_JS = """() => Array.from(document.querySelectorAll("article figure"))
+    .filter((figure) => figure.querySelector("[class*='podnotes-lang-']"))
+    .map((figure) => Array.from(figure.querySelectorAll("[class*='podnotes-lang-']"), (wrapper) => ({
+        lang: wrapper.lang, shown: wrapper.getClientRects().length > 0,
+        pictures: wrapper.querySelectorAll("img").length})))"""
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_each_drawing_is_shown_in_the_editions_language_only(phone, site_url, edition, chapter):
+    """A drawing holds an English and a Chinese picture; the page shows one, in its own language."""
+    open_page(phone, site_url + chapter)
+    drawings = phone.evaluate(DRAWING_LANGUAGES_JS)
+    if not drawings:
+        pytest.skip(f"{chapter} has no drawings")
+    for wrappers in drawings:
+        assert sorted(wrapper["lang"] for wrapper in wrappers) == ["en", "zh-CN"], wrappers
+        assert all(wrapper["pictures"] == 1 for wrapper in wrappers), wrappers
+        assert [wrapper["lang"] for wrapper in wrappers if wrapper["shown"]] == [edition], wrappers
+
+
+# Inline code inside table cells split inside one of its span.pre: Sphinx writes each word of inline code
+# as a span.pre, and podnotes.book.tables cuts long words into one span.pre per piece with a <wbr> between,
+# so a line may end only between two of them.
+SPLIT_CODE_JS = """() => Array.from(document.querySelectorAll("article table code span.pre"))
+    .filter((span) => span.getClientRects().length > 1)
+    .map((span) => span.closest("code").innerText.trim())"""
+# Tables wider than their column, or that scroll inside their own box.
+WIDE_TABLES_JS = """() => Array.from(document.querySelectorAll("article table"), (table) => {
+    const column = table.parentElement.getBoundingClientRect(), box = table.getBoundingClientRect();
+    return {over: Math.max(table.scrollWidth - table.clientWidth, box.right - column.right),
+            head: (table.rows[0] ? table.rows[0].innerText : "").replace(/\\s+/g, " ").slice(0, 60)};
+}).filter((table) => table.over > 1)"""
+TABLES_JS = "() => document.querySelectorAll('article table').length"
 
 
 @pytest.mark.parametrize("page_name", CHAPTERS)
 def test_tables_never_split_an_identifier_on_a_phone(phone, site_url, page_name):
     """In tables, `Pending`, `Succeeded` or `PodReadyToStartContainers` stay whole
-    on a phone (the table scrolls in its own box instead)."""
+    on a phone; a long path breaks only after its separators."""
     open_page(phone, site_url + page_name)
     split = phone.evaluate(SPLIT_CODE_JS)
-    assert not split, f"{page_name}: identifiers split across lines: {[code['text'] for code in split][:8]}"
+    assert not split, f"{page_name}: identifiers split across lines: {split[:8]}"
 
 
-def test_the_status_page_fits_a_phone_without_sideways_scrolling(phone, site_url):
+def test_the_site_has_wide_tables_to_measure(phone, site_url):
+    """The pages the table checks below must see tables on, with long paths and five columns."""
+    for name, least in (("chapters/reference/checked.html", 5), ("chapters/reference/linter-vs-server.html", 4)):
+        open_page(phone, site_url + name)
+        assert phone.evaluate(TABLES_JS) >= least, f"{name} has its tables"
+
+
+@pytest.mark.parametrize("screen", ["phone", "desktop"])
+@pytest.mark.parametrize("page_name", PAGES)
+def test_every_table_fits_its_column(request, site_url, screen, page_name):
+    """At 390 and 1366 px no table is wider than the column it stands in, nor scrolls in its own box:
+    long words break after their separators, and on a phone a table stacks its rows. Terminal output is
+    printed in code blocks, not tables, and may scroll (test_code_fits_the_column_on_a_desktop)."""
+    page = request.getfixturevalue(screen)
+    open_page(page, site_url + page_name)
+    page.evaluate("document.fonts.ready")
+    wide = page.evaluate(WIDE_TABLES_JS)
+    if wide:
+        screenshot(page, f"failed-table-{Path(page_name).stem}-{screen}")
+    assert not wide, f"{page_name}: tables wider than their column at {page.viewport_size['width']} px: {wide}"
+
+
+# Words of the pages the phone checks look for, per edition (the Chinese ones from locales/zh_CN).
+WORDS = {"en": {"replaces": "Replaces at restricted", "level": '"Level"',
+                "status": ("pure Python", "real-kubelet observations")},
+         "zh-CN": {"replaces": "在 restricted 级别下取代", "level": '"级别"',
+                   "status": ("纯 Python", "真实 kubelet 观测")}}
+
+
+def test_a_stacked_table_shows_each_cell_under_its_heading_on_a_phone(phone, site_url, edition):
+    """The five-column table of version gates reads as one block per check on a phone."""
+    open_page(phone, site_url + "chapters/reference/linter-vs-server.html")
+    table = phone.locator("article table.podnotes-stack").filter(has_text=WORDS[edition]["replaces"])
+    assert table.count() == 1
+    full = table.locator("tbody tr").filter(has=phone.locator("td:nth-child(5):not(.podnotes-empty)")).first
+    cells = full.locator("td")
+    tops = [cells.nth(index).bounding_box()["y"] for index in range(cells.count())]
+    assert len(tops) == 5 and tops == sorted(tops) and len(set(tops)) == 5, "one cell under the other"
+    empty = table.locator("tbody td.podnotes-empty")
+    assert empty.count() > 0 and not empty.first.is_visible(), "no heading over an empty cell"
+    label = cells.nth(1).evaluate("(td) => getComputedStyle(td, '::before').content")
+    assert label == WORDS[edition]["level"], label
+    table.scroll_into_view_if_needed()
+    screenshot(phone, "stacked-table-phone")
+
+
+def test_the_status_page_fits_a_phone_without_sideways_scrolling(phone, site_url, edition):
     """The status page's list of real parts stacks its rows on a phone: every
     cell, down to what each part ran on, is on the screen."""
     open_page(phone, site_url + "chapters/reference/status.html")
@@ -392,7 +479,7 @@ def test_the_status_page_fits_a_phone_without_sideways_scrolling(phone, site_url
     late = [cell["text"] for cell in runs if cell["right"] > phone.viewport_size["width"]]
     assert not late, f"execution table cells past the screen's edge: {late[:6]}"
     text = phone.locator("article").inner_text()
-    assert "pure Python" in text and "real-kubelet observations" in text
+    assert all(words in text for words in WORDS[edition]["status"]), text[:300]
     screenshot(phone, "status-phone")
 
 

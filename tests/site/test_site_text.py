@@ -62,8 +62,8 @@ def article_text(html: str, skipped: tuple[str, ...] = NOT_PROSE) -> str:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_no_word_is_written_twice_in_a_row(site_dir, page):
-    text = article_text((site_dir / page).read_text())
+def test_no_word_is_written_twice_in_a_row(edition_dir, page):
+    text = article_text((edition_dir / page).read_text(encoding="utf-8"))
     assert len(text) > 50 or page in ("search.html", "genindex.html"), f"{page}: no article text found"
     doubled = [text[max(0, m.start() - 30):m.end() + 30] for m in DOUBLED_WORD.finditer(text)]
     assert doubled == [], f"{page}: doubled words: {doubled}"
@@ -74,25 +74,28 @@ def test_the_doubled_word_check_sees_one():
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_no_page_needs_an_emoji_font(site_dir, page):
-    text = article_text((site_dir / page).read_text(), skipped=("script", "style"))
+def test_no_page_needs_an_emoji_font(edition_dir, page):
+    text = article_text((edition_dir / page).read_text(encoding="utf-8"), skipped=("script", "style"))
     assert not EMOJI.findall(text), f"{page} shows {set(EMOJI.findall(text))}, a missing glyph without an emoji font"
 
 
-def test_the_status_page_says_in_words_that_notebooks_ran(site_dir):
-    text = article_text((site_dir / "chapters" / "reference" / "status.html").read_text(), skipped=())
+def test_the_status_page_says_in_words_that_notebooks_ran(edition_dir):
+    text = article_text((edition_dir / "chapters" / "reference" / "status.html").read_text(encoding="utf-8"),
+                        skipped=())
     assert re.search(r"\bran\b", text), "the execution table names each notebook's status"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_a_downloaded_notebook_says_it_needs_the_repository(site_dir, chapter):
-    notebook = nbformat.reads((site_dir / "_sources" / f"{chapter}.ipynb").read_text(), as_version=4)
+def test_a_downloaded_notebook_says_it_needs_the_repository(edition_dir, edition, chapter):
+    notebook = nbformat.reads((edition_dir / "_sources" / f"{chapter}.ipynb").read_text(encoding="utf-8"),
+                              as_version=4)
     first = notebook.cells[0]
     assert first.cell_type == "markdown" and DOWNLOAD_NOTE_TAG in first.metadata.get("tags", [])
-    assert "podnotes repository" in first.source and "make venv" in first.source
+    needs = {"en": "podnotes repository", "zh-CN": "podnotes 仓库"}[edition]
+    assert needs in first.source and "make venv" in first.source
     assert "git clone https://" in first.source
     assert notebook.metadata["podnotes"]["run"][0].startswith("git clone ")
     assert [cell for cell in notebook.cells if cell.cell_type == "code" and cell.outputs]
-    page = article_text((site_dir / f"{chapter}.html").read_text())
+    page = article_text((edition_dir / f"{chapter}.html").read_text(encoding="utf-8"))
     assert "make venv" not in page or "make venv" in (ROOT / f"{chapter}.md").read_text(), \
         "the note belongs to the download, not to the page"

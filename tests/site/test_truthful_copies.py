@@ -33,7 +33,8 @@ PLUMBING = ("provenance.", 'os.environ.get("CI"', "os.environ.get('CI'", "PODNOT
 SECTIONS_WITH_REAL_PARTS = {"chapters/07-lifecycle.html": 1, "chapters/probe-timing.html": 1,
                             "chapters/pod-on-a-node.html": 1, "chapters/shared-storage.html": 1,
                             "chapters/11-kubectl.html": 2, "chapters/resources.html": 1,
-                            "chapters/termination.html": 1}
+                            "chapters/termination.html": 1, "chapters/user-namespaces.html": 1,
+                            "chapters/node-loss.html": 1, "chapters/09-init-and-ephemeral.html": 1}
 
 
 class _Cells(HTMLParser):

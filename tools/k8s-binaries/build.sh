@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build (or reuse) the Kubernetes programs the cluster and node tests run and the book shows: kube-apiserver,
-# kube-controller-manager, kube-scheduler, kubelet and kubectl, etcd, and crictl, compiled from the Go module
-# proxy at the versions pinned in kubernetes/go.mod, etcd/go.mod and cri-tools/go.mod.
+# kube-controller-manager, kube-scheduler, kubelet and kubectl, etcd, crictl, and the node's container runtime
+# (containerd, containerd-shim-runc-v2 and ctr; runc), compiled from the Go module proxy at the versions
+# pinned in kubernetes/go.mod, etcd/go.mod, cri-tools/go.mod, containerd/go.mod and runc/go.mod.
+# runc is built with cgo and the `seccomp` tag, as its release is: it needs gcc and libseccomp-dev.
 #
 #   tools/k8s-binaries/build.sh            build if needed, print the binary folder on the last line
 #
@@ -18,8 +20,10 @@ pinned_version() {  # pinned_version DIR MODULE
 K8S=$(pinned_version kubernetes k8s.io/kubernetes)
 ETCD=$(pinned_version etcd go.etcd.io/etcd/server/v3)
 CRI_TOOLS=$(pinned_version cri-tools sigs.k8s.io/cri-tools)
+CONTAINERD=$(pinned_version containerd github.com/containerd/containerd/v2)
+RUNC=$(pinned_version runc github.com/opencontainers/runc)
 # Same files, same order as podnotes.cluster.binaries.PIN_FILES, which finds this folder from Python.
-digest=$(cat "$here"/kubernetes/go.mod "$here"/kubernetes/go.sum "$here"/etcd/go.mod "$here"/etcd/go.sum "$here"/cri-tools/go.mod "$here"/cri-tools/go.sum |
+digest=$(cat "$here"/kubernetes/go.mod "$here"/kubernetes/go.sum "$here"/etcd/go.mod "$here"/etcd/go.sum "$here"/cri-tools/go.mod "$here"/cri-tools/go.sum "$here"/containerd/go.mod "$here"/containerd/go.sum "$here"/runc/go.mod "$here"/runc/go.sum |
     sha256sum | cut -c1-10)
 cache_root=${PODNOTES_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/podnotes}
 out="$cache_root/k8s-$K8S-etcd-$ETCD-$digest"
@@ -31,6 +35,10 @@ if [ -f "$out/.complete" ]; then
     echo "reusing $out" >&2
     echo "$out"
     exit 0
+fi
+if ! pkg-config --exists libseccomp 2>/dev/null; then
+    echo "build.sh: runc $RUNC needs gcc and libseccomp's headers (apt-get install gcc pkg-config libseccomp-dev)" >&2
+    exit 2
 fi
 mkdir -p "$out"
 export CGO_ENABLED=0 GOFLAGS="${GOFLAGS:--buildvcs=false}"
@@ -69,6 +77,27 @@ start=$SECONDS
     go build -trimpath -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=${CRI_TOOLS#v}" \
         -o "$out/crictl" sigs.k8s.io/cri-tools/cmd/crictl
 )
+runtime_start=$SECONDS
+(
+    cd "$here/containerd"
+    echo "building containerd $CONTAINERD (containerd, containerd-shim-runc-v2, ctr)" >&2
+    go mod download
+    # The variables containerd's Makefile sets; no_btrfs as its static release builds (no btrfs headers).
+    version_flags="-X github.com/containerd/containerd/v2/version.Version=$CONTAINERD"
+    for package in $(go list tool); do
+        go build -trimpath -tags no_btrfs -ldflags "-s -w $version_flags" -o "$out/${package##*/}" "$package"
+    done
+)
+(
+    cd "$here/runc"
+    echo "building runc $RUNC (cgo, seccomp)" >&2
+    go mod download
+    # runc's nsenter is C, and seccomp profiles need libseccomp: its Makefile's default tags, without libpathrs
+    # (a Rust library; the pure-Go path resolution is used instead).
+    CGO_ENABLED=1 go build -trimpath -tags "seccomp urfave_cli_no_docs" -ldflags "-s -w" -o "$out/runc" \
+        github.com/opencontainers/runc
+)
+echo "built the container runtime in $((SECONDS - runtime_start)) s" >&2
 touch "$out/.complete"
 echo "built into $out in $((SECONDS - start)) s" >&2
 echo "$out"

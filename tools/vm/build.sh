@@ -13,7 +13,7 @@ cache=${PODNOTES_CACHE:-$HOME/.cache/podnotes}
 suite=bookworm
 mirror=${PODNOTES_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 packages=linux-image-amd64,mount,initramfs-tools,kmod,udev,python3,python3-venv,busybox-static,util-linux,uidmap,passwd,procps,iproute2,strace,ca-certificates
-digest=$(cat "$here/build.sh" "$here/init" "$repo/requirements.txt" | sha256sum | cut -c1-10)
+digest=$(cat "$here/build.sh" "$here/init" "$here/initramfs-init" "$repo/requirements.txt" | sha256sum | cut -c1-10)
 out=$cache/vm-$digest
 if [ -f "$out/ready" ]; then
     echo "$out"
@@ -27,6 +27,27 @@ mkdir -p "$cache"
 work=$(mktemp -d "$cache/vm-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 start=$(date +%s)
+
+# The boot's initramfs: busybox and the modules the root disk needs, each after what it depends on
+# (the kernel's modules.dep; ext4 and jbd2 ask for crc32c with a soft dependency).
+initramfs() {  # initramfs ROOT KERNEL_RELEASE OUTPUT
+    modules=$1/lib/modules/$2
+    tree=$(mktemp -d "$work/initramfs.XXXXXX")
+    mkdir -p "$tree/bin" "$tree/lib/modules"
+    cp "$1/bin/busybox" "$tree/bin/busybox"
+    cp "$here/initramfs-init" "$tree/init"
+    for wanted in crc32c_generic virtio_pci virtio_blk ext4; do
+        path=$(grep -o "^[^:]*/$wanted\.ko[^:]*" "$modules/modules.dep")
+        deps=$(grep "^$path:" "$modules/modules.dep" | cut -d: -f2)
+        for module in $(echo $deps | tr ' ' '\n' | tac) $path; do
+            grep -qx "$(basename "$module")" "$tree/modules" 2>/dev/null && continue
+            cp "$modules/$module" "$tree/lib/modules/"
+            basename "$module" >> "$tree/modules"
+        done
+    done
+    ( cd "$tree" && find . | "$1/bin/busybox" cpio -o -H newc 2>/dev/null ) | gzip -1 > "$3"  # the image's static busybox
+    rm -rf "$tree"
+}
 
 mmdebstrap --variant=apt --include="$packages" \
     --customize-hook='python3 -m pip download --quiet --only-binary=:all: --dest "$1/opt/podnotes/wheels" \
@@ -43,8 +64,8 @@ mmdebstrap --variant=apt --include="$packages" \
     "$suite" "$work/root" "$mirror" >&2
 
 cp "$work"/root/boot/vmlinuz-* "$work/vmlinuz"
-cp "$work"/root/boot/initrd.img-* "$work/initrd.img"
 basename "$work"/root/lib/modules/* > "$work/kernel-release"
+initramfs "$work/root" "$(cat "$work/kernel-release")" "$work/initrd.img"
 mke2fs -q -t ext4 -L podnotes-vm -d "$work/root" "$work/root.img" 4G >&2
 rm -rf "$work/root"
 echo "built in $(( $(date +%s) - start )) s from $suite ($mirror), kernel $(cat "$work/kernel-release")" > "$work/ready"

@@ -12,9 +12,13 @@
 3. **site**: ``jupyter-book build``. Notebooks whose code did not change come from the execution cache,
    unless ``--force`` is given or what the chapters depend on besides their code changed since the last
    build (the observations, root, the binaries): then every notebook is executed again.
+4. **Chinese edition**: when the book has catalogs (``locales/zh_CN``), the same pages in Chinese under
+   ``_build/html/zh-CN``, from the execution cache the site phase just filled: nothing is executed again
+   (:mod:`podnotes.book.translations`).
 
 A phase that cannot run says why and the build goes on; the affected chapters then say so to the reader
-(:mod:`podnotes.provenance`). Exit code: jupyter-book's (0 when the site was built).
+(:mod:`podnotes.provenance`). Exit code: 0 when both editions were built, else jupyter-book's or
+sphinx-build's.
 """
 
 from __future__ import annotations
@@ -160,6 +164,22 @@ def build_site(book: Path, out: Path, flags: list[str], force: bool, inputs: dic
                     else f"FAILED (jupyter-book exit {status})")
 
 
+# jupyter-book's build flags that sphinx-build takes as they are.
+SPHINX_FLAGS = ("-W", "-n", "--keep-going", "-q", "-Q", "-v", "-T")
+
+
+def build_translation(book: Path, out: Path, flags: list[str], everything: bool) -> tuple[int, str]:
+    """The Chinese edition, from the execution the site phase left in the cache. ``everything``: the English
+    build executed every notebook again, so every page is read again (Sphinx does not see changed outputs)."""
+    from . import translations
+
+    sphinx_flags = [flag for flag in flags if flag in SPHINX_FLAGS] + (["-E"] if everything else [])
+    status = translations.build_edition(book, out, sphinx_flags)
+    folder = out / "_build" / "html" / translations.CHINESE.folder
+    return status, (f"built {folder} from the same execution" if status == 0
+                    else f"FAILED (sphinx-build exit {status})")
+
+
 def main(argv: list[str] | None = None) -> int:
     from ..node.overlays import observed_dir
 
@@ -187,6 +207,16 @@ def main(argv: list[str] | None = None) -> int:
         return outcome
 
     phases.run("site", site)
+    from .translations import has_translations
+
+    if result[0] == 0 and has_translations(args.book):
+        def chinese() -> str:
+            everything = args.force or "every notebook executed" in phases.rows[-1][2]
+            status, outcome = build_translation(args.book, out, flags or DEFAULT_FLAGS, everything)
+            result[0] = status
+            return outcome
+
+        phases.run("Chinese edition", chinese)
     print(phases.summary(), flush=True)
     return result[0]
 

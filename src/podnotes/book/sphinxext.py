@@ -27,6 +27,13 @@ notebook that is not in the execution cache side by side
 (``podnotes_execution_jobs``, default: twice the CPUs plus one), exactly as myst-nb would (same
 reader, same working directory, same timeout), and stores the results in the
 cache, where myst-nb then finds them.
+
+The book has two editions, English at the site's root and Chinese under ``zh-CN/``
+(:mod:`podnotes.book.translations`). Every page's header links to the same page in
+the other edition. The Chinese one is built from the English build's execution
+cache (``podnotes_execution_reuse_only``: a chapter missing from the cache stops
+the build instead of being executed a second time), and it records which messages
+of the current sources had no translation (``podnotes_untranslated_report``).
 """
 
 from __future__ import annotations
@@ -36,8 +43,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from docutils import nodes
+from sphinx.transforms import SphinxTransform
 from sphinx.util import logging
 from sphinx.util.math import get_node_equation_number
+
+from podnotes.book import tables
 
 THEBE_MARKERS = ("thebe",)
 STATUS_WORDS = {"✅": "ran", "❌": "failed"}
@@ -57,11 +67,25 @@ to 3.13:
 then open this chapter's `.md` file there (jupytext opens it as a notebook).
 Cells that need root or a cluster say so and what they would need. As downloaded,
 this notebook shows the outputs of the build that published the site."""
+# The same note for a notebook downloaded from the Chinese edition (its cells and outputs are the English ones).
+DOWNLOAD_NOTE_ZH = """\
+**运行这个 notebook 需要 podnotes 仓库**，仅有这个文件是不够的：它的单元格会导入
+`podnotes` 包，并读取仓库里的文件（清单、预设），路径相对于 `chapters/` 目录。
+在装有 Python 3.10 至 3.13 的 Linux 上执行：
+
+{steps}
+
+然后在其中打开本章的 `.md` 文件（jupytext 会把它作为 notebook 打开）。需要 root
+或集群的单元格会说明这一点以及所需的条件。下载得到的 notebook 显示的是发布本站点
+那次构建的输出，代码和输出与英文版相同。"""
 logger = logging.getLogger(__name__)
 FAVICON = Path(__file__).parents[1] / "data" / "favicon.svg"
 # The book's stylesheet (narrow screens, long code) and anything else the pages load.
 SITE_STATIC = Path(__file__).parents[1] / "data" / "site-static"
+SEARCH_SCORER = Path(__file__).parents[1] / "data" / "search-scorer.js"
 STYLESHEET = "podnotes.css"
+TEMPLATES = Path(__file__).parents[1] / "data" / "templates"
+LANGUAGE_SWITCH = "podnotes-language-switch.html"
 
 
 def offer_executed_notebook(app, pagename, templatename, context, doctree):
@@ -90,8 +114,9 @@ def executed_notebook_text(app, executed: Path) -> str:
     if code and all(cell.get("execution_count") is None for cell in code):
         notebook = _with_cached_outputs(app, notebook)
     steps = run_steps(app)
+    note = DOWNLOAD_NOTE_ZH if (app.config.language or "").startswith("zh") else DOWNLOAD_NOTE
     notebook.cells.insert(0, nbformat.v4.new_markdown_cell(
-        DOWNLOAD_NOTE.format(steps="\n".join(f"    {step}" for step in steps)),
+        note.format(steps="\n".join(f"    {step}" for step in steps)),
         metadata={"tags": [DOWNLOAD_NOTE_TAG]}))
     notebook.metadata["podnotes"] = {"needs": "a checkout of the podnotes repository", "run": steps}
     return nbformat.writes(notebook)
@@ -168,6 +193,17 @@ def link_figures_to_full_size(app, doctree, docname):
         link = nodes.reference("", "", internal=True, refuri=f"{images_dir}/{app.env.images[uri][1]}")
         image.replace_self(link)
         link.append(image)
+
+
+def _on_the_page(node, doctree) -> bool:
+    """Not taken out of the page by a transform, and not the front matter (``docinfo``, which the page does
+    not show and the gettext builder does not extract)."""
+    top = node
+    while top.parent is not None:
+        if isinstance(top, nodes.docinfo):
+            return False
+        top = top.parent
+    return top is doctree
 
 
 def _ancestors(node):
@@ -254,6 +290,11 @@ def execute_in_parallel(app, env, docnames):
                                    for docname in executed_side_by_side(docnames))
                if found]
     reports = Path(app.outdir) / "reports"
+    if pending and app.config.podnotes_execution_reuse_only:
+        names = ", ".join(docname for docname, *_ in pending)
+        raise SystemExit(f"\nThe book was not built: this build reuses the outputs of the English build, and "
+                         f"{len(pending)} notebooks are not in its execution cache "
+                         f"({config.execution_cache_path}): {names}. Run `make book`.")
     if pending:
         logger.info(f"executing {len(pending)} notebooks, {max(jobs, 1)} at a time")
         with ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
@@ -353,7 +394,16 @@ def keep_provenance_records(app):
     notebook kernels inherit the variable that says where."""
     from podnotes import provenance
 
-    os.environ[provenance.RECORDS_ENV] = str(Path(app.outdir).parent / "provenance")
+    folder = app.config.podnotes_provenance_dir or Path(app.outdir).parent / "provenance"
+    os.environ[provenance.RECORDS_ENV] = str(folder)
+
+
+def status_page_as_executed_in_english(app, docname, source):
+    """In a build that reuses the English build's execution, the status page is not executed again (it would
+    record another time and build): it is read in cache mode, where
+    :func:`podnotes.book.translations.reuse_status_outputs` put the English build's execution of it."""
+    if app.config.podnotes_execution_reuse_only and docname == STATUS_PAGE:
+        source[0] = source[0].replace("execution_mode: force", "execution_mode: cache", 1)
 
 
 def status_page_always_read(app, env, added, changed, removed):
@@ -371,21 +421,208 @@ def add_site_static(app, config):
     config.html_static_path = [*config.html_static_path, str(SITE_STATIC)]
 
 
+def rank_chapters_first(app, config):
+    # Sphinx opens html_search_scorer from the working directory, so the path is made absolute here.
+    if not config.html_search_scorer:
+        config.html_search_scorer = str(SEARCH_SCORER)
+
+
+def offer_language_switch(app, config):
+    """Put the language switch first among the header's buttons, when the book has a second edition."""
+    from podnotes.book.translations import has_translations
+
+    if not has_translations(Path(app.srcdir)):
+        return
+    config.templates_path = [*config.templates_path, str(TEMPLATES)]
+    options = dict(config.html_theme_options or {})
+    end = options.get("article_header_end") or ["article-header-buttons.html"]
+    end = [name.strip() for name in end.split(",")] if isinstance(end, str) else list(end)
+    options["article_header_end"] = [LANGUAGE_SWITCH, *[name for name in end if name != LANGUAGE_SWITCH]]
+    config.html_theme_options = options
+
+
+def quiet_chinese_word_splitter(app, config):
+    """jieba, which Sphinx's Chinese search index uses, logs how it loads its dictionary on standard error;
+    that says nothing about the book."""
+    if (config.language or "").startswith("zh"):
+        import logging as std_logging
+
+        try:
+            import jieba
+        except ImportError:
+            return
+        jieba.setLogLevel(std_logging.WARNING)
+
+
+def link_other_edition(app, pagename, templatename, context, doctree):
+    """The address of the same page in the other edition, relative to this page."""
+    if LANGUAGE_SWITCH not in (app.config.html_theme_options or {}).get("article_header_end", ()):
+        return
+    from podnotes.book.translations import CHINESE, ENGLISH, edition_of, same_page_in
+
+    here = edition_of(app.config.language)
+    there = ENGLISH if here is CHINESE else CHINESE
+    url = same_page_in(pagename, app.builder.get_target_uri(pagename), here, there)
+    context["podnotes_other_edition"] = {"url": url, "tag": there.tag, "name": there.name,
+                                         "title": there.switch_title}
+
+
+# Pages whose code cells print reader prose that is the same on every machine (the rule registry's
+# descriptions and fixes), which the Chinese edition translates like the pages' own text.
+TRANSLATED_OUTPUT_PAGES = ("chapters/reference/lint-rules",)
+
+
+class TranslateTocCaptions(SphinxTransform):
+    """The part captions of the table of contents ("From processes to containers") in the edition's language.
+    sphinx-external-toc inserts the toctrees (its transform, priority 100) after Sphinx's ``Locale`` has
+    translated the page (priority 20), so their captions, which the root page's catalog holds, are looked up
+    here, the way ``Locale`` looks up the rest."""
+
+    default_priority = 101
+
+    def apply(self, **kwargs) -> None:
+        if not self.config.language or self.config.language == "en":
+            return
+        from sphinx import addnodes
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        captions = [node for node in self.document.findall(addnodes.toctree) if node.get("caption")]
+        if not captions:
+            return
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        dirs = [str(Path(self.env.srcdir) / directory) for directory in self.config.locale_dirs]
+        catalog, has_catalog = init_locale(dirs, self.config.language, domain)
+        if has_catalog:
+            for node in captions:
+                node["caption"] = catalog.gettext(node["caption"])
+
+
+class OutputsStayEnglish(SphinxTransform):
+    """What code cells print is data of one build (times, versions, measurements, what this copy could run),
+    the same in both editions: it is not offered for translation, except on :data:`TRANSLATED_OUTPUT_PAGES`.
+    Figure captions and legends written in a cell's metadata stay translatable. Runs before Sphinx's
+    ``Locale`` transform (priority 20), so it holds for the gettext builder (no message extracted) and for
+    the translated build (nothing replaced) alike."""
+
+    default_priority = 15
+
+    def apply(self, **kwargs) -> None:
+        if self.env.docname in TRANSLATED_OUTPUT_PAGES:
+            return
+        for output in self.document.findall(_is_cell_output):
+            for node in output.findall(nodes.TextElement):
+                if not any(isinstance(up, (nodes.caption, nodes.legend)) for up in _ancestors_until(node, output)):
+                    node["translatable"] = False
+
+
+def _is_cell_output(node) -> bool:
+    return isinstance(node, nodes.container) and node.get("nb_element") == "cell_code_output"
+
+
+def _ancestors_until(node, top):
+    yield node
+    while node is not top and node.parent is not None:
+        node = node.parent
+        yield node
+
+
+class RememberMessages(SphinxTransform):
+    """Just before ``Locale`` translates a page, keep its messages and their nodes, so that
+    :func:`note_untranslated` can tell afterwards which ones the catalogs had no translation for."""
+
+    default_priority = 19
+
+    def apply(self, **kwargs) -> None:
+        if not self.config.podnotes_untranslated_report:
+            return
+        from sphinx import addnodes
+        from sphinx.util.nodes import extract_messages
+
+        pairs = list(extract_messages(self.document))
+        for toctree in self.document.findall(addnodes.toctree):
+            pairs += [(toctree, caption) for caption in [toctree.get("caption")] if caption]
+        self.env.temp_data["podnotes_messages"] = pairs
+
+
+def still_english(node, message: str) -> bool:
+    """Whether ``Locale`` left ``message`` of ``node`` as it was (no translation in the catalogs)."""
+    from sphinx import addnodes
+
+    if isinstance(node, nodes.image):
+        return node.get("alt") == message
+    if isinstance(node, addnodes.toctree):
+        return node.get("caption") == message
+    return not node.get("translated")
+
+
+def note_untranslated(app, doctree):
+    """Keep, per page, the messages the catalogs gave no translation for (only in a translated build)."""
+    pairs = app.env.temp_data.pop("podnotes_messages", None)
+    if not app.config.podnotes_untranslated_report or pairs is None:
+        return
+    missing = {message for node, message in pairs
+               if message.strip() and _on_the_page(node, doctree) and still_english(node, message)}
+    untranslated(app.env)[app.env.docname] = sorted(missing)
+
+
+def untranslated(env) -> dict[str, list[str]]:
+    if not hasattr(env, "podnotes_untranslated"):
+        env.podnotes_untranslated = {}
+    return env.podnotes_untranslated
+
+
+def forget_untranslated(app, env, docname):
+    untranslated(env).pop(docname, None)
+
+
+def merge_untranslated(app, env, docnames, other):
+    untranslated(env).update({name: untranslated(other).get(name, []) for name in docnames})
+
+
+def write_untranslated_report(app, exception):
+    if exception is not None or not app.config.podnotes_untranslated_report:
+        return
+    import json
+
+    found = untranslated(app.env)
+    report = {name: found[name] for name in sorted(found) if name in app.env.found_docs and found[name]}
+    path = Path(app.config.podnotes_untranslated_report)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 def setup(app):
+    app.add_config_value("podnotes_execution_reuse_only", False, "env", [bool])
+    app.add_config_value("podnotes_provenance_dir", "", "env", [str])
+    app.add_config_value("podnotes_untranslated_report", "", "env", [str])
+    app.connect("config-inited", offer_language_switch)
+    app.connect("config-inited", quiet_chinese_word_splitter)
+    app.connect("html-page-context", link_other_edition)
+    app.add_transform(OutputsStayEnglish)
+    app.add_transform(TranslateTocCaptions)
+    app.add_transform(RememberMessages)
+    app.connect("doctree-read", note_untranslated)
+    app.connect("env-purge-doc", forget_untranslated)
+    app.connect("env-merge-info", merge_untranslated)
+    app.connect("build-finished", write_untranslated_report)
     app.connect("config-inited", default_favicon)
     app.connect("config-inited", add_site_static)
+    app.connect("config-inited", rank_chapters_first)
     app.add_css_file(STYLESHEET)
     app.add_source_parser(notebook_parser(), override=True)
     app.add_config_value("podnotes_execution_jobs", 0, "env", [int])
     app.connect("env-before-read-docs", execute_in_parallel)
     app.connect("builder-inited", keep_provenance_records)
     app.connect("env-get-outdated", status_page_always_read)
+    app.connect("source-read", status_page_as_executed_in_english)
     app.add_html_math_renderer(
         "mathml", (visit_math_as_mathml, None), (visit_displaymath_as_mathml, None),
     )
     # Before sphinx-book-theme builds its header buttons (priority 501).
     app.connect("html-page-context", offer_executed_notebook, priority=500)
     app.connect("html-page-context", drop_live_code_assets, priority=900)
+    app.connect("html-page-context", tables.on_page_context, priority=950)
     # After sphinx-thebe has appended its configuration (default priority 500).
     app.connect("doctree-resolved", drop_live_code_config, priority=900)
     app.connect("doctree-resolved", link_figures_to_full_size)

@@ -51,7 +51,8 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "success (lint: clean, information only)"),
     (EXIT_ADVICE, "advice only (lint); leftovers found and kept (cleanup)"),
     (EXIT_REJECTED, "the API server would reject (lint, timeline) or rejected (apply, delete) an object"),
-    (EXIT_BAD_INPUT, "unreadable input: missing file, YAML syntax, size or nesting limits, no Pod found"),
+    (EXIT_BAD_INPUT, "unreadable input: missing file, YAML syntax, size or nesting limits, a document that is "
+                     "not an object (a list or a plain value), no Pod found"),
     (EXIT_USAGE, "bad command line: unknown command or option, missing or contradicting options"),
     (EXIT_UNAVAILABLE, "the environment cannot do it: no cluster, a cluster the guard refuses, cluster "
                        "unreachable, kind or Docker missing, a cluster or cleanup step failed"),

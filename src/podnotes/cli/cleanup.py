@@ -115,7 +115,7 @@ def _open_cluster(args):
     except (cluster.NoKubeconfig, cluster.NoSuchContext, cluster.ClusterUnreachable) as err:
         if args.cluster or args.kubeconfig or args.context:
             raise CommandError(str(err), EXIT_UNAVAILABLE) from None
-        return None, f"not looked at ({err.message})"
+        return None, f"not looked at: {err.message}"
     except cluster.ClusterError as err:
         raise CommandError(str(err), EXIT_UNAVAILABLE) from None
     return connected, f"{connected.connection.context} at {connected.connection.target.pinned}"

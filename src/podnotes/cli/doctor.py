@@ -16,8 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "systemd is the init system, and which tools (unshare, nsenter, ip, busybox, kubectl, kind, "
                     "docker) are installed, whether the Docker engine answers, and what decides whether the "
                     "book's chapters show real or simulated results here (chapters 2-6: root, namespaces and "
-                    "cgroups; 7 and 8: a local kubelet node, which needs root, the Kubernetes binaries, Go, "
-                    "containerd and runc; 11: a reachable cluster or the kube-apiserver and etcd programs). "
+                    "cgroups; the chapters with real-node parts: a local kubelet node, which needs root, the "
+                    "Kubernetes binaries, Go, "
+                    "and a C compiler for runc; 11: a reachable cluster or the kube-apiserver and etcd programs). "
                     "Exit status 0 whatever the findings.",
     )
     parser.add_argument("-o", "--output", choices=("table", "json"), default="table")
@@ -80,18 +81,30 @@ def book_parts(facts) -> list[BookPart]:
     try:
         state, cannot = observations_state(), reasons_node_cannot_run()
     except OSError as err:  # a cache folder this user may not read
-        parts.append(BookPart("7 and 8 (lifecycle and probes beside a real kubelet)", False,
+        parts.append(BookPart(_node_chapters(), False,
                               f"simulated only; cannot check for a local node: {err.strerror}: {err.filename}"))
         return parts + [_api_server_part(find_binaries)]
     if state.current:
         detail = f"observed on a real kubelet: {state.describe()}"
     elif not cannot:
-        detail = ("this machine can run a local node; `sudo .venv/bin/python -m podnotes.node.observe` (or "
+        detail = ("not recorded yet, and this machine can run a local node: "
+                  "`sudo .venv/bin/python -m podnotes.node.observe` (or "
                   "`sudo make book`) records the observed timelines beside the simulation")
     else:
         detail = "simulated only; a local node (kubelet, containerd, runc) needs: " + "; ".join(cannot)
-    parts.append(BookPart("7 and 8 (lifecycle and probes beside a real kubelet)", state.current, detail))
+    parts.append(BookPart(_node_chapters(), state.current, detail))
     return parts + [_api_server_part(find_binaries)]
+
+
+def _node_chapters() -> str:
+    """The chapters whose real parts come from the local node's recordings, by file name."""
+    from podnotes import provenance
+
+    try:
+        names = [name for name in provenance.chapters_with_real_parts() if name != "11-kubectl"]
+    except OSError:  # an installed copy without the book's sources
+        names = []
+    return f"node ({', '.join(names) or 'the Pod chapters'})"
 
 
 def kernel_chapter_parts(facts) -> list[BookPart]:
@@ -150,7 +163,7 @@ def format_book(parts: list[BookPart]) -> str:
 
     lines = ["CHAPTERS  REAL  WHAT DECIDES"]
     for part in parts:
-        lines.append(part.chapters)
+        lines += textwrap.wrap(part.chapters, COLUMNS, subsequent_indent="  ", break_on_hyphens=False)
         lines += textwrap.wrap(part.detail, COLUMNS, initial_indent=f"          {'yes' if part.real else 'no':<4}  ",
                                subsequent_indent=" " * 16, break_long_words=False, break_on_hyphens=False)
     return "\n".join(lines)

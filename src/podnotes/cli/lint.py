@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="manifest file, folder (searched for *.yaml, *.yml, *.json), http(s) URL (at most "
                              "3 MiB, 30 s) or - for stdin; repeatable")
     parser.add_argument("-o", "--output", choices=("text", "json", "yaml", "sarif"), default="text",
-                        help="output format (default text: file:line:col: severity [RULE] message)")
+                        help="output format (default text: file:line:col: severity [RULE] Kind name: field.path: "
+                             "message, and under an error the API server's words)")
     parser.add_argument("--list-rules", action="store_true",
                         help="list every rule (id, severity, first Kubernetes version, summary; -v adds the "
                              "description, fix and upstream source) and exit; with -o json|yaml|sarif as data, "
@@ -37,16 +38,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="Pod Security Standard to hold Pods to (default baseline; privileged checks none)")
     parser.add_argument("--no-advice", action="store_true",
                         help="report only what the API server answers: its rejections and its warnings")
+    parser.add_argument("--reading", choices=("kubectl", "raw"), default="kubectl",
+                        help="how the files reach the API server: kubectl (default; kubectl decodes them and sends "
+                             "JSON, so a key given twice keeps its last value: a warning) or raw (each file is "
+                             "the request body, as curl or `kubectl create --raw` send it; the server's strict "
+                             "decoding refuses a key given twice: an error)")
     parser.add_argument("--disable", action="append", default=[], metavar="RULE[,RULE]",
                         help="skip these rules (ids as in [RULE] of the text output); repeatable")
+    parser.add_argument("--workers", type=_workers, default=None, metavar="N",
+                        help="check files in up to N worker processes (default: the CPUs, at most 4, as "
+                             "kubeconform's -n; 1 checks in this process); workers start from 100 files each")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="text output: add the field path, the server's message and the fix")
+                        help="text output: add the fix to each finding, the server's words to warnings too "
+                             "(errors always show them) and the field path to info lines")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from podnotes import __version__
-    from podnotes.lint import ERROR, CatalogueError, Finding, Options, exit_code, lint_documents, schema
+    from podnotes.lint import (
+        ERROR,
+        MAX_FINDINGS,
+        CatalogueError,
+        Finding,
+        Options,
+        exit_code,
+        lint_documents,
+        ordered,
+        schema,
+    )
     from podnotes.lint.report import report, to_json, to_sarif, to_text, to_yaml
     from podnotes.manifest import Document
 
@@ -63,29 +83,38 @@ def run(args: argparse.Namespace) -> int:
     if not sources:
         raise CommandError("give the manifests: podnotes lint FILE..., -f FILE|DIR|URL, or -f - for stdin",
                            EXIT_USAGE)
-    disabled = _disabled(args.disable)
+    options = Options(version, args.level, not args.no_advice, _disabled(args.disable), args.reading)
     documents: list = []  # what the report counts of each document (file, index, error), not its values
+    files = _many_files(sources, args.workers)
+    if files is not None:
+        from podnotes.lint.workers import lint_files
 
-    def each_document():  # checked and dropped one by one, so memory stays flat in the number of documents
-        for source in sources:
-            for document in _load(source):
-                documents.append(Document(document.file, document.index, None, error=document.error))
-                yield document
+        checked = lint_files(files, options, args.workers or _default_workers(), None)
+        every, documents = checked.findings, checked.documents
+    else:
+        def each_document():  # checked and dropped one by one, so memory stays flat in the number of documents
+            for source in sources:
+                for document in _load(source):
+                    documents.append(Document(document.file, document.index, None, error=document.error))
+                    yield document
 
-    findings = lint_documents(each_document(), Options(version, args.level, not args.no_advice, disabled))
+        every = lint_documents(each_document(), options, limit=None)
     if not documents:  # still a whole report, so `-o json | jq` and SARIF uploads work
-        findings = [Finding("no-objects", ERROR, "no Kubernetes object found: the input is empty or holds only "
-                            "comments", ", ".join(sources))]
+        every = [Finding("no-objects", ERROR, "no Kubernetes object found: the input is empty or holds only "
+                         "comments", ", ".join(sources))]
+    # Only the most important are printed; the counts and the exit code are those of all of them.
+    findings = ordered(every, MAX_FINDINGS)
     code = exit_code(findings)
     if args.output == "json":
-        text = to_json(findings, k8s_version=version, level=args.level, exit_code=code, documents=documents)
+        text = to_json(findings, k8s_version=version, level=args.level, exit_code=code, documents=documents,
+                       counted=every)
     elif args.output == "yaml":
         text = to_yaml(report(findings, k8s_version=version, level=args.level, exit_code=code,
-                              documents=documents)).rstrip("\n")
+                              documents=documents, counted=every)).rstrip("\n")
     elif args.output == "sarif":
         text = to_sarif(findings, version=__version__)
     else:
-        text = to_text(findings, verbose=args.verbose, documents=documents)
+        text = to_text(findings, verbose=args.verbose, documents=documents, counted=every)
     write_stdout(text + "\n")
     return code
 
@@ -113,6 +142,36 @@ def _terminal_width() -> int:
 
     columns = os.environ.get("COLUMNS", "")
     return min(int(columns) if columns.isdigit() and int(columns) > 0 else shutil.get_terminal_size().columns, 100)
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 64, not {text!r}")
+    return int(text)
+
+
+def _default_workers() -> int:
+    from podnotes.lint.workers import default_workers
+
+    return default_workers()
+
+
+# Fewer files than this never take workers (podnotes.lint.workers.MIN_FILES_PER_WORKER for two workers).
+_FEW_FILES = 200
+
+
+def _many_files(sources: list[str], workers: int | None) -> list[Path] | None:
+    """The files to check in worker processes, or None to check in this process: one worker allowed, too
+    few files, or a source that is stdin, a URL or a folder that cannot be listed."""
+    from podnotes.inputfile import kind_of
+
+    if workers == 1 or (len(sources) < _FEW_FILES and all(kind_of(s) != "dir" for s in sources)):
+        return None  # decided without importing the workers' module: one file is the common case
+    from podnotes.lint.workers import local_files, workers_for
+
+    allowed = workers or _default_workers()
+    files = local_files(sources)
+    return files if files is not None and workers_for(len(files), allowed) > 1 else None
 
 
 def _load(source: str) -> Iterator:

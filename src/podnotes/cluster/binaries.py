@@ -27,7 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 RECIPE = REPO_ROOT / "tools" / "k8s-binaries"
 # The files whose content decides the build; build.sh hashes the same files in the same order.
 PIN_FILES = ("kubernetes/go.mod", "kubernetes/go.sum", "etcd/go.mod", "etcd/go.sum", "cri-tools/go.mod",
-             "cri-tools/go.sum")
+             "cri-tools/go.sum", "containerd/go.mod", "containerd/go.sum", "runc/go.mod", "runc/go.sum")
 # Clients built next to the control plane: kubectl from k8s.io/kubernetes, crictl from sigs.k8s.io/cri-tools.
 CLIENT_PROGRAMS = ("kubectl", "crictl")
 

@@ -55,9 +55,31 @@ def unsupported_number(value: float) -> str | None:
     return None
 
 
+# Manifests repeat the same few quantity texts ("100m", "128Mi"): each is parsed once. Decimals are immutable,
+# and a refused text keeps its error, raised anew each time.
+_parsed: dict[str, Decimal | QuantityError] = {}
+_PARSED_MAX, _PARSED_TEXT_MAX = 4096, 64
+
+
 def parse_quantity(value: str | int | float) -> Decimal:
     """The quantity as a Decimal (``"500m"`` -> 0.5, ``"1Gi"`` -> 1073741824); QuantityError (a ValueError) if
     invalid."""
+    if value.__class__ is not str:
+        return _parse_quantity(value)
+    known = _parsed.get(value)
+    if known is None:
+        try:
+            known = _parse_quantity(value)
+        except QuantityError as err:
+            known = err
+        if len(_parsed) < _PARSED_MAX and len(value) <= _PARSED_TEXT_MAX:
+            _parsed[value] = known
+    if isinstance(known, QuantityError):
+        raise QuantityError(str(known), known.server)
+    return known
+
+
+def _parse_quantity(value: str | int | float) -> Decimal:
     if isinstance(value, bool) or value is None:
         raise QuantityError(f"{value!r} is not a quantity")
     if isinstance(value, float):

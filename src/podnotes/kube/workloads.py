@@ -4,8 +4,8 @@ Upstream: ``ValidateRollingUpdateDeployment``, ``ValidateRollingUpdateDaemonSet`
 ``ValidatePositiveIntOrPercent``, ``getIntOrPercentValue`` and
 ``IsNotMoreThan100Percent`` in ``pkg/apis/apps/validation/validation.go``;
 ``IsValidPercent`` in ``k8s.io/apimachinery/pkg/util/validation``; the
-defaults (25 % for a Deployment, maxUnavailable 1 and maxSurge 0 for a
-DaemonSet) come first, from ``pkg/apis/apps/v1/defaults.go``.
+defaults (a Deployment: 25%; a DaemonSet: maxUnavailable 1 and maxSurge 0)
+come first, from ``pkg/apis/apps/v1/defaults.go``.
 
 An IntOrString budget given as a string must be a percentage (``"25%"``);
 ``"1"`` or ``"1.0"`` is refused, and counts as ``strconv.Atoi`` reads it (1, or

@@ -32,15 +32,25 @@ from . import advice
 from .finding import ERROR, INFO, SEVERITIES, UNREADABLE_RULES, WARNING, Finding
 from .pod import PodRules, check_label_map, check_metadata
 from .schema import KINDS, CatalogueError, available_versions, catalogue, default_version
+from .selector import check_label_selector, template_validated
 from .structure import StructureChecker, located
 from .warnings import check_pod_warnings
 from .workload import check_workload, claim_template_names
 
-__all__ = ["Finding", "Options", "lint", "lint_documents", "exit_code", "ERROR", "WARNING", "INFO", "SEVERITIES",
+__all__ = ["Finding", "Options", "READINGS", "lint", "lint_documents", "exit_code", "ERROR", "WARNING", "INFO",
+           "SEVERITIES",
            "LEVELS", "IGNORE_ANNOTATION", "available_versions", "default_version", "CatalogueError", "pod_spec_of"]
 
 IGNORE_ANNOTATION = "podnotes.io/ignore"
 _CONTEXT = {"Pod": "pod", "Job": "job", "CronJob": "job"}
+
+
+# How the manifest reaches the API server, for what only that decides (a key given twice, or set again by a
+# merge key): "kubectl" - kubectl decodes the file and sends JSON holding the value set last, which the server
+# accepts; "raw" - the file's bytes are the request body (application/yaml, as `kubectl create --raw`, curl or a
+# client library send it) and the server decodes them strictly (fieldValidation=Strict, kubectl's default) and
+# refuses the duplicate.
+READINGS = ("kubectl", "raw")
 
 
 @dataclass
@@ -49,10 +59,11 @@ class Options:
     level: str = "baseline"
     advice: bool = True
     disabled: frozenset[str] = field(default_factory=frozenset)
+    reading: str = "kubectl"  # one of READINGS
 
 
 def lint(source: Any, *, k8s_version: str | None = None, level: str = "baseline", advice: bool = True,
-         disable: tuple[str, ...] | list[str] = (), name: str | None = None) -> list[Finding]:
+         disable: tuple[str, ...] | list[str] = (), name: str | None = None, reading: str = "kubectl") -> list[Finding]:
     """Check manifests and return every finding, sorted by file and position.
 
     ``source`` may be a path (file or folder), ``"-"`` for stdin, YAML text,
@@ -61,12 +72,17 @@ def lint(source: Any, *, k8s_version: str | None = None, level: str = "baseline"
     ``level`` is the Pod Security Standard to hold Pods to (``baseline``,
     ``restricted``, or ``privileged`` for none); ``advice=False`` keeps only
     what the API server answers: what it would reject and the warnings it
-    returns (:mod:`podnotes.lint.warnings`). Raises CatalogueError for a Kubernetes
-    version the installed schemas do not cover.
+    returns (:mod:`podnotes.lint.warnings`). ``reading`` says how the manifest reaches the
+    server (``READINGS``): ``"kubectl"`` (a key given twice is a warning: kubectl
+    sends the value set last) or ``"raw"`` (the file is the request body: the server's
+    strict decoding refuses it, an error). Raises CatalogueError for a Kubernetes
+    version the installed schemas do not cover, ValueError for an unknown level or reading.
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-    options = Options(k8s_version, level, advice, frozenset(disable))
+    if reading not in READINGS:
+        raise ValueError(f"reading must be one of {', '.join(READINGS)}, not {reading!r}")
+    options = Options(k8s_version, level, advice, frozenset(disable), reading)
     catalogue(k8s_version)  # fail early on an unknown version
     return lint_documents(iter_load(source, name=name), options)
 
@@ -77,8 +93,9 @@ def lint(source: Any, *, k8s_version: str | None = None, level: str = "baseline"
 MAX_FINDINGS = 2_000
 
 
-def lint_documents(documents: Iterable[Document], options: Options | None = None) -> list[Finding]:
-    """Every finding of ``documents``, sorted by file and position; at most ``MAX_FINDINGS``.
+def lint_documents(documents: Iterable[Document], options: Options | None = None, *,
+                   limit: int | None = MAX_FINDINGS) -> list[Finding]:
+    """Every finding of ``documents``, sorted by file and position; at most ``limit`` (None: all of them).
 
     Past the limit the rest are summarised by one finding (rule
     ``findings-truncated``) whose severity is the highest of those left out, so
@@ -92,8 +109,15 @@ def lint_documents(documents: Iterable[Document], options: Options | None = None
             scanned = (document.text, _may_hold_template(document.text))
         hint = _template_hint(document) if options.advice and scanned[1] else []
         findings.extend(_about(document, hint + _lint_document(document, options)))
+    return ordered(findings, limit)
+
+
+def ordered(findings: list[Finding], limit: int | None = MAX_FINDINGS) -> list[Finding]:
+    """``findings`` sorted by file and position (stable, so one position keeps the order of its checks), cut
+    to ``limit`` as :func:`lint_documents` does; parts checked apart and joined in input order come out as one
+    pass over all of them would give them."""
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.column or 0))
-    return _at_most(findings, MAX_FINDINGS)
+    return findings if limit is None else _at_most(findings, limit)
 
 
 _TEMPLATE = re.compile(r"\{\{-?\s*[.$\w(\"/-].*?\}\}")
@@ -127,7 +151,7 @@ def _about(document: Document, findings: list[Finding]) -> list[Finding]:
     metadata = document.root.get("metadata") if document.root is not None and document.root.kind == "map" else None
     namespace = _text(metadata.scalar("namespace")) if metadata is not None and metadata.kind == "map" else ""
     # an item of a List reaches the server alone, so the server's messages name its fields without `items[N].`
-    item_prefix = document.root.path + "." if document.root is not None and document.root.parent is not None else ""
+    item_prefix = document.root.path + "." if document.root is not None and document.root.nested else ""
     for finding in findings:
         if finding.document is None:
             finding.kind, finding.namespace, finding.name, finding.document = kind, namespace, name, document.index
@@ -187,17 +211,17 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
     file = document.file
     if document.error is not None:
         error = document.error
-        return [Finding(error.rule, ERROR, error.message, file, error.line, error.column,
+        return [Finding(error.rule, ERROR, error.message, file, error.line, error.column, error.path,
                         fix=_LOAD_FIXES.get(error.rule, ""))]
-    findings = [Finding("duplicate-key", WARNING, dup.message, file, dup.line, dup.column, dup.path,
-                        fix="delete the line whose value should not count", server_message=dup.server_message)
-                for dup in document.duplicates if options.advice]  # kubectl's path accepts them: advice
+    findings = _duplicate_keys(document, options)
     root = document.root
     if root is None:
         return findings
     if root.kind != "map":
-        findings.append(located("not-an-object", ERROR, root, "a manifest must be a mapping with apiVersion, kind, "
-                                "metadata and spec", server="Object 'Kind' is missing in the document"))
+        what = "a list" if root.kind == "seq" else "a plain value"
+        findings.append(located("not-an-object", ERROR, root, f"this document is {what}, not an object: a manifest "
+                                "must be a mapping with apiVersion, kind, metadata and spec (kubectl cannot decode "
+                                "it either)", server="Object 'Kind' is missing in the document"))
         return findings
     kind = root.get("kind")
     if kind is None or not isinstance(kind.value, str) or not kind.value:
@@ -229,15 +253,23 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
     checker.check_object(root, checker.catalogue.object(definition))
     check_metadata(root.get("metadata"), root, True, findings)
     spec, context = pod_spec_of(root)
+    selects = context == "workload" or (kind.value == "Job" and _manual_selector(root))
+    own_spec = root.get("spec")
+    selector = own_spec.get("selector") if selects and own_spec is not None and own_spec.kind == "map" else None
+    usable = check_label_selector(selector, kind.value, findings) if selects else True
+    if selects and usable and (spec is None or spec.kind == "map"):  # a missing template has no labels either
+        _check_selector(root, findings)
     if spec is not None and spec.kind == "map":
+        validated_from = len(findings)
         if context != "pod":
             _check_template_metadata(root, kind.value, findings)
-        if context == "workload" or (kind.value == "Job" and _manual_selector(root)):
-            _check_selector(root, findings)
         if context != "pod":
             check_workload(root, kind.value, findings)
         PodRules(spec, context, findings, int(checker.catalogue.version.split(".")[1]),  # type: ignore[arg-type]
-                 claim_template_names(root)).run()
+                 claim_template_names(root), kind.value).run()
+        if not usable and not template_validated(kind.value):
+            findings[validated_from:] = [f for f in findings[validated_from:]
+                                         if not _checked_with_template(f, kind.value)]
         check_pod_warnings(spec, findings, checker.catalogue.version, pod=context == "pod")
         if options.advice:
             advice.check_pod(spec, kind.value, root, options.level, checker.catalogue.version, findings)
@@ -255,6 +287,20 @@ def _lint_document(document: Document, options: Options) -> list[Finding]:
     return _suppress(_unique(findings), root, options.disabled)
 
 
+def _duplicate_keys(document: Document, options: Options) -> list[Finding]:
+    """Keys set twice: an error when the file is the request body (the server's strict decoding refuses it),
+    advice when kubectl reads it (it sends the value set last and the server accepts the object). Either way
+    the message says what both ways do."""
+    raw = options.reading == "raw"
+    if not raw and not options.advice:
+        return []
+    return [Finding("duplicate-key", ERROR if raw else WARNING, dup.raw_message if raw else dup.message,
+                    document.file, dup.line, dup.column,
+                    dup.path, fix="delete the line whose value should not count",
+                    server_message=dup.server_message)
+            for dup in document.duplicates]
+
+
 def _check_template_metadata(root: Node, kind: str, findings: list[Finding]) -> None:
     """The Pod template's labels, named as the server names them: ValidatePodTemplateSpec reports
     ``spec.template.labels`` (the template's metadata is inlined); a Job without labels of its own takes the
@@ -269,6 +315,20 @@ def _check_template_metadata(root: Node, kind: str, findings: list[Finding]) -> 
     labels = metadata.get("labels") if metadata is not None else None
     if kind == "Job" and labels is not None and labels.kind == "map" and (own_labels is None or not own_labels.value):
         check_label_map(labels, findings, "metadata.labels")
+
+
+# Checked by ValidateStatefulSetSpec itself, not by ValidatePodTemplateSpecForStatefulSet: still reported when
+# the selector is unusable and the template goes unchecked.
+_STATEFULSET_OWN = ("spec.template.spec.restartPolicy", "spec.template.spec.activeDeadlineSeconds")
+
+
+def _checked_with_template(finding: Finding, kind: str) -> bool:
+    """An error the server finds only while validating the Pod template, which it skips for a Deployment,
+    ReplicaSet or StatefulSet whose selector it cannot use (see :mod:`podnotes.lint.selector`)."""
+    path = finding.path or ""
+    if finding.severity != ERROR or not path.startswith("spec.template"):
+        return False
+    return not (kind == "StatefulSet" and path.startswith(_STATEFULSET_OWN))
 
 
 def _advice_only(finding: Finding) -> bool:

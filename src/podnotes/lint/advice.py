@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from ..kube import qos as kube_qos
 from ..kube.containers import containers
-from ..kube.defaults import parse_image
+from ..kube.defaults import DEFAULT_GRACE_SECONDS, parse_image
 from ..kube.enums import PROBES
+from ..kube.lifecycle import MINIMUM_GRACE_PERIOD_SECONDS, exec_sleep_seconds
 from ..kube.quantity import QuantityError, parse_quantity
 from ..manifest import Node
 from . import pss
@@ -20,11 +21,38 @@ from .structure import located
 def qos_class(spec: Node) -> str:
     """The QoS class of a Pod spec Node (:func:`podnotes.kube.qos.qos_class`). Amounts that are not
     quantities (decoding reports them) are left out, as if not written."""
-    data = spec.to_python() if spec.kind == "map" else {}
+    data = _resources_only(spec)
     for _, _, container in containers(data, ("initContainers", "containers")):
         _drop_bad_amounts(container.get("resources"))
     _drop_bad_amounts(data.get("resources"))
     return kube_qos.qos_class(data)
+
+
+def _resources_only(spec: Node) -> dict:
+    """The part of a Pod spec the QoS class reads, as plain data: the Pod's and each container's
+    ``resources`` (converting the whole spec costs as much as the rest of the advice)."""
+    if spec.kind != "map":
+        return {}
+    data: dict = {}
+    resources = spec.value.get("resources")
+    if resources is not None:
+        data["resources"] = resources.to_python()
+    for group in ("initContainers", "containers"):
+        items = spec.value.get(group)
+        if items is None:
+            continue
+        if items.kind != "seq":
+            data[group] = None  # not a list: no containers, as the whole spec would say
+            continue
+        data[group] = [_container_resources(item) for item in items.value]
+    return data
+
+
+def _container_resources(item: Node) -> object:
+    if item.kind != "map":
+        return item.to_python()
+    resources = item.value.get("resources")
+    return {} if resources is None else {"resources": resources.to_python()}
 
 
 def _drop_bad_amounts(resources: object) -> None:
@@ -136,10 +164,12 @@ def check_pod(spec: Node, kind: str, document_root: Node, level: str, version: s
         check_resources(container, findings)
         check_readiness(container, findings)
         check_probe_ports(container, findings)
+        check_prestop_sleep(container, spec, findings)
     inits = spec.get("initContainers")
     for container in inits.value if inits is not None and inits.kind == "seq" else []:
         if container.kind == "map":
             check_images(container, findings)
+            check_prestop_sleep(container, spec, findings)  # a sidecar (restartPolicy: Always) is stopped the same way
     qos = qos_class(spec)
     findings.append(located("qos-class", INFO, spec, f"QoS class: {qos} ({_QOS_MEANING[qos]})", at_key=True))
     if kind == "Pod":
@@ -162,6 +192,44 @@ def check_pod(spec: Node, kind: str, document_root: Node, level: str, version: s
                 f"pss-{violation.check}", WARNING, violation.node,
                 f"Pod Security {level}: {violation.text}", at_key=True, server=server))
     return report
+
+
+def check_prestop_sleep(container: Node, spec: Node, findings: list[Finding]) -> None:
+    """A preStop hook that sleeps so long that the program gets only the kubelet's minimum 2 s between SIGTERM
+    and SIGKILL (:mod:`podnotes.kube.lifecycle`): a `sleep` action, or an exec command that states a sleep.
+    A `sleep` action longer than the grace period is the API server's error, reported elsewhere."""
+    hook = container.get("lifecycle")
+    command = _at(hook, "preStop", "exec", "command")
+    seconds = _at(hook, "preStop", "sleep", "seconds")
+    if seconds is not None and type(seconds.value) is int:
+        where, slept = seconds, float(seconds.value)
+    elif command is not None and command.kind == "seq" and all(isinstance(arg.value, str) for arg in command.value):
+        where, slept = command, exec_sleep_seconds([arg.value for arg in command.value])
+    else:
+        return
+    grace_node = spec.get("terminationGracePeriodSeconds")
+    grace = grace_node.value if grace_node is not None and type(grace_node.value) is int else DEFAULT_GRACE_SECONDS
+    too_long_for_the_server = where is seconds and slept > grace
+    if grace <= 0 or slept == 0 or grace - slept >= MINIMUM_GRACE_PERIOD_SECONDS or too_long_for_the_server:
+        return
+    name = container.scalar("name") or "this container"
+    cut = (f"the kubelet stops the hook when the {grace} s grace period is over" if slept >= grace else
+           f"the hook ends {grace - slept:g} s before the {grace} s grace period is over")
+    shown = "forever" if slept == float("inf") else f"{slept:g} s"
+    need = "a grace period longer than the sleep plus the time the program needs after SIGTERM"
+    findings.append(located(
+        "prestop-outlasts-grace-period", WARNING, where,
+        f"this preStop hook sleeps {shown} and counts against `terminationGracePeriodSeconds` ({grace} s): {cut}, "
+        f"then sends SIGTERM and kills `{name}` {MINIMUM_GRACE_PERIOD_SECONDS} s later, so it has "
+        f"{MINIMUM_GRACE_PERIOD_SECONDS} s to shut down", at_key=True,
+        fix=f"terminationGracePeriodSeconds: {int(slept) + 30 if slept != float('inf') else 60} ({need}), "
+            "or a shorter sleep"))
+
+
+def _at(node: Node | None, *keys: str) -> Node | None:
+    for key in keys:
+        node = node.get(key) if node is not None and node.kind == "map" else None
+    return node
 
 
 def _pod_metadata(kind: str, root: Node) -> Node | None:

@@ -10,8 +10,9 @@ INFO = "info"        # worth knowing; never changes the exit code
 
 SEVERITIES = (ERROR, WARNING, INFO)
 
-# Rules meaning "the input could not be read at all" (exit code 3).
-UNREADABLE_RULES = frozenset({"yaml-syntax", "yaml-limit", "yaml-tag", "unreadable", "no-objects"})
+# Rules meaning "the input could not be read as manifests" (exit code 3): no bytes, no YAML, or a document
+# that is a list or a plain value, which kubectl cannot decode into an object either.
+UNREADABLE_RULES = frozenset({"yaml-syntax", "yaml-limit", "yaml-tag", "unreadable", "no-objects", "not-an-object"})
 
 
 @dataclass

@@ -71,9 +71,10 @@ class PodRules:
     """Checks one Pod spec. ``context`` is "pod", "workload" or "job" (what holds the spec)."""
 
     def __init__(self, spec: Node, context: str, findings: list[Finding], minor: int = 37,
-                 claim_templates: frozenset[str] = frozenset()):
+                 claim_templates: frozenset[str] = frozenset(), owner: str = "Pod"):
         self.spec = spec
         self.context = context
+        self.owner = owner  # the kind that holds the spec: Pod, Deployment, StatefulSet ...
         self.findings = findings
         self.minor = minor  # Kubernetes 1.<minor>: some rules changed between releases
         # A StatefulSet's volumeClaimTemplates are volumes of its Pods: mounts may name them.
@@ -151,6 +152,12 @@ class PodRules:
         for key, pattern, message in (("hostname", DNS1123_LABEL, _LABEL_MESSAGE),
                                       ("subdomain", DNS1123_LABEL, _LABEL_MESSAGE),
                                       ("serviceAccountName", DNS1123_SUBDOMAIN, _SUBDOMAIN_MESSAGE)):
+            if key in ("hostname", "subdomain") and self.owner == "StatefulSet":
+                # The StatefulSet controller sets each Pod's hostname to the Pod's name and its subdomain to the
+                # set's serviceName (updateIdentity in pkg/controller/statefulset/stateful_set_utils.go), so the
+                # template's are never used and the server does not check them (kube-apiserver 1.37 accepts
+                # `hostname: Bad_Host` and `subdomain: Bad_Sub` in a StatefulSet's template).
+                continue
             node = self.named_field(key)
             # ValidatePodSpec checks these names only when they are not empty: "" means unset.
             if _present(node) and isinstance(node.value, str) and node.value and not pattern.match(node.value):
@@ -289,7 +296,8 @@ class PodRules:
             name = volume.scalar("name")
             if isinstance(name, str):
                 self.volume_names.add(name)
-            sources = [key for key in VOLUME_SOURCE_ORDER if _present(volume.get(key))]
+            entries = volume.value
+            sources = [key for key in VOLUME_SOURCE_ORDER if key in entries and _present(entries[key])]
             if not sources:
                 self.error("volume-sources", volume, "this volume names no source (emptyDir, configMap, secret, "
                            "persistentVolumeClaim, hostPath, ...): say where its data comes from",
@@ -765,15 +773,18 @@ class PodRules:
                        fix=f"keep `{kinds[0]}` only")
 
 
+_PORT_NAME_CHARACTERS, _LETTER = re.compile(r"[-a-z0-9]+"), re.compile(r"[a-z]")
+
+
 def port_name_problem(name: str) -> str | None:
     """Why ``name`` is not an IANA service name (what Kubernetes requires of port names), or None."""
     if len(name) > 15:
         return "must be no more than 15 characters"
-    if not re.fullmatch(r"[-a-z0-9]+", name):
+    if not _PORT_NAME_CHARACTERS.fullmatch(name):
         return "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"
     if "--" in name:
         return "must not contain consecutive hyphens"
-    if not re.search(r"[a-z]", name):
+    if not _LETTER.search(name):
         return "must contain at least one letter (a-z)"
     if name.startswith("-") or name.endswith("-"):
         return "must not begin or end with a hyphen"

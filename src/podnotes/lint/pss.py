@@ -15,6 +15,7 @@ The enforce message is ``pods "NAME" is forbidden: violates PodSecurity "LEVEL:V
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -123,9 +124,9 @@ def _containers(spec: Node) -> list[Node]:
 
 def _nested(node: Node | None, *keys: str) -> Node | None:
     for key in keys:
-        if node is None:
+        if node is None or node.kind != "map":
             return None
-        node = node.get(key)
+        node = node.value.get(key)
     return node
 
 
@@ -698,7 +699,16 @@ def _ordered(level: str) -> list[Check]:
 
 def checks_at(level: str, minor: int) -> list[tuple[Check, VersionedCheck]]:
     """The checks the plugin runs to enforce ``level`` at 1.minor, in its order, overrides applied."""
-    minor = min(minor, LATEST_MINOR)
+    return list(_checks_at(level, min(minor, LATEST_MINOR)))
+
+
+@functools.cache
+def _checks_at(level: str, minor: int) -> tuple[tuple[Check, VersionedCheck], ...]:
+    # the same few tables for every Pod checked: built once per level and release
+    return tuple(_active_checks(level, minor))
+
+
+def _active_checks(level: str, minor: int) -> list[tuple[Check, VersionedCheck]]:
     active = [(check, version) for check in _ordered(level) if (version := check.at(minor)) is not None]
     overridden = {o for check, version in active if check.level == "restricted" for o in version.overrides}
     return [(check, version) for check, version in active
@@ -716,6 +726,13 @@ def minor_of(version: str) -> int:
     return int(minor.split(".")[0])
 
 
+def _run_once(versioned: VersionedCheck, pod: PodView, found: dict[int, Violation | None]) -> Violation | None:
+    key = id(versioned)
+    if key not in found:
+        found[key] = versioned.run(pod)
+    return found[key]
+
+
 def version_gates() -> list[tuple[str, str, str, str, str]]:
     """The table of gates: (check id, level, since, what it does from then, baseline checks it replaces)."""
     return [(check.id, check.level, f"1.{version.since}", version.change, ", ".join(version.overrides))
@@ -730,7 +747,9 @@ def evaluate(spec: Node, version: str = "latest", metadata: Node | None = None,
     Raises ValueError for a version that is not 1.N."""
     minor = minor_of(version)
     pod = PodView(metadata, spec, _containers(spec), created=not template)
-    by_level = {level: [v for _, versioned in checks_at(level, minor) if (v := versioned.run(pod)) is not None]
+    found: dict[int, Violation | None] = {}  # each check runs once, though both levels hold the baseline ones
+    by_level = {level: [v for _, versioned in _checks_at(level, min(minor, LATEST_MINOR))
+                        if (v := _run_once(versioned, pod, found)) is not None]
                 for level in ("baseline", "restricted")}
     level = "privileged" if by_level["baseline"] else "baseline" if by_level["restricted"] else "restricted"
     label = "latest" if str(version).strip() in ("", "latest") else f"v1.{minor}"

@@ -11,7 +11,6 @@ import json
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
-from importlib import resources
 
 from .finding import ERROR, INFO, SEVERITIES, UNREADABLE_RULES, WARNING, Finding
 from .rules import CATEGORIES, POD_SECURITY, PROJECT_URI, REGISTRY, Rule
@@ -42,7 +41,9 @@ class Resources:
     """What kubeconform's summary line counts: objects found, in how many files, and how each fared.
 
     ``valid``: no error; ``invalid``: the API server would reject it; ``errors``: it could not be read;
-    ``skipped``: a kind lint does not check.
+    ``skipped``: a kind lint does not check. ``unreadable`` counts inputs (files, URLs, stdin) that could not
+    be read at all (missing, not readable, too large, binary): they hold no resource and are not among the
+    ``files``; each has its own finding naming it, and they make the exit code 3.
     """
 
     found: int = 0
@@ -51,15 +52,19 @@ class Resources:
     invalid: int = 0
     errors: int = 0
     skipped: int = 0
+    unreadable: int = 0
 
     def line(self) -> str:
-        return (f"Summary: {self.found} resource{'s' * (self.found != 1)} found in {self.files} "
+        text = (f"Summary: {self.found} resource{'s' * (self.found != 1)} found in {self.files} "
                 f"file{'s' * (self.files != 1)} - Valid: {self.valid}, Invalid: {self.invalid}, "
                 f"Errors: {self.errors}, Skipped: {self.skipped}")
+        if self.unreadable:
+            text += f"; {self.unreadable} input{'s' * (self.unreadable != 1)} could not be read"
+        return text
 
     def as_dict(self) -> dict:
         return {"found": self.found, "files": self.files, "valid": self.valid, "invalid": self.invalid,
-                "errors": self.errors, "skipped": self.skipped}
+                "errors": self.errors, "skipped": self.skipped, "unreadable": self.unreadable}
 
 
 def count_resources(documents: list, findings: list[Finding]) -> Resources:
@@ -75,58 +80,74 @@ def count_resources(documents: list, findings: list[Finding]) -> Resources:
         elif finding.severity == ERROR:
             marks.add("invalid")
     counts: Counter[str] = Counter()
-    for document in documents:
+    inputs = [d for d in documents if d.error is None or not d.error.whole_input]
+    for document in inputs:
         marks = by_document.get((document.file, document.index), set())
         if document.error is not None:
             marks = marks | {"errors"}
         fate = next((m for m in ("errors", "invalid", "skipped") if m in marks), "valid")
         counts[fate] += 1
-    return Resources(len(documents), len({d.file for d in documents}), counts["valid"], counts["invalid"],
-                     counts["errors"], counts["skipped"])
+    return Resources(len(inputs), len({d.file for d in inputs}), counts["valid"], counts["invalid"],
+                     counts["errors"], counts["skipped"], len(documents) - len(inputs))
 
 
-def to_text(findings: list[Finding], *, verbose: bool = False, documents: list | None = None) -> str:
-    """One line per finding, ``file:line:col: severity [RULE] Kind/name: message`` (the object as kube-linter
-    names it), then the counts; with ``documents``, also kubeconform's summary line."""
+# A field path longer than this is shortened in the text output (a value nested a hundred levels deep)
+_PATH_SHOWN = 100
+
+
+def to_text(findings: list[Finding], *, verbose: bool = False, documents: list | None = None,
+            counted: list[Finding] | None = None) -> str:
+    """Per finding ``file:line:col: severity [RULE] Kind name: field.path: message`` (the location as compilers
+    print it, the object as kube-linter names it, the field path as kubectl prints it; info lines, which are
+    about the whole object, leave the path out) and, for an error, the API server's own words on the next line;
+    ``verbose`` adds the fix, the server's words for warnings and the path of info lines. Then the counts;
+    with ``documents``, also kubeconform's summary line. The counts are those of ``counted`` when given (every
+    finding, where ``findings`` were cut to the most important), else of ``findings``."""
     lines = []
     for finding in findings:
         about = f"{finding.object_name}: " if finding.object_name else ""
-        lines.append(f"{finding.location}: {finding.severity} [{finding.rule}] {about}{finding.message}")
-        if verbose:
-            if finding.path:
-                lines.append(f"    field:  {finding.path}")
-            if finding.server_message:
-                lines.append(f"    server: {finding.server_message}")
-            if finding.fix:
-                lines.append("    fix:    " + finding.fix.replace("\n", "\n            "))
-    counts = summary(findings)
+        shows_path = finding.path and (verbose or finding.severity != INFO)  # an info line is about the object
+        path = f"{_shown_path(finding.path)}: " if shows_path else ""
+        lines.append(f"{finding.location}: {finding.severity} [{finding.rule}] {about}{path}{finding.message}")
+        if finding.server_message and (verbose or finding.severity == ERROR):
+            lines.append("    server: " + finding.server_message.replace("\n", "\n            "))
+        if verbose and finding.fix:
+            lines.append("    fix:    " + finding.fix.replace("\n", "\n            "))
+    every = findings if counted is None else counted
+    counts = summary(every)
     lines.append(f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info")
     if documents is not None:
-        lines.append(count_resources(documents, findings).line())
+        lines.append(count_resources(documents, every).line())
     return "\n".join(lines)
 
 
+def _shown_path(path: str) -> str:
+    return path if len(path) <= _PATH_SHOWN else f"{path[:_PATH_SHOWN // 2]}...{path[-_PATH_SHOWN // 2:]}"
+
+
 def report(findings: list[Finding], *, k8s_version: str, level: str, exit_code: int,
-           documents: list | None = None) -> dict:
+           documents: list | None = None, counted: list[Finding] | None = None) -> dict:
     """The report ``lint -o json`` and ``-o yaml`` print (schema: :func:`json_schema`). ``documents`` gives
-    the ``resources`` counts; without them the counts are taken from the findings alone."""
+    the ``resources`` counts; without them the counts are taken from the findings alone. ``summary`` and
+    ``resources`` count ``counted`` when given (every finding, where ``findings`` were cut)."""
+    every = findings if counted is None else counted
     return {
         "version": REPORT_VERSION,
         "tool": "podnotes",
         "k8sVersion": k8s_version,
         "level": level,
         "exitCode": exit_code,
-        "summary": summary(findings),
-        "resources": count_resources(documents or [], findings).as_dict(),
+        "summary": summary(every),
+        "resources": count_resources(documents or [], every).as_dict(),
         "findings": [f.as_dict() for f in findings],
     }
 
 
 def to_json(findings: list[Finding], *, k8s_version: str, level: str, exit_code: int,
-            documents: list | None = None) -> str:
+            documents: list | None = None, counted: list[Finding] | None = None) -> str:
     """:func:`report` as JSON."""
     return json.dumps(report(findings, k8s_version=k8s_version, level=level, exit_code=exit_code,
-                             documents=documents), indent=2, ensure_ascii=False)
+                             documents=documents, counted=counted), indent=2, ensure_ascii=False)
 
 
 def to_yaml(data: object) -> str:
@@ -138,6 +159,8 @@ def to_yaml(data: object) -> str:
 
 def json_schema() -> dict:
     """The JSON Schema of :func:`to_json`'s output."""
+    from importlib import resources  # only here: it costs every other run of lint a few milliseconds
+
     text = resources.files("podnotes").joinpath("data/lint-report.schema.json").read_text(encoding="utf-8")
     return json.loads(text)
 

@@ -127,9 +127,12 @@ _RULES: tuple[Rule, ...] = (
           "the other findings are then about the template, not about what it renders to.",
           "Render it first: `helm template RELEASE CHART | podnotes lint -f -`.",
           ("Helm: helm template (renders charts locally)", "https://helm.sh/docs/helm/helm_template/"), ""),
-    _rule("duplicate-key", ERROR, READING, "A key appears twice in one mapping.",
-          "Go's YAML reader refuses a mapping that sets one key twice when the body is YAML and field validation "
-          "is Strict; tools that accept it silently keep one of the two values.",
+    _rule("duplicate-key", ERROR, READING, "A key appears twice in one mapping (or a merge key sets it again).",
+          "What happens depends on how the file reaches the API server. kubectl decodes it on the client, keeps "
+          "the value set last and sends JSON the server accepts: `lint` warns (the default, `--reading kubectl`). "
+          "A file sent as the request body (curl, `kubectl create --raw`) is decoded by the server strictly under "
+          "fieldValidation=Strict and refused: with `--reading raw` the finding is an error. Other tools may keep "
+          "the other value.",
           "Delete one of the two lines.",
           ("k8s.io/apimachinery pkg/runtime/serializer/yaml: strict decoding (\"already set in map\")",
            "https://github.com/kubernetes/apimachinery/tree/v0.37.2/pkg/runtime/serializer/yaml"), "1.25"),
@@ -165,6 +168,18 @@ _RULES: tuple[Rule, ...] = (
           ("k8s.io/kubernetes pkg/apis/apps/validation/validation.go: ValidateDeploymentSpec, "
            "ValidateStatefulSetSpec, ValidateDaemonSetSpec, ValidateReplicaSetSpec",
            KUBERNETES_TREE + "pkg/apis/apps/validation/validation.go"), "1.2"),
+    _rule("invalid-selector", ERROR, ACCEPTANCE,
+          "A label selector the server cannot use (operator, values, key or value).",
+          "A selector's expression takes one of the operators In, NotIn, Exists and DoesNotExist; In and NotIn "
+          "need values, Exists and DoesNotExist take none; keys and values follow the label rules. The server "
+          "refuses any other selector, and for a Deployment, ReplicaSet or StatefulSet it then checks nothing "
+          "of the Pod template.",
+          "Write the operator as Kubernetes spells it (In, NotIn, Exists, DoesNotExist), with values for In and "
+          "NotIn and none for Exists and DoesNotExist.",
+          ("k8s.io/apimachinery pkg/apis/meta/v1/validation/validation.go: ValidateLabelSelector, "
+           "ValidateLabelSelectorRequirement",
+           "https://github.com/kubernetes/apimachinery/blob/v0.37.2/pkg/apis/meta/v1/validation/validation.go"),
+          "1.2"),
     _rule("unknown-field", ERROR, ACCEPTANCE, "A field does not exist at this level (strict field validation).",
           "With server-side field validation (kubectl's default --validate=strict) a field the API does not "
           "define is refused as \"unknown field\"; without it, it would be dropped silently.",
@@ -246,8 +261,9 @@ _RULES: tuple[Rule, ...] = (
           "Lower the request or raise the limit.", _core("ValidateContainerResourceRequirements"), "1.0"),
     _rule("restart-policy-context", ERROR, ACCEPTANCE, "The restart policy is not allowed in this context.",
           "A Deployment, ReplicaSet, StatefulSet or DaemonSet template must restart Always; a Job or CronJob "
-          "template OnFailure or Never; a container-level restartPolicy is Always on init containers (sidecars, "
-          "1.28) and, with container restart rules, on app containers since 1.35.",
+          "template OnFailure or Never; a container-level restartPolicy is only Always, on init containers "
+          "(sidecars, 1.28), before 1.35; from 1.35 on (container restart rules) init and app containers may "
+          "set Always, OnFailure or Never.",
           "Use a restart policy the object allows (the message lists them).",
           ("k8s.io/kubernetes pkg/apis/apps/validation, pkg/apis/batch/validation and " + POD_VALIDATION
            + ": validateRestartPolicy, validateInitContainerRestartPolicy", KUBERNETES_TREE + POD_VALIDATION),
@@ -301,6 +317,18 @@ _RULES: tuple[Rule, ...] = (
           "Use exec, httpGet or sleep in the hook.",
           ("k8s.io/kubernetes pkg/kubelet/lifecycle/handlers.go: HandlerRunner.Run",
            KUBERNETES_TREE + "pkg/kubelet/lifecycle/handlers.go"), "1.0"),
+    _rule("prestop-outlasts-grace-period", WARNING, ADVICE,
+          "A preStop hook sleeps so long that the program gets only 2 s after SIGTERM.",
+          "The preStop hook runs inside the grace period (terminationGracePeriodSeconds, 30 s unless set): the "
+          "kubelet runs the hook for at most that long, subtracts the time it took, sends SIGTERM and waits what "
+          "is left, but never less than 2 s, before SIGKILL. A `sleep` action, or a hook command that sleeps "
+          "(`sleep N`, or `sleep N` in an `sh -c` script), about as long as the grace period leaves the program "
+          "those 2 s. Only a sleep the hook states outright is counted.",
+          "Raise terminationGracePeriodSeconds above the sleep plus the time the program needs after SIGTERM, or "
+          "sleep less (a `sleep` action longer than the grace period is refused by the API server).",
+          ("k8s.io/kubernetes pkg/kubelet/kuberuntime/kuberuntime_container.go: killContainer, "
+           "executePreStopHook, minimumGracePeriodInSeconds",
+           KUBERNETES_TREE + "pkg/kubelet/kuberuntime/kuberuntime_container.go"), "1.0"),
     _rule("image-tag-missing", WARNING, ADVICE, "An image without a tag (it means :latest).",
           "Without a tag the image means :latest, whatever that is on the day a node pulls it, and the server "
           "defaults imagePullPolicy to Always.",
@@ -409,7 +437,8 @@ def _pss_rule(check: str, spec: _Check) -> Rule:
         summary=f"Pod Security {spec.level}: forbids {spec.reason}.",
         description=f"The pod-security admission plugin's {spec.level} level (check {check}) forbids "
                     f"{spec.reason}. {spec.detail + ' ' if spec.detail else ''}A namespace labelled "
-                    f"pod-security.kubernetes.io/enforce={spec.level} (or restricted, which includes baseline) "
+                    f"pod-security.kubernetes.io/enforce={spec.level}"
+                    f"{' (or restricted, which includes baseline)' if spec.level == 'baseline' else ''} "
                     "refuses the Pod; lint reports it when --level asks for that level.",
         remediation=f"Change the Pod so it meets the {spec.level} level (the message names the fields), or hold "
                     "it to a lower level with --level if it really needs this.",

@@ -8,8 +8,6 @@ omits are checked here too, because they are a property of one field.
 
 from __future__ import annotations
 
-import difflib
-
 from ..kube.quantity import SERVER_MESSAGE as QUANTITY_MESSAGE
 from ..kube.quantity import QuantityError, parse_quantity, suggest_quantity, unsupported_number
 from ..manifest import Node
@@ -37,12 +35,41 @@ def located(rule: str, severity: str, node: Node, message: str, *, at_key: bool 
                    fix, server)
 
 
+# Fields the OpenAPI schema lists as required but the API server does not: Go structs (not pointers), so it
+# decodes a missing one as the zero value and validates that (kube-apiserver 1.37: a Deployment without
+# `spec` is refused for `spec.selector`, the template's labels and containers; ValidateCronJobSpec ->
+# ValidateJobTemplateSpec and validateJobSpec refuse an empty template for its Pod spec's containers and
+# restartPolicy, which the Pod-spec rules report).
+_DECODED_EMPTY = frozenset({
+    ("Deployment", "spec"), ("ReplicaSet", "spec"), ("StatefulSet", "spec"), ("DaemonSet", "spec"),
+    ("CronJob", "spec"), ("DeploymentSpec", "template"), ("StatefulSetSpec", "template"),
+    ("DaemonSetSpec", "template"), ("JobSpec", "template"), ("CronJobSpec", "jobTemplate"),
+})
+
+
+# Per object type, what check_object looks up for every field: the enums checked here (those checked in context
+# left out) and the required fields decoded as empty structs; built once per type, not per field.
+_TABLES: dict[int, tuple[ObjectType, dict[str, tuple[str, ...]], frozenset[str]]] = {}
+
+
+def _tables_of(otype: ObjectType) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+    known = _TABLES.get(id(otype))
+    if known is None or known[0] is not otype:
+        enums = {key: allowed for (owner, key), allowed in ENUMS.items()
+                 if owner == otype.short and (owner, key) not in _CONTEXT_ENUMS}
+        decoded = frozenset(name for owner, name in _DECODED_EMPTY if owner == otype.short)
+        known = _TABLES[id(otype)] = (otype, enums, decoded)
+    return known[1], known[2]
+
+
 def unsupported(node: Node, allowed: tuple[str, ...], path: str | None = None) -> str:
     values = ", ".join(f'"{value}"' for value in allowed)
     return f'{path or node.path}: Unsupported value: "{node.value}": supported values: {values}'
 
 
 def did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str | None:
+    import difflib  # only for a misspelt field or value, not on every run
+
     by_case = {choice.lower(): choice for choice in choices}
     if word.lower() in by_case:
         return by_case[word.lower()]
@@ -81,18 +108,23 @@ class StructureChecker:
     def check_object(self, node: Node, otype: ObjectType) -> None:
         if node.kind != "map":
             return
-        fields = otype.fields
+        fields, short = otype.fields, otype.short
+        enums, decoded_empty = _tables_of(otype)
+        check_value = self.check_value
         for key, child in node.value.items():
             spec = fields.get(key)
             if spec is None:
                 self.unknown_field(key, child, otype)
                 continue
-            self.check_value(child, spec.type, otype.short, key)
-            allowed = ENUMS.get((otype.short, key))
+            check_value(child, spec.type, short, key)
+            allowed = enums.get(key)
             if allowed is not None and child.kind == "scalar" and isinstance(child.value, str) \
-                    and child.value not in allowed and (otype.short, key) not in _CONTEXT_ENUMS:
+                    and child.value not in allowed:
                 self.bad_enum(child, allowed)
         for name in otype.required:
+            if name in decoded_empty:
+                self.check_decoded_empty(node, otype, name)
+                continue
             child = node.value.get(name)
             if child is None or (child.kind == "scalar" and child.value in (None, "")):
                 self.findings.append(located(
@@ -100,6 +132,18 @@ class StructureChecker:
                     f"`{name}` is required in {otype.short}", at_key=child is not None,
                     path=_join(node.path, name), fix=f"add `{name}:` here",
                     server=f"{_join(node.path, name)}: Required value"))
+
+    def check_decoded_empty(self, node: Node, otype: ObjectType, name: str) -> None:
+        """A missing (or null) struct the server validates as its zero value: its own required fields are
+        reported where they would be, as for ``Deployment`` without ``spec`` (``spec.selector: Required
+        value``) or a CronJob without ``spec`` (``spec.schedule``)."""
+        child = node.value.get(name)
+        ref = otype.fields[name].type.ref if name in otype.fields else None
+        if ref is None or (child is not None and not (child.kind == "scalar" and child.value is None)):
+            return
+        empty = Node({}, "map", None, node.file, node.line, node.column, node.key_line, node.key_column,
+                     parent=node, segment=f".{name}")
+        self.check_object(empty, self.catalogue.object(ref))
 
     def check_value(self, node: Node, kind: FieldType, owner: str, field_name: str) -> None:
         if node.kind == "scalar" and node.value is None:
@@ -114,8 +158,9 @@ class StructureChecker:
             if node.kind != want:
                 return self.mismatch(node, kind, owner, field_name)
             if want == "seq":
+                item_name, item = f"{field_name}[]", kind.item
                 for child in node.value:
-                    self.check_value(child, kind.item, owner, f"{field_name}[]")  # type: ignore[arg-type]
+                    self.check_value(child, item, owner, item_name)  # type: ignore[arg-type]
                 return None
             for key, child in node.value.items():
                 child.bracket_key(key)  # the server writes map keys in brackets: limits[memory]

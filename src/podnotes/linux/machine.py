@@ -203,8 +203,9 @@ _RESTRICTION_TEXT = {
 
 def user_namespace_restrictions(proc_sys: Path = Path("/proc/sys")) -> list[UserNamespaceRestriction]:
     """The settings in ``proc_sys`` that forbid unprivileged user namespaces here (empty: none does).
-    Sources: user_namespaces(7) (``max_user_namespaces``), Debian's ``add-sysctl-to-disallow-unprivileged-
-    CLONE_NEWUSER-by-default.patch``, Ubuntu's "Restricted unprivileged user namespaces" (23.10 release notes)."""
+    Sources: user_namespaces(7) (``max_user_namespaces``), Debian's
+    ``add-sysctl-to-disallow-unprivileged-CLONE_NEWUSER-by-default.patch``, Ubuntu's "Restricted
+    unprivileged user namespaces" (23.10 release notes)."""
     found = []
     for path, allows in USERNS_SYSCTLS.items():
         relative = path.removeprefix("/proc/sys/")

@@ -125,13 +125,16 @@ class SectionNote:
                 "the published site shows their real results.")
 
     def _repr_html_(self) -> str:
-        from html import escape
+        return self.notice()._repr_html_()
 
-        body = escape(str(self).removeprefix("Not run here: "))
-        command = escape(self.command)
-        body = (body[:1].upper() + body[1:]).replace(f"`{command}`", f"<code>{command}</code>")
-        return (f'<div class="admonition note podnotes-not-run"><p class="admonition-title">Not run on this machine</p>'
-                f"<p>{body}</p></div>")
+    def notice(self):
+        """The note in both editions' languages, as a note box (:class:`podnotes.notices.Notice`)."""
+        from ..notices import Notice, sentence, zh
+
+        body = str(self).removeprefix("Not run here: ")
+        chinese = sentence("section", purpose=zh(self.purpose), needs=zh(self.needs), reason=zh(self.reason),
+                           command=self.command)
+        return Notice(body[:1].upper() + body[1:], chinese, "Not run on this machine", sentence("section_title"))
 
     def _repr_pretty_(self, printer, cycle) -> None:  # how IPython shows it as text
         printer.text(str(self))

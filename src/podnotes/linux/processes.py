@@ -280,27 +280,24 @@ def signal_from_another_process(target_pid: int, sig: int = signal.SIGTERM) -> i
 # itself to one CPU, so that all of them fight for the same core. A worker is
 # given the hogs' PIDs and reads their CPU time from /proc itself, at the start
 # and at the end of its own loop, so that its CPU time and theirs cover exactly
-# the same moments.
+# the same moments. Every CPU time is the scheduler's own runtime counter in
+# nanoseconds (/proc/PID/schedstat, and CLOCK_PROCESS_CPUTIME_ID for the worker),
+# not clock ticks: a crowded worker's quarter of a second is 25 ticks at 100 Hz,
+# and a tick either way would move its share by 4 %.
 _BUSY_LOOP = """
 import os, sys, time
 cpu, seconds, hogs = int(sys.argv[1]), float(sys.argv[2]), [int(pid) for pid in sys.argv[3:]]
 os.sched_setaffinity(0, {cpu})
-tick = os.sysconf("SC_CLK_TCK")
 def hogs_cpu_seconds():
-    total = 0
-    for pid in hogs:
-        stat = open(f"/proc/{pid}/stat").read()
-        fields = stat[stat.rindex(")") + 2:].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / tick
+    return sum(int(open(f"/proc/{pid}/schedstat").read().split()[0]) for pid in hogs) / 1e9
 print("ready", flush=True)
-hogs_before, cpu_before = hogs_cpu_seconds(), time.process_time()
+hogs_before, cpu_before = hogs_cpu_seconds(), time.clock_gettime(time.CLOCK_PROCESS_CPUTIME_ID)
 end = time.monotonic() + seconds
 count = 0
 while time.monotonic() < end:
     for _ in range(1000):
         count += 1
-cpu_after, hogs_after = time.process_time(), hogs_cpu_seconds()
+cpu_after, hogs_after = time.clock_gettime(time.CLOCK_PROCESS_CPUTIME_ID), hogs_cpu_seconds()
 print(count, cpu_after - cpu_before, hogs_after - hogs_before, flush=True)
 """
 
@@ -312,8 +309,9 @@ class WorkMeasurement(FieldTable):
 
     ``cpu_seconds`` is the CPU time the worker was given during its loop and
     ``neighbours_cpu_seconds`` what the hogs on its core were given over the
-    same moments (both read from the kernel's accounting, ``/proc/PID/stat``
-    and ``clock_gettime(CLOCK_PROCESS_CPUTIME_ID)``).
+    same moments (both read from the scheduler's runtime counters, in
+    nanoseconds: ``clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`` and
+    ``/proc/PID/schedstat``, kernel ``Documentation/scheduler/sched-stats.rst``).
 
     Other programs on the machine change how much CPU time all of these
     processes get, but not how the core divides it among them, nor how much
@@ -386,19 +384,16 @@ def measure_work(seconds: float = 1.0, hogs: int = 0, cpu: int | None = None) ->
     return WorkMeasurement(cpu, seconds, hogs, *result)
 
 
-@linux_only("reads /proc")
-def compare_alone_and_crowded(seconds: float = 1.0, hogs: int = 3) -> tuple[WorkMeasurement, WorkMeasurement]:
-    """Measure a worker alone on one core and, at the same moment, an identical
-    worker sharing another core with ``hogs`` busy loops.
+def _combined(rounds: list[WorkMeasurement]) -> WorkMeasurement:
+    first = rounds[0]
+    return WorkMeasurement(
+        first.cpu, sum(r.seconds for r in rounds), first.hogs, sum(r.iterations for r in rounds),
+        sum(r.cpu_seconds for r in rounds), sum(r.neighbours_cpu_seconds for r in rounds),
+    )
 
-    Running both at once means whatever else the machine does at that moment
-    affects both alike. On a single-CPU machine the two runs happen one after
-    the other.
-    """
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        return measure_work(seconds, 0, cpus[0]), measure_work(seconds, hogs, cpus[0])
-    alone_cpu, crowded_cpu = cpus[0], cpus[1]
+
+def _alone_and_crowded_at_once(seconds: float, hogs: int, alone_cpu: int,
+                               crowded_cpu: int) -> tuple[WorkMeasurement, WorkMeasurement]:
     with children() as group:
         competitors = _start_hogs(group, crowded_cpu, hogs, seconds)
         alone = _start_worker(group, alone_cpu, seconds, [])
@@ -407,6 +402,30 @@ def compare_alone_and_crowded(seconds: float = 1.0, hogs: int = 3) -> tuple[Work
         crowded_result = _worker_result(crowded, seconds)
     return (WorkMeasurement(alone_cpu, seconds, 0, *alone_result),
             WorkMeasurement(crowded_cpu, seconds, hogs, *crowded_result))
+
+
+@linux_only("reads /proc")
+def compare_alone_and_crowded(seconds: float = 1.0, hogs: int = 3) -> tuple[WorkMeasurement, WorkMeasurement]:
+    """Measure a worker alone on one core and, at the same moment, an identical
+    worker sharing another core with ``hogs`` busy loops; then the same again
+    with the cores traded. Returns (alone, crowded), each the sum of its two
+    halves of ``seconds / 2``; ``cpu`` is the core each started on.
+
+    Running both at once means whatever else the machine does at that moment
+    affects both alike. Trading cores half-way means a core that does less
+    work per CPU second than the other counts alike for both twins too: a
+    virtual machine's CPUs are threads of the host, and under emulation or on a
+    busy host one of them may be given less of a real core for a while, which
+    the guest still accounts as CPU time. On a single-CPU machine the two
+    runs happen one after the other.
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return measure_work(seconds, 0, cpus[0]), measure_work(seconds, hogs, cpus[0])
+    half = seconds / 2
+    first = _alone_and_crowded_at_once(half, hogs, cpus[0], cpus[1])
+    second = _alone_and_crowded_at_once(half, hogs, cpus[1], cpus[0])
+    return _combined([first[0], second[0]]), _combined([first[1], second[1]])
 
 
 @linux_only("reads /proc")
@@ -506,7 +525,9 @@ def _measure_neighbour_once(held_mib: int, attempt: int) -> MemoryMeasurement:
         rss = _rss_mib(neighbour.pid)
         neighbour.stdin.close()  # type: ignore[union-attr]  # lets it exit
         neighbour.wait(timeout=30)
-    after = _available_once_settled(during + held_mib // 2)
+    # Giving freed pages back can take far longer than taking them when the host is busy
+    # (free page reporting works through them in batches): wait longer on the way back.
+    after = _available_once_settled(during + held_mib // 2, timeout=30.0)
     return MemoryMeasurement(held_mib, rss, before, during, after, attempt)
 
 

@@ -13,7 +13,7 @@ import os
 import socket
 import time
 
-from podnotes.linux import syscalls
+from podnotes.linux import syscalls, userns_probes
 
 NAMESPACE_KINDS = ("cgroup", "ipc", "mnt", "net", "pid", "user", "uts")
 
@@ -252,4 +252,6 @@ PROBES = {
     "mount_tmpfs": mount_tmpfs,
     "cgroup_membership": cgroup_membership,
     "proc_root_escape": proc_root_escape,
+    "pod_user_namespace": userns_probes.pod_user_namespace,
+    "idmapped_volume": userns_probes.idmapped_volume,
 }

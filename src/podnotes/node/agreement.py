@@ -220,3 +220,47 @@ def _condition_changes(timeline, condition: str, status: bool, blip: float = SYN
     if runs and not runs[0][1]:
         runs.pop(0)  # starting out False is not a change
     return [at for at, value in runs if value == status]
+
+
+@dataclass(frozen=True)
+class SceneComparison:
+    """One simulated-versus-observed comparison a scene recorded: ``name`` is ``scene`` or ``scene/pod``
+    (a scene that compares several Pods), ``rows`` the paired instants as the scene wrote them (``what``,
+    ``simulated``, ``observed``, ``difference``, ``tolerance`` in seconds, ``agrees``)."""
+
+    name: str
+    rows: tuple[dict, ...]
+    simulated_phase: str | None
+    observed_phase: str | None
+
+    @property
+    def largest_difference(self) -> float:
+        return max((abs(row["difference"]) for row in self.rows if row["difference"] is not None), default=0.0)
+
+    @property
+    def agrees(self) -> bool:
+        """Every paired instant within its tolerance (the final phases are compared apart)."""
+        return all(row["agrees"] for row in self.rows)
+
+    @property
+    def removed_before_phase(self) -> bool:
+        """The object was removed (force deletion) while the simulation went on to a terminal phase: the
+        observed timeline ends with the last phase the API showed."""
+        return any(row["what"] == "object removed" for row in self.rows)
+
+
+def scene_comparisons(scene: str, record: dict) -> list[SceneComparison]:
+    """Every comparison in a scene's record: the record itself, or each item of a list in it, that holds
+    ``rows`` next to ``simulated_phase`` and ``observed_phase`` (what :func:`compare` gives, as the scenes
+    write it). An item's ``name`` is added to the scene's name."""
+    def found(item: dict, name: str) -> list[SceneComparison]:
+        if {"rows", "simulated_phase", "observed_phase"} <= item.keys():
+            return [SceneComparison(name, tuple(item["rows"]), item["simulated_phase"], item["observed_phase"])]
+        return []
+
+    comparisons = found(record, scene)
+    for value in record.values():
+        for item in value if isinstance(value, list) else []:
+            if isinstance(item, dict):
+                comparisons += found(item, f"{scene}/{item.get('name', '?')}")
+    return comparisons

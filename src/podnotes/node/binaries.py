@@ -1,6 +1,11 @@
 """The node's programs: kubelet, kube-scheduler and kube-controller-manager from the pinned Kubernetes
-release (built by ``tools/k8s-binaries/build.sh`` next to kube-apiserver), containerd, runc and the CNI
-plugins from Debian, and the pause program built from ``tools/node/pause``."""
+release, and the container runtime (containerd 2 with ``containerd-shim-runc-v2`` and ``ctr``, and runc), all
+built by ``tools/k8s-binaries/build.sh`` into one cache folder next to kube-apiserver; the CNI plugins from
+Debian, and the pause program built from ``tools/node/pause``.
+
+One runtime, pinned: Debian's containerd 1.6 reports no runtime handler able to run ``hostUsers: false`` Pods
+(the kubelet's ``pkg/kubelet/kuberuntime`` asks CRI ``Status`` for each handler's ``user_namespaces``
+feature), while containerd 2 answers from ``runc features`` (``internal/cri/server/service.go``)."""
 
 from __future__ import annotations
 
@@ -15,8 +20,8 @@ from ..cluster.binaries import PIN_FILES, RECIPE, cache_root, pinned_folder, pre
 from .runtime import cni_bin_dir
 
 KUBE_PROGRAMS = ("kubelet", "kube-scheduler", "kube-controller-manager")
-DEBIAN_PROGRAMS = ("containerd", "containerd-shim-runc-v2", "runc", "ctr")
-DEBIAN_PACKAGES = "containerd runc containernetworking-plugins busybox-static"
+RUNTIME_PROGRAMS = ("containerd", "containerd-shim-runc-v2", "ctr", "runc")
+DEBIAN_PACKAGES = "containernetworking-plugins busybox-static"
 PAUSE_SOURCE = RECIPE.parent / "node" / "pause"
 
 
@@ -25,12 +30,24 @@ class NodeBinaries:
     kubelet: Path
     kube_scheduler: Path
     kube_controller_manager: Path
-    folder: Path
+    folder: Path  # also holds containerd, containerd-shim-runc-v2, ctr and runc (RUNTIME_PROGRAMS)
+
+    @property
+    def containerd(self) -> Path:
+        return self.folder / "containerd"
+
+    @property
+    def ctr(self) -> Path:
+        return self.folder / "ctr"
+
+    @property
+    def runc(self) -> Path:
+        return self.folder / "runc"
 
 
 def find_node_binaries() -> NodeBinaries | None:
-    """kubelet, kube-scheduler and kube-controller-manager from ``PODNOTES_K8S_BINARIES`` or the build cache
-    (None with ``PODNOTES_PRETEND_NO_KUBERNETES=1``)."""
+    """kubelet, kube-scheduler, kube-controller-manager and the container runtime from ``PODNOTES_K8S_BINARIES``
+    or the build cache (None with ``PODNOTES_PRETEND_NO_KUBERNETES=1``)."""
     if pretending_no_kubernetes():
         return None
     folders = []
@@ -40,7 +57,8 @@ def find_node_binaries() -> NodeBinaries | None:
         folders.append(pinned_folder())
     for folder in folders:
         paths = [folder / name for name in KUBE_PROGRAMS]
-        if all(path.is_file() and os.access(path, os.X_OK) for path in paths):
+        runtime = [folder / name for name in RUNTIME_PROGRAMS]
+        if all(path.is_file() and os.access(path, os.X_OK) for path in paths + runtime):
             kubelet, scheduler, controller_manager = paths
             return NodeBinaries(kubelet, scheduler, controller_manager, folder)
     return None
@@ -52,10 +70,8 @@ def missing_prerequisites() -> list[str]:
     if os.geteuid() != 0:
         missing.append("root (the kubelet and containerd need it)")
     if find_node_binaries() is None:
-        missing.append("kubelet/kube-scheduler/kube-controller-manager (run tools/k8s-binaries/build.sh)")
-    absent = [name for name in DEBIAN_PROGRAMS if shutil.which(name) is None]
-    if absent:
-        missing.append(f"{', '.join(absent)} (apt-get install {DEBIAN_PACKAGES})")
+        missing.append("kubelet/kube-scheduler/kube-controller-manager/containerd/runc "
+                       "(run tools/k8s-binaries/build.sh)")
     try:
         cni_bin_dir()
     except FileNotFoundError:

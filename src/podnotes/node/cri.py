@@ -5,14 +5,19 @@ The kubelet never starts a process itself. It sends the runtime CRI requests (``
 ``pkg/apis/runtime/v1/api.proto``): ``RunPodSandbox`` once per Pod (the runtime makes the namespaces, runs
 the pause process and calls the CNI plugin's ADD), then ``CreateContainer`` and ``StartContainer`` for each
 container (``pkg/kubelet/kuberuntime/kuberuntime_manager.go``, ``SyncPod``). containerd's CRI plugin logs
-each request and its answer at level info (containerd 1.6, ``pkg/cri/server/instrumented_service.go``);
-:func:`cri_calls` reads them back from that log.
+each request and its answer at level info (containerd 2.4, ``internal/cri/instrument/instrumented_service.go``;
+1.6 had the same lines in ``pkg/cri/server/instrumented_service.go``); :func:`cri_calls` reads them back from
+that log. The request's metadata is printed with ``%+v``: containerd 1.6's gogo-protobuf types print
+``&PodSandboxMetadata{Name:web,Uid:…,Namespace:…,Attempt:0,}``, containerd 2's protobuf-go types print the
+compact text format, ``name:"web" uid:"…" namespace:"…"`` (zero fields left out, one or two spaces between
+fields at random: google.golang.org/protobuf ``internal/detrand``); both are read.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,15 +25,16 @@ from pathlib import Path
 from ..cluster.binaries import find_client, missing_client_reason
 
 CRI_METHODS = ("RunPodSandbox", "CreateContainer", "StartContainer")
-# The answers containerd logs once a request succeeded (instrumented_service.go), one pattern per method.
+# The answers containerd logs once a request succeeded (instrumented_service.go), one pattern per method;
+# ``meta`` is the metadata in either format, read by _metadata_name.
 _ANSWERS = {
-    "RunPodSandbox": re.compile(r'RunPodSandbox for &PodSandboxMetadata\{Name:(?P<name>[^,]+),Uid:(?P<uid>[^,]+),'
-                                r'Namespace:(?P<namespace>[^,]+),Attempt:\d+,\} returns sandbox id "(?P<id>\w+)"'),
-    "CreateContainer": re.compile(r'CreateContainer within sandbox "(?P<sandbox>\w+)" for '
-                                  r'&ContainerMetadata\{Name:(?P<name>[^,]+),Attempt:\d+,\} '
+    "RunPodSandbox": re.compile(r'RunPodSandbox for (?P<meta>.+?) returns sandbox id "(?P<id>\w+)"'),
+    "CreateContainer": re.compile(r'CreateContainer within sandbox "(?P<sandbox>\w+)" for (?P<meta>.+?) '
                                   r'returns container id "(?P<id>\w+)"'),
     "StartContainer": re.compile(r'StartContainer for "(?P<id>\w+)" returns successfully'),
 }
+# ``Name:web,`` (gogo-protobuf, containerd 1.6) or ``name:"web"`` (protobuf-go text format, containerd 2).
+_METADATA_NAME = re.compile(r'(?:^|[{,\s])(?:Name:(?P<gogo>[^,}]+)|name:"(?P<text>(?:[^"\\]|\\.)*)")')
 _LOG_LINE = re.compile(r'^time="(?P<time>[^"]+)" level=(?P<level>\w+) msg="(?P<msg>(?:[^"\\]|\\.)*)"')
 
 
@@ -64,13 +70,23 @@ def cri_calls(log_text: str, sandbox_id: str) -> list[CriCall]:
             if not answer:
                 continue
             if method == "RunPodSandbox" and answer.group("id") == sandbox_id:
-                calls.append(CriCall(method, matched.group("time"), answer.group("name"), sandbox_id))
+                calls.append(CriCall(method, matched.group("time"), _metadata_name(answer.group("meta")), sandbox_id))
             elif method == "CreateContainer" and answer.group("sandbox") == sandbox_id:
-                names[answer.group("id")] = answer.group("name")
-                calls.append(CriCall(method, matched.group("time"), answer.group("name"), answer.group("id")))
+                name = _metadata_name(answer.group("meta"))
+                names[answer.group("id")] = name
+                calls.append(CriCall(method, matched.group("time"), name, answer.group("id")))
             elif method == "StartContainer" and answer.group("id") in names:
                 calls.append(CriCall(method, matched.group("time"), names[answer.group("id")], answer.group("id")))
     return calls
+
+
+def _metadata_name(metadata: str) -> str:
+    """The ``name`` field of a Pod's or container's metadata as containerd printed it (either format);
+    the whole text when it has none."""
+    found = _METADATA_NAME.search(metadata)
+    if not found:
+        return metadata
+    return found.group("gogo") if found.group("gogo") is not None else found.group("text")
 
 
 def parse_table(text: str) -> list[dict[str, str]]:
@@ -151,3 +167,14 @@ class Crictl:
     def exec(self, container_id: str, *command: str, timeout: float = 30.0) -> str:
         """stdout of ``command`` run in the container (``crictl exec``, the CRI ``ExecSync`` call)."""
         return self.run("exec", container_id, *command, timeout=timeout)
+
+
+def shown(args: tuple[str, ...], stdout: str, width: int = 84) -> str:
+    """``$ crictl ARGS`` as a shell takes it (split with `` \\`` continuations past ``width`` characters),
+    then what crictl printed, exactly: its table is neither folded nor cut, so lines may be wider than
+    ``width`` (crictl's list commands print a table, JSON or YAML and select no columns: cri-tools v1.37.0
+    ``cmd/crictl/sandbox.go`` ``OutputPodSandboxes``, ``container.go`` ``ListContainers``)."""
+    from ..cluster.describe import command_lines
+
+    command = "crictl " + " ".join(shlex.quote(arg) for arg in args)
+    return "\n".join([*command_lines(command, width), stdout.rstrip("\n")])

@@ -187,13 +187,15 @@ def node_setup() -> dict[str, str]:
 
     from ..cluster.binaries import pinned_versions
     from ..linux.machine import cgroup_version
+    from .binaries import find_node_binaries
     from .observe import examples_digest
 
     kubernetes, _ = pinned_versions()
+    found = find_node_binaries()
     return {
         "kubernetes": kubernetes,
-        "containerd": _first_line(["containerd", "--version"]),
-        "runc": _first_line(["runc", "--version"]),
+        "containerd": _first_line([str(found.containerd), "--version"]) if found else "unknown",
+        "runc": _first_line([str(found.runc), "--version"]) if found else "unknown",
         "kernel": platform.release(),
         "cgroups": cgroup_version(),
         "observed_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

@@ -43,6 +43,11 @@ READY_TIMEOUT = 120.0
 # whose original values stop() restores. A second start waits for the first node to stop.
 HOST_LOCK = Path("/run/lock/podnotes-node.lock")
 LOCK_TIMEOUT = 1200.0
+# kube-controller-manager's --node-monitor-grace-period on this node: 20 s instead of the default 50 s
+# (RecommendedDefaultNodeLifecycleControllerConfiguration, pkg/controller/nodelifecycle/config/v1alpha1), so
+# the node-loss chapter's scene sees the node go NotReady within its time budget. Still twice the kubelet's
+# lease renewal interval (10 s: a quarter of nodeLeaseDurationSeconds 40), so a busy node is not taken for lost.
+NODE_MONITOR_GRACE_PERIOD = 20
 
 
 class NodeError(RuntimeError):
@@ -73,10 +78,17 @@ class LocalNode:
 
     def __post_init__(self) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix=owner.WORKDIR_PREFIX))
+        # Searchable, not listable, by others (mkdtemp makes it 0700), as containerd makes its own root and state
+        # 0711: runc sets up a hostUsers: false container's root file system from inside its user namespace, as
+        # the Pod's unprivileged host uid, which must be able to reach it. Keys and kubeconfigs in here are 0600.
+        self.workdir.chmod(0o711)
         # First of all, who runs this node: a later run tells this node's leftovers from a live node's by it.
         owner.write_owner(self.workdir, owner.this_process(self.network.bridge, self.network.subnet))
         self.cgroup_name = self.workdir.name
-        self.containerd = ContainerdLayout(self.workdir / "containerd")
+        self.binaries = self.binaries or find_node_binaries()
+        # Without binaries start() refuses before containerd is needed; the folder then names what is missing.
+        programs = self.binaries.folder if self.binaries else self.workdir / "no-runtime-binaries"
+        self.containerd = ContainerdLayout(self.workdir / "containerd", programs)
         self.phases: list[Phase] = []
         self.processes: list[NodeProcess] = []
         self.control_plane: LocalControlPlane | None = None
@@ -116,7 +128,7 @@ class LocalNode:
         if missing:
             shutil.rmtree(self.workdir, ignore_errors=True)
             raise NodeError("cannot start a local node, missing: " + "; ".join(missing))
-        self.binaries = self.binaries or find_node_binaries()
+        assert self.binaries is not None
         try:
             self._phase("waiting for other local nodes to stop", self._lock_host)
             self._phase("removing what killed nodes left", self._remove_dead_nodes)
@@ -231,10 +243,12 @@ class LocalNode:
         self.pki = self.control_plane.workdir / "pki"
 
     def _start_containerd(self) -> None:
+        assert self.binaries is not None
         self.network.create_bridge()
         self.bridge_created = True
         write_containerd_files(self.containerd, self.network)
-        process = self._spawn("containerd", ["containerd", "--config", str(self.containerd.config)])
+        process = self._spawn("containerd", [str(self.binaries.containerd), "--config", str(self.containerd.config)],
+                              env=self.containerd.environment())
         self._wait("containerd", process, lambda: self.containerd.socket.exists() and _ctr_answers(self.containerd),
                    deadline=time.monotonic() + 30)
 
@@ -243,7 +257,7 @@ class LocalNode:
         for spec in images.standard_images(pause):
             archive = self.workdir / "images" / (spec.names[0].rsplit("/", 1)[-1].replace(":", "_") + ".tar")
             images.write_archive(spec, archive)
-            images.import_archive(archive, str(self.containerd.socket))
+            images.import_archive(archive, str(self.containerd.socket), ctr=str(self.containerd.ctr_program))
 
     def _start_controllers(self) -> None:
         assert self.control_plane is not None and self.binaries is not None
@@ -261,7 +275,8 @@ class LocalNode:
             if label == "kube-controller-manager":
                 argv += [f"--root-ca-file={self.pki / 'ca.crt'}",
                          f"--service-account-private-key-file={self.pki / 'sa.key'}",
-                         "--use-service-account-credentials=false"]
+                         "--use-service-account-credentials=false",
+                         f"--node-monitor-grace-period={NODE_MONITOR_GRACE_PERIOD}s"]
             self._spawn(label, argv)
 
     def _start_kubelet(self, timeout: float) -> None:
@@ -387,6 +402,7 @@ class LocalNode:
         if found is None or found.process.poll() is not None:
             return
         found.process.send_signal(signal.SIGTERM)
+        found.process.send_signal(signal.SIGCONT)  # a process stopped with SIGSTOP acts on SIGTERM only once continued
         try:
             found.process.wait(timeout=grace)
         except subprocess.TimeoutExpired:
@@ -405,5 +421,6 @@ def _stop_with_parent() -> None:
 
 
 def _ctr_answers(layout: ContainerdLayout) -> bool:
-    result = subprocess.run(["ctr", "--address", str(layout.socket), "version"], capture_output=True, timeout=10)
+    result = subprocess.run([str(layout.ctr_program), "--address", str(layout.socket), "version"],
+                            capture_output=True, timeout=10)
     return result.returncode == 0

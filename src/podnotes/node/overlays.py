@@ -111,17 +111,75 @@ def overlay_image(name: str, overlays: dict[str, Overlay]):
 def agreement_markdown(overlays: dict[str, Overlay]):
     """One sentence per observed example: its largest difference from the simulation and whether every
     instant was within its tolerance; then the largest of all. None when nothing was observed."""
-    from IPython.display import Markdown
+    from ..notices import Notice
 
     if not overlays:
         return None
-    lines = []
+    lines, chinese = [], []
     for name, overlay in overlays.items():
         verdict = "every instant within its tolerance" if overlay.agrees else "some instants outside their tolerance"
         lines.append(f"- `{name}`: {len(overlay.rows)} instants compared, largest difference "
                      f"{overlay.largest_difference:.1f} s, {verdict}.")
+        chinese.append(f"- `{name}`：比较了 {len(overlay.rows)} 个时刻，最大差异 {overlay.largest_difference:.1f} s，"
+                       f"{_VERDICT_ZH[overlay.agrees]}。")
     worst = max(overlays.values(), key=lambda overlay: overlay.largest_difference)
-    lines.append("")
-    lines.append(f"The largest difference in this build was {worst.largest_difference:.1f} seconds, in the "
-                 f"`{worst.name}` example.")
-    return Markdown("\n".join(lines))
+    lines += ["", f"The largest difference in this build was {worst.largest_difference:.1f} seconds, in the "
+                  f"`{worst.name}` example."]
+    chinese += ["", f"这次构建中最大的差异是 {worst.largest_difference:.1f} 秒，出现在示例 `{worst.name}` 中。"]
+    return Notice("\n".join(lines), "\n".join(chinese))
+
+
+# One execution serves both editions, so these lines come in both languages (podnotes.notices).
+_VERDICT_ZH = {True: "每个时刻都在容差之内", False: "有些时刻超出了容差"}
+
+
+def load_scene_comparisons(folder: Path | None = None) -> dict[str, list]:
+    """Every scene's simulated-versus-observed comparisons
+    (:func:`podnotes.node.agreement.scene_comparisons`), by scene name, for the scenes that recorded any;
+    empty unless the observations are there and current. A scene whose record holds an error is listed with
+    no comparison, so a check can name it."""
+    from .agreement import scene_comparisons
+    from .observe import observations_state
+    from .scenes import load_scene, scene_names
+
+    state = observations_state(folder)
+    if not state.current:
+        return {}
+    found: dict[str, list] = {}
+    for name in scene_names():
+        record = load_scene(name, state.folder)
+        if record is None:
+            continue
+        comparisons = [] if "error" in record else scene_comparisons(name, record)
+        if comparisons or "error" in record:
+            found[name] = comparisons
+    return found
+
+
+def scene_agreement_markdown(found: dict[str, list]):
+    """One line per comparison, in the words of :func:`agreement_markdown`, with the final phases; None when
+    nothing was compared."""
+    from ..notices import Notice
+
+    lines, chinese = [], []
+    for scene, comparisons in found.items():
+        if not comparisons:
+            lines.append(f"- `{scene}`: the scene failed, nothing compared.")
+            chinese.append(f"- `{scene}`：场景失败，没有可比较的内容。")
+        for comparison in comparisons:
+            verdict = ("every instant within its tolerance" if comparison.agrees
+                       else "some instants outside their tolerance")
+            removed = comparison.removed_before_phase
+            if comparison.simulated_phase == comparison.observed_phase:
+                phase = f"final phase {comparison.observed_phase}, as simulated"
+                phase_zh = f"最终阶段为 {comparison.observed_phase}，与模拟一致"
+            else:
+                phase = (f"final phase {comparison.simulated_phase} simulated, {comparison.observed_phase} "
+                         "last seen" + (" (the object was removed first)" if removed else ""))
+                phase_zh = (f"模拟的最终阶段为 {comparison.simulated_phase}，最后看到的是 "
+                            f"{comparison.observed_phase}" + ("（对象先被删除了）" if removed else ""))
+            lines.append(f"- `{comparison.name}`: {len(comparison.rows)} instants compared, largest difference "
+                         f"{comparison.largest_difference:.1f} s, {verdict}; {phase}.")
+            chinese.append(f"- `{comparison.name}`：比较了 {len(comparison.rows)} 个时刻，最大差异 "
+                           f"{comparison.largest_difference:.1f} s，{_VERDICT_ZH[comparison.agrees]}；{phase_zh}。")
+    return Notice("\n".join(lines), "\n".join(chinese)) if lines else None

@@ -19,14 +19,21 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Mount:
     """One line of ``/proc/<pid>/mountinfo`` (proc(5)): ``target`` inside the container, ``root`` (the
-    path inside the source file system that is mounted there), ``fstype``, ``source`` and ``options``
-    (the per-superblock ones, e.g. ``size=65536k``)."""
+    path inside the source file system that is mounted there), ``fstype``, ``source``, ``options``
+    (the per-superblock ones, e.g. ``size=65536k``) and ``mount_options`` (the per-mount ones, e.g.
+    ``rw,relatime,idmapped``: the kernel adds ``idmapped`` for an idmapped mount, fs/proc_namespace.c
+    ``show_mnt_opts``)."""
 
     target: str
     root: str
     fstype: str
     source: str
     options: str
+    mount_options: str = ""
+
+    @property
+    def idmapped(self) -> bool:
+        return "idmapped" in self.mount_options.split(",")
 
 
 def _unescape(field: str) -> str:
@@ -45,7 +52,8 @@ def parse_mountinfo(text: str) -> list[Mount]:
         if not separator or len(fields) < 6 or len(tail) < 2:
             raise ValueError(f"mountinfo line {number}: not in proc(5) format: {line[:80]!r}")
         options = tail[2] if len(tail) > 2 else ""
-        mounts.append(Mount(_unescape(fields[4]), _unescape(fields[3]), tail[0], _unescape(tail[1]), options))
+        mounts.append(Mount(_unescape(fields[4]), _unescape(fields[3]), tail[0], _unescape(tail[1]), options,
+                            fields[5]))
     return mounts
 
 

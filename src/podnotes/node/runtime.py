@@ -1,5 +1,17 @@
 """containerd for one local node: a private root, state folder and socket, CRI on, cgroupfs, CNI bridge.
 
+The runtime is containerd 2 (``containerd``, ``containerd-shim-runc-v2``, ``ctr``) and runc as
+``tools/k8s-binaries/build.sh`` builds them into one folder: containerd runs with that folder first on its PATH,
+so it starts that shim, and the shim runs that runc (``BinaryName``), never a copy the host may have installed.
+The configuration is version 4, the newest containerd 2.4 reads (``version.ConfigVersion``; a version 3 file
+is migrated at every start, with a warning): the gRPC and ttrpc servers are the plugins
+``io.containerd.server.v1.grpc`` and ``io.containerd.server.v1.ttrpc`` (``cmd/containerd/server/config/config.go``,
+``serviceMigrate``), and the CRI plugin is split, since version 3, into ``io.containerd.cri.v1.images``,
+``io.containerd.cri.v1.runtime`` and ``io.containerd.grpc.v1.cri`` for the CRI server and its streaming server
+(``internal/cri/config/config.go``). containerd reads only the drop-in files a loaded file
+``imports`` (``LoadConfigWithPlugins``), and this one imports none, so the host's ``/etc/containerd/conf.d``
+never reaches it.
+
 Nothing is shared with a containerd the machine may already run: every path in the configuration lies under
 the node's work folder, the network namespaces are mounted under the state folder, and the CNI bridge and
 its address range are the node's own. The sandbox (pause) image is the locally built ``registry.k8s.io/pause``.
@@ -17,10 +29,13 @@ from pathlib import Path
 from ..images import PAUSE_NAMES
 
 CNI_BIN_DIRS = (Path("/usr/lib/cni"), Path("/opt/cni/bin"))
+# Plugins the node does not use, and the ones that would reach outside the work folder: NRI listens on
+# /var/run/nri/nri.sock and the image verifier reads /opt/containerd/image-verifier/bin by default.
 UNUSED_PLUGINS = (
     "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-    "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
+    "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.erofs",
     "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing",
+    "io.containerd.nri.v1.nri", "io.containerd.image-verifier.v1.bindir",
 )
 
 
@@ -84,9 +99,19 @@ def cni_bin_dir() -> Path:
 
 @dataclass(frozen=True)
 class ContainerdLayout:
-    """Where one private containerd keeps everything."""
+    """Where one private containerd keeps everything, and the folder its programs come from (containerd,
+    containerd-shim-runc-v2, ctr, runc: :data:`podnotes.node.binaries.RUNTIME_PROGRAMS`)."""
 
     folder: Path
+    programs: Path
+
+    @property
+    def ctr_program(self) -> Path:
+        return self.programs / "ctr"
+
+    def environment(self) -> dict[str, str]:
+        """containerd's environment: its own folder first on PATH, so it starts the shim built with it."""
+        return {**os.environ, "PATH": f"{self.programs}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
 
     @property
     def socket(self) -> Path:
@@ -110,46 +135,55 @@ class ContainerdLayout:
 
 
 def containerd_config(layout: ContainerdLayout, cni_bin: Path, sandbox_image: str = PAUSE_NAMES[0]) -> str:
-    """containerd 1.6/1.7 configuration (version 2) with every path inside ``layout.folder``."""
+    """containerd 2 configuration (version 4) with every path inside ``layout.folder``."""
     folder = layout.folder
     unused = ", ".join(json.dumps(name) for name in UNUSED_PLUGINS)
-    cri = '[plugins."io.containerd.grpc.v1.cri"'
-    return f"""version = 2
+    runtime = "[plugins.'io.containerd.cri.v1.runtime'"
+    return f"""version = 4
 root = "{folder / 'root'}"
 state = "{folder / 'state'}"
+imports = []
 disabled_plugins = [{unused}]
 
-[grpc]
+[plugins.'io.containerd.server.v1.grpc']
   address = "{layout.socket}"
 
-[ttrpc]
+[plugins.'io.containerd.server.v1.ttrpc']
   address = "{layout.socket}.ttrpc"
 
-[plugins."io.containerd.internal.v1.opt"]
+[plugins.'io.containerd.internal.v1.opt']
   path = "{folder / 'opt'}"
 
-{cri}]
-  sandbox_image = "{sandbox_image}"
+[plugins.'io.containerd.grpc.v1.cri']
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
+
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = "overlayfs"
+
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  sandbox = "{sandbox_image}"
+
+{runtime}]
+  cdi_spec_dirs = []
   disable_apparmor = true
   netns_mounts_under_state_dir = true
   # Pod sandboxes ask for oom_score_adj -998, which needs CAP_SYS_RESOURCE; sandboxed build machines often
   # drop it, so never go below containerd's own score (what rootless setups do).
   restrict_oom_score_adj = true
 
-{cri}.containerd]
-  snapshotter = "overlayfs"
+{runtime}.containerd]
   default_runtime_name = "runc"
 
-{cri}.containerd.runtimes.runc]
+{runtime}.containerd.runtimes.runc]
   runtime_type = "io.containerd.runc.v2"
 
-{cri}.containerd.runtimes.runc.options]
+{runtime}.containerd.runtimes.runc.options]
   SystemdCgroup = false
+  BinaryName = "{layout.programs / 'runc'}"
 
-{cri}.cni]
-  bin_dir = "{cni_bin}"
+{runtime}.cni]
+  bin_dirs = ["{cni_bin}"]
   conf_dir = "{layout.cni_conf_dir}"
 """
 
@@ -165,7 +199,7 @@ def write_containerd_files(layout: ContainerdLayout, network: PodNetwork) -> Non
 
 def ctr(layout: ContainerdLayout, *args: str, check: bool = True) -> str:
     """Run ``ctr`` against this containerd (namespace k8s.io); raises on failure or after 20 s."""
-    result = subprocess.run(["ctr", "--address", str(layout.socket), "-n", "k8s.io", *args],
+    result = subprocess.run([str(layout.ctr_program), "--address", str(layout.socket), "-n", "k8s.io", *args],
                             capture_output=True, text=True, timeout=20)
     if check and result.returncode != 0:
         raise RuntimeError(f"ctr {' '.join(args)} failed: {result.stderr.strip()}")

@@ -260,15 +260,12 @@ def real_part(chapter: str = "termination", folder=None):
     :class:`podnotes.provenance.Part` that tells the reader whether the deletions ran on a real kubelet."""
     from .. import provenance
     from .observe import observations_state, reasons_node_cannot_run
-    from .overlays import node_setup
     from .scenes import load_scene
 
     state = observations_state(folder)
     scene = load_scene(SCENE, state.folder) if state.current else None
     if scene and "error" not in scene and scene.get("pods"):
-        setup = node_setup(state.folder)
-        used = {"Kubernetes": setup.get("kubernetes"), "Linux": setup.get("kernel")}
-        return scene, provenance.Part(chapter, WHAT, True, used={k: v for k, v in used.items() if v})
+        return scene, provenance.Part(chapter, WHAT, True, used=provenance._node_used(state.folder))
     cannot = reasons_node_cannot_run()
     if cannot:
         reason = provenance._cannot_sentence(cannot)
@@ -330,9 +327,10 @@ def deletion_rows(scene: dict) -> list[list]:
 
 
 def race_markdown(scene: dict | None):
-    """One paragraph on the race between the EndpointSlice change and SIGTERM as this build's node saw it, or
-    None without a record (then the page says nothing of it)."""
-    from IPython.display import Markdown
+    """One paragraph on the race between the EndpointSlice change and SIGTERM as this build's node saw it, in
+    English and Chinese (:class:`podnotes.notices.Notice`: one execution serves both editions), or None without
+    a record (then the page says nothing of it)."""
+    from ..notices import Notice
 
     if not scene or "error" in scene:
         return None
@@ -344,7 +342,12 @@ def race_markdown(scene: dict | None):
     race = plain_term - plain
     order = "after" if race >= 0 else "before"
     early = hooked_term - hooked
-    return Markdown(
+    english = (
         f"In this build, `web-plain` got `SIGTERM` {abs(race):.1f} s {order} its EndpointSlice entry turned "
         f"terminating: a node's kube-proxy a little behind could still have sent it a new connection. "
         f"`web-prestop`'s entry changed {early:.1f} s before its `SIGTERM`, thanks to the `preStop` sleep.")
+    chinese = (
+        f"在这次构建中，`web-plain` 在它的 EndpointSlice 条目变为 terminating {'之后' if race >= 0 else '之前'} "
+        f"{abs(race):.1f} s 收到了 `SIGTERM`：某个节点上稍有滞后的 kube-proxy 仍可能把新连接发给它。"
+        f"`web-prestop` 的条目则在它收到 `SIGTERM` 之前 {early:.1f} s 就已改变，这要归功于 `preStop` 中的 sleep。")
+    return Notice(english, chinese)

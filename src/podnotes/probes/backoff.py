@@ -9,8 +9,8 @@ A transcription of the two pieces of upstream code that decide it:
   configuration, :class:`~podnotes.probes.kubelet.KubeletConfig`), no jitter,
   and an entry expires when the event is more than 600 s after the entry's
   last update (``HasExpiredFunc``, whatever the maximum).
-* ``kubeGenericRuntimeManager.doBackOff`` (``pkg/kubelet/kuberuntime/
-  kuberuntime_manager.go``), called before every container start: it looks at
+* ``kubeGenericRuntimeManager.doBackOff``
+  (``pkg/kubelet/kuberuntime/kuberuntime_manager.go``), called before every container start: it looks at
   the newest *exited* instance of the container. Entries are keyed by
   ``GetBackoffKey`` (Pod, container name, image, resources), so a new image
   starts without back-off. If there is no exited instance, the start

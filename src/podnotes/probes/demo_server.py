@@ -82,6 +82,12 @@ def _handler_for(health: Health):
         def do_GET(self):
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)
+            if parts.path == "/last":
+                self._reply(200, json.dumps(health.last_headers), content_type="application/json")
+                return
+            # Kept before the reply: a client that reads the reply and at once asks
+            # /last (on another thread) must find this request's headers.
+            health.last_headers = dict(self.headers.items())
             if parts.path == "/healthz":
                 status = health.status()
                 self._reply(status, "ok" if http_ok(status) else f"error: {health.uptime():.1f}")
@@ -94,12 +100,8 @@ def _handler_for(health: Health):
                 self._reply(302, "moved", location=query.get("to", ["/healthz"])[0])
             elif parts.path == "/headers":
                 self._reply(200, json.dumps(dict(self.headers.items())), content_type="application/json")
-            elif parts.path == "/last":
-                self._reply(200, json.dumps(health.last_headers), content_type="application/json")
-                return
             else:
                 self._reply(404, "not found")
-            health.last_headers = dict(self.headers.items())
 
         def _reply(self, status: int, body: str, location: str | None = None,
                    content_type: str = "text/plain; charset=utf-8"):
@@ -171,7 +173,7 @@ class DemoServer:
         return f"http://127.0.0.1:{self.http_port}"
 
     def last_request_headers(self) -> dict[str, str]:
-        """The headers of the last request the server answered (before this one)."""
+        """The headers of the last request the server received before this one (a dict)."""
         from urllib.request import urlopen
 
         with urlopen(f"{self.url}/last", timeout=5) as response:

@@ -237,6 +237,13 @@ class Timeline:
         deletions = self.select("delete")
         return deletions[0].time if deletions else None
 
+    def removed_at(self) -> float | None:
+        """When the Pod object was removed from the API server (None if it was not): a deletion with grace
+        period 0, or the kubelet's final delete once nothing runs and no finalizer is left
+        (``pkg/kubelet/status/status_manager.go``, ``canBeDeleted``)."""
+        removals = self.select("removed")
+        return removals[0].time if removals else None
+
     def is_ready(self, at: float) -> bool:
         return any(start <= at and (end is None or at < end) for start, end in self.ready_intervals())
 

@@ -1,6 +1,8 @@
 """Broken Pods on purpose, and what the API server and the kubelet tell about each (chapter ``debugging``).
 
-Five Pods start at once: ``crash`` exits 1 at every start (``CrashLoopBackOff``), ``unhealthy`` fails its
+Six Pods start at once: ``crash`` exits 1 at every start (``Error``, and ``CrashLoopBackOff`` just before
+each restart: :mod:`podnotes.node.crashloop` says why; ``kubectl get pod crash --watch`` runs from its
+creation until it has shown that word and the next status), ``unhealthy`` fails its
 liveness probe (``Unhealthy``, ``Killing``, ``BackOff``), ``no-image`` names an image on 127.0.0.1 at a
 port bound by this scene but never listening, so every pull is refused on loopback at once (``ErrImagePull``
 then ``ImagePullBackOff``; nothing leaves the host), ``needs-config`` and ``needs-secret`` take an
@@ -9,12 +11,14 @@ and ``target`` runs. The moment each Pod is in its state, the pinned ``kubectl``
 ``describe pod``, ``logs [--previous]``, ``exec``) and the Pod and its Events are kept as they were then;
 then two ``kubectl debug --target=app`` ephemeral containers look into ``target``, one as root and one as
 user 1000, and the missing key is added to see the kubelet start ``needs-config`` without any change to
-the Pod. Every kubectl run is recorded with its command line, output and exit code.
+the Pod. Every kubectl run is recorded with its command line, output and exit code; the watch of
+``crash`` also as the statuses it delivered, each with the time it arrived.
 
 Sources (kubernetes v1.37.2): ``pkg/kubelet/images/image_manager.go`` (``ErrImagePull``,
-``ImagePullBackOff``, events ``Pulling``/``Failed``/``BackOff``), ``pkg/kubelet/kuberuntime/
-kuberuntime_container.go`` (``CreateContainerConfigError``, event ``Failed`` "Error: …"),
+``ImagePullBackOff``, events ``Pulling``/``Failed``/``BackOff``),
+``pkg/kubelet/kuberuntime/kuberuntime_container.go`` (``CreateContainerConfigError``, event ``Failed`` "Error: …"),
 ``kuberuntime_manager.go`` (``doBackOff``: ``CrashLoopBackOff``, "Back-off restarting failed container"),
+``pkg/kubelet/pod_workers.go`` (``completeWork``: the next sync when the back-off ends),
 ``pkg/kubelet/prober/prober.go`` (``Unhealthy``), ``pkg/kubelet/kubelet_pods.go`` (``makeEnvironmentVariables``:
 "couldn't find key …", ``secret "…" not found``).
 """
@@ -24,19 +28,24 @@ from __future__ import annotations
 import contextlib
 import json
 import shlex
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ...cluster.describe import waiting_reason
+from .. import crashloop
 
 NAME = "debugging"
 IMAGE = "registry.k8s.io/busybox:1.27.2"
 SETTLE_SECONDS = 70.0
-CRASH_SECONDS = 40.0  # how long crash may take to be seen waiting in CrashLoopBackOff
+# The first CrashLoopBackOff comes 10 s after the second run ends (the kubelet's initial back-off,
+# kubelet.go), the next 20 s after the third: the watch can see two of them in this time.
+CRASH_WATCH_SECONDS = 45.0
 FIX_SECONDS = 40.0
 MARKER = "/tmp/only-in-app"
 DEBUG_SCRIPT = f"ps; cat /proc/1/root{MARKER}; cat {MARKER}"  # the app's file, then its own
@@ -95,8 +104,8 @@ def unreachable_registry():
 
 
 def conditions_met(pods: dict[str, dict], events: list[dict]) -> set[str]:
-    """Which Pods are in the state the chapter shows, in this snapshot: ``crash`` restarted at least twice
-    and held back (Event BackOff) between runs, ``no-image`` in ImagePullBackOff, ``needs-config`` and
+    """Which Pods are in the state the chapter shows, in this snapshot: ``crash`` restarted at least twice,
+    held back (Event BackOff) and showing how its last run ended, ``no-image`` in ImagePullBackOff, ``needs-config`` and
     ``needs-secret`` in CreateContainerConfigError, ``unhealthy`` with Unhealthy, Killing and BackOff
     recorded, ``target`` Running."""
     def reason(name: str) -> str | None:
@@ -104,9 +113,8 @@ def conditions_met(pods: dict[str, dict], events: list[dict]) -> set[str]:
 
     recorded = {f"{(e.get('involvedObject') or {}).get('name')}/{e.get('reason')}" for e in events}
     met = {name for name, wanted in WAITING.items() if reason(name) == wanted}
-    met.discard("crash")
     crash = pods.get("crash") or {}
-    if _restarts(crash) >= 2 and "crash/BackOff" in recorded and "running" not in _state(crash):
+    if _restarts(crash) >= 2 and "crash/BackOff" in recorded and "terminated" in _state(crash):
         met.add("crash")
     if {"unhealthy/Killing", "unhealthy/BackOff", "unhealthy/Unhealthy"} <= recorded:
         met.add("unhealthy")
@@ -125,16 +133,10 @@ def _status_column(runs: list[dict], pod: str) -> str | None:
     return next((row[2] for row in rows if len(row) > 2 and row[0] == pod), None)
 
 
-def crash_waiting(runs: list[dict]) -> bool:
-    """Whether kubectl saw ``crash`` waiting in CrashLoopBackOff (``get pods`` says so, plain ``logs`` is
-    refused). The kubelet writes that reason only when it syncs the Pod during the back-off; until then the
-    status keeps the last run's terminated state, which kubectl prints as ``Error``."""
-    return _status_column(runs, "crash") == "CrashLoopBackOff" and runs[3]["exit"] != 0
-
-
 def crash_ended(runs: list[dict]) -> bool:
-    """Whether kubectl saw ``crash`` between runs showing how its last run ended (``Error``)."""
-    return _status_column(runs, "crash") == "Error"
+    """Whether kubectl saw ``crash`` between runs showing how its last run ended (``Error``), and plain
+    ``kubectl logs`` read that run."""
+    return _status_column(runs, "crash") == "Error" and runs[3]["exit"] == 0
 
 
 def _restarts(pod: dict) -> int:
@@ -142,11 +144,11 @@ def _restarts(pod: dict) -> int:
 
 
 CONFIG_ERROR = "CreateContainerConfigError"
-WAITING = {"crash": "CrashLoopBackOff", "no-image": "ImagePullBackOff", "needs-config": CONFIG_ERROR,
-           "needs-secret": CONFIG_ERROR}
-EXPECTED = {*WAITING, "unhealthy", "target"}
-# What kubectl shows of each Pod, run the moment it is in its state (a crashing container is waiting in
-# CrashLoopBackOff only between its runs, and a failing pull in ImagePullBackOff only between attempts).
+WAITING = {"no-image": "ImagePullBackOff", "needs-config": CONFIG_ERROR, "needs-secret": CONFIG_ERROR}
+EXPECTED = {*WAITING, "crash", "unhealthy", "target"}
+CRASH_WATCH = ("get", "pod", "crash", "--watch")
+# What kubectl shows of each Pod, run the moment it is in its state (a crashing container shows Error
+# between its runs, and a failing pull ImagePullBackOff only between attempts).
 SHOWN = {
     "crash": (("get", "pods"), ("describe", "pod", "crash"), ("logs", "crash", "--previous"), ("logs", "crash")),
     "unhealthy": (("describe", "pod", "unhealthy"),),
@@ -171,11 +173,16 @@ def observe(context) -> dict:
         record["registry"] = registry
         made = broken_pods(registry)
         admin.create(SETTINGS, namespace=namespace)
-        for pod in made:
-            admin.create(pod, namespace=namespace)
+        watches: list[KubectlWatch] = []
         try:
-            record.update(_watch_and_diagnose(kubectl, admin, namespace))
+            for pod in made:
+                admin.create(pod, namespace=namespace)
+                if pod["metadata"]["name"] == "crash":
+                    watches = [KubectlWatch(kubectl, CRASH_WATCH), KubectlWatch(kubectl, (*CRASH_WATCH, "-o", "json"))]
+            record.update(_watch_and_diagnose(kubectl, admin, namespace, *watches))
         finally:
+            for watch in watches:
+                watch.stop()
             for pod in made:
                 admin.force_delete(pod, namespace=namespace, ignore_not_found=True)
             admin.delete(SETTINGS, namespace=namespace, ignore_not_found=True)
@@ -194,13 +201,69 @@ class Kubectl:
     namespace: str
     folder: Path
 
-    def __call__(self, *args: str, timeout: float = 30.0) -> dict:
-        argv = [str(self.program), f"--kubeconfig={self.kubeconfig}", f"--context={self.context}",
+    def argv(self, *args: str) -> list[str]:
+        return [str(self.program), f"--kubeconfig={self.kubeconfig}", f"--context={self.context}",
                 f"--namespace={self.namespace}", *args]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=self.folder,
-                              env={"PATH": "/usr/bin:/bin", "HOME": str(self.folder)})
-        return {"command": "kubectl " + " ".join(shlex.quote(arg) for arg in args),
-                "stdout": done.stdout, "stderr": done.stderr, "exit": done.returncode}
+
+    def env(self) -> dict[str, str]:
+        return {"PATH": "/usr/bin:/bin", "HOME": str(self.folder)}
+
+    @staticmethod
+    def command_line(*args: str) -> str:
+        return "kubectl " + " ".join(shlex.quote(arg) for arg in args)
+
+    def __call__(self, *args: str, timeout: float = 30.0) -> dict:
+        done = subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=timeout,
+                              cwd=self.folder, env=self.env())
+        return {"command": self.command_line(*args), "stdout": done.stdout, "stderr": done.stderr,
+                "exit": done.returncode}
+
+
+@dataclass
+class KubectlWatch:
+    """``kubectl ARGS`` (a ``--watch``) running in the background from now on; every line it prints is kept
+    with the wall-clock time it arrived. :meth:`stop` ends it as Ctrl-C does (SIGINT)."""
+
+    kubectl: Kubectl
+    args: tuple[str, ...]
+    lines: list[tuple[float, str]] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        self.process = subprocess.Popen(self.kubectl.argv(*self.args), stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True, cwd=self.kubectl.folder,
+                                        env=self.kubectl.env())
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append((time.time(), line))
+
+    def stop(self) -> dict:
+        """Stop it (once; later calls return the same) and return the run as the other kubectl runs are
+        kept, with ``lines`` (arrival time, line) and ``seconds`` it ran."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.reader.join(timeout=5)
+        stderr = self.process.stderr.read() if self.process.stderr and not self.process.stderr.closed else ""
+        if self.process.stderr:
+            self.process.stderr.close()
+        return {"command": self.kubectl.command_line(*self.args), "stdout": "".join(line for _, line in self.lines),
+                "stderr": stderr, "exit": self.process.returncode, "lines": list(self.lines),
+                "seconds": round((self.lines[-1][0] if self.lines else time.time()) - self.started, 1)}
+
+    def statuses(self, container: str = "app") -> list[crashloop.WatchedStatus]:
+        """With ``-o json``: the container's statuses delivered so far, in arrival order."""
+        found = [crashloop.watched_status(pod, at, container)
+                 for at, pod in crashloop.stamped_objects(list(self.lines))]
+        return [status for status in found if status is not None]
 
 
 def _snapshot(admin, namespace: str) -> tuple[dict[str, dict], list[dict]]:
@@ -208,45 +271,63 @@ def _snapshot(admin, namespace: str) -> tuple[dict[str, dict], list[dict]]:
     return pods, admin.list("Event", namespace=namespace)
 
 
-def _watch_and_diagnose(kubectl: Kubectl, admin, namespace: str) -> dict:
+def _watch_and_diagnose(kubectl: Kubectl, admin, namespace: str, table: KubectlWatch,
+                        objects: KubectlWatch) -> dict:
     """Poll the Pods; the moment one is in its state, run its kubectl commands and keep the Pod and its
-    Events as they were then. ``crash`` is kept as first seen between runs (``Error``), and replaced if
-    kubectl later sees it waiting in CrashLoopBackOff, for up to ``CRASH_SECONDS``."""
+    Events as they were then. Meanwhile the two watches of ``crash`` run until they have delivered its
+    first ``CrashLoopBackOff`` and the status after it, or for ``CRASH_WATCH_SECONDS``."""
     started = time.monotonic()
     shown: dict[str, list[dict]] = {}
     pods: dict[str, dict] = {}
     events: dict[str, list[dict]] = {}
 
-    def waiting_seen() -> bool:
-        return "crash" in shown and crash_waiting(shown["crash"])
+    def crash_loop_over() -> bool:
+        sight = crashloop.first_crash_loop(objects.statuses())
+        return sight is not None and sight.shown_for is not None
 
-    def done() -> bool:
-        return set(pods) == EXPECTED and (waiting_seen() or time.monotonic() - started > CRASH_SECONDS)
+    def watching() -> bool:
+        return not crash_loop_over() and time.monotonic() - started < CRASH_WATCH_SECONDS
 
-    while not done() and time.monotonic() - started < SETTLE_SECONDS:
+    while (set(pods) != EXPECTED or watching()) and time.monotonic() - started < SETTLE_SECONDS:
         now_pods, now_events = _snapshot(admin, namespace)
-        met = conditions_met(now_pods, now_events)
-        wanted = met - set(pods)
-        if "crash" in met and not waiting_seen():
-            wanted.add("crash")
-        for name in sorted(wanted):
+        for name in sorted(conditions_met(now_pods, now_events) - set(pods)):
             runs = [kubectl(*command) for command in SHOWN[name]]
-            if name == "crash" and not (crash_waiting(runs) or ("crash" not in pods and crash_ended(runs))):
+            if name == "crash" and not crash_ended(runs):
                 continue  # it moved on while kubectl ran: wait for the next time
             shown[name], pods[name] = runs, now_pods[name]
             uid = now_pods[name]["metadata"]["uid"]
             events[name] = [e for e in now_events if (e.get("involvedObject") or {}).get("uid") == uid]
         time.sleep(0.5)
+    _until_caught_up(table, objects)
+    watched = table.stop()
+    statuses = objects.statuses()
+    objects.stop()
+    sight = crashloop.first_crash_loop(statuses)
     found: dict = {"settled_after": round(time.monotonic() - started, 1), "met": sorted(pods),
-                   "crash_waiting": waiting_seen()}
+                   "crash_waiting": sight is not None,
+                   "crash_watch": {"statuses": [asdict(status) for status in statuses],
+                                   "first_crash_loop": asdict(sight) if sight else None,
+                                   "seconds": watched["seconds"]}}
     last_pods, _ = _snapshot(admin, namespace)
     found["pods"] = {**last_pods, **pods}
     found["events"] = [event for name in sorted(events) for event in events[name]]
     found["debug"] = _debug(kubectl, admin, namespace)
     found["fix"] = _add_missing_key(kubectl, admin, namespace)
-    found["kubectl"] = [run for name in sorted(shown) for run in shown[name]] + found["debug"].pop("shown") \
-        + found["fix"].pop("shown")
+    watched.pop("lines")
+    found["kubectl"] = [run for name in sorted(shown) for run in shown[name]] + [watched] \
+        + found["debug"].pop("shown") + found["fix"].pop("shown")
     return found
+
+
+def _until_caught_up(table: KubectlWatch, objects: KubectlWatch, timeout: float = 5.0) -> None:
+    """Wait until the table watch has printed a row for every object the JSON watch delivered: the two
+    kubectl processes receive the same changes, each at its own pace."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = len(table.lines) - 1  # the header
+        if rows >= len(crashloop.stamped_objects(list(objects.lines))):
+            return
+        time.sleep(0.2)
 
 
 def _debug(kubectl: Kubectl, admin, namespace: str, timeout: float = 30.0) -> dict:

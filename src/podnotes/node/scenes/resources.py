@@ -7,7 +7,12 @@ process, the kubelet's files at the container, Pod and QoS levels (:mod:`podnote
 ``/proc/<pid>/oom_score_adj``. Then it resizes two Pods (``PATCH pods/<name>/resize``, stable since 1.35:
 ``InPlacePodVerticalScaling`` GA and locked on in pkg/features/kube_features.go at v1.37.2), one with the
 default ``resizePolicy`` (``NotRequired``) and one whose memory says ``RestartContainer``, and reads the
-files again. One Pod allocates memory without end under a 32 MiB limit until the kernel kills it.
+files again. One Pod allocates memory without end under a 32 MiB limit until the kernel kills it. One
+writes 32 MiB into its container's writable layer under an ``ephemeral-storage`` limit of 8 MiB until the
+kubelet's eviction manager evicts it: the local-storage check (``localStorageEviction`` in
+pkg/kubelet/eviction/eviction_manager.go, run at every ``synchronize``, every 10 s, whenever
+LocalStorageCapacityIsolation is on), not a node-pressure signal such as ``memory.available``; the usage
+comes from the runtime's container stats (containerd refreshes a writable layer's usage every 10 s).
 Everything the scene made is deleted before it returns.
 """
 
@@ -37,6 +42,10 @@ RESTARTING = {"requests": {"cpu": "100m", "memory": "32Mi"}, "limits": {"cpu": "
 RESTARTING_RESIZED = {"requests": {"cpu": "100m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "96Mi"}}
 POD_LEVEL = {"requests": {"cpu": "200m", "memory": "1Gi"}, "limits": {"cpu": "500m", "memory": "2Gi"}}
 OOM_LIMIT = {"limits": {"memory": "32Mi"}}
+STORAGE_LIMIT = {"limits": {"ephemeral-storage": "8Mi"}}
+# 32 MiB of zeros into the container's own file system (its writable layer), then it waits to be evicted.
+STORAGE_HOG = ["sh", "-c", "dd if=/dev/zero of=/fill bs=1M count=32 && sleep 3600"]
+EVICTION_SECONDS = 60.0  # containerd's stats period (10 s) + the eviction manager's (10 s), with slack
 
 
 def _container(name: str, resources: dict | None = None, command: list[str] = SLEEPER, **extra) -> dict:
@@ -62,6 +71,7 @@ def manifests() -> dict[str, dict]:
         "resize-restart": _pod("resize-restart", [_container(
             "app", RESTARTING, resizePolicy=[{"resourceName": "memory", "restartPolicy": "RestartContainer"}])]),
         "oom": _pod("oom", [_container("hog", OOM_LIMIT, command=MEMORY_HOG)]),
+        "evicted": _pod("evicted", [_container("writer", STORAGE_LIMIT, command=STORAGE_HOG)]),
     }
 
 
@@ -75,7 +85,7 @@ def observe(context) -> dict:
     try:
         for manifest in pods.values():
             core.create_namespaced_pod(namespace, manifest)
-        running = [name for name in pods if name != "oom"]
+        running = [name for name in pods if name not in ("oom", "evicted")]
         live = _wait(core, namespace, running, _is_ready, "Ready")
         node = core.read_node(context.node.node_name)
         record: dict = {"node": _node_memory(node), "runtime_oom": _runtime_oom(context.node), "pods": {}}
@@ -85,6 +95,9 @@ def observe(context) -> dict:
         record["resize"] = _resize(core, namespace, live, context.node.containerd)
         oom = _wait(core, namespace, ["oom"], _was_oom_killed, "OOMKilled and restarted", timeout=WAIT_SECONDS)
         record["oom"] = _oom_record(oom["oom"])
+        evicted = _wait(core, namespace, ["evicted"], _was_evicted, "evicted", timeout=EVICTION_SECONDS)
+        events = context.admin.list("Event", namespace=namespace)
+        record["eviction"] = eviction_record(evicted["evicted"], events)
         record["manifests"] = pods
         return record
     finally:
@@ -115,6 +128,38 @@ def _was_oom_killed(pod: dict) -> bool:
     status = (pod.get("status", {}).get("containerStatuses") or [{}])[0]
     last = (status.get("lastState") or {}).get("terminated") or {}
     return status.get("restartCount", 0) >= 1 and last.get("reason") == "OOMKilled"
+
+
+def _was_evicted(pod: dict) -> bool:
+    """Evicted, and its container's end written: the kubelet writes the phase and reason before it has
+    killed the container, so a Pod read at once can still show the container running."""
+    status = pod.get("status") or {}
+    container = (status.get("containerStatuses") or [{}])[0]
+    return (status.get("phase") == "Failed" and status.get("reason") == "Evicted"
+            and "terminated" in (container.get("state") or {}))
+
+
+def eviction_record(pod: dict, events: list[dict]) -> dict:
+    """What the API shows of an evicted Pod: phase, reason and message, its ``DisruptionTarget`` condition
+    (None: the kubelet adds it for node-pressure evictions only, ``synchronize``; the local-storage checks
+    call ``evictPod`` without one), the container's end, the kubelet's ``Evicted`` Event messages and the
+    seconds from the Pod's creation to the first of them (whole seconds, as Events are stamped)."""
+    from datetime import datetime
+
+    def epoch(stamp: str) -> float:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+    status = pod["status"]
+    target = next((c for c in status.get("conditions") or [] if c["type"] == "DisruptionTarget"), None)
+    container = (status.get("containerStatuses") or [{}])[0]
+    uid = pod["metadata"]["uid"]
+    evicted = [e for e in events if (e.get("involvedObject") or {}).get("uid") == uid and e.get("reason") == "Evicted"]
+    stamps = [e.get("firstTimestamp") or e.get("eventTime") for e in evicted]
+    return {"phase": status.get("phase"), "reason": status.get("reason"), "message": status.get("message"),
+            "disruption_target": target, "container_state": container.get("state"),
+            "limit": STORAGE_LIMIT["limits"]["ephemeral-storage"], "events": [e["message"] for e in evicted],
+            "seconds": round(epoch(stamps[0]) - epoch(pod["metadata"]["creationTimestamp"]))
+            if stamps and stamps[0] else None}
 
 
 # --- reading the node ----------------------------------------------------------------------------------------
