@@ -80,3 +80,16 @@ def test_an_empty_cell_is_marked_and_gets_no_heading():
     last = [row.find_all("td")[-1] for row in soup.select("tbody tr")]
     assert all(tables.EMPTY_CLASS in cell["class"] and not cell.has_attr("data-label") for cell in last)
     assert soup.select("tbody td")[1]["data-label"] == "Since"
+
+
+def test_punctuation_glued_to_code_is_wrapped_with_it():
+    """Full-width brackets and separators around inline code (UAX #14 keeps them on the code's line) are
+    wrapped with the code, with the link around it, and nothing else is."""
+    cell = ('见“<a href="u">' + code("kubelet_pods.go") + "</a>”（" + code("MakeUserNsManager") + "、"
+            + code("allocateOne") + "）、其他 " + code("plain") + " 句子")
+    soup = BeautifulSoup(tables.readable_tables(table_html(["Source", "Note"], [[cell, "x"]])), "html.parser")
+    glued = [span.get_text() for span in soup.select(f"span.{tables.GLUE_CLASS}")]
+    assert glued == ["“kubelet_pods.go”", "（MakeUserNsManager、", "allocateOne）、"], glued
+    assert soup.select_one(f"span.{tables.GLUE_CLASS} > a") is not None, "the link goes in with its code"
+    assert soup.select("td")[0].get_text() == "见“kubelet_pods.go”（MakeUserNsManager、allocateOne）、其他 plain 句子"
+    assert tables.readable_tables(table_html(["a", "b"], [["见" + code("x") + "与", "y"]])).count("glue") == 0

@@ -10,7 +10,11 @@ Two changes to every table of a page's body, made to the HTML Sphinx writes (``h
 - a table with headings and :data:`STACK_FROM_COLUMNS` columns or more gets the class
   :data:`STACK_CLASS`, and each of its body cells a ``data-label`` with its column's heading: on a narrow
   screen the site's CSS (``podnotes/data/site-static/podnotes.css``) shows such a table as one block per
-  row, every cell under the heading it belongs to, and an empty cell (:data:`EMPTY_CLASS`) not at all.
+  row, every cell under the heading it belongs to, and an empty cell (:data:`EMPTY_CLASS`) not at all;
+- punctuation glued to inline code (``（`kubeletConfig`）、`` in the Chinese edition, where no line may begin
+  with ``）`` nor end with ``（``) is wrapped with the code in a :data:`GLUE_CLASS` span, which the CSS lets
+  break there only when nothing else fits: a table's narrowest width is then that of the code itself, not
+  of the code and its brackets (a full-width bracket is one em wide).
 
 Tables that lay themselves out (the general index, the status page's execution table,
 :data:`OWN_LAYOUT`) are left as they are.
@@ -31,6 +35,12 @@ STACK_FROM_COLUMNS = 2
 STACK_CLASS = "podnotes-stack"
 #: An empty cell of a stacking table: a stacked row leaves it out.
 EMPTY_CLASS = "podnotes-empty"
+#: Inline code and the punctuation glued to it, breakable only as a last resort (``overflow-wrap: anywhere``).
+GLUE_CLASS = "podnotes-glue"
+#: Punctuation that UAX #14 keeps on the line of the code it touches: opening marks before, closing marks
+#: and separators after (ASCII and full-width).
+_OPENING = "([{“‘「『（《【〔"
+_CLOSING = ")]}”’」』）》】〕、，；：。！？,;:.!?"
 #: CSS selectors of tables with a layout of their own.
 OWN_LAYOUT = ("table.indextable", "section#execution-of-every-notebook table")
 # A break is allowed after each of these, never before the first character or after the last.
@@ -78,6 +88,7 @@ def readable_tables(body: str) -> str:
         if id(table) in skipped or table.find_parent("table") is not None:
             continue
         changed |= _break_long_words(soup, table)
+        changed |= _glue_punctuation(soup, table)
         changed |= _label_cells(table)
     return str(soup) if changed else body
 
@@ -111,6 +122,43 @@ def _break_long_words(soup, table) -> bool:
             anchor.extract()
             changed = True
     return changed
+
+
+def _glue_punctuation(soup, table) -> bool:
+    """Wrap each inline code of the table's cells (with the link around it when the link holds only the
+    code) and the opening punctuation just before it and the closing punctuation just after it in a
+    ``span`` of :data:`GLUE_CLASS`."""
+    changed = False
+    for code in table.select("td code, th code"):
+        if code.find_parent(class_=GLUE_CLASS) is not None:
+            continue
+        unit = code.parent if code.parent.name == "a" and code.parent.get_text() == code.get_text() else code
+        before = _split_punctuation(unit.previous_sibling, _OPENING, at_end=True)
+        after = _split_punctuation(unit.next_sibling, _CLOSING, at_end=False)
+        if before is None and after is None:
+            continue
+        glue = soup.new_tag("span", attrs={"class": GLUE_CLASS})
+        unit.insert_before(glue)
+        glue.extend([part for part in (before, unit.extract(), after) if part])
+        changed = True
+    return changed
+
+
+def _split_punctuation(node, marks: str, at_end: bool) -> str | None:
+    """The run of ``marks`` at the end (``at_end``) or start of the text ``node``, cut out of it; ``None``
+    when ``node`` is not text or has no such run."""
+    if not isinstance(node, str):  # a tag, or nothing
+        return None
+    text = str(node)
+    kept = text.rstrip(marks) if at_end else text.lstrip(marks)
+    if kept == text:
+        return None
+    run = text[len(kept):] if at_end else text[:len(text) - len(kept)]
+    if kept:
+        node.replace_with(kept)
+    else:
+        node.extract()
+    return run
 
 
 def _with_breaks(text: str) -> list[str | None]:
