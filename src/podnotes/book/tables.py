@@ -147,7 +147,9 @@ def _glue_punctuation(soup, table) -> bool:
 def _split_punctuation(node, marks: str, at_end: bool) -> str | None:
     """The run of ``marks`` at the end (``at_end``) or start of the text ``node``, cut out of it; ``None``
     when ``node`` is not text or has no such run."""
-    if not isinstance(node, str):  # a tag, or nothing
+    from bs4 import NavigableString
+
+    if not isinstance(node, NavigableString):  # a tag, or nothing
         return None
     text = str(node)
     kept = text.rstrip(marks) if at_end else text.lstrip(marks)
