@@ -27,7 +27,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
-from importlib import resources
 from typing import Any
 
 from podnotes import plot
@@ -89,10 +88,9 @@ def label_table() -> dict[str, Any]:
     """The figure-label table: ``labels`` (English -> Chinese), ``patterns`` (a regular expression over a
     whole label with named groups -> a Chinese format of them, for labels holding data such as a Pod's name)
     and ``kept`` (labels drawn as they are in both languages: names, code, status words, field names)."""
-    import yaml
+    from .datafiles import load
 
-    text = resources.files("podnotes").joinpath("data/figure-labels.zh-CN.yml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load("figure-labels.zh-CN.yml")
 
 
 def _t(text: str) -> str:

@@ -15,7 +15,6 @@ import functools
 import re
 from dataclasses import dataclass
 from html import escape
-from importlib import resources
 
 # Each edition shows the paragraph of its own language. Kept with the output, so that a notebook opened in
 # Jupyter (whose page says lang="en") shows the English one too.
@@ -89,10 +88,9 @@ def _inline_markdown(text: str) -> str:
 
 @functools.cache
 def _table() -> dict:
-    import yaml
+    from .datafiles import load
 
-    text = resources.files("podnotes").joinpath("data/notices.zh-CN.yml").read_text(encoding="utf-8")
-    table = yaml.safe_load(text)
+    table = load("notices.zh-CN.yml")
     table["compiled"] = [(re.compile(rule["en"]), rule) for rule in table["patterns"]]
     return table
 

@@ -54,10 +54,11 @@ class TermProblem:
 
 @cache
 def load_terms(path: Path = TERMS_FILE) -> tuple[Term, ...]:
-    """The term list; raises ``ValueError`` naming the entry when one lacks ``term`` or ``zh``."""
-    import yaml
+    """The term list; raises ``ValueError`` naming the entry when one lacks ``term`` or ``zh``, and
+    :class:`podnotes.datafiles.DataFileError` (a ``ValueError``) for a key given twice in one entry."""
+    from ..datafiles import load_path
 
-    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entries = load_path(path)
     terms = []
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict) or not entry.get("term") or not entry.get("zh"):
