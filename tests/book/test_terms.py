@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from podnotes.book import translations
-from podnotes.book.terms import Term, check_catalog, check_message, load_terms
+from podnotes.book.terms import Term, check_catalog, check_message, index_entry_in_chinese, load_terms
 
 from ..conftest import ROOT
 from .test_glossary import glossary_entries
@@ -69,3 +69,12 @@ def test_the_catalogs_have_messages_to_check():
 def test_every_translated_message_uses_the_standard_words(path):
     problems = check_catalog(path)
     assert not problems, "\n".join(map(str, problems))
+
+
+def test_index_entries_become_the_chinese_term_and_names_stay():
+    """The Chinese edition's index entries (sphinxext.TranslateIndexEntries) use the term list's words."""
+    terms = load_terms()
+    assert index_entry_in_chinese("liveness probe", terms) == "存活探针"
+    assert index_entry_in_chinese("Pause Container", terms) == "pause 容器"
+    assert index_entry_in_chinese("probe; liveness probe", terms) == "探针; 存活探针"
+    assert index_entry_in_chinese("OOMKilled", terms) == "OOMKilled"

@@ -119,7 +119,8 @@ def test_search_finds_the_chapter_that_explains_a_term(desktop, site_root_url, t
         pytest.skip(f"{chapter} is not in _toc.yml yet")
     source = (ROOT / f"{chapter}.md").read_text().lower()
     assert term.lower() in source, f"{chapter}.md no longer mentions {term!r}; update search_terms.yml"
-    assert_search_lists(desktop, site_root_url, term, chapter)
+    found = assert_search_lists(desktop, site_root_url, term, chapter)
+    assert_first(found, site_root_url, term, chapter)
 
 
 @pytest.mark.parametrize("term,chapter", sorted(CHINESE_SEARCH_TERMS.items()))
@@ -132,6 +133,14 @@ def test_chinese_search_finds_the_chapter_of_a_term(desktop, site_root_url, site
     found = assert_search_lists(desktop, site_root_url + folder, term, chapter)
     if not chapter.startswith("chapters/reference/"):  # the book's scorer (search-scorer.js) works here too
         assert "/chapters/reference/" not in found[0], f"{term!r}: a reference page comes first: {found}"
+        assert_first(found, site_root_url + folder, term, chapter)
+
+
+def assert_first(found: list[str], site_url: str, term: str, chapter: str) -> None:
+    """The chapter that explains ``term`` is the first result: its ``{index}`` entry for the word (a main
+    entry, which Sphinx's search scores 100 for an exact match, searchtools.js) puts it above the chapters
+    that only use the word. A reader who pastes ``OOMKilled`` lands on the chapter that explains it."""
+    assert found[0].split("#")[0] == f"{site_url}{chapter}.html", f"{term!r}: {chapter} is not first: {found[:4]}"
 
 
 def assert_search_lists(desktop, site_url, term, chapter):

@@ -472,6 +472,29 @@ def link_other_edition(app, pagename, templatename, context, doctree):
 TRANSLATED_OUTPUT_PAGES = ("chapters/reference/lint-rules",)
 
 
+class TranslateIndexEntries(SphinxTransform):
+    """Index entries (``{index}`` in a chapter: the words a chapter explains, which search ranks it first for)
+    in the edition's language: a term of the book's term list (``podnotes/data/zh-terms.yml``) becomes its
+    Chinese word, so that 存活探针 finds the chapter that explains liveness probes; names such as ``OOMKilled``
+    stay as they are. Sphinx's own way (``gettext_additional_targets = ["index"]``) would make every index
+    entry of the API reference a message to translate."""
+
+    default_priority = 102
+
+    def apply(self, **kwargs) -> None:
+        if not (self.config.language or "").startswith("zh"):
+            return
+        from sphinx import addnodes
+
+        from podnotes.book.terms import index_entry_in_chinese, load_terms
+
+        terms = load_terms()
+        for node in self.document.findall(addnodes.index):
+            node["entries"] = [(kind, index_entry_in_chinese(value, terms) if kind == "single" else value,
+                                target, main, key)
+                               for kind, value, target, main, key in node["entries"]]
+
+
 class TranslateTocCaptions(SphinxTransform):
     """The part captions of the table of contents ("From processes to containers") in the edition's language.
     sphinx-external-toc inserts the toctrees (its transform, priority 100) after Sphinx's ``Locale`` has
@@ -601,6 +624,7 @@ def setup(app):
     app.connect("html-page-context", link_other_edition)
     app.add_transform(OutputsStayEnglish)
     app.add_transform(TranslateTocCaptions)
+    app.add_transform(TranslateIndexEntries)
     app.add_transform(RememberMessages)
     app.connect("doctree-read", note_untranslated)
     app.connect("env-purge-doc", forget_untranslated)

@@ -68,6 +68,13 @@ def load_terms(path: Path = TERMS_FILE) -> tuple[Term, ...]:
     return tuple(terms)
 
 
+def index_entry_in_chinese(entry: str, terms: tuple[Term, ...]) -> str:
+    """An index entry (``"liveness probe"``, or ``"probe; liveness"`` with a sub-entry) with each part that is a
+    term of the list, in any case, replaced by its Chinese word; other parts (``OOMKilled``) unchanged."""
+    chinese = {term.term.lower(): term.zh for term in terms}
+    return "; ".join(chinese.get(part.strip().lower(), part.strip()) for part in entry.split(";"))
+
+
 def check_message(msgid: str, msgstr: str, terms: tuple[Term, ...]) -> list[tuple[Term, str]]:
     """The (term, variant) pairs a translation writes that its English text does not."""
     return [(term, variant) for term in terms for variant in term.avoid

@@ -54,7 +54,7 @@ ENGLISH = Edition("en", "", "English", "Read this page in English")
 CHINESE = Edition("zh_CN", "zh-CN", "中文", "阅读本页的中文版")
 EDITIONS = (ENGLISH, CHINESE)
 CHINESE_SETTINGS = {
-    "html_title": "podnotes：由进程搭起的 Pod",
+    "html_title": "podnotes：由进程搭建的 Pod",
     "search_bar_text": "搜索本书…",
 }
 
