@@ -129,3 +129,20 @@ def test_the_language_switch_is_in_the_header_and_keeps_the_page(browser, site_r
             assert overflow <= 1, f"{screen}: {page.url} is {overflow}px wider than the screen"
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_the_language_switch_keeps_the_search_words(browser, site_root_url):
+    """A reader who searched, then switches language, sees the same search in the other edition."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        page.goto(site_root_url + "search.html?q=OOMKilled")
+        with page.expect_navigation():
+            page.locator(".bd-header-article a.podnotes-language-switch, a.podnotes-language-switch").first.click()
+        assert page.url == site_root_url + EDITIONS["zh-CN"] + "search.html?q=OOMKilled", page.url
+        page.wait_for_selector("#search-results .search-summary", timeout=15_000)
+        assert page.locator("#search-results ul.search li").count() > 0, "the same search, answered"
+    finally:
+        context.close()
