@@ -415,3 +415,40 @@ def probes_of(spec: dict) -> list:
             settings = {name: probe_setting(probe, name) for name in PROBE_FIELDS_DEFAULTED}
             found.append(ProbeInfo(container=container["name"], probe=probe_type, handler=handler, **settings))
     return found
+
+
+class BackgroundWatches:
+    """Watches that run in threads of their own while a scene acts, each change stamped on arrival.
+
+    A subclass passes the methods that each open one watch (through :meth:`stream`) as ``targets``;
+    :meth:`start` starts them, :meth:`stop` ends them within about 5 s (the watches' timeout). A dropped
+    watch is opened again, and lists the objects afresh."""
+
+    def __init__(self, *targets: Callable[[], None]):
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=target, daemon=True) for target in targets]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(10)
+
+    def stream(self, list_function, on_change: Callable[[str, dict, float], None], *args) -> None:
+        """Watch ``list_function(*args)`` until :meth:`stop`, calling ``on_change(type, object, time.time())``
+        for each change (objects as plain dicts)."""
+        while not self._stop.is_set():
+            watch = api.watch()
+            try:
+                for change in watch.stream(list_function, *args, timeout_seconds=5, _request_timeout=10,
+                                           deserialize=False):
+                    on_change(change["type"], change["object"], time.time())
+                    if self._stop.is_set():
+                        break
+            except Exception:
+                time.sleep(0.2)  # a dropped watch is opened again; the objects are listed afresh
+            finally:
+                watch.stop()

@@ -34,6 +34,7 @@ import threading
 import time
 from pathlib import Path
 
+from ...cluster.watching import BackgroundWatches
 from ..runtime import running_tasks
 
 NAME = "node-loss"  # a namespace name is made of it: no underscore
@@ -328,7 +329,7 @@ def _until(condition, timeout: float, what: str, interval: float = 0.25) -> None
         time.sleep(interval)
 
 
-class _Watchers:
+class _Watchers(BackgroundWatches):
     """A watch on the node's Node object and one on the scene's Pods; each change is kept with its arrival
     time as the few fields the chapter reads (:func:`podnotes.node.nodeloss.node_state`, ``pod_state``)."""
 
@@ -336,34 +337,7 @@ class _Watchers:
         self.context = context
         self.node_changes: list[dict] = []
         self.pod_changes: list[dict] = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._nodes, daemon=True),
-                         threading.Thread(target=self._pods, daemon=True)]
-
-    def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(10)
-
-    def _stream(self, list_function, on_change, *args) -> None:
-        from ...cluster import api
-
-        while not self._stop.is_set():
-            stream = api.watch()
-            try:
-                for change in stream.stream(list_function, *args, timeout_seconds=5, _request_timeout=10,
-                                            deserialize=False):
-                    on_change(change["type"], change["object"], time.time())
-                    if self._stop.is_set():
-                        break
-            except Exception:
-                time.sleep(0.2)  # a dropped watch is opened again; the objects are listed afresh
-            finally:
-                stream.stop()
+        super().__init__(self._nodes, self._pods)
 
     def _nodes(self) -> None:
         from ...nodeloss import node_state
@@ -373,7 +347,7 @@ class _Watchers:
                 self.node_changes.append({"at": at, **node_state(obj)})
 
         with self._connection() as connected:
-            self._stream(connected.core().list_node, on_change)
+            self.stream(connected.core().list_node, on_change)
 
     def _pods(self) -> None:
         from ...nodeloss import pod_state
@@ -382,7 +356,7 @@ class _Watchers:
             self.pod_changes.append({"at": at, "type": kind, **pod_state(obj)})
 
         with self._connection() as connected:
-            self._stream(connected.core().list_namespaced_pod, on_change, self.context.namespace)
+            self.stream(connected.core().list_namespaced_pod, on_change, self.context.namespace)
 
     def _connection(self):
         from ... import cluster

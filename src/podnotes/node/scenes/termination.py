@@ -10,6 +10,8 @@ import shutil
 import threading
 import time
 
+from ...cluster.watching import BackgroundWatches
+
 NAME = "termination"
 OBSERVE_SECONDS = 45.0  # from the creations: Ready by ~10 s, deleted 5 s later, the finalizer released 12 s later
 RUN_BEFORE_DELETION = 5.0  # seconds Ready before the deletion: longer than a status blip (agreement.SYNC_LATENCY)
@@ -147,7 +149,7 @@ class _Observer(threading.Thread):
             self.error = err
 
 
-class _Watchers:
+class _Watchers(BackgroundWatches):
     """Two watches on the scene's namespace: the Pods (when each got its deletionTimestamp, when it went)
     and the Service's EndpointSlices (each Pod address's ready, serving and terminating), stamped on arrival."""
 
@@ -159,18 +161,7 @@ class _Watchers:
         self.changes: list[tuple[float, str, tuple[bool, bool, bool] | None]] = []
         self._current: dict[str, tuple[bool, bool, bool]] = {}
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._pods, daemon=True),
-                         threading.Thread(target=self._slices, daemon=True)]
-
-    def start(self) -> None:
-        for thread in self._threads:
-            thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(10)
+        super().__init__(self._pods, self._slices)
 
     def endpoints_now(self) -> dict[str, tuple[bool, bool, bool]]:
         with self._lock:
@@ -188,22 +179,6 @@ class _Watchers:
             found.append(entry)
         return found
 
-    def _stream(self, list_function, on_change) -> None:
-        from ...cluster import api
-
-        while not self._stop.is_set():
-            stream = api.watch()
-            try:
-                for change in stream.stream(list_function, self.context.namespace, timeout_seconds=5,
-                                            _request_timeout=10, deserialize=False):
-                    on_change(change["type"], change["object"], time.time())
-                    if self._stop.is_set():
-                        break
-            except Exception:
-                time.sleep(0.2)  # a dropped watch is opened again; the objects are listed afresh
-            finally:
-                stream.stop()
-
     def _pods(self) -> None:
         from ...cluster.watching import parse_time
 
@@ -218,7 +193,7 @@ class _Watchers:
                     self.removed.setdefault(name, at)
 
         with self._connection() as connected:
-            self._stream(connected.core().list_namespaced_pod, on_change)
+            self.stream(connected.core().list_namespaced_pod, on_change, self.context.namespace)
 
     def _slices(self) -> None:
         from kubernetes import client
@@ -235,7 +210,8 @@ class _Watchers:
                 self._current = states
 
         with self._connection() as connected:
-            self._stream(client.DiscoveryV1Api(connected.api_client).list_namespaced_endpoint_slice, on_change)
+            self.stream(client.DiscoveryV1Api(connected.api_client).list_namespaced_endpoint_slice, on_change,
+                        self.context.namespace)
 
     def _connection(self):
         """A connection of the watch's own: a long-lived watch must not hold the admin connection's pool."""
