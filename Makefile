@@ -17,8 +17,10 @@ PYTEST_ARGS ?=
 # Phases, each printed with its time (podnotes.book.build): the Kubernetes binaries (built once with Go, else
 # skipped), the real-node observations (as root, unless current), then the site. FORCE=1 executes every
 # notebook again; so does any change of the observations, root or the binaries since the last build.
+# ENGLISH_ONLY=1 skips the Chinese edition (a quicker build while writing).
 book: $(STAMP)
-	$(BIN)/python -m podnotes.book.build $(if $(FORCE),--force) --book $(BOOK) --out $(BOOK_OUT) -- $(JB_FLAGS)
+	$(BIN)/python -m podnotes.book.build $(if $(FORCE),--force) $(if $(ENGLISH_ONLY),--english-only) \
+		--book $(BOOK) --out $(BOOK_OUT) -- $(JB_FLAGS)
 
 # The Chinese edition's catalogs (locales/zh_CN/LC_MESSAGES/<page>.po): every message of the executed book
 # extracted again (Sphinx's gettext builder over the execution cache of the last `make book`), the catalogs

@@ -24,6 +24,12 @@ kubelet silent from time 0, the 1.37 controllers act in this order (kubernetes v
    is gone (after a 40 s quarantine). Either way ``markFailedAndDeletePodWithCondition`` first sets the
    phase to ``Failed`` (where it is not terminal yet) and then deletes with grace period 0.
 
+With no Node of any zone Ready (``other_ready_nodes=0``) ``handleDisruption`` enters "master disruption
+mode": it removes the ``NoExecute`` taints and stops tainting, so nothing is evicted. :func:`predict` models
+that design. A race upstream leaves open (kubernetes/kubernetes#111385) can keep one taint anyway: the
+taint worker may add it between the pass queueing the node and the mode's ``markNodeAsReachable``, which
+checks the Node as listed at the start of the pass and skips it.
+
 Times are seconds after the kubelet stopped. :func:`predict` gives the instants and the window within which
 each may fall; :func:`observed_instants` reads the same instants from a recording of the scene
 :mod:`podnotes.node.scenes.node_loss`; :func:`compare` pairs them with :class:`podnotes.node.agreement.Row`.

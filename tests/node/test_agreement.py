@@ -17,6 +17,31 @@ pytestmark = [pytest.mark.node, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def example_runs(local_node, repo_root):
+    """Every example's run on the node, compared with the simulator. When ``make book`` has just recorded them
+    with this very package (CI builds the book first), that recording is compared again instead of running
+    the same examples a second time; otherwise they run here, and the scenes too, so the recording this run
+    leaves is complete for ``make book`` to reuse."""
+    from podnotes.node.examples import examples, recorded_runs
+    from podnotes.node.observe import recorded_by_this_package
+    from podnotes.node.overlays import node_setup
+
+    folder = repo_root / "_build" / "observed"
+    if recorded_by_this_package(folder):
+        REPORT.append(f"examples: the recording make book made at {node_setup(folder)['observed_at']} "
+                      "with this package, compared again")
+        runs = recorded_runs(folder, examples())
+    else:
+        runs = _run_here(local_node, folder)
+    REPORT.append("simulated vs observed (seconds since the Pod was created):")
+    for run in runs:
+        if run.agreement is not None:
+            REPORT.extend(run.agreement.table().splitlines())
+        else:
+            REPORT.append(f"{run.example.name}: failed to run: {run.error!r}")
+    return {run.example.name: run for run in runs}
+
+
+def _run_here(local_node, folder):
     from podnotes import cluster
     from podnotes.node.examples import examples, run_examples
     from podnotes.node.scenes import SceneContext, run_scenes
@@ -29,16 +54,9 @@ def example_runs(local_node, repo_root):
                                           kubeconfig=local_node.kubeconfig) as connected:
                     yield connected
 
-            runs = run_examples(factory, examples(), out_dir=repo_root / "_build" / "observed")
-        # The scenes too, so the observations this run leaves are complete for `make book` to reuse.
-        run_scenes(SceneContext(local_node, admin, "", repo_root / "_build" / "observed", progress=REPORT.append))
-    REPORT.append("simulated vs observed (seconds since the Pod was created):")
-    for run in runs:
-        if run.agreement is not None:
-            REPORT.extend(run.agreement.table().splitlines())
-        else:
-            REPORT.append(f"{run.example.name}: failed to run: {run.error!r}")
-    return {run.example.name: run for run in runs}
+            runs = run_examples(factory, examples(), out_dir=folder)
+        run_scenes(SceneContext(local_node, admin, "", folder, progress=REPORT.append))
+    return runs
 
 
 EXAMPLE_NAMES = ["exec-liveness", "http-liveness", "tcp-liveness-readiness", "slow-start", "crash-loop",

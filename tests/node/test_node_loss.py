@@ -165,10 +165,18 @@ def test_sigterm_while_the_kubelet_is_stopped_continues_it(local_node, node_clus
 
 def test_without_a_second_ready_node_nothing_is_evicted(local_node, node_cluster):
     """The one-node cluster alone: master disruption mode (``handleDisruption``) keeps the NoExecute taint off
-    and ``short``, whose toleration is 5 s, is still there well after its 5 s."""
+    and ``short``, whose toleration is 5 s, is still there well after its 5 s.
+
+    Unless the pass that enters the mode loses a race upstream leaves open (kubernetes/kubernetes#111385): the
+    pass queues the node for the NoExecute taint (``processTaintBaseEviction``), the taint worker (every
+    100 ms) adds it, and the mode's ``markNodeAsReachable`` looks at the Node as listed at the start of the
+    pass, finds no taint and removes nothing. The taint then stays and the taint manager evicts ``short``.
+    The chapter says so; here that outcome must carry the race's mark: a taint added in the same pass that
+    turned the node Unknown, not a later one."""
     import time
 
     from podnotes.cluster import wait_for
+    from podnotes.cluster.watching import parse_time
     from podnotes.node.scenes import node_loss as scene
 
     made = scene.pods()
@@ -182,11 +190,17 @@ def test_without_a_second_ready_node_nothing_is_evicted(local_node, node_cluster
                          scene.NOT_READY_TIMEOUT, "Unknown")
             time.sleep(scene.SHORT_TOLERATION + 5)
             node = node_cluster.get("Node", local_node.node_name)
-            taints = {f"{t['key']}:{t['effect']}" for t in node["spec"].get("taints") or []}
             short = node_cluster.get("Pod", "short")
-        assert f"{nodeloss.UNREACHABLE}:NoSchedule" in taints
-        assert f"{nodeloss.UNREACHABLE}:NoExecute" not in taints, taints
-        assert not short["metadata"].get("deletionTimestamp"), "not evicted"
+        taints = {f"{t['key']}:{t['effect']}": t for t in node["spec"].get("taints") or []}
+        ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
+        assert f"{nodeloss.UNREACHABLE}:NoSchedule" in taints, taints
+        no_execute = taints.get(f"{nodeloss.UNREACHABLE}:NoExecute")
+        if no_execute is None:
+            assert not short["metadata"].get("deletionTimestamp"), "not evicted"
+        else:
+            lag = parse_time(no_execute["timeAdded"]) - parse_time(ready["lastTransitionTime"])
+            assert -1 <= lag <= 2, f"a NoExecute taint {lag:+.0f} s after Unknown is not the entry race"
+            assert short["metadata"].get("deletionTimestamp"), "the lingering taint evicts short"
         predicted = nodeloss.predict([nodeloss.LostPod("short", scene.SHORT_TOLERATION)],
                                      nodeloss.ControlPlane(other_ready_nodes=0))
         assert predicted.at("short: evicted") is None

@@ -33,6 +33,34 @@ def test_observations_are_current_only_for_the_same_examples_and_pins(tmp_path):
     assert state.present and not state.current and "other examples" in state.describe()
 
 
+def test_the_tests_reuse_only_a_recording_this_package_made(tmp_path):
+    """tests/node/test_agreement.py compares a recording again instead of running the examples twice only when
+    it is current and its node.json names this package's digest."""
+    from podnotes.book.build import package_digest
+
+    write_node_json(tmp_path, observe.examples_digest())
+    assert not observe.recorded_by_this_package(tmp_path), "no package digest: recorded by an older package"
+    setup = json.loads((tmp_path / "node.json").read_text())
+    (tmp_path / "node.json").write_text(json.dumps({**setup, "package_digest": package_digest()}))
+    assert observe.recorded_by_this_package(tmp_path)
+    (tmp_path / "node.json").write_text(json.dumps({**setup, "package_digest": "0" * 16}))
+    assert not observe.recorded_by_this_package(tmp_path)
+
+
+def test_recorded_runs_compare_a_recording_again(tmp_path):
+    from podnotes.node.examples import examples, recorded_runs
+    from podnotes.probes import simulate
+
+    chosen = examples()[:2]
+    assert len(chosen) == 2
+    first = chosen[0]
+    (tmp_path / f"{first.name}.json").write_text(
+        simulate(first.manifest, first.behaviour, first.duration).to_json())  # a recording that agrees exactly
+    runs = recorded_runs(tmp_path, chosen)
+    assert runs[0].error is None and runs[0].agreement.rows and runs[0].agreement.ok
+    assert isinstance(runs[1].error, FileNotFoundError) and runs[1].agreement is None
+
+
 def test_check_exit_codes(tmp_path, capsys):
     assert observe.main(["--check", "--out", str(tmp_path)]) == 1
     write_node_json(tmp_path, observe.examples_digest())

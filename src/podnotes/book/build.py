@@ -187,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="execute every notebook again")
     parser.add_argument("--book", type=Path, default=REPO_ROOT, help="the book's folder (with _config.yml)")
     parser.add_argument("--out", type=Path, default=None, help="where _build goes (default: the book's folder)")
+    parser.add_argument("--english-only", action="store_true",
+                        help="build the English edition only (faster; the Chinese edition is left as it was)")
     parser.add_argument("flags", nargs=argparse.REMAINDER, help="jupyter-book build flags, after --")
     args = parser.parse_args(argv)
     flags = args.flags[1:] if args.flags[:1] == ["--"] else args.flags
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     phases.run("site", site)
     from .translations import has_translations
 
-    if result[0] == 0 and has_translations(args.book):
+    if result[0] == 0 and has_translations(args.book) and not args.english_only:
         def chinese() -> str:
             everything = args.force or "every notebook executed" in phases.rows[-1][2]
             status, outcome = build_translation(args.book, out, flags or DEFAULT_FLAGS, everything)

@@ -157,6 +157,26 @@ def _run_one(cluster_factory, run: ExampleRun) -> None:
         run.error = err
 
 
+def recorded_runs(folder: Path, chosen: list[NodeExample]) -> list[ExampleRun]:
+    """The runs a recording in ``folder`` (:func:`write_observed`) holds: each example's observed Timeline read
+    back, then simulated and compared again exactly as :func:`run_examples` does after a live run. An example
+    with no recorded timeline gets ``FileNotFoundError`` as its ``error``."""
+    from ..probes import Timeline, simulate
+
+    runs = []
+    for example in chosen:
+        run = ExampleRun(example)
+        path = folder / f"{example.name}.json"
+        try:
+            run.observed = Timeline.from_json(path.read_text())
+            run.simulated = simulate(example.manifest, example.behaviour, example.duration)
+            run.agreement = compare(example.name, run.simulated, run.observed)
+        except FileNotFoundError as err:
+            run.error = err
+        runs.append(run)
+    return runs
+
+
 def write_observed(runs: list[ExampleRun], out_dir: Path) -> None:
     """``<example>.json``: the observed Timeline; ``agreement.json``: every paired instant of every example."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -185,6 +205,7 @@ def node_setup() -> dict[str, str]:
     import datetime as dt
     import platform
 
+    from ..book.build import package_digest
     from ..cluster.binaries import pinned_versions
     from ..linux.machine import cgroup_version
     from .binaries import find_node_binaries
@@ -200,6 +221,7 @@ def node_setup() -> dict[str, str]:
         "cgroups": cgroup_version(),
         "observed_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "examples_digest": examples_digest(),
+        "package_digest": package_digest(),
     }
 
 

@@ -106,6 +106,17 @@ def observations_state(folder: Path | None = None) -> ObservationsState:
     return ObservationsState(folder, present, present and recorded == expected, recorded, expected)
 
 
+def recorded_by_this_package(folder: Path | None = None) -> bool:
+    """Whether ``folder`` holds current observations (:func:`observations_state`) that this very package
+    recorded (the digest :func:`podnotes.book.build.package_digest` in ``node.json``): a recording the tests
+    may read instead of running the same examples on the node again."""
+    from ..book.build import package_digest
+    from .overlays import node_setup
+
+    state = observations_state(folder)
+    return state.current and node_setup(state.folder).get("package_digest") == package_digest()
+
+
 def reasons_node_cannot_run() -> list[str]:
     """Why this machine cannot run a local node, as short phrases (empty: it can).
 
