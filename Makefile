@@ -45,8 +45,10 @@ workshop-offline: $(STAMP)
 	$(BIN)/python -m podnotes.workshop.offline --out $(WORKSHOP_OFFLINE) --requirements requirements.txt \
 		--site-archive "$$(ls -t $(BOOK_OUT)/_build/podnotes-site-*.tar.gz 2>/dev/null | head -1)"
 
+# The machine tier (real node, kernel, API servers) and the read-only tier (the built site in a browser, the
+# book's build, code checks) side by side: tools/run_tests.py. Arguments that choose tests run one pytest.
 test: $(STAMP) k8s-binaries
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python tools/run_tests.py $(PYTEST_ARGS)
 
 # kube-apiserver and etcd for the cluster tests (marker `cluster`), compiled from
 # the Go module proxy into ~/.cache/podnotes once per pinned version. Without Go

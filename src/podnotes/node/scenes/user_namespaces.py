@@ -23,6 +23,7 @@ is refused by admission, and ``userns`` (the same with ``hostUsers: false``) is 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from .. import scenepods
@@ -37,6 +38,7 @@ WRITTEN = "written-by-root"  # the file each container's root writes to its empt
 RUN_TIMEOUT = 60.0
 
 RESTRICTED = {"pod-security.kubernetes.io/enforce": "restricted"}
+LABEL_TIMEOUT = 10.0  # seconds for the label to reach Pod Security admission's namespace cache
 
 
 def pod(name: str, host_users: bool, run_as_root: bool = False) -> dict:
@@ -71,6 +73,7 @@ def observe(context) -> dict:
     with scenepods.running(admin, namespace, [pod("hostusers", True)], timeout=RUN_TIMEOUT) as pods:
         record["hostusers"] = _container_view(crictl, namespace, pods["hostusers"], kubelet_root)
     admin.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": RESTRICTED}})
+    _until_enforced(admin, namespace, pod("root-on-host", True, run_as_root=True))
     record["admission"] = {"root-on-host": _admission(admin, namespace, pod("root-on-host", True, run_as_root=True))}
     with scenepods.running(admin, namespace, [pod("userns", False, run_as_root=True)],
                            timeout=RUN_TIMEOUT) as pods:
@@ -115,6 +118,21 @@ def version_fields(text: str) -> dict[str, str]:
         if colon and key.strip():
             fields[key.strip()[0].lower() + key.strip()[1:]] = value.strip()
     return fields
+
+
+def _until_enforced(admin, namespace: str, violating: dict, timeout: float = LABEL_TIMEOUT) -> None:
+    """Wait until Pod Security admission enforces the namespace's new label: it reads namespaces from an
+    informer's cache first (``NamespaceGetterFromListerAndClient``, k8s.io/pod-security-admission
+    ``admission/namespace.go``; the client only when the cache lacks the namespace), so a
+    Pod created the moment after the label was set can still be judged by the old one. Server-side dry runs
+    of ``violating`` (nothing is stored) until one is refused. Raises RuntimeError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not any("PodSecurity" in finding.server_message
+                  for finding in admin.dry_run(violating, namespace=namespace)):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Pod Security admission did not enforce {RESTRICTED} on {namespace} "
+                               f"within {timeout:.0f} s")
+        time.sleep(0.2)
 
 
 def _admission(admin, namespace: str, manifest: dict) -> str:
