@@ -60,6 +60,15 @@ def cell_outputs(soup: BeautifulSoup) -> list[str]:
     return [" ".join(output.get_text(" ").split()) for output in soup.select("div.cell_output")]
 
 
+def test_the_dropdown_hints_are_in_each_language(site_dir):
+    """sphinx-togglebutton writes its hints into every page as script variables; the solutions' dropdowns of
+    the Chinese edition say 点击显示 / 点击隐藏, not the English default."""
+    hints = {edition: (site_dir / EDITIONS[edition] / "chapters" / "node-loss.html").read_text(encoding="utf-8")
+             for edition in ("en", "zh-CN")}
+    assert "toggleHintShow = 'Click to show'" in hints["en"]
+    assert "toggleHintShow = '点击显示'" in hints["zh-CN"] and "toggleHintHide = '点击隐藏'" in hints["zh-CN"]
+
+
 @pytest.mark.parametrize("page", ["intro.html", "chapters/termination.html", "chapters/reference/glossary.html"])
 def test_the_table_of_contents_parts_are_named_in_each_language(site_dir, page):
     """The sidebar's part captions come from _toc.yml, inserted after Sphinx translates a page

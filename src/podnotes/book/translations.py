@@ -56,6 +56,9 @@ EDITIONS = (ENGLISH, CHINESE)
 CHINESE_SETTINGS = {
     "html_title": "podnotes：由进程搭建的 Pod",
     "search_bar_text": "搜索本书…",
+    # sphinx-togglebutton's hints on the dropdowns (solutions, hidden cells); its own catalog has no zh_CN.
+    "togglebutton_hint": "点击显示",
+    "togglebutton_hint_hide": "点击隐藏",
 }
 
 
@@ -273,6 +276,8 @@ def chinese_settings(book: Path, out: Path) -> dict:
         "locale_dirs": [str(staged_locales(book, out).resolve())],
         "gettext_compact": False,
         "html_title": CHINESE_SETTINGS["html_title"],
+        "togglebutton_hint": CHINESE_SETTINGS["togglebutton_hint"],
+        "togglebutton_hint_hide": CHINESE_SETTINGS["togglebutton_hint_hide"],
         "html_theme_options": theme_options,
         "html_search_options": {"dict": str(search_dictionary(out).resolve())},
         "podnotes_untranslated_report": str((work_dir(out) / UNTRANSLATED_REPORT).resolve()),
