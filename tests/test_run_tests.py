@@ -23,6 +23,7 @@ def runner():
 @pytest.mark.parametrize("args,chooses", [
     ([], False),
     (["--durations=25"], False),
+    (["--durations", "25", "-p", "no:cacheprovider"], False),
     (["-q", "-x", "--junitxml=out.xml"], False),
     (["tests/test_cli.py"], True),
     (["tests/test_cli.py::test_help"], True),

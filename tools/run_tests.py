@@ -49,7 +49,10 @@ NO_TESTS = 5
 
 
 def chooses_tests(args: list[str]) -> bool:
-    return any(arg in CHOOSING or arg.split("=", 1)[0] in CHOOSING or not arg.startswith("-") for arg in args)
+    """Whether ``args`` pick tests: a -k/-m/--lf... option, or a path or node id that exists (an option's
+    separate value, as in ``--durations 25``, is not a path)."""
+    return any(arg in CHOOSING or arg.split("=", 1)[0] in CHOOSING
+               or not arg.startswith("-") and (ROOT / arg.split("::", 1)[0]).exists() for arg in args)
 
 
 def read_only_args(args: list[str]) -> list[str]:
