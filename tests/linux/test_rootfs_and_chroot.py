@@ -24,11 +24,31 @@ def test_rootfs_holds_programs_and_their_libraries(use_busybox):
     assert not root.path.exists()
 
 
-def test_missing_programs_are_named_and_nothing_is_left():
-    before = set(os.listdir(tempfile.gettempdir()))
+def _rootfs_dirs_of_this_process(parent: str) -> set[str]:
+    # Other tests and tiers share the temporary directory and create files there
+    # concurrently; only names this process's build_rootfs could make count.
+    own_prefix = f"{rootfs.ROOTFS_PREFIX}{os.getpid()}-"
+    return {name for name in os.listdir(parent) if name.startswith(own_prefix)}
+
+
+def test_missing_programs_are_named_and_nothing_is_left(tmp_path):
+    with pytest.raises(rootfs.RootfsError, match="no-such-program"):
+        rootfs.build_rootfs(programs=("sh", "no-such-program"), use_busybox=False, parent=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_build_in_the_default_place_leaves_nothing():
+    shared = tempfile.gettempdir()
+    before = _rootfs_dirs_of_this_process(shared)
     with pytest.raises(rootfs.RootfsError, match="no-such-program"):
         rootfs.build_rootfs(programs=("sh", "no-such-program"), use_busybox=False)
-    assert set(os.listdir(tempfile.gettempdir())) - before == set()
+    assert _rootfs_dirs_of_this_process(shared) - before == set()
+
+
+def test_the_leftover_check_sees_a_directory_build_rootfs_would_make(tmp_path):
+    # The check above must be able to fail: a directory named as build_rootfs names them is seen.
+    (tmp_path / f"{rootfs.ROOTFS_PREFIX}{os.getpid()}-left").mkdir()
+    assert _rootfs_dirs_of_this_process(str(tmp_path)) == {f"{rootfs.ROOTFS_PREFIX}{os.getpid()}-left"}
 
 
 @needs_root
