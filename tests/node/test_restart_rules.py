@@ -60,7 +60,7 @@ def test_the_kubelet_events_count_the_starts_and_the_back_off(record):
     started = {e["involvedObject"]["fieldPath"]: e.get("count", 1) for e in record["events"]
                if e["reason"] == "Started"}
     assert started["spec.containers{stop}"] == 1
-    assert started["spec.containers{retry}"] == 3  # at 0 s, 2 s and after the 10 s back-off
+    assert started["spec.containers{retry}"] == 3  # at 0 s, 4 s and after the 10 s back-off
     backoff = [row.message for row in event_rows(record["events"]) if row.reason == "BackOff"]
     assert backoff and all(m.startswith("Back-off restarting failed container retry ") for m in backoff)
 
@@ -68,6 +68,7 @@ def test_the_kubelet_events_count_the_starts_and_the_back_off(record):
 def test_the_simulator_agrees_with_the_node(record):
     rows = record["rows"]
     assert rows, "nothing was compared"
+    assert {"Ready -> True", "Ready -> False"} <= {row["what"] for row in rows}, "the one Ready spell is compared"
     starts = [row for row in rows if row["what"].startswith("retry: start")]
     assert len(starts) >= 3, rows
     assert all(row["agrees"] for row in rows), [row for row in rows if not row["agrees"]]

@@ -69,6 +69,46 @@ def test_the_dropdown_hints_are_in_each_language(site_dir):
     assert "toggleHintShow = '点击显示'" in hints["zh-CN"] and "toggleHintHide = '点击隐藏'" in hints["zh-CN"]
 
 
+#: What the Chinese edition's own words (outside the article) may say in English: the way to the English edition,
+#: written in English for a reader who looks for it, and the download buttons' file suffixes.
+ENGLISH_IN_THE_CHINESE_CHROME = {"English", "Read this page in English", ".md", ".ipynb", ".pdf"}
+CJK = re.compile(r"[\u3400-\u9fff]")
+CHROME_ATTRIBUTES = ("title", "aria-label", "data-bs-title", "placeholder", "alt")
+
+
+def chrome_words(soup: BeautifulSoup) -> list[tuple[str, str]]:
+    """The site's own words on a page, outside the article: tooltips and screen-reader labels of every element,
+    and the text of buttons and menu items; each as (where, text)."""
+    for article in soup.select("article.bd-article"):
+        article.decompose()
+    words = [(f'<{element.name} {name}="{element[name]}">', element[name])
+             for element in soup.find_all(True) for name in CHROME_ATTRIBUTES if element.get(name)]
+    for element in soup.select("button, .btn, .dropdown-item, label"):
+        text = " ".join(element.get_text(" ").split())
+        if text:
+            words.append((f"<{element.name}>{text}</{element.name}>", text))
+    return words
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_chinese_edition_speaks_chinese_around_the_article(site_dir, page):
+    """The theme's tooltips, labels and buttons: from its catalogs where it asks one (with the book's
+    corrections, locales/zh_CN/LC_MESSAGES/booktheme.po), and where its templates fix English text, from the
+    book's sphinx.po after the pages are written (podnotes.book.sphinxext.translate_template_attributes)."""
+    words = chrome_words(soup_of(site_dir, "zh-CN", page))
+    assert len(words) >= 5, f"zh-CN/{page}: too few of the site's own words found to check: {words}"
+    english = sorted({where for where, text in words
+                      if not CJK.search(text) and text not in ENGLISH_IN_THE_CHINESE_CHROME})
+    assert not english, f"zh-CN/{page}: English around the article: {english}"
+    assert "列印" not in str(words), "Taiwan's word for printing, from the theme's zh_CN catalog"
+
+
+def test_the_english_edition_keeps_the_english_chrome(site_dir):
+    """The translation of template attributes runs only in the translated build."""
+    words = dict((text, where) for where, text in chrome_words(soup_of(site_dir, "en", "chapters/08-probes.html")))
+    assert {"Toggle primary sidebar", "Main"} <= set(words), sorted(words)
+
+
 @pytest.mark.parametrize("page", ["intro.html", "chapters/termination.html", "chapters/reference/glossary.html"])
 def test_the_table_of_contents_parts_are_named_in_each_language(site_dir, page):
     """The sidebar's part captions come from _toc.yml, inserted after Sphinx translates a page

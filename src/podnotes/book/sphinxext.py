@@ -38,7 +38,9 @@ of the current sources had no translation (``podnotes_untranslated_report``).
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -454,6 +456,70 @@ def quiet_chinese_word_splitter(app, config):
         jieba.setLogLevel(std_logging.WARNING)
 
 
+#: Message domains of themes whose own Simplified Chinese wording the book corrects with a catalog of the same
+#: name in its locale folder (sphinx-book-theme's zh_CN catalog says 列印成 PDF, Taiwan's usage, for "Print to PDF").
+THEME_CATALOGS = ("booktheme",)
+
+
+def project_catalogs_before_the_themes(app, config):
+    """Make the book's catalog of a theme's domain the one asked first, the theme's own its fallback.
+
+    sphinx-book-theme loads its catalog in its ``setup`` (``app.add_message_catalog``), before any project
+    catalog could be; Sphinx's ``sphinx.locale.init`` keeps the first catalog of a domain and adds later
+    ones as fallbacks, so a project catalog added the same way would never be read. Sphinx compiles only its
+    own domain's catalog of a project (``sphinx.po``), so these are compiled here when stale."""
+    if not config.language or config.language == "en":
+        return
+    import gettext
+
+    from sphinx import locale
+    from sphinx.util.i18n import CatalogRepository
+
+    repository = CatalogRepository(app.srcdir, config.locale_dirs, config.language, config.source_encoding)
+    for catalog in repository.catalogs:
+        if catalog.domain not in THEME_CATALOGS:
+            continue
+        if catalog.is_outdated():
+            catalog.write_mo(config.language)
+        ours = gettext.translation(catalog.domain, localedir=str(Path(catalog.base_dir).parent.parent),
+                                   languages=[config.language])
+        key = ("general", catalog.domain)
+        theirs = locale.translators.get(key)
+        if theirs is not None:
+            ours.add_fallback(theirs)
+        locale.translators[key] = ours
+
+
+#: Attributes the themes write into their templates as fixed English text instead of asking a catalog
+#: (sphinx-book-theme's sidebar toggles' ``title``, the navigation landmarks' ``aria-label``).
+TEMPLATE_ATTRIBUTES = re.compile(r'\b(title|aria-label)="([^"<>]+)"')
+
+
+def translate_template_attributes(app, exception):
+    """In a translated build, look up every ``title`` and ``aria-label`` of the written pages in Sphinx's
+    catalog (``sphinx.po`` of the book's locale folder, then Sphinx's own), so that the tooltips and
+    screen-reader labels the theme's templates fix in English are in the edition's language too. A value
+    without a translation, or already translated, stays as it is."""
+    if exception is not None or not app.config.language or app.config.language == "en":
+        return
+    if app.builder.format != "html":
+        return
+    from sphinx.locale import _ as translate
+
+    def translated(match: re.Match) -> str:
+        text = html.unescape(match[2])
+        translation = translate(text)
+        if translation == text:
+            return match[0]
+        return f'{match[1]}="{html.escape(translation, quote=True)}"'
+
+    for page in Path(app.outdir).rglob("*.html"):
+        written = page.read_text(encoding="utf-8")
+        changed = TEMPLATE_ATTRIBUTES.sub(translated, written)
+        if changed != written:
+            page.write_text(changed, encoding="utf-8")
+
+
 def link_other_edition(app, pagename, templatename, context, doctree):
     """The address of the same page in the other edition, relative to this page."""
     if LANGUAGE_SWITCH not in (app.config.html_theme_options or {}).get("article_header_end", ()):
@@ -621,6 +687,7 @@ def setup(app):
     app.add_config_value("podnotes_untranslated_report", "", "env", [str])
     app.connect("config-inited", offer_language_switch)
     app.connect("config-inited", quiet_chinese_word_splitter)
+    app.connect("config-inited", project_catalogs_before_the_themes)
     app.connect("html-page-context", link_other_edition)
     app.add_transform(OutputsStayEnglish)
     app.add_transform(TranslateTocCaptions)
@@ -630,6 +697,7 @@ def setup(app):
     app.connect("env-purge-doc", forget_untranslated)
     app.connect("env-merge-info", merge_untranslated)
     app.connect("build-finished", write_untranslated_report)
+    app.connect("build-finished", translate_template_attributes)
     app.connect("config-inited", default_favicon)
     app.connect("config-inited", add_site_static)
     app.connect("config-inited", rank_chapters_first)
