@@ -520,6 +520,35 @@ def translate_template_attributes(app, exception):
             page.write_text(changed, encoding="utf-8")
 
 
+def keep_index_entries_of_unchanged_pages(app):
+    """Give the search index back the ``{index}`` entries of the pages an incremental build did not write again.
+
+    Sphinx 7.4's ``IndexBuilder.load`` reads the previous ``searchindex.js``'s words and titles back, but not
+    its ``indexentries`` (sphinx-doc/sphinx#12599, open), so after a rebuild that wrote one page, every other
+    page lost the main entries that rank it first for the words it explains. The entries are read again from
+    those pages' doctrees, the way ``IndexBuilder.feed`` reads them. Runs at ``html-collect-pages``, which
+    Sphinx's HTML builder emits before it writes the search index; adds no page."""
+    indexer = getattr(app.builder, "indexer", None)
+    titles = getattr(indexer, "_titles", None)
+    entries = getattr(indexer, "_index_entries", None)
+    if titles is None or entries is None:
+        return []
+    from sphinx import addnodes
+    from sphinx.util.index_entries import split_index_msg
+
+    for docname in sorted(set(titles) - set(entries)):
+        found: set[tuple[str, str, str]] = set()
+        for node in app.env.get_doctree(docname).findall(addnodes.index):
+            for entry_type, value, target_id, main, _key in node["entries"]:
+                try:
+                    words = split_index_msg(entry_type, value)
+                except ValueError:
+                    continue
+                found |= {(word, target_id or "", main) for word in words}
+        entries[docname] = sorted(found)
+    return []
+
+
 def link_other_edition(app, pagename, templatename, context, doctree):
     """The address of the same page in the other edition, relative to this page."""
     if LANGUAGE_SWITCH not in (app.config.html_theme_options or {}).get("article_header_end", ()):
@@ -698,6 +727,7 @@ def setup(app):
     app.connect("env-merge-info", merge_untranslated)
     app.connect("build-finished", write_untranslated_report)
     app.connect("build-finished", translate_template_attributes)
+    app.connect("html-collect-pages", keep_index_entries_of_unchanged_pages)
     app.connect("config-inited", default_favicon)
     app.connect("config-inited", add_site_static)
     app.connect("config-inited", rank_chapters_first)
