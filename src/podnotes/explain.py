@@ -233,8 +233,7 @@ class AnnotatedManifest:
             out.append("")
             out.append("# Filled in by the API server (not in the manifest):")
             for default in self.defaults:
-                out += textwrap.wrap(f"{default.path}: {default.meaning}", columns, initial_indent="#   ",
-                                     subsequent_indent="#       ", break_on_hyphens=False)
+                out += _wrapped(f"{default.path}: {default.meaning}", columns, "#   ", "#       ")
         return "\n".join(out)
 
     def _beside_the_text(self, all_lines: tuple[str, ...], by_line: dict[int, str], width: int | None,
@@ -262,12 +261,20 @@ def _lines_of(text: str) -> tuple[str, ...]:
     return tuple(text.splitlines())
 
 
+@lru_cache(maxsize=4096)
+def _wrapped(text: str, width: int, initial_indent: str = "", subsequent_indent: str = "") -> tuple[str, ...]:
+    """``text`` wrapped to ``width`` (textwrap, never at hyphens); the same few meanings recur in every
+    document of a stream, so each is wrapped once per width."""
+    return tuple(textwrap.wrap(text, width, initial_indent=initial_indent, subsequent_indent=subsequent_indent,
+                               break_on_hyphens=False))
+
+
 def _beside(code: str, meaning: str, width: int, columns: int) -> list[str]:
     """``code`` with its meaning as a comment in a column at ``width``, wrapped
     to ``columns``; when the code itself reaches the column, the comment goes
     under it."""
     room = max(columns - width - 3, 24)
-    parts = textwrap.wrap(meaning, room, break_on_hyphens=False) or [""]
+    parts = _wrapped(meaning, room) or ("",)
     indent = " " * width
     if len(code) > width:
         return [code] + [f"{indent} # {part}" for part in parts]

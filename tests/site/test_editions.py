@@ -77,12 +77,15 @@ CHROME_ATTRIBUTES = ("title", "aria-label", "data-bs-title", "placeholder", "alt
 
 
 def chrome_words(soup: BeautifulSoup) -> list[tuple[str, str]]:
-    """The site's own words on a page, outside the article: tooltips and screen-reader labels of every element,
-    and the text of buttons and menu items; each as (where, text)."""
+    """The site's own words on a page: outside the article, tooltips and screen-reader labels of every element
+    and the text of buttons and menu items; inside it, the permalinks' tooltips Sphinx writes (headings,
+    figures, tables, code, glossary terms); each as (where, text)."""
+    words = [(f'<a class="headerlink" title="{link["title"]}">', link["title"])
+             for link in soup.select("article.bd-article a.headerlink[title]")]
     for article in soup.select("article.bd-article"):
         article.decompose()
-    words = [(f'<{element.name} {name}="{element[name]}">', element[name])
-             for element in soup.find_all(True) for name in CHROME_ATTRIBUTES if element.get(name)]
+    words += [(f'<{element.name} {name}="{element[name]}">', element[name])
+              for element in soup.find_all(True) for name in CHROME_ATTRIBUTES if element.get(name)]
     for element in soup.select("button, .btn, .dropdown-item, label"):
         text = " ".join(element.get_text(" ").split())
         if text:
@@ -106,7 +109,7 @@ def test_the_chinese_edition_speaks_chinese_around_the_article(site_dir, page):
 def test_the_english_edition_keeps_the_english_chrome(site_dir):
     """The translation of template attributes runs only in the translated build."""
     words = dict((text, where) for where, text in chrome_words(soup_of(site_dir, "en", "chapters/08-probes.html")))
-    assert {"Toggle primary sidebar", "Main"} <= set(words), sorted(words)
+    assert {"Toggle primary sidebar", "Main", "Link to this heading"} <= set(words), sorted(words)
 
 
 @pytest.mark.parametrize("page", ["intro.html", "chapters/termination.html", "chapters/reference/glossary.html"])

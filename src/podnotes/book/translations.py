@@ -55,6 +55,8 @@ CHINESE = Edition("zh_CN", "zh-CN", "中文", "阅读本页的中文版")
 EDITIONS = (ENGLISH, CHINESE)
 CHINESE_SETTINGS = {
     "html_title": "podnotes：由进程搭建的 Pod",
+    # the footer's "By …" (作者：…)
+    "author": "podnotes 编写组",
     "search_bar_text": "搜索本书…",
     # sphinx-togglebutton's hints on the dropdowns (solutions, hidden cells); its own catalog has no zh_CN.
     "togglebutton_hint": "点击显示",
@@ -276,6 +278,7 @@ def chinese_settings(book: Path, out: Path) -> dict:
         "locale_dirs": [str(staged_locales(book, out).resolve())],
         "gettext_compact": False,
         "html_title": CHINESE_SETTINGS["html_title"],
+        "author": CHINESE_SETTINGS["author"],
         "togglebutton_hint": CHINESE_SETTINGS["togglebutton_hint"],
         "togglebutton_hint_hide": CHINESE_SETTINGS["togglebutton_hint_hide"],
         "html_theme_options": theme_options,

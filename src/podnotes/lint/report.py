@@ -11,6 +11,7 @@ import json
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from .finding import ERROR, INFO, SEVERITIES, UNREADABLE_RULES, WARNING, Finding
 from .rules import CATEGORIES, POD_SECURITY, PROJECT_URI, REGISTRY, Rule
@@ -143,11 +144,33 @@ def report(findings: list[Finding], *, k8s_version: str, level: str, exit_code: 
     }
 
 
+def dumps_readable(value: Any, one_per_line: tuple[str, ...] = ()) -> str:
+    """``value`` as JSON laid out as ``json.dumps(value, indent=2)`` does, except that each item of a list
+    under a key in ``one_per_line`` is written on one line of its own. Those are the long lists (one item per
+    finding), and Python's JSON encoder is written in C only for output without indentation, so they are
+    encoded there: for a stream of a thousand Pods the report takes a tenth of the time."""
+    def encode(item: Any, indent: str, key: str | None = None) -> str:
+        inner = indent + "  "
+        if isinstance(item, dict) and item:
+            fields = [f"{inner}{json.dumps(name, ensure_ascii=False)}: {encode(part, inner, name)}"
+                      for name, part in item.items()]
+            return "{\n" + ",\n".join(fields) + f"\n{indent}}}"
+        if isinstance(item, list) and item:
+            if key in one_per_line:
+                entries = [inner + json.dumps(part, ensure_ascii=False) for part in item]
+            else:
+                entries = [inner + encode(part, inner) for part in item]
+            return "[\n" + ",\n".join(entries) + f"\n{indent}]"
+        return json.dumps(item, ensure_ascii=False)
+
+    return encode(value, "")
+
+
 def to_json(findings: list[Finding], *, k8s_version: str, level: str, exit_code: int,
             documents: list | None = None, counted: list[Finding] | None = None) -> str:
     """:func:`report` as JSON."""
-    return json.dumps(report(findings, k8s_version=k8s_version, level=level, exit_code=exit_code,
-                             documents=documents, counted=counted), indent=2, ensure_ascii=False)
+    return dumps_readable(report(findings, k8s_version=k8s_version, level=level, exit_code=exit_code,
+                                 documents=documents, counted=counted), one_per_line=("findings",))
 
 
 def to_yaml(data: object) -> str:
@@ -210,7 +233,7 @@ def to_sarif(findings: list[Finding], *, version: str, rules: tuple[str, ...] | 
             "results": results,
         }],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False)
+    return dumps_readable(log, one_per_line=("results",))
 
 
 _SARIF_LEVELS = {ERROR: "error", WARNING: "warning", INFO: "note"}
