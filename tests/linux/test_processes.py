@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 
 import pytest
 
@@ -64,6 +65,39 @@ def test_a_child_that_ignores_sigterm_is_killed():
         stubborn.stdout.readline()
         group.close(grace=0.2)
     assert stubborn.returncode == -signal.SIGKILL
+
+
+FORKS_A_SIGTERM_IGNORER = """\
+import os, signal, time
+pid = os.fork()
+if pid == 0:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(60)
+    os._exit(0)
+print(pid, flush=True)
+time.sleep(60)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_what_a_child_forked_is_stopped_with_it_even_when_it_ignores_sigterm():
+    """The child exits on SIGTERM at once; its own child ignores SIGTERM, as a PID namespace's first process
+    does without a handler, and has no parent-death signal of its own: the group's SIGKILL stops it."""
+    with children() as group:
+        child = group.python(FORKS_A_SIGTERM_IGNORER)
+        grandchild = int(child.stdout.readline())
+        assert _alive(grandchild)
+    deadline = time.monotonic() + 5
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(grandchild), f"{grandchild} outlived its group"
 
 
 def test_one_process_can_signal_another():

@@ -163,6 +163,10 @@ class Children:
             except subprocess.TimeoutExpired:
                 _signal_group(child, signal.SIGKILL)
                 child.wait()
+            # What the child forked may outlive it: a namespace's PID 1 ignores SIGTERM without a handler
+            # (pid_namespaces(7)). The group lives on while any member does, so its ID still names it.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(child.pid, signal.SIGKILL)
             for stream in (child.stdin, child.stdout, child.stderr):
                 if stream:
                     stream.close()
