@@ -9,6 +9,12 @@ import sys
 from podnotes.book import sphinxext
 
 
+def _sphinx_build(source, out, cwd) -> None:
+    done = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(source), str(out)],
+                          cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
 def test_the_scorer_lowers_only_reference_pages():
     code = sphinxext.SEARCH_SCORER.read_text()
     assert "Scorer.score" in code and '"chapters/reference/"' in code
@@ -21,9 +27,7 @@ def test_a_built_site_carries_the_scorer(tmp_path):
     (source / "index.md").write_text("# Title\n\nA page.\n")
     out = tmp_path / "html"
     # Run elsewhere than the source: the scorer's path must not depend on the working directory.
-    done = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(source), str(out)],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
+    _sphinx_build(source, out, tmp_path)
     assert "Scorer.score = " in (out / "_static" / "language_data.js").read_text()
 
 
@@ -47,9 +51,7 @@ def test_an_incremental_build_keeps_the_index_entries_of_unchanged_pages(tmp_pat
     out = tmp_path / "html"
 
     def build() -> dict[str, list]:
-        done = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(source), str(out)],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stderr[-2000:]
+        _sphinx_build(source, out, tmp_path)
         return _index_entries(out)
 
     first = build()
