@@ -476,3 +476,23 @@ def test_a_chinese_comparison_keeps_its_text_inside():
     both = plot.bilingual(plot.compare, simulated, simulated)
     assert "模拟" in all_text(both.zh.figure) and "观测" in all_text(both.zh.figure)
     assert text_outside(both.zh.figure) == []
+
+
+@pytest.mark.parametrize("cjk_font", [False, True])
+def test_a_machine_without_a_cjk_font_draws_the_chinese_figure_without_warnings(monkeypatch, cjk_font):
+    # A reader's machine without WenQuanYi or Noto CJK (the cgroup v2 machine had none): matplotlib warns once
+    # per missing glyph while the Chinese twin of every drawing renders, which showed on the notebook page.
+    import warnings
+
+    monkeypatch.setattr(plot, "installed_font_families", lambda: ("DejaVu Sans",))
+    monkeypatch.setattr(plot, "has_cjk_font", lambda: cjk_font)  # True: as if the fallback were there
+    drawing = plot.bilingual(plot.timeline, preset_timeline("slow-start"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        svg = drawing.zh.svg()
+    assert "<svg" in svg
+    glyphs = [str(warning.message) for warning in caught if "missing from font" in str(warning.message)]
+    if cjk_font:
+        assert glyphs, "DejaVu Sans has no Chinese glyphs, so unfiltered rendering warns"
+    else:
+        assert not glyphs, glyphs[:3]

@@ -157,12 +157,22 @@ def _not_a_weight_substitution(record) -> bool:
     return "Failed to find font weight" not in record.getMessage()
 
 
+def has_cjk_font() -> bool:
+    """Whether a font for the Chinese drawings is installed (one of :data:`FONT_FAMILIES` after the first)."""
+    return any(family != FONT_FAMILIES[0] for family in installed_font_families())
+
+
 @contextmanager
 def _style():
     """matplotlib settings for building and rendering figures: fonts with a CJK
     fallback, text as outlines in SVG, and SVG element ids that do not change
-    from one build to the next."""
+    from one build to the next.
+
+    Every drawing is also drawn in Chinese (:func:`bilingual`). Without a CJK font its characters come out
+    as boxes and matplotlib warns once per character, on a reader's notebook page: those warnings are
+    dropped (the Chinese edition's build says once that the font is missing)."""
     import logging
+    import warnings
 
     import matplotlib
 
@@ -170,7 +180,10 @@ def _style():
     font_log.addFilter(_not_a_weight_substitution)
     try:
         with matplotlib.rc_context({"font.family": list(installed_font_families()), "svg.fonttype": "path",
-                                    "svg.hashsalt": "podnotes", "font.size": FONT_POINTS}):
+                                    "svg.hashsalt": "podnotes", "font.size": FONT_POINTS}), \
+                warnings.catch_warnings():
+            if not has_cjk_font():
+                warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
             yield
     finally:
         font_log.removeFilter(_not_a_weight_substitution)

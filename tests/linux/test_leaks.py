@@ -39,7 +39,7 @@ def test_sigint_midway_through_an_experiment_leaves_nothing():
     during = leaks.leaks(created_by=child.pid)
     assert during.cgroups and during.processes and during.paths, "the experiment was really running"
     child.send_signal(signal.SIGINT)
-    _, errors = child.communicate(timeout=60)
+    _, errors = child.communicate(timeout=300)  # a hang guard: under emulation the cleanup takes a minute
     assert "KeyboardInterrupt" in errors
     after = leaks.leaks(created_by=child.pid)
     assert after.empty(), after
@@ -89,6 +89,10 @@ STAGED_EXPERIMENT = textwrap.dedent("""
                     stage("veth")
                     time.sleep(600)
 """)
+# The signals the experiment is killed with at each stage. The cgroup v2 machine (tools/vm/guest.sh) sets
+# SIGKILL alone: what runs no handler and leaves its cleanup to the watchdog and the next run, which remove
+# the groups on that kernel; the handlers of SIGINT and SIGTERM are the same Python code on every kernel.
+SIGNALS_ENV = "PODNOTES_LEAK_SIGNALS"
 STAGES = ("rootfs", "pause", "container", "cgroup", "grandchild", "veth")
 NEXT_RUN = "from podnotes.linux.processes import Children; Children().close()"
 
@@ -137,8 +141,10 @@ def _run_and_kill(sig: int, stage: str | None, delay: float | None,
 
 @needs_root
 def test_killing_an_experiment_with_any_signal_at_any_moment_leaves_nothing_for_long():
-    moments = [(sig, stage, None) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL) for stage in STAGES]
-    moments += [(sig, None, delay) for sig in (signal.SIGTERM, signal.SIGKILL) for delay in (0.4, 0.9, 1.5)]
+    signals = [signal.Signals[name] for name in os.environ.get(SIGNALS_ENV, "SIGINT,SIGTERM,SIGKILL").split(",")]
+    assert signals, SIGNALS_ENV
+    moments = [(sig, stage, None) for sig in signals for stage in STAGES]
+    moments += [(sig, None, delay) for sig in signals if sig != signal.SIGINT for delay in (0.4, 0.9, 1.5)]
     # The watchdog killed too (as by an OOM kill of the whole session): the next run must clean up.
     moments += [(signal.SIGKILL, stage, "watchdog killed") for stage in ("grandchild", "veth")]
     rows, problems = [], []
@@ -155,7 +161,7 @@ def test_killing_an_experiment_with_any_signal_at_any_moment_leaves_nothing_for_
         if right_after and "removed what earlier, killed runs left behind" not in said:
             problems.append(f"{sig.name} at {moment}: the next run did not say what it removed: {said!r}")
     figures = {name: [row for row in rows if row[0] == name and "watchdog" not in row[1]]
-               for name in ("SIGINT", "SIGTERM", "SIGKILL")}
+               for name in (sig.name for sig in signals)}
     figures["SIGKILL, watchdog killed too"] = [row for row in rows if "watchdog" in row[1]]
     REPORT["signals"] = "; ".join(
         f"{name}: {len(found)} moments, leftovers right after {sum(r[2] for r in found)} "

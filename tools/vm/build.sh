@@ -13,7 +13,7 @@ cache=${PODNOTES_CACHE:-$HOME/.cache/podnotes}
 suite=bookworm
 mirror=${PODNOTES_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 packages=linux-image-amd64,mount,initramfs-tools,kmod,udev,python3,python3-venv,busybox-static,util-linux,uidmap,passwd,procps,iproute2,strace,ca-certificates
-digest=$(cat "$here/build.sh" "$here/init" "$here/initramfs-init" "$repo/requirements.txt" | sha256sum | cut -c1-10)
+digest=$(cat "$here/build.sh" "$here/wheels.sh" "$here/init" "$here/initramfs-init" "$repo/requirements.txt" | sha256sum | cut -c1-10)
 out=$cache/vm-$digest
 if [ -f "$out/ready" ]; then
     echo "$out"
@@ -50,9 +50,8 @@ initramfs() {  # initramfs ROOT KERNEL_RELEASE OUTPUT
 }
 
 mmdebstrap --variant=apt --include="$packages" \
-    --customize-hook='python3 -m pip download --quiet --only-binary=:all: --dest "$1/opt/podnotes/wheels" \
-        --python-version "$(chroot "$1" python3 -c "import platform; print(platform.python_version())")" \
-        -r '"$repo"'/requirements.txt' \
+    --customize-hook=''"$here"'/wheels.sh '"$repo"'/requirements.txt \
+        "$(chroot "$1" python3 -c "import platform; print(platform.python_version())")" "$1/opt/podnotes/wheels"' \
     --customize-hook='cp '"$here"'/init "$1/sbin/podnotes-vm-init" && chmod 755 "$1/sbin/podnotes-vm-init"' \
     --customize-hook='cp '"$repo"'/requirements.txt "$1/opt/podnotes/requirements.txt"' \
     --customize-hook='chroot "$1" python3 -m venv /opt/podnotes/venv' \

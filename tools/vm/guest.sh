@@ -55,20 +55,19 @@ part() {  # part NAME COMMAND...: runs one part, prints and records its time and
 
 pytest_args="-p no:cacheprovider -v -rfEs --durations=15"
 
-# What runs here is what touches the kernel, where cgroup v2 can make a difference. Left out, since
-# they run the same on every kernel and the host's tests run them: the chapters executed as on
-# another system or as a reader without user namespaces (PODNOTES_PRETEND_*), and chapters 2-6
-# under two busy loops (the root run of chapters 2-6 below covers their kernel paths). Chapter 1
-# under two busy loops is left out too: it measures the scheduler, not cgroups, and under emulation
-# on a loaded host its crowded twin's speed per CPU second fell outside the chapter's 0.6-1.6 of the
-# other twin's (test_processes.py's twins, without the busy loops, pass here).
-same_everywhere="tests/linux/test_chapters_elsewhere.py
-tests/linux/test_chapters_without_privileges.py::test_chapter_runs_without_privileges
-tests/linux/test_chapter_on_a_busy_machine.py"
-rootless_files="tests/linux/test_rootless.py tests/linux/test_chapters_without_privileges.py"
-deselect() { for item in "$@"; do printf -- "--deselect %s " "$item"; done; }
-part linux-root python -m pytest $pytest_args --junitxml="$results/linux-root.xml" tests/linux \
-    $(deselect $same_everywhere $rootless_files)
+# What runs here is what reads or writes cgroups, or cleans up after experiments, where cgroup v2 makes a
+# difference: the cgroup, container and Pod experiments, the namespace tests (the cgroup namespace among
+# them), the machine's facts and `podnotes doctor`, and the leak checks with `podnotes cleanup`. The
+# leak check that kills an experiment at every stage kills it here with SIGKILL, which runs no handler
+# and leaves the groups to the watchdog and the next run; SIGINT's and SIGTERM's handlers are the same
+# Python code on every kernel. The rest of tests/linux (processes and the scheduler, chroot and root file
+# systems, user-namespace ID maps, call traces, privileges, quantities) reads no cgroup and runs on the
+# build machine only, as do the chapters executed as on another system or as a reader without user
+# namespaces (PODNOTES_PRETEND_*) and under two busy loops. Under emulation every Python process costs
+# seconds, so the whole of tests/linux would take three quarters of an hour here.
+root_files="tests/linux/test_cgroups.py tests/linux/test_container.py tests/linux/test_pod_sharing.py
+tests/linux/test_namespaces.py tests/linux/test_machine.py tests/linux/test_doctor.py"
+leak_files="tests/linux/test_leaks.py tests/linux/test_cleanup_command.py"
 
 # The account's own subtree, where systemd would put its user manager: user@UID.service, delegated.
 manager=/sys/fs/cgroup/user.slice/user-$uid.slice/user@$uid.service
@@ -81,12 +80,19 @@ chown -R "$user" "$manager/app.slice"
 in_scope() {  # in_scope COMMAND...: runs the command in the delegated scope, as every process runuser starts
     sh -c 'echo $$ > "$1" && shift && exec "$@"' sh "$manager/app.slice/podnotes-tests.scope/cgroup.procs" "$@"
 }
-part linux-rootless in_scope python -m pytest $pytest_args --junitxml="$results/linux-rootless.xml" \
-    tests/linux/test_rootless.py
 
-# Chapters 2-6 as root and as the normal user at the same time, one on each virtual CPU: each
-# execution is one kernel process at a time, and neither kills the other's experiments (the leak
-# checks count only what a finished run left).
+# Two parts at a time, one on each virtual CPU: the leak checks as root beside the normal user's tests and
+# then the other root tests, then chapters 2-6 as root beside the same chapters as the normal user. No
+# part removes another's objects: the leak checks count only what a finished run left, and each run's
+# groups are its own.
+part linux-root-leaks env PODNOTES_LEAK_SIGNALS=SIGKILL \
+    python -m pytest $pytest_args --junitxml="$results/linux-root-leaks.xml" $leak_files &
+{
+    part linux-rootless in_scope python -m pytest $pytest_args --junitxml="$results/linux-rootless.xml" \
+        tests/linux/test_rootless.py
+    part linux-root python -m pytest $pytest_args --junitxml="$results/linux-root.xml" $root_files
+} &
+wait
 part chapters env PODNOTES_EXECUTED_DIR="$results/notebooks" \
     python -m pytest $pytest_args --junitxml="$results/chapters.xml" tests/test_notebooks.py \
     -k "02-chroot or 03-namespaces or 04-cgroups or 05-container or 06-pod" &

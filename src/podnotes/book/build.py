@@ -9,10 +9,14 @@
 2. **real-node observations**: where this machine can run a local node (Linux, root, the binaries, Debian's
    containerd, runc and CNI plugins), the book's examples run on a real kubelet
    (:mod:`podnotes.node.observe`) unless the observations in ``_build/observed`` are current.
-3. **site**: ``jupyter-book build``. Notebooks whose code did not change come from the execution cache,
+3. **cgroup v2 machine**: as root with qemu, ``tools/vm/run.sh`` boots Debian's kernel with every controller on
+   cgroup v2 under emulation and runs the Linux tests and chapters 2-6 there, as root and as a normal user
+   (:mod:`podnotes.book.cgroup_v2`), unless its results in ``_build/vm`` are current for these files. The
+   status page and chapter 4 show what it recorded.
+4. **site**: ``jupyter-book build``. Notebooks whose code did not change come from the execution cache,
    unless ``--force`` is given or what the chapters depend on besides their code changed since the last
    build (the observations, root, the binaries): then every notebook is executed again.
-4. **Chinese edition**: when the book has catalogs (``locales/zh_CN``), the same pages in Chinese under
+5. **Chinese edition**: when the book has catalogs (``locales/zh_CN``), the same pages in Chinese under
    ``_build/html/zh-CN``, from the execution cache the site phase just filled: nothing is executed again
    (:mod:`podnotes.book.translations`).
 
@@ -38,6 +42,7 @@ from ..provenance import OBSERVATIONS_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 BUILD_SCRIPT = REPO_ROOT / "tools" / "k8s-binaries" / "build.sh"
+VM_SCRIPT = REPO_ROOT / "tools" / "vm" / "run.sh"
 INPUTS_FILE = ".podnotes-book-inputs.json"
 DEFAULT_FLAGS = ["-W", "-n", "--keep-going"]
 
@@ -107,6 +112,20 @@ def make_observations(out_dir: Path) -> str:
     return f"ran the examples on a real kubelet into {out_dir}"
 
 
+def run_cgroup_v2_machine() -> str:
+    """Boot the cgroup v2 machine, or reuse its current results; returns what happened, in a few words.
+    ``tools/vm/run.sh`` prints its own figures (boot, each part, each chapter) as it goes."""
+    from . import cgroup_v2
+
+    reasons = cgroup_v2.reasons_machine_cannot_run()
+    if reasons:
+        return "skipped: " + "; ".join(reasons) + f" (`{cgroup_v2.COMMAND}` runs it where it can)"
+    status = subprocess.call([str(VM_SCRIPT)])
+    if status == 0:
+        return f"passed on cgroup v2; results in {cgroup_v2.RESULTS}"
+    return f"failed (tools/vm/run.sh exit {status}); the status page says so"
+
+
 def package_digest(package: Path = REPO_ROOT / "src" / "podnotes") -> str:
     """A digest of the package the chapters import (its code and data files): the execution cache knows
     only the notebooks' own code, so a figure drawn by a changed ``podnotes.plot`` would stay old."""
@@ -121,6 +140,7 @@ def chapter_inputs(out_dir: Path) -> dict:
     """What the chapters' outputs depend on besides their code: a change re-executes every notebook."""
     from ..cluster.binaries import find_binaries
     from ..linux import machine
+    from . import cgroup_v2
 
     observed = sorted(out_dir.glob("*.json")) if out_dir.is_dir() else []
     digest = hashlib.sha256(b"".join(path.name.encode() + path.read_bytes() for path in observed)).hexdigest()
@@ -133,6 +153,7 @@ def chapter_inputs(out_dir: Path) -> dict:
         "root": facts.root,
         "kernel": facts.kernel,
         "cgroups": facts.cgroup_version,
+        "cgroup v2 machine": cgroup_v2.recorded_digest(),
     }
 
 
@@ -175,8 +196,12 @@ def build_translation(book: Path, out: Path, flags: list[str], everything: bool)
 
     sphinx_flags = [flag for flag in flags if flag in SPHINX_FLAGS] + (["-E"] if everything else [])
     status = translations.build_edition(book, out, sphinx_flags)
+    from ..plot import FONT_FAMILIES, has_cjk_font
+
     folder = out / "_build" / "html" / translations.CHINESE.folder
-    return status, (f"built {folder} from the same execution" if status == 0
+    font = "" if has_cjk_font() else (f"; no CJK font ({', '.join(FONT_FAMILIES[1:])}) is installed, so its drawings "
+                                      "show boxes for Chinese characters (Debian: apt-get install fonts-wqy-zenhei)")
+    return status, (f"built {folder} from the same execution{font}" if status == 0
                     else f"FAILED (sphinx-build exit {status})")
 
 
@@ -198,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.book.resolve() == REPO_ROOT:
         phases.run("Kubernetes binaries", build_binaries)
         phases.run("real-node observations", lambda: make_observations(observed))
+        phases.run("cgroup v2 machine", run_cgroup_v2_machine)
     else:  # another book (the tests' small ones) has no chapter that needs them
         print(f"::: {args.book} is not this repository's book: no Kubernetes binaries or observations needed")
     inputs = chapter_inputs(observed)

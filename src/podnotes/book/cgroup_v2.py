@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import platform
+import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -74,6 +77,27 @@ def current_digest(repo: Path = REPO_ROOT) -> str | None:
         if path.is_file():
             lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {name}\n")
     return hashlib.sha256("".join(lines).encode()).hexdigest()[:16]
+
+
+def recorded_digest(folder: Path = RESULTS) -> str | None:
+    """The digest a finished run recorded (``None`` without one): the book's chapters that show the run are
+    executed again when it changes."""
+    digest = folder / "digest"
+    return digest.read_text().strip() if digest.is_file() else None
+
+
+def reasons_machine_cannot_run() -> list[str]:
+    """Why this machine cannot boot the cgroup v2 machine (empty when it can): it needs Linux on x86_64,
+    root (mmdebstrap builds the image, 9p shares the tree as root) and qemu-system-x86_64; building the image
+    also needs mmdebstrap and mke2fs, unless a built image is cached."""
+    reasons = []
+    if platform.system() != "Linux" or platform.machine() != "x86_64":
+        reasons.append(f"it needs Linux on x86_64, not {platform.system()} on {platform.machine()}")
+    elif os.geteuid() != 0:
+        reasons.append("it needs root")
+    if shutil.which("qemu-system-x86_64") is None:
+        reasons.append("qemu-system-x86_64 is missing (Debian package qemu-system-x86)")
+    return reasons
 
 
 def _outcomes(report: Path) -> dict[str, tuple[str, float]]:
