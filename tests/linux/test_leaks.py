@@ -93,6 +93,9 @@ STAGED_EXPERIMENT = textwrap.dedent("""
 # SIGKILL alone: what runs no handler and leaves its cleanup to the watchdog and the next run, which remove
 # the groups on that kernel; the handlers of SIGINT and SIGTERM are the same Python code on every kernel.
 SIGNALS_ENV = "PODNOTES_LEAK_SIGNALS"
+# How long a killed run's watchdog may take to remove what the run made ("for long"): 5 s; the cgroup v2
+# machine, where every Python step is ten times slower under emulation, sets PODNOTES_LEAK_SETTLE_SECONDS.
+SETTLE_SECONDS = float(os.environ.get("PODNOTES_LEAK_SETTLE_SECONDS", "5"))
 STAGES = ("rootfs", "pause", "container", "cgroup", "grandchild", "veth")
 NEXT_RUN = "from podnotes.linux.processes import Children; Children().close()"
 
@@ -133,9 +136,9 @@ def _run_and_kill(sig: int, stage: str | None, delay: float | None,
         os.kill(watchdog, signal.SIGKILL)
     child.send_signal(sig)
     child.communicate(timeout=60)
-    right_after = leaks.leaks(settle=5, created_by=child.pid)
+    right_after = leaks.leaks(settle=SETTLE_SECONDS, created_by=child.pid)
     next_run = subprocess.run([sys.executable, "-c", NEXT_RUN], capture_output=True, text=True, timeout=60)
-    after_next_run = leaks.leaks(settle=5, created_by=child.pid)
+    after_next_run = leaks.leaks(settle=SETTLE_SECONDS, created_by=child.pid)
     return child.pid, right_after, after_next_run, next_run.stderr
 
 

@@ -78,22 +78,28 @@ done
 chown "$user" "$manager" "$manager/cgroup.procs" "$manager/cgroup.subtree_control" "$manager/cgroup.threads"
 chown -R "$user" "$manager/app.slice"
 in_scope() {  # in_scope COMMAND...: runs the command in the delegated scope, as every process runuser starts
-    sh -c 'echo $$ > "$1" && shift && exec "$@"' sh "$manager/app.slice/podnotes-tests.scope/cgroup.procs" "$@"
+    sh -c 'echo $$ > "$1" && shift && exec "$@"' sh "$manager/app.slice/podnotes-tests.scope/cgroup.procs" \
+        $default_signals "$@"
 }
+
+# A background command of a non-interactive shell starts with SIGINT and SIGQUIT ignored, and a process
+# started so keeps them ignored (Python then installs no KeyboardInterrupt handler): each part resets them,
+# as the tests that interrupt experiments need (env(1), --default-signal).
+default_signals="env --default-signal=INT,QUIT"
 
 # Two parts at a time, one on each virtual CPU: the leak checks as root beside the normal user's tests and
 # then the other root tests, then chapters 2-6 as root beside the same chapters as the normal user. No
 # part removes another's objects: the leak checks count only what a finished run left, and each run's
 # groups are its own.
-part linux-root-leaks env PODNOTES_LEAK_SIGNALS=SIGKILL \
+part linux-root-leaks $default_signals PODNOTES_LEAK_SIGNALS=SIGKILL PODNOTES_LEAK_SETTLE_SECONDS=30 \
     python -m pytest $pytest_args --junitxml="$results/linux-root-leaks.xml" $leak_files &
 {
     part linux-rootless in_scope python -m pytest $pytest_args --junitxml="$results/linux-rootless.xml" \
         tests/linux/test_rootless.py
-    part linux-root python -m pytest $pytest_args --junitxml="$results/linux-root.xml" $root_files
+    part linux-root $default_signals python -m pytest $pytest_args --junitxml="$results/linux-root.xml" $root_files
 } &
 wait
-part chapters env PODNOTES_EXECUTED_DIR="$results/notebooks" \
+part chapters $default_signals PODNOTES_EXECUTED_DIR="$results/notebooks" \
     python -m pytest $pytest_args --junitxml="$results/chapters.xml" tests/test_notebooks.py \
     -k "02-chroot or 03-namespaces or 04-cgroups or 05-container or 06-pod" &
 part chapters-rootless in_scope python -m pytest $pytest_args --junitxml="$results/chapters-rootless.xml" \
