@@ -48,10 +48,20 @@ def _record(folder, repo, root_outcome="passed", digest=None):
 
 
 def test_the_digest_is_the_one_the_shell_script_computes(repo):
-    # tools/vm/run.sh: { basename IMAGE; git ls-files -z -co --exclude-standard | xargs -0 sha256sum; } | sha256sum
+    # tools/vm/run.sh: { basename IMAGE; git ls-files -z -co --exclude-standard -- INPUTS | xargs -0 sha256sum; }
+    # | sha256sum, where INPUTS are the files the run depends on; a file outside them changes nothing.
+    (repo / "src").mkdir()
+    (repo / "src" / "module.py").write_text("x = 1\n")
+    (repo / "README.md").write_text("words\n")
+    before = cgroup_v2.current_digest(repo)
+    (repo / "README.md").write_text("other words\n")
+    assert cgroup_v2.current_digest(repo) == before
+    (repo / "src" / "module.py").write_text("x = 2\n")
+    assert cgroup_v2.current_digest(repo) != before
     image = hashlib.sha256(b"".join((repo / name).read_bytes() for name in cgroup_v2.IMAGE_INPUTS)).hexdigest()[:10]
     shell = subprocess.run(
-        ["sh", "-c", f"{{ echo vm-{image}; git ls-files -z -co --exclude-standard | xargs -0 sha256sum; }} "
+        ["sh", "-c", f"{{ echo vm-{image}; git ls-files -z -co --exclude-standard -- {' '.join(cgroup_v2.RUN_INPUTS)}"
+                     " | xargs -0 sha256sum; } "
                      "| sha256sum | cut -c1-16"],
         cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
     assert len(shell) == 16
@@ -129,3 +139,19 @@ def test_a_run_with_a_failed_part_claims_nothing(repo, tmp_path):
     assert cgroup_v2.markdown(tmp_path / "vm", repo).startswith("The last run on cgroup v2")
     assert "did not pass: linux-root: FAILED" in cgroup_v2.markdown(tmp_path / "vm", repo)
     assert cgroup_v2.recording("04-cgroups", tmp_path / "vm", repo) is None
+
+
+def test_the_file_lists_are_the_scripts_own():
+    # The image's folder name comes from tools/vm/build.sh's digest line and a run's digest from run.sh's
+    # run_inputs: the status page must name the same files, or a current run reads as one for other files.
+    import re
+
+    from podnotes.book.cgroup_v2 import REPO_ROOT
+
+    build = (REPO_ROOT / "tools/vm/build.sh").read_text()
+    listed = re.search(r'^digest=\$\(cat (.*?) \| sha256sum', build, re.M)
+    assert listed, "build.sh computes its image digest with cat"
+    names = [word.strip('"').replace("$here", "tools/vm").replace("$repo/", "") for word in listed.group(1).split()]
+    assert names == cgroup_v2.IMAGE_INPUTS
+    run = re.search(r'^run_inputs="(.*)"$', (REPO_ROOT / "tools/vm/run.sh").read_text(), re.M)
+    assert run and run.group(1).split() == cgroup_v2.RUN_INPUTS

@@ -7,7 +7,7 @@
 # 1 when one failed or the machine died, 5 when the image cannot be built or qemu is missing.
 # The machine has a network card as readers' machines do, on a restricted qemu network: nothing
 # it sends leaves the machine (restrict=on), and it has no route anyway.
-# Results that are current (the same image and the same files of the working tree, recorded in
+# Results that are current (the same image and the same files of the working tree that it runs, recorded in
 # _build/vm/digest) are reused and printed again: `make book` and `make test` both ask, and the machine
 # boots once; --force runs it anyway.
 # PODNOTES_VM_TIMEOUT (seconds, default 1500) bounds the whole run; PODNOTES_VM_MEMORY (MiB, 3072).
@@ -43,7 +43,9 @@ for part in ("chapters", "chapters-rootless"):
             print(f"vm-test: {part:<18} {chapter:<34} {float(case.get('time', 0)):6.0f} s {verdict}")
 PY
 }
-digest=$( { basename "$image"; cd "$repo" && git ls-files -z -co --exclude-standard | xargs -0 sha256sum 2>/dev/null; } \
+# The files a run depends on besides the image (podnotes.book.cgroup_v2.RUN_INPUTS says the same).
+run_inputs="chapters src tests tools pyproject.toml requirements.txt"
+digest=$( { basename "$image"; cd "$repo" && git ls-files -z -co --exclude-standard -- $run_inputs | xargs -0 sha256sum 2>/dev/null; } \
     | sha256sum | cut -c1-16)
 if [ -z "$force" ] && [ "$(cat "$out/digest" 2>/dev/null)" = "$digest" ] && [ "$(cat "$out/status" 2>/dev/null)" = 0 ]; then
     echo "vm-test: results current (digest $digest, recorded $(date -u -r "$out/status" '+%Y-%m-%d %H:%M UTC')); --force runs the machine again"

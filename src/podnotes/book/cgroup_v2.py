@@ -25,7 +25,10 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 RESULTS = REPO_ROOT / "_build" / "vm"
 COMMAND = "sudo make vm-test"
 CHAPTERS = ["02-chroot", "03-namespaces", "04-cgroups", "05-container-from-scratch", "06-pod-and-pause"]
-IMAGE_INPUTS = ["tools/vm/build.sh", "tools/vm/init", "tools/vm/initramfs-init", "requirements.txt"]
+IMAGE_INPUTS = ["tools/vm/build.sh", "tools/vm/wheels.sh", "tools/vm/init", "tools/vm/initramfs-init",
+                "requirements.txt"]
+# What a run depends on besides the image: the files it runs (tools/vm/run.sh, RUN_INPUTS there).
+RUN_INPUTS = ["chapters", "src", "tests", "tools", "pyproject.toml", "requirements.txt"]
 
 
 @dataclass(frozen=True)
@@ -63,12 +66,13 @@ class MachineRun:
 
 def current_digest(repo: Path = REPO_ROOT) -> str | None:
     """The digest ``tools/vm/run.sh`` records: the image's folder name (a digest of what builds the image)
-    and the SHA-256 of every file of the working tree git knows or would add, as ``sha256sum`` lists them.
+    and the SHA-256 of every file under :data:`RUN_INPUTS` git knows or would add, as ``sha256sum`` lists them
+    (a change to the README or the site's configuration does not make a run stale).
     ``None`` outside a git working tree (an unpacked site or package), where no run can be current."""
     try:
         image = hashlib.sha256(b"".join((repo / name).read_bytes() for name in IMAGE_INPUTS)).hexdigest()[:10]
-        listed = subprocess.run(["git", "-C", str(repo), "ls-files", "-z", "-co", "--exclude-standard"],
-                                capture_output=True, timeout=60, check=True).stdout.decode()
+        command = ["git", "-C", str(repo), "ls-files", "-z", "-co", "--exclude-standard", "--", *RUN_INPUTS]
+        listed = subprocess.run(command, capture_output=True, timeout=60, check=True).stdout.decode()
     except (OSError, subprocess.SubprocessError):
         return None
     lines = [f"vm-{image}\n"]
