@@ -191,3 +191,23 @@ def test_leftovers_of_a_dead_creator_are_orphans_and_are_removed(tmp_path):
     assert [item.name for item in removal.removed] == [str(tmp_path / f"podnotes-rootfs-{dead}-abc")]
     assert not (tmp_path / f"podnotes-rootfs-{dead}-abc").exists()
     assert (tmp_path / "podnotes-discovery-nopid").exists()
+
+
+@needs_root
+def test_a_run_reaps_only_its_own_users_orphans(tmp_path, monkeypatch):
+    # Root's next run used to remove a killed rootless run's cgroup and folder too, from under that user's own
+    # `podnotes cleanup` (seen on the cgroup v2 machine, where root and a normal user run side by side).
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    mine, theirs = tmp_path / f"podnotes-rootfs-{dead}-mine", tmp_path / f"podnotes-rootfs-{dead}-theirs"
+    mine.mkdir()
+    theirs.mkdir()
+    os.chown(theirs, 65534, 65534)  # nobody's
+    found = leaks._paths(str(tmp_path))
+    assert len(found) == 2 and all(item.orphaned for item in found)
+    monkeypatch.setattr(leaks, "find", lambda *args, **kwargs: found)
+    monkeypatch.setattr(leaks, "_reaped_once", [])
+    monkeypatch.setattr("podnotes.linux.watchdog.ensure_watching", lambda: None)
+    removal = leaks.reap_orphans_once(stream=open(os.devnull, "w"))  # noqa: SIM115 - closed with the process
+    assert removal is not None and [item.name for item in removal.removed] == [str(mine)]
+    assert not mine.exists() and theirs.exists(), "another user's leftovers stay for that user"

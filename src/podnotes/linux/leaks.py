@@ -20,8 +20,8 @@ PID of the process that created it:
 :func:`leaks` lists what remains, whoever made it. A leftover is *orphaned*
 when the process that created it is gone (killed with SIGKILL, a crashed
 notebook kernel): nothing will ever remove it but :func:`remove`, which
-``podnotes cleanup`` calls and which every run calls once, for orphans only,
-before it creates anything (:func:`reap_orphans_once`). Leftovers of podnotes
+``podnotes cleanup`` calls and which every run calls once, for its own user's
+orphans only, before it creates anything (:func:`reap_orphans_once`). Leftovers of podnotes
 processes that are still running (another notebook, another test run) are
 listed but left alone unless asked.
 """
@@ -448,6 +448,20 @@ def _removable(item: Leftover) -> bool:
     return False
 
 
+def _owned_by_this_user(item: Leftover) -> bool:
+    """Whether ``item`` belongs to the user running this process: the owner of a process, a folder or a cgroup
+    directory; mounts and network devices of the host's namespaces, which only root makes, belong to root."""
+    uid = os.geteuid()
+    try:
+        if item.kind == "processes":
+            return os.stat(f"/proc/{item.pid}").st_uid == uid
+        if item.kind in ("paths", "cgroups"):
+            return os.stat(item.name).st_uid == uid
+    except OSError:
+        return False
+    return uid == 0
+
+
 _reaped = threading.Lock()
 _reaped_once: list[Removal] = []
 
@@ -459,10 +473,14 @@ def skip_reaping() -> None:
 
 
 def reap_orphans_once(stream=None) -> Removal | None:
-    """Remove, once per process, what killed runs left (see :func:`orphans`), and say so on stderr.
+    """Remove, once per process, what killed runs of this user left (see :func:`orphans`), and say so on
+    stderr.
 
     Called before podnotes creates processes, cgroups or root file systems,
-    so a run cleans up after an earlier run that was killed. Also starts this
+    so a run cleans up after an earlier run that was killed. Another user's
+    leftovers (a rootless run's, seen by root) stay for that user, or for
+    ``podnotes cleanup``, which lists them all: removing them unasked would
+    pull them from under the user's own cleanup. Also starts this
     process's watchdog (``podnotes.linux.watchdog``), which removes what
     this process made as soon as it ends, however it ends."""
     from podnotes.linux.watchdog import ensure_watching
@@ -471,7 +489,7 @@ def reap_orphans_once(stream=None) -> Removal | None:
     with _reaped:
         if _reaped_once:
             return None
-        found = orphans(only_removable=True)
+        found = [item for item in orphans(only_removable=True) if _owned_by_this_user(item)]
         result = remove(found) if found else Removal()
         _reaped_once.append(result)
     if found:
