@@ -2,9 +2,9 @@
 # Runs inside the cgroup v2 machine (tools/vm/init starts it): the Linux tests as root, the rootless
 # tests as a normal user in a subtree delegated the way systemd's Delegate=yes does it (cgroups(7),
 # "Delegation": the group, its cgroup.procs, cgroup.subtree_control and cgroup.threads chowned to the
-# user), then chapters 2-6 as root and as that user side by side. JUnit XML, each part's log, one
-# line per part (summary) and each chapter's time go to the share given as $1; exits 1 when any
-# part fails.
+# user), and chapters 2-6 as root and as that user, root's parts beside the user's. JUnit XML, each
+# part's log, one line per part (summary) and each chapter's time go to the share given as $1; exits 1
+# when any part fails.
 set -u
 share=$1
 results=$share/results
@@ -87,23 +87,25 @@ in_scope() {  # in_scope COMMAND...: runs the command in the delegated scope, as
 # as the tests that interrupt experiments need (env(1), --default-signal).
 default_signals="env --default-signal=INT,QUIT"
 
-# Two parts at a time, one on each virtual CPU: the leak checks as root beside the normal user's tests and
-# then the other root tests, then chapters 2-6 as root beside the same chapters as the normal user. No
-# part removes another's objects: the leak checks count only what a finished run left, and each run's
-# groups are its own.
-part linux-root-leaks $default_signals PODNOTES_LEAK_SIGNALS=SIGKILL PODNOTES_LEAK_SETTLE_SECONDS=30 \
-    python -m pytest $pytest_args --junitxml="$results/linux-root-leaks.xml" $leak_files &
+# Two streams, one on each virtual CPU: root's parts one after the other (the leak checks, the other root
+# tests, chapters 2-6), beside the normal user's (the rootless tests, chapters 2-6). No part removes
+# another's objects: the leak checks count only what their own runs left, a run reaps only its own
+# user's orphans (the leak checks and the rootless tests leave some on purpose), and two parts of the
+# same user never run side by side.
+{
+    part linux-root-leaks $default_signals PODNOTES_LEAK_SIGNALS=SIGKILL PODNOTES_LEAK_SETTLE_SECONDS=30 \
+        python -m pytest $pytest_args --junitxml="$results/linux-root-leaks.xml" $leak_files
+    part linux-root $default_signals python -m pytest $pytest_args --junitxml="$results/linux-root.xml" $root_files
+    part chapters $default_signals PODNOTES_EXECUTED_DIR="$results/notebooks" \
+        python -m pytest $pytest_args --junitxml="$results/chapters.xml" tests/test_notebooks.py \
+        -k "02-chroot or 03-namespaces or 04-cgroups or 05-container or 06-pod"
+} &
 {
     part linux-rootless in_scope python -m pytest $pytest_args --junitxml="$results/linux-rootless.xml" \
         tests/linux/test_rootless.py
-    part linux-root $default_signals python -m pytest $pytest_args --junitxml="$results/linux-root.xml" $root_files
+    part chapters-rootless in_scope python -m pytest $pytest_args --junitxml="$results/chapters-rootless.xml" \
+        tests/linux/test_chapters_without_privileges.py -k test_chapter_runs_as_a_normal_user
 } &
-wait
-part chapters $default_signals PODNOTES_EXECUTED_DIR="$results/notebooks" \
-    python -m pytest $pytest_args --junitxml="$results/chapters.xml" tests/test_notebooks.py \
-    -k "02-chroot or 03-namespaces or 04-cgroups or 05-container or 06-pod" &
-part chapters-rootless in_scope python -m pytest $pytest_args --junitxml="$results/chapters-rootless.xml" \
-    tests/linux/test_chapters_without_privileges.py -k test_chapter_runs_as_a_normal_user &
 wait
 cp _build/notebook-times.tsv "$results/chapter-times.tsv" 2>/dev/null
 
