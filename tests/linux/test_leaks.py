@@ -211,3 +211,20 @@ def test_a_run_reaps_only_its_own_users_orphans(tmp_path, monkeypatch):
     removal = leaks.reap_orphans_once(stream=open(os.devnull, "w"))  # noqa: SIM115 - closed with the process
     assert removal is not None and [item.name for item in removal.removed] == [str(mine)]
     assert not mine.exists() and theirs.exists(), "another user's leftovers stay for that user"
+
+
+@needs_root
+def test_a_notebook_counts_only_its_own_users_orphans(tmp_path, monkeypatch):
+    # A normal user's chapter failed its closing own_leaks() check on a cgroup that root's killed run had
+    # left a moment before (root's next run removes it; the user could not).
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    mine, theirs = tmp_path / f"podnotes-rootfs-{dead}-mine", tmp_path / f"podnotes-rootfs-{dead}-theirs"
+    mine.mkdir()
+    theirs.mkdir()
+    os.chown(theirs, 65534, 65534)  # nobody's
+    in_tmp_path = leaks._paths(str(tmp_path))
+    assert len(in_tmp_path) == 2 and all(item.orphaned for item in in_tmp_path)
+    monkeypatch.setattr(leaks, "_paths", lambda *args: in_tmp_path)
+    found = leaks.own_leaks(settle=0)
+    assert found.paths == [str(mine)], found

@@ -156,9 +156,10 @@ _WORDS: dict[str, dict[str, str]] = {
                          "(Linux {kernel}, {at}): {parts}. `{command}` runs it again.",
         "verified": "Chapters {chapters} also ran, as root and as a normal user with a delegated subtree, on Linux "
                     "{kernel} with cgroup v2 alone (controllers {controllers}), booted under qemu ({at}, "
-                    "`{command}`), together with the Linux tests that touch the kernel. Tests and chapter runs "
-                    "that are the same on every kernel (pretending another system or a reader without user "
-                    "namespaces) run on the build machine only.",
+                    "`{command}`), together with the Linux tests that read or write cgroups and the leak checks. "
+                    "The other Linux tests, which read no cgroup, and the chapter runs that are the same on every "
+                    "kernel (pretending another system or a reader without user namespaces) run on the build "
+                    "machine only.",
     },
     "zh": {
         "no run": "这份副本没有在 cgroup v2 上运行过。`{command}` 会在 qemu 下启动 Debian 的内核（所有控制器都在 "
@@ -170,8 +171,8 @@ _WORDS: dict[str, dict[str, str]] = {
                          "通过：{parts}。`{command}` 会重新运行。",
         "verified": "第 {chapters} 章也在只有 cgroup v2 的 Linux {kernel} 上运行过（控制器 {controllers}），以 root "
                     "和拥有委派子树的普通用户身份各运行一次，该机器在 qemu 下启动（{at}，`{command}`），同时运行的"
-                    "还有涉及内核的 Linux 测试。在每个内核上都相同的测试和章节运行（假装是别的系统，或没有用户命名"
-                    "空间的读者）只在构建机器上运行。",
+                    "还有读写 cgroup 的 Linux 测试和泄漏检查。其余不读 cgroup 的 Linux 测试，以及在每个内核上都相同的"
+                    "章节运行（假装是别的系统，或没有用户命名空间的读者）只在构建机器上运行。",
     },
 }
 _HEADERS = {"en": ("chapter", "as root", "as a normal user"), "zh": ("章节", "以 root 身份", "以普通用户身份")}

@@ -250,13 +250,14 @@ def _paths(directory: str | None = None) -> list[Leftover]:
 
 def find(created_by: int | None = None, include_orphans: bool = False) -> list[Leftover]:
     """Every podnotes object on this machine, in use or not; with ``created_by``, those that process made
-    (plus, with ``include_orphans``, those whose creator is gone)."""
+    (plus, with ``include_orphans``, those of this user whose creator is gone: another user's are theirs)."""
     processes = _processes()
     items = [*processes, *_cgroups(), *_mounts(), *_network(processes), *_paths()]
     items = _with_dead_nodes(items)
     if created_by is None:
         return items
-    return [item for item in items if item.creator == created_by or (include_orphans and item.orphaned)]
+    return [item for item in items
+            if item.creator == created_by or include_orphans and item.orphaned and _owned_by_this_user(item)]
 
 
 def _with_dead_nodes(items: list[Leftover]) -> list[Leftover]:
@@ -287,7 +288,7 @@ def leaks(settle: float = 5.0, created_by: int | None = None, include_orphans: b
     By default: everything whose creator has ended (and host mounts and
     interfaces podnotes never leaves there), but not what podnotes processes
     that are still running use. With ``created_by``: what that process made,
-    running or not, plus, with ``include_orphans``, what ended processes left.
+    running or not, plus, with ``include_orphans``, what this user's ended processes left.
     ``everything``: every podnotes object, in use or not. Processes killed a
     moment ago may still be exiting (and a killed run's watchdog removing what
     it made); they get up to ``settle`` seconds before they count.
@@ -308,8 +309,9 @@ def leaks(settle: float = 5.0, created_by: int | None = None, include_orphans: b
 
 
 def own_leaks(settle: float = 5.0) -> Leaks:
-    """What this process created that still exists, plus anything whose creator is gone (orphans nothing
-    else will remove): what a notebook checks at its end. Other running sessions' objects do not count."""
+    """What this process created that still exists, plus what this user's ended runs left (orphans nothing
+    else will remove): what a notebook checks at its end. Other running sessions' objects, and other
+    users' orphans, do not count."""
     return leaks(settle, created_by=os.getpid(), include_orphans=True)
 
 
