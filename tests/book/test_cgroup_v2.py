@@ -86,6 +86,8 @@ def test_a_current_run_names_the_kernel_and_each_chapter(repo, tmp_path):
     assert text.count("passed (12 s)") == 2 * len(cgroup_v2.CHAPTERS)
     chinese = cgroup_v2.markdown(tmp_path / "vm", repo, language="zh")
     assert "只有 cgroup v2 的 Linux 6.1.0-50-amd64" in chinese and "* - 章节\n  - 以 root 身份" in chinese
+    assert chinese.count("通过（12 秒）") == 2 * len(cgroup_v2.CHAPTERS) and "passed" not in chinese
+    assert "02-chroot、03-namespaces" in chinese and "cpuset、cpu" in chinese
     assert chinese.count("* - ") == len(cgroup_v2.CHAPTERS) + 1
 
 

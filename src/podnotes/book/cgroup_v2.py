@@ -139,8 +139,13 @@ def read_run(folder: Path = RESULTS, repo: Path = REPO_ROOT) -> MachineRun | Non
     )
 
 
-def _cell(outcome: str | None, seconds: float) -> str:
-    return f"{outcome} ({seconds:.0f} s)" if outcome else "did not run"
+_OUTCOMES = {"en": {"passed": "passed ({seconds:.0f} s)", "failed": "failed ({seconds:.0f} s)", None: "did not run"},
+             "zh": {"passed": "通过（{seconds:.0f} 秒）", "failed": "失败（{seconds:.0f} 秒）", None: "未运行"}}
+_LIST_SEPARATORS = {"en": ", ", "zh": "、"}
+
+
+def _cell(outcome: str | None, seconds: float, language: str = "en") -> str:
+    return _OUTCOMES[language][outcome].format(seconds=seconds)
 
 
 # The section's sentences in each edition's language; {fields} are filled in by markdown().
@@ -155,11 +160,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "none verified": "No chapter passed on cgroup v2 both as root and as a normal user in the last run "
                          "(Linux {kernel}, {at}): {parts}. `{command}` runs it again.",
         "verified": "Chapters {chapters} also ran, as root and as a normal user with a delegated subtree, on Linux "
-                    "{kernel} with cgroup v2 alone (controllers {controllers}), booted under qemu ({at}, "
-                    "`{command}`), together with the Linux tests that read or write cgroups and the leak checks. "
-                    "The other Linux tests, which read no cgroup, and the chapter runs that are the same on every "
-                    "kernel (pretending another system or a reader without user namespaces) run on the build "
-                    "machine only.",
+                    "{kernel} with cgroup v2 alone (controllers {controllers}), in a machine booted under qemu; the "
+                    "run finished at {at}. The other chapters ran on the build machine only. To run it yourself as "
+                    "root from a clone of the repository: `{command}` (it needs qemu and mmdebstrap, and takes about "
+                    "ten minutes, plus up to ten the first time, to build the machine's image).",
     },
     "zh": {
         "no run": "这份副本没有在 cgroup v2 上运行过。`{command}` 会在 qemu 下启动 Debian 的内核（所有控制器都在 "
@@ -169,10 +173,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "failed": "最近一次在 cgroup v2 上的运行（Linux {kernel}，{at}）没有通过：{parts}。`{command}` 会重新运行。",
         "none verified": "最近一次运行（Linux {kernel}，{at}）中，没有哪一章在 cgroup v2 上以 root 和普通用户身份都"
                          "通过：{parts}。`{command}` 会重新运行。",
-        "verified": "第 {chapters} 章也在只有 cgroup v2 的 Linux {kernel} 上运行过（控制器 {controllers}），以 root "
-                    "和拥有委派子树的普通用户身份各运行一次，该机器在 qemu 下启动（{at}，`{command}`），同时运行的"
-                    "还有读写 cgroup 的 Linux 测试和泄漏检查。其余不读 cgroup 的 Linux 测试，以及在每个内核上都相同的"
-                    "章节运行（假装是别的系统，或没有用户命名空间的读者）只在构建机器上运行。",
+        "verified": "以下各章（{chapters}）也在只有 cgroup v2 的 Linux {kernel} 上运行过（控制器 {controllers}），以 "
+                    "root 和拥有委派子树的普通用户身份各运行一次，该机器在 qemu 下启动；这次运行结束于 {at}。其余各章"
+                    "只在构建机器上运行。要自己运行，请在仓库的克隆中以 root 身份执行 `{command}`（需要 qemu 和 "
+                    "mmdebstrap，约需十分钟；第一次还要多花至多十分钟来构建这台机器的镜像）。",
     },
 }
 _HEADERS = {"en": ("chapter", "as root", "as a normal user"), "zh": ("章节", "以 root 身份", "以普通用户身份")}
@@ -194,11 +198,13 @@ def markdown(folder: Path = RESULTS, repo: Path = REPO_ROOT, language: str = "en
     verified = run.verified_chapters()
     if not verified:
         return words["none verified"].format(**facts)
-    lines = [words["verified"].format(chapters=", ".join(verified), controllers=", ".join(run.controllers),
+    separator = _LIST_SEPARATORS[language]
+    lines = [words["verified"].format(chapters=separator.join(verified), controllers=separator.join(run.controllers),
                                       **facts),
              "", "```{list-table}", ":header-rows: 1", ":class: podnotes-stack", ""]
-    for row in [_HEADERS[language], *((chapter.chapter, _cell(chapter.as_root, chapter.root_seconds),
-                                    _cell(chapter.as_user, chapter.user_seconds)) for chapter in run.chapters)]:
+    for row in [_HEADERS[language], *((chapter.chapter, _cell(chapter.as_root, chapter.root_seconds, language),
+                                    _cell(chapter.as_user, chapter.user_seconds, language))
+                                   for chapter in run.chapters)]:
         lines += [f"* - {row[0]}", f"  - {row[1]}", f"  - {row[2]}"]
     lines.append("```")
     return "\n".join(lines)
