@@ -5,11 +5,14 @@ parent-death signal) and the next run removes the cgroups and folders left."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+
+import pytest
 
 from podnotes.linux import leaks
 from podnotes.linux.leaks import Leaks
@@ -193,38 +196,40 @@ def test_leftovers_of_a_dead_creator_are_orphans_and_are_removed(tmp_path):
     assert (tmp_path / "podnotes-discovery-nopid").exists()
 
 
-@needs_root
-def test_a_run_reaps_only_its_own_users_orphans(tmp_path, monkeypatch):
-    # Root's next run used to remove a killed rootless run's cgroup and folder too, from under that user's own
-    # `podnotes cleanup` (seen on the cgroup v2 machine, where root and a normal user run side by side).
+@pytest.fixture
+def orphans_of_two_users(tmp_path):
+    """Two orphaned root file systems of a dead creator, one this user's and one nobody's (uid 65534):
+    (mine, theirs, the leftovers found in tmp_path)."""
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True).stdout.strip()
     mine, theirs = tmp_path / f"podnotes-rootfs-{dead}-mine", tmp_path / f"podnotes-rootfs-{dead}-theirs"
     mine.mkdir()
     theirs.mkdir()
-    os.chown(theirs, 65534, 65534)  # nobody's
+    os.chown(theirs, 65534, 65534)
     found = leaks._paths(str(tmp_path))
     assert len(found) == 2 and all(item.orphaned for item in found)
+    return mine, theirs, found
+
+
+@needs_root
+def test_a_run_reaps_only_its_own_users_orphans(orphans_of_two_users, monkeypatch):
+    # Root's next run used to remove a killed rootless run's cgroup and folder too, from under that user's own
+    # `podnotes cleanup` (seen on the cgroup v2 machine, where root and a normal user run side by side).
+    mine, theirs, found = orphans_of_two_users
     monkeypatch.setattr(leaks, "find", lambda *args, **kwargs: found)
     monkeypatch.setattr(leaks, "_reaped_once", [])
     monkeypatch.setattr("podnotes.linux.watchdog.ensure_watching", lambda: None)
-    removal = leaks.reap_orphans_once(stream=open(os.devnull, "w"))  # noqa: SIM115 - closed with the process
+    said = io.StringIO()
+    removal = leaks.reap_orphans_once(stream=said)
     assert removal is not None and [item.name for item in removal.removed] == [str(mine)]
     assert not mine.exists() and theirs.exists(), "another user's leftovers stay for that user"
+    assert "removed what earlier, killed runs left behind" in said.getvalue()
 
 
 @needs_root
-def test_a_notebook_counts_only_its_own_users_orphans(tmp_path, monkeypatch):
+def test_a_notebook_counts_only_its_own_users_orphans(orphans_of_two_users, monkeypatch):
     # A normal user's chapter failed its closing own_leaks() check on a cgroup that root's killed run had
     # left a moment before (root's next run removes it; the user could not).
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True).stdout.strip()
-    mine, theirs = tmp_path / f"podnotes-rootfs-{dead}-mine", tmp_path / f"podnotes-rootfs-{dead}-theirs"
-    mine.mkdir()
-    theirs.mkdir()
-    os.chown(theirs, 65534, 65534)  # nobody's
-    in_tmp_path = leaks._paths(str(tmp_path))
-    assert len(in_tmp_path) == 2 and all(item.orphaned for item in in_tmp_path)
-    monkeypatch.setattr(leaks, "_paths", lambda *args: in_tmp_path)
-    found = leaks.own_leaks(settle=0)
-    assert found.paths == [str(mine)], found
+    mine, _, found = orphans_of_two_users
+    monkeypatch.setattr(leaks, "_paths", lambda *args: found)
+    assert leaks.own_leaks(settle=0).paths == [str(mine)]

@@ -438,16 +438,7 @@ def orphans(only_removable: bool = False) -> list[Leftover]:
 
 
 def _removable(item: Leftover) -> bool:
-    if os.geteuid() == 0:
-        return True
-    try:
-        if item.kind == "processes":
-            return os.stat(f"/proc/{item.pid}").st_uid == os.geteuid()
-        if item.kind == "paths":
-            return os.stat(item.name).st_uid == os.geteuid()
-    except OSError:
-        return False
-    return False
+    return os.geteuid() == 0 or item.kind in ("processes", "paths") and _owned_by_this_user(item)
 
 
 def _owned_by_this_user(item: Leftover) -> bool:
